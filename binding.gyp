@@ -1,0 +1,23 @@
+{
+  "targets": [
+    {
+      "target_name": "virtql_native",
+      "sources": [
+        "src/native/addon.cc",
+        "src/native/call.cc",
+        "src/native/handles.cc",
+        "src/native/connect.cc",
+        "src/native/domain.cc",
+        "src/native/network.cc",
+        "src/native/interface.cc",
+        "src/native/storage.cc",
+        "src/native/events.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "cflags_cc": ["<!@(pkg-config --cflags libvirt)", "-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "libraries": ["<!@(pkg-config --libs libvirt)"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"]
+    }
+  ]
+}
