@@ -1,0 +1,39 @@
+// virtql's libvirt binding: every call async on the libuv pool, events from libvirt's own loop.
+#include "events.h"
+
+namespace virtql {
+
+void InitConnect(Napi::Env env, Exports exports);
+void InitDomain(Napi::Env env, Exports exports);
+void InitNetwork(Napi::Env env, Exports exports);
+void InitInterface(Napi::Env env, Exports exports);
+void InitStorage(Napi::Env env, Exports exports);
+
+namespace {
+
+// libvirt prints every error to stderr by default; errors reach JS as rejections instead.
+void Quiet(void*, virErrorPtr) {}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  if (virInitialize() < 0) throw Napi::Error::New(env, "libvirt failed to initialize");
+  virSetErrorFunc(nullptr, Quiet);
+  StartEventLoop();
+  InitConnect(env, exports);
+  InitDomain(env, exports);
+  InitNetwork(env, exports);
+  InitInterface(env, exports);
+  InitStorage(env, exports);
+  InitEvents(env, exports);
+  unsigned long version = 0;
+  virGetVersion(&version, nullptr, nullptr);
+  exports.Set("libraryVersion", Napi::Number::New(env, static_cast<double>(version)));
+  return exports;
+}
+
+}  // namespace virtql
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return virtql::Init(env, exports); }
+
+NODE_API_MODULE(virtql_native, InitAddon)

@@ -1,0 +1,187 @@
+#include "handles.h"
+
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+namespace virtql {
+
+namespace {
+
+struct Reaper {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::function<void()>> queue;
+  bool started = false;
+};
+
+Reaper& reaper() {
+  static Reaper* r = new Reaper();  // never destroyed: the thread outlives static destructors
+  return *r;
+}
+
+const napi_type_tag kTags[] = {
+    {0x7669727471000001ULL, 0x636f6e6e65637431ULL},  // connection
+    {0x7669727471000002ULL, 0x646f6d61696e3031ULL},  // domain
+    {0x7669727471000003ULL, 0x6e6574776f726b31ULL},  // network
+    {0x7669727471000004ULL, 0x6966616365303031ULL},  // interface
+    {0x7669727471000005ULL, 0x706f6f6c30303031ULL},  // storage pool
+    {0x7669727471000006ULL, 0x766f6c756d653031ULL},  // storage volume
+};
+
+}  // namespace
+
+void Reap(std::function<void()> fn) {
+  Reaper& r = reaper();
+  std::lock_guard<std::mutex> lock(r.mu);
+  r.queue.push_back(std::move(fn));
+  if (!r.started) {
+    r.started = true;
+    std::thread([&r] {
+      for (;;) {
+        std::function<void()> next;
+        {
+          std::unique_lock<std::mutex> lk(r.mu);
+          r.cv.wait(lk, [&r] { return !r.queue.empty(); });
+          next = std::move(r.queue.front());
+          r.queue.pop_front();
+        }
+        next();
+      }
+    }).detach();
+  }
+  r.cv.notify_one();
+}
+
+ConnState::~ConnState() {
+  if (!closed.exchange(true)) {
+    virConnectPtr p = ptr;
+    Reap([p] { virConnectClose(p); });
+  }
+}
+
+const napi_type_tag& TagOf(const char* kind) {
+  if (std::strcmp(kind, "domain") == 0) return kTags[1];
+  if (std::strcmp(kind, "network") == 0) return kTags[2];
+  if (std::strcmp(kind, "interface") == 0) return kTags[3];
+  if (std::strcmp(kind, "storage pool") == 0) return kTags[4];
+  if (std::strcmp(kind, "storage volume") == 0) return kTags[5];
+  return kTags[0];
+}
+
+Napi::Value WrapConn(Napi::Env env, ConnRef conn) {
+  auto ext = Napi::External<ConnRef>::New(env, new ConnRef(std::move(conn)), [](Napi::Env, ConnRef* c) { delete c; });
+  napi_type_tag_object(env, ext, &kTags[0]);
+  return ext;
+}
+
+ConnRef UnwrapConn(const Napi::Value& v) {
+  bool ok = false;
+  if (v.IsExternal()) napi_check_object_type_tag(v.Env(), v, &kTags[0], &ok);
+  if (!ok) throw Napi::TypeError::New(v.Env(), "expected a connection handle");
+  return *v.As<Napi::External<ConnRef>>().Data();
+}
+
+VirError ClosedError() { return VirError::Of(VIR_ERR_INVALID_CONN, "the connection is closed"); }
+
+Napi::Value OnConn(const Napi::CallbackInfo& info, std::function<Build(virConnectPtr, ConnRef)> work) {
+  ConnRef conn = UnwrapConn(info[0]);
+  if (conn->closed) return Rejected(info.Env(), ClosedError());
+  virConnectPtr p = conn->ptr;
+  virConnectRef(p);
+  return Run(info.Env(), [p, conn, work] { return work(p, conn); }, [p] { virConnectClose(p); });
+}
+
+namespace {
+
+std::string UuidOf(int rc, const char* buf) { return rc == 0 ? std::string(buf) : std::string(); }
+
+}  // namespace
+
+Build DescribeDomain(const ConnRef& conn, virDomainPtr d) {
+  if (d == nullptr) return nullptr;
+  char uuid[VIR_UUID_STRING_BUFLEN];
+  std::string name = virDomainGetName(d);
+  std::string id = UuidOf(virDomainGetUUIDString(d, uuid), uuid);
+  unsigned int num = virDomainGetID(d);
+  return [conn, d, name, id, num](Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("handle", Wrap(env, conn, d));
+    o.Set("name", name);
+    o.Set("uuid", id);
+    o.Set("id", num == static_cast<unsigned int>(-1) ? Napi::Number::New(env, -1) : Napi::Number::New(env, num));
+    return o;
+  };
+}
+
+Build DescribeNetwork(const ConnRef& conn, virNetworkPtr n) {
+  if (n == nullptr) return nullptr;
+  char uuid[VIR_UUID_STRING_BUFLEN];
+  std::string name = virNetworkGetName(n);
+  std::string id = UuidOf(virNetworkGetUUIDString(n, uuid), uuid);
+  return [conn, n, name, id](Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("handle", Wrap(env, conn, n));
+    o.Set("name", name);
+    o.Set("uuid", id);
+    return o;
+  };
+}
+
+Build DescribeInterface(const ConnRef& conn, virInterfacePtr i) {
+  if (i == nullptr) return nullptr;
+  std::string name = virInterfaceGetName(i);
+  const char* mac = virInterfaceGetMACString(i);
+  std::string macs = mac ? mac : "";
+  return [conn, i, name, macs](Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("handle", Wrap(env, conn, i));
+    o.Set("name", name);
+    o.Set("mac", macs);
+    return o;
+  };
+}
+
+Build DescribePool(const ConnRef& conn, virStoragePoolPtr p) {
+  if (p == nullptr) return nullptr;
+  char uuid[VIR_UUID_STRING_BUFLEN];
+  std::string name = virStoragePoolGetName(p);
+  std::string id = UuidOf(virStoragePoolGetUUIDString(p, uuid), uuid);
+  return [conn, p, name, id](Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("handle", Wrap(env, conn, p));
+    o.Set("name", name);
+    o.Set("uuid", id);
+    return o;
+  };
+}
+
+Build DescribeVolume(const ConnRef& conn, virStorageVolPtr v) {
+  if (v == nullptr) return nullptr;
+  char* path = virStorageVolGetPath(v);
+  if (path == nullptr) {
+    VirError err = VirError::Capture();
+    virStorageVolFree(v);
+    return Fail(err);
+  }
+  std::string paths(path);
+  free(path);
+  std::string name = virStorageVolGetName(v);
+  std::string key = virStorageVolGetKey(v);
+  return [conn, v, name, key, paths](Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("handle", Wrap(env, conn, v));
+    o.Set("name", name);
+    o.Set("key", key);
+    o.Set("path", paths);
+    return o;
+  };
+}
+
+void Export(Napi::Env env, Exports exports, const char* name, Fn fn) {
+  exports.Set(name, Napi::Function::New(env, fn, name));
+}
+
+}  // namespace virtql

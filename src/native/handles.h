@@ -1,0 +1,135 @@
+// Connection and object handles handed to JS as type-tagged externals.
+#pragma once
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "call.h"
+
+namespace virtql {
+
+struct EventSink;
+
+struct ConnState {
+  explicit ConnState(virConnectPtr p) : ptr(p) {}
+  ~ConnState();
+  virConnectPtr ptr;
+  std::atomic<bool> closed{false};
+  EventSink* events = nullptr;  // owned through its thread-safe function, see events.cc
+};
+using ConnRef = std::shared_ptr<ConnState>;
+
+// Runs a release (virXxxFree, virConnectClose) off the JS thread: a free can be the last
+// reference on a remote connection, which then talks to the daemon.
+void Reap(std::function<void()> fn);
+
+template <typename P>
+struct Traits;
+
+template <>
+struct Traits<virDomainPtr> {
+  static constexpr const char* kind = "domain";
+  static int Ref(virDomainPtr p) { return virDomainRef(p); }
+  static int Free(virDomainPtr p) { return virDomainFree(p); }
+};
+template <>
+struct Traits<virNetworkPtr> {
+  static constexpr const char* kind = "network";
+  static int Ref(virNetworkPtr p) { return virNetworkRef(p); }
+  static int Free(virNetworkPtr p) { return virNetworkFree(p); }
+};
+template <>
+struct Traits<virInterfacePtr> {
+  static constexpr const char* kind = "interface";
+  static int Ref(virInterfacePtr p) { return virInterfaceRef(p); }
+  static int Free(virInterfacePtr p) { return virInterfaceFree(p); }
+};
+template <>
+struct Traits<virStoragePoolPtr> {
+  static constexpr const char* kind = "storage pool";
+  static int Ref(virStoragePoolPtr p) { return virStoragePoolRef(p); }
+  static int Free(virStoragePoolPtr p) { return virStoragePoolFree(p); }
+};
+template <>
+struct Traits<virStorageVolPtr> {
+  static constexpr const char* kind = "storage volume";
+  static int Ref(virStorageVolPtr p) { return virStorageVolRef(p); }
+  static int Free(virStorageVolPtr p) { return virStorageVolFree(p); }
+};
+
+template <typename P>
+struct Handle {
+  ConnRef conn;
+  P ptr;
+};
+
+const napi_type_tag& TagOf(const char* kind);
+
+Napi::Value WrapConn(Napi::Env env, ConnRef conn);
+ConnRef UnwrapConn(const Napi::Value& v);
+
+template <typename P>
+Napi::Value Wrap(Napi::Env env, const ConnRef& conn, P ptr) {
+  auto ext = Napi::External<Handle<P>>::New(env, new Handle<P>{conn, ptr}, [](Napi::Env, Handle<P>* h) {
+    P p = h->ptr;
+    delete h;
+    Reap([p] { Traits<P>::Free(p); });
+  });
+  napi_type_tag_object(env, ext, &TagOf(Traits<P>::kind));
+  return ext;
+}
+
+template <typename P>
+Handle<P>* Unwrap(const Napi::Value& v) {
+  bool ok = false;
+  if (v.IsExternal()) napi_check_object_type_tag(v.Env(), v, &TagOf(Traits<P>::kind), &ok);
+  if (!ok) throw Napi::TypeError::New(v.Env(), std::string("expected a ") + Traits<P>::kind + " handle");
+  return v.As<Napi::External<Handle<P>>>().Data();
+}
+
+VirError ClosedError();
+
+// Runs work on a connection, holding a reference for the duration of the call.
+Napi::Value OnConn(const Napi::CallbackInfo& info, std::function<Build(virConnectPtr, ConnRef)> work);
+
+// Runs work on an object handle (argument 0), holding a reference for the duration of the call.
+template <typename P>
+Napi::Value OnHandle(const Napi::CallbackInfo& info, std::function<Build(P, ConnRef)> work) {
+  Handle<P>* h = Unwrap<P>(info[0]);
+  if (h->conn->closed) return Rejected(info.Env(), ClosedError());
+  P p = h->ptr;
+  ConnRef conn = h->conn;
+  Traits<P>::Ref(p);
+  return Run(info.Env(), [p, conn, work] { return work(p, conn); }, [p] { Traits<P>::Free(p); });
+}
+
+// Descriptions gathered on the pool: the handle plus the identity fields libvirt keeps locally.
+Build DescribeDomain(const ConnRef& conn, virDomainPtr d);
+Build DescribeNetwork(const ConnRef& conn, virNetworkPtr n);
+Build DescribeInterface(const ConnRef& conn, virInterfacePtr i);
+Build DescribePool(const ConnRef& conn, virStoragePoolPtr p);
+Build DescribeVolume(const ConnRef& conn, virStorageVolPtr v);  // also reads the path (a call)
+
+// Takes ownership of a libvirt-allocated array of handles and describes each one.
+template <typename P>
+Build DescribeAll(const ConnRef& conn, P* items, int n, Build (*describe)(const ConnRef&, P)) {
+  if (n < 0) return nullptr;
+  std::vector<Build> builds;
+  for (int i = 0; i < n; i++) {
+    Build b = describe(conn, items[i]);
+    if (b) builds.push_back(std::move(b));
+  }
+  free(items);
+  return [builds = std::move(builds)](Napi::Env env) {
+    Napi::Array arr = Napi::Array::New(env, builds.size());
+    for (size_t i = 0; i < builds.size(); i++) arr.Set(static_cast<uint32_t>(i), builds[i](env));
+    return arr;
+  };
+}
+
+using Exports = Napi::Object;
+using Fn = Napi::Value (*)(const Napi::CallbackInfo&);
+void Export(Napi::Env env, Exports exports, const char* name, Fn fn);
+
+}  // namespace virtql

@@ -1,0 +1,45 @@
+// virInterface*: host network interfaces (netcf-style XML).
+#include "handles.h"
+
+namespace virtql {
+
+namespace {
+
+using I = virInterfacePtr;
+
+Napi::Value OnInterface(const Napi::CallbackInfo& info, std::function<Build(I)> work) {
+  return OnHandle<I>(info, [work](I i, ConnRef) { return work(i); });
+}
+
+Napi::Value GetXMLDesc(const Napi::CallbackInfo& info) {
+  unsigned int flags = FlagsArg(info, 1);
+  return OnInterface(info, [flags](I i) { return Owned(virInterfaceGetXMLDesc(i, flags)); });
+}
+
+Napi::Value IsActive(const Napi::CallbackInfo& info) {
+  return OnInterface(info, [](I i) { return Tri(virInterfaceIsActive(i)); });
+}
+
+Napi::Value Create(const Napi::CallbackInfo& info) {
+  return OnInterface(info, [](I i) { return Void(virInterfaceCreate(i, 0)); });
+}
+
+Napi::Value Destroy(const Napi::CallbackInfo& info) {
+  return OnInterface(info, [](I i) { return Void(virInterfaceDestroy(i, 0)); });
+}
+
+Napi::Value Undefine(const Napi::CallbackInfo& info) {
+  return OnInterface(info, [](I i) { return Void(virInterfaceUndefine(i)); });
+}
+
+}  // namespace
+
+void InitInterface(Napi::Env env, Exports e) {
+  Export(env, e, "interfaceGetXMLDesc", GetXMLDesc);
+  Export(env, e, "interfaceIsActive", IsActive);
+  Export(env, e, "interfaceCreate", Create);
+  Export(env, e, "interfaceDestroy", Destroy);
+  Export(env, e, "interfaceUndefine", Undefine);
+}
+
+}  // namespace virtql

@@ -1,0 +1,158 @@
+// virStoragePool* and virStorageVol*: pools, their lifecycle and their volumes.
+#include "handles.h"
+
+namespace virtql {
+
+namespace {
+
+using P = virStoragePoolPtr;
+using V = virStorageVolPtr;
+
+Napi::Value OnPool(const Napi::CallbackInfo& info, std::function<Build(P)> work) {
+  return OnHandle<P>(info, [work](P p, ConnRef) { return work(p); });
+}
+
+Napi::Value OnVolume(const Napi::CallbackInfo& info, std::function<Build(V)> work) {
+  return OnHandle<V>(info, [work](V v, ConnRef) { return work(v); });
+}
+
+Napi::Value PoolGetInfo(const Napi::CallbackInfo& info) {
+  return OnPool(info, [](P p) -> Build {
+    virStoragePoolInfo i;
+    if (virStoragePoolGetInfo(p, &i) < 0) return nullptr;
+    return [i](Napi::Env env) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("state", i.state);
+      o.Set("capacityBytes", BigOf(env, i.capacity));
+      o.Set("allocationBytes", BigOf(env, i.allocation));
+      o.Set("availableBytes", BigOf(env, i.available));
+      return o;
+    };
+  });
+}
+
+Napi::Value PoolGetXMLDesc(const Napi::CallbackInfo& info) {
+  unsigned int flags = FlagsArg(info, 1);
+  return OnPool(info, [flags](P p) { return Owned(virStoragePoolGetXMLDesc(p, flags)); });
+}
+
+Napi::Value PoolIsActive(const Napi::CallbackInfo& info) {
+  return OnPool(info, [](P p) { return Tri(virStoragePoolIsActive(p)); });
+}
+
+Napi::Value PoolIsPersistent(const Napi::CallbackInfo& info) {
+  return OnPool(info, [](P p) { return Tri(virStoragePoolIsPersistent(p)); });
+}
+
+Napi::Value PoolGetAutostart(const Napi::CallbackInfo& info) {
+  return OnPool(info, [](P p) -> Build {
+    int on = 0;
+    return virStoragePoolGetAutostart(p, &on) < 0 ? nullptr : Tri(on);
+  });
+}
+
+Napi::Value PoolSetAutostart(const Napi::CallbackInfo& info) {
+  bool on = BoolArg(info, 1, "autostart");
+  return OnPool(info, [on](P p) { return Void(virStoragePoolSetAutostart(p, on ? 1 : 0)); });
+}
+
+// Pool actions of the form virStoragePoolX(pool, flags) → int.
+#define VIRTQL_POOL_ACTION(NAME, CALL)                                   \
+  Napi::Value NAME(const Napi::CallbackInfo& info) {                     \
+    unsigned int flags = FlagsArg(info, 1);                              \
+    return OnPool(info, [flags](P p) { return Void(CALL(p, flags)); });  \
+  }
+
+VIRTQL_POOL_ACTION(PoolCreate, virStoragePoolCreate)
+VIRTQL_POOL_ACTION(PoolBuild, virStoragePoolBuild)
+VIRTQL_POOL_ACTION(PoolRefresh, virStoragePoolRefresh)
+VIRTQL_POOL_ACTION(PoolDelete, virStoragePoolDelete)
+
+Napi::Value PoolDestroy(const Napi::CallbackInfo& info) {
+  return OnPool(info, [](P p) { return Void(virStoragePoolDestroy(p)); });
+}
+
+Napi::Value PoolUndefine(const Napi::CallbackInfo& info) {
+  return OnPool(info, [](P p) { return Void(virStoragePoolUndefine(p)); });
+}
+
+Napi::Value PoolListAllVolumes(const Napi::CallbackInfo& info) {
+  return OnHandle<P>(info, [](P p, ConnRef conn) {
+    virStorageVolPtr* items = nullptr;
+    int n = virStoragePoolListAllVolumes(p, &items, 0);
+    return DescribeAll(conn, items, n, DescribeVolume);
+  });
+}
+
+Napi::Value VolLookupByName(const Napi::CallbackInfo& info) {
+  std::string name = StrArg(info, 1, "name");
+  return OnHandle<P>(info, [name](P p, ConnRef conn) {
+    return DescribeVolume(conn, virStorageVolLookupByName(p, name.c_str()));
+  });
+}
+
+Napi::Value VolCreateXML(const Napi::CallbackInfo& info) {
+  std::string xml = StrArg(info, 1, "xml");
+  unsigned int flags = FlagsArg(info, 2);
+  return OnHandle<P>(info, [xml, flags](P p, ConnRef conn) {
+    return DescribeVolume(conn, virStorageVolCreateXML(p, xml.c_str(), flags));
+  });
+}
+
+Napi::Value VolGetInfo(const Napi::CallbackInfo& info) {
+  return OnVolume(info, [](V v) -> Build {
+    virStorageVolInfo i;
+    if (virStorageVolGetInfo(v, &i) < 0) return nullptr;
+    return [i](Napi::Env env) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("type", i.type);
+      o.Set("capacityBytes", BigOf(env, i.capacity));
+      o.Set("allocationBytes", BigOf(env, i.allocation));
+      return o;
+    };
+  });
+}
+
+Napi::Value VolGetXMLDesc(const Napi::CallbackInfo& info) {
+  return OnVolume(info, [](V v) { return Owned(virStorageVolGetXMLDesc(v, 0)); });
+}
+
+Napi::Value VolGetPath(const Napi::CallbackInfo& info) {
+  return OnVolume(info, [](V v) { return Owned(virStorageVolGetPath(v)); });
+}
+
+Napi::Value VolDelete(const Napi::CallbackInfo& info) {
+  unsigned int flags = FlagsArg(info, 1);
+  return OnVolume(info, [flags](V v) { return Void(virStorageVolDelete(v, flags)); });
+}
+
+Napi::Value VolGetPool(const Napi::CallbackInfo& info) {
+  return OnHandle<V>(info, [](V v, ConnRef conn) { return DescribePool(conn, virStoragePoolLookupByVolume(v)); });
+}
+
+}  // namespace
+
+void InitStorage(Napi::Env env, Exports e) {
+  Export(env, e, "storagePoolGetInfo", PoolGetInfo);
+  Export(env, e, "storagePoolGetXMLDesc", PoolGetXMLDesc);
+  Export(env, e, "storagePoolIsActive", PoolIsActive);
+  Export(env, e, "storagePoolIsPersistent", PoolIsPersistent);
+  Export(env, e, "storagePoolGetAutostart", PoolGetAutostart);
+  Export(env, e, "storagePoolSetAutostart", PoolSetAutostart);
+  Export(env, e, "storagePoolCreate", PoolCreate);
+  Export(env, e, "storagePoolBuild", PoolBuild);
+  Export(env, e, "storagePoolRefresh", PoolRefresh);
+  Export(env, e, "storagePoolDelete", PoolDelete);
+  Export(env, e, "storagePoolDestroy", PoolDestroy);
+  Export(env, e, "storagePoolUndefine", PoolUndefine);
+  Export(env, e, "storagePoolListAllVolumes", PoolListAllVolumes);
+  Export(env, e, "storageVolLookupByName", VolLookupByName);
+  Export(env, e, "storageVolCreateXML", VolCreateXML);
+  Export(env, e, "storageVolGetInfo", VolGetInfo);
+  Export(env, e, "storageVolGetXMLDesc", VolGetXMLDesc);
+  Export(env, e, "storageVolGetPath", VolGetPath);
+  Export(env, e, "storageVolDelete", VolDelete);
+  Export(env, e, "storageVolGetPool", VolGetPool);
+}
+
+}  // namespace virtql
