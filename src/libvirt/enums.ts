@@ -1,12 +1,4 @@
-function invert<T extends Readonly<Record<string, number>>>(values: T): ReadonlyMap<number, keyof T & string> {
-  const byValue = new Map<number, keyof T & string>();
-  for (const [name, value] of Object.entries(values)) {
-    if (!byValue.has(value)) {
-      byValue.set(value, name as keyof T & string);
-    }
-  }
-  return byValue;
-}
+import { invert } from './name-lookup.ts';
 
 // virDomainState — libvirt-libvirt-domain.html#virDomainState
 export const DomainState = {
@@ -646,6 +638,14 @@ export const StorageXMLFlags = {
 // virInterfaceXMLFlags — libvirt-libvirt-interface.html#virInterfaceXMLFlags
 export const InterfaceXMLFlags = {
   INACTIVE: 1,
+} as const;
+
+// virStoragePoolCreateFlags — libvirt-libvirt-storage.html#virStoragePoolCreateFlags
+export const StoragePoolCreateFlags = {
+  NORMAL: 0,
+  WITH_BUILD: 1,
+  WITH_BUILD_OVERWRITE: 2,
+  WITH_BUILD_NO_OVERWRITE: 4,
 } as const;
 
 // virDomainDefineFlags — libvirt-libvirt-domain.html#virDomainDefineFlags

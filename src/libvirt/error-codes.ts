@@ -1,12 +1,4 @@
-function invert<T extends Readonly<Record<string, number>>>(values: T): ReadonlyMap<number, keyof T & string> {
-  const byValue = new Map<number, keyof T & string>();
-  for (const [name, value] of Object.entries(values)) {
-    if (!byValue.has(value)) {
-      byValue.set(value, name as keyof T & string);
-    }
-  }
-  return byValue;
-}
+import { invert } from './name-lookup.ts';
 
 // virErrorNumber — libvirt-virterror.html#virErrorNumber
 export const ErrorNumber = {

@@ -1,0 +1,224 @@
+import type { Connection } from './connection.ts';
+import {
+  DomainCreateFlags,
+  DomainDestroyFlagsValues,
+  type DomainJobTypeName,
+  DomainMigrateFlags,
+  DomainRebootFlagValues,
+  DomainShutdownFlagValues,
+  type DomainStateName,
+  DomainUndefineFlagsValues,
+  DomainVcpuFlags,
+  DomainXMLFlags,
+  domainJobTypeName,
+  domainStateName,
+  domainStateReasonName,
+  VIR_MIGRATE_PARAM_BANDWIDTH,
+  VIR_MIGRATE_PARAM_DEST_NAME,
+  VIR_MIGRATE_PARAM_DEST_XML,
+  VIR_MIGRATE_PARAM_PERSIST_XML,
+  VIR_MIGRATE_PARAM_URI,
+} from './enums.ts';
+import { invoke } from './errors.ts';
+import { flagsOf, type Scope, scopeFlags } from './flags.ts';
+import { type DomainHandle, type MigrateParams, native, type RawDomain, type TypedParams } from './native.ts';
+
+export interface DomainInfo {
+  state: DomainStateName | 'UNKNOWN';
+  maxMemoryKiB: bigint;
+  memoryKiB: bigint;
+  vcpus: number;
+  cpuTimeNs: bigint;
+}
+
+export interface DomainStateWithReason {
+  state: DomainStateName | 'UNKNOWN';
+  /** The reason name for that state, e.g. BOOTED, USER, DESTROYED. */
+  reason: string;
+}
+
+export interface DomainJobStats {
+  type: DomainJobTypeName | 'UNKNOWN';
+  /** libvirt's job fields (VIR_DOMAIN_JOB_*), e.g. data_processed, data_remaining, downtime. */
+  fields: TypedParams;
+}
+
+export type MigrateFlag = keyof typeof DomainMigrateFlags;
+
+export interface MigrateOptions {
+  flags?: MigrateFlag[];
+  /** Where QEMU sends the migration stream, e.g. tcp://127.0.0.1 (VIR_MIGRATE_PARAM_URI). */
+  migrateUri?: string;
+  /** A new name for the domain on the destination. */
+  destinationName?: string;
+  /** Bandwidth limit in MiB/s. */
+  bandwidthMiBs?: bigint;
+  destinationXml?: string;
+  persistentXml?: string;
+}
+
+function migrateParams(o: MigrateOptions): MigrateParams {
+  return {
+    [VIR_MIGRATE_PARAM_URI]: o.migrateUri,
+    [VIR_MIGRATE_PARAM_DEST_NAME]: o.destinationName,
+    [VIR_MIGRATE_PARAM_BANDWIDTH]: o.bandwidthMiBs,
+    [VIR_MIGRATE_PARAM_DEST_XML]: o.destinationXml,
+    [VIR_MIGRATE_PARAM_PERSIST_XML]: o.persistentXml,
+  };
+}
+
+/** A libvirt domain (virDomainPtr). Identity is read once; everything else is a call. */
+export class Domain {
+  readonly name: string;
+  readonly uuid: string;
+  /** The runtime id when this handle was obtained; -1 when inactive. See currentId(). */
+  readonly id: number;
+  readonly #handle: DomainHandle;
+
+  constructor(
+    readonly connection: Connection,
+    raw: RawDomain,
+  ) {
+    this.#handle = raw.handle;
+    this.name = raw.name;
+    this.uuid = raw.uuid;
+    this.id = raw.id;
+  }
+
+  async info(): Promise<DomainInfo> {
+    const i = await invoke(() => native.domainGetInfo(this.#handle));
+    return {
+      state: domainStateName(i.state),
+      maxMemoryKiB: i.maxMemKiB,
+      memoryKiB: i.memoryKiB,
+      vcpus: i.vcpus,
+      cpuTimeNs: i.cpuTimeNs,
+    };
+  }
+
+  async state(): Promise<DomainStateWithReason> {
+    const s = await invoke(() => native.domainGetState(this.#handle));
+    return { state: domainStateName(s.state), reason: domainStateReasonName(s.state, s.reason) };
+  }
+
+  currentId(): Promise<number> {
+    return invoke(() => native.domainGetID(this.#handle));
+  }
+
+  /** virDomainGetXMLDesc: the live definition, or the persistent one with `inactive`. */
+  xml(options: { inactive?: boolean; secure?: boolean; migratable?: boolean } = {}): Promise<string> {
+    const flags =
+      (options.inactive ? DomainXMLFlags.INACTIVE : 0) |
+      (options.secure ? DomainXMLFlags.SECURE : 0) |
+      (options.migratable ? DomainXMLFlags.MIGRATABLE : 0);
+    return invoke(() => native.domainGetXMLDesc(this.#handle, flags));
+  }
+
+  osType(): Promise<string> {
+    return invoke(() => native.domainGetOSType(this.#handle));
+  }
+
+  isActive(): Promise<boolean> {
+    return invoke(() => native.domainIsActive(this.#handle));
+  }
+
+  isPersistent(): Promise<boolean> {
+    return invoke(() => native.domainIsPersistent(this.#handle));
+  }
+
+  autostart(): Promise<boolean> {
+    return invoke(() => native.domainGetAutostart(this.#handle));
+  }
+
+  setAutostart(on: boolean): Promise<void> {
+    return invoke(() => native.domainSetAutostart(this.#handle, on));
+  }
+
+  /** virDomainCreateWithFlags: starts a defined domain. */
+  start(options: { paused?: boolean } = {}): Promise<void> {
+    const flags = options.paused ? DomainCreateFlags.START_PAUSED : 0;
+    return invoke(() => native.domainCreate(this.#handle, flags));
+  }
+
+  /** Asks the guest to shut down (ACPI by default); the guest may ignore it. */
+  shutdown(method: (keyof typeof DomainShutdownFlagValues)[] = []): Promise<void> {
+    return invoke(() => native.domainShutdown(this.#handle, flagsOf(DomainShutdownFlagValues, method)));
+  }
+
+  reboot(method: (keyof typeof DomainRebootFlagValues)[] = []): Promise<void> {
+    return invoke(() => native.domainReboot(this.#handle, flagsOf(DomainRebootFlagValues, method)));
+  }
+
+  /** Stops the domain at once; `graceful` gives the guest a SIGTERM-style chance first. */
+  destroy(options: { graceful?: boolean } = {}): Promise<void> {
+    const flags = options.graceful ? DomainDestroyFlagsValues.GRACEFUL : 0;
+    return invoke(() => native.domainDestroy(this.#handle, flags));
+  }
+
+  undefine(flags: (keyof typeof DomainUndefineFlagsValues)[] = []): Promise<void> {
+    return invoke(() => native.domainUndefine(this.#handle, flagsOf(DomainUndefineFlagsValues, flags)));
+  }
+
+  suspend(): Promise<void> {
+    return invoke(() => native.domainSuspend(this.#handle));
+  }
+
+  resume(): Promise<void> {
+    return invoke(() => native.domainResume(this.#handle));
+  }
+
+  attachDevice(xml: string, scope?: Scope): Promise<void> {
+    return invoke(() => native.domainAttachDevice(this.#handle, xml, scopeFlags(scope)));
+  }
+
+  detachDevice(xml: string, scope?: Scope): Promise<void> {
+    return invoke(() => native.domainDetachDevice(this.#handle, xml, scopeFlags(scope)));
+  }
+
+  updateDevice(xml: string, scope?: Scope): Promise<void> {
+    return invoke(() => native.domainUpdateDevice(this.#handle, xml, scopeFlags(scope)));
+  }
+
+  /** The balloon target (or configured current memory) in KiB. */
+  setMemory(kib: bigint, scope?: Scope): Promise<void> {
+    return invoke(() => native.domainSetMemory(this.#handle, kib, scopeFlags(scope)));
+  }
+
+  setMaxMemory(kib: bigint, scope?: Scope): Promise<void> {
+    return invoke(() => native.domainSetMaxMemory(this.#handle, kib, scopeFlags(scope)));
+  }
+
+  setVcpus(count: number, scope?: Scope): Promise<void> {
+    return invoke(() => native.domainSetVcpus(this.#handle, count, scopeFlags(scope)));
+  }
+
+  /** Current vCPU count in the scope, or the maximum with `maximum`. */
+  vcpus(scope?: Scope, options: { maximum?: boolean } = {}): Promise<number> {
+    const flags = scopeFlags(scope) | (options.maximum ? DomainVcpuFlags.MAXIMUM : 0);
+    return invoke(() => native.domainGetVcpus(this.#handle, flags));
+  }
+
+  async jobStats(): Promise<DomainJobStats> {
+    const s = await invoke(() => native.domainGetJobStats(this.#handle, 0));
+    return { type: domainJobTypeName(s.type), fields: s.fields };
+  }
+
+  abortJob(): Promise<void> {
+    return invoke(() => native.domainAbortJob(this.#handle, 0));
+  }
+
+  /** virDomainMigrateToURI3: the source daemon connects to `destinationUri` itself (peer-to-peer). */
+  migrateToUri(destinationUri: string, options: MigrateOptions = {}): Promise<void> {
+    const flags = flagsOf(DomainMigrateFlags, options.flags);
+    return invoke(() => native.domainMigrateToURI(this.#handle, destinationUri, migrateParams(options), flags));
+  }
+
+  /** virDomainMigrate3: this process drives both connections; returns the domain on the destination. */
+  async migrate(destination: Connection, options: MigrateOptions = {}): Promise<Domain> {
+    const flags = flagsOf(DomainMigrateFlags, options.flags);
+    const raw = await invoke(() =>
+      native.domainMigrate(this.#handle, destination.handle, migrateParams(options), flags),
+    );
+    return new Domain(destination, raw);
+  }
+}

@@ -1,0 +1,51 @@
+import {
+  type ErrorDomainName,
+  type ErrorLevelName,
+  type ErrorNumberName,
+  errorCodeName,
+  errorDomainName,
+  errorLevelName,
+} from './error-codes.ts';
+import type { RawLibvirtError } from './native.ts';
+
+/** A libvirt failure: libvirt's own message plus its error code, domain and level (virterror.h). */
+export class LibvirtError extends Error {
+  override readonly name = 'LibvirtError';
+  /** virErrorNumber, e.g. 42 (NO_DOMAIN). */
+  readonly code: number;
+  readonly codeName: ErrorNumberName | 'UNKNOWN';
+  /** virErrorDomain: the part of libvirt that failed, e.g. 10 (QEMU). */
+  readonly domain: number;
+  readonly domainName: ErrorDomainName | 'UNKNOWN';
+  readonly level: number;
+  readonly levelName: ErrorLevelName | 'UNKNOWN';
+
+  constructor(message: string, code: number, domain: number, level: number, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.codeName = errorCodeName(code);
+    this.domain = domain;
+    this.domainName = errorDomainName(domain);
+    this.level = level;
+    this.levelName = errorLevelName(level);
+  }
+}
+
+function isRaw(e: unknown): e is RawLibvirtError {
+  return e instanceof Error && typeof (e as Partial<RawLibvirtError>).libvirtCode === 'number';
+}
+
+/** Turns the binding's rejections into LibvirtError; argument errors (TypeError, RangeError) pass through. */
+export function toLibvirtError(e: unknown): unknown {
+  if (!isRaw(e)) return e;
+  return new LibvirtError(e.message, e.libvirtCode, e.libvirtDomain, e.libvirtLevel);
+}
+
+/** Runs one binding call, translating its failure once, here. */
+export async function invoke<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    throw toLibvirtError(e);
+  }
+}

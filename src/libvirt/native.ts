@@ -1,0 +1,202 @@
+// The only module that loads the native binding (src/native, built by node-gyp into build/).
+import { createRequire } from 'node:module';
+
+declare const handleBrand: unique symbol;
+/** An opaque libvirt object handle; the binding checks its kind on every call. */
+export type Handle<K extends string> = { readonly [handleBrand]: K };
+export type ConnHandle = Handle<'connection'>;
+export type DomainHandle = Handle<'domain'>;
+export type NetworkHandle = Handle<'network'>;
+export type InterfaceHandle = Handle<'interface'>;
+export type PoolHandle = Handle<'storage pool'>;
+export type VolumeHandle = Handle<'storage volume'>;
+
+export interface RawDomain {
+  handle: DomainHandle;
+  name: string;
+  uuid: string;
+  id: number;
+}
+export interface RawNetwork {
+  handle: NetworkHandle;
+  name: string;
+  uuid: string;
+}
+export interface RawInterface {
+  handle: InterfaceHandle;
+  name: string;
+  mac: string;
+}
+export interface RawPool {
+  handle: PoolHandle;
+  name: string;
+  uuid: string;
+}
+export interface RawVolume {
+  handle: VolumeHandle;
+  name: string;
+  key: string;
+  path: string;
+}
+export type TypedParams = Record<string, number | bigint | boolean | string>;
+export interface RawNodeInfo {
+  model: string;
+  memoryKiB: bigint;
+  cpus: number;
+  mhz: number;
+  nodes: number;
+  sockets: number;
+  cores: number;
+  threads: number;
+}
+export interface RawDomainInfo {
+  state: number;
+  maxMemKiB: bigint;
+  memoryKiB: bigint;
+  vcpus: number;
+  cpuTimeNs: bigint;
+}
+export interface RawPoolInfo {
+  state: number;
+  capacityBytes: bigint;
+  allocationBytes: bigint;
+  availableBytes: bigint;
+}
+export interface RawVolumeInfo {
+  type: number;
+  capacityBytes: bigint;
+  allocationBytes: bigint;
+}
+export type RawEvent =
+  | { kind: 'domain'; event: number; detail: number; subject: RawDomain }
+  | { kind: 'network'; event: number; detail: number; subject: RawNetwork }
+  | { kind: 'storagePool'; event: number; detail: number; subject: RawPool }
+  | { kind: 'close'; event: number; detail: number };
+/** Migration typed parameters: string → string, number → int, bigint → unsigned long long. */
+export type MigrateParams = Record<string, string | number | bigint | undefined>;
+
+/** Errors the binding rejects with: a plain Error carrying libvirt's numbers. */
+export interface RawLibvirtError extends Error {
+  libvirtCode: number;
+  libvirtDomain: number;
+  libvirtLevel: number;
+}
+
+type P<T> = Promise<T>;
+
+export interface Native {
+  readonly libraryVersion: number;
+  connectOpen(uri: string, username?: string | null, password?: string | null, readonly?: boolean): P<ConnHandle>;
+  connectClose(c: ConnHandle): P<void>;
+  connectIsAlive(c: ConnHandle): P<boolean>;
+  connectGetHostname(c: ConnHandle): P<string>;
+  connectGetURI(c: ConnHandle): P<string>;
+  connectGetType(c: ConnHandle): P<string>;
+  connectGetVersion(c: ConnHandle): P<number>;
+  connectGetLibVersion(c: ConnHandle): P<number>;
+  connectGetCapabilities(c: ConnHandle): P<string>;
+  nodeGetInfo(c: ConnHandle): P<RawNodeInfo>;
+  nodeGetFreeMemory(c: ConnHandle): P<bigint>;
+  connectSetKeepAlive(c: ConnHandle, intervalSeconds: number, count: number): P<boolean>;
+  connectGetAllDomainStats(
+    c: ConnHandle,
+    stats: number,
+    flags: number,
+  ): P<Array<{ domain: RawDomain; params: TypedParams }>>;
+  connectRegisterEvents(c: ConnHandle, callback: (event: RawEvent) => void): P<void>;
+  connectSetEventsRef(c: ConnHandle, ref: boolean): void;
+
+  connectListAllDomains(c: ConnHandle, flags: number): P<RawDomain[]>;
+  domainLookupByName(c: ConnHandle, name: string): P<RawDomain>;
+  domainLookupByUUID(c: ConnHandle, uuid: string): P<RawDomain>;
+  domainLookupByID(c: ConnHandle, id: number): P<RawDomain>;
+  domainDefineXML(c: ConnHandle, xml: string, flags: number): P<RawDomain>;
+  domainCreateXML(c: ConnHandle, xml: string, flags: number): P<RawDomain>;
+  domainGetInfo(d: DomainHandle): P<RawDomainInfo>;
+  domainGetState(d: DomainHandle): P<{ state: number; reason: number }>;
+  domainGetID(d: DomainHandle): P<number>;
+  domainGetXMLDesc(d: DomainHandle, flags: number): P<string>;
+  domainGetOSType(d: DomainHandle): P<string>;
+  domainIsActive(d: DomainHandle): P<boolean>;
+  domainIsPersistent(d: DomainHandle): P<boolean>;
+  domainGetAutostart(d: DomainHandle): P<boolean>;
+  domainSetAutostart(d: DomainHandle, on: boolean): P<void>;
+  domainCreate(d: DomainHandle, flags: number): P<void>;
+  domainShutdown(d: DomainHandle, flags: number): P<void>;
+  domainReboot(d: DomainHandle, flags: number): P<void>;
+  domainDestroy(d: DomainHandle, flags: number): P<void>;
+  domainUndefine(d: DomainHandle, flags: number): P<void>;
+  domainSuspend(d: DomainHandle): P<void>;
+  domainResume(d: DomainHandle): P<void>;
+  domainAttachDevice(d: DomainHandle, xml: string, flags: number): P<void>;
+  domainDetachDevice(d: DomainHandle, xml: string, flags: number): P<void>;
+  domainUpdateDevice(d: DomainHandle, xml: string, flags: number): P<void>;
+  domainSetMemory(d: DomainHandle, kib: bigint, flags: number): P<void>;
+  domainSetMaxMemory(d: DomainHandle, kib: bigint, flags: number): P<void>;
+  domainSetVcpus(d: DomainHandle, count: number, flags: number): P<void>;
+  domainGetVcpus(d: DomainHandle, flags: number): P<number>;
+  domainGetJobStats(d: DomainHandle, flags: number): P<{ type: number; fields: TypedParams }>;
+  domainAbortJob(d: DomainHandle, flags: number): P<void>;
+  domainMigrateToURI(d: DomainHandle, dconnuri: string, params: MigrateParams, flags: number): P<void>;
+  domainMigrate(d: DomainHandle, dest: ConnHandle, params: MigrateParams, flags: number): P<RawDomain>;
+
+  connectListAllNetworks(c: ConnHandle, flags: number): P<RawNetwork[]>;
+  networkLookupByName(c: ConnHandle, name: string): P<RawNetwork>;
+  networkLookupByUUID(c: ConnHandle, uuid: string): P<RawNetwork>;
+  networkDefineXML(c: ConnHandle, xml: string, flags: number): P<RawNetwork>;
+  networkCreateXML(c: ConnHandle, xml: string, flags: number): P<RawNetwork>;
+  networkGetXMLDesc(n: NetworkHandle, flags: number): P<string>;
+  networkGetBridgeName(n: NetworkHandle): P<string>;
+  networkIsActive(n: NetworkHandle): P<boolean>;
+  networkIsPersistent(n: NetworkHandle): P<boolean>;
+  networkGetAutostart(n: NetworkHandle): P<boolean>;
+  networkSetAutostart(n: NetworkHandle, on: boolean): P<void>;
+  networkCreate(n: NetworkHandle): P<void>;
+  networkDestroy(n: NetworkHandle): P<void>;
+  networkUndefine(n: NetworkHandle): P<void>;
+
+  connectListAllInterfaces(c: ConnHandle, flags: number): P<RawInterface[]>;
+  interfaceLookupByName(c: ConnHandle, name: string): P<RawInterface>;
+  interfaceLookupByMAC(c: ConnHandle, mac: string): P<RawInterface>;
+  interfaceDefineXML(c: ConnHandle, xml: string, flags: number): P<RawInterface>;
+  interfaceGetXMLDesc(i: InterfaceHandle, flags: number): P<string>;
+  interfaceIsActive(i: InterfaceHandle): P<boolean>;
+  interfaceCreate(i: InterfaceHandle): P<void>;
+  interfaceDestroy(i: InterfaceHandle): P<void>;
+  interfaceUndefine(i: InterfaceHandle): P<void>;
+
+  connectListAllStoragePools(c: ConnHandle, flags: number): P<RawPool[]>;
+  storagePoolLookupByName(c: ConnHandle, name: string): P<RawPool>;
+  storagePoolLookupByUUID(c: ConnHandle, uuid: string): P<RawPool>;
+  storagePoolDefineXML(c: ConnHandle, xml: string, flags: number): P<RawPool>;
+  storagePoolCreateXML(c: ConnHandle, xml: string, flags: number): P<RawPool>;
+  storagePoolGetInfo(p: PoolHandle): P<RawPoolInfo>;
+  storagePoolGetXMLDesc(p: PoolHandle, flags: number): P<string>;
+  storagePoolIsActive(p: PoolHandle): P<boolean>;
+  storagePoolIsPersistent(p: PoolHandle): P<boolean>;
+  storagePoolGetAutostart(p: PoolHandle): P<boolean>;
+  storagePoolSetAutostart(p: PoolHandle, on: boolean): P<void>;
+  storagePoolCreate(p: PoolHandle, flags: number): P<void>;
+  storagePoolBuild(p: PoolHandle, flags: number): P<void>;
+  storagePoolRefresh(p: PoolHandle, flags: number): P<void>;
+  storagePoolDelete(p: PoolHandle, flags: number): P<void>;
+  storagePoolDestroy(p: PoolHandle): P<void>;
+  storagePoolUndefine(p: PoolHandle): P<void>;
+  storagePoolListAllVolumes(p: PoolHandle): P<RawVolume[]>;
+  storageVolLookupByName(p: PoolHandle, name: string): P<RawVolume>;
+  storageVolCreateXML(p: PoolHandle, xml: string, flags: number): P<RawVolume>;
+  storageVolLookupByPath(c: ConnHandle, path: string): P<RawVolume>;
+  storageVolLookupByKey(c: ConnHandle, key: string): P<RawVolume>;
+  storageVolGetInfo(v: VolumeHandle): P<RawVolumeInfo>;
+  storageVolGetXMLDesc(v: VolumeHandle): P<string>;
+  storageVolGetPath(v: VolumeHandle): P<string>;
+  storageVolDelete(v: VolumeHandle, flags: number): P<void>;
+  storageVolGetPool(v: VolumeHandle): P<RawPool>;
+}
+
+// Long calls (migration, volume creation) hold a pool thread each; libuv reads this once,
+// when its pool first starts, so it only helps if nothing queued work before this import.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
+const require = createRequire(import.meta.url);
+export const native: Native = require('../../build/Release/virtql_native.node');

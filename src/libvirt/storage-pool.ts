@@ -1,0 +1,100 @@
+import type { Connection } from './connection.ts';
+import { StoragePoolBuildFlags, type StoragePoolStateName, StorageXMLFlags, storagePoolStateName } from './enums.ts';
+import { invoke } from './errors.ts';
+import { flagsOf } from './flags.ts';
+import { native, type PoolHandle, type RawPool } from './native.ts';
+import { Volume } from './volume.ts';
+
+export interface StoragePoolInfo {
+  state: StoragePoolStateName | 'UNKNOWN';
+  capacityBytes: bigint;
+  allocationBytes: bigint;
+  availableBytes: bigint;
+}
+
+export type PoolBuildFlag = keyof typeof StoragePoolBuildFlags;
+
+/** A storage pool (virStoragePoolPtr). */
+export class StoragePool {
+  readonly name: string;
+  readonly uuid: string;
+  readonly #handle: PoolHandle;
+
+  constructor(
+    readonly connection: Connection,
+    raw: RawPool,
+  ) {
+    this.#handle = raw.handle;
+    this.name = raw.name;
+    this.uuid = raw.uuid;
+  }
+
+  async info(): Promise<StoragePoolInfo> {
+    const i = await invoke(() => native.storagePoolGetInfo(this.#handle));
+    return {
+      state: storagePoolStateName(i.state),
+      capacityBytes: i.capacityBytes,
+      allocationBytes: i.allocationBytes,
+      availableBytes: i.availableBytes,
+    };
+  }
+
+  xml(options: { inactive?: boolean } = {}): Promise<string> {
+    return invoke(() => native.storagePoolGetXMLDesc(this.#handle, options.inactive ? StorageXMLFlags.INACTIVE : 0));
+  }
+
+  isActive(): Promise<boolean> {
+    return invoke(() => native.storagePoolIsActive(this.#handle));
+  }
+
+  isPersistent(): Promise<boolean> {
+    return invoke(() => native.storagePoolIsPersistent(this.#handle));
+  }
+
+  autostart(): Promise<boolean> {
+    return invoke(() => native.storagePoolGetAutostart(this.#handle));
+  }
+
+  setAutostart(on: boolean): Promise<void> {
+    return invoke(() => native.storagePoolSetAutostart(this.#handle, on));
+  }
+
+  start(): Promise<void> {
+    return invoke(() => native.storagePoolCreate(this.#handle, 0));
+  }
+
+  /** Prepares the pool's backing (creates the directory, formats the disk...). */
+  build(flags: PoolBuildFlag[] = []): Promise<void> {
+    return invoke(() => native.storagePoolBuild(this.#handle, flagsOf(StoragePoolBuildFlags, flags)));
+  }
+
+  refresh(): Promise<void> {
+    return invoke(() => native.storagePoolRefresh(this.#handle, 0));
+  }
+
+  stop(): Promise<void> {
+    return invoke(() => native.storagePoolDestroy(this.#handle));
+  }
+
+  /** Removes the pool's backing (the directory, ...): the inverse of build(). */
+  deleteBacking(): Promise<void> {
+    return invoke(() => native.storagePoolDelete(this.#handle, 0));
+  }
+
+  undefine(): Promise<void> {
+    return invoke(() => native.storagePoolUndefine(this.#handle));
+  }
+
+  async volumes(): Promise<Volume[]> {
+    const raws = await invoke(() => native.storagePoolListAllVolumes(this.#handle));
+    return raws.map((raw) => new Volume(this.connection, raw));
+  }
+
+  async volumeByName(name: string): Promise<Volume> {
+    return new Volume(this.connection, await invoke(() => native.storageVolLookupByName(this.#handle, name)));
+  }
+
+  async createVolume(xml: string): Promise<Volume> {
+    return new Volume(this.connection, await invoke(() => native.storageVolCreateXML(this.#handle, xml, 0)));
+  }
+}

@@ -1,0 +1,48 @@
+import type { Connection } from './connection.ts';
+import { StorageVolDeleteFlags, type StorageVolTypeName, storageVolTypeName } from './enums.ts';
+import { invoke } from './errors.ts';
+import { native, type RawVolume, type VolumeHandle } from './native.ts';
+import { StoragePool } from './storage-pool.ts';
+
+export interface VolumeInfo {
+  type: StorageVolTypeName | 'UNKNOWN';
+  capacityBytes: bigint;
+  allocationBytes: bigint;
+}
+
+/** A storage volume (virStorageVolPtr): identified by key, found by path or key. */
+export class Volume {
+  readonly name: string;
+  readonly key: string;
+  readonly path: string;
+  readonly #handle: VolumeHandle;
+
+  constructor(
+    readonly connection: Connection,
+    raw: RawVolume,
+  ) {
+    this.#handle = raw.handle;
+    this.name = raw.name;
+    this.key = raw.key;
+    this.path = raw.path;
+  }
+
+  async info(): Promise<VolumeInfo> {
+    const i = await invoke(() => native.storageVolGetInfo(this.#handle));
+    return { type: storageVolTypeName(i.type), capacityBytes: i.capacityBytes, allocationBytes: i.allocationBytes };
+  }
+
+  xml(): Promise<string> {
+    return invoke(() => native.storageVolGetXMLDesc(this.#handle));
+  }
+
+  async pool(): Promise<StoragePool> {
+    return new StoragePool(this.connection, await invoke(() => native.storageVolGetPool(this.#handle)));
+  }
+
+  /** Removes the volume and its data; `zeroed` overwrites the data first. */
+  delete(options: { zeroed?: boolean } = {}): Promise<void> {
+    const flags = options.zeroed ? StorageVolDeleteFlags.ZEROED : StorageVolDeleteFlags.NORMAL;
+    return invoke(() => native.storageVolDelete(this.#handle, flags));
+  }
+}
