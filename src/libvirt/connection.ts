@@ -1,6 +1,10 @@
 import { Domain } from './domain.ts';
 import {
   ConnectGetAllDomainStatsFlags,
+  ConnectListAllDomainsFlags,
+  ConnectListAllInterfacesFlags,
+  ConnectListAllNetworksFlags,
+  ConnectListAllStoragePoolsFlags,
   DomainCreateFlags,
   DomainDefineFlags,
   DomainStatsTypes,
@@ -137,7 +141,9 @@ export class Connection {
   }
 
   async domains(filter?: ListFilter): Promise<Domain[]> {
-    const raws = await invoke(() => native.connectListAllDomains(this.#handle, listFlags(filter)));
+    const raws = await invoke(() =>
+      native.connectListAllDomains(this.#handle, listFlags(ConnectListAllDomainsFlags, filter)),
+    );
     return raws.map((raw) => new Domain(this, raw));
   }
 
@@ -167,7 +173,7 @@ export class Connection {
 
   /** virConnectGetAllDomainStats: one call for many domains' state, CPU, balloon, vCPU... */
   async allDomainStats(stats: DomainStatsType[], filter?: ListFilter): Promise<DomainStats[]> {
-    const flags = listFlags(filter) | ConnectGetAllDomainStatsFlags.ENFORCE_STATS;
+    const flags = listFlags(ConnectGetAllDomainStatsFlags, filter) | ConnectGetAllDomainStatsFlags.ENFORCE_STATS;
     const rows = await invoke(() =>
       native.connectGetAllDomainStats(this.#handle, flagsOf(DomainStatsTypes, stats), flags >>> 0),
     );
@@ -175,7 +181,9 @@ export class Connection {
   }
 
   async networks(filter?: ListFilter): Promise<Network[]> {
-    const raws = await invoke(() => native.connectListAllNetworks(this.#handle, listFlags(filter)));
+    const raws = await invoke(() =>
+      native.connectListAllNetworks(this.#handle, listFlags(ConnectListAllNetworksFlags, filter)),
+    );
     return raws.map((raw) => new Network(this, raw));
   }
 
@@ -198,7 +206,9 @@ export class Connection {
   }
 
   async interfaces(filter?: ListFilter): Promise<HostInterface[]> {
-    const raws = await invoke(() => native.connectListAllInterfaces(this.#handle, listFlags(filter)));
+    const raws = await invoke(() =>
+      native.connectListAllInterfaces(this.#handle, listFlags(ConnectListAllInterfacesFlags, filter)),
+    );
     return raws.map((raw) => new HostInterface(this, raw));
   }
 
@@ -215,7 +225,9 @@ export class Connection {
   }
 
   async storagePools(filter?: ListFilter): Promise<StoragePool[]> {
-    const raws = await invoke(() => native.connectListAllStoragePools(this.#handle, listFlags(filter)));
+    const raws = await invoke(() =>
+      native.connectListAllStoragePools(this.#handle, listFlags(ConnectListAllStoragePoolsFlags, filter)),
+    );
     return raws.map((raw) => new StoragePool(this, raw));
   }
 

@@ -32,7 +32,7 @@ export function scopeFlags(scope: Scope = 'current'): number {
 /** Which objects a list call returns. */
 export type ListFilter = 'all' | 'active' | 'inactive';
 
-/** libvirt's list flags share their ACTIVE/INACTIVE bits across object kinds. */
-export function listFlags(filter: ListFilter = 'all'): number {
-  return filter === 'active' ? 1 : filter === 'inactive' ? 2 : 0;
+/** The ACTIVE/INACTIVE bits of one kind's list flags (their values differ between kinds). */
+export function listFlags(table: { ACTIVE: number; INACTIVE: number }, filter: ListFilter = 'all'): number {
+  return filter === 'active' ? table.ACTIVE : filter === 'inactive' ? table.INACTIVE : 0;
 }
