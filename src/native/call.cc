@@ -108,6 +108,10 @@ Build Int(long long rc) {
   return [rc](Napi::Env env) { return Napi::Number::New(env, static_cast<double>(rc)); };
 }
 
+Build Num(double v) {
+  return [v](Napi::Env env) { return Napi::Number::New(env, v); };
+}
+
 Build Owned(char* s) {
   if (s == nullptr) return nullptr;
   std::string copy(s);

@@ -35,7 +35,8 @@ Napi::Value Rejected(Napi::Env env, const VirError& err);
 // Builders for the common shapes of libvirt return values.
 Build Void(int rc);
 Build Tri(int rc);  // 1 / 0 / -1 → true / false / failure
-Build Int(long long rc);
+Build Int(long long rc);  // negative → failure
+Build Num(double v);      // any number, never a failure
 Build Owned(char* s);  // takes a malloc'd string; nullptr → failure
 Build Text(std::string s);
 Build Big(unsigned long long v);

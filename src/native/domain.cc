@@ -49,7 +49,7 @@ Napi::Value GetID(const Napi::CallbackInfo& info) {
     if (fresh == nullptr) return nullptr;
     unsigned int id = virDomainGetID(fresh);
     virDomainFree(fresh);
-    return Int(id == static_cast<unsigned int>(-1) ? -1 : id);
+    return Num(id == static_cast<unsigned int>(-1) ? -1.0 : static_cast<double>(id));
   });
 }
 
