@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listMachinePartitions } from './cgroup-partitions.ts';
+import {
+  buildNetworkXml,
+  buildPoolXml,
+  createLayout,
+  type LibvirtdLayout,
+  NETWORK_NAME,
+  POOL_NAME,
+} from './libvirtd-files.ts';
+import { launchInNamespaces, prepareFiles } from './libvirtd-launch.ts';
+import { type DaemonState, teardownDaemon } from './libvirtd-teardown.ts';
+import { readNamespace } from './namespace-processes.ts';
+import { listeningTcpPorts, usedPrivateSubnets } from './netns-usage.ts';
+import { isProcessGone, pollUntil } from './process-exit.ts';
+import { virsh } from './run-command.ts';
+
+export { libvirtdUnavailableReason } from './libvirtd-availability.ts';
+
+/** A libvirtd of its own, in its own mount namespace (and network namespace unless it joined another's). */
+export interface PrivateLibvirtd {
+  name: string;
+  /** `qemu+unix:///system?socket=<root>/sock/libvirt-sock` */
+  uri: string;
+  /** The same daemon serving the test driver remotely. */
+  testUri: string;
+  /** `qemu+tcp://127.0.0.1:<port>/system`, reachable only inside the daemon's network namespace. */
+  tcpUri?: string;
+  root: string;
+  pid: number;
+  virtlogdPid: number;
+  /**
+   * A pid whose /proc/PID/ns/net is the daemon's network namespace: the keeper
+   * process that reaps the daemons and lives until the last of them is gone.
+   */
+  netnsPid: number;
+  /** Whether domain type 'kvm' works on this daemon; otherwise use type 'qemu'. */
+  kvm: boolean;
+  /** Destroys domains, networks and pools, stops the daemons and removes `root`. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface StartLibvirtdOptions {
+  name: string;
+  /** Listen on 127.0.0.1 TCP (no auth) inside the network namespace. */
+  tcp?: boolean;
+  /** @default the first free port from 16509 in the network namespace */
+  tcpPort?: number;
+  /** Share this daemon's network namespace, e.g. to migrate between the two over 127.0.0.1. */
+  joinNetnsOf?: PrivateLibvirtd;
+  /** @default a random UUID, so two daemons differ */
+  hostUuid?: string;
+  /** @default os.tmpdir() */
+  baseDir?: string;
+}
+
+const DEFAULT_TCP_PORT = 16509;
+const READY_TIMEOUT_MS = 30_000;
+/** unix(7) socket paths are limited to 107 bytes; libvirt-admin-sock is the longest name. */
+const MAX_SOCKET_PATH = 107;
+
+async function readPidFile(path: string): Promise<number> {
+  const pid = Number.parseInt(await readFile(path, 'utf8'), 10);
+  if (!Number.isSafeInteger(pid) || pid <= 0) throw new Error(`no pid in ${path}`);
+  return pid;
+}
+
+/** True once libvirtd answers; throws as soon as it has died. */
+async function answers(uri: string, pid: number): Promise<boolean> {
+  try {
+    await virsh(uri, 'version');
+    return true;
+  } catch (error) {
+    if (await isProcessGone(pid)) throw new Error(`libvirtd ${pid} exited: ${(error as Error).message}`);
+    return false;
+  }
+}
+
+async function supportsKvm(uri: string): Promise<boolean> {
+  try {
+    await virsh(uri, 'domcapabilities', '--virttype', 'kvm');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function pickTcpPort(netnsPid: number | undefined): Promise<number> {
+  const used = netnsPid === undefined ? new Set<number>() : await listeningTcpPorts(netnsPid);
+  let port = DEFAULT_TCP_PORT;
+  while (used.has(port)) port += 1;
+  return port;
+}
+
+async function createNetwork(uri: string, layout: LibvirtdLayout, netnsPid: number): Promise<void> {
+  const used = await usedPrivateSubnets(netnsPid);
+  let octet = 100;
+  while (used.has(octet)) octet += 1;
+  if (octet > 254) throw new Error('no free 192.168.x.0/24 subnet in the network namespace');
+  const file = join(layout.xml, 'network.xml');
+  await writeFile(file, buildNetworkXml(`virbr-q${octet}`, octet));
+  await virsh(uri, 'net-define', file);
+  await virsh(uri, 'net-start', NETWORK_NAME);
+}
+
+async function createPool(uri: string, layout: LibvirtdLayout): Promise<void> {
+  const file = join(layout.xml, 'pool.xml');
+  await writeFile(file, buildPoolXml(layout.pool));
+  await virsh(uri, 'pool-define', file);
+  await virsh(uri, 'pool-build', POOL_NAME);
+  await virsh(uri, 'pool-start', POOL_NAME);
+}
+
+async function logTail(path: string, lineCount = 30): Promise<string> {
+  try {
+    return (await readFile(path, 'utf8')).trimEnd().split('\n').slice(-lineCount).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+export async function startLibvirtd(opts: StartLibvirtdOptions): Promise<PrivateLibvirtd> {
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(opts.name)) throw new Error(`bad daemon name ${JSON.stringify(opts.name)}`);
+  const peer = opts.joinNetnsOf;
+  if (peer !== undefined && (await isProcessGone(peer.netnsPid))) {
+    throw new Error(`cannot join the network namespace of stopped daemon ${peer.name}`);
+  }
+  const root = await mkdtemp(join(opts.baseDir ?? tmpdir(), `virtql-libvirtd-${opts.name}-`));
+  const layout = createLayout(root);
+  if (join(layout.sock, 'libvirt-admin-sock').length > MAX_SOCKET_PATH) {
+    await rm(root, { recursive: true, force: true });
+    throw new Error(`socket paths under ${root} are too long; pass a shorter baseDir`);
+  }
+  const socket = join(layout.sock, 'libvirt-sock');
+  const uri = `qemu+unix:///system?socket=${socket}`;
+  const state: DaemonState = { layout, uri, partitionsBefore: await listMachinePartitions() };
+  try {
+    const tcpPort = opts.tcp ? (opts.tcpPort ?? (await pickTcpPort(peer?.netnsPid))) : undefined;
+    await prepareFiles(layout, opts.hostUuid ?? randomUUID(), tcpPort);
+    const keeper = launchInNamespaces(layout, {
+      joinNetnsPid: peer?.netnsPid,
+      tcp: tcpPort !== undefined,
+      timeoutMs: READY_TIMEOUT_MS,
+    });
+    state.keeperPid = keeper.pid;
+    await keeper.ready;
+    state.mntNs = (await readFile(layout.mntNs, 'utf8')).trim();
+    state.virtlogdPid = await readPidFile(layout.virtlogdPid);
+    const pid = await readPidFile(layout.libvirtdPid);
+    state.libvirtdPid = pid;
+    if ((await readNamespace(pid, 'mnt')) !== state.mntNs) throw new Error(`libvirtd ${pid} is not running`);
+    if (!(await pollUntil(() => answers(uri, pid), READY_TIMEOUT_MS, 50))) {
+      throw new Error(`libvirtd did not answer on ${socket} within ${READY_TIMEOUT_MS} ms`);
+    }
+    const kvm = await supportsKvm(uri);
+    await createNetwork(uri, layout, pid);
+    await createPool(uri, layout);
+    let stopping: Promise<void> | undefined;
+    return {
+      name: opts.name,
+      uri,
+      testUri: `test+unix:///default?socket=${socket}`,
+      ...(tcpPort === undefined ? {} : { tcpUri: `qemu+tcp://127.0.0.1:${tcpPort}/system` }),
+      root,
+      pid,
+      virtlogdPid: state.virtlogdPid,
+      netnsPid: keeper.pid,
+      kvm,
+      stop: () => {
+        stopping ??= teardownDaemon(state);
+        return stopping;
+      },
+    };
+  } catch (error) {
+    const log = await logTail(layout.libvirtdLog);
+    await teardownDaemon(state).catch(() => undefined);
+    throw new Error(
+      `starting libvirtd "${opts.name}" failed: ${(error as Error).message}\n--- libvirtd.log ---\n${log}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
