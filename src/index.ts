@@ -4,7 +4,12 @@ import { Connection } from './libvirt/index.ts';
 const uri = process.env.VIRTQL_URI ?? 'test:///default';
 const c = await Connection.open(uri);
 try {
-  const [hostname, type, lib, node] = await Promise.all([c.hostname(), c.hypervisorType(), c.libVersion(), c.nodeInfo()]);
+  const [hostname, type, lib, node] = await Promise.all([
+    c.hostname(),
+    c.hypervisorType(),
+    c.libVersion(),
+    c.nodeInfo(),
+  ]);
   console.log(`virtql: connected to ${uri} (${type} on ${hostname}, libvirt ${lib.text})`);
   console.log(`  host: ${node.cpus} CPUs ${node.model} @ ${node.mhz} MHz, ${node.memoryKiB} KiB`);
   for (const d of await c.domains()) {
