@@ -19,9 +19,16 @@ import {
   VIR_MIGRATE_PARAM_PERSIST_XML,
   VIR_MIGRATE_PARAM_URI,
 } from './enums.ts';
-import { invoke } from './errors.ts';
+import { invoke, invokeMany, type LibvirtError } from './errors.ts';
 import { flagsOf, type Scope, scopeFlags } from './flags.ts';
-import { type DomainHandle, type MigrateParams, native, type RawDomain, type TypedParams } from './native.ts';
+import {
+  type DomainHandle,
+  type MigrateParams,
+  native,
+  type RawDomain,
+  type RawDomainInfo,
+  type TypedParams,
+} from './native.ts';
 
 export interface DomainInfo {
   state: DomainStateName | 'UNKNOWN';
@@ -57,6 +64,31 @@ export interface MigrateOptions {
   persistentXml?: string;
 }
 
+export interface XmlOptions {
+  /** The persistent definition instead of the live one. */
+  inactive?: boolean;
+  secure?: boolean;
+  migratable?: boolean;
+}
+
+function xmlFlags(o: XmlOptions): number {
+  return (
+    (o.inactive ? DomainXMLFlags.INACTIVE : 0) |
+    (o.secure ? DomainXMLFlags.SECURE : 0) |
+    (o.migratable ? DomainXMLFlags.MIGRATABLE : 0)
+  );
+}
+
+function toDomainInfo(i: RawDomainInfo): DomainInfo {
+  return {
+    state: domainStateName(i.state),
+    maxMemoryKiB: i.maxMemKiB,
+    memoryKiB: i.memoryKiB,
+    vcpus: i.vcpus,
+    cpuTimeNs: i.cpuTimeNs,
+  };
+}
+
 function migrateParams(o: MigrateOptions): MigrateParams {
   return {
     [VIR_MIGRATE_PARAM_URI]: o.migrateUri,
@@ -86,14 +118,24 @@ export class Domain {
   }
 
   async info(): Promise<DomainInfo> {
-    const i = await invoke(() => native.domainGetInfo(this.#handle));
-    return {
-      state: domainStateName(i.state),
-      maxMemoryKiB: i.maxMemKiB,
-      memoryKiB: i.memoryKiB,
-      vcpus: i.vcpus,
-      cpuTimeNs: i.cpuTimeNs,
-    };
+    return toDomainInfo(await invoke(() => native.domainGetInfo(this.#handle)));
+  }
+
+  /** info() of many domains in one binding call; a domain that fails has its error in its slot. */
+  static infoMany(domains: readonly Domain[]): Promise<Array<DomainInfo | LibvirtError>> {
+    return invokeMany(() => native.domainGetInfoMany(domains.map((d) => d.#handle)), toDomainInfo);
+  }
+
+  /** xml() of many domains in one binding call. */
+  static xmlMany(domains: readonly Domain[], options: XmlOptions = {}): Promise<Array<string | LibvirtError>> {
+    return invokeMany(
+      () =>
+        native.domainGetXMLDescMany(
+          domains.map((d) => d.#handle),
+          xmlFlags(options),
+        ),
+      String,
+    );
   }
 
   async state(): Promise<DomainStateWithReason> {
@@ -106,12 +148,8 @@ export class Domain {
   }
 
   /** virDomainGetXMLDesc: the live definition, or the persistent one with `inactive`. */
-  xml(options: { inactive?: boolean; secure?: boolean; migratable?: boolean } = {}): Promise<string> {
-    const flags =
-      (options.inactive ? DomainXMLFlags.INACTIVE : 0) |
-      (options.secure ? DomainXMLFlags.SECURE : 0) |
-      (options.migratable ? DomainXMLFlags.MIGRATABLE : 0);
-    return invoke(() => native.domainGetXMLDesc(this.#handle, flags));
+  xml(options: XmlOptions = {}): Promise<string> {
+    return invoke(() => native.domainGetXMLDesc(this.#handle, xmlFlags(options)));
   }
 
   osType(): Promise<string> {

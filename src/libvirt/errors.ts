@@ -49,3 +49,15 @@ export async function invoke<T>(call: () => Promise<T>): Promise<T> {
     throw toLibvirtError(e);
   }
 }
+
+/**
+ * Runs one batch call over many objects. A failure of the whole call rejects; a failure of
+ * one object becomes a LibvirtError in that object's slot (the DataLoader convention).
+ */
+export async function invokeMany<R, T>(
+  call: () => Promise<Array<R | RawLibvirtError>>,
+  map: (value: R) => T,
+): Promise<Array<T | LibvirtError>> {
+  const slots = await invoke(call);
+  return slots.map((slot) => (isRaw(slot) ? (toLibvirtError(slot) as LibvirtError) : map(slot as R)));
+}

@@ -1,6 +1,6 @@
 import type { Connection } from './connection.ts';
 import { InterfaceXMLFlags } from './enums.ts';
-import { invoke } from './errors.ts';
+import { invoke, invokeMany, type LibvirtError } from './errors.ts';
 import { type InterfaceHandle, native, type RawInterface } from './native.ts';
 
 /** A host network interface (virInterfacePtr), described by netcf-style XML. */
@@ -20,6 +20,18 @@ export class HostInterface {
 
   xml(options: { inactive?: boolean } = {}): Promise<string> {
     return invoke(() => native.interfaceGetXMLDesc(this.#handle, options.inactive ? InterfaceXMLFlags.INACTIVE : 0));
+  }
+
+  /** xml() of many interfaces in one binding call. */
+  static xmlMany(interfaces: readonly HostInterface[]): Promise<Array<string | LibvirtError>> {
+    return invokeMany(
+      () =>
+        native.interfaceGetXMLDescMany(
+          interfaces.map((i) => i.#handle),
+          0,
+        ),
+      String,
+    );
   }
 
   isActive(): Promise<boolean> {

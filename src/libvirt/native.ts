@@ -83,6 +83,8 @@ export interface RawLibvirtError extends Error {
 }
 
 type P<T> = Promise<T>;
+/** One slot of a batch call: the result, or that object's own libvirt error. */
+export type Slots<T> = P<Array<T | RawLibvirtError>>;
 
 export interface Native {
   readonly libraryVersion: number;
@@ -116,6 +118,8 @@ export interface Native {
   domainGetState(d: DomainHandle): P<{ state: number; reason: number }>;
   domainGetID(d: DomainHandle): P<number>;
   domainGetXMLDesc(d: DomainHandle, flags: number): P<string>;
+  domainGetInfoMany(d: DomainHandle[]): Slots<RawDomainInfo>;
+  domainGetXMLDescMany(d: DomainHandle[], flags: number): Slots<string>;
   domainGetOSType(d: DomainHandle): P<string>;
   domainIsActive(d: DomainHandle): P<boolean>;
   domainIsPersistent(d: DomainHandle): P<boolean>;
@@ -147,6 +151,7 @@ export interface Native {
   networkCreateXML(c: ConnHandle, xml: string, flags: number): P<RawNetwork>;
   networkGetXMLDesc(n: NetworkHandle, flags: number): P<string>;
   networkGetBridgeName(n: NetworkHandle): P<string>;
+  networkGetXMLDescMany(n: NetworkHandle[], flags: number): Slots<string>;
   networkIsActive(n: NetworkHandle): P<boolean>;
   networkIsPersistent(n: NetworkHandle): P<boolean>;
   networkGetAutostart(n: NetworkHandle): P<boolean>;
@@ -161,6 +166,7 @@ export interface Native {
   interfaceDefineXML(c: ConnHandle, xml: string, flags: number): P<RawInterface>;
   interfaceGetXMLDesc(i: InterfaceHandle, flags: number): P<string>;
   interfaceIsActive(i: InterfaceHandle): P<boolean>;
+  interfaceGetXMLDescMany(i: InterfaceHandle[], flags: number): Slots<string>;
   interfaceCreate(i: InterfaceHandle): P<void>;
   interfaceDestroy(i: InterfaceHandle): P<void>;
   interfaceUndefine(i: InterfaceHandle): P<void>;
@@ -173,6 +179,9 @@ export interface Native {
   storagePoolGetInfo(p: PoolHandle): P<RawPoolInfo>;
   storagePoolGetXMLDesc(p: PoolHandle, flags: number): P<string>;
   storagePoolIsActive(p: PoolHandle): P<boolean>;
+  storagePoolGetInfoMany(p: PoolHandle[]): Slots<RawPoolInfo>;
+  storagePoolGetXMLDescMany(p: PoolHandle[], flags: number): Slots<string>;
+  storagePoolListAllVolumesMany(p: PoolHandle[]): Slots<RawVolume[]>;
   storagePoolIsPersistent(p: PoolHandle): P<boolean>;
   storagePoolGetAutostart(p: PoolHandle): P<boolean>;
   storagePoolSetAutostart(p: PoolHandle, on: boolean): P<void>;
@@ -190,6 +199,8 @@ export interface Native {
   storageVolGetInfo(v: VolumeHandle): P<RawVolumeInfo>;
   storageVolGetXMLDesc(v: VolumeHandle): P<string>;
   storageVolGetPath(v: VolumeHandle): P<string>;
+  storageVolGetInfoMany(v: VolumeHandle[]): Slots<RawVolumeInfo>;
+  storageVolGetXMLDescMany(v: VolumeHandle[]): Slots<string>;
   storageVolDelete(v: VolumeHandle, flags: number): P<void>;
   storageVolGetPool(v: VolumeHandle): P<RawPool>;
 }
@@ -199,4 +210,19 @@ export interface Native {
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
 const require = createRequire(import.meta.url);
-export const native: Native = require('../../build/Release/virtql_native.node');
+const addon: Native = require('../../build/Release/virtql_native.node');
+
+/** Calls made into the binding since the process started (tests and benchmarks count round trips). */
+export const bindingCalls = { total: 0 };
+
+export const native: Native = Object.fromEntries(
+  Object.entries(addon).map(([name, value]) => [
+    name,
+    typeof value === 'function'
+      ? (...args: unknown[]) => {
+          bindingCalls.total += 1;
+          return (value as (...a: unknown[]) => unknown)(...args);
+        }
+      : value,
+  ]),
+) as unknown as Native;

@@ -1,6 +1,6 @@
 import type { Connection } from './connection.ts';
 import { NetworkXMLFlags } from './enums.ts';
-import { invoke } from './errors.ts';
+import { invoke, invokeMany, type LibvirtError } from './errors.ts';
 import { type NetworkHandle, native, type RawNetwork } from './native.ts';
 
 /** A virtual network (virNetworkPtr). */
@@ -20,6 +20,18 @@ export class Network {
 
   xml(options: { inactive?: boolean } = {}): Promise<string> {
     return invoke(() => native.networkGetXMLDesc(this.#handle, options.inactive ? NetworkXMLFlags.INACTIVE : 0));
+  }
+
+  /** xml() of many networks in one binding call. */
+  static xmlMany(networks: readonly Network[]): Promise<Array<string | LibvirtError>> {
+    return invokeMany(
+      () =>
+        native.networkGetXMLDescMany(
+          networks.map((n) => n.#handle),
+          0,
+        ),
+      String,
+    );
   }
 
   bridgeName(): Promise<string> {

@@ -1,8 +1,8 @@
 import type { Connection } from './connection.ts';
 import { StoragePoolBuildFlags, type StoragePoolStateName, StorageXMLFlags, storagePoolStateName } from './enums.ts';
-import { invoke } from './errors.ts';
+import { invoke, invokeMany, type LibvirtError } from './errors.ts';
 import { flagsOf } from './flags.ts';
-import { native, type PoolHandle, type RawPool } from './native.ts';
+import { native, type PoolHandle, type RawPool, type RawPoolInfo } from './native.ts';
 import { Volume } from './volume.ts';
 
 export interface StoragePoolInfo {
@@ -10,6 +10,15 @@ export interface StoragePoolInfo {
   capacityBytes: bigint;
   allocationBytes: bigint;
   availableBytes: bigint;
+}
+
+function toPoolInfo(i: RawPoolInfo): StoragePoolInfo {
+  return {
+    state: storagePoolStateName(i.state),
+    capacityBytes: i.capacityBytes,
+    allocationBytes: i.allocationBytes,
+    availableBytes: i.availableBytes,
+  };
 }
 
 export type PoolBuildFlag = keyof typeof StoragePoolBuildFlags;
@@ -30,13 +39,34 @@ export class StoragePool {
   }
 
   async info(): Promise<StoragePoolInfo> {
-    const i = await invoke(() => native.storagePoolGetInfo(this.#handle));
-    return {
-      state: storagePoolStateName(i.state),
-      capacityBytes: i.capacityBytes,
-      allocationBytes: i.allocationBytes,
-      availableBytes: i.availableBytes,
-    };
+    return toPoolInfo(await invoke(() => native.storagePoolGetInfo(this.#handle)));
+  }
+
+  /** info() of many pools in one binding call; a pool that fails has its error in its slot. */
+  static infoMany(pools: readonly StoragePool[]): Promise<Array<StoragePoolInfo | LibvirtError>> {
+    return invokeMany(() => native.storagePoolGetInfoMany(pools.map((p) => p.#handle)), toPoolInfo);
+  }
+
+  /** xml() of many pools in one binding call. */
+  static xmlMany(pools: readonly StoragePool[]): Promise<Array<string | LibvirtError>> {
+    return invokeMany(
+      () =>
+        native.storagePoolGetXMLDescMany(
+          pools.map((p) => p.#handle),
+          0,
+        ),
+      String,
+    );
+  }
+
+  /** volumes() of many pools of one connection in one binding call. */
+  static volumesMany(pools: readonly StoragePool[]): Promise<Array<Volume[] | LibvirtError>> {
+    const [first] = pools;
+    if (!first) return Promise.resolve([]);
+    return invokeMany(
+      () => native.storagePoolListAllVolumesMany(pools.map((p) => p.#handle)),
+      (raws) => raws.map((raw) => new Volume(first.connection, raw)),
+    );
   }
 
   xml(options: { inactive?: boolean } = {}): Promise<string> {

@@ -1,13 +1,17 @@
 import type { Connection } from './connection.ts';
 import { StorageVolDeleteFlags, type StorageVolTypeName, storageVolTypeName } from './enums.ts';
-import { invoke } from './errors.ts';
-import { native, type RawVolume, type VolumeHandle } from './native.ts';
+import { invoke, invokeMany, type LibvirtError } from './errors.ts';
+import { native, type RawVolume, type RawVolumeInfo, type VolumeHandle } from './native.ts';
 import { StoragePool } from './storage-pool.ts';
 
 export interface VolumeInfo {
   type: StorageVolTypeName | 'UNKNOWN';
   capacityBytes: bigint;
   allocationBytes: bigint;
+}
+
+function toVolumeInfo(i: RawVolumeInfo): VolumeInfo {
+  return { type: storageVolTypeName(i.type), capacityBytes: i.capacityBytes, allocationBytes: i.allocationBytes };
 }
 
 /** A storage volume (virStorageVolPtr): identified by key, found by path or key. */
@@ -28,12 +32,21 @@ export class Volume {
   }
 
   async info(): Promise<VolumeInfo> {
-    const i = await invoke(() => native.storageVolGetInfo(this.#handle));
-    return { type: storageVolTypeName(i.type), capacityBytes: i.capacityBytes, allocationBytes: i.allocationBytes };
+    return toVolumeInfo(await invoke(() => native.storageVolGetInfo(this.#handle)));
+  }
+
+  /** info() of many volumes in one binding call; a volume that fails has its error in its slot. */
+  static infoMany(volumes: readonly Volume[]): Promise<Array<VolumeInfo | LibvirtError>> {
+    return invokeMany(() => native.storageVolGetInfoMany(volumes.map((v) => v.#handle)), toVolumeInfo);
   }
 
   xml(): Promise<string> {
     return invoke(() => native.storageVolGetXMLDesc(this.#handle));
+  }
+
+  /** xml() of many volumes in one binding call. */
+  static xmlMany(volumes: readonly Volume[]): Promise<Array<string | LibvirtError>> {
+    return invokeMany(() => native.storageVolGetXMLDescMany(volumes.map((v) => v.#handle)), String);
   }
 
   async pool(): Promise<StoragePool> {

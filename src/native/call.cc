@@ -127,6 +127,10 @@ Build Fail(VirError err) {
   return [err](Napi::Env env) -> Napi::Value { throw Napi::Error(env, ToJs(env, err)); };
 }
 
+Build ErrorValue(VirError err) {
+  return [err](Napi::Env env) { return ToJs(env, err); };
+}
+
 Napi::Value BigOf(Napi::Env env, unsigned long long v) {
   return Napi::BigInt::New(env, static_cast<uint64_t>(v));
 }

@@ -40,7 +40,8 @@ Build Num(double v);      // any number, never a failure
 Build Owned(char* s);  // takes a malloc'd string; nullptr → failure
 Build Text(std::string s);
 Build Big(unsigned long long v);
-Build Fail(VirError err);  // rejects with an error captured earlier
+Build Fail(VirError err);        // rejects with an error captured earlier
+Build ErrorValue(VirError err);  // resolves to the error as a value (a slot of a batch)
 Napi::Value BigOf(Napi::Env env, unsigned long long v);
 
 // Argument readers: throw a TypeError naming the argument when it has the wrong type.

@@ -11,21 +11,23 @@ Napi::Value OnDomain(const Napi::CallbackInfo& info, std::function<Build(D)> wor
   return OnHandle<D>(info, [work](D d, ConnRef) { return work(d); });
 }
 
-Napi::Value GetInfo(const Napi::CallbackInfo& info) {
-  return OnDomain(info, [](D d) -> Build {
-    virDomainInfo i;
-    if (virDomainGetInfo(d, &i) < 0) return nullptr;
-    return [i](Napi::Env env) {
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("state", static_cast<int>(i.state));
-      o.Set("maxMemKiB", BigOf(env, i.maxMem));
-      o.Set("memoryKiB", BigOf(env, i.memory));
-      o.Set("vcpus", i.nrVirtCpu);
-      o.Set("cpuTimeNs", BigOf(env, i.cpuTime));
-      return o;
-    };
-  });
+Build InfoOf(D d) {
+  virDomainInfo i;
+  if (virDomainGetInfo(d, &i) < 0) return nullptr;
+  return [i](Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("state", static_cast<int>(i.state));
+    o.Set("maxMemKiB", BigOf(env, i.maxMem));
+    o.Set("memoryKiB", BigOf(env, i.memory));
+    o.Set("vcpus", i.nrVirtCpu);
+    o.Set("cpuTimeNs", BigOf(env, i.cpuTime));
+    return o;
+  };
 }
+
+Napi::Value GetInfo(const Napi::CallbackInfo& info) { return OnDomain(info, InfoOf); }
+
+Napi::Value GetInfoMany(const Napi::CallbackInfo& info) { return OnMany<D>(info, InfoOf); }
 
 Napi::Value GetState(const Napi::CallbackInfo& info) {
   return OnDomain(info, [](D d) -> Build {
@@ -56,6 +58,11 @@ Napi::Value GetID(const Napi::CallbackInfo& info) {
 Napi::Value GetXMLDesc(const Napi::CallbackInfo& info) {
   unsigned int flags = FlagsArg(info, 1);
   return OnDomain(info, [flags](D d) { return Owned(virDomainGetXMLDesc(d, flags)); });
+}
+
+Napi::Value GetXMLDescMany(const Napi::CallbackInfo& info) {
+  unsigned int flags = FlagsArg(info, 1);
+  return OnMany<D>(info, [flags](D d) { return Owned(virDomainGetXMLDesc(d, flags)); });
 }
 
 Napi::Value GetOSType(const Napi::CallbackInfo& info) {
@@ -255,6 +262,8 @@ Napi::Value Migrate(const Napi::CallbackInfo& info) {
 
 void InitDomain(Napi::Env env, Exports e) {
   Export(env, e, "domainGetInfo", GetInfo);
+  Export(env, e, "domainGetInfoMany", GetInfoMany);
+  Export(env, e, "domainGetXMLDescMany", GetXMLDescMany);
   Export(env, e, "domainGetState", GetState);
   Export(env, e, "domainGetID", GetID);
   Export(env, e, "domainGetXMLDesc", GetXMLDesc);

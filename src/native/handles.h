@@ -104,6 +104,51 @@ Napi::Value OnHandle(const Napi::CallbackInfo& info, std::function<Build(P, Conn
   return Run(info.Env(), [p, conn, work] { return work(p, conn); }, [p] { Traits<P>::Free(p); });
 }
 
+// Runs work on each handle of an array (argument 0) in one pool job. Each slot of the
+// resulting array holds that call's result, or its own libvirt error as an Error value.
+template <typename P>
+Napi::Value OnMany(const Napi::CallbackInfo& info, std::function<Build(P)> work) {
+  if (!info[0].IsArray()) throw Napi::TypeError::New(info.Env(), "handles must be an array");
+  Napi::Array arr = info[0].As<Napi::Array>();
+  struct Item {
+    P ptr;
+    bool closed;
+  };
+  std::vector<Item> items;
+  items.reserve(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Handle<P>* h = Unwrap<P>(arr.Get(i));
+    bool closed = h->conn->closed;
+    if (!closed) Traits<P>::Ref(h->ptr);
+    items.push_back({h->ptr, closed});
+  }
+  return Run(
+      info.Env(),
+      [items, work]() -> Build {
+        std::vector<Build> slots;
+        slots.reserve(items.size());
+        for (const Item& it : items) {
+          Build b = it.closed ? nullptr : work(it.ptr);
+          slots.push_back(b ? b : ErrorValue(it.closed ? ClosedError() : VirError::Capture()));
+        }
+        return [slots](Napi::Env env) {
+          Napi::Array out = Napi::Array::New(env, slots.size());
+          for (size_t i = 0; i < slots.size(); i++) {
+            try {
+              out.Set(static_cast<uint32_t>(i), slots[i](env));
+            } catch (const Napi::Error& e) {
+              out.Set(static_cast<uint32_t>(i), e.Value());
+            }
+          }
+          return out;
+        };
+      },
+      [items] {
+        for (const Item& it : items)
+          if (!it.closed) Traits<P>::Free(it.ptr);
+      });
+}
+
 // Descriptions gathered on the pool: the handle plus the identity fields libvirt keeps locally.
 Build DescribeDomain(const ConnRef& conn, virDomainPtr d);
 Build DescribeNetwork(const ConnRef& conn, virNetworkPtr n);

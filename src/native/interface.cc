@@ -16,6 +16,11 @@ Napi::Value GetXMLDesc(const Napi::CallbackInfo& info) {
   return OnInterface(info, [flags](I i) { return Owned(virInterfaceGetXMLDesc(i, flags)); });
 }
 
+Napi::Value GetXMLDescMany(const Napi::CallbackInfo& info) {
+  unsigned int flags = FlagsArg(info, 1);
+  return OnMany<I>(info, [flags](I i) { return Owned(virInterfaceGetXMLDesc(i, flags)); });
+}
+
 Napi::Value IsActive(const Napi::CallbackInfo& info) {
   return OnInterface(info, [](I i) { return Tri(virInterfaceIsActive(i)); });
 }
@@ -36,6 +41,7 @@ Napi::Value Undefine(const Napi::CallbackInfo& info) {
 
 void InitInterface(Napi::Env env, Exports e) {
   Export(env, e, "interfaceGetXMLDesc", GetXMLDesc);
+  Export(env, e, "interfaceGetXMLDescMany", GetXMLDescMany);
   Export(env, e, "interfaceIsActive", IsActive);
   Export(env, e, "interfaceCreate", Create);
   Export(env, e, "interfaceDestroy", Destroy);

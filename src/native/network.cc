@@ -16,6 +16,11 @@ Napi::Value GetXMLDesc(const Napi::CallbackInfo& info) {
   return OnNetwork(info, [flags](N n) { return Owned(virNetworkGetXMLDesc(n, flags)); });
 }
 
+Napi::Value GetXMLDescMany(const Napi::CallbackInfo& info) {
+  unsigned int flags = FlagsArg(info, 1);
+  return OnMany<N>(info, [flags](N n) { return Owned(virNetworkGetXMLDesc(n, flags)); });
+}
+
 Napi::Value GetBridgeName(const Napi::CallbackInfo& info) {
   return OnNetwork(info, [](N n) { return Owned(virNetworkGetBridgeName(n)); });
 }
@@ -56,6 +61,7 @@ Napi::Value Undefine(const Napi::CallbackInfo& info) {
 
 void InitNetwork(Napi::Env env, Exports e) {
   Export(env, e, "networkGetXMLDesc", GetXMLDesc);
+  Export(env, e, "networkGetXMLDescMany", GetXMLDescMany);
   Export(env, e, "networkGetBridgeName", GetBridgeName);
   Export(env, e, "networkIsActive", IsActive);
   Export(env, e, "networkIsPersistent", IsPersistent);

@@ -16,24 +16,31 @@ Napi::Value OnVolume(const Napi::CallbackInfo& info, std::function<Build(V)> wor
   return OnHandle<V>(info, [work](V v, ConnRef) { return work(v); });
 }
 
-Napi::Value PoolGetInfo(const Napi::CallbackInfo& info) {
-  return OnPool(info, [](P p) -> Build {
-    virStoragePoolInfo i;
-    if (virStoragePoolGetInfo(p, &i) < 0) return nullptr;
-    return [i](Napi::Env env) {
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("state", i.state);
-      o.Set("capacityBytes", BigOf(env, i.capacity));
-      o.Set("allocationBytes", BigOf(env, i.allocation));
-      o.Set("availableBytes", BigOf(env, i.available));
-      return o;
-    };
-  });
+Build PoolInfoOf(P p) {
+  virStoragePoolInfo i;
+  if (virStoragePoolGetInfo(p, &i) < 0) return nullptr;
+  return [i](Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("state", i.state);
+    o.Set("capacityBytes", BigOf(env, i.capacity));
+    o.Set("allocationBytes", BigOf(env, i.allocation));
+    o.Set("availableBytes", BigOf(env, i.available));
+    return o;
+  };
 }
+
+Napi::Value PoolGetInfo(const Napi::CallbackInfo& info) { return OnPool(info, PoolInfoOf); }
+
+Napi::Value PoolGetInfoMany(const Napi::CallbackInfo& info) { return OnMany<P>(info, PoolInfoOf); }
 
 Napi::Value PoolGetXMLDesc(const Napi::CallbackInfo& info) {
   unsigned int flags = FlagsArg(info, 1);
   return OnPool(info, [flags](P p) { return Owned(virStoragePoolGetXMLDesc(p, flags)); });
+}
+
+Napi::Value PoolGetXMLDescMany(const Napi::CallbackInfo& info) {
+  unsigned int flags = FlagsArg(info, 1);
+  return OnMany<P>(info, [flags](P p) { return Owned(virStoragePoolGetXMLDesc(p, flags)); });
 }
 
 Napi::Value PoolIsActive(const Napi::CallbackInfo& info) {
@@ -76,12 +83,22 @@ Napi::Value PoolUndefine(const Napi::CallbackInfo& info) {
   return OnPool(info, [](P p) { return Void(virStoragePoolUndefine(p)); });
 }
 
-Napi::Value PoolListAllVolumes(const Napi::CallbackInfo& info) {
-  return OnHandle<P>(info, [](P p, ConnRef conn) {
-    virStorageVolPtr* items = nullptr;
-    int n = virStoragePoolListAllVolumes(p, &items, 0);
-    return DescribeAll(conn, items, n, DescribeVolume);
-  });
+Build VolumesOf(P p, const ConnRef& conn) {
+  virStorageVolPtr* items = nullptr;
+  int n = virStoragePoolListAllVolumes(p, &items, 0);
+  return DescribeAll(conn, items, n, DescribeVolume);
+}
+
+Napi::Value PoolListAllVolumes(const Napi::CallbackInfo& info) { return OnHandle<P>(info, VolumesOf); }
+
+Napi::Value PoolListAllVolumesMany(const Napi::CallbackInfo& info) {
+  if (!info[0].IsArray() || info[0].As<Napi::Array>().Length() == 0) return OnMany<P>(info, nullptr);
+  Napi::Array pools = info[0].As<Napi::Array>();
+  ConnRef conn = Unwrap<P>(pools.Get(0u))->conn;
+  for (uint32_t i = 1; i < pools.Length(); i++) {
+    if (Unwrap<P>(pools.Get(i))->conn != conn) throw Napi::TypeError::New(info.Env(), "pools must share one connection");
+  }
+  return OnMany<P>(info, [conn](P p) { return VolumesOf(p, conn); });
 }
 
 Napi::Value VolLookupByName(const Napi::CallbackInfo& info) {
@@ -99,23 +116,27 @@ Napi::Value VolCreateXML(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value VolGetInfo(const Napi::CallbackInfo& info) {
-  return OnVolume(info, [](V v) -> Build {
-    virStorageVolInfo i;
-    if (virStorageVolGetInfo(v, &i) < 0) return nullptr;
-    return [i](Napi::Env env) {
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("type", i.type);
-      o.Set("capacityBytes", BigOf(env, i.capacity));
-      o.Set("allocationBytes", BigOf(env, i.allocation));
-      return o;
-    };
-  });
+Build VolInfoOf(V v) {
+  virStorageVolInfo i;
+  if (virStorageVolGetInfo(v, &i) < 0) return nullptr;
+  return [i](Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("type", i.type);
+    o.Set("capacityBytes", BigOf(env, i.capacity));
+    o.Set("allocationBytes", BigOf(env, i.allocation));
+    return o;
+  };
 }
 
-Napi::Value VolGetXMLDesc(const Napi::CallbackInfo& info) {
-  return OnVolume(info, [](V v) { return Owned(virStorageVolGetXMLDesc(v, 0)); });
-}
+Build VolXMLOf(V v) { return Owned(virStorageVolGetXMLDesc(v, 0)); }
+
+Napi::Value VolGetInfo(const Napi::CallbackInfo& info) { return OnVolume(info, VolInfoOf); }
+
+Napi::Value VolGetInfoMany(const Napi::CallbackInfo& info) { return OnMany<V>(info, VolInfoOf); }
+
+Napi::Value VolGetXMLDesc(const Napi::CallbackInfo& info) { return OnVolume(info, VolXMLOf); }
+
+Napi::Value VolGetXMLDescMany(const Napi::CallbackInfo& info) { return OnMany<V>(info, VolXMLOf); }
 
 Napi::Value VolGetPath(const Napi::CallbackInfo& info) {
   return OnVolume(info, [](V v) { return Owned(virStorageVolGetPath(v)); });
@@ -134,6 +155,11 @@ Napi::Value VolGetPool(const Napi::CallbackInfo& info) {
 
 void InitStorage(Napi::Env env, Exports e) {
   Export(env, e, "storagePoolGetInfo", PoolGetInfo);
+  Export(env, e, "storagePoolGetInfoMany", PoolGetInfoMany);
+  Export(env, e, "storagePoolGetXMLDescMany", PoolGetXMLDescMany);
+  Export(env, e, "storagePoolListAllVolumesMany", PoolListAllVolumesMany);
+  Export(env, e, "storageVolGetInfoMany", VolGetInfoMany);
+  Export(env, e, "storageVolGetXMLDescMany", VolGetXMLDescMany);
   Export(env, e, "storagePoolGetXMLDesc", PoolGetXMLDesc);
   Export(env, e, "storagePoolIsActive", PoolIsActive);
   Export(env, e, "storagePoolIsPersistent", PoolIsPersistent);
