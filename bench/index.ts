@@ -1,0 +1,30 @@
+import { Connection } from '../src/libvirt/index.ts';
+import { measureBindingCalls, reportBindingCalls } from './binding-calls.ts';
+import { measureBindingMemory, reportBindingMemory } from './binding-memory.ts';
+import { describeEnvironment } from './environment.ts';
+import { measureEventLatency, reportEventLatency } from './event-latency.ts';
+import { seconds } from './format.ts';
+
+const URI = 'test:///default';
+
+async function withConnection<T>(run: (c: Connection) => Promise<T>): Promise<T> {
+  const c = await Connection.open(URI);
+  try {
+    return await run(c);
+  } finally {
+    await c.close();
+  }
+}
+
+function print(lines: string[]): void {
+  console.log(`${lines.join('\n')}\n`);
+}
+
+const started = performance.now();
+print(await withConnection(describeEnvironment));
+// Memory first: the other benchmarks would otherwise grow V8's young generation and malloc's
+// arenas beforehand, hiding growth behind their leftovers (or showing theirs as shrinkage).
+print(reportBindingMemory(await withConnection(measureBindingMemory)));
+print(reportBindingCalls(await withConnection(measureBindingCalls)));
+print(reportEventLatency(await withConnection(measureEventLatency)));
+console.log(`Figures only: no target here fails the run. Total ${seconds(performance.now() - started)}.`);
