@@ -1,0 +1,354 @@
+import {
+  Domain,
+  type DomainStateName,
+  DomainState as DomainStateValues,
+  domainStateName,
+  domainStateReasonName,
+  LibvirtError,
+} from '../libvirt/index.ts';
+import { type DomainXml, parseDomainXml } from '../libvirt/xml/domain-xml.ts';
+import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
+import { invalidInput, notFound } from './errors.ts';
+import { connectionOf, Host, type HostShape, hostName } from './host.ts';
+import { hostKey, hostLoader, loadByHost, perHost } from './request-cache.ts';
+
+export interface DomainShape {
+  host: string;
+  domain: Domain;
+}
+
+const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+const keyOf = (s: DomainShape) => hostKey(s.host, s.domain.uuid);
+const shape = (host: string) => (domain: Domain) => ({ host, domain });
+
+function isNotFound(e: unknown): boolean {
+  return e instanceof LibvirtError && e.codeName === 'NO_DOMAIN';
+}
+
+/** Lookups that return one per key: a single lookup for one key, one list call for several. */
+async function lookup(
+  ctx: GatewayContext,
+  host: string,
+  keys: string[],
+  one: (key: string) => Promise<Domain>,
+  match: (d: Domain, key: string) => boolean,
+): Promise<Array<DomainShape | Error>> {
+  if (keys.length === 1) {
+    const key = keys[0] as string;
+    try {
+      return [{ host, domain: await one(key) }];
+    } catch (e) {
+      return [isNotFound(e) ? notFound('domain', key, { host }) : (e as Error)];
+    }
+  }
+  const all = await domainList(ctx, host);
+  return keys.map((k) => all.find((s) => match(s.domain, k)) ?? notFound('domain', k, { host }));
+}
+
+export const DomainNode = builder.loadableNodeRef('Domain', {
+  id: { resolve: keyOf },
+  load: (keys: string[], ctx: GatewayContext) =>
+    loadByHost(ctx, keys, async (ctx, host, uuids) => {
+      const c = await connectionOf(ctx, host);
+      return lookup(
+        ctx,
+        host,
+        uuids,
+        (u) => c.domainByUuid(u),
+        (d, u) => d.uuid === u.toLowerCase(),
+      );
+    }),
+});
+
+/** Every domain of a host, listed once per request; primes the lookups. */
+export const domainList = perHost(async (ctx, host): Promise<DomainShape[]> => {
+  const list = (await (await connectionOf(ctx, host)).domains()).map(shape(host));
+  const loader = DomainNode.getDataloader(ctx);
+  for (const s of list) loader.prime(keyOf(s), s);
+  return list;
+});
+
+const byName = hostLoader<DomainShape>(async (ctx, host, names) => {
+  const c = await connectionOf(ctx, host);
+  return lookup(
+    ctx,
+    host,
+    names,
+    (n) => c.domainByName(n),
+    (d, n) => d.name === n,
+  );
+});
+
+const byId = hostLoader<DomainShape>(async (ctx, host, ids) => {
+  const c = await connectionOf(ctx, host);
+  return lookup(
+    ctx,
+    host,
+    ids,
+    (i) => c.domainById(Number(i)),
+    (d, i) => d.id === Number(i),
+  );
+});
+
+interface Runtime {
+  state: DomainStateName | 'UNKNOWN';
+  reason?: string;
+  cpuTimeNs: bigint;
+  vcpus: number;
+  memoryKiB: bigint;
+  maxMemoryKiB: bigint;
+}
+
+/** State, CPU, balloon and vCPUs of every domain: one bulk stats call, plus one batch info call for what the driver's stats lack. */
+const runtimeSnapshot = perHost(async (ctx, host): Promise<Map<string, Runtime>> => {
+  const c = await connectionOf(ctx, host);
+  const rows = await c.allDomainStats(['STATE', 'CPU_TOTAL', 'BALLOON', 'VCPU'], 'all', { enforce: false });
+  const out = new Map<string, Runtime>();
+  const lacking: Array<{ domain: Domain; state: number; reason: number }> = [];
+  for (const { domain, params: p } of rows) {
+    const state = typeof p['state.state'] === 'number' ? p['state.state'] : -1;
+    const reason = typeof p['state.reason'] === 'number' ? p['state.reason'] : -1;
+    const memory = p['balloon.current'];
+    const max = p['balloon.maximum'];
+    const vcpus = p['vcpu.current'];
+    const cpu = p['cpu.time'];
+    if (typeof memory !== 'bigint' || typeof max !== 'bigint' || typeof vcpus !== 'number') {
+      lacking.push({ domain, state, reason });
+      continue;
+    }
+    out.set(domain.uuid, {
+      state: domainStateName(state),
+      reason: domainStateReasonName(state, reason),
+      cpuTimeNs: typeof cpu === 'bigint' ? cpu : 0n,
+      vcpus,
+      memoryKiB: memory,
+      maxMemoryKiB: max,
+    });
+  }
+  const infos = await Domain.infoMany(lacking.map((l) => l.domain));
+  lacking.forEach(({ domain, state, reason }, i) => {
+    const info = infos[i];
+    if (info && !(info instanceof LibvirtError)) {
+      out.set(domain.uuid, { ...info, reason: state < 0 ? undefined : domainStateReasonName(state, reason) });
+    }
+  });
+  return out;
+});
+
+async function runtimeOf(ctx: GatewayContext, s: DomainShape): Promise<Runtime> {
+  const known = (await runtimeSnapshot(ctx, s.host)).get(s.domain.uuid);
+  if (known) return known;
+  // Defined after this request took its snapshot.
+  const [info, state] = await Promise.all([s.domain.info(), s.domain.state()]);
+  return { ...info, reason: state.reason };
+}
+
+const persistentSet = perHost(
+  async (ctx, host) => new Set((await (await connectionOf(ctx, host)).domains('persistent')).map((d) => d.uuid)),
+);
+const autostartSet = perHost(
+  async (ctx, host) => new Set((await (await connectionOf(ctx, host)).domains('autostart')).map((d) => d.uuid)),
+);
+
+/** XML per domain and flavour (live or inactive), batched into one call per host. */
+const xmlLoader = hostLoader<string>(async (ctx, host, keys) => {
+  const out: Array<string | Error> = new Array(keys.length);
+  for (const inactive of [false, true]) {
+    const indexes = keys.flatMap((k, i) => (k.endsWith(inactive ? '/inactive' : '/live') ? [i] : []));
+    if (indexes.length === 0) continue;
+    const shapes = await DomainNode.getDataloader(ctx).loadMany(
+      indexes.map((i) => hostKey(host, (keys[i] as string).split('/')[0] as string)),
+    );
+    const found = shapes.flatMap((s, j) => (s instanceof Error ? [] : [{ s, i: indexes[j] as number }]));
+    shapes.forEach((s, j) => {
+      if (s instanceof Error) out[indexes[j] as number] = s;
+    });
+    const xmls = await Domain.xmlMany(
+      found.map((f) => f.s.domain),
+      { inactive },
+    );
+    found.forEach((f, j) => {
+      out[f.i] = xmls[j] as string | Error;
+    });
+  }
+  return out;
+});
+
+export function domainXml(ctx: GatewayContext, s: DomainShape, inactive = false): Promise<string> {
+  return xmlLoader(ctx).load(hostKey(s.host, `${s.domain.uuid}/${inactive ? 'inactive' : 'live'}`));
+}
+
+const parsedXml = perHost(async () => new Map<string, DomainXml>());
+
+/** The live definition, parsed once per request. */
+export async function domainDefinition(ctx: GatewayContext, s: DomainShape): Promise<DomainXml> {
+  const memo = await parsedXml(ctx, s.host);
+  const known = memo.get(s.domain.uuid);
+  if (known) return known;
+  const parsed = parseDomainXml(await domainXml(ctx, s));
+  memo.set(s.domain.uuid, parsed);
+  return parsed;
+}
+
+const DomainStateEnum = builder.enumType('DomainState', {
+  description: 'libvirt’s domain state (virDomainState).',
+  values: Object.fromEntries(Object.keys(DomainStateValues).map((k) => [k, { value: k }])) as Record<
+    DomainStateName,
+    { value: DomainStateName }
+  >,
+});
+
+const DomainListState = builder.enumType('DomainListState', {
+  description: 'Which domains a list returns.',
+  values: {
+    ALL: { description: 'Running and defined-but-stopped domains.' },
+    ACTIVE: { description: 'Running (or paused) domains, with a runtime id.' },
+    INACTIVE: { description: 'Defined domains that are not running.' },
+  } as const,
+});
+
+export const DomainRef = builder.inputType('DomainRef', {
+  description: 'One domain by exactly one of name, UUID or runtime id.',
+  isOneOf: true,
+  fields: (t) => ({
+    name: t.string({ description: 'The domain name.' }),
+    uuid: t.string({ description: 'The domain UUID, e.g. 4dea22b3-1d52-d8f3-2516-782e98ab3fa0.' }),
+    id: t.int({ description: 'The runtime id of a running domain.' }),
+  }),
+});
+
+/** Resolves a DomainRef on a host; bad input and misses are typed errors naming the field. */
+export function findDomain(
+  ctx: GatewayContext,
+  host: string,
+  ref: { name?: string | null; uuid?: string | null; id?: number | null },
+  field = 'domain',
+): Promise<DomainShape> {
+  if (ref.uuid != null) {
+    if (!UUID.test(ref.uuid)) return Promise.reject(invalidInput(`${field}.uuid`, 'is not a UUID'));
+    return DomainNode.getDataloader(ctx).load(hostKey(host, ref.uuid.toLowerCase()));
+  }
+  if (ref.id != null) {
+    if (ref.id < 1) return Promise.reject(invalidInput(`${field}.id`, 'must be a positive runtime id'));
+    return byId(ctx).load(hostKey(host, String(ref.id)));
+  }
+  if (ref.name != null) return byName(ctx).load(hostKey(host, ref.name));
+  return Promise.reject(invalidInput(field, 'give exactly one of name, uuid or id'));
+}
+
+DomainNode.implement({
+  description: 'A libvirt domain (virtual machine). Identity is its UUID.',
+  fields: (t) => ({
+    host: t.field({
+      type: Host,
+      nullable: false,
+      description: 'The host it runs or is defined on.',
+      resolve: (s) => ({ name: s.host }),
+    }),
+    name: t.string({ nullable: false, resolve: (s) => s.domain.name }),
+    uuid: t.string({ nullable: false, resolve: (s) => s.domain.uuid }),
+    runtimeId: t.int({
+      description: 'libvirt’s numeric id while the domain runs; null when it is not running.',
+      resolve: (s) => (s.domain.id === -1 ? null : s.domain.id),
+    }),
+    active: t.boolean({
+      nullable: false,
+      description: 'Whether it is running (or paused).',
+      resolve: (s) => s.domain.id !== -1,
+    }),
+    state: t.field({
+      type: DomainStateEnum,
+      description: 'The current state.',
+      resolve: async (s, _a, ctx) => {
+        const { state } = await runtimeOf(ctx, s);
+        return state === 'UNKNOWN' ? null : state;
+      },
+    }),
+    stateReason: t.string({
+      description: 'Why it is in that state, e.g. BOOTED, USER, DESTROYED (virDomainGetState).',
+      resolve: async (s, _a, ctx) => (await runtimeOf(ctx, s)).reason ?? (await s.domain.state()).reason,
+    }),
+    cpuTimeNs: t.field({
+      type: 'BigInt',
+      description: 'CPU time used, in nanoseconds.',
+      resolve: async (s, _a, ctx) => (await runtimeOf(ctx, s)).cpuTimeNs,
+    }),
+    cpuTimeSeconds: t.float({
+      description: 'CPU time used, in seconds.',
+      resolve: async (s, _a, ctx) => Number((await runtimeOf(ctx, s)).cpuTimeNs) / 1e9,
+    }),
+    vcpus: t.int({
+      description: 'Virtual CPUs in use now.',
+      resolve: async (s, _a, ctx) => (await runtimeOf(ctx, s)).vcpus,
+    }),
+    maxVcpus: t.int({
+      description: 'The most virtual CPUs it may have (from its definition).',
+      resolve: async (s, _a, ctx) => (await domainDefinition(ctx, s)).vcpus.max,
+    }),
+    memoryKiB: t.field({
+      type: 'BigInt',
+      description: 'Memory in use (the balloon’s current size), in KiB.',
+      resolve: async (s, _a, ctx) => (await runtimeOf(ctx, s)).memoryKiB,
+    }),
+    maxMemoryKiB: t.field({
+      type: 'BigInt',
+      description: 'Maximum memory, in KiB.',
+      resolve: async (s, _a, ctx) => (await runtimeOf(ctx, s)).maxMemoryKiB,
+    }),
+    osType: t.string({
+      description: 'The guest OS type of its definition, e.g. hvm.',
+      resolve: async (s, _a, ctx) => (await domainDefinition(ctx, s)).os.type,
+    }),
+    description: t.string({
+      description: 'The free-text description in its definition.',
+      resolve: async (s, _a, ctx) => (await domainDefinition(ctx, s)).description ?? null,
+    }),
+    persistent: t.boolean({
+      description: 'Whether it has a persistent definition (false for transient domains).',
+      resolve: async (s, _a, ctx) => (await persistentSet(ctx, s.host)).has(s.domain.uuid),
+    }),
+    autostart: t.boolean({
+      description: 'Whether the host starts it at boot.',
+      resolve: async (s, _a, ctx) => (await autostartSet(ctx, s.host)).has(s.domain.uuid),
+    }),
+    xml: t.string({
+      description: 'The domain XML: the live definition, or the persistent one with inactive: true.',
+      args: { inactive: t.arg.boolean({ defaultValue: false, required: true }) },
+      resolve: (s, args, ctx) => domainXml(ctx, s, args.inactive),
+    }),
+  }),
+});
+
+builder.objectFields(Host, (t) => ({
+  domains: t.field({
+    type: [DomainNode],
+    description: 'Domains of this host: all (default), only active, or only inactive.',
+    args: { state: t.arg({ type: DomainListState, defaultValue: 'ALL', required: true }) },
+    resolve: async (h: HostShape, args, ctx) => {
+      const all = await domainList(ctx, h.name);
+      if (args.state === 'ACTIVE') return all.filter((s) => s.domain.id !== -1);
+      if (args.state === 'INACTIVE') return all.filter((s) => s.domain.id === -1);
+      return all;
+    },
+  }),
+  domain: t.field({
+    type: DomainNode,
+    description: 'One domain by name, UUID or runtime id; a NOT_FOUND error when there is none.',
+    args: { ref: t.arg({ type: DomainRef, required: true }) },
+    resolve: (h, args, ctx) => findDomain(ctx, h.name, args.ref, 'ref'),
+  }),
+}));
+
+builder.queryFields((t) => ({
+  domain: t.field({
+    type: DomainNode,
+    description: 'One domain of a host (the default host when omitted).',
+    args: {
+      host: t.arg.string({ description: 'Registry name of the host.' }),
+      ref: t.arg({ type: DomainRef, required: true }),
+    },
+    resolve: (_root, args, ctx) => findDomain(ctx, hostName(ctx, args.host), args.ref, 'ref'),
+  }),
+}));

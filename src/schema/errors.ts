@@ -1,0 +1,91 @@
+import { GraphQLError } from 'graphql';
+import { type ErrorNumberName, LibvirtError } from '../libvirt/index.ts';
+
+/** The typed failures clients see in `extensions.code`. */
+export type ErrorCode =
+  | 'NOT_FOUND'
+  | 'INVALID_INPUT'
+  | 'INVALID_STATE'
+  | 'UNSUPPORTED'
+  | 'CONNECTION_FAILED'
+  | 'UNKNOWN_HOST'
+  | 'LIBVIRT_ERROR';
+
+const BY_LIBVIRT_CODE: Partial<Record<ErrorNumberName, ErrorCode>> = {
+  NO_DOMAIN: 'NOT_FOUND',
+  NO_NETWORK: 'NOT_FOUND',
+  NO_STORAGE_POOL: 'NOT_FOUND',
+  NO_STORAGE_VOL: 'NOT_FOUND',
+  NO_INTERFACE: 'NOT_FOUND',
+  NO_NODE_DEVICE: 'NOT_FOUND',
+  NO_DOMAIN_SNAPSHOT: 'NOT_FOUND',
+  XML_ERROR: 'INVALID_INPUT',
+  XML_DETAIL: 'INVALID_INPUT',
+  XML_INVALID_SCHEMA: 'INVALID_INPUT',
+  INVALID_ARG: 'INVALID_INPUT',
+  INVALID_MAC: 'INVALID_INPUT',
+  DOM_EXIST: 'INVALID_INPUT',
+  NETWORK_EXIST: 'INVALID_INPUT',
+  STORAGE_POOL_BUILT: 'INVALID_STATE',
+  OPERATION_INVALID: 'INVALID_STATE',
+  OPERATION_DENIED: 'INVALID_STATE',
+  NO_SUPPORT: 'UNSUPPORTED',
+  ARGUMENT_UNSUPPORTED: 'UNSUPPORTED',
+  CONFIG_UNSUPPORTED: 'UNSUPPORTED',
+  OPERATION_UNSUPPORTED: 'UNSUPPORTED',
+  NO_CONNECT: 'CONNECTION_FAILED',
+  INVALID_CONN: 'CONNECTION_FAILED',
+  RPC: 'CONNECTION_FAILED',
+  AUTH_FAILED: 'CONNECTION_FAILED',
+  AUTH_CANCELLED: 'CONNECTION_FAILED',
+  AUTH_UNAVAILABLE: 'CONNECTION_FAILED',
+};
+
+/** The gateway's code for a libvirt failure (libvirt's own code stays in extensions.libvirt). */
+export function codeOf(e: LibvirtError): ErrorCode {
+  const mapped = e.codeName === 'UNKNOWN' ? undefined : BY_LIBVIRT_CODE[e.codeName];
+  if (mapped) return mapped;
+  // A transport failure: the daemon went away or never answered.
+  if (e.codeName === 'SYSTEM_ERROR' && e.domainName === 'RPC') return 'CONNECTION_FAILED';
+  return 'LIBVIRT_ERROR';
+}
+
+/** An expected failure, shown to the client as it is (never masked). */
+export function gatewayError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extensions } });
+}
+
+export function libvirtExtensions(e: LibvirtError): Record<string, unknown> {
+  return {
+    code: codeOf(e),
+    libvirt: { code: e.code, codeName: e.codeName, domain: e.domainName, level: e.levelName, message: e.message },
+  };
+}
+
+export function notFound(kind: string, what: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return gatewayError('NOT_FOUND', `${kind} ${what} not found`, extensions);
+}
+
+export function invalidInput(field: string, reason: string): GraphQLError {
+  return gatewayError('INVALID_INPUT', `${field}: ${reason}`, { field, reason });
+}
+
+/**
+ * yoga's maskError: libvirt failures become typed errors carrying libvirt's code and message;
+ * errors raised as GraphQLError pass through; anything else is masked.
+ */
+export function maskError(error: unknown, message: string): Error {
+  const located = error instanceof GraphQLError ? error : undefined;
+  const original = located?.originalError ?? error;
+  if (original instanceof LibvirtError) {
+    return new GraphQLError(original.message, {
+      nodes: located?.nodes,
+      path: located?.path,
+      originalError: original,
+      extensions: libvirtExtensions(original),
+    });
+  }
+  if (original instanceof GraphQLError) return located ?? original;
+  if (located && !located.originalError) return located;
+  return new GraphQLError(message, { nodes: located?.nodes, path: located?.path, extensions: { code: 'INTERNAL' } });
+}

@@ -1,0 +1,105 @@
+import { HostInterface } from '../libvirt/index.ts';
+import { parseInterfaceXml } from '../libvirt/xml/interface-xml.ts';
+import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
+import { invalidInput, notFound } from './errors.ts';
+import { Host, hostName } from './host.ts';
+import { objectCache, type Shaped } from './object-cache.ts';
+import { hostKey, splitHostKey } from './request-cache.ts';
+
+export type InterfaceShape = Shaped<HostInterface>;
+
+const interfaces = objectCache<HostInterface>({
+  kind: 'interface',
+  list: (c, filter) => c.interfaces(filter),
+  key: (i) => i.name,
+  xmlMany: (list) => HostInterface.xmlMany(list),
+});
+
+const definition = async (ctx: GatewayContext, s: InterfaceShape) => parseInterfaceXml(await interfaces.xml(ctx, s));
+type Address = NonNullable<Awaited<ReturnType<typeof definition>>['ipv4']>['addresses'][number];
+
+const InterfaceAddress = builder.objectRef<Address>('InterfaceAddress').implement({
+  description: 'A static address of a host interface.',
+  fields: (t) => ({
+    address: t.exposeString('address', { nullable: false }),
+    prefix: t.exposeInt('prefix', { description: 'Prefix length, e.g. 24.' }),
+  }),
+});
+
+export const HostInterfaceNode = builder.loadableNodeRef('HostInterface', {
+  id: { resolve: (s: InterfaceShape) => hostKey(s.host, s.object.name) },
+  load: (keys: string[], ctx: GatewayContext) =>
+    Promise.all(keys.map((k) => interfaces.find(ctx, ...splitHostKey(k)).catch((e: Error) => e))),
+});
+
+HostInterfaceNode.implement({
+  description: 'A network interface of the host itself (netcf-style definition).',
+  fields: (t) => ({
+    host: t.field({ type: Host, nullable: false, resolve: (s) => ({ name: s.host }) }),
+    name: t.string({ nullable: false, resolve: (s) => s.object.name }),
+    mac: t.string({ description: 'MAC address.', resolve: (s) => s.object.mac || null }),
+    active: t.boolean({ description: 'Whether it is up.', resolve: interfaces.is('active') }),
+    type: t.string({
+      description: 'ethernet, bridge, bond or vlan.',
+      resolve: async (s, _a, ctx) => (await definition(ctx, s)).type,
+    }),
+    startMode: t.string({
+      description: 'none, onboot or hotplug.',
+      resolve: async (s, _a, ctx) => (await definition(ctx, s)).startMode ?? null,
+    }),
+    mtu: t.int({ resolve: async (s, _a, ctx) => (await definition(ctx, s)).mtu ?? null }),
+    dhcp: t.boolean({
+      description: 'Whether IPv4 comes from DHCP.',
+      resolve: async (s, _a, ctx) => (await definition(ctx, s)).ipv4?.dhcp ?? false,
+    }),
+    addresses: t.field({
+      type: [InterfaceAddress],
+      description: 'Static IPv4 addresses.',
+      resolve: async (s, _a, ctx) => (await definition(ctx, s)).ipv4?.addresses ?? [],
+    }),
+    xml: t.string({ description: 'The interface XML.', resolve: (s, _a, ctx) => interfaces.xml(ctx, s) }),
+  }),
+});
+
+export const InterfaceRef = builder.inputType('InterfaceRef', {
+  description: 'One host interface by exactly one of its name or MAC address.',
+  isOneOf: true,
+  fields: (t) => ({
+    name: t.string({ description: 'e.g. eth0.' }),
+    mac: t.string({ description: 'e.g. 52:54:00:12:34:56.' }),
+  }),
+});
+
+async function findInterface(ctx: GatewayContext, host: string, ref: { name?: string | null; mac?: string | null }) {
+  if (ref.name != null) return interfaces.find(ctx, host, ref.name);
+  if (ref.mac == null) throw invalidInput('ref', 'give exactly one of name or mac');
+  const mac = ref.mac.toLowerCase();
+  const found = (await interfaces.all(ctx, host)).find((s) => s.object.mac.toLowerCase() === mac);
+  if (!found) throw notFound('interface with MAC', ref.mac, { host });
+  return found;
+}
+
+builder.objectFields(Host, (t) => ({
+  interfaces: t.field({
+    type: [HostInterfaceNode],
+    description: 'Host interfaces: all (default) or only the active ones.',
+    args: { all: t.arg.boolean({ defaultValue: true, required: true }) },
+    resolve: (h, args, ctx) => interfaces.list(ctx, h.name, args.all),
+  }),
+  interface: t.field({
+    type: HostInterfaceNode,
+    description: 'One host interface by name or MAC; a NOT_FOUND error when there is none.',
+    args: { ref: t.arg({ type: InterfaceRef, required: true }) },
+    resolve: (h, args, ctx) => findInterface(ctx, h.name, args.ref),
+  }),
+}));
+
+builder.queryFields((t) => ({
+  interface: t.field({
+    type: HostInterfaceNode,
+    description: 'One host interface of a host (the default host when omitted).',
+    args: { host: t.arg.string(), ref: t.arg({ type: InterfaceRef, required: true }) },
+    resolve: (_root, args, ctx) => findInterface(ctx, hostName(ctx, args.host), args.ref),
+  }),
+}));

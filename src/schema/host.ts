@@ -1,0 +1,107 @@
+import type { Connection } from '../libvirt/index.ts';
+import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
+import { gatewayError } from './errors.ts';
+
+export interface HostShape {
+  name: string;
+}
+
+/** The host's connection; an unknown name is a typed error naming the argument. */
+export function connectionOf(ctx: GatewayContext, host: string): Promise<Connection> {
+  if (!ctx.hosts.has(host)) {
+    return Promise.reject(
+      gatewayError('UNKNOWN_HOST', `host: no host named "${host}" is configured`, { field: 'host', host }),
+    );
+  }
+  return ctx.hosts.connection(host);
+}
+
+/** The host named by an optional `host` argument: the registry's default when omitted. */
+export function hostName(ctx: GatewayContext, host: string | null | undefined): string {
+  const name = host ?? ctx.hosts.defaultName;
+  if (!ctx.hosts.has(name)) {
+    throw gatewayError('UNKNOWN_HOST', `host: no host named "${name}" is configured`, { field: 'host', host: name });
+  }
+  return name;
+}
+
+export const HostInfo = builder
+  .objectRef<{
+    model: string;
+    memoryKiB: bigint;
+    cpus: number;
+    mhz: number;
+    numaNodes: number;
+    sockets: number;
+    cores: number;
+    threads: number;
+  }>('HostInfo')
+  .implement({
+    description: 'The host machine as libvirt sees it (virNodeGetInfo).',
+    fields: (t) => ({
+      cpuModel: t.exposeString('model', { nullable: false, description: 'CPU model or architecture, e.g. x86_64.' }),
+      memoryKiB: t.expose('memoryKiB', { type: 'BigInt', nullable: false, description: 'Physical memory in KiB.' }),
+      cpus: t.exposeInt('cpus', { nullable: false, description: 'Active logical CPUs.' }),
+      mhz: t.exposeInt('mhz', { nullable: false, description: 'CPU frequency in MHz.' }),
+      numaNodes: t.exposeInt('numaNodes', { nullable: false, description: 'NUMA cells.' }),
+      sockets: t.exposeInt('sockets', { nullable: false, description: 'CPU sockets per NUMA cell.' }),
+      cores: t.exposeInt('cores', { nullable: false, description: 'Cores per socket.' }),
+      threads: t.exposeInt('threads', { nullable: false, description: 'Threads per core.' }),
+    }),
+  });
+
+export const Host = builder.objectRef<HostShape>('Host');
+
+builder.node(Host, {
+  description:
+    'A libvirt host from the gateway’s registry: one connection (URI). Every field that talks to libvirt is nullable, so a host that is down fails its own fields only.',
+  id: { resolve: (h) => h.name },
+  loadOne: (name, ctx) => (ctx.hosts.has(name) ? { name } : null),
+  fields: (t) => ({
+    name: t.exposeString('name', { nullable: false, description: 'The registry name of the host.' }),
+    uri: t.string({
+      nullable: false,
+      description: 'The libvirt connection URI as configured (no credentials).',
+      resolve: (h, _args, ctx) => ctx.hosts.uri(h.name),
+    }),
+    connected: t.boolean({
+      nullable: false,
+      description: 'Whether the gateway holds an open connection to this host right now (none is opened to answer).',
+      resolve: (h, _args, ctx) => ctx.hosts.status(h.name).connected,
+    }),
+    canonicalUri: t.string({
+      description: 'The URI libvirt reports for the open connection (virConnectGetURI).',
+      resolve: async (h, _args, ctx) => (await connectionOf(ctx, h.name)).canonicalUri(),
+    }),
+    hostname: t.string({
+      description: 'The host’s own hostname (virConnectGetHostname).',
+      resolve: async (h, _args, ctx) => (await connectionOf(ctx, h.name)).hostname(),
+    }),
+    info: t.field({
+      type: HostInfo,
+      description: 'CPU, memory and NUMA facts.',
+      resolve: async (h, _args, ctx) => (await connectionOf(ctx, h.name)).nodeInfo(),
+    }),
+    freeMemoryBytes: t.field({
+      type: 'BigInt',
+      description: 'Free memory on the host in bytes (virNodeGetFreeMemory).',
+      resolve: async (h, _args, ctx) => (await connectionOf(ctx, h.name)).freeMemoryBytes(),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  hosts: t.field({
+    type: [Host],
+    nullable: false,
+    description: 'Every configured host, in configuration order.',
+    resolve: (_root, _args, ctx) => ctx.hosts.names().map((name) => ({ name })),
+  }),
+  host: t.field({
+    type: Host,
+    description: 'One host by registry name; the default host when the name is omitted.',
+    args: { name: t.arg.string({ description: 'Registry name; omit for the default host.' }) },
+    resolve: (_root, args, ctx) => ({ name: hostName(ctx, args.name) }),
+  }),
+}));

@@ -1,0 +1,19 @@
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder.ts';
+import './scalars.ts';
+import './host.ts';
+import './hypervisor.ts';
+import './host-interface.ts';
+import './network.ts';
+import './storage-pool.ts';
+import './volume.ts';
+import './domain.ts';
+import './domain-disk.ts';
+import './domain-nic.ts';
+
+export const schema = builder.toSchema();
+
+/** The SDL committed in schema/schema.graphql, sorted so it diffs well. */
+export function printedSchema(): string {
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
+}

@@ -1,0 +1,105 @@
+import { Network } from '../libvirt/index.ts';
+import { parseNetworkXml } from '../libvirt/xml/network-xml.ts';
+import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
+import { Host, hostName } from './host.ts';
+import { objectCache, type Shaped } from './object-cache.ts';
+import { hostKey, splitHostKey } from './request-cache.ts';
+
+export type NetworkShape = Shaped<Network>;
+
+export const networks = objectCache<Network>({
+  kind: 'network',
+  list: (c, filter) => c.networks(filter),
+  key: (n) => n.name,
+  xmlMany: (list) => Network.xmlMany(list),
+});
+
+const definition = async (ctx: GatewayContext, s: NetworkShape) => parseNetworkXml(await networks.xml(ctx, s));
+type NetworkIpShape = Awaited<ReturnType<typeof definition>>['ips'][number];
+
+const DhcpRange = builder.objectRef<{ start: string; end: string }>('DhcpRange').implement({
+  description: 'A range of addresses the network’s DHCP server hands out.',
+  fields: (t) => ({
+    start: t.exposeString('start', { nullable: false }),
+    end: t.exposeString('end', { nullable: false }),
+  }),
+});
+
+const NetworkIp = builder.objectRef<NetworkIpShape>('NetworkIp').implement({
+  description: 'An address of the network on the host side, with its DHCP ranges.',
+  fields: (t) => ({
+    family: t.exposeString('family', { nullable: false, description: 'ipv4 or ipv6.' }),
+    address: t.exposeString('address'),
+    netmask: t.exposeString('netmask'),
+    prefix: t.exposeInt('prefix'),
+    dhcpRanges: t.field({ type: [DhcpRange], nullable: false, resolve: (ip) => ip.dhcpRanges }),
+  }),
+});
+
+export const NetworkNode = builder.loadableNodeRef('Network', {
+  id: { resolve: (s: NetworkShape) => hostKey(s.host, s.object.name) },
+  load: (keys: string[], ctx: GatewayContext) =>
+    Promise.all(keys.map((k) => networks.find(ctx, ...splitHostKey(k)).catch((e: Error) => e))),
+});
+
+NetworkNode.implement({
+  description: 'A libvirt virtual network.',
+  fields: (t) => ({
+    host: t.field({ type: Host, nullable: false, resolve: (s) => ({ name: s.host }) }),
+    name: t.string({ nullable: false, resolve: (s) => s.object.name }),
+    uuid: t.string({ nullable: false, resolve: (s) => s.object.uuid }),
+    active: t.boolean({ description: 'Whether it is started.', resolve: networks.is('active') }),
+    persistent: t.boolean({
+      description: 'Whether it has a persistent definition (transient networks exist only while active).',
+      resolve: networks.is('persistent'),
+    }),
+    autostart: t.boolean({ description: 'Whether the host starts it at boot.', resolve: networks.is('autostart') }),
+    bridge: t.string({
+      description: 'The host bridge device, e.g. virbr0.',
+      resolve: async (s, _a, ctx) => (await definition(ctx, s)).bridge?.name ?? null,
+    }),
+    forwardMode: t.string({
+      description: 'nat, route, bridge, open…; null for an isolated network.',
+      resolve: async (s, _a, ctx) => (await definition(ctx, s)).forward?.mode ?? null,
+    }),
+    forwardDevice: t.string({
+      description: 'The host device traffic is forwarded through, when restricted to one.',
+      resolve: async (s, _a, ctx) => (await definition(ctx, s)).forward?.dev ?? null,
+    }),
+    domainName: t.string({
+      description: 'The DNS domain of the network’s DHCP clients.',
+      resolve: async (s, _a, ctx) => (await definition(ctx, s)).domainName ?? null,
+    }),
+    ips: t.field({
+      type: [NetworkIp],
+      description: 'Host-side addresses with their DHCP ranges.',
+      resolve: async (s, _a, ctx) => (await definition(ctx, s)).ips,
+    }),
+    xml: t.string({ description: 'The network XML.', resolve: (s, _a, ctx) => networks.xml(ctx, s) }),
+  }),
+});
+
+builder.objectFields(Host, (t) => ({
+  networks: t.field({
+    type: [NetworkNode],
+    description: 'Virtual networks: all (default) or only the active ones.',
+    args: { all: t.arg.boolean({ defaultValue: true, required: true }) },
+    resolve: (h, args, ctx) => networks.list(ctx, h.name, args.all),
+  }),
+  network: t.field({
+    type: NetworkNode,
+    description: 'One network by name; a NOT_FOUND error when there is none.',
+    args: { name: t.arg.string({ required: true }) },
+    resolve: (h, args, ctx) => networks.find(ctx, h.name, args.name),
+  }),
+}));
+
+builder.queryFields((t) => ({
+  network: t.field({
+    type: NetworkNode,
+    description: 'One network of a host (the default host when omitted).',
+    args: { host: t.arg.string(), name: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => networks.find(ctx, hostName(ctx, args.host), args.name),
+  }),
+}));

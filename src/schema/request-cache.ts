@@ -1,0 +1,87 @@
+import { createContextCache } from '@pothos/core';
+import DataLoader from 'dataloader';
+import type { GatewayContext } from './context.ts';
+
+/** Something created once per request (a loader, a memo), keyed by the request's context. */
+export function perRequest<T>(create: (ctx: GatewayContext) => T): (ctx: GatewayContext) => T {
+  return createContextCache((ctx: GatewayContext) => create(ctx));
+}
+
+const SEP = '\u001f';
+
+/** Loader keys are "host␟key": one loader serves every host, batches split by host. */
+export function hostKey(host: string, key: string): string {
+  return `${host}${SEP}${key}`;
+}
+
+export function splitHostKey(k: string): [host: string, key: string] {
+  const i = k.indexOf(SEP);
+  return [k.slice(0, i), k.slice(i + 1)];
+}
+
+/** Runs `load` once per host over that host's keys; results come back in the keys' order. */
+export async function loadByHost<V>(
+  ctx: GatewayContext,
+  hostKeys: readonly string[],
+  load: (ctx: GatewayContext, host: string, keys: string[]) => Promise<Array<V | Error>>,
+): Promise<Array<V | Error>> {
+  const groups = new Map<string, number[]>();
+  hostKeys.forEach((k, i) => {
+    const [host] = splitHostKey(k);
+    groups.set(host, [...(groups.get(host) ?? []), i]);
+  });
+  const out: Array<V | Error> = new Array(hostKeys.length);
+  await Promise.all(
+    [...groups].map(async ([host, indexes]) => {
+      const keys = indexes.map((i) => splitHostKey(hostKeys[i] as string)[1]);
+      let values: Array<V | Error>;
+      try {
+        values = await load(ctx, host, keys);
+      } catch (e) {
+        values = keys.map(() => (e instanceof Error ? e : new Error(String(e))));
+      }
+      indexes.forEach((i, j) => {
+        out[i] = values[j] as V | Error;
+      });
+    }),
+  );
+  return out;
+}
+
+/**
+ * A per-request DataLoader keyed by hostKey(). The batch function sees one host's keys at a
+ * time and returns a value or an Error per key, in order; a host that fails fails its keys only.
+ */
+export function hostLoader<V>(
+  load: (ctx: GatewayContext, host: string, keys: string[]) => Promise<Array<V | Error>>,
+): (ctx: GatewayContext) => DataLoader<string, V> {
+  return perRequest((ctx) => new DataLoader<string, V>((hostKeys) => loadByHost(ctx, hostKeys, load)));
+}
+
+/** A per-request memo of one value per host (a list, a stats snapshot...). */
+export function perHost<V>(
+  load: (ctx: GatewayContext, host: string) => Promise<V>,
+): (ctx: GatewayContext, host: string) => Promise<V> {
+  const memo = perRequest(() => new Map<string, Promise<V>>());
+  return (ctx, host) => {
+    const m = memo(ctx);
+    let p = m.get(host);
+    if (!p) {
+      p = load(ctx, host);
+      m.set(host, p);
+    }
+    return p;
+  };
+}
+
+/**
+ * A per-request loader over objects already in hand (shapes from a list): one batch call for
+ * every object a request touches, cached by `cacheKey`.
+ */
+export function perObject<S, V>(
+  cacheKey: (s: S) => string,
+  batch: (shapes: readonly S[]) => Promise<Array<V | Error>>,
+): (ctx: GatewayContext, s: S) => Promise<V> {
+  const loader = perRequest(() => new DataLoader<S, V, string>(batch, { cacheKeyFn: cacheKey }));
+  return (ctx, s) => loader(ctx).load(s);
+}

@@ -1,0 +1,119 @@
+import { LibvirtError, StoragePool, type StoragePoolInfo } from '../libvirt/index.ts';
+import { parseStoragePoolXml } from '../libvirt/xml/storage-pool-xml.ts';
+import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
+import { Host, hostName } from './host.ts';
+import { objectCache, type Shaped } from './object-cache.ts';
+import { hostKey, perObject, splitHostKey } from './request-cache.ts';
+import type { VolumeShape } from './volume.ts';
+
+export type PoolShape = Shaped<StoragePool>;
+
+export const pools = objectCache<StoragePool>({
+  kind: 'storage pool',
+  list: (c, filter) => c.storagePools(filter),
+  key: (p) => p.name,
+  xmlMany: (list) => StoragePool.xmlMany(list),
+});
+
+const poolKey = (s: PoolShape) => hostKey(s.host, s.object.name);
+
+const info = perObject<PoolShape, StoragePoolInfo>(poolKey, (shapes: readonly PoolShape[]) =>
+  StoragePool.infoMany(shapes.map((s) => s.object)),
+);
+
+/** Volumes of every pool asked for in a request: one batch call per host. */
+export const volumesOf = perObject(poolKey, async (shapes: readonly PoolShape[]) => {
+  const out: Array<VolumeShape[] | Error> = new Array(shapes.length);
+  const hosts = new Set(shapes.map((s) => s.host));
+  for (const host of hosts) {
+    const indexes = shapes.flatMap((s, i) => (s.host === host ? [i] : []));
+    const lists = await StoragePool.volumesMany(indexes.map((i) => (shapes[i] as PoolShape).object));
+    indexes.forEach((shapeIndex, j) => {
+      const pool = shapes[shapeIndex] as PoolShape;
+      const list = lists[j] as (typeof lists)[number];
+      out[shapeIndex] = list instanceof LibvirtError ? list : list.map((object) => ({ host, object, pool }));
+    });
+  }
+  return out;
+});
+
+const definition = async (ctx: GatewayContext, s: PoolShape) => parseStoragePoolXml(await pools.xml(ctx, s));
+
+const PoolState = builder.enumType('StoragePoolState', {
+  description: 'libvirt’s storage pool state (virStoragePoolState).',
+  values: ['INACTIVE', 'BUILDING', 'RUNNING', 'DEGRADED', 'INACCESSIBLE'] as const,
+});
+
+export const StoragePoolNode = builder.loadableNodeRef('StoragePool', {
+  id: { resolve: (s: PoolShape) => poolKey(s) },
+  load: (keys: string[], ctx: GatewayContext) =>
+    Promise.all(keys.map((k) => pools.find(ctx, ...splitHostKey(k)).catch((e: Error) => e))),
+});
+
+StoragePoolNode.implement({
+  description: 'A libvirt storage pool. Sizes are in bytes.',
+  fields: (t) => ({
+    host: t.field({ type: Host, nullable: false, resolve: (s) => ({ name: s.host }) }),
+    name: t.string({ nullable: false, resolve: (s) => s.object.name }),
+    uuid: t.string({ nullable: false, resolve: (s) => s.object.uuid }),
+    type: t.string({
+      description: 'dir, fs, netfs, logical, disk, iscsi, rbd…',
+      resolve: async (s, _a, ctx) => (await definition(ctx, s)).type,
+    }),
+    targetPath: t.string({
+      description: 'Where its volumes appear on the host.',
+      resolve: async (s, _a, ctx) => (await definition(ctx, s)).targetPath ?? null,
+    }),
+    state: t.field({
+      type: PoolState,
+      resolve: async (s, _a, ctx) => {
+        const { state } = await info(ctx, s);
+        return state === 'UNKNOWN' ? null : state;
+      },
+    }),
+    capacityBytes: t.field({
+      type: 'BigInt',
+      description: 'Total size in bytes.',
+      resolve: async (s, _a, ctx) => (await info(ctx, s)).capacityBytes,
+    }),
+    allocationBytes: t.field({
+      type: 'BigInt',
+      description: 'Bytes allocated to volumes.',
+      resolve: async (s, _a, ctx) => (await info(ctx, s)).allocationBytes,
+    }),
+    availableBytes: t.field({
+      type: 'BigInt',
+      description: 'Free bytes for new volumes.',
+      resolve: async (s, _a, ctx) => (await info(ctx, s)).availableBytes,
+    }),
+    active: t.boolean({ description: 'Whether it is started.', resolve: pools.is('active') }),
+    persistent: t.boolean({ description: 'Whether it has a persistent definition.', resolve: pools.is('persistent') }),
+    autostart: t.boolean({ description: 'Whether the host starts it at boot.', resolve: pools.is('autostart') }),
+    xml: t.string({ description: 'The pool XML.', resolve: (s, _a, ctx) => pools.xml(ctx, s) }),
+  }),
+});
+
+builder.objectFields(Host, (t) => ({
+  storagePools: t.field({
+    type: [StoragePoolNode],
+    description: 'Storage pools: all (default) or only the active ones.',
+    args: { all: t.arg.boolean({ defaultValue: true, required: true }) },
+    resolve: (h, args, ctx) => pools.list(ctx, h.name, args.all),
+  }),
+  storagePool: t.field({
+    type: StoragePoolNode,
+    description: 'One storage pool by name; a NOT_FOUND error when there is none.',
+    args: { name: t.arg.string({ required: true }) },
+    resolve: (h, args, ctx) => pools.find(ctx, h.name, args.name),
+  }),
+}));
+
+builder.queryFields((t) => ({
+  storagePool: t.field({
+    type: StoragePoolNode,
+    description: 'One storage pool of a host (the default host when omitted).',
+    args: { host: t.arg.string(), name: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => pools.find(ctx, hostName(ctx, args.host), args.name),
+  }),
+}));

@@ -1,0 +1,168 @@
+import { LibvirtError, Volume, type VolumeInfo } from '../libvirt/index.ts';
+import { parseVolumeXml } from '../libvirt/xml/volume-xml.ts';
+import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
+import { invalidInput, notFound } from './errors.ts';
+import { connectionOf, Host, hostName } from './host.ts';
+import { hostKey, hostLoader, loadByHost, perHost, perObject } from './request-cache.ts';
+import { type PoolShape, pools, StoragePoolNode, volumesOf } from './storage-pool.ts';
+
+export interface VolumeShape {
+  host: string;
+  object: Volume;
+  /** Known when the volume was found by listing its pool. */
+  pool?: PoolShape;
+}
+
+const volumeKey = (s: VolumeShape) => hostKey(s.host, s.object.key);
+
+/** Every volume of every active pool of a host: two calls (list pools, list their volumes). */
+const allVolumes = perHost(async (ctx, host): Promise<VolumeShape[]> => {
+  const active = await pools.list(ctx, host, false);
+  const lists = await Promise.all(active.map((p) => volumesOf(ctx, p)));
+  return lists.flat();
+});
+
+function isMissing(e: unknown): boolean {
+  return e instanceof LibvirtError && e.codeName === 'NO_STORAGE_VOL';
+}
+
+/** Lookups by path or by key: one lookup for one key, the listing for several. */
+function volumeLoader(field: 'path' | 'key') {
+  return hostLoader<VolumeShape | null>(async (ctx, host, keys) => {
+    if (keys.length === 1) {
+      const c = await connectionOf(ctx, host);
+      const k = keys[0] as string;
+      try {
+        return [{ host, object: await (field === 'path' ? c.volumeByPath(k) : c.volumeByKey(k)) }];
+      } catch (e) {
+        return [isMissing(e) ? null : (e as Error)];
+      }
+    }
+    const found = new Map((await allVolumes(ctx, host)).map((s) => [s.object[field], s]));
+    return keys.map((k) => found.get(k) ?? null);
+  });
+}
+
+const byPath = volumeLoader('path');
+const byKey = volumeLoader('key');
+
+/** The pool volume at a path, or null when no pool holds that path (a plain file or device). */
+export function volumeAtPath(ctx: GatewayContext, host: string, path: string): Promise<VolumeShape | null> {
+  return byPath(ctx).load(hostKey(host, path));
+}
+
+const info = perObject<VolumeShape, VolumeInfo>(volumeKey, (shapes: readonly VolumeShape[]) =>
+  Volume.infoMany(shapes.map((s) => s.object)),
+);
+const xml = perObject<VolumeShape, string>(volumeKey, (shapes: readonly VolumeShape[]) =>
+  Volume.xmlMany(shapes.map((s) => s.object)),
+);
+
+const poolOf = perObject(volumeKey, (shapes: readonly VolumeShape[]) =>
+  Promise.all(
+    shapes.map(async (s) => {
+      if (s.pool) return s.pool;
+      const pool = await s.object.pool().catch((e: Error) => e);
+      return pool instanceof Error ? pool : { host: s.host, object: pool };
+    }),
+  ),
+);
+
+export const VolumeNode = builder.loadableNodeRef('Volume', {
+  id: { resolve: (s: VolumeShape) => volumeKey(s) },
+  load: (keys: string[], ctx: GatewayContext) =>
+    loadByHost(ctx, keys, async (ctx, host, volumeKeys) => {
+      const found = await byKey(ctx).loadMany(volumeKeys.map((k) => hostKey(host, k)));
+      return found.map((s, i) => s ?? notFound('volume', volumeKeys[i] as string, { host }));
+    }),
+});
+
+VolumeNode.implement({
+  description: 'A storage volume. Identity is its key; sizes are in bytes.',
+  fields: (t) => ({
+    host: t.field({ type: Host, nullable: false, resolve: (s) => ({ name: s.host }) }),
+    name: t.string({ nullable: false, resolve: (s) => s.object.name }),
+    key: t.string({
+      nullable: false,
+      description: 'libvirt’s unique key for the volume.',
+      resolve: (s) => s.object.key,
+    }),
+    path: t.string({ nullable: false, description: 'Where the volume is on the host.', resolve: (s) => s.object.path }),
+    type: t.string({
+      description: 'FILE, BLOCK, DIR, NETWORK, NETDIR or PLOOP.',
+      resolve: async (s, _a, ctx) => (await info(ctx, s)).type,
+    }),
+    capacityBytes: t.field({
+      type: 'BigInt',
+      description: 'Size the guest sees, in bytes.',
+      resolve: async (s, _a, ctx) => (await info(ctx, s)).capacityBytes,
+    }),
+    allocationBytes: t.field({
+      type: 'BigInt',
+      description: 'Bytes allocated on the host.',
+      resolve: async (s, _a, ctx) => (await info(ctx, s)).allocationBytes,
+    }),
+    format: t.string({
+      description: 'Image format: raw, qcow2…',
+      resolve: async (s, _a, ctx) => parseVolumeXml(await xml(ctx, s)).format ?? null,
+    }),
+    xml: t.string({ description: 'The volume XML.', resolve: (s, _a, ctx) => xml(ctx, s) }),
+    pool: t.field({
+      type: StoragePoolNode,
+      description: 'The pool that holds it.',
+      resolve: (s, _a, ctx) => poolOf(ctx, s),
+    }),
+  }),
+});
+
+builder.objectField(StoragePoolNode, 'volumes', (t) =>
+  t.field({
+    type: [VolumeNode],
+    description: 'Every volume in the pool (the pool must be active).',
+    resolve: (s, _a, ctx) => volumesOf(ctx, s),
+  }),
+);
+
+export const VolumeRef = builder.inputType('VolumeRef', {
+  description: 'One volume by exactly one of its path or its key.',
+  isOneOf: true,
+  fields: (t) => ({
+    path: t.string({ description: 'The path on the host, e.g. /var/lib/libvirt/images/disk.qcow2.' }),
+    key: t.string({ description: 'libvirt’s volume key.' }),
+  }),
+});
+
+async function findVolume(ctx: GatewayContext, host: string, ref: { path?: string | null; key?: string | null }) {
+  const found =
+    ref.path != null
+      ? await byPath(ctx).load(hostKey(host, ref.path))
+      : ref.key != null
+        ? await byKey(ctx).load(hostKey(host, ref.key))
+        : Promise.reject(invalidInput('ref', 'give exactly one of path or key'));
+  if (!found) throw notFound('volume', String(ref.path ?? ref.key), { host });
+  return found;
+}
+
+builder.objectField(Host, 'volume', (t) =>
+  t.field({
+    type: VolumeNode,
+    description: 'One volume by path or key; a NOT_FOUND error when there is none.',
+    args: { ref: t.arg({ type: VolumeRef, required: true }) },
+    resolve: (h, args, ctx) => findVolume(ctx, h.name, args.ref),
+  }),
+);
+
+builder.queryFields((t) => ({
+  volume: t.field({
+    type: VolumeNode,
+    description: 'One volume of a host (the default host when omitted).',
+    args: { host: t.arg.string(), ref: t.arg({ type: VolumeRef, required: true }) },
+    resolve: (_root, args, ctx) => findVolume(ctx, hostName(ctx, args.host), args.ref),
+  }),
+}));
+
+/** Size and type of a volume, batched with every other volume the request reads. */
+export function volumeInfo(ctx: GatewayContext, s: VolumeShape): Promise<VolumeInfo> {
+  return info(ctx, s);
+}
