@@ -35,8 +35,16 @@ const DomainDiskRef = builder.objectRef<DiskShape>('DomainDisk').implement({
       resolve: (s) => s.disk.target.dev,
     }),
     bus: t.string({ description: 'virtio, scsi, sata, ide, usb…', resolve: (s) => s.disk.target.bus ?? null }),
-    readonly: t.boolean({ nullable: false, resolve: (s) => s.disk.readonly }),
-    shareable: t.boolean({ nullable: false, resolve: (s) => s.disk.shareable }),
+    readonly: t.boolean({
+      nullable: false,
+      description: 'Whether the guest sees it read-only.',
+      resolve: (s) => s.disk.readonly,
+    }),
+    shareable: t.boolean({
+      nullable: false,
+      description: 'Whether several domains may use it at once.',
+      resolve: (s) => s.disk.shareable,
+    }),
     serial: t.string({ resolve: (s) => s.disk.serial ?? null }),
     alias: t.string({ description: 'The device alias of a running domain.', resolve: (s) => s.disk.alias ?? null }),
     volume: t.field({

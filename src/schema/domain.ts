@@ -40,7 +40,7 @@ async function lookup(
     try {
       return [{ host, domain: await one(key) }];
     } catch (e) {
-      return [isNotFound(e) ? notFound('domain', key, { host }) : (e as Error)];
+      return [isNotFound(e) ? notFound('domain', key, { host }, e as LibvirtError) : (e as Error)];
     }
   }
   const all = await domainList(ctx, host);

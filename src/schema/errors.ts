@@ -62,12 +62,24 @@ export function libvirtExtensions(e: LibvirtError): Record<string, unknown> {
   };
 }
 
-export function notFound(kind: string, what: string, extensions: Record<string, unknown> = {}): GraphQLError {
-  return gatewayError('NOT_FOUND', `${kind} ${what} not found`, extensions);
+/** NOT_FOUND; with libvirt's own error when libvirt said so (a lookup), without when a listing lacked it. */
+export function notFound(
+  kind: string,
+  what: string,
+  extensions: Record<string, unknown> = {},
+  cause?: LibvirtError,
+): GraphQLError {
+  const fromLibvirt = cause ? libvirtExtensions(cause) : {};
+  return gatewayError('NOT_FOUND', `${kind} ${what} not found`, { ...extensions, ...fromLibvirt, code: 'NOT_FOUND' });
 }
 
 export function invalidInput(field: string, reason: string): GraphQLError {
   return gatewayError('INVALID_INPUT', `${field}: ${reason}`, { field, reason });
+}
+
+/** By name, not instanceof: graphql ships CommonJS and ESM builds, and both may be loaded. */
+function isGraphQLError(e: unknown): e is GraphQLError {
+  return e instanceof Error && e.name === 'GraphQLError';
 }
 
 /**
@@ -75,7 +87,7 @@ export function invalidInput(field: string, reason: string): GraphQLError {
  * errors raised as GraphQLError pass through; anything else is masked.
  */
 export function maskError(error: unknown, message: string): Error {
-  const located = error instanceof GraphQLError ? error : undefined;
+  const located = isGraphQLError(error) ? error : undefined;
   const original = located?.originalError ?? error;
   if (original instanceof LibvirtError) {
     return new GraphQLError(original.message, {
@@ -85,7 +97,7 @@ export function maskError(error: unknown, message: string): Error {
       extensions: libvirtExtensions(original),
     });
   }
-  if (original instanceof GraphQLError) return located ?? original;
+  if (isGraphQLError(original)) return located ?? original;
   if (located && !located.originalError) return located;
   return new GraphQLError(message, { nodes: located?.nodes, path: located?.path, extensions: { code: 'INTERNAL' } });
 }

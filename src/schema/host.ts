@@ -67,8 +67,18 @@ builder.node(Host, {
     }),
     connected: t.boolean({
       nullable: false,
-      description: 'Whether the gateway holds an open connection to this host right now (none is opened to answer).',
-      resolve: (h, _args, ctx) => ctx.hosts.status(h.name).connected,
+      description: 'Whether the host answers: its connection opens (or is open) and is alive. Never an error.',
+      resolve: async (h, _args, ctx) => {
+        try {
+          return await (await connectionOf(ctx, h.name)).isAlive();
+        } catch {
+          return false;
+        }
+      },
+    }),
+    lastError: t.string({
+      description: 'Why the last attempt to reach the host failed, while it is unreachable.',
+      resolve: (h, _args, ctx) => ctx.hosts.status(h.name).lastError ?? null,
     }),
     canonicalUri: t.string({
       description: 'The URI libvirt reports for the open connection (virConnectGetURI).',

@@ -39,7 +39,12 @@ const GuestCapability = builder.objectRef<Guest>('GuestCapability').implement({
     arch: t.exposeString('arch', { nullable: false, description: 'Guest architecture, e.g. x86_64.' }),
     wordSize: t.exposeInt('wordSize', { description: 'Bits per word.' }),
     emulator: t.exposeString('emulator', { description: 'Path of the emulator binary.' }),
-    machines: t.field({ type: [GuestMachine], nullable: false, resolve: (g) => g.machines }),
+    machines: t.field({
+      type: [GuestMachine],
+      nullable: false,
+      description: 'Machine types for this architecture.',
+      resolve: (g) => g.machines,
+    }),
     domainTypes: t.exposeStringList('domainTypes', {
       nullable: false,
       description: 'Domain types that can run it, e.g. qemu, kvm.',
@@ -53,7 +58,12 @@ const CapabilitiesRef = builder.objectRef<Capabilities>('Capabilities').implemen
     hostArch: t.string({ nullable: false, resolve: (c) => c.host.arch, description: 'The host CPU architecture.' }),
     hostCpuModel: t.string({ resolve: (c) => c.host.model ?? null, description: 'The host CPU model, when known.' }),
     hostUuid: t.string({ resolve: (c) => c.host.uuid ?? null, description: 'The host UUID libvirt reports.' }),
-    guests: t.field({ type: [GuestCapability], nullable: false, resolve: (c) => c.guests }),
+    guests: t.field({
+      type: [GuestCapability],
+      nullable: false,
+      description: 'Each OS type and architecture the host can run.',
+      resolve: (c) => c.guests,
+    }),
     arches: t.stringList({
       nullable: false,
       description: 'Every guest architecture, without repeats.',
@@ -95,6 +105,7 @@ const Hypervisor = builder.objectRef<HostShape>('Hypervisor').implement({
     }),
     capabilities: t.field({
       type: CapabilitiesRef,
+      description: 'The capabilities document, parsed.',
       resolve: async (h, _args, ctx) => (await capabilitiesOf(ctx, h.name)).parsed,
     }),
   }),

@@ -31,9 +31,14 @@ const NetworkIp = builder.objectRef<NetworkIpShape>('NetworkIp').implement({
   fields: (t) => ({
     family: t.exposeString('family', { nullable: false, description: 'ipv4 or ipv6.' }),
     address: t.exposeString('address'),
-    netmask: t.exposeString('netmask'),
-    prefix: t.exposeInt('prefix'),
-    dhcpRanges: t.field({ type: [DhcpRange], nullable: false, resolve: (ip) => ip.dhcpRanges }),
+    netmask: t.exposeString('netmask', { description: 'Dotted netmask (IPv4), when given that way.' }),
+    prefix: t.exposeInt('prefix', { description: 'Prefix length, when given that way.' }),
+    dhcpRanges: t.field({
+      type: [DhcpRange],
+      nullable: false,
+      description: 'Ranges the DHCP server hands out; empty without DHCP.',
+      resolve: (ip) => ip.dhcpRanges,
+    }),
   }),
 });
 

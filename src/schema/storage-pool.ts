@@ -67,6 +67,7 @@ StoragePoolNode.implement({
     }),
     state: t.field({
       type: PoolState,
+      description: 'Whether it is running, and if not, why.',
       resolve: async (s, _a, ctx) => {
         const { state } = await info(ctx, s);
         return state === 'UNKNOWN' ? null : state;
