@@ -93,3 +93,37 @@ export function launchInNamespaces(
     root: layout.root,
   });
 }
+
+/**
+ * Starts a new libvirtd (same config, pid file and sockets) inside the namespaces of
+ * `namespacePid`, e.g. after the first one was killed. It runs under a keeper of its own:
+ * a process started from here cannot become the first keeper's child, and without a
+ * subreaper its orphaned daemons would go to PID 1, which reaps late (and the keeper
+ * would not stop them if the test run died). The new keeper joins the mount and network
+ * namespaces, so the bind mounts, bridges and firewall rules are the ones the first
+ * libvirtd saw.
+ */
+export function relaunchLibvirtd(
+  layout: LibvirtdLayout,
+  options: { namespacePid: number; tcp: boolean; timeoutMs: number },
+): Keeper {
+  const prefix = [
+    'nsenter',
+    `--mount=/proc/${options.namespacePid}/ns/mnt`,
+    `--net=/proc/${options.namespacePid}/ns/net`,
+  ];
+  const command = [
+    LIBVIRTD,
+    '-d',
+    '-f',
+    layout.libvirtdConf,
+    '-p',
+    layout.libvirtdPid,
+    ...(options.tcp ? ['--listen'] : []),
+  ];
+  return spawnKeeper(prefix, command, {
+    env: { ...process.env, PATH: DAEMON_PATH },
+    timeoutMs: options.timeoutMs,
+    root: layout.root,
+  });
+}

@@ -12,6 +12,8 @@ export interface DaemonState {
   uri: string;
   /** The namespace keeper: parent (reaper) of the daemons, exits after the last of them. */
   keeperPid?: number;
+  /** Keepers of libvirtds started again after a restart, in the same namespaces; each exits after its daemon. */
+  relaunchKeeperPids?: number[];
   libvirtdPid?: number;
   virtlogdPid?: number;
   mntNs?: string;
@@ -78,16 +80,22 @@ async function terminateMember(pid: number | undefined, mntNs: string): Promise<
   if (pid !== undefined && (await readNamespace(pid, 'mnt')) === mntNs) await terminateProcess(pid);
 }
 
-async function listStragglers(mntNs: string, keeperPid: number | undefined): Promise<number[]> {
+async function listStragglers(mntNs: string, keepers: readonly number[]): Promise<number[]> {
   const members = await listProcessesInNamespace(mntNs, 'mnt');
-  const descendants = keeperPid === undefined ? [] : await listDescendants(keeperPid);
-  return [...new Set([...members, ...descendants])].filter((pid) => pid !== keeperPid);
+  const descendants = (await Promise.all(keepers.map((pid) => listDescendants(pid)))).flat();
+  return [...new Set([...members, ...descendants])].filter((pid) => !keepers.includes(pid));
+}
+
+/** With nothing left to reap a keeper exits by itself; one that does not is terminated. */
+async function awaitKeeper(pid: number, mntNs: string): Promise<void> {
+  if (!(await pollUntil(() => isProcessGone(pid), 2_000))) await terminateMember(pid, mntNs);
 }
 
 /** Stops a daemon as far as it got: API cleanup, daemons by pid, stragglers in its namespace, its files. */
 export async function teardownDaemon(state: DaemonState): Promise<void> {
   const errors: unknown[] = [];
   const { keeperPid } = state;
+  const keepers = [...(keeperPid === undefined ? [] : [keeperPid]), ...(state.relaunchKeeperPids ?? [])];
   const mntNs = await readMntNs(state);
   if (mntNs !== undefined) {
     if (state.libvirtdPid !== undefined && (await readNamespace(state.libvirtdPid, 'mnt')) === mntNs) {
@@ -98,13 +106,10 @@ export async function teardownDaemon(state: DaemonState): Promise<void> {
       await terminateMember(state.virtlogdPid, mntNs);
       // Anything else left (a qemu or dnsmasq the API failed to stop) keeps the namespace alive.
       // Every orphaned daemon is the keeper's child, whatever namespace it may have moved to.
-      const stragglers = await listStragglers(mntNs, keeperPid);
+      const stragglers = await listStragglers(mntNs, keepers);
       await Promise.all(stragglers.map((pid) => terminateProcess(pid)));
-      // With nothing left to reap the keeper exits by itself.
-      if (keeperPid !== undefined && !(await pollUntil(() => isProcessGone(keeperPid), 2_000))) {
-        await terminateMember(keeperPid, mntNs);
-      }
-      const survivors = await listStragglers(mntNs, keeperPid);
+      await Promise.all(keepers.map((pid) => awaitKeeper(pid, mntNs)));
+      const survivors = await listStragglers(mntNs, keepers);
       if (survivors.length > 0) throw new Error(`processes ${survivors.join(', ')} survive in ${mntNs}`);
       if (state.partitionsBefore !== undefined) await removeNewMachinePartitions(state.partitionsBefore);
     } catch (error) {

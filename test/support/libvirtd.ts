@@ -11,7 +11,7 @@ import {
   NETWORK_NAME,
   POOL_NAME,
 } from './libvirtd-files.ts';
-import { launchInNamespaces, prepareFiles } from './libvirtd-launch.ts';
+import { launchInNamespaces, prepareFiles, relaunchLibvirtd } from './libvirtd-launch.ts';
 import { type DaemonState, teardownDaemon } from './libvirtd-teardown.ts';
 import { readNamespace } from './namespace-processes.ts';
 import { listeningTcpPorts, usedPrivateSubnets } from './netns-usage.ts';
@@ -30,6 +30,7 @@ export interface PrivateLibvirtd {
   /** `qemu+tcp://127.0.0.1:<port>/system`, reachable only inside the daemon's network namespace. */
   tcpUri?: string;
   root: string;
+  /** libvirtd's pid; restart() updates it. */
   pid: number;
   virtlogdPid: number;
   /**
@@ -39,6 +40,14 @@ export interface PrivateLibvirtd {
   netnsPid: number;
   /** Whether domain type 'kvm' works on this daemon; otherwise use type 'qemu'. */
   kvm: boolean;
+  /**
+   * Simulates a crash and a restart of libvirtd: SIGKILL (no cleanup, so running guests
+   * and dnsmasq stay), wait until it is gone, then start a new libvirtd in the same
+   * namespaces with the same config and sockets, and resolve once it answers. virtlogd
+   * keeps running. Clients see their connections closed (EOF) and can reconnect to the
+   * same URIs. Calls made while a restart runs share it; after stop() it rejects.
+   */
+  restart(): Promise<void>;
   /** Destroys domains, networks and pools, stops the daemons and removes `root`. Idempotent. */
   stop(): Promise<void>;
 }
@@ -122,6 +131,37 @@ async function logTail(path: string, lineCount = 30): Promise<string> {
   }
 }
 
+function sendKill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+/** Kills libvirtd like a crash and starts another in its namespaces; returns the new pid. */
+async function restartLibvirtd(state: DaemonState, tcp: boolean): Promise<number> {
+  const { layout, keeperPid, mntNs, libvirtdPid: oldPid } = state;
+  if (keeperPid === undefined || mntNs === undefined || oldPid === undefined) throw new Error('libvirtd never started');
+  // The first keeper lives as long as anything it started (virtlogd at least): its namespaces are the daemon's.
+  if ((await readNamespace(keeperPid, 'mnt')) !== mntNs) throw new Error(`namespace keeper ${keeperPid} is gone`);
+  // Only while it is still ours: a recycled pid is never hit.
+  if ((await readNamespace(oldPid, 'mnt')) === mntNs) sendKill(oldPid);
+  if (!(await pollUntil(() => isProcessGone(oldPid), 10_000))) throw new Error(`libvirtd ${oldPid} survived SIGKILL`);
+  // A stale pid file would name the dead daemon if the new one failed before writing it.
+  await rm(layout.libvirtdPid, { force: true });
+  const keeper = relaunchLibvirtd(layout, { namespacePid: keeperPid, tcp, timeoutMs: READY_TIMEOUT_MS });
+  state.relaunchKeeperPids = [...(state.relaunchKeeperPids ?? []), keeper.pid];
+  await keeper.ready;
+  const pid = await readPidFile(layout.libvirtdPid);
+  if ((await readNamespace(pid, 'mnt')) !== mntNs) throw new Error(`restarted libvirtd ${pid} is not running`);
+  state.libvirtdPid = pid;
+  if (!(await pollUntil(() => answers(state.uri, pid), READY_TIMEOUT_MS, 50))) {
+    throw new Error(`restarted libvirtd did not answer within ${READY_TIMEOUT_MS} ms`);
+  }
+  return pid;
+}
+
 export async function startLibvirtd(opts: StartLibvirtdOptions): Promise<PrivateLibvirtd> {
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(opts.name)) throw new Error(`bad daemon name ${JSON.stringify(opts.name)}`);
   const peer = opts.joinNetnsOf;
@@ -159,7 +199,8 @@ export async function startLibvirtd(opts: StartLibvirtdOptions): Promise<Private
     await createNetwork(uri, layout, pid);
     await createPool(uri, layout);
     let stopping: Promise<void> | undefined;
-    return {
+    let restarting: Promise<void> | undefined;
+    const daemon: PrivateLibvirtd = {
       name: opts.name,
       uri,
       testUri: `test+unix:///default?socket=${socket}`,
@@ -169,11 +210,24 @@ export async function startLibvirtd(opts: StartLibvirtdOptions): Promise<Private
       virtlogdPid: state.virtlogdPid,
       netnsPid: keeper.pid,
       kvm,
+      restart: () => {
+        if (stopping !== undefined) return Promise.reject(new Error(`libvirtd "${opts.name}" is stopped`));
+        restarting ??= restartLibvirtd(state, tcpPort !== undefined)
+          .then((newPid) => {
+            daemon.pid = newPid;
+          })
+          .finally(() => {
+            restarting = undefined;
+          });
+        return restarting;
+      },
       stop: () => {
-        stopping ??= teardownDaemon(state);
+        // A restart under way finishes first, so teardown sees the daemon that is running.
+        stopping ??= (restarting ?? Promise.resolve()).catch(() => undefined).then(() => teardownDaemon(state));
         return stopping;
       },
     };
+    return daemon;
   } catch (error) {
     const log = await logTail(layout.libvirtdLog);
     await teardownDaemon(state).catch(() => undefined);

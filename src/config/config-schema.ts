@@ -1,0 +1,88 @@
+import { type core, z } from 'zod';
+import type { ConfigProblem } from './config-error.ts';
+
+export const HOST_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+export const HOST_NAME_RULE = 'must be 1 to 64 letters, digits, "-", "_" or "."';
+
+const PORT_RULE = 'must be between 1 and 65535';
+
+const portSchema = z.number().int({ error: 'must be an integer' }).min(1, PORT_RULE).max(65535, PORT_RULE);
+
+/**
+ * A host as written in the file. The URI parts are typed `unknown` here on purpose:
+ * src/hosts/uri.ts checks them, so a bad port reads the same whether it came from a
+ * file, an environment variable or a client.
+ */
+export const hostEntrySchema = z.strictObject({
+  name: z.string().regex(HOST_NAME_PATTERN, HOST_NAME_RULE),
+  uri: z.string().min(1, 'must not be empty').optional(),
+  driver: z.unknown().optional(),
+  transport: z.unknown().optional(),
+  host: z.unknown().optional(),
+  port: z.unknown().optional(),
+  path: z.unknown().optional(),
+  params: z.unknown().optional(),
+  username: z.unknown().optional(),
+  password: z.string().min(1, 'must not be empty').optional(),
+  passwordFile: z.string().min(1, 'must not be empty').optional(),
+});
+
+export type HostEntry = z.infer<typeof hostEntrySchema>;
+
+/** The URI-part keys of a host entry: a host has either `uri` or some of these. */
+export const URI_PART_KEYS = ['driver', 'transport', 'host', 'port', 'path', 'params', 'username'] as const;
+
+export const configFileSchema = z.strictObject({
+  /** HTTP port of the gateway. */
+  port: portSchema.default(4000),
+  /** Address the HTTP server binds to. */
+  host: z.string().min(1, 'must not be empty').default('0.0.0.0'),
+  defaultHost: z.string().min(1, 'must not be empty').optional(),
+  allowUnsafeClientUris: z.boolean().default(false),
+  keepAlive: z
+    .strictObject({
+      intervalSeconds: z.number().int({ error: 'must be an integer' }).min(1, 'must be at least 1').default(5),
+      count: z.number().int({ error: 'must be an integer' }).min(0, 'must not be negative').default(3),
+    })
+    .prefault({}),
+  hosts: z.array(z.unknown()).default([]),
+});
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
+
+/** `hosts[1].port` from ['hosts', 1, 'port'], under `prefix` when given. */
+export function formatPath(path: readonly PropertyKey[], prefix = ''): string {
+  let out = prefix;
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  number: 'a number',
+  int: 'an integer',
+  string: 'a string',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a map',
+};
+
+/** zod's issues as `path: reason`, one per unknown key, with plain wording for wrong types. */
+export function toProblems(issues: readonly core.$ZodIssue[], prefix = ''): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys)
+        problems.push({ path: formatPath([...issue.path, key], prefix), reason: 'unknown key' });
+    } else if (issue.code === 'invalid_type') {
+      const reason =
+        issue.input === undefined ? 'is required' : `must be ${TYPE_NAMES[issue.expected] ?? issue.expected}`;
+      problems.push({ path: formatPath(issue.path, prefix), reason });
+    } else {
+      problems.push({ path: formatPath(issue.path, prefix), reason: issue.message });
+    }
+  }
+  return problems;
+}
