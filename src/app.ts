@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
+import type { Logger } from 'pino';
 import type { GatewayContext, HostSource } from './schema/context.ts';
 import { maskError } from './schema/errors.ts';
 import { schema } from './schema/index.ts';
@@ -17,6 +18,8 @@ export interface AppOptions {
   port?: number;
   /** @default '0.0.0.0' */
   hostname?: string;
+  /** Where yoga logs (request failures it masks, among others). @default yoga's console logger */
+  logger?: Logger;
 }
 
 export interface App {
@@ -27,6 +30,16 @@ export interface App {
   stop(): Promise<void>;
 }
 
+function yogaLogging(logger: Logger) {
+  const log = logger.child({ component: 'graphql' });
+  return {
+    debug: (...args: unknown[]) => log.debug(args),
+    info: (...args: unknown[]) => log.info(args),
+    warn: (...args: unknown[]) => log.warn(args),
+    error: (...args: unknown[]) => log.error(args),
+  };
+}
+
 export function buildApp(options: AppOptions): App {
   const { registry } = options;
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
@@ -35,6 +48,7 @@ export function buildApp(options: AppOptions): App {
     healthCheckEndpoint: '/health',
     context: () => ({ hosts: registry }),
     maskedErrors: { maskError },
+    ...(options.logger ? { logging: yogaLogging(options.logger) } : {}),
     plugins: [
       useReadinessCheck({
         endpoint: '/ready',

@@ -1,26 +1,37 @@
-// Until the GraphQL gateway lands, `npm start` shows the binding at work on libvirt's test driver.
-import { Connection } from './libvirt/index.ts';
+// Runs the gateway: reads the configuration, listens, and closes every libvirt connection on SIGTERM/SIGINT.
+import pino from 'pino';
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config/config.ts';
+import { HostRegistry } from './hosts/host-registry.ts';
 
-const uri = process.env.VIRTQL_URI ?? 'test:///default';
-const c = await Connection.open(uri);
+const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+
 try {
-  const [hostname, type, lib, node] = await Promise.all([
-    c.hostname(),
-    c.hypervisorType(),
-    c.libVersion(),
-    c.nodeInfo(),
-  ]);
-  console.log(`virtql: connected to ${uri} (${type} on ${hostname}, libvirt ${lib.text})`);
-  console.log(`  host: ${node.cpus} CPUs ${node.model} @ ${node.mhz} MHz, ${node.memoryKiB} KiB`);
-  for (const d of await c.domains()) {
-    const info = await d.info();
-    console.log(`  domain ${d.name} ${d.uuid} ${info.state} vcpus=${info.vcpus} memory=${info.memoryKiB} KiB`);
+  const config = await loadConfig();
+  const registry = new HostRegistry(config, { logger: log });
+  const app = buildApp({ registry, port: config.port, hostname: config.host, logger: log });
+  const url = await app.start();
+  log.info(
+    { hosts: config.hosts.map((h) => ({ name: h.name, uri: h.uri })), defaultHost: config.defaultHost },
+    'hosts',
+  );
+  console.log(`virtql: GraphQL (and GraphiQL) at ${url}`);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      log.info({ signal }, 'shutting down');
+      app.stop().then(
+        () => process.exit(0),
+        (e: unknown) => {
+          log.error(e, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
   }
-  for (const n of await c.networks()) console.log(`  network ${n.name} active=${await n.isActive()}`);
-  for (const p of await c.storagePools()) {
-    const info = await p.info();
-    console.log(`  pool ${p.name} ${info.state} ${info.availableBytes}/${info.capacityBytes} bytes free`);
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(`virtql: ${e.message}`);
+    process.exit(2);
   }
-} finally {
-  await c.close();
+  throw e;
 }

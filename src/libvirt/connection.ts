@@ -171,9 +171,19 @@ export class Connection {
     return new Domain(this, await invoke(() => native.domainCreateXML(this.#handle, xml, flags)));
   }
 
-  /** virConnectGetAllDomainStats: one call for many domains' state, CPU, balloon, vCPU... */
-  async allDomainStats(stats: DomainStatsType[], filter?: ListFilter): Promise<DomainStats[]> {
-    const flags = listFlags(ConnectGetAllDomainStatsFlags, filter) | ConnectGetAllDomainStatsFlags.ENFORCE_STATS;
+  /**
+   * virConnectGetAllDomainStats: one call for many domains' state, CPU, balloon, vCPU...
+   * With `enforce` (the default) a stat group the driver lacks is an error; without it the
+   * driver returns the groups it has.
+   */
+  async allDomainStats(
+    stats: DomainStatsType[],
+    filter?: ListFilter,
+    options: { enforce?: boolean } = {},
+  ): Promise<DomainStats[]> {
+    const enforce = options.enforce ?? true;
+    const flags =
+      listFlags(ConnectGetAllDomainStatsFlags, filter) | (enforce ? ConnectGetAllDomainStatsFlags.ENFORCE_STATS : 0);
     const rows = await invoke(() =>
       native.connectGetAllDomainStats(this.#handle, flagsOf(DomainStatsTypes, stats), flags >>> 0),
     );

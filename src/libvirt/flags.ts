@@ -29,10 +29,30 @@ export function scopeFlags(scope: Scope = 'current'): number {
   }
 }
 
-/** Which objects a list call returns. */
-export type ListFilter = 'all' | 'active' | 'inactive';
+/** Which objects a list call returns. Host interfaces know only all, active and inactive. */
+export type ListFilter = 'all' | 'active' | 'inactive' | 'persistent' | 'transient' | 'autostart' | 'noAutostart';
 
-/** The ACTIVE/INACTIVE bits of one kind's list flags (their values differ between kinds). */
-export function listFlags(table: { ACTIVE: number; INACTIVE: number }, filter: ListFilter = 'all'): number {
-  return filter === 'active' ? table.ACTIVE : filter === 'inactive' ? table.INACTIVE : 0;
+interface ListTable {
+  ACTIVE: number;
+  INACTIVE: number;
+  PERSISTENT?: number;
+  TRANSIENT?: number;
+  AUTOSTART?: number;
+  NO_AUTOSTART?: number;
+}
+
+/** The bits of one kind's list flags for a filter (their values differ between kinds). */
+export function listFlags(table: ListTable, filter: ListFilter = 'all'): number {
+  const bits: Record<ListFilter, number | undefined> = {
+    all: 0,
+    active: table.ACTIVE,
+    inactive: table.INACTIVE,
+    persistent: table.PERSISTENT,
+    transient: table.TRANSIENT,
+    autostart: table.AUTOSTART,
+    noAutostart: table.NO_AUTOSTART,
+  };
+  const flags = bits[filter];
+  if (flags === undefined) throw new RangeError(`this kind of object cannot be listed by ${filter}`);
+  return flags;
 }

@@ -213,7 +213,7 @@ const require = createRequire(import.meta.url);
 const addon: Native = require('../../build/Release/virtql_native.node');
 
 /** Calls made into the binding since the process started (tests and benchmarks count round trips). */
-export const bindingCalls = { total: 0 };
+export const bindingCalls = { total: 0, byName: new Map<string, number>() };
 
 export const native: Native = Object.fromEntries(
   Object.entries(addon).map(([name, value]) => [
@@ -221,6 +221,7 @@ export const native: Native = Object.fromEntries(
     typeof value === 'function'
       ? (...args: unknown[]) => {
           bindingCalls.total += 1;
+          bindingCalls.byName.set(name, (bindingCalls.byName.get(name) ?? 0) + 1);
           return (value as (...a: unknown[]) => unknown)(...args);
         }
       : value,

@@ -2,20 +2,24 @@ import type { Connection } from '../libvirt/index.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { gatewayError } from './errors.ts';
+import { perHost } from './request-cache.ts';
 
 export interface HostShape {
   name: string;
 }
 
-/** The host's connection; an unknown name is a typed error naming the argument. */
-export function connectionOf(ctx: GatewayContext, host: string): Promise<Connection> {
+/**
+ * The host's connection, asked of the registry once per request; an unknown name is a
+ * typed error naming the argument.
+ */
+export const connectionOf = perHost((ctx, host): Promise<Connection> => {
   if (!ctx.hosts.has(host)) {
     return Promise.reject(
       gatewayError('UNKNOWN_HOST', `host: no host named "${host}" is configured`, { field: 'host', host }),
     );
   }
   return ctx.hosts.connection(host);
-}
+});
 
 /** The host named by an optional `host` argument: the registry's default when omitted. */
 export function hostName(ctx: GatewayContext, host: string | null | undefined): string {

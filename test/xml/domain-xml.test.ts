@@ -276,7 +276,7 @@ describe('QEMU domain documents', () => {
       description: 'A guest with disks, NICs & more',
       memoryKiB: 262144n,
       currentMemoryKiB: 262144n,
-      maxMemoryKiB: 2097152n,
+      hotplugMaxMemoryKiB: 2097152n,
       maxMemorySlots: 4,
       vcpus: { max: 2, current: 1 },
       os: { type: 'hvm', arch: 'x86_64', machine: 'pc-i440fx-7.2', boot: ['hd', 'cdrom'] },

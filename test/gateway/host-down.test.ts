@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type TestGateway } from '../support/gateway.ts';
+import { type PrivateLibvirtd, startLibvirtd } from '../support/libvirtd.ts';
+import { privateDaemonSkipReason } from '../support/private-daemon.ts';
+
+const skip = privateDaemonSkipReason();
+if (skip) console.warn(`skipping the host-down cases: ${skip}`);
+
+describe.skipIf(skip !== undefined)('two hosts, one of which goes away', () => {
+  let daemon: PrivateLibvirtd;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    daemon = await startLibvirtd({ name: 'down' });
+    gw = await startGateway({ builtin: 'test:///default', doomed: daemon.uri });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await daemon?.stop();
+  });
+
+  const query = `{ hosts { name connected hypervisor { type } domains { name } networks { name } } }`;
+
+  it('answers both while both are up', async () => {
+    const res = await gw.query(query);
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.hosts).toMatchObject([
+      { name: 'builtin', connected: true, hypervisor: { type: 'TEST' }, domains: [{ name: 'test' }] },
+      { name: 'doomed', connected: true, hypervisor: { type: 'QEMU' }, networks: [{ name: 'virtql-nat' }] },
+    ]);
+  });
+
+  it('keeps answering for the other host when one daemon is gone, with errors on its fields only', async () => {
+    await daemon.stop();
+    const res = await gw.query(query);
+    const [builtin, doomed] = res.data?.hosts as Array<Record<string, unknown>>;
+    expect(builtin).toEqual({
+      name: 'builtin',
+      connected: true,
+      hypervisor: { type: 'TEST' },
+      domains: [{ name: 'test' }],
+      networks: [{ name: 'default' }],
+    });
+    expect(doomed).toEqual({
+      name: 'doomed',
+      connected: false,
+      hypervisor: { type: null },
+      domains: null,
+      networks: null,
+    });
+    expect(res.errors?.length).toBeGreaterThan(0);
+    for (const e of res.errors ?? []) {
+      expect(e.path?.[1]).toBe(1);
+      expect(e.extensions?.code).toBe('CONNECTION_FAILED');
+    }
+  });
+
+  it('reports the down host as not ready', async () => {
+    const res = await gw.app.yoga.fetch('http://virtql.test/ready');
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { ready: boolean; hosts: Array<{ host: string; ok: boolean }> };
+    expect(body.ready).toBe(false);
+    expect(body.hosts.map((h) => [h.host, h.ok])).toEqual([
+      ['builtin', true],
+      ['doomed', false],
+    ]);
+  });
+});
