@@ -1,6 +1,7 @@
 import type { Version } from '../libvirt/index.ts';
 import { parseCapabilitiesXml } from '../libvirt/xml/capabilities-xml.ts';
 import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
 import { connectionOf, Host, type HostShape } from './host.ts';
 import { perHost } from './request-cache.ts';
 
@@ -10,6 +11,18 @@ const capabilitiesOf = perHost(async (ctx, host) => {
 });
 
 type Capabilities = ReturnType<typeof parseCapabilitiesXml>;
+
+/** The best domain type this host offers for a guest architecture: kvm, then qemu, then whatever it has. */
+export async function preferredDomainType(
+  ctx: GatewayContext,
+  host: string,
+  arch?: string,
+): Promise<string | undefined> {
+  const { parsed } = await capabilitiesOf(ctx, host);
+  const guests = parsed.guests.filter((g) => g.osType === 'hvm' && (arch === undefined || g.arch === arch));
+  const types = new Set(guests.flatMap((g) => g.domainTypes));
+  return ['kvm', 'qemu', 'test'].find((t) => types.has(t)) ?? [...types][0];
+}
 type Guest = Capabilities['guests'][number];
 
 const VersionRef = builder.objectRef<Version>('Version').implement({

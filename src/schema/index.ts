@@ -10,6 +10,7 @@ import './volume.ts';
 import './domain.ts';
 import './domain-disk.ts';
 import './domain-nic.ts';
+import './domain-lifecycle.ts';
 
 export const schema = builder.toSchema();
 

@@ -1,10 +1,21 @@
-import { createContextCache } from '@pothos/core';
+import { type ContextCache, createContextCache } from '@pothos/core';
+import { clearAllDataLoaders } from '@pothos/plugin-dataloader';
 import DataLoader from 'dataloader';
 import type { GatewayContext } from './context.ts';
 
+const caches: Array<ContextCache<unknown, GatewayContext, []>> = [];
+
 /** Something created once per request (a loader, a memo), keyed by the request's context. */
 export function perRequest<T>(create: (ctx: GatewayContext) => T): (ctx: GatewayContext) => T {
-  return createContextCache((ctx: GatewayContext) => create(ctx));
+  const cache = createContextCache((ctx: GatewayContext) => create(ctx));
+  caches.push(cache);
+  return cache;
+}
+
+/** Forgets everything this request has read, so what a mutation returns is read afresh. */
+export function forgetReads(ctx: GatewayContext): void {
+  for (const cache of caches) cache.delete(ctx);
+  clearAllDataLoaders(ctx);
 }
 
 const SEP = '\u001f';

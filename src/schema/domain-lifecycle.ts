@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import { type Domain, type DomainStateName, LibvirtError } from '../libvirt/index.ts';
+import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
+import { DomainNode, DomainRef, type DomainShape, findDomain } from './domain.ts';
+import { gatewayError, invalidInput } from './errors.ts';
+import { connectionOf, hostName } from './host.ts';
+import { changed, RemovedObject } from './mutation-support.ts';
+
+type StateName = DomainStateName | 'UNKNOWN';
+
+interface StateChange {
+  domain: DomainShape;
+  previousState: StateName;
+  state: StateName;
+  forced?: boolean;
+}
+
+const DomainStateChange = builder.objectRef<StateChange>('DomainStateChange').implement({
+  description: 'A domain after a lifecycle action, with the state before and after it.',
+  fields: (t) => ({
+    domain: t.field({ type: DomainNode, nullable: false, description: 'The domain now.', resolve: (c) => c.domain }),
+    previousState: t.string({
+      nullable: false,
+      description: 'The state before the action.',
+      resolve: (c) => c.previousState,
+    }),
+    state: t.string({ nullable: false, description: 'The state after the action.', resolve: (c) => c.state }),
+    forced: t.boolean({
+      description: 'For shutdownDomain with a timeout: whether the domain had to be destroyed.',
+      resolve: (c) => c.forced ?? null,
+    }),
+  }),
+});
+
+/** The domain again, read afresh after a change (its runtime id may have changed). */
+export async function reread(ctx: GatewayContext, host: string, domain: Domain): Promise<DomainShape> {
+  changed(ctx);
+  const c = await connectionOf(ctx, host);
+  return { host, domain: await c.domainByUuid(domain.uuid) };
+}
+
+function invalidState(s: DomainShape, state: StateName, wanted: string): never {
+  throw gatewayError('INVALID_STATE', `domain ${s.domain.name} is ${state}; ${wanted}`, {
+    host: s.host,
+    state,
+  });
+}
+
+export const ACTIVE_STATES: StateName[] = ['RUNNING', 'PAUSED', 'BLOCKED', 'PMSUSPENDED', 'SHUTDOWN', 'CRASHED'];
+
+/** A lifecycle action on a domain that must be in one of `allowed` states. */
+async function act(
+  ctx: GatewayContext,
+  args: { host?: string | null; domain: { name?: string | null; uuid?: string | null; id?: number | null } },
+  allowed: StateName[],
+  wanted: string,
+  action: (d: Domain) => Promise<boolean | undefined | void>,
+): Promise<StateChange> {
+  const host = hostName(ctx, args.host);
+  const s = await findDomain(ctx, host, args.domain);
+  const { state: previousState } = await s.domain.state();
+  if (!allowed.includes(previousState)) invalidState(s, previousState, wanted);
+  const forced = await action(s.domain);
+  const after = await reread(ctx, host, s.domain).catch((e: unknown) => {
+    // A transient domain disappears when it stops.
+    if (e instanceof LibvirtError && e.codeName === 'NO_DOMAIN') return undefined;
+    throw e;
+  });
+  const state = after ? (await after.domain.state()).state : 'SHUTOFF';
+  return { domain: after ?? s, previousState, state, ...(typeof forced === 'boolean' ? { forced } : {}) };
+}
+
+/** Resolves when the domain stops, or with false after `ms`. Uses the connection's events, no polling. */
+async function stoppedWithin(d: Domain, ms: number): Promise<boolean> {
+  let unsubscribe: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await new Promise<boolean>((resolve, reject) => {
+      timer = setTimeout(() => resolve(false), ms);
+      d.connection
+        .subscribe((e) => {
+          if (e.kind === 'domain' && e.domain.uuid === d.uuid && e.type === 'STOPPED') resolve(true);
+        })
+        .then(async (off) => {
+          unsubscribe = off;
+          if (!(await d.isActive())) resolve(true);
+        }, reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    unsubscribe?.();
+  }
+}
+
+builder.mutationFields((t) => {
+  const domainArgs = {
+    host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
+    domain: t.arg({ type: DomainRef, required: true }),
+  };
+  return {
+    startDomain: t.field({
+      type: DomainStateChange,
+      nullable: false,
+      description: 'Starts a defined domain that is shut off.',
+      args: domainArgs,
+      resolve: (_r, args, ctx) =>
+        act(ctx, args, ['SHUTOFF'], 'only a shut-off domain can be started', (d) => d.start()),
+    }),
+    shutdownDomain: t.field({
+      type: DomainStateChange,
+      nullable: false,
+      description:
+        'Asks the guest to shut down (ACPI). With timeoutSeconds, waits that long and then destroys the domain if it still runs (forced: true).',
+      args: {
+        ...domainArgs,
+        timeoutSeconds: t.arg.int({
+          description: 'Seconds (1–3600) to wait before forcing; omitted: ask and return at once.',
+          validate: z.number().int().min(1, 'must be at least 1 second').max(3600, 'must be at most 3600 seconds'),
+        }),
+      },
+      resolve: (_r, args, ctx) =>
+        act(ctx, args, ACTIVE_STATES, 'only an active domain can be shut down', async (d) => {
+          await d.shutdown();
+          if (args.timeoutSeconds == null) return undefined;
+          if (await stoppedWithin(d, args.timeoutSeconds * 1000)) return false;
+          await d.destroy();
+          return true;
+        }),
+    }),
+    destroyDomain: t.field({
+      type: DomainStateChange,
+      nullable: false,
+      description: 'Stops a domain at once, like pulling the power (a transient domain then disappears).',
+      args: domainArgs,
+      resolve: (_r, args, ctx) =>
+        act(ctx, args, ACTIVE_STATES, 'only an active domain can be destroyed', (d) => d.destroy()),
+    }),
+    rebootDomain: t.field({
+      type: DomainStateChange,
+      nullable: false,
+      description: 'Asks the guest to reboot; the guest may ignore it.',
+      args: domainArgs,
+      resolve: (_r, args, ctx) =>
+        act(ctx, args, ['RUNNING'], 'only a running domain can be rebooted', (d) => d.reboot()),
+    }),
+    suspendDomain: t.field({
+      type: DomainStateChange,
+      nullable: false,
+      description: 'Pauses a running domain; returns the old and the new state.',
+      args: domainArgs,
+      resolve: (_r, args, ctx) =>
+        act(ctx, args, ['RUNNING'], 'only a running domain can be suspended', (d) => d.suspend()),
+    }),
+    resumeDomain: t.field({
+      type: DomainStateChange,
+      nullable: false,
+      description: 'Resumes a paused domain; returns the old and the new state.',
+      args: domainArgs,
+      resolve: (_r, args, ctx) => act(ctx, args, ['PAUSED'], 'only a paused domain can be resumed', (d) => d.resume()),
+    }),
+    undefineDomain: t.field({
+      type: RemovedObject,
+      nullable: false,
+      description: 'Removes the persistent definition of a shut-off domain (by name or UUID; its disks stay).',
+      args: domainArgs,
+      resolve: async (_r, args, ctx) => {
+        if (args.domain.id != null) throw invalidInput('domain.id', 'undefine takes a name or a UUID');
+        const host = hostName(ctx, args.host);
+        const s = await findDomain(ctx, host, args.domain);
+        const { state } = await s.domain.state();
+        if (state !== 'SHUTOFF') invalidState(s, state, 'only a shut-off domain can be undefined');
+        await s.domain.undefine(['MANAGED_SAVE', 'SNAPSHOTS_METADATA']);
+        changed(ctx);
+        return { host, name: s.domain.name, uuid: s.domain.uuid };
+      },
+    }),
+    setDomainAutostart: t.field({
+      type: DomainNode,
+      nullable: false,
+      description: 'Whether the host starts the domain at boot (persistent domains only).',
+      args: { ...domainArgs, autostart: t.arg.boolean({ required: true }) },
+      resolve: async (_r, args, ctx) => {
+        const host = hostName(ctx, args.host);
+        const s = await findDomain(ctx, host, args.domain);
+        if (!(await s.domain.isPersistent())) {
+          throw gatewayError(
+            'INVALID_STATE',
+            `domain ${s.domain.name} is transient; autostart needs a persistent domain`,
+          );
+        }
+        await s.domain.setAutostart(args.autostart);
+        return reread(ctx, host, s.domain);
+      },
+    }),
+  };
+});
