@@ -9,7 +9,7 @@ import { hostKey, splitHostKey } from './request-cache.ts';
 
 export type InterfaceShape = Shaped<HostInterface>;
 
-const interfaces = objectCache<HostInterface>({
+export const interfaces = objectCache<HostInterface>({
   kind: 'interface',
   list: (c, filter) => c.interfaces(filter),
   key: (i) => i.name,

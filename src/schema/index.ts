@@ -11,6 +11,12 @@ import './domain.ts';
 import './domain-disk.ts';
 import './domain-nic.ts';
 import './domain-lifecycle.ts';
+import './domain-create.ts';
+import './domain-devices.ts';
+import './domain-resources.ts';
+import './network-actions.ts';
+import './storage-actions.ts';
+import './interface-actions.ts';
 
 export const schema = builder.toSchema();
 

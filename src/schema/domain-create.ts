@@ -1,0 +1,181 @@
+import { LibvirtError } from '../libvirt/index.ts';
+import { type BootDevice, buildDomainXml, type DomainType, parseDomainXml } from '../libvirt/xml/domain-xml.ts';
+import { XmlError } from '../libvirt/xml/xml-codec.ts';
+import { arch, bootDevices, domainName, machine, memoryKiB, vcpuCount } from '../validation/index.ts';
+import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
+import { DomainNode, type DomainShape } from './domain.ts';
+import { reread } from './domain-lifecycle.ts';
+import { invalidInput } from './errors.ts';
+import { connectionOf, hostName } from './host.ts';
+import { preferredDomainType } from './hypervisor.ts';
+import { allOrNothing, changed } from './mutation-support.ts';
+
+const BootDeviceEnum = builder.enumType('BootDevice', {
+  description: 'A device the domain boots from, in order.',
+  values: {
+    HD: { value: 'hd' },
+    FD: { value: 'fd' },
+    CDROM: { value: 'cdrom' },
+    NETWORK: { value: 'network' },
+  } as const,
+});
+
+const DomainInput = builder.inputType('DomainInput', {
+  description: 'A domain described by parameters; the gateway writes its XML.',
+  fields: (t) => ({
+    name: t.string({
+      required: true,
+      description: 'Letters, digits, "-", "_" and "."; unique on the host.',
+      validate: domainName,
+    }),
+    description: t.string({ description: 'Free text stored in the definition.' }),
+    vcpus: t.int({ defaultValue: 1, description: 'Virtual CPUs (1–4096). @default 1', validate: vcpuCount }),
+    memoryKiB: t.field({
+      type: 'BigInt',
+      defaultValue: 524288n,
+      description: 'Memory in KiB. @default 524288 (512 MiB)',
+      validate: memoryKiB,
+    }),
+    arch: t.string({
+      description: 'Guest architecture, e.g. x86_64; the host’s default when omitted.',
+      validate: arch,
+    }),
+    machine: t.string({
+      description: 'Machine type, e.g. pc or q35; the hypervisor’s default when omitted.',
+      validate: machine,
+    }),
+    bootDevices: t.field({
+      type: [BootDeviceEnum],
+      description: 'Boot order: at most 3 of HD, FD, CDROM, NETWORK, no repeats. @default [HD]',
+      validate: bootDevices,
+    }),
+  }),
+});
+
+interface DomainInputValue {
+  name: string;
+  description?: string | null;
+  vcpus?: number | null;
+  memoryKiB?: bigint | null;
+  arch?: string | null;
+  machine?: string | null;
+  bootDevices?: string[] | null;
+}
+
+async function ensureNameFree(ctx: GatewayContext, host: string, name: string, field: string): Promise<void> {
+  const c = await connectionOf(ctx, host);
+  const existing = await c.domainByName(name).catch((e: unknown) => {
+    if (e instanceof LibvirtError && e.codeName === 'NO_DOMAIN') return undefined;
+    throw e;
+  });
+  if (existing) throw invalidInput(field, `a domain named ${name} already exists on host ${host}`);
+}
+
+async function xmlFromInput(ctx: GatewayContext, host: string, input: DomainInputValue): Promise<string> {
+  await ensureNameFree(ctx, host, input.name, 'input.name');
+  const type = await preferredDomainType(ctx, host, input.arch ?? undefined);
+  if (!type) throw invalidInput('input.arch', `host ${host} cannot run ${input.arch ?? 'hvm'} guests`);
+  return buildDomainXml({
+    type: type as DomainType,
+    name: input.name,
+    description: input.description ?? undefined,
+    vcpus: input.vcpus ?? 1,
+    memoryKiB: input.memoryKiB ?? 524288n,
+    arch: input.arch ?? undefined,
+    machine: input.machine ?? undefined,
+    boot: (input.bootDevices ?? ['hd']) as BootDevice[],
+  });
+}
+
+/** The name in a client's domain XML, checked to be new on the host (define would otherwise replace a domain). */
+async function checkXml(ctx: GatewayContext, host: string, xml: string): Promise<void> {
+  let name: string;
+  try {
+    name = parseDomainXml(xml).name;
+  } catch (e) {
+    if (e instanceof XmlError) throw invalidInput('xml', e.message);
+    throw e;
+  }
+  await ensureNameFree(ctx, host, name, 'xml');
+}
+
+async function define(ctx: GatewayContext, host: string, xml: string, autostart: boolean): Promise<DomainShape> {
+  const c = await connectionOf(ctx, host);
+  let shape: DomainShape | undefined;
+  await allOrNothing([
+    {
+      run: async () => {
+        shape = { host, domain: await c.defineDomain(xml) };
+      },
+      undo: () => shape?.domain.undefine() ?? Promise.resolve(),
+    },
+    { run: () => (autostart ? (shape as DomainShape).domain.setAutostart(true) : Promise.resolve()) },
+  ]);
+  return reread(ctx, host, (shape as DomainShape).domain);
+}
+
+async function create(ctx: GatewayContext, host: string, xml: string): Promise<DomainShape> {
+  const c = await connectionOf(ctx, host);
+  const domain = await c.createDomain(xml);
+  changed(ctx);
+  return { host, domain };
+}
+
+builder.mutationFields((t) => {
+  const host = t.arg.string({ description: 'Registry name of the host; the default host when omitted.' });
+  const xml = t.arg.string({ required: true, description: 'A complete domain XML document.' });
+  return {
+    createDomain: t.field({
+      type: DomainNode,
+      nullable: false,
+      description: 'Creates a transient domain from parameters and starts it at once.',
+      args: { host, input: t.arg({ type: DomainInput, required: true }) },
+      resolve: async (_r, args, ctx) => {
+        const h = hostName(ctx, args.host);
+        return create(ctx, h, await xmlFromInput(ctx, h, args.input));
+      },
+    }),
+    createDomainFromXml: t.field({
+      type: DomainNode,
+      nullable: false,
+      description: 'Creates a transient domain from XML and starts it at once.',
+      args: { host, xml },
+      resolve: async (_r, args, ctx) => {
+        const h = hostName(ctx, args.host);
+        await checkXml(ctx, h, args.xml);
+        return create(ctx, h, args.xml);
+      },
+    }),
+    defineDomain: t.field({
+      type: DomainNode,
+      nullable: false,
+      description: 'Defines a persistent domain from parameters, not started; autostart optional.',
+      args: {
+        host,
+        input: t.arg({ type: DomainInput, required: true }),
+        autostart: t.arg.boolean({ defaultValue: false, required: true, description: '@default false' }),
+      },
+      resolve: async (_r, args, ctx) => {
+        const h = hostName(ctx, args.host);
+        return define(ctx, h, await xmlFromInput(ctx, h, args.input), args.autostart);
+      },
+    }),
+    defineDomainFromXml: t.field({
+      type: DomainNode,
+      nullable: false,
+      description:
+        'Defines a persistent domain from XML, not started; autostart optional. The name must be new on the host.',
+      args: {
+        host,
+        xml,
+        autostart: t.arg.boolean({ defaultValue: false, required: true, description: '@default false' }),
+      },
+      resolve: async (_r, args, ctx) => {
+        const h = hostName(ctx, args.host);
+        await checkXml(ctx, h, args.xml);
+        return define(ctx, h, args.xml, args.autostart);
+      },
+    }),
+  };
+});

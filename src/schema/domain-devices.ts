@@ -1,0 +1,175 @@
+import {
+  buildDiskXml,
+  buildInterfaceDeviceXml,
+  deviceXmlOfDisk,
+  deviceXmlOfInterface,
+  inferBus,
+} from '../libvirt/xml/domain-xml.ts';
+import { absolutePath, diskBus, diskTargetDevice, macAddress, networkName } from '../validation/index.ts';
+import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
+import { DomainNode, DomainRef, type DomainShape, findDomain } from './domain.ts';
+import { reread } from './domain-lifecycle.ts';
+import { invalidInput, notFound } from './errors.ts';
+import { hostName } from './host.ts';
+import { DeviceScope, type DeviceScopeValue, scopeFor } from './mutation-support.ts';
+
+const DiskKind = builder.enumType('DiskKind', {
+  description: 'What backs an attached disk.',
+  values: {
+    FILE: { value: 'file', description: 'An image file.' },
+    BLOCK: { value: 'block', description: 'A host block device.' },
+  } as const,
+});
+
+const NicKind = builder.enumType('NicKind', {
+  description: 'What a new NIC connects to.',
+  values: {
+    NETWORK: { value: 'network', description: 'A libvirt virtual network.' },
+    BRIDGE: { value: 'bridge', description: 'A host bridge.' },
+  } as const,
+});
+
+const AttachDiskInput = builder.inputType('AttachDiskInput', {
+  description: 'A disk to attach: an image file or a block device.',
+  fields: (t) => ({
+    kind: t.field({ type: DiskKind, required: true }),
+    sourcePath: t.string({ required: true, description: 'Absolute path on the host.', validate: absolutePath }),
+    targetDevice: t.string({
+      required: true,
+      description: 'Guest device name: vdb, sdc, hdb…',
+      validate: diskTargetDevice,
+    }),
+    bus: t.string({
+      description: 'virtio, scsi, sata, ide, usb…; inferred from targetDevice when omitted.',
+      validate: diskBus,
+    }),
+    format: t.string({ description: 'Image format for files: raw (default) or qcow2.' }),
+    readonly: t.boolean({ description: 'Attach read-only.' }),
+  }),
+});
+
+const AttachNetworkInput = builder.inputType('AttachNetworkInput', {
+  description: 'A new NIC on a virtual network or a host bridge.',
+  fields: (t) => ({
+    kind: t.field({ type: NicKind, required: true }),
+    source: t.string({ required: true, description: 'The network or bridge name.', validate: networkName }),
+    mac: t.string({ description: 'MAC address; libvirt picks one when omitted.', validate: macAddress }),
+    model: t.string({ description: 'NIC model: virtio, e1000, usb-net…' }),
+  }),
+});
+
+interface DeviceArgs {
+  host?: string | null;
+  domain: { name?: string | null; uuid?: string | null; id?: number | null };
+  scope?: DeviceScopeValue | null;
+}
+
+/** Applies a device change in the requested scope and returns the domain re-read. */
+async function change(
+  ctx: GatewayContext,
+  args: DeviceArgs,
+  apply: (s: DomainShape, scope: ReturnType<typeof scopeFor>) => Promise<void>,
+): Promise<DomainShape> {
+  const host = hostName(ctx, args.host);
+  const s = await findDomain(ctx, host, args.domain);
+  await apply(s, scopeFor(args.scope, await s.domain.isActive()));
+  return reread(ctx, host, s.domain);
+}
+
+/** The XML a device is found in: the live definition when the change touches the running domain. */
+function definitionFor(s: DomainShape, scope: ReturnType<typeof scopeFor>): Promise<string> {
+  return s.domain.xml({ inactive: scope === 'config' });
+}
+
+builder.mutationFields((t) => {
+  const base = {
+    host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
+    domain: t.arg({ type: DomainRef, required: true }),
+    scope: t.arg({ type: DeviceScope, description: 'LIVE, CONFIG or BOTH; see DeviceScope.' }),
+  };
+  return {
+    attachDevice: t.field({
+      type: DomainNode,
+      nullable: false,
+      description: 'Attaches any device given as XML (a <disk>, <interface>, <hostdev>…).',
+      args: { ...base, xml: t.arg.string({ required: true, description: 'One device element.' }) },
+      resolve: (_r, args, ctx) => change(ctx, args, (s, scope) => s.domain.attachDevice(args.xml, scope)),
+    }),
+    detachDevice: t.field({
+      type: DomainNode,
+      nullable: false,
+      description: 'Detaches the device the XML identifies.',
+      args: { ...base, xml: t.arg.string({ required: true, description: 'One device element.' }) },
+      resolve: (_r, args, ctx) => change(ctx, args, (s, scope) => s.domain.detachDevice(args.xml, scope)),
+    }),
+    attachDisk: t.field({
+      type: DomainNode,
+      nullable: false,
+      description: 'Attaches an image file or block device as a disk; the bus follows targetDevice when omitted.',
+      args: { ...base, input: t.arg({ type: AttachDiskInput, required: true }) },
+      resolve: (_r, args, ctx) => {
+        const { input } = args;
+        const bus = input.bus ?? inferBus(input.targetDevice);
+        if (!bus) throw invalidInput('input.bus', `cannot be inferred from ${input.targetDevice}; give it`);
+        const xml = buildDiskXml({
+          kind: input.kind,
+          sourcePath: input.sourcePath,
+          targetDev: input.targetDevice,
+          bus,
+          driverType: input.format ?? 'raw',
+          readonly: input.readonly ?? false,
+        });
+        return change(ctx, args, (s, scope) => s.domain.attachDevice(xml, scope));
+      },
+    }),
+    detachDisk: t.field({
+      type: DomainNode,
+      nullable: false,
+      description: 'Detaches the disk whose source is sourcePath; the data stays.',
+      args: { ...base, sourcePath: t.arg.string({ required: true, validate: absolutePath }) },
+      resolve: (_r, args, ctx) =>
+        change(ctx, args, async (s, scope) => {
+          const xml = deviceXmlOfDisk(await definitionFor(s, scope), args.sourcePath);
+          if (!xml) throw notFound('disk with source', args.sourcePath, { host: s.host, field: 'sourcePath' });
+          await s.domain.detachDevice(xml, scope);
+        }),
+    }),
+    attachNetwork: t.field({
+      type: DomainNode,
+      nullable: false,
+      description: 'Adds a NIC on a virtual network or a host bridge.',
+      args: { ...base, input: t.arg({ type: AttachNetworkInput, required: true }) },
+      resolve: (_r, args, ctx) => {
+        const xml = buildInterfaceDeviceXml({
+          type: args.input.kind,
+          source: args.input.source,
+          mac: args.input.mac ?? undefined,
+          model: args.input.model ?? undefined,
+        });
+        return change(ctx, args, (s, scope) => s.domain.attachDevice(xml, scope));
+      },
+    }),
+    detachNetwork: t.field({
+      type: DomainNode,
+      nullable: false,
+      description: 'Removes a NIC, found by its host-side target device (vnet0…) or its MAC address.',
+      args: {
+        ...base,
+        targetDevice: t.arg.string({ description: 'e.g. vnet0 (running domains).' }),
+        mac: t.arg.string({ description: 'e.g. 52:54:00:12:34:56.', validate: macAddress }),
+      },
+      resolve: (_r, args, ctx) => {
+        if ((args.targetDevice == null) === (args.mac == null)) {
+          throw invalidInput('targetDevice', 'give exactly one of targetDevice or mac');
+        }
+        return change(ctx, args, async (s, scope) => {
+          const match = args.mac != null ? { mac: args.mac } : { targetDev: args.targetDevice ?? undefined };
+          const xml = deviceXmlOfInterface(await definitionFor(s, scope), match);
+          if (!xml) throw notFound('interface', String(args.mac ?? args.targetDevice), { host: s.host });
+          await s.domain.detachDevice(xml, scope);
+        });
+      },
+    }),
+  };
+});

@@ -1,0 +1,109 @@
+import { updateDomainXml } from '../libvirt/xml/domain-xml.ts';
+import { memoryKiB, vcpuCount } from '../validation/index.ts';
+import { builder } from './builder.ts';
+import { DomainNode, DomainRef, type DomainShape, findDomain } from './domain.ts';
+import { reread } from './domain-lifecycle.ts';
+import { invalidInput } from './errors.ts';
+import { connectionOf, hostName } from './host.ts';
+import { DeviceScope, scopeFor } from './mutation-support.ts';
+
+interface Configured {
+  domain: DomainShape;
+  previousXml: string;
+  xml: string;
+}
+
+const ConfigureDomainResult = builder.objectRef<Configured>('ConfigureDomainResult').implement({
+  description: 'The persistent definition before and after configureDomain.',
+  fields: (t) => ({
+    domain: t.field({ type: DomainNode, nullable: false, resolve: (r) => r.domain, description: 'The domain now.' }),
+    previousXml: t.exposeString('previousXml', { nullable: false, description: 'The definition before the change.' }),
+    xml: t.exposeString('xml', { nullable: false, description: 'The persistent definition now.' }),
+  }),
+});
+
+const ConfigureDomainInput = builder.inputType('ConfigureDomainInput', {
+  description:
+    'Settings written into the persistent definition, used from the next start. Omitted fields stay as they are.',
+  fields: (t) => ({
+    vcpus: t.int({ description: 'Virtual CPUs.', validate: vcpuCount }),
+    maxMemoryKiB: t.field({ type: 'BigInt', description: 'Maximum memory in KiB.', validate: memoryKiB }),
+    description: t.string({ description: 'The description; an empty string removes it.' }),
+  }),
+});
+
+builder.mutationFields((t) => {
+  const base = {
+    host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
+    domain: t.arg({ type: DomainRef, required: true }),
+  };
+  const scoped = {
+    ...base,
+    scope: t.arg({ type: DeviceScope, description: 'LIVE, CONFIG or BOTH; see DeviceScope.' }),
+  };
+  const resource =
+    (apply: (s: DomainShape, scope: ReturnType<typeof scopeFor>) => Promise<void>) =>
+    async (
+      _r: unknown,
+      args: {
+        host?: string | null;
+        domain: { name?: string | null; uuid?: string | null; id?: number | null };
+        scope?: 'LIVE' | 'CONFIG' | 'BOTH' | null;
+      },
+      ctx: Parameters<typeof hostName>[0],
+    ) => {
+      const host = hostName(ctx, args.host);
+      const s = await findDomain(ctx, host, args.domain);
+      await apply(s, scopeFor(args.scope, await s.domain.isActive()));
+      return reread(ctx, host, s.domain);
+    };
+  return {
+    setDomainMaxMemory: t.field({
+      type: DomainNode,
+      nullable: false,
+      description: 'Sets the maximum memory in KiB (QEMU refuses a live change on a running domain; use CONFIG).',
+      args: { ...scoped, memoryKiB: t.arg({ type: 'BigInt', required: true, validate: memoryKiB }) },
+      resolve: (r, args, ctx) => resource((s, scope) => s.domain.setMaxMemory(args.memoryKiB, scope))(r, args, ctx),
+    }),
+    setDomainMemory: t.field({
+      type: DomainNode,
+      nullable: false,
+      description:
+        'Sets the memory target in KiB (the balloon, for a running domain); read memoryKiB for what is used.',
+      args: { ...scoped, memoryKiB: t.arg({ type: 'BigInt', required: true, validate: memoryKiB }) },
+      resolve: (r, args, ctx) => resource((s, scope) => s.domain.setMemory(args.memoryKiB, scope))(r, args, ctx),
+    }),
+    setDomainVcpus: t.field({
+      type: DomainNode,
+      nullable: false,
+      description: 'Sets the number of virtual CPUs, within the domain’s maximum.',
+      args: { ...scoped, vcpus: t.arg.int({ required: true, validate: vcpuCount }) },
+      resolve: (r, args, ctx) => resource((s, scope) => s.domain.setVcpus(args.vcpus, scope))(r, args, ctx),
+    }),
+    configureDomain: t.field({
+      type: ConfigureDomainResult,
+      nullable: false,
+      description:
+        'Writes vCPUs, maximum memory and description into the persistent definition only, keeping every other part of it; a transient domain becomes persistent.',
+      args: { ...base, input: t.arg({ type: ConfigureDomainInput, required: true }) },
+      resolve: async (_r, args, ctx) => {
+        const { vcpus, maxMemoryKiB, description } = args.input;
+        if (vcpus == null && maxMemoryKiB == null && description == null) {
+          throw invalidInput('input', 'give at least one of vcpus, maxMemoryKiB or description');
+        }
+        const host = hostName(ctx, args.host);
+        const s = await findDomain(ctx, host, args.domain);
+        const previousXml = await s.domain.xml({ inactive: await s.domain.isPersistent() });
+        const next = updateDomainXml(previousXml, {
+          ...(vcpus != null ? { vcpus } : {}),
+          ...(maxMemoryKiB != null ? { maxMemoryKiB } : {}),
+          ...(description != null ? { description: description === '' ? null : description } : {}),
+        });
+        const c = await connectionOf(ctx, host);
+        await c.defineDomain(next);
+        const domain = await reread(ctx, host, s.domain);
+        return { domain, previousXml, xml: await domain.domain.xml({ inactive: true }) };
+      },
+    }),
+  };
+});

@@ -1,0 +1,116 @@
+import type { HostInterface } from '../libvirt/index.ts';
+import { buildEthernetInterfaceXml, parseInterfaceXml } from '../libvirt/xml/interface-xml.ts';
+import { XmlError } from '../libvirt/xml/xml-codec.ts';
+import { ethernetInterfaceInput } from '../validation/index.ts';
+import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
+import { invalidInput } from './errors.ts';
+import { connectionOf, hostName } from './host.ts';
+import { HostInterfaceNode, type InterfaceShape, interfaces } from './host-interface.ts';
+import { changed, RemovedObject } from './mutation-support.ts';
+
+const StartMode = builder.enumType('InterfaceStartMode', {
+  description: 'When the host brings an interface up.',
+  values: { NONE: { value: 'none' }, ONBOOT: { value: 'onboot' }, HOTPLUG: { value: 'hotplug' } } as const,
+});
+
+const Ipv4Input = builder.inputType('InterfaceIpv4Input', {
+  description: 'A static IPv4 address with its prefix length (8–32).',
+  fields: (t) => ({ address: t.string(), prefix: t.int() }),
+});
+
+const EthernetInterfaceInput = builder.inputType('EthernetInterfaceInput', {
+  description: 'An ethernet interface: static IPv4 (address + prefix) or DHCP.',
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'e.g. eth1.' }),
+    startMode: t.field({ type: StartMode, defaultValue: 'onboot', description: '@default ONBOOT' }),
+    mac: t.string({ description: 'MAC address.' }),
+    ipv4: t.field({ type: Ipv4Input, description: 'A static address; a prefix without an address is an error.' }),
+    dhcp: t.boolean({ description: 'Take IPv4 from DHCP (not with ipv4).' }),
+  }),
+  validate: ethernetInterfaceInput,
+});
+
+async function define(ctx: GatewayContext, host: string, xml: string): Promise<InterfaceShape> {
+  const c = await connectionOf(ctx, host);
+  const object = await c.defineInterface(xml);
+  changed(ctx);
+  return { host, object };
+}
+
+async function setActive(ctx: GatewayContext, args: { host?: string | null; name: string }, up: boolean) {
+  const s = await interfaces.find(ctx, hostName(ctx, args.host), args.name);
+  // Already in the wanted state is success, as the catalogue asks.
+  if ((await s.object.isActive()) !== up) await (up ? s.object.start() : s.object.stop());
+  changed(ctx);
+  return s;
+}
+
+builder.mutationFields((t) => {
+  const host = t.arg.string({ description: 'Registry name of the host; the default host when omitted.' });
+  const name = t.arg.string({ required: true, description: 'The interface name.' });
+  return {
+    startInterface: t.field({
+      type: HostInterfaceNode,
+      nullable: false,
+      description: 'Brings a defined interface up; already up is success.',
+      args: { host, name },
+      resolve: (_r, args, ctx) => setActive(ctx, args, true),
+    }),
+    stopInterface: t.field({
+      type: HostInterfaceNode,
+      nullable: false,
+      description: 'Takes an interface down, keeping its definition; already down is success.',
+      args: { host, name },
+      resolve: (_r, args, ctx) => setActive(ctx, args, false),
+    }),
+    defineInterface: t.field({
+      type: HostInterfaceNode,
+      nullable: false,
+      description: 'Defines a host interface from netcf-style XML.',
+      args: { host, xml: t.arg.string({ required: true }) },
+      resolve: (_r, args, ctx) => {
+        try {
+          parseInterfaceXml(args.xml);
+        } catch (e) {
+          if (e instanceof XmlError) throw invalidInput('xml', e.message);
+          throw e;
+        }
+        return define(ctx, hostName(ctx, args.host), args.xml);
+      },
+    }),
+    defineEthernetInterface: t.field({
+      type: HostInterfaceNode,
+      nullable: false,
+      description: 'Defines an ethernet interface from parameters.',
+      args: { host, input: t.arg({ type: EthernetInterfaceInput, required: true }) },
+      resolve: (_r, args, ctx) => {
+        const i = args.input;
+        const xml = buildEthernetInterfaceXml({
+          name: i.name,
+          startMode: i.startMode ?? 'onboot',
+          mac: i.mac ?? undefined,
+          ...(i.ipv4?.address
+            ? { ipv4: { address: i.ipv4.address, prefix: i.ipv4.prefix ?? 24 } }
+            : i.dhcp
+              ? { ipv4: { dhcp: true as const } }
+              : {}),
+        });
+        return define(ctx, hostName(ctx, args.host), xml);
+      },
+    }),
+    undefineInterface: t.field({
+      type: RemovedObject,
+      nullable: false,
+      description: 'Removes a host interface’s definition.',
+      args: { host, name },
+      resolve: async (_r, args, ctx) => {
+        const s = await interfaces.find(ctx, hostName(ctx, args.host), args.name);
+        const iface: HostInterface = s.object;
+        await iface.undefine();
+        changed(ctx);
+        return { host: s.host, name: iface.name };
+      },
+    }),
+  };
+});

@@ -1,0 +1,181 @@
+import type { Network } from '../libvirt/index.ts';
+import { buildNetworkXml, parseNetworkXml } from '../libvirt/xml/network-xml.ts';
+import { XmlError } from '../libvirt/xml/xml-codec.ts';
+import { simpleNetworkInput } from '../validation/index.ts';
+import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
+import { gatewayError, invalidInput } from './errors.ts';
+import { connectionOf, hostName } from './host.ts';
+import { allOrNothing, changed, RemovedObject } from './mutation-support.ts';
+import { NetworkNode, type NetworkShape, networks } from './network.ts';
+
+const ForwardMode = builder.enumType('NetworkForwardMode', {
+  description: 'How a simple network reaches the outside.',
+  values: {
+    NONE: { value: 'none', description: 'Isolated: guests reach each other and the host only.' },
+    NAT: { value: 'nat', description: 'Outbound traffic is masqueraded behind the host.' },
+    ROUTE: { value: 'route', description: 'Routed without NAT.' },
+  } as const,
+});
+
+const DhcpRangeInput = builder.inputType('DhcpRangeInput', {
+  description: 'Addresses the network’s DHCP server hands out; both ends inside the subnet, start before stop.',
+  fields: (t) => ({
+    start: t.string({ required: true }),
+    stop: t.string({ required: true }),
+  }),
+});
+
+const SimpleNetworkInput = builder.inputType('SimpleNetworkInput', {
+  description: 'A virtual network by parameters (createSimpleNetwork).',
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'Letters, digits, "-", "_" and ".".' }),
+    forwardMode: t.field({
+      type: ForwardMode,
+      defaultValue: 'nat',
+      description: 'NAT and ROUTE need ipAddress and netmask. @default NAT',
+    }),
+    forwardDevice: t.string({ description: 'The host interface to forward through (NAT/ROUTE only).' }),
+    ipAddress: t.string({ description: 'The host’s address on the network, e.g. 192.168.100.1.' }),
+    netmask: t.string({ description: 'e.g. 255.255.255.0.' }),
+    dhcpRange: t.field({ type: DhcpRangeInput, description: 'Needs ipAddress; both ends or neither.' }),
+    dhcpDomain: t.string({ description: 'DNS domain for DHCP clients.' }),
+    persistent: t.boolean({ defaultValue: true, description: 'Defined (true) or transient (false). @default true' }),
+    autostart: t.boolean({
+      defaultValue: true,
+      description: 'Started at host boot; ignored for transient. @default true',
+    }),
+  }),
+  validate: simpleNetworkInput,
+});
+
+/** Creates a network: transient (started at once), or defined, started and autostarted, undone on any failure. */
+async function createNetwork(
+  ctx: GatewayContext,
+  host: string,
+  xml: string,
+  persistent: boolean,
+  autostart: boolean,
+): Promise<NetworkShape> {
+  let name: string;
+  try {
+    name = parseNetworkXml(xml).name;
+  } catch (e) {
+    if (e instanceof XmlError) throw invalidInput('xml', e.message);
+    throw e;
+  }
+  const c = await connectionOf(ctx, host);
+  if ((await c.networks()).some((n) => n.name === name)) {
+    throw invalidInput('name', `a network named ${name} already exists on host ${host}`);
+  }
+  let net: Network | undefined;
+  if (!persistent) {
+    net = await c.createNetwork(xml);
+  } else {
+    await allOrNothing([
+      { run: async () => (net = await c.defineNetwork(xml)), undo: () => net?.undefine() ?? Promise.resolve() },
+      { run: () => (net as Network).start(), undo: () => net?.stop() ?? Promise.resolve() },
+      { run: () => (autostart ? (net as Network).setAutostart(true) : Promise.resolve()) },
+    ]);
+  }
+  changed(ctx);
+  return { host, object: net as Network };
+}
+
+async function named(ctx: GatewayContext, host: string | null | undefined, name: string) {
+  const h = hostName(ctx, host);
+  return networks.find(ctx, h, name);
+}
+
+builder.mutationFields((t) => {
+  const host = t.arg.string({ description: 'Registry name of the host; the default host when omitted.' });
+  const name = t.arg.string({ required: true, description: 'The network name.' });
+  return {
+    createNetwork: t.field({
+      type: NetworkNode,
+      nullable: false,
+      description:
+        'Creates a network from XML: persistent (defined, started, autostart as asked) or transient (started, gone when stopped).',
+      args: {
+        host,
+        xml: t.arg.string({ required: true, description: 'A network XML document.' }),
+        persistent: t.arg.boolean({ defaultValue: true, required: true, description: '@default true' }),
+        autostart: t.arg.boolean({
+          defaultValue: true,
+          required: true,
+          description: 'Ignored when transient. @default true',
+        }),
+      },
+      resolve: (_r, args, ctx) =>
+        createNetwork(ctx, hostName(ctx, args.host), args.xml, args.persistent, args.autostart),
+    }),
+    createSimpleNetwork: t.field({
+      type: NetworkNode,
+      nullable: false,
+      description: 'Creates a network from parameters, checked before libvirt is asked (see SimpleNetworkInput).',
+      args: { host, input: t.arg({ type: SimpleNetworkInput, required: true }) },
+      resolve: (_r, args, ctx) => {
+        const i = args.input;
+        const xml = buildNetworkXml({
+          name: i.name,
+          forwardMode: i.forwardMode ?? 'nat',
+          forwardDev: i.forwardDevice ?? undefined,
+          ...(i.ipAddress ? { ip: { address: i.ipAddress, netmask: i.netmask ?? undefined } } : {}),
+          ...(i.dhcpRange ? { dhcpRange: { start: i.dhcpRange.start, end: i.dhcpRange.stop } } : {}),
+          domainName: i.dhcpDomain ?? undefined,
+        });
+        return createNetwork(ctx, hostName(ctx, args.host), xml, i.persistent ?? true, i.autostart ?? true);
+      },
+    }),
+    startNetwork: t.field({
+      type: NetworkNode,
+      nullable: false,
+      description: 'Starts an inactive network.',
+      args: { host, name },
+      resolve: async (_r, args, ctx) => {
+        const s = await named(ctx, args.host, args.name);
+        if (await s.object.isActive()) throw gatewayError('INVALID_STATE', `network ${args.name} is already active`);
+        await s.object.start();
+        changed(ctx);
+        return s;
+      },
+    }),
+    stopNetwork: t.field({
+      type: NetworkNode,
+      nullable: false,
+      description: 'Stops an active network (a transient one then disappears: read only its name).',
+      args: { host, name },
+      resolve: async (_r, args, ctx) => {
+        const s = await named(ctx, args.host, args.name);
+        if (!(await s.object.isActive())) throw gatewayError('INVALID_STATE', `network ${args.name} is not active`);
+        await s.object.stop();
+        changed(ctx);
+        return s;
+      },
+    }),
+    undefineNetwork: t.field({
+      type: RemovedObject,
+      nullable: false,
+      description: 'Removes a network’s persistent definition (an active one keeps running until stopped).',
+      args: { host, name },
+      resolve: async (_r, args, ctx) => {
+        const s = await named(ctx, args.host, args.name);
+        await s.object.undefine();
+        changed(ctx);
+        return { host: s.host, name: s.object.name, uuid: s.object.uuid };
+      },
+    }),
+    setNetworkAutostart: t.field({
+      type: NetworkNode,
+      nullable: false,
+      description: 'Whether the host starts the network at boot.',
+      args: { host, name, autostart: t.arg.boolean({ required: true }) },
+      resolve: async (_r, args, ctx) => {
+        const s = await named(ctx, args.host, args.name);
+        await s.object.setAutostart(args.autostart);
+        changed(ctx);
+        return s;
+      },
+    }),
+  };
+});

@@ -1,0 +1,186 @@
+import { LibvirtError, type PoolBuildFlag, type StoragePool } from '../libvirt/index.ts';
+import { parseStoragePoolXml } from '../libvirt/xml/storage-pool-xml.ts';
+import { parseVolumeXml } from '../libvirt/xml/volume-xml.ts';
+import { XmlError } from '../libvirt/xml/xml-codec.ts';
+import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
+import { gatewayError, invalidInput, notFound } from './errors.ts';
+import { connectionOf, hostName } from './host.ts';
+import { allOrNothing, changed, RemovedObject } from './mutation-support.ts';
+import { type PoolShape, pools, StoragePoolNode } from './storage-pool.ts';
+import { VolumeNode, VolumeRef } from './volume.ts';
+
+function parsed<T>(field: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof XmlError) throw invalidInput(field, e.message);
+    throw e;
+  }
+}
+
+/** Defines, builds (when it needs it), starts and autostarts a pool, or creates a transient one; undone on failure. */
+async function createPool(
+  ctx: GatewayContext,
+  host: string,
+  xml: string,
+  persistent: boolean,
+  autostart: boolean,
+): Promise<PoolShape> {
+  const { name, type } = parsed('xml', () => parseStoragePoolXml(xml));
+  const c = await connectionOf(ctx, host);
+  if ((await c.storagePools()).some((p) => p.name === name)) {
+    throw invalidInput('xml', `a storage pool named ${name} already exists on host ${host}`);
+  }
+  let pool: StoragePool | undefined;
+  if (!persistent) {
+    pool = await c.createStoragePool(xml, 'WITH_BUILD');
+  } else {
+    const p = () => pool as StoragePool;
+    await allOrNothing([
+      { run: async () => (pool = await c.defineStoragePool(xml)), undo: () => pool?.undefine() ?? Promise.resolve() },
+      { run: () => p().build(buildFlags(type)).catch(alreadyBuilt), undo: () => p().deleteBacking() },
+      { run: () => p().start(), undo: () => p().stop() },
+      { run: () => (autostart ? p().setAutostart(true) : Promise.resolve()) },
+    ]);
+  }
+  changed(ctx);
+  return { host, object: pool as StoragePool };
+}
+
+/**
+ * Directory pools only create their directory; anything that formats a device is built
+ * with NO_OVERWRITE so existing data is never destroyed.
+ */
+function buildFlags(type: string): PoolBuildFlag[] {
+  return ['dir', 'fs', 'netfs'].includes(type) ? [] : ['NO_OVERWRITE'];
+}
+
+/** A pool whose backing exists (a directory that is there already) needs no build. */
+function alreadyBuilt(e: unknown): void {
+  if (e instanceof LibvirtError && ['STORAGE_POOL_BUILT', 'NO_SUPPORT', 'OPERATION_INVALID'].includes(e.codeName)) {
+    return;
+  }
+  throw e;
+}
+
+async function named(ctx: GatewayContext, host: string | null | undefined, name: string) {
+  return pools.find(ctx, hostName(ctx, host), name);
+}
+
+async function poolAction(
+  ctx: GatewayContext,
+  args: { host?: string | null; name: string },
+  mustBeActive: boolean | undefined,
+  action: (p: StoragePool) => Promise<void>,
+): Promise<PoolShape> {
+  const s = await named(ctx, args.host, args.name);
+  if (mustBeActive !== undefined && (await s.object.isActive()) !== mustBeActive) {
+    throw gatewayError(
+      'INVALID_STATE',
+      `storage pool ${args.name} is ${mustBeActive ? 'not active' : 'already active'}`,
+    );
+  }
+  await action(s.object);
+  changed(ctx);
+  return s;
+}
+
+builder.mutationFields((t) => {
+  const host = t.arg.string({ description: 'Registry name of the host; the default host when omitted.' });
+  const name = t.arg.string({ required: true, description: 'The pool name.' });
+  return {
+    createStoragePool: t.field({
+      type: StoragePoolNode,
+      nullable: false,
+      description:
+        'Creates a pool from XML: persistent (defined, built when needed, started, autostart as asked; undone on failure) or transient.',
+      args: {
+        host,
+        xml: t.arg.string({ required: true, description: 'A storage pool XML document.' }),
+        persistent: t.arg.boolean({ defaultValue: true, required: true, description: '@default true' }),
+        autostart: t.arg.boolean({ defaultValue: true, required: true, description: '@default true' }),
+      },
+      resolve: (_r, args, ctx) => createPool(ctx, hostName(ctx, args.host), args.xml, args.persistent, args.autostart),
+    }),
+    startStoragePool: t.field({
+      type: StoragePoolNode,
+      nullable: false,
+      description: 'Starts an inactive pool.',
+      args: { host, name },
+      resolve: (_r, args, ctx) => poolAction(ctx, args, false, (p) => p.start()),
+    }),
+    stopStoragePool: t.field({
+      type: StoragePoolNode,
+      nullable: false,
+      description: 'Stops an active pool (its volumes stay on disk).',
+      args: { host, name },
+      resolve: (_r, args, ctx) => poolAction(ctx, args, true, (p) => p.stop()),
+    }),
+    refreshStoragePool: t.field({
+      type: StoragePoolNode,
+      nullable: false,
+      description: 'Rescans an active pool for volumes changed outside libvirt.',
+      args: { host, name },
+      resolve: (_r, args, ctx) => poolAction(ctx, args, true, (p) => p.refresh()),
+    }),
+    buildStoragePool: t.field({
+      type: StoragePoolNode,
+      nullable: false,
+      description:
+        'Prepares an inactive pool’s backing (creates its directory, formats its disk…) without overwriting.',
+      args: { host, name },
+      resolve: async (_r, args, ctx) => {
+        const type = parseStoragePoolXml(await (await named(ctx, args.host, args.name)).object.xml()).type;
+        return poolAction(ctx, args, false, (p) => p.build(buildFlags(type)));
+      },
+    }),
+    undefineStoragePool: t.field({
+      type: RemovedObject,
+      nullable: false,
+      description: 'Removes an inactive pool’s definition; its volumes stay on disk.',
+      args: { host, name },
+      resolve: async (_r, args, ctx) => {
+        const s = await poolAction(ctx, args, false, (p) => p.undefine());
+        return { host: s.host, name: s.object.name, uuid: s.object.uuid };
+      },
+    }),
+    createVolume: t.field({
+      type: VolumeNode,
+      nullable: false,
+      description: 'Creates a volume in an active pool from volume XML (name, capacity, format…).',
+      args: { host, pool: t.arg.string({ required: true }), xml: t.arg.string({ required: true }) },
+      resolve: async (_r, args, ctx) => {
+        parsed('xml', () => parseVolumeXml(args.xml));
+        const s = await named(ctx, args.host, args.pool);
+        if (!(await s.object.isActive()))
+          throw gatewayError('INVALID_STATE', `storage pool ${args.pool} is not active`);
+        const object = await s.object.createVolume(args.xml);
+        changed(ctx);
+        return { host: s.host, object, pool: s };
+      },
+    }),
+    deleteVolume: t.field({
+      type: RemovedObject,
+      nullable: false,
+      description: 'Deletes a volume, found by path or key, and its data.',
+      args: { host, ref: t.arg({ type: VolumeRef, required: true }) },
+      resolve: async (_r, args, ctx) => {
+        const h = hostName(ctx, args.host);
+        const c = await connectionOf(ctx, h);
+        const what = args.ref.path ?? args.ref.key;
+        if (what == null) throw invalidInput('ref', 'give exactly one of path or key');
+        const vol = await (args.ref.path != null ? c.volumeByPath(args.ref.path) : c.volumeByKey(what)).catch(
+          (e: unknown) => {
+            if (e instanceof LibvirtError && e.codeName === 'NO_STORAGE_VOL')
+              throw notFound('volume', what, { host: h }, e);
+            throw e;
+          },
+        );
+        await vol.delete();
+        changed(ctx);
+        return { host: h, name: vol.path };
+      },
+    }),
+  };
+});
