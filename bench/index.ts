@@ -27,4 +27,9 @@ print(await withConnection(describeEnvironment));
 print(reportBindingMemory(await withConnection(measureBindingMemory)));
 print(reportBindingCalls(await withConnection(measureBindingCalls)));
 print(reportEventLatency(await withConnection(measureEventLatency)));
+// Loaded only now: the schema, yoga and their caches would otherwise sit in the heap the binding benchmarks measure.
+const { measureGatewayInventory, reportGatewayInventory } = await import('./gateway-inventory.ts');
+const { measureGatewayHttp, reportGatewayHttp } = await import('./gateway-http.ts');
+print(reportGatewayInventory(await measureGatewayInventory()));
+print(reportGatewayHttp(await measureGatewayHttp()));
 console.log(`Figures only: no target here fails the run. Total ${seconds(performance.now() - started)}.`);

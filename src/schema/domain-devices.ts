@@ -5,7 +5,7 @@ import {
   deviceXmlOfInterface,
   inferBus,
 } from '../libvirt/xml/domain-xml.ts';
-import { absolutePath, diskBus, diskTargetDevice, macAddress, networkName } from '../validation/index.ts';
+import { absolutePath, attachNetworkInput, diskBus, diskTargetDevice, macAddress } from '../validation/index.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain } from './domain.ts';
@@ -53,10 +53,11 @@ const AttachNetworkInput = builder.inputType('AttachNetworkInput', {
   description: 'A new NIC on a virtual network or a host bridge.',
   fields: (t) => ({
     kind: t.field({ type: NicKind, required: true }),
-    source: t.string({ required: true, description: 'The network or bridge name.', validate: networkName }),
+    source: t.string({ required: true, description: 'The network or bridge name.' }),
     mac: t.string({ description: 'MAC address; libvirt picks one when omitted.', validate: macAddress }),
     model: t.string({ description: 'NIC model: virtio, e1000, usb-net…' }),
   }),
+  validate: attachNetworkInput,
 });
 
 interface DeviceArgs {

@@ -180,15 +180,16 @@ export function domainXml(ctx: GatewayContext, s: DomainShape, inactive = false)
   return xmlLoader(ctx).load(hostKey(s.host, `${s.domain.uuid}/${inactive ? 'inactive' : 'live'}`));
 }
 
-const parsedXml = perHost(async () => new Map<string, DomainXml>());
+const parsedXml = perHost(async () => new Map<string, Promise<DomainXml>>());
 
-/** The live definition, parsed once per request. */
+/** The live definition, parsed once per request (the promise is kept, so concurrent fields share it). */
 export async function domainDefinition(ctx: GatewayContext, s: DomainShape): Promise<DomainXml> {
   const memo = await parsedXml(ctx, s.host);
-  const known = memo.get(s.domain.uuid);
-  if (known) return known;
-  const parsed = parseDomainXml(await domainXml(ctx, s));
-  memo.set(s.domain.uuid, parsed);
+  let parsed = memo.get(s.domain.uuid);
+  if (!parsed) {
+    parsed = domainXml(ctx, s).then(parseDomainXml);
+    memo.set(s.domain.uuid, parsed);
+  }
   return parsed;
 }
 

@@ -1,0 +1,34 @@
+import pino from 'pino';
+import { type App, buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config/config.ts';
+import { HostRegistry } from '../src/hosts/host-registry.ts';
+
+export interface BenchGateway {
+  app: App;
+  query(query: string): Promise<{ data?: unknown; errors?: Array<{ message: string }> }>;
+}
+
+export async function buildBenchGateway(hosts: Record<string, string>): Promise<BenchGateway> {
+  const config = await loadConfig({
+    env: {
+      VIRTQL_HOSTS: Object.entries(hosts)
+        .map(([name, uri]) => `${name}=${uri}`)
+        .join(','),
+      VIRTQL_DEFAULT_HOST: Object.keys(hosts)[0],
+    },
+  });
+  const logger = pino({ level: 'silent' });
+  const registry = new HostRegistry(config, { logger, readyTimeoutMs: 2_000 });
+  const app = buildApp({ registry, logger, port: 0, hostname: '127.0.0.1' });
+  return {
+    app,
+    async query(query) {
+      const res = await app.yoga.fetch('http://virtql.bench/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query }),
+      });
+      return (await res.json()) as { data?: unknown; errors?: Array<{ message: string }> };
+    },
+  };
+}

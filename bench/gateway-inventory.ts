@@ -1,0 +1,160 @@
+import { isDeepStrictEqual } from 'node:util';
+import { Connection } from '../src/libvirt/index.ts';
+import { bindingCalls } from '../src/libvirt/native.ts';
+import { buildBenchGateway } from './bench-gateway.ts';
+import { count } from './format.ts';
+import { handInventory, type InventoryDomain } from './hand-inventory.ts';
+import { writeInventoryNode } from './inventory-node.ts';
+import { percentile } from './percentile.ts';
+
+const DOMAINS = 1_000;
+const REPEATS = 5;
+const TARGET_RATIO = 1.5;
+const HOST = 'bench';
+
+const INVENTORY_QUERY =
+  '{ host { domains { name uuid state vcpus memoryKiB maxMemoryKiB disks { sourcePath volume { name capacityBytes pool { name } } } interfaces { mac network { name active } } } } }';
+
+export interface InventoryRun {
+  label: string;
+  repeatsMs: number[];
+  callsPerRun: number[];
+  lastRunByName: Map<string, number>;
+  domains: InventoryDomain[];
+}
+
+export interface InventoryResult {
+  domains: number;
+  gateway: InventoryRun;
+  hand: InventoryRun;
+  errors: string[];
+}
+
+interface Counted<T> {
+  ms: number;
+  calls: number;
+  byName: Map<string, number>;
+  value: T;
+}
+
+async function counted<T>(run: () => Promise<T>): Promise<Counted<T>> {
+  globalThis.gc?.();
+  const before = bindingCalls.total;
+  const beforeByName = new Map(bindingCalls.byName);
+  const start = performance.now();
+  const value = await run();
+  const ms = performance.now() - start;
+  const byName = new Map<string, number>();
+  for (const [name, n] of bindingCalls.byName) {
+    const delta = n - (beforeByName.get(name) ?? 0);
+    if (delta > 0) byName.set(name, delta);
+  }
+  return { ms, calls: bindingCalls.total - before, byName, value };
+}
+
+function record(run: InventoryRun, r: Counted<InventoryDomain[]>): void {
+  run.repeatsMs.push(r.ms);
+  run.callsPerRun.push(r.calls);
+  run.lastRunByName = r.byName;
+  run.domains = r.value;
+}
+
+// Repeats alternate between the two so that noise from elsewhere on the machine hits both alike.
+export async function measureGatewayInventory(): Promise<InventoryResult> {
+  const node = await writeInventoryNode(DOMAINS);
+  const gateway = await buildBenchGateway({ [HOST]: node.uri });
+  const connection = await Connection.open(node.uri);
+  const errors: string[] = [];
+  const viaGateway = async (): Promise<InventoryDomain[]> => {
+    const body = await gateway.query(INVENTORY_QUERY);
+    for (const e of body.errors ?? []) if (errors.length < 3) errors.push(e.message);
+    const data = body.data as { host?: { domains?: InventoryDomain[] } } | null | undefined;
+    return data?.host?.domains ?? [];
+  };
+  const empty = (label: string): InventoryRun => ({
+    label,
+    repeatsMs: [],
+    callsPerRun: [],
+    lastRunByName: new Map(),
+    domains: [],
+  });
+  const result: InventoryResult = {
+    domains: DOMAINS,
+    gateway: empty('gateway (yoga.fetch, in-process)'),
+    hand: empty('hand-written loop over the port'),
+    errors,
+  };
+  try {
+    await viaGateway();
+    await handInventory(connection);
+    for (let i = 0; i < REPEATS; i++) {
+      record(result.gateway, await counted(viaGateway));
+      record(result.hand, await counted(() => handInventory(connection)));
+    }
+  } finally {
+    await connection.close();
+    await gateway.app.stop();
+    await node.remove();
+  }
+  return result;
+}
+
+const medianMs = (run: InventoryRun) => percentile(run.repeatsMs, 50);
+const ms = (n: number) => `${count(n)} ms`;
+
+function callsText(run: InventoryRun): string {
+  const low = Math.min(...run.callsPerRun);
+  const high = Math.max(...run.callsPerRun);
+  return low === high ? `${low} per run` : `${low}–${high} per run`;
+}
+
+function row(run: InventoryRun): string {
+  const range = `${count(Math.min(...run.repeatsMs))}–${count(Math.max(...run.repeatsMs))} ms`;
+  return `   ${run.label.padEnd(34)}${ms(medianMs(run)).padStart(9)}   ${range.padEnd(16)}${callsText(run)}`;
+}
+
+const byUuid = (list: InventoryDomain[]) => [...list].sort((a, b) => a.uuid.localeCompare(b.uuid));
+
+function comparison(r: InventoryResult): string {
+  const g = byUuid(r.gateway.domains);
+  const h = byUuid(r.hand.domains);
+  const counts = `${count(g.length)} domains via the gateway, ${count(h.length)} by hand`;
+  if (g.length !== r.domains || h.length !== r.domains) return `NO: ${counts}, ${count(r.domains)} expected`;
+  if (isDeepStrictEqual(g, h)) {
+    return `yes: ${counts}; every field identical (state, vCPUs, memory, max memory, disks with volume and pool, NICs with network)`;
+  }
+  const differing = g.filter((d, i) => !isDeepStrictEqual(d, h[i]));
+  const memory = g.filter((d, i) => d.uuid !== h[i]?.uuid || d.memoryKiB !== h[i]?.memoryKiB).length;
+  const first = differing[0];
+  const other = first && h.find((d) => d.uuid === first.uuid);
+  return [
+    `NO: ${counts}; ${count(differing.length)} differ (${count(memory)} in uuid or memory)`,
+    `      first: gateway ${JSON.stringify(first)}`,
+    `             by hand ${JSON.stringify(other)}`,
+  ].join('\n');
+}
+
+function callsByName(run: InventoryRun): string {
+  return [...run.lastRunByName]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([name, n]) => `${name} ${n}`)
+    .join(' · ');
+}
+
+export function reportGatewayInventory(r: InventoryResult): string[] {
+  const ratio = medianMs(r.gateway) / medianMs(r.hand);
+  const verdict = ratio <= TARGET_RATIO ? 'PASS' : 'OVER';
+  const shutOff = r.hand.domains.filter((d) => d.state === 'SHUTOFF').length;
+  return [
+    `Inventory: 1 query over ${count(r.domains)} domains (${count(shutOff)} shut off), each with a pool volume and a NIC on a NAT network; median of ${REPEATS} after a warm-up`,
+    '   { host { domains { … disks { volume { pool } } interfaces { network { active } } } } }',
+    `   ${''.padEnd(34)}${'median'.padStart(9)}   ${'range'.padEnd(16)}binding calls`,
+    row(r.gateway),
+    row(r.hand),
+    `   gateway / hand-written: ${ratio.toFixed(2)}×   target ≤ ${TARGET_RATIO}×: ${verdict}`,
+    `   gateway calls: ${callsByName(r.gateway)}`,
+    `   hand-written calls: ${callsByName(r.hand)}`,
+    `   same data: ${comparison(r)}`,
+    ...(r.errors.length > 0 ? [`   GraphQL errors (first ${r.errors.length}): ${r.errors.join(' | ')}`] : []),
+  ];
+}

@@ -1,0 +1,219 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { loadConfig } from '../src/config/config.ts';
+import { parseHostUri } from '../src/hosts/uri.ts';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+interface Build {
+  context?: string;
+  dockerfile?: string;
+}
+
+interface Service {
+  build?: string | Build;
+  environment?: Record<string, string | number | boolean | null> | string[];
+  ports?: Array<string | number | { target?: number; published?: number | string }>;
+  expose?: Array<string | number>;
+  depends_on?: string[] | Record<string, unknown>;
+  healthcheck?: { test?: string | string[] };
+  privileged?: boolean;
+}
+
+const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, Service>;
+};
+
+function service(name: string): Service {
+  const s = compose.services[name];
+  if (s === undefined) throw new Error(`docker-compose.yml has no service ${name}`);
+  return s;
+}
+
+function buildOf(s: Service): { context: string; dockerfile: string } {
+  const build: Build = typeof s.build === 'string' ? { context: s.build } : (s.build ?? {});
+  const context = resolve(ROOT, build.context ?? '.');
+  return { context, dockerfile: resolve(context, build.dockerfile ?? 'Dockerfile') };
+}
+
+function environment(s: Service): Record<string, string> {
+  const env = s.environment ?? {};
+  if (Array.isArray(env)) {
+    return Object.fromEntries(env.map((line) => [line.split('=')[0] ?? '', line.slice(line.indexOf('=') + 1)]));
+  }
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
+}
+
+function publishedPorts(s: Service): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const p of s.ports ?? []) {
+    if (typeof p === 'object') {
+      if (p.published !== undefined && p.target !== undefined) out.set(Number(p.published), p.target);
+      continue;
+    }
+    const parts = String(p).split('/')[0]?.split(':') ?? [];
+    const container = Number(parts.at(-1));
+    out.set(parts.length >= 2 ? Number(parts.at(-2)) : container, container);
+  }
+  return out;
+}
+
+function dependsOn(s: Service): string[] {
+  const d = s.depends_on ?? [];
+  return Array.isArray(d) ? d : Object.keys(d);
+}
+
+function instructions(dockerfile: string): Array<{ op: string; args: string }> {
+  const joined = readFileSync(dockerfile, 'utf8')
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('#'))
+    .join('\n')
+    .replace(/\\\n/g, ' ');
+  return joined
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .map((line) => {
+      const space = line.search(/\s/);
+      return { op: line.slice(0, space).toUpperCase(), args: line.slice(space + 1).trim() };
+    });
+}
+
+function copies(dockerfile: string, context: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const { op, args } of instructions(dockerfile)) {
+    if (op !== 'COPY' || args.startsWith('--from')) continue;
+    const words = args.split(/\s+/).filter((w) => !w.startsWith('--'));
+    const dest = words.at(-1) ?? '';
+    for (const src of words.slice(0, -1)) {
+      out.set(dest.endsWith('/') ? `${dest}${src.split('/').at(-1)}` : dest, resolve(context, src));
+    }
+  }
+  return out;
+}
+
+describe('docker-compose.yml', () => {
+  it('has the libvirtd and gateway services', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'libvirtd']);
+  });
+
+  it('builds every service from a context and Dockerfile that exist', () => {
+    for (const [name, s] of Object.entries(compose.services)) {
+      expect(s.build, `${name} has a build section`).toBeDefined();
+      const { context, dockerfile } = buildOf(s);
+      expect(existsSync(context) && statSync(context).isDirectory(), `${name}: context ${context}`).toBe(true);
+      expect(existsSync(dockerfile), `${name}: dockerfile ${dockerfile}`).toBe(true);
+      for (const [dest, src] of copies(dockerfile, context)) {
+        expect(existsSync(src), `${name}: COPY source for ${dest} (${src})`).toBe(true);
+      }
+    }
+  });
+
+  it('publishes the gateway on port 4000, where it listens', () => {
+    const gateway = service('gateway');
+    expect(publishedPorts(gateway).get(4000)).toBe(4000);
+    expect(environment(gateway).PORT).toBe('4000');
+  });
+
+  it('keeps libvirtd’s unauthenticated TCP port off the host', () => {
+    const libvirtd = service('libvirtd');
+    expect([...publishedPorts(libvirtd).values()]).not.toContain(16509);
+    expect((libvirtd.expose ?? []).map(String)).toContain('16509');
+    expect(libvirtd.privileged).toBe(true);
+  });
+
+  it('points the gateway at the libvirtd service over TCP on 16509', async () => {
+    const gateway = service('gateway');
+    const env = environment(gateway);
+    const [name, uri] = (env.VIRTQL_HOSTS ?? '').split(/=(.*)/s);
+    expect(name).toBe('kvm');
+    expect(env.VIRTQL_DEFAULT_HOST).toBe('kvm');
+    expect(parseHostUri(uri ?? '')).toMatchObject({
+      driver: 'qemu',
+      transport: 'tcp',
+      host: 'libvirtd',
+      port: 16509,
+      path: 'system',
+    });
+    expect(dependsOn(gateway)).toContain('libvirtd');
+    const config = await loadConfig({ env });
+    expect(config.port).toBe(4000);
+    expect(config.defaultHost).toBe('kvm');
+    expect(config.hosts.map((h) => h.name)).toEqual(['kvm']);
+  });
+
+  it('checks the gateway’s health on /health', () => {
+    const test = service('gateway').healthcheck?.test;
+    expect([test ?? []].flat().join(' ')).toContain('http://localhost:4000/health');
+  });
+});
+
+// Read when a test asks, so that a missing Dockerfile fails that test alone.
+function image(name: string) {
+  const { context, dockerfile } = buildOf(service(name));
+  return { context, dockerfile, steps: instructions(dockerfile), files: copies(dockerfile, context) };
+}
+
+describe('docker/libvirtd', () => {
+  it('installs libvirtd with the QEMU driver from Debian', () => {
+    const { steps } = image('libvirtd');
+    expect(steps.find((s) => s.op === 'FROM')?.args).toMatch(/^debian:12\b/);
+    const installs = steps.filter((s) => s.op === 'RUN' && /apt-get install/.test(s.args)).map((s) => s.args);
+    expect(installs.join(' ')).toMatch(/\blibvirt-daemon(-system)?\b/);
+    expect(installs.join(' ')).toMatch(/\bqemu-system-x86\b/);
+  });
+
+  it('puts a libvirtd.conf in the image that listens on TCP 16509 without auth', () => {
+    const { files } = image('libvirtd');
+    const source = files.get('/etc/libvirt/libvirtd.conf');
+    expect(source, 'a COPY to /etc/libvirt/libvirtd.conf').toBeDefined();
+    const conf = Object.fromEntries(
+      readFileSync(source as string, 'utf8')
+        .split('\n')
+        .map((line) => line.replace(/#.*/, '').trim())
+        .filter((line) => line.includes('='))
+        .map((line) => line.split('=').map((part) => part.trim().replace(/^"|"$/g, ''))),
+    );
+    expect(conf.listen_tcp).toBe('1');
+    expect(conf.auth_tcp).toBe('none');
+    expect(conf.tcp_port ?? '16509').toBe('16509');
+  });
+
+  it('starts libvirtd with --listen, without which it ignores listen_tcp', () => {
+    const { dockerfile, files } = image('libvirtd');
+    const started = [dockerfile, ...files.values()]
+      .filter((f) => statSync(f).isFile())
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
+    expect(started).toMatch(/\blibvirtd\b[^\n]*(--listen|\s-l\b)/);
+  });
+});
+
+describe('docker/gateway', () => {
+  it('builds from the repository root on node 20 with libvirt’s headers', () => {
+    const { context, steps } = image('gateway');
+    expect(context).toBe(ROOT);
+    expect(steps.find((s) => s.op === 'FROM')?.args).toMatch(/^node:20-bookworm\b/);
+    const installs = steps.filter((s) => s.op === 'RUN' && /apt-get install/.test(s.args)).map((s) => s.args);
+    for (const pkg of ['libvirt-dev', 'pkg-config', 'python3', 'make', 'g\\+\\+']) {
+      expect(installs.join(' ')).toMatch(new RegExp(`(^|\\s)${pkg}(\\s|$)`));
+    }
+  });
+
+  it('installs with npm ci and runs node dist/index.js', () => {
+    const { steps } = image('gateway');
+    expect(steps.some((s) => s.op === 'RUN' && /\bnpm ci\b/.test(s.args))).toBe(true);
+    const cmd = steps.filter((s) => s.op === 'CMD').at(-1)?.args ?? '';
+    expect(JSON.parse(cmd)).toEqual(['node', 'dist/index.js']);
+  });
+
+  it('leaves local builds and dependencies out of the build context', () => {
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim().replace(/^\/|\/$/g, ''));
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'build', 'dist']));
+  });
+});
