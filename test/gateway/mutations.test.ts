@@ -124,6 +124,15 @@ describe('Domain mutations on the test driver', () => {
     ]);
   });
 
+  it('makes a transient domain persistent when configuring it', async () => {
+    await ok('mutation { createDomain(input: { name: "passing", vcpus: 1 }) { name } }');
+    const res = await ok<{ configureDomain: { domain: { persistent: boolean; state: string }; xml: string } }>(
+      'mutation { configureDomain(domain: { name: "passing" }, input: { maxMemoryKiB: "1048576" }) { xml domain { persistent state } } }',
+    );
+    expect(res.configureDomain.domain).toEqual({ persistent: true, state: 'RUNNING' });
+    expect(res.configureDomain.xml).toContain("<memory unit='KiB'>1048576</memory>");
+  });
+
   it('sets autostart and refuses it on a transient domain', async () => {
     expect(await ok('mutation { setDomainAutostart(domain: { name: "db" }, autostart: true) { autostart } }')).toEqual({
       setDomainAutostart: { autostart: true },
