@@ -1,12 +1,11 @@
 import { LibvirtError } from '../libvirt/index.ts';
 import { type BootDevice, buildDomainXml, type DomainType, parseDomainXml } from '../libvirt/xml/domain-xml.ts';
-import { XmlError } from '../libvirt/xml/xml-codec.ts';
 import { arch, bootDevices, domainName, machine, memoryKiB, vcpuCount } from '../validation/index.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { DomainNode, type DomainShape } from './domain.ts';
 import { reread } from './domain-lifecycle.ts';
-import { invalidInput } from './errors.ts';
+import { invalidInput, parsedArgument } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { preferredDomainType } from './hypervisor.ts';
 import { allOrNothing, changed } from './mutation-support.ts';
@@ -90,13 +89,7 @@ async function xmlFromInput(ctx: GatewayContext, host: string, input: DomainInpu
 
 /** The name in a client's domain XML, checked to be new on the host (define would otherwise replace a domain). */
 async function checkXml(ctx: GatewayContext, host: string, xml: string): Promise<void> {
-  let name: string;
-  try {
-    name = parseDomainXml(xml).name;
-  } catch (e) {
-    if (e instanceof XmlError) throw invalidInput('xml', e.message);
-    throw e;
-  }
+  const { name } = parsedArgument('xml', () => parseDomainXml(xml));
   await ensureNameFree(ctx, host, name, 'xml');
 }
 

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { type ErrorNumberName, LibvirtError } from '../libvirt/index.ts';
+import { XmlError } from '../libvirt/xml/xml-codec.ts';
 
 /** The typed failures clients see in `extensions.code`. */
 export type ErrorCode =
@@ -100,4 +101,14 @@ export function maskError(error: unknown, message: string): Error {
   if (isGraphQLError(original)) return located ?? original;
   if (located && !located.originalError) return located;
   return new GraphQLError(message, { nodes: located?.nodes, path: located?.path, extensions: { code: 'INTERNAL' } });
+}
+
+/** Parses a client's XML argument; malformed XML is INVALID_INPUT naming the argument. */
+export function parsedArgument<T>(field: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof XmlError) throw invalidInput(field, e.message);
+    throw e;
+  }
 }

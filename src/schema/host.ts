@@ -1,4 +1,4 @@
-import type { Connection } from '../libvirt/index.ts';
+import type { Connection, NodeInfo } from '../libvirt/index.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { gatewayError } from './errors.ts';
@@ -30,30 +30,19 @@ export function hostName(ctx: GatewayContext, host: string | null | undefined): 
   return name;
 }
 
-export const HostInfo = builder
-  .objectRef<{
-    model: string;
-    memoryKiB: bigint;
-    cpus: number;
-    mhz: number;
-    numaNodes: number;
-    sockets: number;
-    cores: number;
-    threads: number;
-  }>('HostInfo')
-  .implement({
-    description: 'The host machine as libvirt sees it (virNodeGetInfo).',
-    fields: (t) => ({
-      cpuModel: t.exposeString('model', { nullable: false, description: 'CPU model or architecture, e.g. x86_64.' }),
-      memoryKiB: t.expose('memoryKiB', { type: 'BigInt', nullable: false, description: 'Physical memory in KiB.' }),
-      cpus: t.exposeInt('cpus', { nullable: false, description: 'Active logical CPUs.' }),
-      mhz: t.exposeInt('mhz', { nullable: false, description: 'CPU frequency in MHz.' }),
-      numaNodes: t.exposeInt('numaNodes', { nullable: false, description: 'NUMA cells.' }),
-      sockets: t.exposeInt('sockets', { nullable: false, description: 'CPU sockets per NUMA cell.' }),
-      cores: t.exposeInt('cores', { nullable: false, description: 'Cores per socket.' }),
-      threads: t.exposeInt('threads', { nullable: false, description: 'Threads per core.' }),
-    }),
-  });
+export const HostInfo = builder.objectRef<NodeInfo>('HostInfo').implement({
+  description: 'The host machine as libvirt sees it (virNodeGetInfo).',
+  fields: (t) => ({
+    cpuModel: t.exposeString('model', { nullable: false, description: 'CPU model or architecture, e.g. x86_64.' }),
+    memoryKiB: t.expose('memoryKiB', { type: 'BigInt', nullable: false, description: 'Physical memory in KiB.' }),
+    cpus: t.exposeInt('cpus', { nullable: false, description: 'Active logical CPUs.' }),
+    mhz: t.exposeInt('mhz', { nullable: false, description: 'CPU frequency in MHz.' }),
+    numaNodes: t.exposeInt('numaNodes', { nullable: false, description: 'NUMA cells.' }),
+    sockets: t.exposeInt('sockets', { nullable: false, description: 'CPU sockets per NUMA cell.' }),
+    cores: t.exposeInt('cores', { nullable: false, description: 'Cores per socket.' }),
+    threads: t.exposeInt('threads', { nullable: false, description: 'Threads per core.' }),
+  }),
+});
 
 export const Host = builder.objectRef<HostShape>('Host');
 

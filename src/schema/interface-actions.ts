@@ -1,10 +1,9 @@
 import type { HostInterface } from '../libvirt/index.ts';
 import { buildEthernetInterfaceXml, parseInterfaceXml } from '../libvirt/xml/interface-xml.ts';
-import { XmlError } from '../libvirt/xml/xml-codec.ts';
 import { ethernetInterfaceInput } from '../validation/index.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
-import { invalidInput } from './errors.ts';
+import { parsedArgument } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { HostInterfaceNode, type InterfaceShape, interfaces } from './host-interface.ts';
 import { changed, RemovedObject } from './mutation-support.ts';
@@ -70,12 +69,7 @@ builder.mutationFields((t) => {
       description: 'Defines a host interface from netcf-style XML.',
       args: { host, xml: t.arg.string({ required: true }) },
       resolve: (_r, args, ctx) => {
-        try {
-          parseInterfaceXml(args.xml);
-        } catch (e) {
-          if (e instanceof XmlError) throw invalidInput('xml', e.message);
-          throw e;
-        }
+        parsedArgument('xml', () => parseInterfaceXml(args.xml));
         return define(ctx, hostName(ctx, args.host), args.xml);
       },
     }),

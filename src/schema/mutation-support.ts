@@ -1,6 +1,7 @@
 import type { Scope } from '../libvirt/index.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
+import { gatewayError } from './errors.ts';
 import { Host } from './host.ts';
 import { forgetReads } from './request-cache.ts';
 
@@ -60,4 +61,24 @@ export async function allOrNothing(steps: Array<{ run: () => Promise<unknown>; u
 /** After a change: later fields of this request read libvirt afresh. */
 export function changed(ctx: GatewayContext): void {
   forgetReads(ctx);
+}
+
+/**
+ * An action on a network or storage pool that must be active (true), inactive (false) or
+ * either (undefined); the wrong state is INVALID_STATE before libvirt is asked.
+ */
+export async function actOn<O extends { isActive(): Promise<boolean> }, S extends { object: O }>(
+  ctx: GatewayContext,
+  found: Promise<S>,
+  what: string,
+  mustBeActive: boolean | undefined,
+  action: (o: O) => Promise<unknown>,
+): Promise<S> {
+  const s = await found;
+  if (mustBeActive !== undefined && (await s.object.isActive()) !== mustBeActive) {
+    throw gatewayError('INVALID_STATE', `${what} is ${mustBeActive ? 'not active' : 'already active'}`);
+  }
+  await action(s.object);
+  changed(ctx);
+  return s;
 }

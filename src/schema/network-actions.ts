@@ -1,12 +1,11 @@
 import type { Network } from '../libvirt/index.ts';
 import { buildNetworkXml, parseNetworkXml } from '../libvirt/xml/network-xml.ts';
-import { XmlError } from '../libvirt/xml/xml-codec.ts';
 import { simpleNetworkInput } from '../validation/index.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
-import { gatewayError, invalidInput } from './errors.ts';
+import { invalidInput, parsedArgument } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
-import { allOrNothing, changed, RemovedObject } from './mutation-support.ts';
+import { actOn, allOrNothing, changed, RemovedObject } from './mutation-support.ts';
 import { NetworkNode, type NetworkShape, networks } from './network.ts';
 
 const ForwardMode = builder.enumType('NetworkForwardMode', {
@@ -57,13 +56,7 @@ async function createNetwork(
   persistent: boolean,
   autostart: boolean,
 ): Promise<NetworkShape> {
-  let name: string;
-  try {
-    name = parseNetworkXml(xml).name;
-  } catch (e) {
-    if (e instanceof XmlError) throw invalidInput('xml', e.message);
-    throw e;
-  }
+  const { name } = parsedArgument('xml', () => parseNetworkXml(xml));
   const c = await connectionOf(ctx, host);
   if ((await c.networks()).some((n) => n.name === name)) {
     throw invalidInput('name', `a network named ${name} already exists on host ${host}`);
@@ -82,9 +75,14 @@ async function createNetwork(
   return { host, object: net as Network };
 }
 
-async function named(ctx: GatewayContext, host: string | null | undefined, name: string) {
-  const h = hostName(ctx, host);
-  return networks.find(ctx, h, name);
+function networkAction(
+  ctx: GatewayContext,
+  args: { host?: string | null; name: string },
+  mustBeActive: boolean | undefined,
+  action: (n: Network) => Promise<unknown>,
+): Promise<NetworkShape> {
+  const found = networks.find(ctx, hostName(ctx, args.host), args.name);
+  return actOn(ctx, found, `network ${args.name}`, mustBeActive, action);
 }
 
 builder.mutationFields((t) => {
@@ -132,26 +130,14 @@ builder.mutationFields((t) => {
       nullable: false,
       description: 'Starts an inactive network.',
       args: { host, name },
-      resolve: async (_r, args, ctx) => {
-        const s = await named(ctx, args.host, args.name);
-        if (await s.object.isActive()) throw gatewayError('INVALID_STATE', `network ${args.name} is already active`);
-        await s.object.start();
-        changed(ctx);
-        return s;
-      },
+      resolve: (_r, args, ctx) => networkAction(ctx, args, false, (n) => n.start()),
     }),
     stopNetwork: t.field({
       type: NetworkNode,
       nullable: false,
       description: 'Stops an active network (a transient one then disappears: read only its name).',
       args: { host, name },
-      resolve: async (_r, args, ctx) => {
-        const s = await named(ctx, args.host, args.name);
-        if (!(await s.object.isActive())) throw gatewayError('INVALID_STATE', `network ${args.name} is not active`);
-        await s.object.stop();
-        changed(ctx);
-        return s;
-      },
+      resolve: (_r, args, ctx) => networkAction(ctx, args, true, (n) => n.stop()),
     }),
     undefineNetwork: t.field({
       type: RemovedObject,
@@ -159,9 +145,7 @@ builder.mutationFields((t) => {
       description: 'Removes a network’s persistent definition (an active one keeps running until stopped).',
       args: { host, name },
       resolve: async (_r, args, ctx) => {
-        const s = await named(ctx, args.host, args.name);
-        await s.object.undefine();
-        changed(ctx);
+        const s = await networkAction(ctx, args, undefined, (n) => n.undefine());
         return { host: s.host, name: s.object.name, uuid: s.object.uuid };
       },
     }),
@@ -170,12 +154,7 @@ builder.mutationFields((t) => {
       nullable: false,
       description: 'Whether the host starts the network at boot.',
       args: { host, name, autostart: t.arg.boolean({ required: true }) },
-      resolve: async (_r, args, ctx) => {
-        const s = await named(ctx, args.host, args.name);
-        await s.object.setAutostart(args.autostart);
-        changed(ctx);
-        return s;
-      },
+      resolve: (_r, args, ctx) => networkAction(ctx, args, undefined, (n) => n.setAutostart(args.autostart)),
     }),
   };
 });

@@ -1,23 +1,13 @@
 import { LibvirtError, type PoolBuildFlag, type StoragePool } from '../libvirt/index.ts';
 import { parseStoragePoolXml } from '../libvirt/xml/storage-pool-xml.ts';
 import { parseVolumeXml } from '../libvirt/xml/volume-xml.ts';
-import { XmlError } from '../libvirt/xml/xml-codec.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
-import { gatewayError, invalidInput, notFound } from './errors.ts';
+import { gatewayError, invalidInput, notFound, parsedArgument } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
-import { allOrNothing, changed, RemovedObject } from './mutation-support.ts';
+import { actOn, allOrNothing, changed, RemovedObject } from './mutation-support.ts';
 import { type PoolShape, pools, StoragePoolNode } from './storage-pool.ts';
 import { VolumeNode, VolumeRef } from './volume.ts';
-
-function parsed<T>(field: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (e) {
-    if (e instanceof XmlError) throw invalidInput(field, e.message);
-    throw e;
-  }
-}
 
 /** Defines, builds (when it needs it), starts and autostarts a pool, or creates a transient one; undone on failure. */
 async function createPool(
@@ -27,7 +17,7 @@ async function createPool(
   persistent: boolean,
   autostart: boolean,
 ): Promise<PoolShape> {
-  const { name, type } = parsed('xml', () => parseStoragePoolXml(xml));
+  const { name, type } = parsedArgument('xml', () => parseStoragePoolXml(xml));
   const c = await connectionOf(ctx, host);
   if ((await c.storagePools()).some((p) => p.name === name)) {
     throw invalidInput('xml', `a storage pool named ${name} already exists on host ${host}`);
@@ -68,22 +58,13 @@ async function named(ctx: GatewayContext, host: string | null | undefined, name:
   return pools.find(ctx, hostName(ctx, host), name);
 }
 
-async function poolAction(
+function poolAction(
   ctx: GatewayContext,
   args: { host?: string | null; name: string },
   mustBeActive: boolean | undefined,
-  action: (p: StoragePool) => Promise<void>,
+  action: (p: StoragePool) => Promise<unknown>,
 ): Promise<PoolShape> {
-  const s = await named(ctx, args.host, args.name);
-  if (mustBeActive !== undefined && (await s.object.isActive()) !== mustBeActive) {
-    throw gatewayError(
-      'INVALID_STATE',
-      `storage pool ${args.name} is ${mustBeActive ? 'not active' : 'already active'}`,
-    );
-  }
-  await action(s.object);
-  changed(ctx);
-  return s;
+  return actOn(ctx, named(ctx, args.host, args.name), `storage pool ${args.name}`, mustBeActive, action);
 }
 
 builder.mutationFields((t) => {
@@ -151,7 +132,7 @@ builder.mutationFields((t) => {
       description: 'Creates a volume in an active pool from volume XML (name, capacity, format…).',
       args: { host, pool: t.arg.string({ required: true }), xml: t.arg.string({ required: true }) },
       resolve: async (_r, args, ctx) => {
-        parsed('xml', () => parseVolumeXml(args.xml));
+        parsedArgument('xml', () => parseVolumeXml(args.xml));
         const s = await named(ctx, args.host, args.pool);
         if (!(await s.object.isActive()))
           throw gatewayError('INVALID_STATE', `storage pool ${args.pool} is not active`);
