@@ -142,40 +142,32 @@ Napi::Value ConnectGetAllDomainStats(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value ListAllDomains(const Napi::CallbackInfo& info) {
+// virConnectListAll*(conn, &items, flags): every object of one kind, described.
+template <typename P>
+Napi::Value ListAll(const Napi::CallbackInfo& info, int (*list)(virConnectPtr, P**, unsigned int),
+                    Build (*describe)(const ConnRef&, P)) {
   unsigned int flags = FlagsArg(info, 1);
-  return OnConn(info, [flags](virConnectPtr c, ConnRef conn) {
-    virDomainPtr* items = nullptr;
-    int n = virConnectListAllDomains(c, &items, flags);
-    return DescribeAll(conn, items, n, DescribeDomain);
+  return OnConn(info, [flags, list, describe](virConnectPtr c, ConnRef conn) {
+    P* items = nullptr;
+    int n = list(c, &items, flags);
+    return DescribeAll(conn, items, n, describe);
   });
+}
+
+Napi::Value ListAllDomains(const Napi::CallbackInfo& info) {
+  return ListAll<virDomainPtr>(info, virConnectListAllDomains, DescribeDomain);
 }
 
 Napi::Value ListAllNetworks(const Napi::CallbackInfo& info) {
-  unsigned int flags = FlagsArg(info, 1);
-  return OnConn(info, [flags](virConnectPtr c, ConnRef conn) {
-    virNetworkPtr* items = nullptr;
-    int n = virConnectListAllNetworks(c, &items, flags);
-    return DescribeAll(conn, items, n, DescribeNetwork);
-  });
+  return ListAll<virNetworkPtr>(info, virConnectListAllNetworks, DescribeNetwork);
 }
 
 Napi::Value ListAllInterfaces(const Napi::CallbackInfo& info) {
-  unsigned int flags = FlagsArg(info, 1);
-  return OnConn(info, [flags](virConnectPtr c, ConnRef conn) {
-    virInterfacePtr* items = nullptr;
-    int n = virConnectListAllInterfaces(c, &items, flags);
-    return DescribeAll(conn, items, n, DescribeInterface);
-  });
+  return ListAll<virInterfacePtr>(info, virConnectListAllInterfaces, DescribeInterface);
 }
 
 Napi::Value ListAllStoragePools(const Napi::CallbackInfo& info) {
-  unsigned int flags = FlagsArg(info, 1);
-  return OnConn(info, [flags](virConnectPtr c, ConnRef conn) {
-    virStoragePoolPtr* items = nullptr;
-    int n = virConnectListAllStoragePools(c, &items, flags);
-    return DescribeAll(conn, items, n, DescribePool);
-  });
+  return ListAll<virStoragePoolPtr>(info, virConnectListAllStoragePools, DescribePool);
 }
 
 // Lookups and definitions that take one string argument and return a described handle.

@@ -7,10 +7,6 @@ namespace {
 
 using D = virDomainPtr;
 
-Napi::Value OnDomain(const Napi::CallbackInfo& info, std::function<Build(D)> work) {
-  return OnHandle<D>(info, [work](D d, ConnRef) { return work(d); });
-}
-
 Build InfoOf(D d) {
   virDomainInfo i;
   if (virDomainGetInfo(d, &i) < 0) return nullptr;
@@ -25,12 +21,12 @@ Build InfoOf(D d) {
   };
 }
 
-Napi::Value GetInfo(const Napi::CallbackInfo& info) { return OnDomain(info, InfoOf); }
+Napi::Value GetInfo(const Napi::CallbackInfo& info) { return OnObject<D>(info, InfoOf); }
 
 Napi::Value GetInfoMany(const Napi::CallbackInfo& info) { return OnMany<D>(info, InfoOf); }
 
 Napi::Value GetState(const Napi::CallbackInfo& info) {
-  return OnDomain(info, [](D d) -> Build {
+  return OnObject<D>(info, [](D d) -> Build {
     int state = 0, reason = 0;
     if (virDomainGetState(d, &state, &reason, 0) < 0) return nullptr;
     return [state, reason](Napi::Env env) {
@@ -44,7 +40,7 @@ Napi::Value GetState(const Napi::CallbackInfo& info) {
 
 Napi::Value GetID(const Napi::CallbackInfo& info) {
   // The id cached in the handle is stale once the domain starts or stops: look it up afresh.
-  return OnDomain(info, [](D d) -> Build {
+  return OnObject<D>(info, [](D d) -> Build {
     char uuid[VIR_UUID_STRING_BUFLEN];
     if (virDomainGetUUIDString(d, uuid) < 0) return nullptr;
     virDomainPtr fresh = virDomainLookupByUUIDString(virDomainGetConnect(d), uuid);
@@ -57,7 +53,7 @@ Napi::Value GetID(const Napi::CallbackInfo& info) {
 
 Napi::Value GetXMLDesc(const Napi::CallbackInfo& info) {
   unsigned int flags = FlagsArg(info, 1);
-  return OnDomain(info, [flags](D d) { return Owned(virDomainGetXMLDesc(d, flags)); });
+  return OnObject<D>(info, [flags](D d) { return Owned(virDomainGetXMLDesc(d, flags)); });
 }
 
 Napi::Value GetXMLDescMany(const Napi::CallbackInfo& info) {
@@ -66,19 +62,19 @@ Napi::Value GetXMLDescMany(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value GetOSType(const Napi::CallbackInfo& info) {
-  return OnDomain(info, [](D d) { return Owned(virDomainGetOSType(d)); });
+  return OnObject<D>(info, [](D d) { return Owned(virDomainGetOSType(d)); });
 }
 
 Napi::Value IsActive(const Napi::CallbackInfo& info) {
-  return OnDomain(info, [](D d) { return Tri(virDomainIsActive(d)); });
+  return OnObject<D>(info, [](D d) { return Tri(virDomainIsActive(d)); });
 }
 
 Napi::Value IsPersistent(const Napi::CallbackInfo& info) {
-  return OnDomain(info, [](D d) { return Tri(virDomainIsPersistent(d)); });
+  return OnObject<D>(info, [](D d) { return Tri(virDomainIsPersistent(d)); });
 }
 
 Napi::Value GetAutostart(const Napi::CallbackInfo& info) {
-  return OnDomain(info, [](D d) -> Build {
+  return OnObject<D>(info, [](D d) -> Build {
     int on = 0;
     return virDomainGetAutostart(d, &on) < 0 ? nullptr : Tri(on);
   });
@@ -86,14 +82,14 @@ Napi::Value GetAutostart(const Napi::CallbackInfo& info) {
 
 Napi::Value SetAutostart(const Napi::CallbackInfo& info) {
   bool on = BoolArg(info, 1, "autostart");
-  return OnDomain(info, [on](D d) { return Void(virDomainSetAutostart(d, on ? 1 : 0)); });
+  return OnObject<D>(info, [on](D d) { return Void(virDomainSetAutostart(d, on ? 1 : 0)); });
 }
 
 // Actions of the form virDomainX(domain, flags) → int.
 #define VIRTQL_FLAGS_ACTION(NAME, CALL)                                  \
   Napi::Value NAME(const Napi::CallbackInfo& info) {                     \
     unsigned int flags = FlagsArg(info, 1);                              \
-    return OnDomain(info, [flags](D d) { return Void(CALL(d, flags)); }); \
+    return OnObject<D>(info, [flags](D d) { return Void(CALL(d, flags)); }); \
   }
 
 VIRTQL_FLAGS_ACTION(Create, virDomainCreateWithFlags)
@@ -104,11 +100,11 @@ VIRTQL_FLAGS_ACTION(Undefine, virDomainUndefineFlags)
 VIRTQL_FLAGS_ACTION(AbortJob, virDomainAbortJobFlags)
 
 Napi::Value Suspend(const Napi::CallbackInfo& info) {
-  return OnDomain(info, [](D d) { return Void(virDomainSuspend(d)); });
+  return OnObject<D>(info, [](D d) { return Void(virDomainSuspend(d)); });
 }
 
 Napi::Value Resume(const Napi::CallbackInfo& info) {
-  return OnDomain(info, [](D d) { return Void(virDomainResume(d)); });
+  return OnObject<D>(info, [](D d) { return Void(virDomainResume(d)); });
 }
 
 // Device changes of the form virDomainXDeviceFlags(domain, xml, flags) → int.
@@ -116,7 +112,7 @@ Napi::Value Resume(const Napi::CallbackInfo& info) {
   Napi::Value NAME(const Napi::CallbackInfo& info) {                                    \
     std::string xml = StrArg(info, 1, "xml");                                           \
     unsigned int flags = FlagsArg(info, 2);                                             \
-    return OnDomain(info, [xml, flags](D d) { return Void(CALL(d, xml.c_str(), flags)); }); \
+    return OnObject<D>(info, [xml, flags](D d) { return Void(CALL(d, xml.c_str(), flags)); }); \
   }
 
 VIRTQL_DEVICE_ACTION(AttachDevice, virDomainAttachDeviceFlags)
@@ -126,29 +122,29 @@ VIRTQL_DEVICE_ACTION(UpdateDevice, virDomainUpdateDeviceFlags)
 Napi::Value SetMemory(const Napi::CallbackInfo& info) {
   unsigned long kib = static_cast<unsigned long>(U64Arg(info, 1, "memoryKiB"));
   unsigned int flags = FlagsArg(info, 2);
-  return OnDomain(info, [kib, flags](D d) { return Void(virDomainSetMemoryFlags(d, kib, flags)); });
+  return OnObject<D>(info, [kib, flags](D d) { return Void(virDomainSetMemoryFlags(d, kib, flags)); });
 }
 
 Napi::Value SetMaxMemory(const Napi::CallbackInfo& info) {
   unsigned long kib = static_cast<unsigned long>(U64Arg(info, 1, "memoryKiB"));
   unsigned int flags = FlagsArg(info, 2) | VIR_DOMAIN_MEM_MAXIMUM;
-  return OnDomain(info, [kib, flags](D d) { return Void(virDomainSetMemoryFlags(d, kib, flags)); });
+  return OnObject<D>(info, [kib, flags](D d) { return Void(virDomainSetMemoryFlags(d, kib, flags)); });
 }
 
 Napi::Value SetVcpus(const Napi::CallbackInfo& info) {
   unsigned int n = static_cast<unsigned int>(IntArg(info, 1, "vcpus"));
   unsigned int flags = FlagsArg(info, 2);
-  return OnDomain(info, [n, flags](D d) { return Void(virDomainSetVcpusFlags(d, n, flags)); });
+  return OnObject<D>(info, [n, flags](D d) { return Void(virDomainSetVcpusFlags(d, n, flags)); });
 }
 
 Napi::Value GetVcpus(const Napi::CallbackInfo& info) {
   unsigned int flags = FlagsArg(info, 1);
-  return OnDomain(info, [flags](D d) { return Int(virDomainGetVcpusFlags(d, flags)); });
+  return OnObject<D>(info, [flags](D d) { return Int(virDomainGetVcpusFlags(d, flags)); });
 }
 
 Napi::Value GetJobStats(const Napi::CallbackInfo& info) {
   unsigned int flags = FlagsArg(info, 1);
-  return OnDomain(info, [flags](D d) -> Build {
+  return OnObject<D>(info, [flags](D d) -> Build {
     int type = 0;
     virTypedParameterPtr params = nullptr;
     int n = 0;
@@ -214,7 +210,7 @@ Napi::Value MigrateToURI(const Napi::CallbackInfo& info) {
   std::string dconnuri = StrArg(info, 1, "destination URI");
   std::vector<MigrateParam> in = MigrateParamsArg(info, 2);
   unsigned int flags = FlagsArg(info, 3);
-  return OnDomain(info, [dconnuri, in, flags](D d) -> Build {
+  return OnObject<D>(info, [dconnuri, in, flags](D d) -> Build {
     virTypedParameterPtr params = nullptr;
     int n = 0;
     if (!BuildParams(in, &params, &n)) return nullptr;
@@ -236,7 +232,7 @@ Napi::Value Migrate(const Napi::CallbackInfo& info) {
   std::vector<MigrateParam> in = MigrateParamsArg(info, 2);
   unsigned int flags = FlagsArg(info, 3);
   virConnectRef(dest->ptr);
-  return OnDomain(info, [dest, in, flags](D d) -> Build {
+  return OnObject<D>(info, [dest, in, flags](D d) -> Build {
     virTypedParameterPtr params = nullptr;
     int n = 0;
     Build result;

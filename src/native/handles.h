@@ -104,6 +104,12 @@ Napi::Value OnHandle(const Napi::CallbackInfo& info, std::function<Build(P, Conn
   return Run(info.Env(), [p, conn, work] { return work(p, conn); }, [p] { Traits<P>::Free(p); });
 }
 
+// OnHandle for work that needs only the object.
+template <typename P>
+Napi::Value OnObject(const Napi::CallbackInfo& info, std::function<Build(P)> work) {
+  return OnHandle<P>(info, [work](P p, ConnRef) { return work(p); });
+}
+
 // Runs work on each handle of an array (argument 0) in one pool job. Each slot of the
 // resulting array holds that call's result, or its own libvirt error as an Error value.
 template <typename P>

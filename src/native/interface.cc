@@ -7,13 +7,9 @@ namespace {
 
 using I = virInterfacePtr;
 
-Napi::Value OnInterface(const Napi::CallbackInfo& info, std::function<Build(I)> work) {
-  return OnHandle<I>(info, [work](I i, ConnRef) { return work(i); });
-}
-
 Napi::Value GetXMLDesc(const Napi::CallbackInfo& info) {
   unsigned int flags = FlagsArg(info, 1);
-  return OnInterface(info, [flags](I i) { return Owned(virInterfaceGetXMLDesc(i, flags)); });
+  return OnObject<I>(info, [flags](I i) { return Owned(virInterfaceGetXMLDesc(i, flags)); });
 }
 
 Napi::Value GetXMLDescMany(const Napi::CallbackInfo& info) {
@@ -22,19 +18,19 @@ Napi::Value GetXMLDescMany(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value IsActive(const Napi::CallbackInfo& info) {
-  return OnInterface(info, [](I i) { return Tri(virInterfaceIsActive(i)); });
+  return OnObject<I>(info, [](I i) { return Tri(virInterfaceIsActive(i)); });
 }
 
 Napi::Value Create(const Napi::CallbackInfo& info) {
-  return OnInterface(info, [](I i) { return Void(virInterfaceCreate(i, 0)); });
+  return OnObject<I>(info, [](I i) { return Void(virInterfaceCreate(i, 0)); });
 }
 
 Napi::Value Destroy(const Napi::CallbackInfo& info) {
-  return OnInterface(info, [](I i) { return Void(virInterfaceDestroy(i, 0)); });
+  return OnObject<I>(info, [](I i) { return Void(virInterfaceDestroy(i, 0)); });
 }
 
 Napi::Value Undefine(const Napi::CallbackInfo& info) {
-  return OnInterface(info, [](I i) { return Void(virInterfaceUndefine(i)); });
+  return OnObject<I>(info, [](I i) { return Void(virInterfaceUndefine(i)); });
 }
 
 }  // namespace

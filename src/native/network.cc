@@ -7,13 +7,9 @@ namespace {
 
 using N = virNetworkPtr;
 
-Napi::Value OnNetwork(const Napi::CallbackInfo& info, std::function<Build(N)> work) {
-  return OnHandle<N>(info, [work](N n, ConnRef) { return work(n); });
-}
-
 Napi::Value GetXMLDesc(const Napi::CallbackInfo& info) {
   unsigned int flags = FlagsArg(info, 1);
-  return OnNetwork(info, [flags](N n) { return Owned(virNetworkGetXMLDesc(n, flags)); });
+  return OnObject<N>(info, [flags](N n) { return Owned(virNetworkGetXMLDesc(n, flags)); });
 }
 
 Napi::Value GetXMLDescMany(const Napi::CallbackInfo& info) {
@@ -22,19 +18,19 @@ Napi::Value GetXMLDescMany(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value GetBridgeName(const Napi::CallbackInfo& info) {
-  return OnNetwork(info, [](N n) { return Owned(virNetworkGetBridgeName(n)); });
+  return OnObject<N>(info, [](N n) { return Owned(virNetworkGetBridgeName(n)); });
 }
 
 Napi::Value IsActive(const Napi::CallbackInfo& info) {
-  return OnNetwork(info, [](N n) { return Tri(virNetworkIsActive(n)); });
+  return OnObject<N>(info, [](N n) { return Tri(virNetworkIsActive(n)); });
 }
 
 Napi::Value IsPersistent(const Napi::CallbackInfo& info) {
-  return OnNetwork(info, [](N n) { return Tri(virNetworkIsPersistent(n)); });
+  return OnObject<N>(info, [](N n) { return Tri(virNetworkIsPersistent(n)); });
 }
 
 Napi::Value GetAutostart(const Napi::CallbackInfo& info) {
-  return OnNetwork(info, [](N n) -> Build {
+  return OnObject<N>(info, [](N n) -> Build {
     int on = 0;
     return virNetworkGetAutostart(n, &on) < 0 ? nullptr : Tri(on);
   });
@@ -42,19 +38,19 @@ Napi::Value GetAutostart(const Napi::CallbackInfo& info) {
 
 Napi::Value SetAutostart(const Napi::CallbackInfo& info) {
   bool on = BoolArg(info, 1, "autostart");
-  return OnNetwork(info, [on](N n) { return Void(virNetworkSetAutostart(n, on ? 1 : 0)); });
+  return OnObject<N>(info, [on](N n) { return Void(virNetworkSetAutostart(n, on ? 1 : 0)); });
 }
 
 Napi::Value Create(const Napi::CallbackInfo& info) {
-  return OnNetwork(info, [](N n) { return Void(virNetworkCreate(n)); });
+  return OnObject<N>(info, [](N n) { return Void(virNetworkCreate(n)); });
 }
 
 Napi::Value Destroy(const Napi::CallbackInfo& info) {
-  return OnNetwork(info, [](N n) { return Void(virNetworkDestroy(n)); });
+  return OnObject<N>(info, [](N n) { return Void(virNetworkDestroy(n)); });
 }
 
 Napi::Value Undefine(const Napi::CallbackInfo& info) {
-  return OnNetwork(info, [](N n) { return Void(virNetworkUndefine(n)); });
+  return OnObject<N>(info, [](N n) { return Void(virNetworkUndefine(n)); });
 }
 
 }  // namespace

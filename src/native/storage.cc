@@ -8,14 +8,6 @@ namespace {
 using P = virStoragePoolPtr;
 using V = virStorageVolPtr;
 
-Napi::Value OnPool(const Napi::CallbackInfo& info, std::function<Build(P)> work) {
-  return OnHandle<P>(info, [work](P p, ConnRef) { return work(p); });
-}
-
-Napi::Value OnVolume(const Napi::CallbackInfo& info, std::function<Build(V)> work) {
-  return OnHandle<V>(info, [work](V v, ConnRef) { return work(v); });
-}
-
 Build PoolInfoOf(P p) {
   virStoragePoolInfo i;
   if (virStoragePoolGetInfo(p, &i) < 0) return nullptr;
@@ -29,13 +21,13 @@ Build PoolInfoOf(P p) {
   };
 }
 
-Napi::Value PoolGetInfo(const Napi::CallbackInfo& info) { return OnPool(info, PoolInfoOf); }
+Napi::Value PoolGetInfo(const Napi::CallbackInfo& info) { return OnObject<P>(info, PoolInfoOf); }
 
 Napi::Value PoolGetInfoMany(const Napi::CallbackInfo& info) { return OnMany<P>(info, PoolInfoOf); }
 
 Napi::Value PoolGetXMLDesc(const Napi::CallbackInfo& info) {
   unsigned int flags = FlagsArg(info, 1);
-  return OnPool(info, [flags](P p) { return Owned(virStoragePoolGetXMLDesc(p, flags)); });
+  return OnObject<P>(info, [flags](P p) { return Owned(virStoragePoolGetXMLDesc(p, flags)); });
 }
 
 Napi::Value PoolGetXMLDescMany(const Napi::CallbackInfo& info) {
@@ -44,15 +36,15 @@ Napi::Value PoolGetXMLDescMany(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value PoolIsActive(const Napi::CallbackInfo& info) {
-  return OnPool(info, [](P p) { return Tri(virStoragePoolIsActive(p)); });
+  return OnObject<P>(info, [](P p) { return Tri(virStoragePoolIsActive(p)); });
 }
 
 Napi::Value PoolIsPersistent(const Napi::CallbackInfo& info) {
-  return OnPool(info, [](P p) { return Tri(virStoragePoolIsPersistent(p)); });
+  return OnObject<P>(info, [](P p) { return Tri(virStoragePoolIsPersistent(p)); });
 }
 
 Napi::Value PoolGetAutostart(const Napi::CallbackInfo& info) {
-  return OnPool(info, [](P p) -> Build {
+  return OnObject<P>(info, [](P p) -> Build {
     int on = 0;
     return virStoragePoolGetAutostart(p, &on) < 0 ? nullptr : Tri(on);
   });
@@ -60,14 +52,14 @@ Napi::Value PoolGetAutostart(const Napi::CallbackInfo& info) {
 
 Napi::Value PoolSetAutostart(const Napi::CallbackInfo& info) {
   bool on = BoolArg(info, 1, "autostart");
-  return OnPool(info, [on](P p) { return Void(virStoragePoolSetAutostart(p, on ? 1 : 0)); });
+  return OnObject<P>(info, [on](P p) { return Void(virStoragePoolSetAutostart(p, on ? 1 : 0)); });
 }
 
 // Pool actions of the form virStoragePoolX(pool, flags) → int.
 #define VIRTQL_POOL_ACTION(NAME, CALL)                                   \
   Napi::Value NAME(const Napi::CallbackInfo& info) {                     \
     unsigned int flags = FlagsArg(info, 1);                              \
-    return OnPool(info, [flags](P p) { return Void(CALL(p, flags)); });  \
+    return OnObject<P>(info, [flags](P p) { return Void(CALL(p, flags)); });  \
   }
 
 VIRTQL_POOL_ACTION(PoolCreate, virStoragePoolCreate)
@@ -76,11 +68,11 @@ VIRTQL_POOL_ACTION(PoolRefresh, virStoragePoolRefresh)
 VIRTQL_POOL_ACTION(PoolDelete, virStoragePoolDelete)
 
 Napi::Value PoolDestroy(const Napi::CallbackInfo& info) {
-  return OnPool(info, [](P p) { return Void(virStoragePoolDestroy(p)); });
+  return OnObject<P>(info, [](P p) { return Void(virStoragePoolDestroy(p)); });
 }
 
 Napi::Value PoolUndefine(const Napi::CallbackInfo& info) {
-  return OnPool(info, [](P p) { return Void(virStoragePoolUndefine(p)); });
+  return OnObject<P>(info, [](P p) { return Void(virStoragePoolUndefine(p)); });
 }
 
 Build VolumesOf(P p, const ConnRef& conn) {
@@ -130,21 +122,21 @@ Build VolInfoOf(V v) {
 
 Build VolXMLOf(V v) { return Owned(virStorageVolGetXMLDesc(v, 0)); }
 
-Napi::Value VolGetInfo(const Napi::CallbackInfo& info) { return OnVolume(info, VolInfoOf); }
+Napi::Value VolGetInfo(const Napi::CallbackInfo& info) { return OnObject<V>(info, VolInfoOf); }
 
 Napi::Value VolGetInfoMany(const Napi::CallbackInfo& info) { return OnMany<V>(info, VolInfoOf); }
 
-Napi::Value VolGetXMLDesc(const Napi::CallbackInfo& info) { return OnVolume(info, VolXMLOf); }
+Napi::Value VolGetXMLDesc(const Napi::CallbackInfo& info) { return OnObject<V>(info, VolXMLOf); }
 
 Napi::Value VolGetXMLDescMany(const Napi::CallbackInfo& info) { return OnMany<V>(info, VolXMLOf); }
 
 Napi::Value VolGetPath(const Napi::CallbackInfo& info) {
-  return OnVolume(info, [](V v) { return Owned(virStorageVolGetPath(v)); });
+  return OnObject<V>(info, [](V v) { return Owned(virStorageVolGetPath(v)); });
 }
 
 Napi::Value VolDelete(const Napi::CallbackInfo& info) {
   unsigned int flags = FlagsArg(info, 1);
-  return OnVolume(info, [flags](V v) { return Void(virStorageVolDelete(v, flags)); });
+  return OnObject<V>(info, [flags](V v) { return Void(virStorageVolDelete(v, flags)); });
 }
 
 Napi::Value VolGetPool(const Napi::CallbackInfo& info) {
