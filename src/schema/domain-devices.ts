@@ -5,12 +5,13 @@ import {
   deviceXmlOfInterface,
   inferBus,
 } from '../libvirt/xml/domain-xml.ts';
+import { parseXmlNodes } from '../libvirt/xml/xml-codec.ts';
 import { absolutePath, attachNetworkInput, diskBus, diskTargetDevice, macAddress } from '../validation/index.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain } from './domain.ts';
 import { reread } from './domain-lifecycle.ts';
-import { invalidInput, notFound } from './errors.ts';
+import { invalidInput, notFound, parsedArgument } from './errors.ts';
 import { hostName } from './host.ts';
 import { DeviceScope, type DeviceScopeValue, scopeFor } from './mutation-support.ts';
 
@@ -95,14 +96,20 @@ builder.mutationFields((t) => {
       nullable: false,
       description: 'Attaches any device given as XML (a <disk>, <interface>, <hostdev>…).',
       args: { ...base, xml: t.arg.string({ required: true, description: 'One device element.' }) },
-      resolve: (_r, args, ctx) => change(ctx, args, (s, scope) => s.domain.attachDevice(args.xml, scope)),
+      resolve: (_r, args, ctx) => {
+        parsedArgument('xml', () => parseXmlNodes(args.xml));
+        return change(ctx, args, (s, scope) => s.domain.attachDevice(args.xml, scope));
+      },
     }),
     detachDevice: t.field({
       type: DomainNode,
       nullable: false,
       description: 'Detaches the device the XML identifies.',
       args: { ...base, xml: t.arg.string({ required: true, description: 'One device element.' }) },
-      resolve: (_r, args, ctx) => change(ctx, args, (s, scope) => s.domain.detachDevice(args.xml, scope)),
+      resolve: (_r, args, ctx) => {
+        parsedArgument('xml', () => parseXmlNodes(args.xml));
+        return change(ctx, args, (s, scope) => s.domain.detachDevice(args.xml, scope));
+      },
     }),
     attachDisk: t.field({
       type: DomainNode,
