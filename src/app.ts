@@ -1,13 +1,20 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
-import type { Logger } from 'pino';
+import { type Logger, pino } from 'pino';
+import { EventHub, type EventRegistry } from './events/event-hub.ts';
+import { createMemoryTransport } from './events/event-transport.ts';
+import { type GraphQLWsServer, serveGraphQLWs } from './events/graphql-ws-server.ts';
+import { createRedisTransport, type RedisTransportOptions } from './events/redis-transport.ts';
+import { useFreshContextPerEvent } from './events/use-fresh-context-per-event.ts';
+import { OperationTracker } from './operations/operation-tracker.ts';
 import type { GatewayContext, HostSource } from './schema/context.ts';
 import { maskError } from './schema/errors.ts';
 import { schema } from './schema/index.ts';
+import { trackConnections } from './server-shutdown.ts';
 
-/** The host registry as the app needs it: named connections, readiness and shutdown. */
-export interface Registry extends HostSource {
+/** The host registry as the app needs it: named connections, their comings and goings, readiness and shutdown. */
+export interface Registry extends HostSource, EventRegistry {
   checkReady(): Promise<Array<{ host: string; ok: boolean; error?: string }>>;
   close(): Promise<void>;
 }
@@ -18,15 +25,24 @@ export interface AppOptions {
   port?: number;
   /** @default '0.0.0.0' */
   hostname?: string;
+  /** Lets migration destinations given as URI parts use ext and file/program parameters. @default false */
+  allowUnsafeClientUris?: boolean;
   /** Where yoga logs (request failures it masks, among others). @default yoga's console logger */
   logger?: Logger;
+  /**
+   * Redis for subscription events shared between replicas (index.ts passes env REDIS_URL as
+   * `url`, e.g. redis://127.0.0.1:6379). @default in-memory: subscribers see this process's events only
+   */
+  redis?: Omit<RedisTransportOptions, 'logger'>;
 }
 
 export interface App {
   yoga: ReturnType<typeof createYoga<Record<string, unknown>, GatewayContext>>;
+  /** The live event hub the subscriptions read. */
+  events: EventHub;
   /** Listens and resolves with the URL of the GraphQL endpoint. */
   start(): Promise<string>;
-  /** Stops accepting requests, then closes every libvirt connection. Idempotent. */
+  /** Ends subscriptions and WebSockets, stops accepting requests, then closes every libvirt connection. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -42,14 +58,28 @@ function yogaLogging(logger: Logger) {
 
 export function buildApp(options: AppOptions): App {
   const { registry } = options;
+  const events = new EventHub({
+    registry,
+    transport: options.redis
+      ? createRedisTransport({ ...options.redis, logger: options.logger ?? pino({ level: 'info' }) })
+      : createMemoryTransport(),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const operations = new OperationTracker();
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
-    context: () => ({ hosts: registry }),
+    context: () => ({
+      hosts: registry,
+      events,
+      operations,
+      allowUnsafeClientUris: options.allowUnsafeClientUris ?? false,
+    }),
     maskedErrors: { maskError },
     ...(options.logger ? { logging: yogaLogging(options.logger) } : {}),
     plugins: [
+      useFreshContextPerEvent(),
       useReadinessCheck({
         endpoint: '/ready',
         check: async ({ fetchAPI }) => {
@@ -64,13 +94,18 @@ export function buildApp(options: AppOptions): App {
     ],
   });
   let server: Server | undefined;
+  let ws: GraphQLWsServer | undefined;
+  let connections: ReturnType<typeof trackConnections> | undefined;
   let stopping: Promise<void> | undefined;
 
   return {
     yoga,
+    events,
     start: () =>
       new Promise((resolve, reject) => {
         server = createServer(yoga);
+        ws = serveGraphQLWs(server, yoga);
+        connections = trackConnections(server);
         server.once('error', reject);
         server.listen(options.port ?? 4000, options.hostname ?? '0.0.0.0', () => {
           const { port } = server?.address() as AddressInfo;
@@ -80,12 +115,11 @@ export function buildApp(options: AppOptions): App {
       }),
     stop: () => {
       stopping ??= (async () => {
-        if (server) {
-          const s = server;
-          const closed = new Promise<void>((resolve) => s.close(() => resolve()));
-          s.closeIdleConnections();
-          await closed;
-        }
+        operations.close();
+        // Ending the subscriptions first lets SSE responses and graphql-ws operations complete.
+        await events.close();
+        await ws?.close();
+        await connections?.close();
         await registry.close();
       })();
       return stopping;

@@ -9,7 +9,14 @@ const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
 try {
   const config = await loadConfig();
   const registry = new HostRegistry(config, { logger: log });
-  const app = buildApp({ registry, port: config.port, hostname: config.host, logger: log });
+  const app = buildApp({
+    registry,
+    port: config.port,
+    hostname: config.host,
+    logger: log,
+    allowUnsafeClientUris: config.allowUnsafeClientUris,
+    ...(process.env.REDIS_URL ? { redis: { url: process.env.REDIS_URL } } : {}),
+  });
   const url = await app.start();
   log.info(
     { hosts: config.hosts.map((h) => ({ name: h.name, uri: h.uri })), defaultHost: config.defaultHost },

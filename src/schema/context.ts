@@ -1,4 +1,6 @@
+import type { EventHub } from '../events/event-hub.ts';
 import type { Connection } from '../libvirt/index.ts';
+import type { OperationTracker } from '../operations/operation-tracker.ts';
 
 /** What the schema needs of the host registry: named libvirt connections. */
 export interface HostSource {
@@ -13,4 +15,10 @@ export interface HostSource {
 /** Per-request context. Loaders hang off it through Pothos' context caches, so they live per request. */
 export interface GatewayContext {
   hosts: HostSource;
+  /** Live libvirt events, for subscriptions. */
+  events: EventHub;
+  /** Long actions (migrations) running in the background. */
+  operations: OperationTracker;
+  /** The operator's allowUnsafeClientUris: whether client-given URIs may run programs or read files. */
+  allowUnsafeClientUris?: boolean;
 }

@@ -17,6 +17,9 @@ import './domain-resources.ts';
 import './network-actions.ts';
 import './storage-actions.ts';
 import './interface-actions.ts';
+import './domain-migration.ts';
+import './events.ts';
+import './operations.ts';
 
 export const schema = builder.toSchema();
 

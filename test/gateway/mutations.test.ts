@@ -361,6 +361,24 @@ describe('Bad input: a typed error naming the field, and nothing changes', () =>
     ['an unknown interface', 'mutation { startInterface(name: "ghost0") { name } }', 'NOT_FOUND'],
     ['an unknown host', 'mutation { startDomain(host: "mars", domain: { name: "db" }) { state } }', 'UNKNOWN_HOST'],
     ['a wrong state', 'mutation { resumeDomain(domain: { name: "web" }) { state } }', 'INVALID_STATE'],
+    ['starting an active network', 'mutation { startNetwork(name: "lan") { name } }', 'INVALID_STATE'],
+    ['undefining an active pool', 'mutation { undefineStoragePool(name: "default-pool") { name } }', 'INVALID_STATE'],
+    ['building an active pool', 'mutation { buildStoragePool(name: "default-pool") { name } }', 'INVALID_STATE'],
+    [
+      'detaching a disk that is not there',
+      'mutation { detachDisk(domain: { name: "web" }, sourcePath: "/nowhere.img") { name } }',
+      'NOT_FOUND',
+    ],
+    [
+      'malformed device XML',
+      'mutation { attachDevice(domain: { name: "web" }, xml: "<disk") { name } }',
+      'INVALID_INPUT',
+    ],
+    [
+      'a migration to an unknown host',
+      'mutation { migrateDomain(domain: { name: "web" }, destination: { host: "mars" }) { uuid } }',
+      'UNKNOWN_HOST',
+    ],
   ])('%s', async (_what, mutation, code) => {
     const before = await hostState();
     const res = await gw.query(mutation);

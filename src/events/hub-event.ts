@@ -1,0 +1,93 @@
+import type {
+  DomainEventTypeName,
+  LibvirtEvent,
+  NetworkEventLifecycleTypeName,
+  StoragePoolEventLifecycleTypeName,
+} from '../libvirt/index.ts';
+
+/**
+ * What a host says about its own stream: HOST_DOWN when its connection is lost (or cannot be
+ * opened), RESYNC when events flow again after a gap, so subscribers refetch.
+ */
+export type HostStatusType = 'HOST_DOWN' | 'RESYNC';
+
+/**
+ * One event as it travels through the pub/sub: plain JSON (it crosses Redis between
+ * replicas), naming the object by UUID and name; subscribers look the object up themselves.
+ */
+export type HubEvent =
+  | ObjectEvent<'domain', DomainEventTypeName>
+  | ObjectEvent<'network', NetworkEventLifecycleTypeName>
+  | ObjectEvent<'storagePool', StoragePoolEventLifecycleTypeName>
+  | HostStatusEvent;
+
+export interface ObjectEvent<K extends string, T extends string> {
+  kind: K;
+  host: string;
+  type: T;
+  name: string;
+  uuid: string;
+  /** libvirt's detail name (domains only), e.g. BOOTED, DESTROYED. */
+  detail: string | null;
+  /** ISO 8601, when the gateway received it. */
+  timestamp: string;
+}
+
+export interface HostStatusEvent {
+  kind: 'host';
+  host: string;
+  type: HostStatusType;
+  name: null;
+  uuid: null;
+  /** Why the host is down, or what brought it back. */
+  detail: string | null;
+  timestamp: string;
+}
+
+export type HubEventKind = Exclude<HubEvent['kind'], 'host'>;
+
+/** The JSON form of a libvirt event; undefined for the connection's close (the registry reports that) and for types this libvirt port does not know. */
+export function toHubEvent(host: string, event: LibvirtEvent): HubEvent | undefined {
+  const timestamp = event.receivedAt.toISOString();
+  switch (event.kind) {
+    case 'domain':
+      if (event.type === 'UNKNOWN') return undefined;
+      return {
+        kind: 'domain',
+        host,
+        type: event.type,
+        name: event.domain.name,
+        uuid: event.domain.uuid,
+        detail: event.detail === 'UNKNOWN' ? null : event.detail,
+        timestamp,
+      };
+    case 'network':
+      if (event.type === 'UNKNOWN') return undefined;
+      return {
+        kind: 'network',
+        host,
+        type: event.type,
+        name: event.network.name,
+        uuid: event.network.uuid,
+        detail: null,
+        timestamp,
+      };
+    case 'storagePool':
+      if (event.type === 'UNKNOWN') return undefined;
+      return {
+        kind: 'storagePool',
+        host,
+        type: event.type,
+        name: event.pool.name,
+        uuid: event.pool.uuid,
+        detail: null,
+        timestamp,
+      };
+    case 'close':
+      return undefined;
+  }
+}
+
+export function hostStatusEvent(host: string, type: HostStatusType, detail: string | null): HostStatusEvent {
+  return { kind: 'host', host, type, name: null, uuid: null, detail, timestamp: new Date().toISOString() };
+}

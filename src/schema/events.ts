@@ -1,0 +1,331 @@
+import { filter, pipe } from 'graphql-yoga';
+import type { HubEvent, HubEventKind } from '../events/hub-event.ts';
+import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
+import { DomainNode, DomainRef, findDomain } from './domain.ts';
+import { invalidInput } from './errors.ts';
+import { Host, hostName } from './host.ts';
+import { NetworkNode, networks } from './network.ts';
+import { pools, StoragePoolNode } from './storage-pool.ts';
+
+builder.subscriptionType({
+  description:
+    'Live events from libvirt hosts, over graphql-ws (WebSocket on the GraphQL path) or SSE (Accept: text/event-stream).',
+});
+
+const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+const bareUuid = (uuid: string) => uuid.replaceAll('-', '').toLowerCase();
+
+const HOST_STATUS_VALUES = {
+  HOST_DOWN: {
+    description:
+      'The gateway lost the host’s connection, or cannot open it; detail says why. The stream stays open; RESYNC follows when the host is back.',
+  },
+  RESYNC: {
+    description:
+      'Events flow again after a gap (the host reconnected, or another gateway replica took over publishing it): events may have been missed, so refetch what you show.',
+  },
+} as const;
+
+const HOST_WIDE =
+  'HOST_DOWN and RESYNC concern the whole host: they are delivered whatever the object and type filters say.';
+
+const DomainEventType = builder.enumType('DomainEventType', {
+  description: 'What happened to a domain (virDomainEventType), or to the host’s event stream (HOST_DOWN, RESYNC).',
+  values: {
+    DEFINED: { description: 'Defined or its definition changed; detail ADDED, UPDATED, RENAMED, FROM_SNAPSHOT.' },
+    UNDEFINED: { description: 'Its definition was removed; detail REMOVED, RENAMED.' },
+    STARTED: { description: 'Started; detail BOOTED, MIGRATED, RESTORED, FROM_SNAPSHOT, WAKEUP.' },
+    SUSPENDED: {
+      description:
+        'Paused; detail PAUSED, MIGRATED, IOERROR, WATCHDOG, RESTORED, FROM_SNAPSHOT, API_ERROR, POSTCOPY, POSTCOPY_FAILED.',
+    },
+    RESUMED: { description: 'Resumed; detail UNPAUSED, MIGRATED, FROM_SNAPSHOT, POSTCOPY, POSTCOPY_FAILED.' },
+    STOPPED: { description: 'Stopped; detail SHUTDOWN, DESTROYED, CRASHED, MIGRATED, SAVED, FAILED, FROM_SNAPSHOT.' },
+    SHUTDOWN: { description: 'The guest finished shutting down (STOPPED follows); detail FINISHED, GUEST, HOST.' },
+    PMSUSPENDED: { description: 'The guest suspended itself (power management); detail MEMORY, DISK.' },
+    CRASHED: { description: 'The guest crashed; detail PANICKED, CRASHLOADED.' },
+    ...HOST_STATUS_VALUES,
+  } as const,
+});
+
+const NetworkEventType = builder.enumType('NetworkEventType', {
+  description: 'What happened to a network (virNetworkEventLifecycleType), or to the host’s event stream.',
+  values: {
+    DEFINED: { description: 'Defined.' },
+    UNDEFINED: { description: 'Its definition was removed.' },
+    STARTED: { description: 'Started.' },
+    STOPPED: { description: 'Stopped.' },
+    ...HOST_STATUS_VALUES,
+  } as const,
+});
+
+const StoragePoolEventType = builder.enumType('StoragePoolEventType', {
+  description: 'What happened to a storage pool (virStoragePoolEventLifecycleType), or to the host’s event stream.',
+  values: {
+    DEFINED: { description: 'Defined.' },
+    UNDEFINED: { description: 'Its definition was removed.' },
+    STARTED: { description: 'Started.' },
+    STOPPED: { description: 'Stopped.' },
+    CREATED: { description: 'Built (its storage created).' },
+    DELETED: { description: 'Deleted (its storage removed).' },
+    ...HOST_STATUS_VALUES,
+  } as const,
+});
+
+type DomainEventTypeName = typeof DomainEventType.$inferType;
+type NetworkEventTypeName = typeof NetworkEventType.$inferType;
+type StoragePoolEventTypeName = typeof StoragePoolEventType.$inferType;
+
+function isNotFound(error: unknown): boolean {
+  return (error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code === 'NOT_FOUND';
+}
+
+/** The object as it is now, read with this event's own loaders; null once it is gone (or another object took its name). */
+async function current<S extends { object: { uuid: string } }>(
+  event: HubEvent,
+  find: (name: string) => Promise<S>,
+): Promise<S | null> {
+  if (event.name === null) return null;
+  try {
+    const found = await find(event.name);
+    return found.object.uuid === event.uuid ? found : null;
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
+/** The hosts a subscription listens to: the one named, or every configured host. */
+function hostsOf(ctx: GatewayContext, host: string | null | undefined): string[] {
+  return host == null ? ctx.hosts.names() : [hostName(ctx, host)];
+}
+
+/** The events of `kind` that pass the filters, plus every HOST_DOWN and RESYNC of those hosts. */
+function eventStream(
+  ctx: GatewayContext,
+  hosts: string[],
+  kind: HubEventKind,
+  matches: (e: HubEvent) => boolean,
+  types: readonly string[] | null | undefined,
+): AsyncIterable<HubEvent> {
+  const wanted = types == null ? undefined : new Set<string>(types);
+  return pipe(
+    ctx.events.subscribe(hosts),
+    filter((e: HubEvent) => e.kind === 'host' || (e.kind === kind && matches(e) && (wanted?.has(e.type) ?? true))),
+  );
+}
+
+/** A domain filter: by name or UUID it also matches domains defined later; by runtime id it is resolved now. */
+async function domainMatcher(
+  ctx: GatewayContext,
+  host: string | undefined,
+  ref: { name?: string | null; uuid?: string | null; id?: number | null } | null | undefined,
+): Promise<(e: HubEvent) => boolean> {
+  if (ref == null) return () => true;
+  if (ref.name != null) {
+    const name = ref.name;
+    return (e) => e.name === name;
+  }
+  if (ref.uuid != null) {
+    if (!UUID.test(ref.uuid)) throw invalidInput('domain.uuid', 'is not a UUID');
+    const uuid = bareUuid(ref.uuid);
+    return (e) => e.uuid !== null && bareUuid(e.uuid) === uuid;
+  }
+  if (ref.id != null) {
+    if (host === undefined) throw invalidInput('domain.id', 'needs host: runtime ids are per host');
+    const { uuid } = (await findDomain(ctx, host, ref, 'domain')).domain;
+    return (e) => e.uuid === uuid;
+  }
+  throw invalidInput('domain', 'give exactly one of name, uuid or id');
+}
+
+const byName = (name: string | null | undefined) => (e: HubEvent) => name == null || e.name === name;
+
+const DomainEvent = builder.objectRef<HubEvent>('DomainEvent').implement({
+  description: `A domain lifecycle event, or a host-wide HOST_DOWN / RESYNC. ${HOST_WIDE}`,
+  fields: (t) => ({
+    host: t.field({
+      type: Host,
+      nullable: false,
+      description: 'The host it happened on.',
+      resolve: (e) => ({ name: e.host }),
+    }),
+    domain: t.field({
+      type: DomainNode,
+      description:
+        'The domain as it is now, read when the event is delivered; null once it no longer exists (after UNDEFINED, or STOPPED of a transient domain) and for HOST_DOWN and RESYNC.',
+      resolve: async (e, _args, ctx) => {
+        if (e.uuid === null) return null;
+        try {
+          return await findDomain(ctx, e.host, { uuid: e.uuid });
+        } catch (error) {
+          if (isNotFound(error)) return null;
+          throw error;
+        }
+      },
+    }),
+    domainName: t.string({
+      description: 'The domain’s name when the event happened; null for HOST_DOWN and RESYNC.',
+      resolve: (e) => e.name,
+    }),
+    domainUuid: t.string({
+      description: 'The domain’s UUID; null for HOST_DOWN and RESYNC.',
+      resolve: (e) => e.uuid,
+    }),
+    type: t.field({
+      type: DomainEventType,
+      nullable: false,
+      description: 'What happened.',
+      resolve: (e) => e.type as DomainEventTypeName,
+    }),
+    detail: t.string({
+      description:
+        'libvirt’s detail name for the type, e.g. BOOTED, PAUSED, DESTROYED; for HOST_DOWN why the host is unreachable; for RESYNC what brought it back (RECONNECTED, PUBLISHER_CHANGED).',
+      resolve: (e) => e.detail,
+    }),
+    timestamp: t.field({
+      type: 'DateTime',
+      nullable: false,
+      description: 'When the gateway received it.',
+      resolve: (e) => new Date(e.timestamp),
+    }),
+  }),
+});
+
+const NetworkEvent = builder.objectRef<HubEvent>('NetworkEvent').implement({
+  description: `A virtual network lifecycle event, or a host-wide HOST_DOWN / RESYNC. ${HOST_WIDE}`,
+  fields: (t) => ({
+    host: t.field({
+      type: Host,
+      nullable: false,
+      description: 'The host it happened on.',
+      resolve: (e) => ({ name: e.host }),
+    }),
+    network: t.field({
+      type: NetworkNode,
+      description:
+        'The network as it is now, read when the event is delivered; null once it no longer exists and for HOST_DOWN and RESYNC.',
+      resolve: (e, _args, ctx) => current(e, (name) => networks.find(ctx, e.host, name)),
+    }),
+    networkName: t.string({
+      description: 'The network’s name; null for HOST_DOWN and RESYNC.',
+      resolve: (e) => e.name,
+    }),
+    networkUuid: t.string({
+      description: 'The network’s UUID; null for HOST_DOWN and RESYNC.',
+      resolve: (e) => e.uuid,
+    }),
+    type: t.field({
+      type: NetworkEventType,
+      nullable: false,
+      description: 'What happened.',
+      resolve: (e) => e.type as NetworkEventTypeName,
+    }),
+    detail: t.string({
+      description: 'For HOST_DOWN why the host is unreachable, for RESYNC what brought it back; otherwise null.',
+      resolve: (e) => e.detail,
+    }),
+    timestamp: t.field({
+      type: 'DateTime',
+      nullable: false,
+      description: 'When the gateway received it.',
+      resolve: (e) => new Date(e.timestamp),
+    }),
+  }),
+});
+
+const StoragePoolEvent = builder.objectRef<HubEvent>('StoragePoolEvent').implement({
+  description: `A storage pool lifecycle event, or a host-wide HOST_DOWN / RESYNC. ${HOST_WIDE}`,
+  fields: (t) => ({
+    host: t.field({
+      type: Host,
+      nullable: false,
+      description: 'The host it happened on.',
+      resolve: (e) => ({ name: e.host }),
+    }),
+    pool: t.field({
+      type: StoragePoolNode,
+      description:
+        'The pool as it is now, read when the event is delivered; null once it no longer exists and for HOST_DOWN and RESYNC.',
+      resolve: (e, _args, ctx) => current(e, (name) => pools.find(ctx, e.host, name)),
+    }),
+    poolName: t.string({
+      description: 'The pool’s name; null for HOST_DOWN and RESYNC.',
+      resolve: (e) => e.name,
+    }),
+    poolUuid: t.string({
+      description: 'The pool’s UUID; null for HOST_DOWN and RESYNC.',
+      resolve: (e) => e.uuid,
+    }),
+    type: t.field({
+      type: StoragePoolEventType,
+      nullable: false,
+      description: 'What happened.',
+      resolve: (e) => e.type as StoragePoolEventTypeName,
+    }),
+    detail: t.string({
+      description: 'For HOST_DOWN why the host is unreachable, for RESYNC what brought it back; otherwise null.',
+      resolve: (e) => e.detail,
+    }),
+    timestamp: t.field({
+      type: 'DateTime',
+      nullable: false,
+      description: 'When the gateway received it.',
+      resolve: (e) => new Date(e.timestamp),
+    }),
+  }),
+});
+
+const HOST_ARG =
+  'Registry name of the host; omit it for every configured host (each event names its host). An unreachable host sends HOST_DOWN first.';
+const TYPES_ARG = 'Only these types; all when omitted. HOST_DOWN and RESYNC come regardless.';
+
+builder.subscriptionFields((t) => ({
+  domainEvents: t.field({
+    type: DomainEvent,
+    nullable: false,
+    description: `Domain lifecycle events as libvirt reports them, over graphql-ws or SSE. ${HOST_WIDE}`,
+    args: {
+      host: t.arg.string({ description: HOST_ARG }),
+      domain: t.arg({
+        type: DomainRef,
+        description:
+          'Only this domain. By name or UUID it may be one defined later; by runtime id it must be running now, and needs host.',
+      }),
+      types: t.arg({ type: [DomainEventType], description: TYPES_ARG }),
+    },
+    subscribe: async (_root, args, ctx) => {
+      const hosts = hostsOf(ctx, args.host);
+      const matches = await domainMatcher(ctx, args.host == null ? undefined : hosts[0], args.domain);
+      return eventStream(ctx, hosts, 'domain', matches, args.types);
+    },
+    resolve: (e) => e,
+  }),
+  networkEvents: t.field({
+    type: NetworkEvent,
+    nullable: false,
+    description: `Virtual network lifecycle events, over graphql-ws or SSE. ${HOST_WIDE}`,
+    args: {
+      host: t.arg.string({ description: HOST_ARG }),
+      name: t.arg.string({ description: 'Only the network of this name (it may be defined later).' }),
+      types: t.arg({ type: [NetworkEventType], description: TYPES_ARG }),
+    },
+    subscribe: (_root, args, ctx) =>
+      eventStream(ctx, hostsOf(ctx, args.host), 'network', byName(args.name), args.types),
+    resolve: (e) => e,
+  }),
+  storagePoolEvents: t.field({
+    type: StoragePoolEvent,
+    nullable: false,
+    description: `Storage pool lifecycle events, over graphql-ws or SSE. ${HOST_WIDE}`,
+    args: {
+      host: t.arg.string({ description: HOST_ARG }),
+      name: t.arg.string({ description: 'Only the pool of this name (it may be defined later).' }),
+      types: t.arg({ type: [StoragePoolEventType], description: TYPES_ARG }),
+    },
+    subscribe: (_root, args, ctx) =>
+      eventStream(ctx, hostsOf(ctx, args.host), 'storagePool', byName(args.name), args.types),
+    resolve: (e) => e,
+  }),
+}));

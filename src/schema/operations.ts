@@ -1,0 +1,154 @@
+import { DomainJobField, type DomainJobStats, LibvirtError } from '../libvirt/index.ts';
+import type { Operation } from '../operations/operation-tracker.ts';
+import { builder } from './builder.ts';
+import { type Migrated, MigrationResult, migrationArgs, prepareMigration } from './domain-migration.ts';
+import { gatewayError, libvirtExtensions, notFound } from './errors.ts';
+
+type MigrationOperation = Operation<DomainJobStats, Migrated>;
+
+const OperationStatus = builder.enumType('OperationStatus', {
+  description: 'Where a tracked operation is.',
+  values: ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const,
+});
+
+const big = (v: unknown) => (typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : null);
+
+const MigrationProgress = builder.objectRef<DomainJobStats>('MigrationProgress').implement({
+  description: 'libvirt’s job statistics of a running migration (virDomainGetJobStats). Sizes in bytes, times in ms.',
+  fields: (t) => {
+    const field = (name: string, description: string) =>
+      t.field({ type: 'BigInt', description, resolve: (j: DomainJobStats) => big(j.fields[name]) });
+    return {
+      jobType: t.string({
+        nullable: false,
+        description: 'NONE, BOUNDED, UNBOUNDED, COMPLETED…',
+        resolve: (j) => j.type,
+      }),
+      timeElapsedMs: field(DomainJobField.TIME_ELAPSED, 'Time since the job started.'),
+      timeRemainingMs: field(DomainJobField.TIME_REMAINING, 'Estimated time left, when known.'),
+      dataTotalBytes: field(DomainJobField.DATA_TOTAL, 'Everything to transfer (memory and disks).'),
+      dataProcessedBytes: field(DomainJobField.DATA_PROCESSED, 'Transferred so far.'),
+      dataRemainingBytes: field(DomainJobField.DATA_REMAINING, 'Left to transfer.'),
+      memoryTotalBytes: field(DomainJobField.MEMORY_TOTAL, 'Guest memory to transfer.'),
+      memoryProcessedBytes: field(DomainJobField.MEMORY_PROCESSED, 'Guest memory transferred.'),
+      memoryRemainingBytes: field(DomainJobField.MEMORY_REMAINING, 'Guest memory left.'),
+      downtimeMs: field(DomainJobField.DOWNTIME, 'Expected or actual time the guest is paused for the switch-over.'),
+      percent: t.float({
+        description: 'dataProcessed / dataTotal, in percent.',
+        resolve: (j) => {
+          const total = big(j.fields[DomainJobField.DATA_TOTAL]);
+          const done = big(j.fields[DomainJobField.DATA_PROCESSED]);
+          return total && done !== null ? Number((done * 10000n) / total) / 100 : null;
+        },
+      }),
+    };
+  },
+});
+
+const OperationRef = builder.objectRef<MigrationOperation>('Operation').implement({
+  description:
+    'A long action run in the background (a migration): poll it with operation(id) or follow operationUpdated(id).',
+  fields: (t) => ({
+    id: t.exposeID('id', { nullable: false, description: 'The operation id (not a global node ID).' }),
+    kind: t.exposeString('kind', { nullable: false, description: 'MIGRATION.' }),
+    status: t.field({
+      type: OperationStatus,
+      nullable: false,
+      description: 'RUNNING until it ends.',
+      resolve: (o) => o.status,
+    }),
+    progress: t.field({
+      type: MigrationProgress,
+      description: 'The latest job statistics.',
+      resolve: (o) => o.progress ?? null,
+    }),
+    migration: t.field({
+      type: MigrationResult,
+      description: 'The outcome, once COMPLETED.',
+      resolve: (o) => o.result ?? null,
+    }),
+    errorMessage: t.string({
+      description: 'Why it FAILED (libvirt’s message).',
+      resolve: (o) => o.error?.message ?? null,
+    }),
+    errorCode: t.string({
+      description: 'The typed error code of a failure (see the README’s error codes).',
+      resolve: (o) =>
+        o.error instanceof LibvirtError ? String(libvirtExtensions(o.error).code) : o.error ? 'INTERNAL' : null,
+    }),
+    startedAt: t.field({
+      type: 'DateTime',
+      nullable: false,
+      description: 'When it started.',
+      resolve: (o) => o.startedAt,
+    }),
+    updatedAt: t.field({
+      type: 'DateTime',
+      nullable: false,
+      description: 'Its last change.',
+      resolve: (o) => o.updatedAt,
+    }),
+  }),
+});
+
+function find(ops: { get(id: string): Operation | undefined }, id: string): MigrationOperation {
+  const op = ops.get(id);
+  if (!op) throw notFound('operation', id, { field: 'id' });
+  return op as MigrationOperation;
+}
+
+builder.queryField('operation', (t) =>
+  t.field({
+    type: OperationRef,
+    description: 'A tracked operation by id (kept an hour after it ends).',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_r, args, ctx) => find(ctx.operations, String(args.id)),
+  }),
+);
+
+builder.mutationFields((t) => ({
+  startMigration: t.field({
+    type: OperationRef,
+    nullable: false,
+    description:
+      'Starts migrateDomain as a tracked operation and answers at once: follow operationUpdated(id) for job statistics until it ends, cancelOperation(id) to abort it.',
+    args: migrationArgs,
+    resolve: async (_r, args, ctx) => {
+      const { source, run } = await prepareMigration(ctx, args);
+      return ctx.operations.start({
+        kind: 'MIGRATION',
+        run,
+        poll: () => source.domain.jobStats().catch(() => undefined),
+        cancel: () => source.domain.abortJob(),
+      }) as MigrationOperation;
+    },
+  }),
+  cancelOperation: t.field({
+    type: OperationRef,
+    nullable: false,
+    description: 'Aborts a running operation (virDomainAbortJob); it then ends as CANCELLED.',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_r, args, ctx) => {
+      const id = String(args.id);
+      const op = find(ctx.operations, id);
+      if (!(await ctx.operations.cancel(id))) {
+        throw gatewayError('INVALID_STATE', `operation ${id} is ${op.status}; only a running one can be cancelled`);
+      }
+      return op;
+    },
+  }),
+}));
+
+builder.subscriptionField('operationUpdated', (t) =>
+  t.field({
+    type: OperationRef,
+    nullable: false,
+    description: 'The operation now, then on every progress reading or change of status, ending when it finishes.',
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: (_r, args, ctx) => {
+      find(ctx.operations, String(args.id));
+      return ctx.operations.updates(String(args.id)) as AsyncGenerator<MigrationOperation>;
+    },
+    resolve: (op) => op,
+  }),
+);
