@@ -142,8 +142,8 @@ async function domainMatcher(
 
 const byName = (name: string | null | undefined) => (e: HubEvent) => name == null || e.name === name;
 
-const DomainEvent = builder.objectRef<HubEvent>('DomainEvent').implement({
-  description: `A domain lifecycle event, or a host-wide HOST_DOWN / RESYNC. ${HOST_WIDE}`,
+const LifecycleEvent = builder.interfaceRef<HubEvent>('LifecycleEvent').implement({
+  description: 'What every event of a host’s stream carries.',
   fields: (t) => ({
     host: t.field({
       type: Host,
@@ -151,6 +151,19 @@ const DomainEvent = builder.objectRef<HubEvent>('DomainEvent').implement({
       description: 'The host it happened on.',
       resolve: (e) => ({ name: e.host }),
     }),
+    timestamp: t.field({
+      type: 'DateTime',
+      nullable: false,
+      description: 'When the gateway received it.',
+      resolve: (e) => new Date(e.timestamp),
+    }),
+  }),
+});
+
+const DomainEvent = builder.objectRef<HubEvent>('DomainEvent').implement({
+  description: `A domain lifecycle event, or a host-wide HOST_DOWN / RESYNC. ${HOST_WIDE}`,
+  interfaces: [LifecycleEvent],
+  fields: (t) => ({
     domain: t.field({
       type: DomainNode,
       description:
@@ -184,24 +197,13 @@ const DomainEvent = builder.objectRef<HubEvent>('DomainEvent').implement({
         'libvirt’s detail name for the type, e.g. BOOTED, PAUSED, DESTROYED; for HOST_DOWN why the host is unreachable; for RESYNC what brought it back (RECONNECTED, PUBLISHER_CHANGED).',
       resolve: (e) => e.detail,
     }),
-    timestamp: t.field({
-      type: 'DateTime',
-      nullable: false,
-      description: 'When the gateway received it.',
-      resolve: (e) => new Date(e.timestamp),
-    }),
   }),
 });
 
 const NetworkEvent = builder.objectRef<HubEvent>('NetworkEvent').implement({
   description: `A virtual network lifecycle event, or a host-wide HOST_DOWN / RESYNC. ${HOST_WIDE}`,
+  interfaces: [LifecycleEvent],
   fields: (t) => ({
-    host: t.field({
-      type: Host,
-      nullable: false,
-      description: 'The host it happened on.',
-      resolve: (e) => ({ name: e.host }),
-    }),
     network: t.field({
       type: NetworkNode,
       description:
@@ -226,24 +228,13 @@ const NetworkEvent = builder.objectRef<HubEvent>('NetworkEvent').implement({
       description: 'For HOST_DOWN why the host is unreachable, for RESYNC what brought it back; otherwise null.',
       resolve: (e) => e.detail,
     }),
-    timestamp: t.field({
-      type: 'DateTime',
-      nullable: false,
-      description: 'When the gateway received it.',
-      resolve: (e) => new Date(e.timestamp),
-    }),
   }),
 });
 
 const StoragePoolEvent = builder.objectRef<HubEvent>('StoragePoolEvent').implement({
   description: `A storage pool lifecycle event, or a host-wide HOST_DOWN / RESYNC. ${HOST_WIDE}`,
+  interfaces: [LifecycleEvent],
   fields: (t) => ({
-    host: t.field({
-      type: Host,
-      nullable: false,
-      description: 'The host it happened on.',
-      resolve: (e) => ({ name: e.host }),
-    }),
     pool: t.field({
       type: StoragePoolNode,
       description:
@@ -267,12 +258,6 @@ const StoragePoolEvent = builder.objectRef<HubEvent>('StoragePoolEvent').impleme
     detail: t.string({
       description: 'For HOST_DOWN why the host is unreachable, for RESYNC what brought it back; otherwise null.',
       resolve: (e) => e.detail,
-    }),
-    timestamp: t.field({
-      type: 'DateTime',
-      nullable: false,
-      description: 'When the gateway received it.',
-      resolve: (e) => new Date(e.timestamp),
     }),
   }),
 });
