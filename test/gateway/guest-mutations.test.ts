@@ -1,9 +1,9 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/libvirt/index.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import {
   buildGuestImage,
-  guestConsoleLogPath,
   guestDomainXml,
   guestImageUnavailableReason,
   waitForConsole,
@@ -31,7 +31,8 @@ describe.skipIf(skip !== undefined)('guest-dependent mutations on a tiny Linux g
     if (!daemon) throw new Error('unreachable');
     gw = await startGateway({ qemu: daemon.uri });
     c = await openPrivateDaemon();
-    log = guestConsoleLogPath(NAME);
+    // Under the daemon's root, which its stop() removes.
+    log = join(daemon.root, `${NAME}.console.log`);
     const xml = guestDomainXml({ name: NAME, image: await buildGuestImage(), memoryMiB: 256, consoleLog: log });
     await ok('mutation ($xml: String!) { defineDomainFromXml(xml: $xml) { name } }', { xml });
     await ok(`mutation { startDomain(domain: { name: "${NAME}" }) { state } }`);
