@@ -154,6 +154,50 @@ describe.skipIf(skip !== undefined)('mutations on a private libvirtd with QEMU',
     }
   });
 
+  it('attaches and detaches a device given as XML in both scopes at once, and changes max memory and autostart', async () => {
+    const pool = await c.storagePoolByName(DIR_POOL);
+    const vol = await pool.createVolume('<volume><name>mut-both.img</name><capacity unit="MiB">8</capacity></volume>');
+    const disk = `<disk type="file" device="disk"><driver name="qemu" type="raw"/><source file="${vol.path}"/><target dev="sdc" bus="usb"/></disk>`;
+    try {
+      await ok(
+        'mutation ($xml: String!) { attachDevice(host: "qemu", domain: { name: "mut-vm" }, xml: $xml, scope: BOTH) { name } }',
+        {
+          xml: disk,
+        },
+      );
+      const d = await c.domainByName('mut-vm');
+      expect(await d.xml()).toContain(vol.path);
+      expect(await d.xml({ inactive: true })).toContain(vol.path);
+      await ok(
+        'mutation ($xml: String!) { detachDevice(host: "qemu", domain: { name: "mut-vm" }, xml: $xml, scope: BOTH) { name } }',
+        {
+          xml: disk,
+        },
+      );
+      expect(await d.xml()).not.toContain(vol.path);
+      expect(await d.xml({ inactive: true })).not.toContain(vol.path);
+    } finally {
+      await vol.delete();
+    }
+    const refused = await gw.query(
+      'mutation { setDomainMaxMemory(host: "qemu", domain: { name: "mut-vm" }, memoryKiB: "131072", scope: LIVE) { name } }',
+    );
+    expect(refused.errors?.[0]?.extensions?.libvirt).toBeDefined();
+    await ok(
+      'mutation { setDomainMaxMemory(host: "qemu", domain: { name: "mut-vm" }, memoryKiB: "131072", scope: CONFIG) { name } }',
+    );
+    expect(await (await c.domainByName('mut-vm')).xml({ inactive: true })).toContain(
+      "<memory unit='KiB'>131072</memory>",
+    );
+    expect(
+      await ok(
+        'mutation { setDomainAutostart(host: "qemu", domain: { name: "mut-vm" }, autostart: true) { autostart } }',
+      ),
+    ).toEqual({
+      setDomainAutostart: { autostart: true },
+    });
+  });
+
   it('destroys and undefines the domain', async () => {
     await ok('mutation { destroyDomain(host: "qemu", domain: { name: "mut-vm" }) { state } }');
     expect(await ok('mutation { undefineDomain(host: "qemu", domain: { name: "mut-vm" }) { name } }')).toEqual({
