@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { PubSubEventTarget } from 'graphql-yoga';
 
 /**
@@ -28,8 +29,11 @@ export interface EventTransport {
 
 /** One process: an in-memory event target, and this process publishes every host it is attached to. */
 export function createMemoryTransport(): EventTransport {
+  const eventTarget = new EventTarget();
+  // Every subscriber of a host listens on its topic: more than Node's default 10 is normal.
+  setMaxListeners(0, eventTarget);
   return {
-    eventTarget: new EventTarget(),
+    eventTarget,
     leases: {
       holds: () => true,
       acquire: async () => true,
