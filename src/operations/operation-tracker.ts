@@ -20,8 +20,8 @@ export interface OperationTask<P, R> {
   run: () => Promise<R>;
   /** Reads progress while the task runs; undefined when there is nothing to report. */
   poll: () => Promise<P | undefined>;
-  /** Asks the task to stop; run() then settles (usually with an error). */
-  cancel: () => Promise<void>;
+  /** Asks the task to stop; run() then settles (usually with an error). `running` says whether it still runs. */
+  cancel: (running: () => boolean) => Promise<void>;
 }
 
 const TERMINAL: OperationStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
@@ -32,7 +32,10 @@ const TERMINAL: OperationStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
  * `keepMs` after they end so a late client can still read the outcome.
  */
 export class OperationTracker {
-  readonly #ops = new Map<string, { op: Operation; cancel: () => Promise<void>; cancelled: boolean }>();
+  readonly #ops = new Map<
+    string,
+    { op: Operation; cancel: (running: () => boolean) => Promise<void>; cancelled: boolean }
+  >();
   readonly #emitter = new EventEmitter();
   readonly #pollMs: number;
   readonly #keepMs: number;
@@ -85,7 +88,7 @@ export class OperationTracker {
     const entry = this.#ops.get(id);
     if (!entry || entry.op.status !== 'RUNNING') return false;
     entry.cancelled = true;
-    await entry.cancel();
+    await entry.cancel(() => entry.op.status === 'RUNNING');
     return true;
   }
 

@@ -1,4 +1,4 @@
-import { DomainJobField, type DomainJobStats, LibvirtError } from '../libvirt/index.ts';
+import { type Domain, DomainJobField, type DomainJobStats, LibvirtError } from '../libvirt/index.ts';
 import type { Operation } from '../operations/operation-tracker.ts';
 import { builder } from './builder.ts';
 import { type Migrated, MigrationResult, migrationArgs, prepareMigration } from './domain-migration.ts';
@@ -91,6 +91,24 @@ const OperationRef = builder.objectRef<MigrationOperation>('Operation').implemen
   }),
 });
 
+/**
+ * virDomainAbortJob, once libvirt has a job to abort: right after startMigration the
+ * migration job may not have begun yet (OPERATION_INVALID "no job is active").
+ */
+async function abortWhenStarted(domain: Domain, running: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await domain.abortJob();
+      return;
+    } catch (e) {
+      const notYet = e instanceof LibvirtError && e.codeName === 'OPERATION_INVALID';
+      if (!notYet || !running() || Date.now() > deadline) throw e;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 function find(ops: { get(id: string): Operation | undefined }, id: string): MigrationOperation {
   const op = ops.get(id);
   if (!op) throw notFound('operation', id, { field: 'id' });
@@ -119,7 +137,7 @@ builder.mutationFields((t) => ({
         kind: 'MIGRATION',
         run,
         poll: () => source.domain.jobStats().catch(() => undefined),
-        cancel: () => source.domain.abortJob(),
+        cancel: (running) => abortWhenStarted(source.domain, running),
       }) as MigrationOperation;
     },
   }),
