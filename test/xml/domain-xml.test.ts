@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Connection } from '../../src/libvirt/index.ts';
+import { describe, expect, it } from 'vitest';
 import {
   buildDiskXml,
   buildDomainXml,
@@ -15,7 +14,7 @@ import {
   updateDomainXml,
 } from '../../src/libvirt/xml/domain-xml.ts';
 import { buildXmlNodes, documentElement, parseRoot, parseXmlNodes, XmlError } from '../../src/libvirt/xml/xml-codec.ts';
-import { fixtureUri } from '../support/test-host.ts';
+import { useTestDriverHosts } from '../support/test-host.ts';
 import { lineDiff, readXmlFixture } from './xml-fixtures.ts';
 
 /** The spec that would rebuild a parsed domain (as far as the model covers it). */
@@ -69,20 +68,10 @@ function definedFields(d: DomainXml) {
 }
 
 describe('libvirt test driver documents', () => {
-  let def: Connection;
-  let host: Connection;
-
-  beforeAll(async () => {
-    def = await Connection.open('test:///default');
-    host = await Connection.open(fixtureUri);
-  });
-  afterAll(async () => {
-    await def.close();
-    await host.close();
-  });
+  const hosts = useTestDriverHosts();
 
   it('parses test:///default\'s "test" domain as the port reports it', async () => {
-    const domain = await def.domainByName('test');
+    const domain = await hosts.def.domainByName('test');
     const parsed = parseDomainXml(await domain.xml());
     const info = await domain.info();
     expect(parsed).toMatchObject({
@@ -117,7 +106,7 @@ describe('libvirt test driver documents', () => {
   });
 
   it('inserts a description where libvirt puts it when the domain has none', async () => {
-    const xml = await (await def.domainByName('test')).xml({ inactive: true });
+    const xml = await (await hosts.def.domainByName('test')).xml({ inactive: true });
     expect(parseDomainXml(xml).description).toBeUndefined();
     const updated = updateDomainXml(xml, { description: 'now described' });
     const lines = updated.split('\n');
@@ -130,7 +119,7 @@ describe('libvirt test driver documents', () => {
   });
 
   it('parses every domain of the fixture host as the port reports it', async () => {
-    for (const domain of await host.domains()) {
+    for (const domain of await hosts.host.domains()) {
       const parsed = parseDomainXml(await domain.xml());
       const info = await domain.info();
       expect(parsed.name).toBe(domain.name);
@@ -140,16 +129,16 @@ describe('libvirt test driver documents', () => {
       expect(parsed.vcpus.current).toBe(info.vcpus);
       expect(parsed.vcpus.max).toBe(await domain.vcpus(undefined, { maximum: true }));
     }
-    const web = parseDomainXml(await (await host.domainByName('web')).xml());
+    const web = parseDomainXml(await (await hosts.host.domainByName('web')).xml());
     expect(web.description).toBe('front end');
     expect(web.disks.map((d) => d.sourcePath)).toEqual(['/default-pool/web.img']);
     expect(web.interfaces.map((n) => [n.mac, n.source.network])).toEqual([['52:54:00:00:00:01', 'lan']]);
   });
 
   it('builds a domain from the parsed spec that libvirt accepts and reads back the same', async () => {
-    const original = parseDomainXml(await (await host.domainByName('web')).xml());
+    const original = parseDomainXml(await (await hosts.host.domainByName('web')).xml());
     const xml = buildDomainXml(specOf(original, 'web-copy'));
-    const copy = await host.defineDomain(xml);
+    const copy = await hosts.host.defineDomain(xml);
     const readBack = parseDomainXml(await copy.xml());
     expect(readBack.name).toBe('web-copy');
     expect(readBack.uuid).toBe(copy.uuid);
@@ -181,7 +170,7 @@ describe('libvirt test driver documents', () => {
         { type: 'bridge', source: 'br0', mac: '52:54:00:12:34:57', targetDev: 'tap-built' },
       ],
     };
-    const domain = await def.defineDomain(buildDomainXml(spec));
+    const domain = await hosts.def.defineDomain(buildDomainXml(spec));
     try {
       const parsed = parseDomainXml(await domain.xml({ inactive: true }));
       expect(parsed).toMatchObject({
@@ -215,7 +204,7 @@ describe('libvirt test driver documents', () => {
 
   it('keeps names and descriptions with <>&\'" intact through libvirt', async () => {
     const nasty = `a<b>&c'd"e`;
-    const domain = await def.defineDomain(
+    const domain = await hosts.def.defineDomain(
       buildDomainXml({
         type: 'test',
         name: `esc ${nasty}`,
@@ -232,7 +221,7 @@ describe('libvirt test driver documents', () => {
       expect(parsed.title).toBe(nasty);
       expect(parsed.description).toBe(`${nasty} &amp; <![CDATA[x]]>`);
       const edited = updateDomainXml(await domain.xml({ inactive: true }), { description: `${nasty} edited` });
-      const redefined = await def.defineDomain(edited);
+      const redefined = await hosts.def.defineDomain(edited);
       expect(parseDomainXml(await redefined.xml()).description).toBe(`${nasty} edited`);
     } finally {
       await domain.undefine();
@@ -240,7 +229,7 @@ describe('libvirt test driver documents', () => {
   });
 
   it('edits a domain with updateDomainXml that libvirt then accepts', async () => {
-    const web = await host.domainByName('web');
+    const web = await hosts.host.domainByName('web');
     const before = parseDomainXml(await web.xml({ inactive: true }));
     expect(before.currentMemoryKiB).toBe(524288n);
     const edited = updateDomainXml(await web.xml({ inactive: true }), {
@@ -248,7 +237,7 @@ describe('libvirt test driver documents', () => {
       maxMemoryKiB: 262144n,
       description: 'edited',
     });
-    const redefined = await host.defineDomain(edited);
+    const redefined = await hosts.host.defineDomain(edited);
     const after = parseDomainXml(await redefined.xml({ inactive: true }));
     expect(after).toEqual({
       ...before,

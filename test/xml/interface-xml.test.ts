@@ -1,24 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Connection } from '../../src/libvirt/index.ts';
+import { describe, expect, it } from 'vitest';
 import { buildEthernetInterfaceXml, parseInterfaceXml } from '../../src/libvirt/xml/interface-xml.ts';
-import { fixtureUri } from '../support/test-host.ts';
+import { useTestDriverHosts } from '../support/test-host.ts';
 import { readXmlFixture } from './xml-fixtures.ts';
 
 describe('libvirt test driver host interfaces', () => {
-  let def: Connection;
-  let host: Connection;
-
-  beforeAll(async () => {
-    def = await Connection.open('test:///default');
-    host = await Connection.open(fixtureUri);
-  });
-  afterAll(async () => {
-    await def.close();
-    await host.close();
-  });
+  const hosts = useTestDriverHosts();
 
   it("parses test:///default's interface as the port reports it", async () => {
-    const [iface] = await def.interfaces();
+    const [iface] = await hosts.def.interfaces();
     if (iface === undefined) throw new Error('test:///default has no interface');
     expect(parseInterfaceXml(await iface.xml())).toEqual({
       type: 'ethernet',
@@ -32,10 +21,10 @@ describe('libvirt test driver host interfaces', () => {
   });
 
   it('builds ethernet interfaces (static and DHCP) that libvirt accepts and reads back the same', async () => {
-    const original = parseInterfaceXml(await (await host.interfaceByName('eth1')).xml());
+    const original = parseInterfaceXml(await (await hosts.host.interfaceByName('eth1')).xml());
     const ipv4 = original.ipv4?.addresses[0];
     if (ipv4?.prefix === undefined) throw new Error('eth1 has no static address');
-    const copy = await host.defineInterface(
+    const copy = await hosts.host.defineInterface(
       buildEthernetInterfaceXml({
         name: 'eth-copy',
         startMode: 'onboot',
@@ -44,7 +33,7 @@ describe('libvirt test driver host interfaces', () => {
         ipv4: { address: ipv4.address, prefix: ipv4.prefix, gateway: original.ipv4?.gateway },
       }),
     );
-    const dhcp = await host.defineInterface(
+    const dhcp = await hosts.host.defineInterface(
       buildEthernetInterfaceXml({ name: 'eth-dhcp', startMode: 'hotplug', ipv4: { dhcp: true } }),
     );
     try {

@@ -1,5 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Connection } from '../../src/libvirt/index.ts';
+import { describe, expect, it } from 'vitest';
 import {
   buildNetworkXml,
   type NetworkSpec,
@@ -7,7 +6,7 @@ import {
   parseNetworkXml,
 } from '../../src/libvirt/xml/network-xml.ts';
 import { parseRoot } from '../../src/libvirt/xml/xml-codec.ts';
-import { fixtureUri } from '../support/test-host.ts';
+import { useTestDriverHosts } from '../support/test-host.ts';
 import { readXmlFixture } from './xml-fixtures.ts';
 
 function specOf(n: NetworkXml, name: string, bridgeName: string): NetworkSpec {
@@ -27,20 +26,10 @@ function specOf(n: NetworkXml, name: string, bridgeName: string): NetworkSpec {
 }
 
 describe('libvirt test driver networks', () => {
-  let def: Connection;
-  let host: Connection;
-
-  beforeAll(async () => {
-    def = await Connection.open('test:///default');
-    host = await Connection.open(fixtureUri);
-  });
-  afterAll(async () => {
-    await def.close();
-    await host.close();
-  });
+  const hosts = useTestDriverHosts();
 
   it("parses test:///default's NAT network as the port reports it", async () => {
-    const network = await def.networkByName('default');
+    const network = await hosts.def.networkByName('default');
     const parsed = parseNetworkXml(await network.xml());
     expect(parsed).toEqual({
       name: network.name,
@@ -60,10 +49,10 @@ describe('libvirt test driver networks', () => {
   });
 
   it('builds a network from the parsed spec that libvirt accepts and reads back the same', async () => {
-    const lan = await host.networkByName('lan');
+    const lan = await hosts.host.networkByName('lan');
     const original = parseNetworkXml(await lan.xml());
     expect(original).toMatchObject({ name: 'lan', uuid: lan.uuid, bridge: { name: await lan.bridgeName() } });
-    const copy = await host.defineNetwork(buildNetworkXml(specOf(original, 'lan-copy', 'virbr-copy')));
+    const copy = await hosts.host.defineNetwork(buildNetworkXml(specOf(original, 'lan-copy', 'virbr-copy')));
     try {
       const readBack = parseNetworkXml(await copy.xml());
       expect(readBack).toEqual({
@@ -78,10 +67,10 @@ describe('libvirt test driver networks', () => {
   });
 
   it('builds isolated and routed networks with DHCP hosts, a DNS domain and escaped names', async () => {
-    const isolated = await def.defineNetwork(
+    const isolated = await hosts.def.defineNetwork(
       buildNetworkXml({ name: `iso <&'">`, forwardMode: 'none', ip: { address: '10.9.0.1', prefix: 24 } }),
     );
-    const routed = await def.defineNetwork(
+    const routed = await hosts.def.defineNetwork(
       buildNetworkXml({
         name: 'routed',
         forwardMode: 'route',

@@ -1,24 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Connection } from '../../src/libvirt/index.ts';
+import { describe, expect, it } from 'vitest';
 import { buildStoragePoolXml, parseStoragePoolXml } from '../../src/libvirt/xml/storage-pool-xml.ts';
-import { fixtureUri } from '../support/test-host.ts';
+import { useTestDriverHosts } from '../support/test-host.ts';
 import { readXmlFixture } from './xml-fixtures.ts';
 
 describe('libvirt test driver storage pools', () => {
-  let def: Connection;
-  let host: Connection;
-
-  beforeAll(async () => {
-    def = await Connection.open('test:///default');
-    host = await Connection.open(fixtureUri);
-  });
-  afterAll(async () => {
-    await def.close();
-    await host.close();
-  });
+  const hosts = useTestDriverHosts();
 
   it('parses every pool as the port reports it', async () => {
-    for (const conn of [def, host]) {
+    for (const conn of [hosts.def, hosts.host]) {
       for (const pool of await conn.storagePools()) {
         const parsed = parseStoragePoolXml(await pool.xml());
         const info = await pool.info();
@@ -33,14 +22,14 @@ describe('libvirt test driver storage pools', () => {
         });
       }
     }
-    const fixturePool = parseStoragePoolXml(await (await host.storagePoolByName('default-pool')).xml());
+    const fixturePool = parseStoragePoolXml(await (await hosts.host.storagePoolByName('default-pool')).xml());
     expect(fixturePool.capacityBytes).toBe(100n * 1024n ** 3n);
     expect(fixturePool.targetPath).toBe('/default-pool');
   });
 
   it('builds a dir pool from the parsed spec that libvirt accepts and reads back the same', async () => {
-    const original = parseStoragePoolXml(await (await host.storagePoolByName('default-pool')).xml());
-    const copy = await host.defineStoragePool(
+    const original = parseStoragePoolXml(await (await hosts.host.storagePoolByName('default-pool')).xml());
+    const copy = await hosts.host.defineStoragePool(
       // libvirt refuses two pools on one directory.
       buildStoragePoolXml({ type: 'dir', name: 'pool-copy', targetPath: `${original.targetPath}-copy` }),
     );
@@ -58,10 +47,10 @@ describe('libvirt test driver storage pools', () => {
   });
 
   it('builds logical and netfs pools that libvirt accepts', async () => {
-    const logical = await def.defineStoragePool(
+    const logical = await hosts.def.defineStoragePool(
       buildStoragePoolXml({ type: 'logical', name: 'vg-pool', sourceName: 'vg0', devices: ['/dev/sdx1', '/dev/sdy1'] }),
     );
-    const netfs = await def.defineStoragePool(
+    const netfs = await hosts.def.defineStoragePool(
       buildStoragePoolXml({
         type: 'netfs',
         name: 'nfs-pool',
