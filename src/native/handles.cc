@@ -5,6 +5,8 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace virtql {
 
@@ -100,62 +102,47 @@ std::string UuidOf(int rc, const char* buf) { return rc == 0 ? std::string(buf) 
 
 }  // namespace
 
+using Fields = std::vector<std::pair<const char*, std::string>>;
+
+// The JS description of a handle: { handle, ...fields }, built on the main thread.
+template <typename P>
+Build Described(const ConnRef& conn, P p, Fields fields,
+                std::function<void(Napi::Env, Napi::Object&)> extra = nullptr) {
+  return [conn, p, fields, extra](Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("handle", Wrap(env, conn, p));
+    for (const auto& [key, value] : fields) o.Set(key, value);
+    if (extra) extra(env, o);
+    return o;
+  };
+}
+
 Build DescribeDomain(const ConnRef& conn, virDomainPtr d) {
   if (d == nullptr) return nullptr;
   char uuid[VIR_UUID_STRING_BUFLEN];
-  std::string name = virDomainGetName(d);
-  std::string id = UuidOf(virDomainGetUUIDString(d, uuid), uuid);
+  Fields fields{{"name", virDomainGetName(d)}, {"uuid", UuidOf(virDomainGetUUIDString(d, uuid), uuid)}};
   unsigned int num = virDomainGetID(d);
-  return [conn, d, name, id, num](Napi::Env env) {
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("handle", Wrap(env, conn, d));
-    o.Set("name", name);
-    o.Set("uuid", id);
-    o.Set("id", num == static_cast<unsigned int>(-1) ? Napi::Number::New(env, -1) : Napi::Number::New(env, num));
-    return o;
-  };
+  double id = num == static_cast<unsigned int>(-1) ? -1.0 : static_cast<double>(num);
+  return Described(conn, d, fields, [id](Napi::Env env, Napi::Object& o) { o.Set("id", Napi::Number::New(env, id)); });
 }
 
 Build DescribeNetwork(const ConnRef& conn, virNetworkPtr n) {
   if (n == nullptr) return nullptr;
   char uuid[VIR_UUID_STRING_BUFLEN];
-  std::string name = virNetworkGetName(n);
-  std::string id = UuidOf(virNetworkGetUUIDString(n, uuid), uuid);
-  return [conn, n, name, id](Napi::Env env) {
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("handle", Wrap(env, conn, n));
-    o.Set("name", name);
-    o.Set("uuid", id);
-    return o;
-  };
+  return Described(conn, n, {{"name", virNetworkGetName(n)}, {"uuid", UuidOf(virNetworkGetUUIDString(n, uuid), uuid)}});
 }
 
 Build DescribeInterface(const ConnRef& conn, virInterfacePtr i) {
   if (i == nullptr) return nullptr;
-  std::string name = virInterfaceGetName(i);
   const char* mac = virInterfaceGetMACString(i);
-  std::string macs = mac ? mac : "";
-  return [conn, i, name, macs](Napi::Env env) {
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("handle", Wrap(env, conn, i));
-    o.Set("name", name);
-    o.Set("mac", macs);
-    return o;
-  };
+  return Described(conn, i, {{"name", virInterfaceGetName(i)}, {"mac", mac ? mac : ""}});
 }
 
 Build DescribePool(const ConnRef& conn, virStoragePoolPtr p) {
   if (p == nullptr) return nullptr;
   char uuid[VIR_UUID_STRING_BUFLEN];
-  std::string name = virStoragePoolGetName(p);
-  std::string id = UuidOf(virStoragePoolGetUUIDString(p, uuid), uuid);
-  return [conn, p, name, id](Napi::Env env) {
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("handle", Wrap(env, conn, p));
-    o.Set("name", name);
-    o.Set("uuid", id);
-    return o;
-  };
+  return Described(conn, p,
+                   {{"name", virStoragePoolGetName(p)}, {"uuid", UuidOf(virStoragePoolGetUUIDString(p, uuid), uuid)}});
 }
 
 Build DescribeVolume(const ConnRef& conn, virStorageVolPtr v) {
@@ -166,18 +153,9 @@ Build DescribeVolume(const ConnRef& conn, virStorageVolPtr v) {
     virStorageVolFree(v);
     return Fail(err);
   }
-  std::string paths(path);
+  Fields fields{{"name", virStorageVolGetName(v)}, {"key", virStorageVolGetKey(v)}, {"path", path}};
   free(path);
-  std::string name = virStorageVolGetName(v);
-  std::string key = virStorageVolGetKey(v);
-  return [conn, v, name, key, paths](Napi::Env env) {
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("handle", Wrap(env, conn, v));
-    o.Set("name", name);
-    o.Set("key", key);
-    o.Set("path", paths);
-    return o;
-  };
+  return Described(conn, v, fields);
 }
 
 void Export(Napi::Env env, Exports exports, const char* name, Fn fn) {
