@@ -1,3 +1,4 @@
+import type { Scope } from '../libvirt/index.ts';
 import {
   buildDiskXml,
   buildInterfaceDeviceXml,
@@ -8,12 +9,10 @@ import {
 import { parseXmlNodes } from '../libvirt/xml/xml-codec.ts';
 import { absolutePath, attachNetworkInput, diskBus, diskTargetDevice, macAddress } from '../validation/index.ts';
 import { builder } from './builder.ts';
-import type { GatewayContext } from './context.ts';
-import { DomainNode, DomainRef, type DomainShape, findDomain } from './domain.ts';
-import { reread } from './domain-lifecycle.ts';
+import { DomainNode, DomainRef, type DomainShape } from './domain.ts';
+import { changeInScope } from './domain-lifecycle.ts';
 import { invalidInput, notFound, parsedArgument } from './errors.ts';
-import { hostName } from './host.ts';
-import { DeviceScope, type DeviceScopeValue, scopeFor } from './mutation-support.ts';
+import { DeviceScope } from './mutation-support.ts';
 
 const DiskKind = builder.enumType('DiskKind', {
   description: 'What backs an attached disk.',
@@ -61,26 +60,8 @@ const AttachNetworkInput = builder.inputType('AttachNetworkInput', {
   validate: attachNetworkInput,
 });
 
-interface DeviceArgs {
-  host?: string | null;
-  domain: { name?: string | null; uuid?: string | null; id?: number | null };
-  scope?: DeviceScopeValue | null;
-}
-
-/** Applies a device change in the requested scope and returns the domain re-read. */
-async function change(
-  ctx: GatewayContext,
-  args: DeviceArgs,
-  apply: (s: DomainShape, scope: ReturnType<typeof scopeFor>) => Promise<void>,
-): Promise<DomainShape> {
-  const host = hostName(ctx, args.host);
-  const s = await findDomain(ctx, host, args.domain);
-  await apply(s, scopeFor(args.scope, await s.domain.isActive()));
-  return reread(ctx, host, s.domain);
-}
-
 /** The XML a device is found in: the live definition when the change touches the running domain. */
-function definitionFor(s: DomainShape, scope: ReturnType<typeof scopeFor>): Promise<string> {
+function definitionFor(s: DomainShape, scope: Scope): Promise<string> {
   return s.domain.xml({ inactive: scope === 'config' });
 }
 
@@ -98,7 +79,7 @@ builder.mutationFields((t) => {
       args: { ...base, xml: t.arg.string({ required: true, description: 'One device element.' }) },
       resolve: (_r, args, ctx) => {
         parsedArgument('xml', () => parseXmlNodes(args.xml));
-        return change(ctx, args, (s, scope) => s.domain.attachDevice(args.xml, scope));
+        return changeInScope(ctx, args, (s, scope) => s.domain.attachDevice(args.xml, scope));
       },
     }),
     detachDevice: t.field({
@@ -108,7 +89,7 @@ builder.mutationFields((t) => {
       args: { ...base, xml: t.arg.string({ required: true, description: 'One device element.' }) },
       resolve: (_r, args, ctx) => {
         parsedArgument('xml', () => parseXmlNodes(args.xml));
-        return change(ctx, args, (s, scope) => s.domain.detachDevice(args.xml, scope));
+        return changeInScope(ctx, args, (s, scope) => s.domain.detachDevice(args.xml, scope));
       },
     }),
     attachDisk: t.field({
@@ -128,7 +109,7 @@ builder.mutationFields((t) => {
           driverType: input.format ?? 'raw',
           readonly: input.readonly ?? false,
         });
-        return change(ctx, args, (s, scope) => s.domain.attachDevice(xml, scope));
+        return changeInScope(ctx, args, (s, scope) => s.domain.attachDevice(xml, scope));
       },
     }),
     detachDisk: t.field({
@@ -137,7 +118,7 @@ builder.mutationFields((t) => {
       description: 'Detaches the disk whose source is sourcePath; the data stays.',
       args: { ...base, sourcePath: t.arg.string({ required: true, validate: absolutePath }) },
       resolve: (_r, args, ctx) =>
-        change(ctx, args, async (s, scope) => {
+        changeInScope(ctx, args, async (s, scope) => {
           const xml = deviceXmlOfDisk(await definitionFor(s, scope), args.sourcePath);
           if (!xml) throw notFound('disk with source', args.sourcePath, { host: s.host, field: 'sourcePath' });
           await s.domain.detachDevice(xml, scope);
@@ -155,7 +136,7 @@ builder.mutationFields((t) => {
           mac: args.input.mac ?? undefined,
           model: args.input.model ?? undefined,
         });
-        return change(ctx, args, (s, scope) => s.domain.attachDevice(xml, scope));
+        return changeInScope(ctx, args, (s, scope) => s.domain.attachDevice(xml, scope));
       },
     }),
     detachNetwork: t.field({
@@ -171,7 +152,7 @@ builder.mutationFields((t) => {
         if ((args.targetDevice == null) === (args.mac == null)) {
           throw invalidInput('targetDevice', 'give exactly one of targetDevice or mac');
         }
-        return change(ctx, args, async (s, scope) => {
+        return changeInScope(ctx, args, async (s, scope) => {
           const match = args.mac != null ? { mac: args.mac } : { targetDev: args.targetDevice ?? undefined };
           const xml = deviceXmlOfInterface(await definitionFor(s, scope), match);
           if (!xml) throw notFound('interface', String(args.mac ?? args.targetDevice), { host: s.host });

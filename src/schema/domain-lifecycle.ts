@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { type Domain, type DomainStateName, LibvirtError } from '../libvirt/index.ts';
+import { type Domain, type DomainStateName, LibvirtError, type Scope } from '../libvirt/index.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain } from './domain.ts';
 import { gatewayError, invalidInput } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
-import { changed, RemovedObject } from './mutation-support.ts';
+import { changed, type DeviceScopeValue, RemovedObject, scopeFor } from './mutation-support.ts';
 
 type StateName = DomainStateName | 'UNKNOWN';
 
@@ -38,6 +38,24 @@ export async function reread(ctx: GatewayContext, host: string, domain: Domain):
   changed(ctx);
   const c = await connectionOf(ctx, host);
   return { host, domain: await c.domainByUuid(domain.uuid) };
+}
+
+export interface ScopedArgs {
+  host?: string | null;
+  domain: { name?: string | null; uuid?: string | null; id?: number | null };
+  scope?: DeviceScopeValue | null;
+}
+
+/** Applies a device, memory or vCPU change in the requested scope and returns the domain re-read. */
+export async function changeInScope(
+  ctx: GatewayContext,
+  args: ScopedArgs,
+  apply: (s: DomainShape, scope: Scope) => Promise<void>,
+): Promise<DomainShape> {
+  const host = hostName(ctx, args.host);
+  const s = await findDomain(ctx, host, args.domain);
+  await apply(s, scopeFor(args.scope, await s.domain.isActive()));
+  return reread(ctx, host, s.domain);
 }
 
 function invalidState(s: DomainShape, state: StateName, wanted: string): never {

@@ -2,10 +2,10 @@ import { updateDomainXml } from '../libvirt/xml/domain-xml.ts';
 import { memoryKiB, vcpuCount } from '../validation/index.ts';
 import { builder } from './builder.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain } from './domain.ts';
-import { reread } from './domain-lifecycle.ts';
+import { changeInScope, reread } from './domain-lifecycle.ts';
 import { invalidInput } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
-import { DeviceScope, scopeFor } from './mutation-support.ts';
+import { DeviceScope } from './mutation-support.ts';
 
 interface Configured {
   domain: DomainShape;
@@ -41,29 +41,13 @@ builder.mutationFields((t) => {
     ...base,
     scope: t.arg({ type: DeviceScope, description: 'LIVE, CONFIG or BOTH; see DeviceScope.' }),
   };
-  const resource =
-    (apply: (s: DomainShape, scope: ReturnType<typeof scopeFor>) => Promise<void>) =>
-    async (
-      _r: unknown,
-      args: {
-        host?: string | null;
-        domain: { name?: string | null; uuid?: string | null; id?: number | null };
-        scope?: 'LIVE' | 'CONFIG' | 'BOTH' | null;
-      },
-      ctx: Parameters<typeof hostName>[0],
-    ) => {
-      const host = hostName(ctx, args.host);
-      const s = await findDomain(ctx, host, args.domain);
-      await apply(s, scopeFor(args.scope, await s.domain.isActive()));
-      return reread(ctx, host, s.domain);
-    };
   return {
     setDomainMaxMemory: t.field({
       type: DomainNode,
       nullable: false,
       description: 'Sets the maximum memory in KiB (QEMU refuses a live change on a running domain; use CONFIG).',
       args: { ...scoped, memoryKiB: t.arg({ type: 'BigInt', required: true, validate: memoryKiB }) },
-      resolve: (r, args, ctx) => resource((s, scope) => s.domain.setMaxMemory(args.memoryKiB, scope))(r, args, ctx),
+      resolve: (_r, args, ctx) => changeInScope(ctx, args, (s, scope) => s.domain.setMaxMemory(args.memoryKiB, scope)),
     }),
     setDomainMemory: t.field({
       type: DomainNode,
@@ -71,14 +55,14 @@ builder.mutationFields((t) => {
       description:
         'Sets the memory target in KiB (the balloon, for a running domain); read memoryKiB for what is used.',
       args: { ...scoped, memoryKiB: t.arg({ type: 'BigInt', required: true, validate: memoryKiB }) },
-      resolve: (r, args, ctx) => resource((s, scope) => s.domain.setMemory(args.memoryKiB, scope))(r, args, ctx),
+      resolve: (_r, args, ctx) => changeInScope(ctx, args, (s, scope) => s.domain.setMemory(args.memoryKiB, scope)),
     }),
     setDomainVcpus: t.field({
       type: DomainNode,
       nullable: false,
       description: 'Sets the number of virtual CPUs, within the domain’s maximum.',
       args: { ...scoped, vcpus: t.arg.int({ required: true, validate: vcpuCount }) },
-      resolve: (r, args, ctx) => resource((s, scope) => s.domain.setVcpus(args.vcpus, scope))(r, args, ctx),
+      resolve: (_r, args, ctx) => changeInScope(ctx, args, (s, scope) => s.domain.setVcpus(args.vcpus, scope)),
     }),
     configureDomain: t.field({
       type: ConfigureDomainResult,
