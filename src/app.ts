@@ -1,7 +1,12 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
 import { type Logger, pino } from 'pino';
+import type { AuthService } from './auth/auth-service.ts';
+import { Identity } from './auth/identity.ts';
+import { requestIdentity, useAuthentication } from './auth/use-authentication.ts';
+import type { TlsMaterial } from './config/security.ts';
 import { EventHub, type EventRegistry } from './events/event-hub.ts';
 import { createMemoryTransport } from './events/event-transport.ts';
 import { type GraphQLWsServer, serveGraphQLWs } from './events/graphql-ws-server.ts';
@@ -9,7 +14,7 @@ import { createRedisTransport, type RedisTransportOptions } from './events/redis
 import { useFreshContextPerEvent } from './events/use-fresh-context-per-event.ts';
 import { OperationTracker } from './operations/operation-tracker.ts';
 import type { GatewayContext, HostSource } from './schema/context.ts';
-import { maskError } from './schema/errors.ts';
+import { gatewayError, maskError } from './schema/errors.ts';
 import { schema } from './schema/index.ts';
 import { trackConnections } from './server-shutdown.ts';
 
@@ -34,6 +39,10 @@ export interface AppOptions {
    * `url`, e.g. redis://127.0.0.1:6379). @default in-memory: subscribers see this process's events only
    */
   redis?: Omit<RedisTransportOptions, 'logger'>;
+  /** Who may call. @default none: every caller is the anonymous admin (development, loopback only) */
+  auth?: AuthService;
+  /** Serve HTTPS (and WSS) with these; with `clientCa`, verified client certificates may authenticate. */
+  tls?: TlsMaterial;
 }
 
 export interface App {
@@ -66,11 +75,20 @@ export function buildApp(options: AppOptions): App {
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const operations = new OperationTracker();
+  /** graphql-ws passes the socket's identity; HTTP requests get theirs from useAuthentication. Fails closed. */
+  const identityFor = (initial: { identity?: unknown; request?: Request }): Identity => {
+    if (initial.identity instanceof Identity) return initial.identity;
+    const found = requestIdentity(initial.request);
+    if (found) return found;
+    if (options.auth?.enabled) throw gatewayError('UNAUTHENTICATED', 'authentication required');
+    return Identity.anonymous();
+  };
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
-    context: () => ({
+    context: (initial) => ({
+      identity: identityFor(initial),
       hosts: registry,
       events,
       operations,
@@ -79,6 +97,7 @@ export function buildApp(options: AppOptions): App {
     maskedErrors: { maskError },
     ...(options.logger ? { logging: yogaLogging(options.logger) } : {}),
     plugins: [
+      ...(options.auth ? [useAuthentication(options.auth)] : []),
       useFreshContextPerEvent(),
       useReadinessCheck({
         endpoint: '/ready',
@@ -103,14 +122,24 @@ export function buildApp(options: AppOptions): App {
     events,
     start: () =>
       new Promise((resolve, reject) => {
-        server = createServer(yoga);
-        ws = serveGraphQLWs(server, yoga);
+        const { tls } = options;
+        server = tls
+          ? createHttpsServer(
+              {
+                cert: tls.cert,
+                key: tls.key,
+                ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+              },
+              yoga,
+            )
+          : createServer(yoga);
+        ws = serveGraphQLWs(server, yoga, { ...(options.auth ? { auth: options.auth } : {}) });
         connections = trackConnections(server);
         server.once('error', reject);
         server.listen(options.port ?? 4000, options.hostname ?? '0.0.0.0', () => {
           const { port } = server?.address() as AddressInfo;
           const host = options.hostname && options.hostname !== '0.0.0.0' ? options.hostname : 'localhost';
-          resolve(`http://${host}:${port}${yoga.graphqlEndpoint}`);
+          resolve(`${tls ? 'https' : 'http'}://${host}:${port}${yoga.graphqlEndpoint}`);
         });
       }),
     stop: () => {

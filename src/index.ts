@@ -1,6 +1,7 @@
 // Runs the gateway: reads the configuration, listens, and closes every libvirt connection on SIGTERM/SIGINT.
 import pino from 'pino';
 import { buildApp } from './app.ts';
+import { AuthService } from './auth/auth-service.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { HostRegistry } from './hosts/host-registry.ts';
 
@@ -9,8 +10,18 @@ const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
 try {
   const config = await loadConfig();
   const registry = new HostRegistry(config, { logger: log });
+  const { security } = config;
+  const auth = new AuthService(security.auth);
+  if (!auth.enabled) {
+    log.warn(
+      { host: config.host, insecure: security.insecure },
+      'no identities configured: every caller is an anonymous admin. Configure auth before exposing the port (README, Security)',
+    );
+  }
   const app = buildApp({
     registry,
+    auth,
+    ...(security.tls ? { tls: security.tls } : {}),
     port: config.port,
     hostname: config.host,
     logger: log,
@@ -23,6 +34,15 @@ try {
     'hosts',
   );
   console.log(`virtql: GraphQL (and GraphiQL) at ${url}`);
+  // SIGHUP re-reads the configuration's identities and grants; revoked credentials lose their sessions.
+  process.on('SIGHUP', () => {
+    loadConfig()
+      .then((next) => auth.reload(next.security.auth))
+      .then(
+        () => log.info({ sessions: auth.sessions }, 'auth configuration reloaded'),
+        (e: unknown) => log.error({ err: e }, 'auth configuration not reloaded; the previous one stays'),
+      );
+  });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       log.info({ signal }, 'shutting down');

@@ -1,5 +1,6 @@
 import { type core, z } from 'zod';
 import type { ConfigProblem } from './config-error.ts';
+import { auditSchema, authSchema, corsSchema, limitsSchema, tlsSchema } from './security-schema.ts';
 
 export const HOST_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export const HOST_NAME_RULE = 'must be 1 to 64 letters, digits, "-", "_" or "."';
@@ -35,8 +36,17 @@ export const URI_PART_KEYS = ['driver', 'transport', 'host', 'port', 'path', 'pa
 export const configFileSchema = z.strictObject({
   /** HTTP port of the gateway. */
   port: portSchema.default(4000),
-  /** Address the HTTP server binds to. */
-  host: z.string().min(1, 'must not be empty').default('0.0.0.0'),
+  /** Address the HTTP server binds to. @default 0.0.0.0 with identities configured, else 127.0.0.1 */
+  host: z.string().min(1, 'must not be empty').optional(),
+  /** Lets the gateway listen on a non-loopback address with no identity configured. */
+  insecure: z.boolean().default(false),
+  graphiql: z.boolean().default(true),
+  introspection: z.boolean().default(true),
+  auth: authSchema,
+  tls: tlsSchema.optional(),
+  cors: corsSchema,
+  limits: limitsSchema,
+  audit: auditSchema,
   defaultHost: z.string().min(1, 'must not be empty').optional(),
   allowUnsafeClientUris: z.boolean().default(false),
   keepAlive: z

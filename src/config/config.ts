@@ -12,6 +12,7 @@ import {
 import { ConfigError, type ConfigProblem } from './config-error.ts';
 import { configFileSchema, type HostEntry, hostEntrySchema, toProblems, URI_PART_KEYS } from './config-schema.ts';
 import { parseHostList } from './host-list.ts';
+import { bindAddress, resolveSecurity, type SecurityConfig } from './security.ts';
 
 export { ConfigError, type ConfigProblem } from './config-error.ts';
 
@@ -38,7 +39,7 @@ export interface KeepAliveConfig {
 export interface GatewayConfig {
   /** HTTP port. @default 4000 (env PORT) */
   port: number;
-  /** Address the HTTP server binds to. @default '0.0.0.0' */
+  /** Address the HTTP server binds to. @default '0.0.0.0' with identities configured, else '127.0.0.1' */
   host: string;
   /** The host used when a request names none (env VIRTQL_DEFAULT_HOST). @default `default` if configured, else the first host */
   defaultHost: string;
@@ -48,6 +49,8 @@ export interface GatewayConfig {
   keepAlive: KeepAliveConfig;
   /** Never empty: without any host configured, one named `default` at {@link EMBEDDED_DEFAULT_URI}. */
   hosts: HostConfig[];
+  /** Identities, grants, TLS, CORS, limits and audit. */
+  security: SecurityConfig;
 }
 
 export const EMBEDDED_DEFAULT_HOST = 'default';
@@ -176,16 +179,21 @@ export async function resolveConfig(raw: unknown, options: ResolveConfigOptions 
     });
   }
 
-  if (problems.length > 0 || file === undefined) throw new ConfigError(problems, options.source);
+  const host = file ? bindAddress(file.host, file.auth) : '';
+  const security = file ? await resolveSecurity(file, host, baseDir, problems) : undefined;
+  if (problems.length > 0 || file === undefined || security === undefined) {
+    throw new ConfigError(problems, options.source);
+  }
   const defaultHost =
     requested ?? (hosts.some((h) => h.name === EMBEDDED_DEFAULT_HOST) ? EMBEDDED_DEFAULT_HOST : (hosts[0]?.name ?? ''));
   return {
     port,
-    host: file.host,
+    host,
     defaultHost,
     allowUnsafeClientUris: file.allowUnsafeClientUris,
     keepAlive: { ...file.keepAlive },
     hosts,
+    security,
   };
 }
 

@@ -1,8 +1,55 @@
-import type { Server } from 'node:http';
+import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocket, WebSocketServer } from 'ws';
+import type { AuthService } from '../auth/auth-service.ts';
+import { AuthError } from '../auth/authenticator.ts';
+import { credentialsOf } from '../auth/credentials.ts';
+import { Identity } from '../auth/identity.ts';
+
+/** Why an upgrade request is refused before the WebSocket handshake: an HTTP status and a message. */
+export interface UpgradeRefusal {
+  status: number;
+  message: string;
+}
+
+/** Runs on every upgrade request to the GraphQL path, before the handshake (origin checks, connection caps). */
+export type UpgradeGuard = (req: IncomingMessage) => UpgradeRefusal | undefined;
+
+/** Runs once the socket's identity is known; a close code (4xxx) and reason refuse the connection. */
+export type ConnectGuard = (
+  identity: Identity,
+  socket: WebSocket,
+  req: IncomingMessage,
+) => { code: number; reason: string } | undefined;
+
+export interface GraphQLWsOptions {
+  /** Authenticates each connection from `connectionParams.authorization` (or the upgrade's Authorization header). @default everyone is the anonymous admin */
+  auth?: AuthService;
+  upgradeGuards?: UpgradeGuard[];
+  connectGuards?: ConnectGuard[];
+  /** Largest message accepted, in bytes; a larger one closes the socket (1009). @default 4 MiB */
+  maxPayload?: number;
+}
+
+/** graphql-ws keeps what onConnect learns about a socket here. */
+interface SocketExtra {
+  identity?: Identity;
+  untrack?: () => void;
+}
+
+/** Close codes a refused connection gets: graphql-ws' own 4403 Forbidden, and 4401 for bad credentials. */
+export const CloseCode = { Unauthorized: 4401, Forbidden: 4403 } as const;
+
+function refuseUpgrade(socket: Duplex, { status, message }: UpgradeRefusal): void {
+  const body = JSON.stringify({ errors: [{ message }] });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
 
 export interface GraphQLWsServer {
   /**
@@ -23,8 +70,23 @@ interface EnvelopedRoot {
  * executed through yoga's envelop, so plugins, error masking and the context are the same as
  * over HTTP.
  */
-export function serveGraphQLWs(server: Server, yoga: YogaServerInstance<any, any>): GraphQLWsServer {
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
+export function serveGraphQLWs(
+  server: Server,
+  yoga: YogaServerInstance<any, any>,
+  options: GraphQLWsOptions = {},
+): GraphQLWsServer {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload ?? 4 * 1024 * 1024 });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (new URL(req.url ?? '/', 'http://virtql').pathname !== yoga.graphqlEndpoint) {
+      refuseUpgrade(socket, { status: 404, message: 'no WebSocket endpoint here' });
+      return;
+    }
+    for (const guard of options.upgradeGuards ?? []) {
+      const refusal = guard(req);
+      if (refusal) return refuseUpgrade(socket, refusal);
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
   // Operations under way, so close() lets each send its complete message before the sockets close.
   let operations = 0;
   let drained: (() => void) | undefined;
@@ -32,12 +94,41 @@ export function serveGraphQLWs(server: Server, yoga: YogaServerInstance<any, any
     {
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
+      onConnect: async (ctx) => {
+        const extra = ctx.extra as typeof ctx.extra & SocketExtra;
+        const { socket, request } = ctx.extra;
+        const authorization =
+          (ctx.connectionParams?.authorization as string | undefined) ?? request.headers.authorization ?? null;
+        const credentials = credentialsOf(authorization, request);
+        let identity: Identity;
+        try {
+          identity = options.auth ? await options.auth.authenticate(credentials) : Identity.anonymous();
+        } catch (e) {
+          if (!(e instanceof AuthError)) throw e;
+          socket.close(CloseCode.Unauthorized, `${e.code}: ${e.message}`.slice(0, 120));
+          return false;
+        }
+        for (const guard of options.connectGuards ?? []) {
+          const refusal = guard(identity, socket, request);
+          if (refusal) {
+            socket.close(refusal.code, refusal.reason.slice(0, 120));
+            return false;
+          }
+        }
+        extra.identity = identity;
+        extra.untrack = options.auth?.track(credentials, identity, (e) =>
+          socket.close(CloseCode.Forbidden, `${e.code}: ${e.message}`.slice(0, 120)),
+        );
+        socket.once('close', () => extra.untrack?.());
+        return true;
+      },
       onSubscribe: async (ctx, _id, params) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params,
+          identity: (ctx.extra as SocketExtra).identity,
         });
         const args: ExecutionArgs = {
           schema,

@@ -1,3 +1,4 @@
+import type { Identity } from '../auth/identity.ts';
 import type { EventHub } from '../events/event-hub.ts';
 import type { Connection } from '../libvirt/index.ts';
 import type { OperationTracker } from '../operations/operation-tracker.ts';
@@ -19,6 +20,8 @@ export interface GatewayContext {
   events: EventHub;
   /** Long actions (migrations) running in the background. */
   operations: OperationTracker;
+  /** Who is calling: what the scopes and list filters check. */
+  identity: Identity;
   /** The operator's allowUnsafeClientUris: whether client-given URIs may run programs or read files. */
   allowUnsafeClientUris?: boolean;
 }

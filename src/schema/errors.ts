@@ -10,7 +10,13 @@ export type ErrorCode =
   | 'UNSUPPORTED'
   | 'CONNECTION_FAILED'
   | 'UNKNOWN_HOST'
-  | 'LIBVIRT_ERROR';
+  | 'LIBVIRT_ERROR'
+  | 'UNAUTHENTICATED'
+  | 'INVALID_TOKEN'
+  | 'TOKEN_EXPIRED'
+  | 'FORBIDDEN'
+  | 'LIMIT_EXCEEDED'
+  | 'RATE_LIMITED';
 
 const BY_LIBVIRT_CODE: Partial<Record<ErrorNumberName, ErrorCode>> = {
   NO_DOMAIN: 'NOT_FOUND',

@@ -37,11 +37,12 @@ describe('loadConfig', () => {
     const config = await loadConfig({ env: {} });
     expect(config).toEqual({
       port: 4000,
-      host: '0.0.0.0',
+      host: '127.0.0.1',
       defaultHost: 'default',
       allowUnsafeClientUris: false,
       keepAlive: { intervalSeconds: 5, count: 3 },
       hosts: [expect.objectContaining({ name: 'default', uri: 'test:///default' })],
+      security: expect.objectContaining({ insecure: false, graphiql: true, introspection: true }),
     });
     expect(config.hosts[0]?.parts).toMatchObject({ driver: 'test', kind: 'in-process', path: 'default' });
   });

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+
+const int = (min: number) => z.number().int({ error: 'must be an integer' }).min(min, `must be at least ${min}`);
+const nonEmpty = z.string().min(1, 'must not be empty');
+const globs = z.array(nonEmpty).min(1, 'must list at least one name or glob');
+
+/** An API token as the config stores it: only the SHA-256 hex digest of the secret. */
+const tokenSchema = z.strictObject({
+  name: nonEmpty,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits (npm run token -- NAME prints it)'),
+  groups: z.array(nonEmpty).default([]),
+});
+
+const jwtSchema = z
+  .strictObject({
+    issuer: nonEmpty,
+    audience: nonEmpty,
+    /** Where the signing keys are published (OIDC `jwks_uri`). */
+    jwksUrl: z.url({ error: 'must be a URL' }).optional(),
+    /** A PEM public key (SPKI) instead of a JWKS URL. */
+    publicKey: nonEmpty.optional(),
+    /** The claim naming the identity. */
+    identityClaim: nonEmpty.default('sub'),
+    /** The claim (a string or a list of strings) whose values are groups that grants name. */
+    groupsClaim: nonEmpty.default('groups'),
+    algorithms: z.array(nonEmpty).default(['RS256', 'ES256', 'EdDSA']),
+  })
+  .refine((j) => (j.jwksUrl === undefined) !== (j.publicKey === undefined), {
+    error: 'give exactly one of jwksUrl or publicKey',
+  });
+
+const certificateSchema = z.strictObject({
+  name: nonEmpty,
+  /** SHA-256 fingerprint of the client certificate, hex with or without colons. */
+  fingerprint256: z
+    .string()
+    .transform((s) => s.replaceAll(':', '').toLowerCase())
+    .pipe(z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 fingerprint')),
+  groups: z.array(nonEmpty).default([]),
+});
+
+const grantSchema = z
+  .strictObject({
+    /** An identity name (token, certificate or JWT subject). */
+    identity: nonEmpty.optional(),
+    /** A group: from a token's or certificate's `groups`, or the JWT groups claim. */
+    group: nonEmpty.optional(),
+    role: nonEmpty,
+    /** Host names or globs (`kvm*`). */
+    hosts: globs.default(['*']),
+    /** Domain-name globs: when set, the grant's VM privileges apply to these domains only. */
+    domains: globs.optional(),
+  })
+  .refine((g) => (g.identity === undefined) !== (g.group === undefined), {
+    error: 'give exactly one of identity or group',
+  });
+
+export const authSchema = z
+  .strictObject({
+    tokens: z.array(tokenSchema).default([]),
+    jwt: jwtSchema.optional(),
+    certificates: z.array(certificateSchema).default([]),
+    /** Operator-defined roles: name → privileges (or other roles' names). */
+    roles: z.record(nonEmpty, z.array(nonEmpty)).default({}),
+    grants: z.array(grantSchema).default([]),
+  })
+  .prefault({});
+
+export const tlsSchema = z.strictObject({
+  cert: nonEmpty,
+  key: nonEmpty,
+  /** CA bundle that signs client certificates; set it to accept client certificates as identities. */
+  clientCa: nonEmpty.optional(),
+});
+
+export const corsSchema = z
+  .strictObject({
+    /** Browser origins (scheme://host[:port]) allowed to call the gateway cross-origin. */
+    origins: z.array(nonEmpty).default([]),
+  })
+  .prefault({});
+
+export const limitsSchema = z
+  .strictObject({
+    maxDepth: int(1).default(12),
+    maxAliases: int(0).default(30),
+    maxTokens: int(10).default(5_000),
+    maxCost: int(1).default(20_000),
+    /** How many objects the cost model assumes a list field returns. */
+    assumedListSize: int(1).default(100),
+    maxNodeIds: int(1).default(100),
+    bodyBytes: int(1024).default(4 * 1024 * 1024),
+    webSocketMessageBytes: int(1024).default(4 * 1024 * 1024),
+    /** Open WebSockets in all; clamped below the process's file-descriptor limit. */
+    webSockets: int(1).default(10_000),
+    webSocketsPerIdentity: int(1).default(2_000),
+    subscriptionsPerIdentity: int(1).default(2_000),
+    /** Requests (HTTP operations and WebSocket subscribes) per identity per window; 0 turns it off. */
+    rateLimit: z.strictObject({ requests: int(0).default(6_000), windowSeconds: int(1).default(60) }).prefault({}),
+  })
+  .prefault({});
+
+export const auditSchema = z
+  .strictObject({
+    /** A JSONL file that every audit record is appended to. */
+    file: nonEmpty.optional(),
+  })
+  .prefault({});
+
+export type AuthConfig = z.infer<typeof authSchema>;
+export type TlsConfig = z.infer<typeof tlsSchema>;
+export type CorsConfig = z.infer<typeof corsSchema>;
+export type LimitsConfig = z.infer<typeof limitsSchema>;
+export type AuditConfig = z.infer<typeof auditSchema>;
+export type GrantConfig = AuthConfig['grants'][number];
