@@ -3,10 +3,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
 import { type Logger, pino } from 'pino';
-import type { AuthService } from './auth/auth-service.ts';
+import { AuthService } from './auth/auth-service.ts';
 import { Identity } from './auth/identity.ts';
 import { requestIdentity, useAuthentication } from './auth/use-authentication.ts';
-import type { TlsMaterial } from './config/security.ts';
+import { defaultSecurity, type SecurityConfig } from './config/security.ts';
+import type { AuthConfig } from './config/security-schema.ts';
 import { EventHub, type EventRegistry } from './events/event-hub.ts';
 import { createMemoryTransport } from './events/event-transport.ts';
 import { type GraphQLWsServer, serveGraphQLWs } from './events/graphql-ws-server.ts';
@@ -39,10 +40,11 @@ export interface AppOptions {
    * `url`, e.g. redis://127.0.0.1:6379). @default in-memory: subscribers see this process's events only
    */
   redis?: Omit<RedisTransportOptions, 'logger'>;
-  /** Who may call. @default none: every caller is the anonymous admin (development, loopback only) */
-  auth?: AuthService;
-  /** Serve HTTPS (and WSS) with these; with `clientCa`, verified client certificates may authenticate. */
-  tls?: TlsMaterial;
+  /**
+   * Identities and grants, TLS, CORS, limits and audit (config.security).
+   * @default no identities (every caller is the anonymous admin), no TLS, no cross origin, default limits
+   */
+  security?: SecurityConfig;
 }
 
 export interface App {
@@ -51,6 +53,8 @@ export interface App {
   events: EventHub;
   /** Listens and resolves with the URL of the GraphQL endpoint. */
   start(): Promise<string>;
+  /** Applies new identities and grants (SIGHUP); sessions whose credentials were revoked end. */
+  reloadAuth(auth: AuthConfig): Promise<void>;
   /** Ends subscriptions and WebSockets, stops accepting requests, then closes every libvirt connection. Idempotent. */
   stop(): Promise<void>;
 }
@@ -67,6 +71,8 @@ function yogaLogging(logger: Logger) {
 
 export function buildApp(options: AppOptions): App {
   const { registry } = options;
+  const security = options.security ?? defaultSecurity();
+  const auth = new AuthService(security.auth);
   const events = new EventHub({
     registry,
     transport: options.redis
@@ -80,7 +86,7 @@ export function buildApp(options: AppOptions): App {
     if (initial.identity instanceof Identity) return initial.identity;
     const found = requestIdentity(initial.request);
     if (found) return found;
-    if (options.auth?.enabled) throw gatewayError('UNAUTHENTICATED', 'authentication required');
+    if (auth.enabled) throw gatewayError('UNAUTHENTICATED', 'authentication required');
     return Identity.anonymous();
   };
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
@@ -97,7 +103,7 @@ export function buildApp(options: AppOptions): App {
     maskedErrors: { maskError },
     ...(options.logger ? { logging: yogaLogging(options.logger) } : {}),
     plugins: [
-      ...(options.auth ? [useAuthentication(options.auth)] : []),
+      useAuthentication(auth),
       useFreshContextPerEvent(),
       useReadinessCheck({
         endpoint: '/ready',
@@ -120,9 +126,10 @@ export function buildApp(options: AppOptions): App {
   return {
     yoga,
     events,
+    reloadAuth: (next) => auth.reload(next),
     start: () =>
       new Promise((resolve, reject) => {
-        const { tls } = options;
+        const { tls } = security;
         server = tls
           ? createHttpsServer(
               {
@@ -133,7 +140,7 @@ export function buildApp(options: AppOptions): App {
               yoga,
             )
           : createServer(yoga);
-        ws = serveGraphQLWs(server, yoga, { ...(options.auth ? { auth: options.auth } : {}) });
+        ws = serveGraphQLWs(server, yoga, { auth });
         connections = trackConnections(server);
         server.once('error', reject);
         server.listen(options.port ?? 4000, options.hostname ?? '0.0.0.0', () => {

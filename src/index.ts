@@ -1,8 +1,8 @@
 // Runs the gateway: reads the configuration, listens, and closes every libvirt connection on SIGTERM/SIGINT.
 import pino from 'pino';
 import { buildApp } from './app.ts';
-import { AuthService } from './auth/auth-service.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
+import { hasIdentities } from './config/security.ts';
 import { HostRegistry } from './hosts/host-registry.ts';
 
 const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
@@ -11,8 +11,7 @@ try {
   const config = await loadConfig();
   const registry = new HostRegistry(config, { logger: log });
   const { security } = config;
-  const auth = new AuthService(security.auth);
-  if (!auth.enabled) {
+  if (!hasIdentities(security.auth)) {
     log.warn(
       { host: config.host, insecure: security.insecure },
       'no identities configured: every caller is an anonymous admin. Configure auth before exposing the port (README, Security)',
@@ -20,8 +19,7 @@ try {
   }
   const app = buildApp({
     registry,
-    auth,
-    ...(security.tls ? { tls: security.tls } : {}),
+    security,
     port: config.port,
     hostname: config.host,
     logger: log,
@@ -37,9 +35,9 @@ try {
   // SIGHUP re-reads the configuration's identities and grants; revoked credentials lose their sessions.
   process.on('SIGHUP', () => {
     loadConfig()
-      .then((next) => auth.reload(next.security.auth))
+      .then((next) => app.reloadAuth(next.security.auth))
       .then(
-        () => log.info({ sessions: auth.sessions }, 'auth configuration reloaded'),
+        () => log.info('auth configuration reloaded'),
         (e: unknown) => log.error({ err: e }, 'auth configuration not reloaded; the previous one stays'),
       );
   });

@@ -4,7 +4,16 @@ import { resolve } from 'node:path';
 import { resolveRoles } from '../auth/privileges.ts';
 import type { ConfigProblem } from './config-error.ts';
 import type { ConfigFile } from './config-schema.ts';
-import type { AuditConfig, AuthConfig, CorsConfig, LimitsConfig } from './security-schema.ts';
+import {
+  type AuditConfig,
+  type AuthConfig,
+  auditSchema,
+  authSchema,
+  type CorsConfig,
+  corsSchema,
+  type LimitsConfig,
+  limitsSchema,
+} from './security-schema.ts';
 
 /** TLS material, read from the configured files. */
 export interface TlsMaterial {
@@ -24,6 +33,19 @@ export interface SecurityConfig {
   graphiql: boolean;
   introspection: boolean;
   insecure: boolean;
+}
+
+/** What a gateway without security configuration gets: no identities, no TLS, no cross origin, default limits. */
+export function defaultSecurity(): SecurityConfig {
+  return {
+    auth: authSchema.parse({}),
+    cors: corsSchema.parse({}),
+    limits: limitsSchema.parse({}),
+    audit: auditSchema.parse({}),
+    graphiql: true,
+    introspection: true,
+    insecure: false,
+  };
 }
 
 export function hasIdentities(auth: AuthConfig): boolean {

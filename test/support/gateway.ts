@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { type App, buildApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config/config.ts';
+import { loadConfig, resolveConfig } from '../../src/config/config.ts';
 import { HostRegistry } from '../../src/hosts/host-registry.ts';
 
 export interface GraphQLResponse<D = Record<string, unknown>> {
@@ -11,31 +11,49 @@ export interface GraphQLResponse<D = Record<string, unknown>> {
 export interface TestGateway {
   app: App;
   registry: HostRegistry;
-  /** POSTs a query to the app in-process (yoga.fetch, no port). */
-  query<D = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<D>>;
+  /** POSTs a query to the app in-process (yoga.fetch, no port), with extra headers (e.g. authorization). */
+  query<D = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<D>>;
   close(): Promise<void>;
 }
 
+export interface TestGatewayOptions {
+  /** Config-file keys beyond the hosts (auth, limits, cors, audit, tls, graphiql, introspection…), as in virtql.yaml. */
+  config?: Record<string, unknown>;
+  /** Where relative paths of `config` (tls files) resolve. @default cwd */
+  baseDir?: string;
+  /** @default silent */
+  logger?: pino.Logger;
+}
+
 /** An app over the given hosts (name → URI), the first one the default unless named. */
-export async function startGateway(hosts: Record<string, string>, defaultHost?: string): Promise<TestGateway> {
-  const config = await loadConfig({
-    env: {
-      VIRTQL_HOSTS: Object.entries(hosts)
-        .map(([name, uri]) => `${name}=${uri}`)
-        .join(','),
-      VIRTQL_DEFAULT_HOST: defaultHost ?? Object.keys(hosts)[0],
-    },
-  });
-  const logger = pino({ level: 'silent' });
+export async function startGateway(
+  hosts: Record<string, string>,
+  defaultHost?: string,
+  options: TestGatewayOptions = {},
+): Promise<TestGateway> {
+  const env = {
+    VIRTQL_HOSTS: Object.entries(hosts)
+      .map(([name, uri]) => `${name}=${uri}`)
+      .join(','),
+    VIRTQL_DEFAULT_HOST: defaultHost ?? Object.keys(hosts)[0],
+  };
+  const config = options.config
+    ? await resolveConfig(options.config, { env, ...(options.baseDir ? { baseDir: options.baseDir } : {}) })
+    : await loadConfig({ env });
+  const logger = options.logger ?? pino({ level: 'silent' });
   const registry = new HostRegistry(config, { logger, readyTimeoutMs: 2_000 });
-  const app = buildApp({ registry, logger });
+  const app = buildApp({ registry, logger, security: config.security, port: 0, hostname: '127.0.0.1' });
   return {
     app,
     registry,
-    async query(query, variables) {
+    async query(query, variables, headers = {}) {
       const res = await app.yoga.fetch('http://virtql.test/graphql', {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify({ query, variables }),
       });
       return (await res.json()) as GraphQLResponse<never>;
