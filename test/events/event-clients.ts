@@ -140,18 +140,19 @@ export function subscribeWs<D = Record<string, unknown>>(
   return opened({ results, stop });
 }
 
-/** A subscription over SSE: POST with Accept: text/event-stream, the stream parsed as it comes. */
+/** A subscription over SSE: POST with Accept: text/event-stream (plus `headers`), the stream parsed as it comes. */
 export function subscribeSse<D = Record<string, unknown>>(
   url: string,
   query: string,
   variables?: Record<string, unknown>,
+  headers: Record<string, string> = {},
 ): Subscription<D> {
   const results = new ResultQueue<D>();
   const abort = new AbortController();
   void (async () => {
     const res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
       body: JSON.stringify({ query, variables }),
       signal: abort.signal,
     });
