@@ -6,6 +6,8 @@ export type OperationStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 export interface Operation<P = unknown, R = unknown> {
   id: string;
   kind: string;
+  /** Who started it (an identity key): they may follow and cancel it, as may holders of Sys.Audit. */
+  owner?: string;
   status: OperationStatus;
   /** The latest progress reading while it runs (and the last one after). */
   progress?: P;
@@ -17,6 +19,7 @@ export interface Operation<P = unknown, R = unknown> {
 
 export interface OperationTask<P, R> {
   kind: string;
+  owner?: string;
   run: () => Promise<R>;
   /** Reads progress while the task runs; undefined when there is nothing to report. */
   poll: () => Promise<P | undefined>;
@@ -52,6 +55,7 @@ export class OperationTracker {
     const op: Operation<P, R> = {
       id: randomUUID(),
       kind: task.kind,
+      ...(task.owner === undefined ? {} : { owner: task.owner }),
       status: 'RUNNING',
       startedAt: now,
       updatedAt: now,

@@ -1,18 +1,43 @@
 import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
 import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
+import type { Privilege } from '../auth/privileges.ts';
 import type { GatewayContext } from './context.ts';
-import { invalidInput } from './errors.ts';
+import { forbidden, invalidInput } from './errors.ts';
+
+/** A privilege needed on a host and, for VM privileges, on the domain of that name. */
+export interface PrivilegeScope {
+  privilege: Privilege;
+  host: string;
+  domain?: string;
+}
 
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;
+  AuthScopes: {
+    /** The privilege on this host (and domain). */
+    privilege: PrivilegeScope;
+    /** The privilege on some object of the host: what follows filters per object. */
+    somewhere: { privilege: Privilege; host?: string };
+  };
   Scalars: {
     BigInt: { Input: bigint; Output: bigint };
     DateTime: { Input: Date; Output: Date };
   };
 }>({
-  plugins: [RelayPlugin, DataloaderPlugin, ValidationPlugin],
+  plugins: [ScopeAuthPlugin, RelayPlugin, DataloaderPlugin, ValidationPlugin],
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    cacheKey: (value) => JSON.stringify(value),
+    authScopes: (ctx) => ({
+      privilege: ({ privilege, host, domain }) => ctx.identity.can(privilege, host, domain),
+      somewhere: ({ privilege, host }) =>
+        host === undefined ? ctx.identity.canAnywhere(privilege) : ctx.identity.canSome(privilege, host),
+    }),
+    unauthorizedError: (_parent, ctx, info, result) => forbidden(ctx.identity.name, info, result.failure),
+  },
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',

@@ -1,6 +1,7 @@
 import { LibvirtError } from '../libvirt/index.ts';
 import { type BootDevice, buildDomainXml, type DomainType, parseDomainXml } from '../libvirt/xml/domain-xml.ts';
 import { arch, bootDevices, domainName, machine, memoryKiB, vcpuCount } from '../validation/index.ts';
+import { onNewDomain } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { DomainNode, type DomainShape } from './domain.ts';
@@ -120,6 +121,7 @@ builder.mutationFields((t) => {
   const xml = t.arg.string({ required: true, description: 'A complete domain XML document.' });
   return {
     createDomain: t.field({
+      authScopes: onNewDomain('VM.Allocate'),
       type: DomainNode,
       nullable: false,
       description: 'Creates a transient domain from parameters and starts it at once.',
@@ -130,6 +132,7 @@ builder.mutationFields((t) => {
       },
     }),
     createDomainFromXml: t.field({
+      authScopes: onNewDomain('VM.Allocate'),
       type: DomainNode,
       nullable: false,
       description: 'Creates a transient domain from XML and starts it at once.',
@@ -141,6 +144,7 @@ builder.mutationFields((t) => {
       },
     }),
     defineDomain: t.field({
+      authScopes: onNewDomain('VM.Allocate'),
       type: DomainNode,
       nullable: false,
       description: 'Defines a persistent domain from parameters, not started; autostart optional.',
@@ -155,6 +159,7 @@ builder.mutationFields((t) => {
       },
     }),
     defineDomainFromXml: t.field({
+      authScopes: onNewDomain('VM.Allocate'),
       type: DomainNode,
       nullable: false,
       description:

@@ -9,7 +9,7 @@ import {
 import { parseXmlNodes } from '../libvirt/xml/xml-codec.ts';
 import { absolutePath, attachNetworkInput, diskBus, diskTargetDevice, macAddress } from '../validation/index.ts';
 import { builder } from './builder.ts';
-import { DomainNode, DomainRef, type DomainShape } from './domain.ts';
+import { DomainNode, DomainRef, type DomainShape, onDomainArg } from './domain.ts';
 import { changeInScope } from './domain-lifecycle.ts';
 import { invalidInput, notFound, parsedArgument } from './errors.ts';
 import { DeviceScope } from './mutation-support.ts';
@@ -73,6 +73,7 @@ builder.mutationFields((t) => {
   };
   return {
     attachDevice: t.field({
+      authScopes: onDomainArg('VM.Config'),
       type: DomainNode,
       nullable: false,
       description: 'Attaches any device given as XML (a <disk>, <interface>, <hostdev>…).',
@@ -83,6 +84,7 @@ builder.mutationFields((t) => {
       },
     }),
     detachDevice: t.field({
+      authScopes: onDomainArg('VM.Config'),
       type: DomainNode,
       nullable: false,
       description: 'Detaches the device the XML identifies.',
@@ -93,6 +95,7 @@ builder.mutationFields((t) => {
       },
     }),
     attachDisk: t.field({
+      authScopes: onDomainArg('VM.Config'),
       type: DomainNode,
       nullable: false,
       description: 'Attaches an image file or block device as a disk; the bus follows targetDevice when omitted.',
@@ -113,6 +116,7 @@ builder.mutationFields((t) => {
       },
     }),
     detachDisk: t.field({
+      authScopes: onDomainArg('VM.Config'),
       type: DomainNode,
       nullable: false,
       description: 'Detaches the disk whose source is sourcePath; the data stays.',
@@ -125,6 +129,7 @@ builder.mutationFields((t) => {
         }),
     }),
     attachNetwork: t.field({
+      authScopes: onDomainArg('VM.Config'),
       type: DomainNode,
       nullable: false,
       description: 'Adds a NIC on a virtual network or a host bridge.',
@@ -140,6 +145,7 @@ builder.mutationFields((t) => {
       },
     }),
     detachNetwork: t.field({
+      authScopes: onDomainArg('VM.Config'),
       type: DomainNode,
       nullable: false,
       description: 'Removes a NIC, found by its host-side target device (vnet0…) or its MAC address.',

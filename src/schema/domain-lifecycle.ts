@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { type Domain, type DomainStateName, LibvirtError, type Scope } from '../libvirt/index.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
-import { DomainNode, DomainRef, type DomainShape, findDomain } from './domain.ts';
+import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
 import { gatewayError, invalidInput } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { changed, type DeviceScopeValue, RemovedObject, scopeFor } from './mutation-support.ts';
@@ -118,6 +118,7 @@ builder.mutationFields((t) => {
   };
   return {
     startDomain: t.field({
+      authScopes: onDomainArg('VM.PowerMgmt'),
       type: DomainStateChange,
       nullable: false,
       description: 'Starts a defined domain that is shut off.',
@@ -126,6 +127,7 @@ builder.mutationFields((t) => {
         act(ctx, args, ['SHUTOFF'], 'only a shut-off domain can be started', (d) => d.start()),
     }),
     shutdownDomain: t.field({
+      authScopes: onDomainArg('VM.PowerMgmt'),
       type: DomainStateChange,
       nullable: false,
       description:
@@ -147,6 +149,7 @@ builder.mutationFields((t) => {
         }),
     }),
     destroyDomain: t.field({
+      authScopes: onDomainArg('VM.PowerMgmt'),
       type: DomainStateChange,
       nullable: false,
       description: 'Stops a domain at once, like pulling the power (a transient domain then disappears).',
@@ -155,6 +158,7 @@ builder.mutationFields((t) => {
         act(ctx, args, ACTIVE_STATES, 'only an active domain can be destroyed', (d) => d.destroy()),
     }),
     rebootDomain: t.field({
+      authScopes: onDomainArg('VM.PowerMgmt'),
       type: DomainStateChange,
       nullable: false,
       description: 'Asks the guest to reboot; the guest may ignore it.',
@@ -163,6 +167,7 @@ builder.mutationFields((t) => {
         act(ctx, args, ['RUNNING'], 'only a running domain can be rebooted', (d) => d.reboot()),
     }),
     suspendDomain: t.field({
+      authScopes: onDomainArg('VM.PowerMgmt'),
       type: DomainStateChange,
       nullable: false,
       description: 'Pauses a running domain; returns the old and the new state.',
@@ -171,6 +176,7 @@ builder.mutationFields((t) => {
         act(ctx, args, ['RUNNING'], 'only a running domain can be suspended', (d) => d.suspend()),
     }),
     resumeDomain: t.field({
+      authScopes: onDomainArg('VM.PowerMgmt'),
       type: DomainStateChange,
       nullable: false,
       description: 'Resumes a paused domain; returns the old and the new state.',
@@ -178,6 +184,7 @@ builder.mutationFields((t) => {
       resolve: (_r, args, ctx) => act(ctx, args, ['PAUSED'], 'only a paused domain can be resumed', (d) => d.resume()),
     }),
     undefineDomain: t.field({
+      authScopes: onDomainArg('VM.Allocate'),
       type: RemovedObject,
       nullable: false,
       description: 'Removes the persistent definition of a shut-off domain (by name or UUID; its disks stay).',
@@ -194,6 +201,7 @@ builder.mutationFields((t) => {
       },
     }),
     setDomainAutostart: t.field({
+      authScopes: onDomainArg('VM.Config'),
       type: DomainNode,
       nullable: false,
       description: 'Whether the host starts the domain at boot (persistent domains only).',

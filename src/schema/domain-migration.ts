@@ -144,6 +144,22 @@ export const migrationArgs = builder.args((t) => ({
   bandwidthMiBs: t.field({ type: 'BigInt', description: 'Bandwidth limit in MiB/s.' }),
 }));
 
+/**
+ * VM.Migrate on the source domain and on the destination host (under its new name, if any). A
+ * destination given as URI parts is outside what grants describe, so it needs Sys.Unsafe on the source host.
+ */
+export async function onMigration(_parent: unknown, args: MigrateArgs, ctx: GatewayContext) {
+  const host = hostName(ctx, args.host);
+  const { name } = (await findDomain(ctx, host, args.domain)).domain;
+  const destination =
+    args.destination.host != null
+      ? { privilege: 'VM.Migrate' as const, host: hostName(ctx, args.destination.host), domain: args.newName ?? name }
+      : { privilege: 'Sys.Unsafe' as const, host };
+  return {
+    $all: { privilege: { privilege: 'VM.Migrate' as const, host, domain: name }, $all: { privilege: destination } },
+  };
+}
+
 /** Resolves the source and checks the arguments; returns a function that runs the migration. */
 export async function prepareMigration(
   ctx: GatewayContext,
@@ -210,6 +226,7 @@ builder.mutationFields((t) => ({
     description:
       'Migrates a domain to another host and answers when it is done. Client-managed by default (the gateway drives both connections); with peer2peer the source daemon connects to the destination itself. startMigration does the same as a tracked operation.',
     args: migrationArgs,
+    authScopes: onMigration,
     resolve: async (_r, args, ctx) => (await prepareMigration(ctx, args)).run(),
   }),
 }));

@@ -1,7 +1,7 @@
 import { updateDomainXml } from '../libvirt/xml/domain-xml.ts';
 import { memoryKiB, vcpuCount } from '../validation/index.ts';
 import { builder } from './builder.ts';
-import { DomainNode, DomainRef, type DomainShape, findDomain } from './domain.ts';
+import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
 import { changeInScope, reread } from './domain-lifecycle.ts';
 import { invalidInput } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
@@ -43,6 +43,7 @@ builder.mutationFields((t) => {
   };
   return {
     setDomainMaxMemory: t.field({
+      authScopes: onDomainArg('VM.Config'),
       type: DomainNode,
       nullable: false,
       description: 'Sets the maximum memory in KiB (QEMU refuses a live change on a running domain; use CONFIG).',
@@ -50,6 +51,7 @@ builder.mutationFields((t) => {
       resolve: (_r, args, ctx) => changeInScope(ctx, args, (s, scope) => s.domain.setMaxMemory(args.memoryKiB, scope)),
     }),
     setDomainMemory: t.field({
+      authScopes: onDomainArg('VM.Config'),
       type: DomainNode,
       nullable: false,
       description:
@@ -58,6 +60,7 @@ builder.mutationFields((t) => {
       resolve: (_r, args, ctx) => changeInScope(ctx, args, (s, scope) => s.domain.setMemory(args.memoryKiB, scope)),
     }),
     setDomainVcpus: t.field({
+      authScopes: onDomainArg('VM.Config'),
       type: DomainNode,
       nullable: false,
       description: 'Sets the number of virtual CPUs, within the domain’s maximum.',
@@ -65,6 +68,7 @@ builder.mutationFields((t) => {
       resolve: (_r, args, ctx) => changeInScope(ctx, args, (s, scope) => s.domain.setVcpus(args.vcpus, scope)),
     }),
     configureDomain: t.field({
+      authScopes: onDomainArg('VM.Config'),
       type: ConfigureDomainResult,
       nullable: false,
       description:

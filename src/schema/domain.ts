@@ -1,3 +1,4 @@
+import type { Privilege } from '../auth/privileges.ts';
 import {
   Domain,
   type DomainStateName,
@@ -7,6 +8,7 @@ import {
   LibvirtError,
 } from '../libvirt/index.ts';
 import { type DomainXml, parseDomainXml } from '../libvirt/xml/domain-xml.ts';
+import { somewhereOnHostArg, somewhereOnParentHost } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { invalidInput, notFound } from './errors.ts';
@@ -27,6 +29,11 @@ function isNotFound(e: unknown): boolean {
   return e instanceof LibvirtError && e.codeName === 'NO_DOMAIN';
 }
 
+/** Whether the caller may see this domain at all (VM.Audit on it): otherwise it does not exist for them. */
+function isVisible(ctx: GatewayContext, host: string, domain: Domain): boolean {
+  return ctx.identity.can('VM.Audit', host, domain.name);
+}
+
 /** Lookups that return one per key: a single lookup for one key, one list call for several. */
 async function lookup(
   ctx: GatewayContext,
@@ -38,7 +45,8 @@ async function lookup(
   if (keys.length === 1) {
     const key = keys[0] as string;
     try {
-      return [{ host, domain: await one(key) }];
+      const domain = await one(key);
+      return [isVisible(ctx, host, domain) ? { host, domain } : notFound('domain', key, { host })];
     } catch (e) {
       return [isNotFound(e) ? notFound('domain', key, { host }, e as LibvirtError) : (e as Error)];
     }
@@ -64,7 +72,9 @@ export const DomainNode = builder.loadableNodeRef('Domain', {
 
 /** Every domain of a host, listed once per request; primes the lookups. */
 export const domainList = perHost(async (ctx, host): Promise<DomainShape[]> => {
-  const list = (await (await connectionOf(ctx, host)).domains()).map(shape(host));
+  const list = (await (await connectionOf(ctx, host)).domains())
+    .filter((d) => isVisible(ctx, host, d))
+    .map(shape(host));
   const loader = DomainNode.getDataloader(ctx);
   for (const s of list) loader.prime(keyOf(s), s);
   return list;
@@ -239,8 +249,22 @@ export function findDomain(
   return Promise.reject(invalidInput(field, 'give exactly one of name, uuid or id'));
 }
 
+/** authScopes: a VM privilege on the domain named by `host` and `domain` (NOT_FOUND when the caller may not see it). */
+export function onDomainArg(privilege: Privilege) {
+  return async (
+    _parent: unknown,
+    args: { host?: string | null; domain: Parameters<typeof findDomain>[2] },
+    ctx: GatewayContext,
+  ) => {
+    const host = hostName(ctx, args.host);
+    const s = await findDomain(ctx, host, args.domain);
+    return { privilege: { privilege, host, domain: s.domain.name } };
+  };
+}
+
 DomainNode.implement({
   description: 'A libvirt domain (virtual machine). Identity is its UUID.',
+  authScopes: (s) => ({ privilege: { privilege: 'VM.Audit', host: s.host, domain: s.domain.name } }),
   fields: (t) => ({
     host: t.field({
       type: Host,
@@ -324,6 +348,7 @@ DomainNode.implement({
 
 builder.objectFields(Host, (t) => ({
   domains: t.field({
+    authScopes: somewhereOnParentHost('VM.Audit'),
     type: [DomainNode],
     description: 'Domains of this host: all (default), only active, or only inactive.',
     args: { state: t.arg({ type: DomainListState, defaultValue: 'ALL', required: true }) },
@@ -335,6 +360,7 @@ builder.objectFields(Host, (t) => ({
     },
   }),
   domain: t.field({
+    authScopes: somewhereOnParentHost('VM.Audit'),
     type: DomainNode,
     description: 'One domain by name, UUID or runtime id; a NOT_FOUND error when there is none.',
     args: { ref: t.arg({ type: DomainRef, required: true }) },
@@ -344,6 +370,7 @@ builder.objectFields(Host, (t) => ({
 
 builder.queryFields((t) => ({
   domain: t.field({
+    authScopes: somewhereOnHostArg('VM.Audit'),
     type: DomainNode,
     description: 'One domain of a host (the default host when omitted).',
     args: {

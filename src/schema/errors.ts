@@ -1,4 +1,5 @@
-import { GraphQLError } from 'graphql';
+import type { AuthFailure } from '@pothos/plugin-scope-auth';
+import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import { type ErrorNumberName, LibvirtError } from '../libvirt/index.ts';
 import { XmlError } from '../libvirt/xml/xml-codec.ts';
 
@@ -82,6 +83,35 @@ export function notFound(
 
 export function invalidInput(field: string, reason: string): GraphQLError {
   return gatewayError('INVALID_INPUT', `${field}: ${reason}`, { field, reason });
+}
+
+/** The privilege scopes a failed check asked for (plugin-scope-auth's failure tree, flattened). */
+function missingScopes(failure: AuthFailure): Array<{ privilege?: string; host?: string; domain?: string }> {
+  if ('failures' in failure) return failure.failures.flatMap(missingScopes);
+  if ('parameter' in failure && typeof failure.parameter === 'object' && failure.parameter !== null) {
+    return [failure.parameter as { privilege?: string; host?: string; domain?: string }];
+  }
+  return [];
+}
+
+/** FORBIDDEN naming the privilege (and host and domain) the caller lacks for this field. */
+export function forbidden(identity: string, info: GraphQLResolveInfo, failure: AuthFailure): GraphQLError {
+  const [missing] = missingScopes(failure);
+  const field = `${info.parentType.name}.${info.fieldName}`;
+  if (!missing?.privilege) return gatewayError('FORBIDDEN', `${identity} may not use ${field}`, { field });
+  const where = [missing.host && `host ${missing.host}`, missing.domain && `domain ${missing.domain}`]
+    .filter(Boolean)
+    .join(', ');
+  return gatewayError(
+    'FORBIDDEN',
+    `${identity} lacks ${missing.privilege}${where ? ` on ${where}` : ''} for ${field}`,
+    {
+      field,
+      privilege: missing.privilege,
+      ...(missing.host ? { host: missing.host } : {}),
+      ...(missing.domain ? { domain: missing.domain } : {}),
+    },
+  );
 }
 
 /** By name, not instanceof: graphql ships CommonJS and ESM builds, and both may be loaded. */

@@ -1,5 +1,7 @@
 import { filter, pipe } from 'graphql-yoga';
+import type { Privilege } from '../auth/privileges.ts';
 import type { HubEvent, HubEventKind } from '../events/hub-event.ts';
+import { somewhereOnHostArg } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { DomainNode, DomainRef, findDomain } from './domain.ts';
@@ -96,23 +98,36 @@ async function current<S extends { object: { uuid: string } }>(
   }
 }
 
-/** The hosts a subscription listens to: the one named, or every configured host. */
-function hostsOf(ctx: GatewayContext, host: string | null | undefined): string[] {
-  return host == null ? ctx.hosts.names() : [hostName(ctx, host)];
+/** What seeing each kind's events needs, per object. */
+const AUDIT: Record<Exclude<HubEventKind, 'host'>, Privilege> = {
+  domain: 'VM.Audit',
+  network: 'Network.Audit',
+  storagePool: 'Storage.Audit',
+};
+
+/** The hosts a subscription listens to: the one named, or every configured host the caller may audit such objects on. */
+function hostsOf(ctx: GatewayContext, host: string | null | undefined, kind: Exclude<HubEventKind, 'host'>): string[] {
+  if (host != null) return [hostName(ctx, host)];
+  return ctx.hosts.names().filter((h) => ctx.identity.canSome(AUDIT[kind], h));
 }
 
 /** The events of `kind` that pass the filters, plus every HOST_DOWN and RESYNC of those hosts. */
 function eventStream(
   ctx: GatewayContext,
   hosts: string[],
-  kind: HubEventKind,
+  kind: Exclude<HubEventKind, 'host'>,
   matches: (e: HubEvent) => boolean,
   types: readonly string[] | null | undefined,
 ): AsyncIterable<HubEvent> {
   const wanted = types == null ? undefined : new Set<string>(types);
+  // Only objects the caller may audit: a domain outside its grants sends nothing, not even its name.
+  const audits = (e: HubEvent) => ctx.identity.can(AUDIT[kind], e.host, e.name ?? undefined);
   return pipe(
     ctx.events.subscribe(hosts),
-    filter((e: HubEvent) => e.kind === 'host' || (e.kind === kind && matches(e) && (wanted?.has(e.type) ?? true))),
+    filter(
+      (e: HubEvent) =>
+        e.kind === 'host' || (e.kind === kind && audits(e) && matches(e) && (wanted?.has(e.type) ?? true)),
+    ),
   );
 }
 
@@ -269,6 +284,7 @@ const TYPES_ARG = 'Only these types; all when omitted. HOST_DOWN and RESYNC come
 builder.subscriptionFields((t) => ({
   domainEvents: t.field({
     type: DomainEvent,
+    authScopes: somewhereOnHostArg('VM.Audit'),
     nullable: false,
     description: `Domain lifecycle events as libvirt reports them, over graphql-ws or SSE. ${HOST_WIDE}`,
     args: {
@@ -281,7 +297,7 @@ builder.subscriptionFields((t) => ({
       types: t.arg({ type: [DomainEventType], description: TYPES_ARG }),
     },
     subscribe: async (_root, args, ctx) => {
-      const hosts = hostsOf(ctx, args.host);
+      const hosts = hostsOf(ctx, args.host, 'domain');
       const matches = await domainMatcher(ctx, args.host == null ? undefined : hosts[0], args.domain);
       return eventStream(ctx, hosts, 'domain', matches, args.types);
     },
@@ -289,6 +305,7 @@ builder.subscriptionFields((t) => ({
   }),
   networkEvents: t.field({
     type: NetworkEvent,
+    authScopes: somewhereOnHostArg('Network.Audit'),
     nullable: false,
     description: `Virtual network lifecycle events, over graphql-ws or SSE. ${HOST_WIDE}`,
     args: {
@@ -297,11 +314,12 @@ builder.subscriptionFields((t) => ({
       types: t.arg({ type: [NetworkEventType], description: TYPES_ARG }),
     },
     subscribe: (_root, args, ctx) =>
-      eventStream(ctx, hostsOf(ctx, args.host), 'network', byName(args.name), args.types),
+      eventStream(ctx, hostsOf(ctx, args.host, 'network'), 'network', byName(args.name), args.types),
     resolve: (e) => e,
   }),
   storagePoolEvents: t.field({
     type: StoragePoolEvent,
+    authScopes: somewhereOnHostArg('Storage.Audit'),
     nullable: false,
     description: `Storage pool lifecycle events, over graphql-ws or SSE. ${HOST_WIDE}`,
     args: {
@@ -310,7 +328,7 @@ builder.subscriptionFields((t) => ({
       types: t.arg({ type: [StoragePoolEventType], description: TYPES_ARG }),
     },
     subscribe: (_root, args, ctx) =>
-      eventStream(ctx, hostsOf(ctx, args.host), 'storagePool', byName(args.name), args.types),
+      eventStream(ctx, hostsOf(ctx, args.host, 'storagePool'), 'storagePool', byName(args.name), args.types),
     resolve: (e) => e,
   }),
 }));

@@ -1,5 +1,6 @@
 import { HostInterface } from '../libvirt/index.ts';
 import { parseInterfaceXml } from '../libvirt/xml/interface-xml.ts';
+import { onHostArg, onParentHost } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { invalidInput, notFound } from './errors.ts';
@@ -11,6 +12,7 @@ export type InterfaceShape = Shaped<HostInterface>;
 
 export const interfaces = objectCache<HostInterface>({
   kind: 'interface',
+  audit: 'Host.Audit',
   list: (c, filter) => c.interfaces(filter),
   key: (i) => i.name,
   xmlMany: (list) => HostInterface.xmlMany(list),
@@ -82,12 +84,14 @@ async function findInterface(ctx: GatewayContext, host: string, ref: { name?: st
 
 builder.objectFields(Host, (t) => ({
   interfaces: t.field({
+    authScopes: onParentHost('Host.Audit'),
     type: [HostInterfaceNode],
     description: 'Host interfaces: all (default) or only the active ones.',
     args: { all: t.arg.boolean({ defaultValue: true, required: true }) },
     resolve: (h, args, ctx) => interfaces.list(ctx, h.name, args.all),
   }),
   interface: t.field({
+    authScopes: onParentHost('Host.Audit'),
     type: HostInterfaceNode,
     description: 'One host interface by name or MAC; a NOT_FOUND error when there is none.',
     args: { ref: t.arg({ type: InterfaceRef, required: true }) },
@@ -97,6 +101,7 @@ builder.objectFields(Host, (t) => ({
 
 builder.queryFields((t) => ({
   interface: t.field({
+    authScopes: onHostArg('Host.Audit'),
     type: HostInterfaceNode,
     description: 'One host interface of a host (the default host when omitted).',
     args: { host: t.arg.string(), ref: t.arg({ type: InterfaceRef, required: true }) },

@@ -1,4 +1,5 @@
 import type { Connection, NodeInfo } from '../libvirt/index.ts';
+import { onParentHost } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { gatewayError } from './errors.ts';
@@ -13,7 +14,7 @@ export interface HostShape {
  * typed error naming the argument.
  */
 export const connectionOf = perHost((ctx, host): Promise<Connection> => {
-  if (!ctx.hosts.has(host)) {
+  if (!isVisible(ctx, host)) {
     return Promise.reject(
       gatewayError('UNKNOWN_HOST', `host: no host named "${host}" is configured`, { field: 'host', host }),
     );
@@ -21,10 +22,15 @@ export const connectionOf = perHost((ctx, host): Promise<Connection> => {
   return ctx.hosts.connection(host);
 });
 
+/** Whether the host is configured and the caller has a grant on it: otherwise it is as absent as an unknown one. */
+function isVisible(ctx: GatewayContext, host: string): boolean {
+  return ctx.hosts.has(host) && ctx.identity.seesHost(host);
+}
+
 /** The host named by an optional `host` argument: the registry's default when omitted. */
 export function hostName(ctx: GatewayContext, host: string | null | undefined): string {
   const name = host ?? ctx.hosts.defaultName;
-  if (!ctx.hosts.has(name)) {
+  if (!isVisible(ctx, name)) {
     throw gatewayError('UNKNOWN_HOST', `host: no host named "${name}" is configured`, { field: 'host', host: name });
   }
   return name;
@@ -50,7 +56,7 @@ builder.node(Host, {
   description:
     'A libvirt host from the gateway’s registry: one connection (URI). Every field that talks to libvirt is nullable, so a host that is down fails its own fields only.',
   id: { resolve: (h) => h.name },
-  loadOne: (name, ctx) => (ctx.hosts.has(name) ? { name } : null),
+  loadOne: (name, ctx) => (isVisible(ctx, name) ? { name } : null),
   fields: (t) => ({
     name: t.exposeString('name', { nullable: false, description: 'The registry name of the host.' }),
     uri: t.string({
@@ -74,19 +80,23 @@ builder.node(Host, {
       resolve: (h, _args, ctx) => ctx.hosts.status(h.name).lastError ?? null,
     }),
     canonicalUri: t.string({
+      authScopes: onParentHost('Host.Audit'),
       description: 'The URI libvirt reports for the open connection (virConnectGetURI).',
       resolve: async (h, _args, ctx) => (await connectionOf(ctx, h.name)).canonicalUri(),
     }),
     hostname: t.string({
+      authScopes: onParentHost('Host.Audit'),
       description: 'The host’s own hostname (virConnectGetHostname).',
       resolve: async (h, _args, ctx) => (await connectionOf(ctx, h.name)).hostname(),
     }),
     info: t.field({
+      authScopes: onParentHost('Host.Audit'),
       type: HostInfo,
       description: 'CPU, memory and NUMA facts.',
       resolve: async (h, _args, ctx) => (await connectionOf(ctx, h.name)).nodeInfo(),
     }),
     freeMemoryBytes: t.field({
+      authScopes: onParentHost('Host.Audit'),
       type: 'BigInt',
       description: 'Free memory on the host in bytes (virNodeGetFreeMemory).',
       resolve: async (h, _args, ctx) => (await connectionOf(ctx, h.name)).freeMemoryBytes(),
@@ -98,8 +108,12 @@ builder.queryFields((t) => ({
   hosts: t.field({
     type: [Host],
     nullable: false,
-    description: 'Every configured host, in configuration order.',
-    resolve: (_root, _args, ctx) => ctx.hosts.names().map((name) => ({ name })),
+    description: 'Every configured host the caller has a grant on, in configuration order.',
+    resolve: (_root, _args, ctx) =>
+      ctx.hosts
+        .names()
+        .filter((name) => ctx.identity.seesHost(name))
+        .map((name) => ({ name })),
   }),
   host: t.field({
     type: Host,

@@ -1,5 +1,6 @@
 import type { Version } from '../libvirt/index.ts';
 import { parseCapabilitiesXml } from '../libvirt/xml/capabilities-xml.ts';
+import { onParentHost } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { connectionOf, Host, type HostShape } from './host.ts';
@@ -125,5 +126,11 @@ const Hypervisor = builder.objectRef<HostShape>('Hypervisor').implement({
 });
 
 builder.objectField(Host, 'hypervisor', (t) =>
-  t.field({ type: Hypervisor, nullable: false, description: 'The hypervisor of this host.', resolve: (h) => h }),
+  t.field({
+    type: Hypervisor,
+    authScopes: onParentHost('Host.Audit'),
+    nullable: false,
+    description: 'The hypervisor of this host.',
+    resolve: (h) => h,
+  }),
 );

@@ -1,6 +1,7 @@
 import type { HostInterface } from '../libvirt/index.ts';
 import { buildEthernetInterfaceXml, parseInterfaceXml } from '../libvirt/xml/interface-xml.ts';
 import { ethernetInterfaceInput } from '../validation/index.ts';
+import { onHostArg } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { parsedArgument } from './errors.ts';
@@ -50,6 +51,7 @@ builder.mutationFields((t) => {
   const name = t.arg.string({ required: true, description: 'The interface name.' });
   return {
     startInterface: t.field({
+      authScopes: onHostArg('Interface.Modify'),
       type: HostInterfaceNode,
       nullable: false,
       description: 'Brings a defined interface up; already up is success.',
@@ -57,6 +59,7 @@ builder.mutationFields((t) => {
       resolve: (_r, args, ctx) => setActive(ctx, args, true),
     }),
     stopInterface: t.field({
+      authScopes: onHostArg('Interface.Modify'),
       type: HostInterfaceNode,
       nullable: false,
       description: 'Takes an interface down, keeping its definition; already down is success.',
@@ -64,6 +67,7 @@ builder.mutationFields((t) => {
       resolve: (_r, args, ctx) => setActive(ctx, args, false),
     }),
     defineInterface: t.field({
+      authScopes: onHostArg('Interface.Modify'),
       type: HostInterfaceNode,
       nullable: false,
       description: 'Defines a host interface from netcf-style XML.',
@@ -74,6 +78,7 @@ builder.mutationFields((t) => {
       },
     }),
     defineEthernetInterface: t.field({
+      authScopes: onHostArg('Interface.Modify'),
       type: HostInterfaceNode,
       nullable: false,
       description: 'Defines an ethernet interface from parameters.',
@@ -94,6 +99,7 @@ builder.mutationFields((t) => {
       },
     }),
     undefineInterface: t.field({
+      authScopes: onHostArg('Interface.Modify'),
       type: RemovedObject,
       nullable: false,
       description: 'Removes a host interface’s definition.',

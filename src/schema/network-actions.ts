@@ -1,6 +1,7 @@
 import type { Network } from '../libvirt/index.ts';
 import { buildNetworkXml, parseNetworkXml } from '../libvirt/xml/network-xml.ts';
 import { simpleNetworkInput } from '../validation/index.ts';
+import { onHostArg } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { invalidInput, parsedArgument } from './errors.ts';
@@ -90,6 +91,7 @@ builder.mutationFields((t) => {
   const name = t.arg.string({ required: true, description: 'The network name.' });
   return {
     createNetwork: t.field({
+      authScopes: onHostArg('Network.Modify'),
       type: NetworkNode,
       nullable: false,
       description:
@@ -108,6 +110,7 @@ builder.mutationFields((t) => {
         createNetwork(ctx, hostName(ctx, args.host), args.xml, args.persistent, args.autostart),
     }),
     createSimpleNetwork: t.field({
+      authScopes: onHostArg('Network.Modify'),
       type: NetworkNode,
       nullable: false,
       description: 'Creates a network from parameters, checked before libvirt is asked (see SimpleNetworkInput).',
@@ -126,6 +129,7 @@ builder.mutationFields((t) => {
       },
     }),
     startNetwork: t.field({
+      authScopes: onHostArg('Network.Modify'),
       type: NetworkNode,
       nullable: false,
       description: 'Starts an inactive network.',
@@ -133,6 +137,7 @@ builder.mutationFields((t) => {
       resolve: (_r, args, ctx) => networkAction(ctx, args, false, (n) => n.start()),
     }),
     stopNetwork: t.field({
+      authScopes: onHostArg('Network.Modify'),
       type: NetworkNode,
       nullable: false,
       description: 'Stops an active network (a transient one then disappears: read only its name).',
@@ -140,6 +145,7 @@ builder.mutationFields((t) => {
       resolve: (_r, args, ctx) => networkAction(ctx, args, true, (n) => n.stop()),
     }),
     undefineNetwork: t.field({
+      authScopes: onHostArg('Network.Modify'),
       type: RemovedObject,
       nullable: false,
       description: 'Removes a network’s persistent definition (an active one keeps running until stopped).',
@@ -150,6 +156,7 @@ builder.mutationFields((t) => {
       },
     }),
     setNetworkAutostart: t.field({
+      authScopes: onHostArg('Network.Modify'),
       type: NetworkNode,
       nullable: false,
       description: 'Whether the host starts the network at boot.',

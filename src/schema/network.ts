@@ -1,5 +1,6 @@
 import { Network } from '../libvirt/index.ts';
 import { parseNetworkXml } from '../libvirt/xml/network-xml.ts';
+import { onHostArg, onParentHost } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { Host, hostName } from './host.ts';
@@ -10,6 +11,7 @@ export type NetworkShape = Shaped<Network>;
 
 export const networks = objectCache<Network>({
   kind: 'network',
+  audit: 'Network.Audit',
   list: (c, filter) => c.networks(filter),
   key: (n) => n.name,
   xmlMany: (list) => Network.xmlMany(list),
@@ -87,12 +89,14 @@ NetworkNode.implement({
 
 builder.objectFields(Host, (t) => ({
   networks: t.field({
+    authScopes: onParentHost('Network.Audit'),
     type: [NetworkNode],
     description: 'Virtual networks: all (default) or only the active ones.',
     args: { all: t.arg.boolean({ defaultValue: true, required: true }) },
     resolve: (h, args, ctx) => networks.list(ctx, h.name, args.all),
   }),
   network: t.field({
+    authScopes: onParentHost('Network.Audit'),
     type: NetworkNode,
     description: 'One network by name; a NOT_FOUND error when there is none.',
     args: { name: t.arg.string({ required: true }) },
@@ -102,6 +106,7 @@ builder.objectFields(Host, (t) => ({
 
 builder.queryFields((t) => ({
   network: t.field({
+    authScopes: onHostArg('Network.Audit'),
     type: NetworkNode,
     description: 'One network of a host (the default host when omitted).',
     args: { host: t.arg.string(), name: t.arg.string({ required: true }) },

@@ -1,3 +1,4 @@
+import type { Privilege } from '../auth/privileges.ts';
 import type { Connection, LibvirtError, ListFilter } from '../libvirt/index.ts';
 import type { GatewayContext } from './context.ts';
 import { notFound } from './errors.ts';
@@ -16,14 +17,18 @@ export interface Shaped<O> {
  */
 export function objectCache<O>(options: {
   kind: string;
+  /** What reading these objects needs: without it the host has none of them for the caller. */
+  audit: Privilege;
   list: (c: Connection, filter?: ListFilter) => Promise<O[]>;
   key: (o: O) => string;
   xmlMany: (objects: O[]) => Promise<Array<string | LibvirtError>>;
 }) {
-  const { kind, list, key, xmlMany } = options;
-  const all_ = perHost(async (ctx, host) =>
-    (await list(await connectionOf(ctx, host))).map((object) => ({ host, object })),
-  );
+  const { kind, audit, list, key, xmlMany } = options;
+  const all_ = perHost(async (ctx, host): Promise<Array<Shaped<O>>> => {
+    const connection = await connectionOf(ctx, host);
+    if (!ctx.identity.can(audit, host)) return [];
+    return (await list(connection)).map((object) => ({ host, object }));
+  });
   const filtered = (filter: ListFilter) =>
     perHost(async (ctx, host) => new Set((await list(await connectionOf(ctx, host), filter)).map(key)));
   const sets = { active: filtered('active'), persistent: filtered('persistent'), autostart: filtered('autostart') };

@@ -1,7 +1,8 @@
 import { type Domain, DomainJobField, type DomainJobStats, LibvirtError } from '../libvirt/index.ts';
 import type { Operation } from '../operations/operation-tracker.ts';
 import { builder } from './builder.ts';
-import { type Migrated, MigrationResult, migrationArgs, prepareMigration } from './domain-migration.ts';
+import type { GatewayContext } from './context.ts';
+import { type Migrated, MigrationResult, migrationArgs, onMigration, prepareMigration } from './domain-migration.ts';
 import { gatewayError, libvirtExtensions, notFound } from './errors.ts';
 
 type MigrationOperation = Operation<DomainJobStats, Migrated>;
@@ -115,10 +116,18 @@ function find(ops: { get(id: string): Operation | undefined }, id: string): Migr
   return op as MigrationOperation;
 }
 
+/** The operation's owner, or Sys.Audit. */
+function onOperation(_parent: unknown, args: { id: string | number }, ctx: GatewayContext) {
+  const op = find(ctx.operations, String(args.id));
+  return op.owner === ctx.identity.key || { somewhere: { privilege: 'Sys.Audit' as const } };
+}
+
 builder.queryField('operation', (t) =>
   t.field({
     type: OperationRef,
-    description: 'A tracked operation by id (kept an hour after it ends).',
+    description:
+      'A tracked operation by id (kept an hour after it ends): to the identity that started it, or with Sys.Audit.',
+    authScopes: onOperation,
     args: { id: t.arg.id({ required: true }) },
     resolve: (_r, args, ctx) => find(ctx.operations, String(args.id)),
   }),
@@ -131,10 +140,12 @@ builder.mutationFields((t) => ({
     description:
       'Starts migrateDomain as a tracked operation and answers at once: follow operationUpdated(id) for job statistics until it ends, cancelOperation(id) to abort it.',
     args: migrationArgs,
+    authScopes: onMigration,
     resolve: async (_r, args, ctx) => {
       const { source, run } = await prepareMigration(ctx, args);
       return ctx.operations.start({
         kind: 'MIGRATION',
+        owner: ctx.identity.key,
         run,
         poll: () => source.domain.jobStats().catch(() => undefined),
         cancel: (running) => abortWhenStarted(source.domain, running),
@@ -146,6 +157,7 @@ builder.mutationFields((t) => ({
     nullable: false,
     description: 'Aborts a running operation (virDomainAbortJob); it then ends as CANCELLED.',
     args: { id: t.arg.id({ required: true }) },
+    authScopes: onOperation,
     resolve: async (_r, args, ctx) => {
       const id = String(args.id);
       const op = find(ctx.operations, id);
@@ -163,6 +175,7 @@ builder.subscriptionField('operationUpdated', (t) =>
     nullable: false,
     description: 'The operation now, then on every progress reading or change of status, ending when it finishes.',
     args: { id: t.arg.id({ required: true }) },
+    authScopes: onOperation,
     subscribe: (_r, args, ctx) => {
       find(ctx.operations, String(args.id));
       return ctx.operations.updates(String(args.id)) as AsyncGenerator<MigrationOperation>;

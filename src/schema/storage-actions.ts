@@ -1,6 +1,7 @@
 import { LibvirtError, type PoolBuildFlag, type StoragePool } from '../libvirt/index.ts';
 import { parseStoragePoolXml } from '../libvirt/xml/storage-pool-xml.ts';
 import { parseVolumeXml } from '../libvirt/xml/volume-xml.ts';
+import { onHostArg } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { gatewayError, invalidInput, notFound, parsedArgument } from './errors.ts';
@@ -72,6 +73,7 @@ builder.mutationFields((t) => {
   const name = t.arg.string({ required: true, description: 'The pool name.' });
   return {
     createStoragePool: t.field({
+      authScopes: onHostArg('Storage.Allocate'),
       type: StoragePoolNode,
       nullable: false,
       description:
@@ -85,6 +87,7 @@ builder.mutationFields((t) => {
       resolve: (_r, args, ctx) => createPool(ctx, hostName(ctx, args.host), args.xml, args.persistent, args.autostart),
     }),
     startStoragePool: t.field({
+      authScopes: onHostArg('Storage.Allocate'),
       type: StoragePoolNode,
       nullable: false,
       description: 'Starts an inactive pool.',
@@ -92,6 +95,7 @@ builder.mutationFields((t) => {
       resolve: (_r, args, ctx) => poolAction(ctx, args, false, (p) => p.start()),
     }),
     stopStoragePool: t.field({
+      authScopes: onHostArg('Storage.Allocate'),
       type: StoragePoolNode,
       nullable: false,
       description: 'Stops an active pool (its volumes stay on disk).',
@@ -99,6 +103,7 @@ builder.mutationFields((t) => {
       resolve: (_r, args, ctx) => poolAction(ctx, args, true, (p) => p.stop()),
     }),
     refreshStoragePool: t.field({
+      authScopes: onHostArg('Storage.Allocate'),
       type: StoragePoolNode,
       nullable: false,
       description: 'Rescans an active pool for volumes changed outside libvirt.',
@@ -106,6 +111,7 @@ builder.mutationFields((t) => {
       resolve: (_r, args, ctx) => poolAction(ctx, args, true, (p) => p.refresh()),
     }),
     buildStoragePool: t.field({
+      authScopes: onHostArg('Storage.Allocate'),
       type: StoragePoolNode,
       nullable: false,
       description:
@@ -117,6 +123,7 @@ builder.mutationFields((t) => {
       },
     }),
     undefineStoragePool: t.field({
+      authScopes: onHostArg('Storage.Allocate'),
       type: RemovedObject,
       nullable: false,
       description: 'Removes an inactive pool’s definition; its volumes stay on disk.',
@@ -127,6 +134,7 @@ builder.mutationFields((t) => {
       },
     }),
     createVolume: t.field({
+      authScopes: onHostArg('Storage.Allocate'),
       type: VolumeNode,
       nullable: false,
       description: 'Creates a volume in an active pool from volume XML (name, capacity, format…).',
@@ -142,6 +150,7 @@ builder.mutationFields((t) => {
       },
     }),
     deleteVolume: t.field({
+      authScopes: onHostArg('Storage.Allocate'),
       type: RemovedObject,
       nullable: false,
       description: 'Deletes a volume, found by path or key, and its data.',

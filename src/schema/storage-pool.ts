@@ -1,5 +1,6 @@
 import { LibvirtError, StoragePool, type StoragePoolInfo } from '../libvirt/index.ts';
 import { parseStoragePoolXml } from '../libvirt/xml/storage-pool-xml.ts';
+import { onHostArg, onParentHost } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { Host, hostName } from './host.ts';
@@ -11,6 +12,7 @@ export type PoolShape = Shaped<StoragePool>;
 
 export const pools = objectCache<StoragePool>({
   kind: 'storage pool',
+  audit: 'Storage.Audit',
   list: (c, filter) => c.storagePools(filter),
   key: (p) => p.name,
   xmlMany: (list) => StoragePool.xmlMany(list),
@@ -97,12 +99,14 @@ StoragePoolNode.implement({
 
 builder.objectFields(Host, (t) => ({
   storagePools: t.field({
+    authScopes: onParentHost('Storage.Audit'),
     type: [StoragePoolNode],
     description: 'Storage pools: all (default) or only the active ones.',
     args: { all: t.arg.boolean({ defaultValue: true, required: true }) },
     resolve: (h, args, ctx) => pools.list(ctx, h.name, args.all),
   }),
   storagePool: t.field({
+    authScopes: onParentHost('Storage.Audit'),
     type: StoragePoolNode,
     description: 'One storage pool by name; a NOT_FOUND error when there is none.',
     args: { name: t.arg.string({ required: true }) },
@@ -112,6 +116,7 @@ builder.objectFields(Host, (t) => ({
 
 builder.queryFields((t) => ({
   storagePool: t.field({
+    authScopes: onHostArg('Storage.Audit'),
     type: StoragePoolNode,
     description: 'One storage pool of a host (the default host when omitted).',
     args: { host: t.arg.string(), name: t.arg.string({ required: true }) },

@@ -1,5 +1,6 @@
 import { LibvirtError, Volume, type VolumeInfo } from '../libvirt/index.ts';
 import { parseVolumeXml } from '../libvirt/xml/volume-xml.ts';
+import { onHostArg, onParentHost } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { invalidInput, notFound } from './errors.ts';
@@ -30,6 +31,7 @@ function isMissing(e: unknown): boolean {
 /** Lookups by path or by key: one lookup for one key, the listing for several. */
 function volumeLoader(field: 'path' | 'key') {
   return hostLoader<VolumeShape | null>(async (ctx, host, keys) => {
+    if (!ctx.identity.can('Storage.Audit', host)) return keys.map(() => null);
     if (keys.length === 1) {
       const c = await connectionOf(ctx, host);
       const k = keys[0] as string;
@@ -146,6 +148,7 @@ async function findVolume(ctx: GatewayContext, host: string, ref: { path?: strin
 
 builder.objectField(Host, 'volume', (t) =>
   t.field({
+    authScopes: onParentHost('Storage.Audit'),
     type: VolumeNode,
     description: 'One volume by path or key; a NOT_FOUND error when there is none.',
     args: { ref: t.arg({ type: VolumeRef, required: true }) },
@@ -155,6 +158,7 @@ builder.objectField(Host, 'volume', (t) =>
 
 builder.queryFields((t) => ({
   volume: t.field({
+    authScopes: onHostArg('Storage.Audit'),
     type: VolumeNode,
     description: 'One volume of a host (the default host when omitted).',
     args: { host: t.arg.string(), ref: t.arg({ type: VolumeRef, required: true }) },

@@ -1,0 +1,50 @@
+import type { Privilege } from '../auth/privileges.ts';
+import { parseDomainXml } from '../libvirt/xml/domain-xml.ts';
+import type { GatewayContext } from './context.ts';
+import { parsedArgument } from './errors.ts';
+import { hostName } from './host.ts';
+
+// The authScopes of fields, by what they act on. Each resolves the host (and domain) the way the
+// resolver will, so an object the caller may not see is NOT_FOUND or UNKNOWN_HOST, never FORBIDDEN.
+
+interface HostArgs {
+  host?: string | null;
+}
+
+/** The privilege on the host named by the `host` argument (the default host when omitted). */
+export function onHostArg(privilege: Privilege) {
+  return (_parent: unknown, args: HostArgs, ctx: GatewayContext) => ({
+    privilege: { privilege, host: hostName(ctx, args.host) },
+  });
+}
+
+/** The privilege on the host a parent object lives on. */
+export function onParentHost(privilege: Privilege) {
+  return (parent: { host?: string; name?: string }, _args: unknown, ctx: GatewayContext) => ({
+    privilege: { privilege, host: hostName(ctx, parent.host ?? parent.name) },
+  });
+}
+
+/** A VM privilege for a domain that does not exist yet, by the name its input gives. */
+export function onNewDomain(privilege: Privilege) {
+  return (_parent: unknown, args: HostArgs & { input?: { name: string }; xml?: string }, ctx: GatewayContext) => {
+    const host = hostName(ctx, args.host);
+    const domain =
+      args.input?.name ?? (args.xml ? parsedArgument('xml', () => parseDomainXml(args.xml as string)).name : undefined);
+    return { privilege: { privilege, host, ...(domain === undefined ? {} : { domain }) } };
+  };
+}
+
+/** A privilege held on some object of the host named by `host`, or of any host when it is omitted: event streams then filter per object. */
+export function somewhereOnHostArg(privilege: Privilege) {
+  return (_parent: unknown, args: HostArgs, ctx: GatewayContext) => ({
+    somewhere: { privilege, ...(args.host == null ? {} : { host: hostName(ctx, args.host) }) },
+  });
+}
+
+/** A privilege held on some object of the parent's host: the list that follows filters per object. */
+export function somewhereOnParentHost(privilege: Privilege) {
+  return (parent: { name: string }, _args: unknown, ctx: GatewayContext) => ({
+    somewhere: { privilege, host: hostName(ctx, parent.name) },
+  });
+}
