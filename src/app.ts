@@ -13,6 +13,7 @@ import { createMemoryTransport } from './events/event-transport.ts';
 import { type GraphQLWsServer, serveGraphQLWs } from './events/graphql-ws-server.ts';
 import { createRedisTransport, type RedisTransportOptions } from './events/redis-transport.ts';
 import { useFreshContextPerEvent } from './events/use-fresh-context-per-event.ts';
+import { createLimits } from './limits/create-limits.ts';
 import { OperationTracker } from './operations/operation-tracker.ts';
 import type { GatewayContext, HostSource } from './schema/context.ts';
 import { gatewayError, maskError } from './schema/errors.ts';
@@ -81,6 +82,12 @@ export function buildApp(options: AppOptions): App {
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const operations = new OperationTracker();
+  const limits = createLimits({
+    limits: security.limits,
+    introspection: security.introspection,
+    ...(options.redis ? { redisUrl: options.redis.url } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   /** graphql-ws passes the socket's identity; HTTP requests get theirs from useAuthentication. Fails closed. */
   const identityFor = (initial: { identity?: unknown; request?: Request }): Identity => {
     if (initial.identity instanceof Identity) return initial.identity;
@@ -101,10 +108,13 @@ export function buildApp(options: AppOptions): App {
       allowUnsafeClientUris: options.allowUnsafeClientUris ?? false,
     }),
     maskedErrors: { maskError },
+    graphiql: security.graphiql,
+    maxRequestBodySize: limits.maxRequestBodySize,
     ...(options.logger ? { logging: yogaLogging(options.logger) } : {}),
     plugins: [
       useAuthentication(auth),
       useFreshContextPerEvent(),
+      ...limits.plugins,
       useReadinessCheck({
         endpoint: '/ready',
         check: async ({ fetchAPI }) => {
@@ -140,7 +150,12 @@ export function buildApp(options: AppOptions): App {
               yoga,
             )
           : createServer(yoga);
-        ws = serveGraphQLWs(server, yoga, { auth });
+        ws = serveGraphQLWs(server, yoga, {
+          auth,
+          maxPayload: limits.maxPayload,
+          upgradeGuards: limits.upgradeGuards,
+          connectGuards: limits.connectGuards,
+        });
         connections = trackConnections(server);
         server.once('error', reject);
         server.listen(options.port ?? 4000, options.hostname ?? '0.0.0.0', () => {
@@ -157,6 +172,7 @@ export function buildApp(options: AppOptions): App {
         await ws?.close();
         await connections?.close();
         await registry.close();
+        await limits.close();
       })();
       return stopping;
     },

@@ -85,7 +85,12 @@ export const limitsSchema = z
     maxDepth: int(1).default(12),
     maxAliases: int(0).default(30),
     maxTokens: int(10).default(5_000),
-    maxCost: int(1).default(20_000),
+    /**
+     * Estimated fields resolved: each field counts 1, times assumedListSize for every list
+     * field around it. The README inventory (three lists deep) costs about 11 million; a
+     * fourth nested list, as in a host → domains → host → domains cycle, multiplies by 100.
+     */
+    maxCost: int(1).default(50_000_000),
     /** How many objects the cost model assumes a list field returns. */
     assumedListSize: int(1).default(100),
     maxNodeIds: int(1).default(100),
@@ -97,6 +102,10 @@ export const limitsSchema = z
     subscriptionsPerIdentity: int(1).default(2_000),
     /** Requests (HTTP operations and WebSocket subscribes) per identity per window; 0 turns it off. */
     rateLimit: z.strictObject({ requests: int(0).default(6_000), windowSeconds: int(1).default(60) }).prefault({}),
+  })
+  .refine((l) => l.webSocketMessageBytes <= l.bodyBytes, {
+    error: 'webSocketMessageBytes must not exceed bodyBytes',
+    path: ['webSocketMessageBytes'],
   })
   .prefault({});
 

@@ -1,6 +1,6 @@
 import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ExecutionArgs, ExecutionResult } from 'graphql';
+import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -13,6 +13,8 @@ import { Identity } from '../auth/identity.ts';
 export interface UpgradeRefusal {
   status: number;
   message: string;
+  /** The gateway's error code, sent as `extensions.code`. */
+  code?: string;
 }
 
 /** Runs on every upgrade request to the GraphQL path, before the handshake (origin checks, connection caps). */
@@ -43,8 +45,8 @@ interface SocketExtra {
 /** Close codes a refused connection gets: graphql-ws' own 4403 Forbidden, and 4401 for bad credentials. */
 export const CloseCode = { Unauthorized: 4401, Forbidden: 4403 } as const;
 
-function refuseUpgrade(socket: Duplex, { status, message }: UpgradeRefusal): void {
-  const body = JSON.stringify({ errors: [{ message }] });
+function refuseUpgrade(socket: Duplex, { status, message, code }: UpgradeRefusal): void {
+  const body = JSON.stringify({ errors: [{ message, ...(code ? { extensions: { code } } : {}) }] });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -130,10 +132,18 @@ export function serveGraphQLWs(
           params,
           identity: (ctx.extra as SocketExtra).identity,
         });
+        let document: DocumentNode;
+        try {
+          document = parse(params.query);
+        } catch (e) {
+          // A syntax error or the token limit: an error message for this operation, not a 4500 close.
+          if (e instanceof Error && e.name === 'GraphQLError') return [e as GraphQLError];
+          throw e;
+        }
         const args: ExecutionArgs = {
           schema,
           operationName: params.operationName,
-          document: parse(params.query),
+          document,
           variableValues: params.variables,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe } satisfies EnvelopedRoot,

@@ -1,0 +1,54 @@
+import type { Plugin } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import type { LimitsConfig } from '../config/security-schema.ts';
+import type { ConnectGuard, UpgradeGuard } from '../events/graphql-ws-server.ts';
+import { useArmor } from './use-armor.ts';
+import { useBodyLimit } from './use-body-limit.ts';
+import { useListCost } from './use-list-cost.ts';
+import { useNoIntrospection } from './use-no-introspection.ts';
+import { useNodeIdsLimit } from './use-node-ids-limit.ts';
+import { useRateLimit } from './use-rate-limit.ts';
+import { useSubscriptionCap } from './use-subscription-cap.ts';
+import { createWebSocketLimits } from './websocket-limits.ts';
+import { createMemoryCounter, createRedisCounter } from './window-counter.ts';
+
+export interface LimitsOptions {
+  limits: LimitsConfig;
+  introspection: boolean;
+  /** Set when replicas share Redis: the rate-limit counters then live there. */
+  redisUrl?: string;
+  logger?: Logger;
+}
+
+/** Everything the limits configure, for yoga and for the graphql-ws server. */
+export interface Limits {
+  plugins: Plugin[];
+  /** yoga's `maxRequestBodySize`. */
+  maxRequestBodySize: number;
+  /** The graphql-ws message limit (the config keeps it within the HTTP body limit). */
+  maxPayload: number;
+  upgradeGuards: UpgradeGuard[];
+  connectGuards: ConnectGuard[];
+  close(): Promise<void>;
+}
+
+export function createLimits({ limits, introspection, redisUrl, logger }: LimitsOptions): Limits {
+  const counter = redisUrl ? createRedisCounter(redisUrl) : createMemoryCounter();
+  const sockets = createWebSocketLimits(limits);
+  return {
+    plugins: [
+      useBodyLimit(limits),
+      useArmor(limits),
+      useListCost(limits),
+      ...(introspection ? [] : [useNoIntrospection()]),
+      useRateLimit({ ...limits.rateLimit, counter, ...(logger ? { logger } : {}) }),
+      useSubscriptionCap(limits),
+      useNodeIdsLimit(limits),
+    ],
+    maxRequestBodySize: limits.bodyBytes,
+    maxPayload: limits.webSocketMessageBytes,
+    upgradeGuards: [sockets.upgradeGuard],
+    connectGuards: [sockets.connectGuard],
+    close: () => counter.close(),
+  };
+}
