@@ -23,6 +23,8 @@ export interface Credentials {
   authorization?: string | null;
   /** SHA-256 fingerprint (hex, no colons) of a client certificate the TLS layer verified against clientCa. */
   certificate?: string;
+  /** Why the TLS layer did not verify the client certificate presented (OpenSSL's reason, e.g. CERT_HAS_EXPIRED). */
+  rejectedCertificate?: string;
 }
 
 const TOKEN_PREFIX = 'vq_';
@@ -94,6 +96,12 @@ export class Authenticator {
       const cert = this.#certificates.get(credentials.certificate);
       if (cert) return this.#identity(cert.name, 'certificate', cert.groups);
       throw new AuthError('INVALID_TOKEN', 'client certificate: not mapped to any identity');
+    }
+    if (credentials.rejectedCertificate) {
+      throw new AuthError(
+        'INVALID_TOKEN',
+        `client certificate: not verified against tls.clientCa (${credentials.rejectedCertificate})`,
+      );
     }
     throw new AuthError('UNAUTHENTICATED', 'authentication required: send Authorization: Bearer <token>');
   }

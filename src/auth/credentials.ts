@@ -2,15 +2,21 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Credentials } from './authenticator.ts';
 
-/** The fingerprint of a client certificate that the TLS layer verified against the configured CA. */
-export function verifiedCertificate(req: IncomingMessage | undefined): string | undefined {
+/**
+ * What the TLS layer made of the client certificate, if one was presented: its SHA-256
+ * fingerprint once verified against the configured CA, else why it was not verified.
+ */
+export function clientCertificate(
+  req: IncomingMessage | undefined,
+): Pick<Credentials, 'certificate' | 'rejectedCertificate'> {
   const socket = req?.socket as Partial<TLSSocket> | undefined;
-  if (!socket?.authorized || typeof socket.getPeerCertificate !== 'function') return undefined;
+  if (typeof socket?.getPeerCertificate !== 'function') return {};
   const fingerprint = socket.getPeerCertificate().fingerprint256;
-  return fingerprint ? fingerprint.replaceAll(':', '').toLowerCase() : undefined;
+  if (!fingerprint) return {};
+  if (!socket.authorized) return { rejectedCertificate: String(socket.authorizationError ?? 'not verified') };
+  return { certificate: fingerprint.replaceAll(':', '').toLowerCase() };
 }
 
 export function credentialsOf(authorization: string | null | undefined, req: IncomingMessage | undefined): Credentials {
-  const certificate = verifiedCertificate(req);
-  return { authorization: authorization ?? null, ...(certificate ? { certificate } : {}) };
+  return { authorization: authorization ?? null, ...clientCertificate(req) };
 }
