@@ -110,6 +110,16 @@ describe('revocation and expiry end open sessions', () => {
     await ws.client.dispose();
   });
 
+  it('a reload with a bad configuration is refused and the previous one stays', async () => {
+    const ws = wsConnect(gw.wsUrl, alice.bearer);
+    await wsQuery(ws.client, '{ hosts { name } }');
+    const bad = authSchema.parse({ tokens: [bob.entry], grants: [{ identity: 'bob', role: 'no-such-role' }] });
+    await expect(gw.app.reloadAuth(bad)).rejects.toThrow(/no role named "no-such-role"/);
+    expect((await postGraphQL(gw.url, '{ hosts { name } }', { authorization: alice.bearer })).status).toBe(200);
+    expect(await wsQuery(ws.client, '{ hosts { name } }')).toEqual({ data: { hosts: [{ name: 'default' }] } });
+    await ws.client.dispose();
+  });
+
   it('a JWT session ends when the token expires, with TOKEN_EXPIRED', async () => {
     const jwt = await issuer.sign({ sub: 'jo' }, { expiresIn: Math.floor(Date.now() / 1000) + 2 });
     const ws = wsConnect(gw.wsUrl, `Bearer ${jwt}`);
