@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { Client } from 'graphql-ws';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import type { LibvirtdContext } from '../support/global-setup.ts';
 import { bareDomainXml, privateDaemon } from '../support/private-daemon.ts';
-import { deferred, fixtureUri } from '../support/test-host.ts';
+import { startRedis, stopRedis } from '../support/redis-server.ts';
+import { fixtureUri } from '../support/test-host.ts';
 import {
   DOMAIN_EVENTS,
   type DomainEventData,
@@ -18,51 +17,6 @@ import {
   subscribeWs,
   wsClient,
 } from './event-clients.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
-/** A redis-server of this file's own on a free port of 127.0.0.1, without persistence; stopped by its pid. */
-async function startRedis(): Promise<{ url: string; process: ChildProcess } | { unavailable: string }> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const ready = deferred<string | undefined>();
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-    if (output.includes('Ready to accept connections')) ready.resolve(undefined);
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.once('error', (error) =>
-    ready.resolve(`cannot run redis-server (${error.message}); scripts/setup.sh installs it`),
-  );
-  child.once('exit', (code) => ready.resolve(`redis-server exited (${code}): ${output.trim().split('\n').at(-1)}`));
-  const unavailable = await ready.promise;
-  return unavailable === undefined ? { url: `redis://127.0.0.1:${port}`, process: child } : { unavailable };
-}
-
-async function stopRedis(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  if (child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
-  await exited;
-}
 
 const redis = await startRedis();
 if ('unavailable' in redis) console.warn(`skipping the Redis cases: ${redis.unavailable}`);
