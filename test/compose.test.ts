@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { loadConfig } from '../src/config/config.ts';
+import { createApiToken } from '../src/auth/authenticator.ts';
+import { ConfigError, resolveConfig } from '../src/config/config.ts';
 import { parseHostUri } from '../src/hosts/uri.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -139,10 +140,26 @@ describe('docker-compose.yml', () => {
       path: 'system',
     });
     expect(dependsOn(gateway)).toContain('libvirtd');
-    const config = await loadConfig({ env });
+    const { sha256 } = createApiToken();
+    const config = await resolveConfig(withToken(sha256), { env });
     expect(config.port).toBe(4000);
+    expect(config.host).toBe('0.0.0.0');
     expect(config.defaultHost).toBe('kvm');
     expect(config.hosts.map((h) => h.name)).toEqual(['kvm']);
+  });
+
+  it('mounts the operator’s config file, and its example refuses to listen open until a token is pasted in', async () => {
+    const gateway = service('gateway') as Service & { volumes?: string[] };
+    const env = environment(gateway);
+    const mount = (gateway.volumes ?? []).find((v) => v.split(':')[1] === env.VIRTQL_CONFIG);
+    expect(mount?.split(':')[0]).toBe('./docker/gateway/virtql.yaml');
+    expect(readFileSync(join(ROOT, '.gitignore'), 'utf8')).toContain('docker/gateway/virtql.yaml');
+    const refused = await resolveConfig(example(), { env }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ConfigError);
+    expect((refused as ConfigError).problems).toContainEqual({
+      path: 'host',
+      reason: expect.stringContaining('without authentication is refused'),
+    });
   });
 
   it('checks the gateway’s health on /health', () => {
@@ -150,6 +167,19 @@ describe('docker-compose.yml', () => {
     expect([test ?? []].flat().join(' ')).toContain('http://localhost:4000/health');
   });
 });
+
+function example(): Record<string, unknown> {
+  return parseYaml(readFileSync(join(ROOT, 'docker/gateway/virtql.example.yaml'), 'utf8'));
+}
+
+/** The example config with a token and its admin grant pasted in, as the comments say. */
+function withToken(sha256: string): Record<string, unknown> {
+  const config = example() as { auth: Record<string, unknown> };
+  return {
+    ...config,
+    auth: { ...config.auth, tokens: [{ name: 'admin', sha256 }], grants: [{ identity: 'admin', role: 'admin' }] },
+  };
+}
 
 // Read when a test asks, so that a missing Dockerfile fails that test alone.
 function image(name: string) {
