@@ -5,15 +5,20 @@ import { gatewayError } from '../schema/errors.ts';
 /** The name of a configured limit, as clients see it in `extensions.limit`. */
 export type LimitName = Exclude<keyof LimitsConfig, 'assumedListSize'>;
 
-/** LIMIT_EXCEEDED naming the limit and its maximum; `status` is the HTTP status yoga answers with. */
+/** LIMIT_EXCEEDED naming the limit and its maximum; `status` is the HTTP status yoga answers with, where it has a say. */
 export function limitExceeded(
   limit: LimitName,
   max: number,
   message: string,
   extensions: Record<string, unknown> = {},
-  status = 400,
+  status?: number,
 ): GraphQLError {
-  return gatewayError('LIMIT_EXCEEDED', message, { limit, max, ...extensions, http: { status } });
+  return gatewayError('LIMIT_EXCEEDED', message, {
+    limit,
+    max,
+    ...extensions,
+    ...(status ? { http: { status } } : {}),
+  });
 }
 
 /** RATE_LIMITED with when to retry, answered 429 over HTTP. */
