@@ -3,6 +3,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
 import { type Logger, pino } from 'pino';
+import { AuditLog } from './audit/audit-log.ts';
+import { useAudit } from './audit/use-audit.ts';
 import { AuthService } from './auth/auth-service.ts';
 import { Identity } from './auth/identity.ts';
 import { requestIdentity, useAuthentication } from './auth/use-authentication.ts';
@@ -18,6 +20,7 @@ import { OperationTracker } from './operations/operation-tracker.ts';
 import type { GatewayContext, HostSource } from './schema/context.ts';
 import { gatewayError, maskError } from './schema/errors.ts';
 import { schema } from './schema/index.ts';
+import { CSRF_HEADER, createBrowserDefenses } from './security/create-browser-defenses.ts';
 import { trackConnections } from './server-shutdown.ts';
 
 /** The host registry as the app needs it: named connections, their comings and goings, readiness and shutdown. */
@@ -52,6 +55,8 @@ export interface App {
   yoga: ReturnType<typeof createYoga<Record<string, unknown>, GatewayContext>>;
   /** The live event hub the subscriptions read. */
   events: EventHub;
+  /** Where each mutation's audit record goes (log, audit.file, auditEvents). */
+  audit: AuditLog;
   /** Listens and resolves with the URL of the GraphQL endpoint. */
   start(): Promise<string>;
   /** Applies new identities and grants (SIGHUP); sessions whose credentials were revoked end. */
@@ -82,6 +87,8 @@ export function buildApp(options: AppOptions): App {
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const operations = new OperationTracker();
+  const audit = new AuditLog({ ...security.audit, logger: options.logger ?? pino({ level: 'info' }) });
+  const browser = createBrowserDefenses(security.cors);
   const limits = createLimits({
     limits: security.limits,
     introspection: security.introspection,
@@ -108,11 +115,15 @@ export function buildApp(options: AppOptions): App {
       allowUnsafeClientUris: options.allowUnsafeClientUris ?? false,
     }),
     maskedErrors: { maskError },
-    graphiql: security.graphiql,
+    // Its requests carry the CSRF header, so GET queries from GraphiQL pass too.
+    graphiql: security.graphiql && { additionalHeaders: { [CSRF_HEADER]: '1' } },
+    cors: browser.cors,
     maxRequestBodySize: limits.maxRequestBodySize,
     ...(options.logger ? { logging: yogaLogging(options.logger) } : {}),
     plugins: [
+      ...browser.plugins,
       useAuthentication(auth),
+      useAudit(audit),
       useFreshContextPerEvent(),
       ...limits.plugins,
       useReadinessCheck({
@@ -136,6 +147,7 @@ export function buildApp(options: AppOptions): App {
   return {
     yoga,
     events,
+    audit,
     reloadAuth: (next) => auth.reload(next),
     start: () =>
       new Promise((resolve, reject) => {
@@ -153,7 +165,7 @@ export function buildApp(options: AppOptions): App {
         ws = serveGraphQLWs(server, yoga, {
           auth,
           maxPayload: limits.maxPayload,
-          upgradeGuards: limits.upgradeGuards,
+          upgradeGuards: [...browser.upgradeGuards, ...limits.upgradeGuards],
           connectGuards: limits.connectGuards,
         });
         connections = trackConnections(server);
@@ -169,10 +181,12 @@ export function buildApp(options: AppOptions): App {
         operations.close();
         // Ending the subscriptions first lets SSE responses and graphql-ws operations complete.
         await events.close();
+        audit.endStreams();
         await ws?.close();
         await connections?.close();
         await registry.close();
         await limits.close();
+        await audit.close();
       })();
       return stopping;
     },

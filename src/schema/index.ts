@@ -19,6 +19,7 @@ import './storage-actions.ts';
 import './interface-actions.ts';
 import './domain-migration.ts';
 import './events.ts';
+import './audit.ts';
 import './operations.ts';
 
 export const schema = builder.toSchema();

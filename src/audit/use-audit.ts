@@ -1,0 +1,79 @@
+import type { IncomingMessage } from 'node:http';
+import { defaultFieldResolver, GraphQLError, type GraphQLField, type GraphQLSchema } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Identity } from '../auth/identity.ts';
+import type { HostSource } from '../schema/context.ts';
+import { maskError } from '../schema/errors.ts';
+import type { AuditLog } from './audit-log.ts';
+import { redactArguments } from './redact-arguments.ts';
+
+/** What the audit hook reads from the GraphQL context; `audit` is what useAudit adds to it. */
+export interface AuditContext {
+  audit?: AuditLog;
+  identity?: Identity;
+  hosts?: HostSource;
+  /** The Node request: yoga's server context over HTTP, the upgrade request over graphql-ws. */
+  req?: IncomingMessage;
+}
+
+// The schema object is shared by every app of the process: its mutation fields are wrapped once,
+// and each call finds its own app's log in the context.
+const wrapped = new WeakSet<GraphQLField<unknown, AuditContext>>();
+
+function resultCode(error: unknown): string {
+  const masked = maskError(error, 'Unexpected error.');
+  const code = masked instanceof GraphQLError ? masked.extensions.code : undefined;
+  return typeof code === 'string' ? code : 'INTERNAL';
+}
+
+function audit(field: GraphQLField<unknown, AuditContext>): void {
+  if (wrapped.has(field)) return;
+  wrapped.add(field);
+  const resolve = field.resolve ?? defaultFieldResolver;
+  field.resolve = (source, args: Record<string, unknown>, context, info) => {
+    const log = context.audit;
+    if (log === undefined) return resolve(source, args, context, info);
+    const time = new Date().toISOString();
+    const started = performance.now();
+    const finish = (result: string) =>
+      log.write({
+        time,
+        identity: { name: context.identity?.name ?? 'unknown', kind: context.identity?.kind ?? 'anonymous' },
+        source: context.req?.socket?.remoteAddress ?? null,
+        host: typeof args.host === 'string' ? args.host : (context.hosts?.defaultName ?? ''),
+        operation: field.name,
+        arguments: redactArguments(args),
+        result,
+        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      });
+    const failed = (error: unknown) =>
+      finish(resultCode(error)).then(() => {
+        throw error;
+      });
+    try {
+      return Promise.resolve(resolve(source, args, context, info)).then(
+        (value) => finish('ok').then(() => value),
+        failed,
+      );
+    } catch (error) {
+      return failed(error);
+    }
+  };
+}
+
+/**
+ * Writes one audit record per root mutation field, whichever transport carried it, once the
+ * field has resolved (or failed) and before its result is sent. Wraps the Mutation type's
+ * resolvers, outside the scope checks, so a refused call is recorded too.
+ */
+export function useAudit(log: AuditLog): Plugin<AuditContext> {
+  return {
+    onSchemaChange({ schema }: { schema: GraphQLSchema }) {
+      const fields = schema.getMutationType()?.getFields() ?? {};
+      for (const field of Object.values(fields)) audit(field as GraphQLField<unknown, AuditContext>);
+    },
+    onContextBuilding({ extendContext }) {
+      extendContext({ audit: log });
+    },
+  };
+}
