@@ -2,6 +2,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { LimitsConfig } from '../config/security-schema.ts';
 import type { ConnectGuard, UpgradeGuard } from '../events/graphql-ws-server.ts';
+import { createMemorySlots, createRedisSlots } from './subscription-slots.ts';
 import { useArmor } from './use-armor.ts';
 import { useBodyLimit } from './use-body-limit.ts';
 import { useListCost } from './use-list-cost.ts';
@@ -15,7 +16,7 @@ import { createMemoryCounter, createRedisCounter } from './window-counter.ts';
 export interface LimitsOptions {
   limits: LimitsConfig;
   introspection: boolean;
-  /** Set when replicas share Redis: the rate-limit counters then live there. */
+  /** Set when replicas share Redis: the rate-limit counters and subscription places then live there. */
   redisUrl?: string;
   logger?: Logger;
 }
@@ -34,6 +35,8 @@ export interface Limits {
 
 export function createLimits({ limits, introspection, redisUrl, logger }: LimitsOptions): Limits {
   const counter = redisUrl ? createRedisCounter(redisUrl) : createMemoryCounter();
+  const slots = redisUrl ? createRedisSlots(redisUrl) : createMemorySlots();
+  const log = logger ? { logger } : {};
   const sockets = createWebSocketLimits(limits);
   return {
     plugins: [
@@ -41,14 +44,16 @@ export function createLimits({ limits, introspection, redisUrl, logger }: Limits
       useArmor(limits),
       useListCost(limits),
       ...(introspection ? [] : [useNoIntrospection()]),
-      useRateLimit({ ...limits.rateLimit, counter, ...(logger ? { logger } : {}) }),
-      useSubscriptionCap(limits),
+      useRateLimit({ ...limits.rateLimit, counter, ...log }),
+      useSubscriptionCap({ ...limits, slots, ...log }),
       useNodeIdsLimit(limits),
     ],
     maxRequestBodySize: limits.bodyBytes,
     maxPayload: limits.webSocketMessageBytes,
     upgradeGuards: [sockets.upgradeGuard],
     connectGuards: [sockets.connectGuard],
-    close: () => counter.close(),
+    close: async () => {
+      await Promise.all([counter.close(), slots.close()]);
+    },
   };
 }

@@ -1,27 +1,35 @@
 import type { ExecutionArgs } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type { Logger } from 'pino';
 import type { Identity } from '../auth/identity.ts';
 import { limitExceeded } from './limit-errors.ts';
+import type { SubscriptionSlots } from './subscription-slots.ts';
+
+export interface SubscriptionCapOptions {
+  subscriptionsPerIdentity: number;
+  slots: SubscriptionSlots;
+  /** Where a slot store failure is logged; the subscription then goes ahead (the cap fails open). */
+  logger?: Logger;
+}
 
 /**
  * At most `subscriptionsPerIdentity` subscriptions open at once per identity, over SSE and
- * graphql-ws together. A slot is taken before subscribing and given back when the stream
- * ends, fails to start, or the client stops it. Counted per process.
+ * graphql-ws together. A place is taken before subscribing and given back when the stream
+ * ends, fails to start, or the client stops it.
  */
-export function useSubscriptionCap({ subscriptionsPerIdentity }: { subscriptionsPerIdentity: number }): Plugin {
-  const open = new Map<string, number>();
-  const release = (key: string) => {
-    const n = (open.get(key) ?? 1) - 1;
-    if (n > 0) open.set(key, n);
-    else open.delete(key);
-  };
+export function useSubscriptionCap({ subscriptionsPerIdentity, slots, logger }: SubscriptionCapOptions): Plugin {
   return {
-    onSubscribe({ args, subscribeFn, setSubscribeFn, setResultAndStopExecution }) {
+    async onSubscribe({ args, subscribeFn, setSubscribeFn, setResultAndStopExecution }) {
       const identity = (args.contextValue as { identity?: Identity }).identity;
       if (!identity) return undefined;
-      const { key } = identity;
-      const held = open.get(key) ?? 0;
-      if (held >= subscriptionsPerIdentity) {
+      let release: (() => void) | undefined;
+      try {
+        release = await slots.acquire(identity.key, subscriptionsPerIdentity);
+      } catch (error) {
+        logger?.warn({ err: error }, 'subscription cap store unavailable; subscription allowed');
+        return undefined;
+      }
+      if (!release) {
         setResultAndStopExecution({
           errors: [
             limitExceeded(
@@ -35,28 +43,22 @@ export function useSubscriptionCap({ subscriptionsPerIdentity }: { subscriptions
         });
         return undefined;
       }
-      open.set(key, held + 1);
-      let released = false;
-      const releaseOnce = () => {
-        if (released) return;
-        released = true;
-        release(key);
-      };
+      const done = release;
       setSubscribeFn(async (subscribeArgs: ExecutionArgs) => {
         try {
           return await subscribeFn(subscribeArgs);
         } catch (error) {
-          releaseOnce();
+          done();
           throw error;
         }
       });
       return {
         onSubscribeResult({ result }) {
           if (!isAsyncIterable(result)) {
-            releaseOnce();
+            done();
             return undefined;
           }
-          return { onEnd: releaseOnce };
+          return { onEnd: done };
         },
       };
     },
