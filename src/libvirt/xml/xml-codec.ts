@@ -64,19 +64,73 @@ export function tagOf(node: XmlNode): string | undefined {
   return undefined;
 }
 
+/** Longest validator message quoted in an XmlError: tag and attribute names are the client's and unbounded. */
+const MAX_DETAIL = 200;
+
+function clip(text: string): string {
+  return text.length <= MAX_DETAIL ? text : `${text.slice(0, MAX_DETAIL)}…`;
+}
+
+/** 1-based line and column of the end of `text`: where an unfinished document stops. */
+function endPosition(text: string): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) {
+    line += 1;
+    lineStart = i + 1;
+  }
+  return { line, column: text.length - lineStart + 1 };
+}
+
+/**
+ * A DOCTYPE can declare entities that expand exponentially (billion laughs) or name files
+ * (`SYSTEM "file:///etc/passwd"`); libvirt's documents never carry one. Refused wherever the
+ * markup appears, before any parser sees the text.
+ */
+function refuseDeclarations(xml: string): void {
+  for (const markup of ['<!DOCTYPE', '<!ENTITY']) {
+    const at = xml.search(new RegExp(markup, 'i'));
+    if (at >= 0) {
+      const before = xml.slice(0, at);
+      const { line, column } = endPosition(before);
+      throw new XmlError(
+        `malformed XML at line ${line}, column ${column}: DOCTYPE and entity declarations are not accepted`,
+        { line, column },
+      );
+    }
+  }
+}
+
+/**
+ * The validator's complaint as a short message at the right place. For a document that ends
+ * with elements still open it reports the whole open-element stack at line 1; the problem is
+ * at the end of the input, and naming the innermost open element is enough.
+ */
+function syntaxError(xml: string, err: { code: string; msg: string; line: number; col: number }): XmlError {
+  let { line, col: column } = err;
+  let detail = err.msg;
+  if (err.code === 'InvalidXml' && detail.startsWith("Invalid '[")) {
+    // The stack is JSON-quoted names, outermost first: the innermost is the last quoted one.
+    const end = detail.lastIndexOf('"');
+    const innermost = detail.slice(detail.lastIndexOf('"', end - 1) + 1, end);
+    ({ line, column } = endPosition(xml));
+    detail = `the document ends with elements still open, the innermost <${clip(innermost)}>`;
+  } else {
+    detail = clip(detail);
+  }
+  return new XmlError(`malformed XML at line ${line}, column ${column}: ${detail}`, { line, column });
+}
+
 /** Validates and parses a whole document into fast-xml-parser's ordered tree. */
 export function parseXmlNodes(xml: string): XmlNode[] {
   if (typeof xml !== 'string') throw new XmlError(`expected an XML string, got ${typeof xml}`);
+  refuseDeclarations(xml);
   const result = XMLValidator.validate(xml);
-  if (result !== true) {
-    const { msg, line, col } = result.err;
-    const where = col === undefined ? `line ${line}` : `line ${line}, column ${col}`;
-    throw new XmlError(`malformed XML at ${where}: ${msg}`, { line, column: col });
-  }
+  if (result !== true) throw syntaxError(xml, result.err);
   try {
     return parser.parse(xml) as XmlNode[];
   } catch (cause) {
-    throw new XmlError(`malformed XML: ${(cause as Error).message}`, { cause });
+    throw new XmlError(`malformed XML: ${clip((cause as Error).message)}`, { cause });
   }
 }
 
@@ -97,7 +151,7 @@ export function documentElement(nodes: XmlNode[]): XmlElement {
   for (const node of nodes) if (tagOf(node) !== undefined) elements.push(new XmlElement(node));
   const [root, extra] = elements;
   if (root === undefined) throw new XmlError('malformed XML: no root element');
-  if (extra !== undefined) throw new XmlError(`malformed XML: a second root element <${extra.name}>`);
+  if (extra !== undefined) throw new XmlError(`malformed XML: a second root element <${clip(extra.name)}>`);
   return root;
 }
 
@@ -105,7 +159,7 @@ export function documentElement(nodes: XmlNode[]): XmlElement {
 export function parseDocument(xml: string, name: string): { nodes: XmlNode[]; root: XmlElement } {
   const nodes = parseXmlNodes(xml);
   const root = documentElement(nodes);
-  if (root.name !== name) throw new XmlError(`expected a <${name}> document, got <${root.name}>`);
+  if (root.name !== name) throw new XmlError(`expected a <${name}> document, got <${clip(root.name)}>`);
   return { nodes, root };
 }
 
