@@ -43,6 +43,17 @@ export function digestOf(secret: string): string {
 
 type KeySource = Parameters<typeof jwtVerify>[1];
 
+/** JWTs verified under one configuration, kept so a client reusing its token is not verified again on every request. */
+const VERIFIED_JWTS = 1_000;
+
+type JwtVerifier = NonNullable<AuthConfig['jwt']> & { keys: KeySource };
+
+interface VerifiedJwt {
+  name: string;
+  groups: string[];
+  expiresAt?: number;
+}
+
 /**
  * Turns credentials into an {@link Identity} under one configuration. A reload builds a new
  * Authenticator; sessions opened under the old one are checked again against it.
@@ -51,7 +62,9 @@ export class Authenticator {
   readonly #tokens = new Map<string, { name: string; groups: string[] }>();
   readonly #certificates = new Map<string, { name: string; groups: string[] }>();
   readonly #grants: Array<CompiledGrant & { identity?: string; group?: string }>;
-  readonly #jwt: (AuthConfig['jwt'] & { keys: KeySource }) | undefined;
+  readonly #jwt: JwtVerifier | undefined;
+  /** Verifying a signature costs hundreds of µs; a token seen before only needs its expiry checked. */
+  readonly #verifiedJwts = new Map<string, VerifiedJwt>();
 
   constructor(config: AuthConfig) {
     for (const t of config.tokens) this.#tokens.set(t.sha256, { name: t.name, groups: t.groups });
@@ -86,6 +99,10 @@ export class Authenticator {
   /** The caller, or an AuthError saying why not. A bearer credential takes precedence over a client certificate. */
   async authenticate(credentials: Credentials): Promise<Identity> {
     if (!this.enabled) return Identity.anonymous();
+    if (credentials.authorization != null && typeof credentials.authorization !== 'string') {
+      // graphql-ws connectionParams are whatever the client sent.
+      throw new AuthError('INVALID_TOKEN', 'authorization: expected "Bearer <token>"');
+    }
     const header = credentials.authorization?.trim();
     if (header) {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -114,7 +131,15 @@ export class Authenticator {
       return this.#identity(known.name, 'token', known.groups);
     }
     if (!this.#jwt || !JWT_SHAPE.test(token)) throw new AuthError('INVALID_TOKEN', 'token: malformed');
-    const jwt = this.#jwt;
+    const verified = this.#verifiedJwts.get(token) ?? (await this.#verifyJwt(this.#jwt, token));
+    if (verified.expiresAt !== undefined && verified.expiresAt <= Date.now()) {
+      this.#verifiedJwts.delete(token);
+      throw new AuthError('TOKEN_EXPIRED', 'token: the JWT has expired');
+    }
+    return this.#identity(verified.name, 'jwt', verified.groups, verified.expiresAt);
+  }
+
+  async #verifyJwt(jwt: JwtVerifier, token: string): Promise<VerifiedJwt> {
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, jwt.keys as never, {
@@ -133,7 +158,12 @@ export class Authenticator {
     }
     const claim = payload[jwt.groupsClaim];
     const groups = typeof claim === 'string' ? [claim] : Array.isArray(claim) ? claim.map(String) : [];
-    return this.#identity(name, 'jwt', groups, payload.exp === undefined ? undefined : payload.exp * 1000);
+    const verified = { name, groups, ...(payload.exp === undefined ? {} : { expiresAt: payload.exp * 1000 }) };
+    if (this.#verifiedJwts.size >= VERIFIED_JWTS) {
+      this.#verifiedJwts.delete(this.#verifiedJwts.keys().next().value as string);
+    }
+    this.#verifiedJwts.set(token, verified);
+    return verified;
   }
 
   #identity(name: string, kind: IdentityKind, groups: string[], expiresAt?: number): Identity {
