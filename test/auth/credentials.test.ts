@@ -1,4 +1,6 @@
+import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { createApiToken } from '../../src/auth/authenticator.ts';
 import { authSchema } from '../../src/config/security-schema.ts';
 import type { Connection } from '../../src/libvirt/index.ts';
@@ -112,6 +114,20 @@ describe('credentials over HTTP, SSE and graphql-ws', () => {
       await d.undefine();
       sub.stop();
       await ws.client.dispose();
+    });
+
+    it('graphql-ws: connectionParams.authorization that is not a string is refused like a malformed header', async () => {
+      const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+        const client = createClient({
+          url: gw.wsUrl,
+          webSocketImpl: WebSocket,
+          retryAttempts: 0,
+          connectionParams: { authorization: { bearer: alice.secret } },
+          on: { closed: (e) => resolve(e as { code: number; reason: string }) },
+        });
+        void wsQuery(client, HOSTS).catch(() => undefined);
+      });
+      expect(await closed).toMatchObject({ code: 4401, reason: expect.stringMatching(/^INVALID_TOKEN: /) });
     });
 
     it("graphql-ws: in the upgrade request's Authorization header", async () => {

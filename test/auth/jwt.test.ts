@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, SignJWT, UnsecuredJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuthService } from '../../src/auth/auth-service.ts';
 import { authSchema } from '../../src/config/security-schema.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
@@ -113,6 +113,17 @@ describe('JWT signed by a key served from a JWKS endpoint', () => {
   it('refuses an expired token with TOKEN_EXPIRED', async () => {
     const expired = await idp.sign({ sub: 'ana' }, { expiresIn: Math.floor(Date.now() / 1000) - 30 });
     expect(await ask(expired)).toEqual(refused('TOKEN_EXPIRED', /expired/));
+  });
+
+  it('refuses a token it accepted before once it has expired', async () => {
+    const jwt = await idp.sign({ sub: 'ana' }, { expiresIn: '1m' });
+    expect((await ask(jwt)).status).toBe(200);
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 61_000 });
+    try {
+      expect(await ask(jwt)).toEqual(refused('TOKEN_EXPIRED', /expired/));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses a token that names no identity', async () => {
