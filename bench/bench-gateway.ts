@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { type App, buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config/config.ts';
+import { resolveConfig } from '../src/config/config.ts';
 import { HostRegistry } from '../src/hosts/host-registry.ts';
 
 export interface BenchGateway {
@@ -8,8 +8,12 @@ export interface BenchGateway {
   query(query: string): Promise<{ data?: unknown; errors?: Array<{ message: string }> }>;
 }
 
-export async function buildBenchGateway(hosts: Record<string, string>): Promise<BenchGateway> {
-  const config = await loadConfig({
+/** A gateway over `hosts`; `config` holds config-file keys beyond the hosts (auth, limits…), as in virtql.yaml. */
+export async function buildBenchGateway(
+  hosts: Record<string, string>,
+  config: Record<string, unknown> = {},
+): Promise<BenchGateway> {
+  const resolved = await resolveConfig(config, {
     env: {
       VIRTQL_HOSTS: Object.entries(hosts)
         .map(([name, uri]) => `${name}=${uri}`)
@@ -18,8 +22,8 @@ export async function buildBenchGateway(hosts: Record<string, string>): Promise<
     },
   });
   const logger = pino({ level: 'silent' });
-  const registry = new HostRegistry(config, { logger, readyTimeoutMs: 2_000 });
-  const app = buildApp({ registry, logger, port: 0, hostname: '127.0.0.1' });
+  const registry = new HostRegistry(resolved, { logger, readyTimeoutMs: 2_000 });
+  const app = buildApp({ registry, logger, security: resolved.security, port: 0, hostname: '127.0.0.1' });
   return {
     app,
     async query(query) {

@@ -33,11 +33,17 @@ export interface HttpResult {
   runs: HttpRun[];
 }
 
-function load(url: string, query: string, duration: number): Promise<autocannon.Result> {
+/** `CONNECTIONS` clients POSTing `query` (with extra `headers`) for `duration` seconds. */
+export function load(
+  url: string,
+  query: string,
+  duration: number,
+  headers: Record<string, string> = {},
+): Promise<autocannon.Result> {
   return autocannon({
     url,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query }),
     connections: CONNECTIONS,
     duration,

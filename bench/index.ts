@@ -30,8 +30,10 @@ print(reportEventLatency(await withConnection(measureEventLatency)));
 // Loaded only now: the schema, yoga and their caches would otherwise sit in the heap the binding benchmarks measure.
 const { measureGatewayInventory, reportGatewayInventory } = await import('./gateway-inventory.ts');
 const { measureGatewayHttp, reportGatewayHttp } = await import('./gateway-http.ts');
+const { measureAuthCost, reportAuthCost } = await import('./gateway-auth.ts');
 const { measureGatewaySubscriptions, reportGatewaySubscriptions } = await import('./gateway-subscriptions.ts');
 print(reportGatewayInventory(await measureGatewayInventory()));
 print(reportGatewayHttp(await measureGatewayHttp()));
+print(reportAuthCost(await measureAuthCost()));
 print(reportGatewaySubscriptions(await measureGatewaySubscriptions()));
 console.log(`Figures only: no target here fails the run. Total ${seconds(performance.now() - started)}.`);
