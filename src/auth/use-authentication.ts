@@ -15,25 +15,56 @@ export function authErrorBody(e: AuthError): string {
   return JSON.stringify({ errors: [{ message: e.message, extensions: { code: e.code } }] });
 }
 
-/** Ends an async iterable when `ended` settles: a revoked or expired credential stops its subscriptions. */
-function until<T>(source: AsyncIterable<T>, ended: Promise<void>, cleanup: () => void): AsyncIterableIterator<T> {
+/**
+ * Wraps a subscription so that `end()` (a revoked or expired credential) completes it. Each
+ * pending `next()` gets its own wake-up: racing every `next()` against one long-lived promise
+ * would pile a reaction (and the event it resolved with) onto that promise per event.
+ */
+export function endable<T>(
+  source: AsyncIterable<T>,
+  cleanup: () => void,
+): { iterator: AsyncIterableIterator<T>; end(): void } {
   const it = source[Symbol.asyncIterator]();
-  const done = ended.then((): IteratorResult<T> => {
-    void it.return?.();
-    return { done: true, value: undefined };
-  });
+  let ended = false;
+  let wake: ((result: IteratorResult<T>) => void) | undefined;
+  const finish = () => {
+    if (ended) return;
+    ended = true;
+    cleanup();
+  };
   return {
-    [Symbol.asyncIterator]() {
-      return this;
+    end() {
+      if (ended) return;
+      finish();
+      void it.return?.();
+      wake?.({ done: true, value: undefined });
     },
-    next: async () => {
-      const next = await Promise.race([it.next(), done]);
-      if (next.done) cleanup();
-      return next;
-    },
-    return: async () => {
-      cleanup();
-      return (await it.return?.()) ?? { done: true, value: undefined };
+    iterator: {
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+      next: () => {
+        if (ended) return Promise.resolve({ done: true, value: undefined });
+        return new Promise<IteratorResult<T>>((resolve, reject) => {
+          wake = resolve;
+          it.next().then(
+            (result) => {
+              wake = undefined;
+              if (result.done) finish();
+              resolve(result);
+            },
+            (error: unknown) => {
+              wake = undefined;
+              finish();
+              reject(error);
+            },
+          );
+        });
+      },
+      return: async () => {
+        finish();
+        return (await it.return?.()) ?? { done: true, value: undefined };
+      },
     },
   };
 }
@@ -90,10 +121,9 @@ export function useAuthentication(auth: AuthService, graphqlEndpoint = '/graphql
           const found = context.request ? identities.get(context.request) : undefined;
           if (!found) return;
           let untrack = () => {};
-          const ended = new Promise<void>((resolve) => {
-            untrack = auth.track(credentialsOf(found.authorization, found.req), found.identity, () => resolve());
-          });
-          setResult(until(result, ended, () => untrack()));
+          const subscription = endable(result, () => untrack());
+          untrack = auth.track(credentialsOf(found.authorization, found.req), found.identity, () => subscription.end());
+          setResult(subscription.iterator);
         },
       };
     },
