@@ -9,7 +9,7 @@ say() { printf 'virtql setup: %s\n' "$*"; }
 
 packages=(libvirt-dev pkg-config libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   qemu-system-x86 qemu-utils dnsmasq-base iptables iproute2 util-linux python3 make g++ xz-utils
-  redis-server)
+  redis-server chromium)
 
 missing=()
 for p in "${packages[@]}"; do
