@@ -69,9 +69,19 @@ export class AuthService {
     return untrack;
   }
 
-  /** Applies a new auth configuration; throws (keeping the old one) when it is invalid. */
+  /**
+   * Applies a new auth configuration; throws (keeping the old one) when it is invalid, or when it
+   * has no identity left while the current one has: every caller would become the anonymous
+   * admin on an address chosen at start for authenticated use (0.0.0.0 by default).
+   */
   async reload(config: AuthConfig): Promise<void> {
-    this.#authenticator = new Authenticator(config);
+    const next = new Authenticator(config);
+    if (this.enabled && !next.enabled) {
+      throw new Error(
+        'auth: the new configuration has no tokens, jwt or certificates, which would let anyone in as admin; restart the gateway to run without identities',
+      );
+    }
+    this.#authenticator = next;
     await Promise.all([...this.#sessions].map((s) => this.#recheck(s)));
   }
 
