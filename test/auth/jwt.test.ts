@@ -141,7 +141,15 @@ describe('JWT signed by a key served from a JWKS endpoint', () => {
     const outsider = await as({ sub: 'dora', groups: ['staff'] });
     expect(outsider.can('VM.Audit', 'default', 'test')).toBe(false);
     expect(outsider.seesHost('default')).toBe(false);
-    expect(await ask(await idp.sign({ sub: 'carl', groups: ['ops'] }))).toMatchObject({ status: 200 });
+    expect(await ask(await idp.sign({ sub: 'carl', groups: ['ops'] }))).toEqual({
+      status: 200,
+      body: { data: { hosts: [{ name: 'default' }] } },
+    });
+    // Authenticated, but no grant names a host for it: the host is absent, as if unconfigured.
+    expect(await ask(await idp.sign({ sub: 'dora', groups: ['staff'] }))).toEqual({
+      status: 200,
+      body: { data: { hosts: [] } },
+    });
   });
 
   it('reads the identity and groups from the claims the config names', async () => {
