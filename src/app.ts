@@ -22,6 +22,9 @@ import { gatewayError, maskError } from './schema/errors.ts';
 import { schema } from './schema/index.ts';
 import { CSRF_HEADER, createBrowserDefenses } from './security/create-browser-defenses.ts';
 import { trackConnections } from './server-shutdown.ts';
+import { useInputErrorCodes } from './validation/use-input-error-codes.ts';
+import { useNestingLimit } from './validation/use-nesting-limit.ts';
+import { useNulFreeArguments } from './validation/use-nul-free-arguments.ts';
 
 /** The host registry as the app needs it: named connections, their comings and goings, readiness and shutdown. */
 export interface Registry extends HostSource, EventRegistry {
@@ -113,6 +116,7 @@ export function buildApp(options: AppOptions): App {
       events,
       operations,
       allowUnsafeClientUris: options.allowUnsafeClientUris ?? false,
+      ...(security.hostSafety ? { hostSafety: security.hostSafety } : {}),
     }),
     maskedErrors: { maskError },
     // Its requests carry the CSRF header, so GET queries from GraphiQL pass too.
@@ -126,6 +130,9 @@ export function buildApp(options: AppOptions): App {
       useAudit(audit),
       useFreshContextPerEvent(),
       ...limits.plugins,
+      useNestingLimit(),
+      useNulFreeArguments(),
+      useInputErrorCodes(),
       useReadinessCheck({
         endpoint: '/ready',
         check: async ({ fetchAPI }) => {

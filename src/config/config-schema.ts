@@ -1,6 +1,14 @@
 import { type core, z } from 'zod';
 import type { ConfigProblem } from './config-error.ts';
-import { auditSchema, authSchema, corsSchema, limitsSchema, tlsSchema } from './security-schema.ts';
+import {
+  auditSchema,
+  authSchema,
+  corsSchema,
+  limitsSchema,
+  storageSchema,
+  tlsSchema,
+  xmlSchema,
+} from './security-schema.ts';
 
 export const HOST_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export const HOST_NAME_RULE = 'must be 1 to 64 letters, digits, "-", "_" or "."';
@@ -49,6 +57,10 @@ export const configFileSchema = z.strictObject({
   audit: auditSchema,
   defaultHost: z.string().min(1, 'must not be empty').optional(),
   allowUnsafeClientUris: z.boolean().default(false),
+  /** Turns the host-safety policy off: client XML and paths reach libvirt unchecked. */
+  allowUnsafeXml: z.boolean().default(false),
+  storage: storageSchema,
+  xml: xmlSchema,
   keepAlive: z
     .strictObject({
       intervalSeconds: z.number().int({ error: 'must be an integer' }).min(1, 'must be at least 1').default(5),

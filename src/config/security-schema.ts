@@ -116,7 +116,44 @@ export const auditSchema = z
   })
   .prefault({});
 
+const types = z.array(nonEmpty).default([]);
+const allow = z.boolean().default(false);
+
+/** Storage roots for client paths (disk sources, pool and volume targets, kernels, NVRAM…). */
+export const storageSchema = z
+  .strictObject({
+    /** Absolute directories (or device paths); the host's own pool targets are always allowed. */
+    allowedPaths: z.array(nonEmpty.startsWith('/', 'must be an absolute path')).default([]),
+  })
+  .prefault({});
+
+/** Client XML: its size cap and which host-reaching elements it may use (README, "Host safety"). */
+export const xmlSchema = z
+  .strictObject({
+    maxBytes: int(1024).default(1024 * 1024),
+    allow: z
+      .strictObject({
+        qemuNamespace: allow,
+        otherNamespaces: allow,
+        hostdev: allow,
+        filesystem: allow,
+        shmem: allow,
+        interfaceScripts: allow,
+        seclabel: allow,
+        emulator: allow,
+        unlistedNetworks: allow,
+        interfaceTypes: types,
+        charSourceTypes: types,
+        diskTypes: types,
+        poolTypes: types,
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 export type AuthConfig = z.infer<typeof authSchema>;
+export type StorageConfig = z.infer<typeof storageSchema>;
+export type XmlConfig = z.infer<typeof xmlSchema>;
 export type TlsConfig = z.infer<typeof tlsSchema>;
 export type CorsConfig = z.infer<typeof corsSchema>;
 export type LimitsConfig = z.infer<typeof limitsSchema>;

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { resolveRoles } from '../auth/privileges.ts';
+import { defaultHostSafety, type HostSafetyConfig } from '../libvirt/xml/host-safety.ts';
 import type { ConfigProblem } from './config-error.ts';
 import type { ConfigFile } from './config-schema.ts';
 import {
@@ -33,6 +34,8 @@ export interface SecurityConfig {
   graphiql: boolean;
   introspection: boolean;
   insecure: boolean;
+  /** What client XML and paths may reach on the hosts (allowUnsafeXml, storage, xml). @default defaultHostSafety() */
+  hostSafety?: HostSafetyConfig;
 }
 
 /** What a gateway without security configuration gets: no identities, no TLS, no cross origin, default limits. */
@@ -45,6 +48,7 @@ export function defaultSecurity(): SecurityConfig {
     graphiql: true,
     introspection: true,
     insecure: false,
+    hostSafety: defaultHostSafety(),
   };
 }
 
@@ -111,5 +115,11 @@ export async function resolveSecurity(
     graphiql: file.graphiql,
     introspection: file.introspection,
     insecure: file.insecure,
+    hostSafety: {
+      allowUnsafeXml: file.allowUnsafeXml,
+      allowedPaths: file.storage.allowedPaths,
+      maxXmlBytes: file.xml.maxBytes,
+      allow: file.xml.allow,
+    },
   };
 }

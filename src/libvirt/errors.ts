@@ -31,12 +31,32 @@ export class LibvirtError extends Error {
   }
 }
 
+/**
+ * The binding refused a string argument holding a NUL byte: libvirt takes C strings, so
+ * "victim\u0000../x" would otherwise reach it as "victim". Nothing was sent to libvirt.
+ */
+export class NulByteError extends Error {
+  override readonly name = 'NulByteError';
+
+  /** The binding's name for the argument (name, xml, uuid…). */
+  constructor(readonly argument: string) {
+    super(`${argument} must not contain a NUL byte`);
+  }
+}
+
+const NUL_REFUSAL = /^(.+) must not contain a NUL byte$/;
+
 function isRaw(e: unknown): e is RawLibvirtError {
   return e instanceof Error && typeof (e as Partial<RawLibvirtError>).libvirtCode === 'number';
 }
 
-/** Turns the binding's rejections into LibvirtError; argument errors (TypeError, RangeError) pass through. */
+/**
+ * Turns the binding's rejections into LibvirtError and its NUL-byte refusals into NulByteError;
+ * other argument errors (TypeError, RangeError) pass through.
+ */
 export function toLibvirtError(e: unknown): unknown {
+  const nul = e instanceof TypeError ? NUL_REFUSAL.exec(e.message) : null;
+  if (nul?.[1]) return new NulByteError(nul[1]);
   if (!isRaw(e)) return e;
   return new LibvirtError(e.message, e.libvirtCode, e.libvirtDomain, e.libvirtLevel);
 }

@@ -139,9 +139,15 @@ Build Big(unsigned long long v) {
   return [v](Napi::Env env) { return BigOf(env, v); };
 }
 
+std::string NoNul(Napi::Env env, std::string s, const std::string& name) {
+  // libvirt takes C strings: "victim\0../x" would reach it as "victim".
+  if (s.find('\0') != std::string::npos) throw Napi::TypeError::New(env, name + " must not contain a NUL byte");
+  return s;
+}
+
 std::string StrArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (!info[i].IsString()) throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a string");
-  return info[i].As<Napi::String>().Utf8Value();
+  return NoNul(info.Env(), info[i].As<Napi::String>().Utf8Value(), name);
 }
 
 std::string OptStrArg(const Napi::CallbackInfo& info, size_t i, const char* name) {

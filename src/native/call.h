@@ -45,6 +45,8 @@ Build ErrorValue(VirError err);  // resolves to the error as a value (a slot of 
 Napi::Value BigOf(Napi::Env env, unsigned long long v);
 
 // Argument readers: throw a TypeError naming the argument when it has the wrong type.
+// Every string argument goes through NoNul: a TypeError when it contains a NUL byte.
+std::string NoNul(Napi::Env env, std::string s, const std::string& name);
 std::string StrArg(const Napi::CallbackInfo& info, size_t i, const char* name);
 std::string OptStrArg(const Napi::CallbackInfo& info, size_t i, const char* name);
 unsigned int FlagsArg(const Napi::CallbackInfo& info, size_t i);

@@ -175,10 +175,10 @@ std::vector<MigrateParam> MigrateParamsArg(const Napi::CallbackInfo& info, size_
   Napi::Object o = info[i].As<Napi::Object>();
   Napi::Array keys = o.GetPropertyNames();
   for (uint32_t k = 0; k < keys.Length(); k++) {
-    std::string name = keys.Get(k).As<Napi::String>().Utf8Value();
+    std::string name = NoNul(info.Env(), keys.Get(k).As<Napi::String>().Utf8Value(), "migration parameter name");
     Napi::Value v = o.Get(name);
     if (v.IsString()) {
-      out.push_back({name, MigrateParam::kString, v.As<Napi::String>().Utf8Value(), 0});
+      out.push_back({name, MigrateParam::kString, NoNul(info.Env(), v.As<Napi::String>().Utf8Value(), "migration parameter " + name), 0});
     } else if (v.IsNumber()) {
       out.push_back({name, MigrateParam::kInt, "", v.As<Napi::Number>().Int32Value()});
     } else if (v.IsBigInt()) {

@@ -1,6 +1,7 @@
 import type { Identity } from '../auth/identity.ts';
 import type { EventHub } from '../events/event-hub.ts';
 import type { Connection } from '../libvirt/index.ts';
+import type { HostSafetyConfig } from '../libvirt/xml/host-safety.ts';
 import type { OperationTracker } from '../operations/operation-tracker.ts';
 
 /** What the schema needs of the host registry: named libvirt connections. */
@@ -24,4 +25,6 @@ export interface GatewayContext {
   identity: Identity;
   /** The operator's allowUnsafeClientUris: whether client-given URIs may run programs or read files. */
   allowUnsafeClientUris?: boolean;
+  /** The operator's storage roots, allowed XML elements and XML size cap. @default defaultHostSafety() */
+  hostSafety?: HostSafetyConfig;
 }

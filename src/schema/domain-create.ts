@@ -8,6 +8,7 @@ import { DomainNode, type DomainShape } from './domain.ts';
 import { reread } from './domain-lifecycle.ts';
 import { invalidInput, parsedArgument } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
+import { checkBuiltXml, safeClientXml } from './host-safety.ts';
 import { preferredDomainType } from './hypervisor.ts';
 import { allOrNothing, changed } from './mutation-support.ts';
 
@@ -76,7 +77,7 @@ async function xmlFromInput(ctx: GatewayContext, host: string, input: DomainInpu
   await ensureNameFree(ctx, host, input.name, 'input.name');
   const type = await preferredDomainType(ctx, host, input.arch ?? undefined);
   if (!type) throw invalidInput('input.arch', `host ${host} cannot run ${input.arch ?? 'hvm'} guests`);
-  return buildDomainXml({
+  const xml = buildDomainXml({
     type: type as DomainType,
     name: input.name,
     description: input.description ?? undefined,
@@ -86,10 +87,13 @@ async function xmlFromInput(ctx: GatewayContext, host: string, input: DomainInpu
     machine: input.machine ?? undefined,
     boot: (input.bootDevices ?? ['hd']) as BootDevice[],
   });
+  await checkBuiltXml(ctx, host, 'domain', 'input', xml);
+  return xml;
 }
 
 /** The name in a client's domain XML, checked to be new on the host (define would otherwise replace a domain). */
 async function checkXml(ctx: GatewayContext, host: string, xml: string): Promise<void> {
+  await safeClientXml(ctx, host, 'domain', 'xml', xml);
   const { name } = parsedArgument('xml', () => parseDomainXml(xml));
   await ensureNameFree(ctx, host, name, 'xml');
 }

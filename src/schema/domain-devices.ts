@@ -1,4 +1,5 @@
 import type { Scope } from '../libvirt/index.ts';
+import { DeviceMatchError, resolveDeviceXml } from '../libvirt/xml/device-match.ts';
 import {
   buildDiskXml,
   buildInterfaceDeviceXml,
@@ -6,12 +7,14 @@ import {
   deviceXmlOfInterface,
   inferBus,
 } from '../libvirt/xml/domain-xml.ts';
-import { parseXmlNodes } from '../libvirt/xml/xml-codec.ts';
+import type { XmlElement } from '../libvirt/xml/xml-codec.ts';
 import { absolutePath, attachNetworkInput, diskBus, diskTargetDevice, macAddress } from '../validation/index.ts';
 import { builder } from './builder.ts';
 import { DomainNode, DomainRef, type DomainShape, onDomainArg } from './domain.ts';
 import { changeInScope } from './domain-lifecycle.ts';
-import { invalidInput, notFound, parsedArgument } from './errors.ts';
+import { invalidInput, notFound } from './errors.ts';
+import { hostName } from './host.ts';
+import { checkBuiltXml, parsedClientXml, safeClientXml } from './host-safety.ts';
 import { DeviceScope } from './mutation-support.ts';
 
 const DiskKind = builder.enumType('DiskKind', {
@@ -60,6 +63,17 @@ const AttachNetworkInput = builder.inputType('AttachNetworkInput', {
   validate: attachNetworkInput,
 });
 
+/** The domain's own XML of the device a client's fragment identifies: NOT_FOUND or INVALID_INPUT unless exactly one. */
+function resolvedDevice(domainXml: string, fragment: XmlElement, host: string): string {
+  try {
+    return resolveDeviceXml(domainXml, fragment);
+  } catch (e) {
+    if (!(e instanceof DeviceMatchError)) throw e;
+    if (e.reason === 'none') throw notFound('device', 'matching the XML', { host, field: 'xml' });
+    throw invalidInput('xml', e.message);
+  }
+}
+
 /** The XML a device is found in: the live definition when the change touches the running domain. */
 function definitionFor(s: DomainShape, scope: Scope): Promise<string> {
   return s.domain.xml({ inactive: scope === 'config' });
@@ -78,8 +92,8 @@ builder.mutationFields((t) => {
       nullable: false,
       description: 'Attaches any device given as XML (a <disk>, <interface>, <hostdev>…).',
       args: { ...base, xml: t.arg.string({ required: true, description: 'One device element.' }) },
-      resolve: (_r, args, ctx) => {
-        parsedArgument('xml', () => parseXmlNodes(args.xml));
+      resolve: async (_r, args, ctx) => {
+        await safeClientXml(ctx, hostName(ctx, args.host), 'device', 'xml', args.xml);
         return changeInScope(ctx, args, (s, scope) => s.domain.attachDevice(args.xml, scope));
       },
     }),
@@ -87,11 +101,14 @@ builder.mutationFields((t) => {
       authScopes: onDomainArg('VM.Config'),
       type: DomainNode,
       nullable: false,
-      description: 'Detaches the device the XML identifies.',
+      description:
+        'Detaches the one device of the domain (live or config, as scoped) that the XML identifies by <alias name>, <target dev>, <mac address> or <source>; libvirt is sent that device’s own XML.',
       args: { ...base, xml: t.arg.string({ required: true, description: 'One device element.' }) },
-      resolve: (_r, args, ctx) => {
-        parsedArgument('xml', () => parseXmlNodes(args.xml));
-        return changeInScope(ctx, args, (s, scope) => s.domain.detachDevice(args.xml, scope));
+      resolve: async (_r, args, ctx) => {
+        const fragment = parsedClientXml(ctx, 'xml', args.xml);
+        return changeInScope(ctx, args, async (s, scope) => {
+          await s.domain.detachDevice(resolvedDevice(await definitionFor(s, scope), fragment, s.host), scope);
+        });
       },
     }),
     attachDisk: t.field({
@@ -100,7 +117,7 @@ builder.mutationFields((t) => {
       nullable: false,
       description: 'Attaches an image file or block device as a disk; the bus follows targetDevice when omitted.',
       args: { ...base, input: t.arg({ type: AttachDiskInput, required: true }) },
-      resolve: (_r, args, ctx) => {
+      resolve: async (_r, args, ctx) => {
         const { input } = args;
         const bus = input.bus ?? inferBus(input.targetDevice);
         if (!bus) throw invalidInput('input.bus', `cannot be inferred from ${input.targetDevice}; give it`);
@@ -112,6 +129,7 @@ builder.mutationFields((t) => {
           driverType: input.format ?? 'raw',
           readonly: input.readonly ?? false,
         });
+        await checkBuiltXml(ctx, hostName(ctx, args.host), 'device', 'input.sourcePath', xml);
         return changeInScope(ctx, args, (s, scope) => s.domain.attachDevice(xml, scope));
       },
     }),
@@ -134,13 +152,14 @@ builder.mutationFields((t) => {
       nullable: false,
       description: 'Adds a NIC on a virtual network or a host bridge.',
       args: { ...base, input: t.arg({ type: AttachNetworkInput, required: true }) },
-      resolve: (_r, args, ctx) => {
+      resolve: async (_r, args, ctx) => {
         const xml = buildInterfaceDeviceXml({
           type: args.input.kind,
           source: args.input.source,
           mac: args.input.mac ?? undefined,
           model: args.input.model ?? undefined,
         });
+        await checkBuiltXml(ctx, hostName(ctx, args.host), 'device', 'input.source', xml);
         return changeInScope(ctx, args, (s, scope) => s.domain.attachDevice(xml, scope));
       },
     }),

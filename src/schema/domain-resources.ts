@@ -1,10 +1,12 @@
 import { updateDomainXml } from '../libvirt/xml/domain-xml.ts';
+import { documentElement, parseXmlNodes } from '../libvirt/xml/xml-codec.ts';
 import { memoryKiB, vcpuCount } from '../validation/index.ts';
 import { builder } from './builder.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
 import { changeInScope, reread } from './domain-lifecycle.ts';
 import { invalidInput } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
+import { checkHostSafety } from './host-safety.ts';
 import { DeviceScope } from './mutation-support.ts';
 
 interface Configured {
@@ -87,6 +89,9 @@ builder.mutationFields((t) => {
           ...(maxMemoryKiB != null ? { maxMemoryKiB } : {}),
           ...(description != null ? { description: description === '' ? null : description } : {}),
         });
+        // Only what the edit adds is checked: the domain may hold what an operator put there.
+        const root = (xml: string) => documentElement(parseXmlNodes(xml));
+        await checkHostSafety(ctx, host, 'domain', 'input', root(next), root(previousXml));
         const c = await connectionOf(ctx, host);
         await c.defineDomain(next);
         const domain = await reread(ctx, host, s.domain);

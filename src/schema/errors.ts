@@ -1,6 +1,7 @@
 import type { AuthFailure } from '@pothos/plugin-scope-auth';
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
-import { type ErrorNumberName, LibvirtError } from '../libvirt/index.ts';
+import { HostRegistryClosedError, HostTimeoutError, UnknownHostError } from '../hosts/errors.ts';
+import { type ErrorNumberName, LibvirtError, NulByteError } from '../libvirt/index.ts';
 import { XmlError } from '../libvirt/xml/xml-codec.ts';
 
 /** The typed failures clients see in `extensions.code`. */
@@ -34,6 +35,7 @@ const BY_LIBVIRT_CODE: Partial<Record<ErrorNumberName, ErrorCode>> = {
   INVALID_MAC: 'INVALID_INPUT',
   DOM_EXIST: 'INVALID_INPUT',
   NETWORK_EXIST: 'INVALID_INPUT',
+  STORAGE_VOL_EXIST: 'INVALID_INPUT',
   STORAGE_POOL_BUILT: 'INVALID_STATE',
   OPERATION_INVALID: 'INVALID_STATE',
   OPERATION_DENIED: 'INVALID_STATE',
@@ -49,13 +51,45 @@ const BY_LIBVIRT_CODE: Partial<Record<ErrorNumberName, ErrorCode>> = {
   AUTH_UNAVAILABLE: 'CONNECTION_FAILED',
 };
 
+/**
+ * Conditions libvirt reports with a generic code (INTERNAL_ERROR, OPERATION_FAILED, RPC), told
+ * apart by libvirt's message so that a request losing a race gets the code the gateway's own
+ * pre-check gives (a concurrent suspend: INVALID_STATE; a concurrent define: INVALID_INPUT).
+ * Checked before the table: RPC is CONNECTION_FAILED unless the message was merely too large.
+ */
+const BY_LIBVIRT_MESSAGE: Array<{ codes: ErrorNumberName[]; rpc?: true; message: RegExp; code: ErrorCode }> = [
+  // virNetMessageEncodePayload: the request exceeded libvirt's RPC message size.
+  {
+    codes: ['RPC', 'INTERNAL_ERROR'],
+    rpc: true,
+    message: /unable to encode message payload|too large|exceeds maximum/i,
+    code: 'INVALID_INPUT',
+  },
+  // The test driver: "domain 'x' not paused", "domain 'x' not running", "… is already running".
+  {
+    codes: ['INTERNAL_ERROR', 'OPERATION_FAILED'],
+    message: /\bnot (?:paused|running|active)\b|\bis already (?:running|active)\b/i,
+    code: 'INVALID_STATE',
+  },
+  // virDomainObjListAdd and friends: "domain 'x' already exists with uuid …", "is already defined".
+  { codes: ['OPERATION_FAILED', 'INTERNAL_ERROR'], message: /\balready (?:exists|defined)\b/i, code: 'INVALID_INPUT' },
+];
+
 /** The gateway's code for a libvirt failure (libvirt's own code stays in extensions.libvirt). */
 export function codeOf(e: LibvirtError): ErrorCode {
-  const mapped = e.codeName === 'UNKNOWN' ? undefined : BY_LIBVIRT_CODE[e.codeName];
-  if (mapped) return mapped;
-  // A transport failure: the daemon went away or never answered.
-  if (e.codeName === 'SYSTEM_ERROR' && e.domainName === 'RPC') return 'CONNECTION_FAILED';
-  return 'LIBVIRT_ERROR';
+  if (e.codeName === 'UNKNOWN') return 'LIBVIRT_ERROR';
+  const byMessage = BY_LIBVIRT_MESSAGE.find(
+    (rule) =>
+      rule.codes.includes(e.codeName as ErrorNumberName) &&
+      (!rule.rpc || e.domainName === 'RPC') &&
+      rule.message.test(e.message),
+  );
+  if (byMessage) return byMessage.code;
+  // A transport failure: the daemon went away, never answered, or its socket closed under a call.
+  if (e.domainName === 'RPC' && (e.codeName === 'SYSTEM_ERROR' || e.codeName === 'INTERNAL_ERROR')) {
+    return 'CONNECTION_FAILED';
+  }
+  return BY_LIBVIRT_CODE[e.codeName] ?? 'LIBVIRT_ERROR';
 }
 
 /** An expected failure, shown to the client as it is (never masked). */
@@ -119,13 +153,80 @@ function isGraphQLError(e: unknown): e is GraphQLError {
   return e instanceof Error && e.name === 'GraphQLError';
 }
 
+/** The longest message (and reason) a response carries, in UTF-8 bytes. */
+export const MAX_ERROR_BYTES = 2048;
+
+function truncated(text: string, limit: number): string {
+  const bytes = Buffer.from(text);
+  if (bytes.length <= limit) return text;
+  const note = ` … (${bytes.length} bytes, cut)`;
+  // A cut inside a multi-byte character decodes to U+FFFD, which is then dropped.
+  return `${bytes
+    .subarray(0, limit - Buffer.byteLength(note) - 3)
+    .toString()
+    .replace(/\uFFFD$/, '')}${note}`;
+}
+
+/** The same error with its message and string extensions cut to MAX_ERROR_BYTES. */
+function bounded(error: GraphQLError): GraphQLError {
+  const long = (v: unknown) => typeof v === 'string' && Buffer.byteLength(v) > MAX_ERROR_BYTES / 2;
+  const { extensions } = error;
+  const libvirt = extensions.libvirt as Record<string, unknown> | undefined;
+  if (Buffer.byteLength(error.message) <= MAX_ERROR_BYTES && !long(extensions.reason) && !long(libvirt?.message)) {
+    return error;
+  }
+  const half = (v: unknown) => (typeof v === 'string' ? truncated(v, MAX_ERROR_BYTES / 2) : v);
+  return new GraphQLError(truncated(error.message, MAX_ERROR_BYTES), {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: {
+      ...extensions,
+      ...(extensions.reason !== undefined ? { reason: half(extensions.reason) } : {}),
+      ...(libvirt ? { libvirt: { ...libvirt, message: half(libvirt.message) } } : {}),
+    },
+  });
+}
+
 /**
- * yoga's maskError: libvirt failures become typed errors carrying libvirt's code and message;
- * errors raised as GraphQLError pass through; anything else is masked.
+ * Codes graphql-js and yoga give malformed requests (or none at all, for variable coercion):
+ * all of them are INVALID_INPUT here, so one condition has one code whoever detects it.
  */
-export function maskError(error: unknown, message: string): Error {
-  const located = isGraphQLError(error) ? error : undefined;
-  const original = located?.originalError ?? error;
+const FOREIGN_INPUT_CODES = new Set<unknown>([
+  undefined,
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+]);
+
+/**
+ * The variable a coercion error is about, with graphql-js's path inside it (`$d`, `$d.name`,
+ * `$ids.0`); `query` for parse and validation errors of the document itself.
+ */
+function inputFieldOf(message: string): string {
+  const variable = /^Variable "\$(\w+)" /.exec(message)?.[1];
+  if (!variable) return 'query';
+  // The quoted value before " at " is JSON-escaped, so an unescaped `at "$name` is graphql-js's path.
+  const at = message.indexOf(` at "${variable}`);
+  if (at < 0) return `$${variable}`;
+  const path = message.slice(at + 5, message.indexOf('"', at + 5));
+  return `$${path.replace(/\[(\d+)\]/g, '.$1')}`;
+}
+
+function reasonOf(message: string): string {
+  const cut = message.lastIndexOf('; ');
+  return message.startsWith('Variable "$') && cut > 0 ? message.slice(cut + 2) : message;
+}
+
+function relocated(located: GraphQLError | undefined, message: string, extensions: Record<string, unknown>) {
+  return new GraphQLError(message, { nodes: located?.nodes, path: located?.path, extensions });
+}
+
+/** The code for gateway failures that are not GraphQLErrors: libvirt's, the binding's, the host registry's. */
+function typedFailure(original: unknown, located: GraphQLError | undefined): GraphQLError | undefined {
   if (original instanceof LibvirtError) {
     return new GraphQLError(original.message, {
       nodes: located?.nodes,
@@ -134,9 +235,71 @@ export function maskError(error: unknown, message: string): Error {
       extensions: libvirtExtensions(original),
     });
   }
-  if (isGraphQLError(original)) return located ?? original;
-  if (located && !located.originalError) return located;
-  return new GraphQLError(message, { nodes: located?.nodes, path: located?.path, extensions: { code: 'INTERNAL' } });
+  if (original instanceof NulByteError) {
+    const reason = 'must not contain a NUL byte';
+    return relocated(located, original.message, { code: 'INVALID_INPUT', field: original.argument, reason });
+  }
+  if (original instanceof HostTimeoutError || original instanceof HostRegistryClosedError) {
+    return relocated(located, original.message, { code: 'CONNECTION_FAILED', host: original.host });
+  }
+  if (original instanceof UnknownHostError) {
+    return relocated(located, original.message, { code: 'UNKNOWN_HOST', host: original.host });
+  }
+  // plugin-relay's malformed global IDs (and any other Pothos input check).
+  if (original instanceof Error && original.name === 'PothosValidationError') {
+    const last = located?.path?.at(-1);
+    const field = last === 'nodes' ? 'ids' : last === 'node' ? 'id' : 'input';
+    return relocated(located, `${field}: ${original.message}`, {
+      code: 'INVALID_INPUT',
+      field,
+      reason: original.message,
+    });
+  }
+  return undefined;
+}
+
+/**
+ * yoga's maskError: libvirt failures become typed errors carrying libvirt's code and message;
+ * errors raised as GraphQLError pass through, request errors from graphql-js and yoga become
+ * INVALID_INPUT; anything else is masked. No message is longer than MAX_ERROR_BYTES.
+ */
+export function maskError(error: unknown, message: string): Error {
+  const located = isGraphQLError(error) ? error : undefined;
+  const original = located?.originalError ?? error;
+  const typed = typedFailure(original, located);
+  if (typed) return bounded(typed);
+  const graphql = isGraphQLError(original)
+    ? (located ?? original)
+    : located && !located.originalError
+      ? located
+      : undefined;
+  if (!graphql) {
+    return new GraphQLError(message, { nodes: located?.nodes, path: located?.path, extensions: { code: 'INTERNAL' } });
+  }
+  return withGatewayCode(graphql);
+}
+
+/**
+ * A GraphQLError as clients see it: request errors from graphql-js and yoga (parse, validation,
+ * variable coercion) become INVALID_INPUT naming the variable or `query`; every message is bounded.
+ */
+export function withGatewayCode(error: GraphQLError): GraphQLError {
+  if (!FOREIGN_INPUT_CODES.has(error.extensions?.code)) return bounded(error);
+  return bounded(
+    new GraphQLError(error.message, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      path: error.path,
+      originalError: error.originalError,
+      extensions: {
+        ...error.extensions,
+        code: 'INVALID_INPUT',
+        field: inputFieldOf(error.message),
+        reason: reasonOf(error.message),
+      },
+    }),
+  );
 }
 
 /** Parses a client's XML argument; malformed XML is INVALID_INPUT naming the argument. */

@@ -7,6 +7,7 @@ import type { GatewayContext } from './context.ts';
 import { parsedArgument } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { HostInterfaceNode, type InterfaceShape, interfaces } from './host-interface.ts';
+import { safeClientXml } from './host-safety.ts';
 import { changed, RemovedObject } from './mutation-support.ts';
 
 const StartMode = builder.enumType('InterfaceStartMode', {
@@ -72,9 +73,11 @@ builder.mutationFields((t) => {
       nullable: false,
       description: 'Defines a host interface from netcf-style XML.',
       args: { host, xml: t.arg.string({ required: true }) },
-      resolve: (_r, args, ctx) => {
+      resolve: async (_r, args, ctx) => {
+        const host = hostName(ctx, args.host);
+        await safeClientXml(ctx, host, 'interface', 'xml', args.xml);
         parsedArgument('xml', () => parseInterfaceXml(args.xml));
-        return define(ctx, hostName(ctx, args.host), args.xml);
+        return define(ctx, host, args.xml);
       },
     }),
     defineEthernetInterface: t.field({

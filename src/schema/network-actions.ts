@@ -6,6 +6,7 @@ import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { invalidInput, parsedArgument } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
+import { safeClientXml } from './host-safety.ts';
 import { actOn, allOrNothing, changed, RemovedObject } from './mutation-support.ts';
 import { NetworkNode, type NetworkShape, networks } from './network.ts';
 
@@ -57,6 +58,7 @@ async function createNetwork(
   persistent: boolean,
   autostart: boolean,
 ): Promise<NetworkShape> {
+  await safeClientXml(ctx, host, 'network', 'xml', xml);
   const { name } = parsedArgument('xml', () => parseNetworkXml(xml));
   const c = await connectionOf(ctx, host);
   if ((await c.networks()).some((n) => n.name === name)) {

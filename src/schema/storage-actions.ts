@@ -6,6 +6,7 @@ import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { gatewayError, invalidInput, notFound, parsedArgument } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
+import { safeClientXml } from './host-safety.ts';
 import { actOn, allOrNothing, changed, RemovedObject } from './mutation-support.ts';
 import { type PoolShape, pools, StoragePoolNode } from './storage-pool.ts';
 import { VolumeNode, VolumeRef } from './volume.ts';
@@ -18,6 +19,7 @@ async function createPool(
   persistent: boolean,
   autostart: boolean,
 ): Promise<PoolShape> {
+  await safeClientXml(ctx, host, 'pool', 'xml', xml);
   const { name, type } = parsedArgument('xml', () => parseStoragePoolXml(xml));
   const c = await connectionOf(ctx, host);
   if ((await c.storagePools()).some((p) => p.name === name)) {
@@ -140,6 +142,7 @@ builder.mutationFields((t) => {
       description: 'Creates a volume in an active pool from volume XML (name, capacity, format…).',
       args: { host, pool: t.arg.string({ required: true }), xml: t.arg.string({ required: true }) },
       resolve: async (_r, args, ctx) => {
+        await safeClientXml(ctx, hostName(ctx, args.host), 'volume', 'xml', args.xml);
         parsedArgument('xml', () => parseVolumeXml(args.xml));
         const s = await named(ctx, args.host, args.pool);
         if (!(await s.object.isActive()))

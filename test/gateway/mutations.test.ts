@@ -4,7 +4,8 @@ import { fixtureUri } from '../support/test-host.ts';
 
 let gw: TestGateway;
 beforeEach(async () => {
-  gw = await startGateway({ fixture: fixtureUri });
+  // The pool test creates /made: outside the fixture's pools, so the operator allows it (README, Host safety).
+  gw = await startGateway({ fixture: fixtureUri }, undefined, { config: { storage: { allowedPaths: ['/made'] } } });
 });
 afterEach(async () => {
   await gw.close();

@@ -1,0 +1,83 @@
+import { BREAK, type DocumentNode, Kind, type ValueNode, visit } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { invalidInput } from '../schema/errors.ts';
+
+type Variables = Readonly<Record<string, unknown>> | null | undefined;
+
+/** The path (`input.name`, `ids.2`) of the first string in a variable's value holding a NUL byte. */
+function nulInValue(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\0') ? path : undefined;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = nulInValue(item, `${path}.${i}`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      const found = nulInValue(item, `${path}.${key}`);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+function nulInNode(node: ValueNode, path: string, variables: Variables): string | undefined {
+  switch (node.kind) {
+    case Kind.STRING:
+      return node.value.includes('\0') ? path : undefined;
+    case Kind.VARIABLE:
+      return nulInValue(variables?.[node.name.value], path);
+    case Kind.LIST:
+      for (const [i, item] of node.values.entries()) {
+        const found = nulInNode(item, `${path}.${i}`, variables);
+        if (found) return found;
+      }
+      return undefined;
+    case Kind.OBJECT:
+      for (const field of node.fields) {
+        const found = nulInNode(field.value, `${path}.${field.name.value}`, variables);
+        if (found) return found;
+      }
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The argument path of the first string argument in the document holding a NUL byte. */
+export function nulArgument(document: DocumentNode, variables: Variables): string | undefined {
+  let found: string | undefined;
+  visit(document, {
+    Argument(node) {
+      found = nulInNode(node.value, node.name.value, variables);
+      // Its value is walked above; a found NUL ends the whole walk.
+      return found ? BREAK : false;
+    },
+  });
+  return found;
+}
+
+/**
+ * Refuses, before anything runs, an operation whose arguments hold a NUL byte in any string,
+ * however it arrives (a literal or a variable, however deep in an input object). libvirt takes C
+ * strings, so `{ name: "victim\u0000../x" }` would reach it as `victim`; the binding refuses such
+ * strings too, but here the error names the GraphQL argument (`domain.name`).
+ */
+export function useNulFreeArguments(): Plugin {
+  const check = (args: { document: DocumentNode; variableValues?: Variables }) => {
+    const field = nulArgument(args.document, args.variableValues);
+    return field ? { errors: [invalidInput(field, 'must not contain a NUL byte')] } : undefined;
+  };
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const refused = check(args);
+      if (refused) setResultAndStopExecution(refused);
+    },
+    onSubscribe({ args, setResultAndStopExecution }) {
+      const refused = check(args);
+      if (refused) setResultAndStopExecution(refused);
+    },
+  };
+}
