@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { createGraphQLError, isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { AuthService } from './auth-service.ts';
 import { AuthError } from './authenticator.ts';
 import { credentialsOf } from './credentials.ts';
@@ -16,34 +16,43 @@ export function authErrorBody(e: AuthError): string {
 }
 
 /**
- * Wraps a subscription so that `end()` (a revoked or expired credential) completes it. Each
+ * Wraps a subscription so that `end(last)` (a revoked or expired credential) delivers `last`, if
+ * given, and completes it. Each
  * pending `next()` gets its own wake-up: racing every `next()` against one long-lived promise
  * would pile a reaction (and the event it resolved with) onto that promise per event.
  */
 export function endable<T>(
   source: AsyncIterable<T>,
   cleanup: () => void,
-): { iterator: AsyncIterableIterator<T>; end(): void } {
+): { iterator: AsyncIterableIterator<T>; end(last?: T): void } {
   const it = source[Symbol.asyncIterator]();
   let ended = false;
   let wake: ((result: IteratorResult<T>) => void) | undefined;
+  let final: { value: T } | undefined;
   const finish = () => {
     if (ended) return;
     ended = true;
     cleanup();
   };
   return {
-    end() {
+    end(last) {
       if (ended) return;
       finish();
       void it.return?.();
-      wake?.({ done: true, value: undefined });
+      if (last === undefined) return wake?.({ done: true, value: undefined });
+      if (wake) wake({ done: false, value: last });
+      else final = { value: last };
     },
     iterator: {
       [Symbol.asyncIterator]() {
         return this;
       },
       next: () => {
+        if (final) {
+          const { value } = final;
+          final = undefined;
+          return Promise.resolve({ done: false, value });
+        }
         if (ended) return Promise.resolve({ done: true, value: undefined });
         return new Promise<IteratorResult<T>>((resolve, reject) => {
           wake = resolve;
@@ -122,7 +131,10 @@ export function useAuthentication(auth: AuthService, graphqlEndpoint = '/graphql
           if (!found) return;
           let untrack = () => {};
           const subscription = endable(result, () => untrack());
-          untrack = auth.track(credentialsOf(found.authorization, found.req), found.identity, () => subscription.end());
+          // The last event says why the stream ends, as graphql-ws says it in its close reason.
+          untrack = auth.track(credentialsOf(found.authorization, found.req), found.identity, (e) =>
+            subscription.end({ errors: [createGraphQLError(e.message, { extensions: { code: e.code } })] }),
+          );
           setResult(subscription.iterator);
         },
       };

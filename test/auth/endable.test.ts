@@ -41,6 +41,14 @@ describe('a subscription wrapped so revocation can end it', () => {
     expect(cleanedUp).toBe(1);
   });
 
+  it('end(last) delivers a last event saying why, then completes', async () => {
+    const subscription = endable(events(5), () => undefined);
+    expect((await subscription.iterator.next()).done).toBe(false);
+    subscription.end({ payload: 'revoked' });
+    expect(await subscription.iterator.next()).toEqual({ done: false, value: { payload: 'revoked' } });
+    expect(await subscription.iterator.next()).toEqual({ done: true, value: undefined });
+  });
+
   it('does not keep the events it delivered: a long-lived subscription does not grow', async () => {
     expect(typeof (globalThis as { gc?: unknown }).gc).toBe('function');
     const subscription = endable(events(100_000), () => undefined);

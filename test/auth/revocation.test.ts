@@ -81,6 +81,9 @@ describe('revocation and expiry end open sessions', () => {
 
     expect(await aliceWs.closed).toEqual({ code: 4403, reason: expect.stringMatching(/^INVALID_TOKEN: .*revoked/) });
     expect(await subs.aliceSse.results.ended).toBeUndefined(); // completed by the server, not failed
+    expect(subs.aliceSse.results.seen.at(-1)).toEqual({
+      errors: [{ message: expect.stringMatching(/revoked/), extensions: { code: 'INVALID_TOKEN' } }],
+    });
     await untilHub(gw.app.events, (s) => s.subscriptions === 2);
 
     const after = await conn.defineDomain(domainXml('rev-after'));
@@ -128,6 +131,9 @@ describe('revocation and expiry end open sessions', () => {
     await listening(gw.app.events, 2);
     expect(await ws.closed).toEqual({ code: 4403, reason: expect.stringMatching(/^TOKEN_EXPIRED: /) });
     expect(await sse.results.ended).toBeUndefined();
+    expect(sse.results.seen).toEqual([
+      { errors: [{ message: 'token: the JWT has expired', extensions: { code: 'TOKEN_EXPIRED' } }] },
+    ]);
     expect(sub.results.seen).toEqual([]);
   });
 
