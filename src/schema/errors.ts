@@ -18,7 +18,8 @@ export type ErrorCode =
   | 'TOKEN_EXPIRED'
   | 'FORBIDDEN'
   | 'LIMIT_EXCEEDED'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'UNSAFE_INPUT';
 
 const BY_LIBVIRT_CODE: Partial<Record<ErrorNumberName, ErrorCode>> = {
   NO_DOMAIN: 'NOT_FOUND',

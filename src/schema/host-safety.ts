@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import type { GraphQLError } from 'graphql';
 import { LibvirtError } from '../libvirt/index.ts';
 import { parseCapabilitiesXml } from '../libvirt/xml/capabilities-xml.ts';
 import {
@@ -15,7 +15,7 @@ import { parseNetworkXml } from '../libvirt/xml/network-xml.ts';
 import { parseStoragePoolXml } from '../libvirt/xml/storage-pool-xml.ts';
 import { documentElement, parseXmlNodes, type XmlElement } from '../libvirt/xml/xml-codec.ts';
 import type { GatewayContext } from './context.ts';
-import { invalidInput, parsedArgument } from './errors.ts';
+import { gatewayError, invalidInput, parsedArgument } from './errors.ts';
 import { connectionOf } from './host.ts';
 
 function settingsOf(ctx: GatewayContext): HostSafetyConfig {
@@ -117,16 +117,13 @@ function hostInventory(ctx: GatewayContext, host: string): HostInventory {
 
 /** UNSAFE_INPUT: names the element (and path) refused and what would allow it. */
 function unsafeInput(e: UnsafeInputError, field: string): GraphQLError {
-  return new GraphQLError(e.message, {
-    extensions: {
-      code: 'UNSAFE_INPUT',
-      field,
-      element: e.element,
-      location: e.location,
-      ...(e.path !== undefined ? { path: e.path } : {}),
-      allowedBy: e.allowedBy,
-      privilege: UNSAFE_PRIVILEGE,
-    },
+  return gatewayError('UNSAFE_INPUT', e.message, {
+    field,
+    element: e.element,
+    location: e.location,
+    ...(e.path !== undefined ? { path: e.path } : {}),
+    allowedBy: e.allowedBy,
+    privilege: UNSAFE_PRIVILEGE,
   });
 }
 
