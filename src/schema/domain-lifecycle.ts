@@ -67,12 +67,18 @@ function invalidState(s: DomainShape, state: StateName, wanted: string): never {
 
 export const ACTIVE_STATES: StateName[] = ['RUNNING', 'PAUSED', 'BLOCKED', 'PMSUSPENDED', 'SHUTDOWN', 'CRASHED'];
 
-/** A lifecycle action on a domain that must be in one of `allowed` states. */
+/**
+ * A lifecycle action on a domain that must be in one of `allowed` states. `produces` is the
+ * state a successful action leaves the domain in: that is the transition this request made,
+ * whatever concurrent requests do before the domain is read back. Without it (an ACPI shutdown
+ * the guest may still be carrying out) the state is read back.
+ */
 async function act(
   ctx: GatewayContext,
   args: { host?: string | null; domain: { name?: string | null; uuid?: string | null; id?: number | null } },
   allowed: StateName[],
   wanted: string,
+  produces: StateName | undefined,
   action: (d: Domain) => Promise<boolean | undefined | void>,
 ): Promise<StateChange> {
   const host = hostName(ctx, args.host);
@@ -85,8 +91,13 @@ async function act(
     if (e instanceof LibvirtError && e.codeName === 'NO_DOMAIN') return undefined;
     throw e;
   });
-  const state = after ? (await after.domain.state()).state : 'SHUTOFF';
+  const state = produces ?? (after ? (await after.domain.state()).state : 'SHUTOFF');
   return { domain: after ?? s, previousState, state, ...(typeof forced === 'boolean' ? { forced } : {}) };
+}
+
+/** With a timeout, shutdownDomain returns once the domain is off (stopped or destroyed); without, it only asks. */
+function stopsBy(args: { timeoutSeconds?: number | null }): StateName | undefined {
+  return args.timeoutSeconds == null ? undefined : 'SHUTOFF';
 }
 
 /** Resolves when the domain stops, or with false after `ms`. Uses the connection's events, no polling. */
@@ -124,7 +135,7 @@ builder.mutationFields((t) => {
       description: 'Starts a defined domain that is shut off.',
       args: domainArgs,
       resolve: (_r, args, ctx) =>
-        act(ctx, args, ['SHUTOFF'], 'only a shut-off domain can be started', (d) => d.start()),
+        act(ctx, args, ['SHUTOFF'], 'only a shut-off domain can be started', 'RUNNING', (d) => d.start()),
     }),
     shutdownDomain: t.field({
       authScopes: onDomainArg('VM.PowerMgmt'),
@@ -140,7 +151,7 @@ builder.mutationFields((t) => {
         }),
       },
       resolve: (_r, args, ctx) =>
-        act(ctx, args, ACTIVE_STATES, 'only an active domain can be shut down', async (d) => {
+        act(ctx, args, ACTIVE_STATES, 'only an active domain can be shut down', stopsBy(args), async (d) => {
           await d.shutdown();
           if (args.timeoutSeconds == null) return undefined;
           if (await stoppedWithin(d, args.timeoutSeconds * 1000)) return false;
@@ -155,7 +166,7 @@ builder.mutationFields((t) => {
       description: 'Stops a domain at once, like pulling the power (a transient domain then disappears).',
       args: domainArgs,
       resolve: (_r, args, ctx) =>
-        act(ctx, args, ACTIVE_STATES, 'only an active domain can be destroyed', (d) => d.destroy()),
+        act(ctx, args, ACTIVE_STATES, 'only an active domain can be destroyed', 'SHUTOFF', (d) => d.destroy()),
     }),
     rebootDomain: t.field({
       authScopes: onDomainArg('VM.PowerMgmt'),
@@ -164,7 +175,7 @@ builder.mutationFields((t) => {
       description: 'Asks the guest to reboot; the guest may ignore it.',
       args: domainArgs,
       resolve: (_r, args, ctx) =>
-        act(ctx, args, ['RUNNING'], 'only a running domain can be rebooted', (d) => d.reboot()),
+        act(ctx, args, ['RUNNING'], 'only a running domain can be rebooted', 'RUNNING', (d) => d.reboot()),
     }),
     suspendDomain: t.field({
       authScopes: onDomainArg('VM.PowerMgmt'),
@@ -173,7 +184,7 @@ builder.mutationFields((t) => {
       description: 'Pauses a running domain; returns the old and the new state.',
       args: domainArgs,
       resolve: (_r, args, ctx) =>
-        act(ctx, args, ['RUNNING'], 'only a running domain can be suspended', (d) => d.suspend()),
+        act(ctx, args, ['RUNNING'], 'only a running domain can be suspended', 'PAUSED', (d) => d.suspend()),
     }),
     resumeDomain: t.field({
       authScopes: onDomainArg('VM.PowerMgmt'),
@@ -181,7 +192,8 @@ builder.mutationFields((t) => {
       nullable: false,
       description: 'Resumes a paused domain; returns the old and the new state.',
       args: domainArgs,
-      resolve: (_r, args, ctx) => act(ctx, args, ['PAUSED'], 'only a paused domain can be resumed', (d) => d.resume()),
+      resolve: (_r, args, ctx) =>
+        act(ctx, args, ['PAUSED'], 'only a paused domain can be resumed', 'RUNNING', (d) => d.resume()),
     }),
     undefineDomain: t.field({
       authScopes: onDomainArg('VM.Allocate'),

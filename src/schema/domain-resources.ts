@@ -4,7 +4,7 @@ import { memoryKiB, vcpuCount } from '../validation/index.ts';
 import { builder } from './builder.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
 import { changeInScope, reread } from './domain-lifecycle.ts';
-import { invalidInput } from './errors.ts';
+import { invalidInput, refusedAs } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { checkHostSafety } from './host-safety.ts';
 import { DeviceScope } from './mutation-support.ts';
@@ -50,7 +50,8 @@ builder.mutationFields((t) => {
       nullable: false,
       description: 'Sets the maximum memory in KiB (QEMU refuses a live change on a running domain; use CONFIG).',
       args: { ...scoped, memoryKiB: t.arg({ type: 'BigInt', required: true, validate: memoryKiB }) },
-      resolve: (_r, args, ctx) => changeInScope(ctx, args, (s, scope) => s.domain.setMaxMemory(args.memoryKiB, scope)),
+      resolve: (_r, args, ctx) =>
+        changeInScope(ctx, args, (s, scope) => refusedAs('memoryKiB', s.domain.setMaxMemory(args.memoryKiB, scope))),
     }),
     setDomainMemory: t.field({
       authScopes: onDomainArg('VM.Config'),
@@ -59,7 +60,8 @@ builder.mutationFields((t) => {
       description:
         'Sets the memory target in KiB (the balloon, for a running domain); read memoryKiB for what is used.',
       args: { ...scoped, memoryKiB: t.arg({ type: 'BigInt', required: true, validate: memoryKiB }) },
-      resolve: (_r, args, ctx) => changeInScope(ctx, args, (s, scope) => s.domain.setMemory(args.memoryKiB, scope)),
+      resolve: (_r, args, ctx) =>
+        changeInScope(ctx, args, (s, scope) => refusedAs('memoryKiB', s.domain.setMemory(args.memoryKiB, scope))),
     }),
     setDomainVcpus: t.field({
       authScopes: onDomainArg('VM.Config'),
@@ -67,7 +69,8 @@ builder.mutationFields((t) => {
       nullable: false,
       description: 'Sets the number of virtual CPUs, within the domain’s maximum.',
       args: { ...scoped, vcpus: t.arg.int({ required: true, validate: vcpuCount }) },
-      resolve: (_r, args, ctx) => changeInScope(ctx, args, (s, scope) => s.domain.setVcpus(args.vcpus, scope)),
+      resolve: (_r, args, ctx) =>
+        changeInScope(ctx, args, (s, scope) => refusedAs('vcpus', s.domain.setVcpus(args.vcpus, scope))),
     }),
     configureDomain: t.field({
       authScopes: onDomainArg('VM.Config'),

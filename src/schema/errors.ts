@@ -72,6 +72,8 @@ const BY_LIBVIRT_MESSAGE: Array<{ codes: ErrorNumberName[]; rpc?: true; message:
     message: /\bnot (?:paused|running|active)\b|\bis already (?:running|active)\b/i,
     code: 'INVALID_STATE',
   },
+  // The storage driver on a volume name with "/" (its pre-check in createVolume says INVALID_INPUT too).
+  { codes: ['OPERATION_INVALID', 'OPERATION_FAILED'], message: /cannot contain '\/'/, code: 'INVALID_INPUT' },
   // virDomainObjListAdd and friends: "domain 'x' already exists with uuid …", "is already defined".
   { codes: ['OPERATION_FAILED', 'INTERNAL_ERROR'], message: /\balready (?:exists|defined)\b/i, code: 'INVALID_INPUT' },
 ];
@@ -103,6 +105,20 @@ export function libvirtExtensions(e: LibvirtError): Record<string, unknown> {
     code: codeOf(e),
     libvirt: { code: e.code, codeName: e.codeName, domain: e.domainName, level: e.levelName, message: e.message },
   };
+}
+
+/** Runs a libvirt call whose one client value is `field`: libvirt refusing it is INVALID_INPUT naming that field. */
+export async function refusedAs<T>(field: string, call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (e) {
+    if (!(e instanceof LibvirtError) || codeOf(e) !== 'INVALID_INPUT') throw e;
+    throw gatewayError('INVALID_INPUT', `${field}: ${e.message}`, {
+      ...libvirtExtensions(e),
+      field,
+      reason: e.message,
+    });
+  }
 }
 
 /** NOT_FOUND; with libvirt's own error when libvirt said so (a lookup), without when a listing lacked it. */

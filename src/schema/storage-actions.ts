@@ -143,7 +143,9 @@ builder.mutationFields((t) => {
       args: { host, pool: t.arg.string({ required: true }), xml: t.arg.string({ required: true }) },
       resolve: async (_r, args, ctx) => {
         await safeClientXml(ctx, hostName(ctx, args.host), 'volume', 'xml', args.xml);
-        parsedArgument('xml', () => parseVolumeXml(args.xml));
+        const { name } = parsedArgument('xml', () => parseVolumeXml(args.xml));
+        // A volume name is a file name in its pool: "/" would place it elsewhere (dir pools refuse it; the test driver does not).
+        if (name.includes('/')) throw invalidInput('xml', `volume name ${name} must not contain "/"`);
         const s = await named(ctx, args.host, args.pool);
         if (!(await s.object.isActive()))
           throw gatewayError('INVALID_STATE', `storage pool ${args.pool} is not active`);
