@@ -345,22 +345,23 @@ class Scanner {
   }
 
   #network(root: Located): void {
+    for (const ip of root.childrenNamed('ip')) {
+      for (const tftp of ip.childrenNamed('tftp')) this.#path(tftp, tftp.attr('root'));
+    }
     const forward = root.child('forward');
     if (!forward) return;
     const mode = forward.attr('mode');
     const dev = forward.attr('dev');
-    if (dev !== undefined) this.#add(forward, { kind: 'hostInterface', name: dev });
+    const listed = !this.allow.unlistedNetworks;
+    if (dev !== undefined && listed) this.#add(forward, { kind: 'hostInterface', name: dev });
     for (const name of ['interface', 'pf']) {
       for (const iface of forward.childrenNamed(name)) {
         const d = iface.attr('dev');
-        if (d !== undefined) this.#add(iface, { kind: 'hostInterface', name: d });
+        if (d !== undefined && listed) this.#add(iface, { kind: 'hostInterface', name: d });
       }
     }
     if ((mode === 'hostdev' || forward.childrenNamed('address').length > 0) && !this.allow.hostdev) {
       this.#refuse(forward, 'hands host PCI functions to guests', 'xml.allow.hostdev');
-    }
-    for (const ip of root.childrenNamed('ip')) {
-      for (const tftp of ip.childrenNamed('tftp')) this.#path(tftp, tftp.attr('root'));
     }
   }
 
@@ -370,10 +371,9 @@ class Scanner {
       this.#refuse(root, `of type ${type || '(none)'} reaches beyond the host’s local storage`, 'xml.allow.poolTypes');
       return;
     }
-    const target = root.child('target');
-    for (const path of target?.childrenNamed('path') ?? []) this.#path(path, path.text().trim());
     for (const device of root.child('source')?.childrenNamed('device') ?? []) this.#path(device, device.attr('path'));
     for (const dir of root.child('source')?.childrenNamed('dir') ?? []) this.#path(dir, dir.attr('path'));
+    for (const path of root.child('target')?.childrenNamed('path') ?? []) this.#path(path, path.text().trim());
   }
 
   #volume(root: Located): void {
