@@ -43,6 +43,21 @@ export function digestOf(secret: string): string {
 
 type KeySource = Parameters<typeof jwtVerify>[1];
 
+/**
+ * Whether a grant's `identity` names this caller. A plain name is one the operator configured (a
+ * token or certificate); a JWT subject comes from an outside issuer, so it is named `jwt:SUBJECT`
+ * and can never take a token's or certificate's grants by choosing its subject. `token:` and
+ * `certificate:` prefixes are accepted too.
+ */
+function namesIdentity(granted: string, kind: IdentityKind, name: string): boolean {
+  const colon = granted.indexOf(':');
+  const prefix = colon > 0 ? granted.slice(0, colon) : undefined;
+  if (prefix === 'jwt' || prefix === 'token' || prefix === 'certificate') {
+    return prefix === kind && granted.slice(colon + 1) === name;
+  }
+  return kind !== 'jwt' && granted === name;
+}
+
 /** JWTs verified under one configuration, kept so a client reusing its token is not verified again on every request. */
 const VERIFIED_JWTS = 1_000;
 
@@ -146,6 +161,8 @@ export class Authenticator {
         issuer: jwt.issuer,
         audience: jwt.audience,
         algorithms: jwt.algorithms,
+        // A token that never expires cannot be revoked short of removing the whole issuer.
+        requiredClaims: ['exp'],
       }));
     } catch (e) {
       if (e instanceof joseErrors.JWTExpired) throw new AuthError('TOKEN_EXPIRED', 'token: the JWT has expired');
@@ -168,7 +185,9 @@ export class Authenticator {
 
   #identity(name: string, kind: IdentityKind, groups: string[], expiresAt?: number): Identity {
     const grants = this.#grants.filter(
-      (g) => (g.identity !== undefined && g.identity === name) || (g.group !== undefined && groups.includes(g.group)),
+      (g) =>
+        (g.identity !== undefined && namesIdentity(g.identity, kind, name)) ||
+        (g.group !== undefined && groups.includes(g.group)),
     );
     return new Identity(name, kind, groups, grants, expiresAt);
   }

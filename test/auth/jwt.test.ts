@@ -48,7 +48,7 @@ describe('JWT signed by a key served from a JWKS endpoint', () => {
     const auth = {
       jwt: { issuer: ISSUER, audience: AUDIENCE, jwksUrl },
       grants: [
-        { identity: 'ana', role: 'admin' },
+        { identity: 'jwt:ana', role: 'admin' },
         { group: 'ops', role: 'admin' },
       ],
     };
@@ -124,6 +124,34 @@ describe('JWT signed by a key served from a JWKS endpoint', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('refuses a token without an expiry: it could never be revoked', async () => {
+    const forever = await new SignJWT({ sub: 'ana' })
+      .setProtectedHeader({ alg: idp.alg, kid: 'idp-1' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .sign(idp.privateKey);
+    expect(await ask(forever)).toEqual(refused('INVALID_TOKEN', /ERR_JWT_CLAIM_VALIDATION_FAILED/));
+  });
+
+  it('a JWT subject never takes the grants of a token or certificate of the same name', async () => {
+    const service = new AuthService(
+      authSchema.parse({
+        jwt: { issuer: ISSUER, audience: AUDIENCE, jwksUrl },
+        tokens: [{ name: 'ci', sha256: 'a'.repeat(64) }],
+        grants: [
+          { identity: 'ci', role: 'admin' },
+          { identity: 'jwt:ana', role: 'viewer' },
+        ],
+      }),
+    );
+    const impostor = await service.authenticate({ authorization: `Bearer ${await idp.sign({ sub: 'ci' })}` });
+    expect(impostor).toMatchObject({ name: 'ci', kind: 'jwt' });
+    expect(impostor.seesHost('default')).toBe(false);
+    const ana = await service.authenticate({ authorization: `Bearer ${await idp.sign({ sub: 'ana' })}` });
+    expect(ana.can('VM.Audit', 'default', 'x')).toBe(true);
+    expect(ana.can('VM.PowerMgmt', 'default', 'x')).toBe(false);
   });
 
   it('refuses a token that names no identity', async () => {

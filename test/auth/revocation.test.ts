@@ -32,7 +32,7 @@ const auth = (tokens: Array<ReturnType<typeof apiToken>>) =>
   authSchema.parse({
     tokens: tokens.map((t) => t.entry),
     jwt: { issuer: 'https://idp.test', audience: 'virtql', publicKey: issuer.publicPem },
-    grants: [...tokens.map((t) => ({ identity: t.name, role: 'admin' })), { identity: 'jo', role: 'admin' }],
+    grants: [...tokens.map((t) => ({ identity: t.name, role: 'admin' })), { identity: 'jwt:jo', role: 'admin' }],
   });
 
 describe('revocation and expiry end open sessions', () => {
@@ -49,7 +49,7 @@ describe('revocation and expiry end open sessions', () => {
           grants: [
             { identity: 'alice', role: 'admin' },
             { identity: 'bob', role: 'admin' },
-            { identity: 'jo', role: 'admin' },
+            { identity: 'jwt:jo', role: 'admin' },
           ],
         },
       },
