@@ -110,7 +110,8 @@ function mutations(who: string): Array<{ name: string; privilege: string; query:
 
 const XML: Record<string, (who: string) => string> = {
   attachDevice: () => diskXml,
-  detachDevice: () => diskXml,
+  // The device web has (the gateway finds it in the domain's XML before asking libvirt).
+  detachDevice: () => diskXml.replace("dev='vdb'", "dev='vda'"),
   createDomainFromXml: (who) => domainXml(`cx-${who}`),
   defineDomainFromXml: (who) => domainXml(`dx-${who}`),
   createNetwork: (who) => `<network><name>n-${who}</name></network>`,
