@@ -1,6 +1,14 @@
 import { LibvirtError } from '../libvirt/index.ts';
 import { type BootDevice, buildDomainXml, type DomainType, parseDomainXml } from '../libvirt/xml/domain-xml.ts';
-import { arch, bootDevices, domainName, machine, memoryKiB, vcpuCount } from '../validation/index.ts';
+import {
+  arch,
+  bootDevices,
+  domainDescription,
+  domainName,
+  machine,
+  memoryKiB,
+  vcpuCount,
+} from '../validation/index.ts';
 import { onNewDomain } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
@@ -30,7 +38,10 @@ const DomainInput = builder.inputType('DomainInput', {
       description: 'Letters, digits, "-", "_" and "."; unique on the host.',
       validate: domainName,
     }),
-    description: t.string({ description: 'Free text stored in the definition.' }),
+    description: t.string({
+      description: 'Free text stored in the definition (at most 4096 characters).',
+      validate: domainDescription,
+    }),
     vcpus: t.int({ defaultValue: 1, description: 'Virtual CPUs (1–4096). @default 1', validate: vcpuCount }),
     memoryKiB: t.field({
       type: 'BigInt',

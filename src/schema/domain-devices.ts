@@ -8,7 +8,15 @@ import {
   inferBus,
 } from '../libvirt/xml/domain-xml.ts';
 import type { XmlElement } from '../libvirt/xml/xml-codec.ts';
-import { absolutePath, attachNetworkInput, diskBus, diskTargetDevice, macAddress } from '../validation/index.ts';
+import {
+  absolutePath,
+  attachNetworkInput,
+  diskBus,
+  diskFormat,
+  diskTargetDevice,
+  macAddress,
+  nicTargetDevice,
+} from '../validation/index.ts';
 import { builder } from './builder.ts';
 import { DomainNode, DomainRef, type DomainShape, onDomainArg } from './domain.ts';
 import { changeInScope } from './domain-lifecycle.ts';
@@ -47,7 +55,7 @@ const AttachDiskInput = builder.inputType('AttachDiskInput', {
       description: 'virtio, scsi, sata, ide, usb…; inferred from targetDevice when omitted.',
       validate: diskBus,
     }),
-    format: t.string({ description: 'Image format for files: raw (default) or qcow2.' }),
+    format: t.string({ description: 'Image format for files: raw (default) or qcow2.', validate: diskFormat }),
     readonly: t.boolean({ description: 'Attach read-only.' }),
   }),
 });
@@ -170,7 +178,7 @@ builder.mutationFields((t) => {
       description: 'Removes a NIC, found by its host-side target device (vnet0…) or its MAC address.',
       args: {
         ...base,
-        targetDevice: t.arg.string({ description: 'e.g. vnet0 (running domains).' }),
+        targetDevice: t.arg.string({ description: 'e.g. vnet0 (running domains).', validate: nicTargetDevice }),
         mac: t.arg.string({ description: 'e.g. 52:54:00:12:34:56.', validate: macAddress }),
       },
       resolve: (_r, args, ctx) => {

@@ -1,10 +1,10 @@
 import { updateDomainXml } from '../libvirt/xml/domain-xml.ts';
 import { documentElement, parseXmlNodes } from '../libvirt/xml/xml-codec.ts';
-import { memoryKiB, vcpuCount } from '../validation/index.ts';
+import { configureDomainInput, domainDescription, memoryKiB, vcpuCount } from '../validation/index.ts';
 import { builder } from './builder.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
 import { changeInScope, reread } from './domain-lifecycle.ts';
-import { invalidInput, refusedAs } from './errors.ts';
+import { refusedAs } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { checkHostSafety } from './host-safety.ts';
 import { DeviceScope } from './mutation-support.ts';
@@ -30,8 +30,12 @@ const ConfigureDomainInput = builder.inputType('ConfigureDomainInput', {
   fields: (t) => ({
     vcpus: t.int({ description: 'Virtual CPUs.', validate: vcpuCount }),
     maxMemoryKiB: t.field({ type: 'BigInt', description: 'Maximum memory in KiB.', validate: memoryKiB }),
-    description: t.string({ description: 'The description; an empty string removes it.' }),
+    description: t.string({
+      description: 'The description (at most 4096 characters); an empty string removes it.',
+      validate: domainDescription,
+    }),
   }),
+  validate: configureDomainInput,
 });
 
 builder.mutationFields((t) => {
@@ -81,9 +85,6 @@ builder.mutationFields((t) => {
       args: { ...base, input: t.arg({ type: ConfigureDomainInput, required: true }) },
       resolve: async (_r, args, ctx) => {
         const { vcpus, maxMemoryKiB, description } = args.input;
-        if (vcpus == null && maxMemoryKiB == null && description == null) {
-          throw invalidInput('input', 'give at least one of vcpus, maxMemoryKiB or description');
-        }
         const host = hostName(ctx, args.host);
         const s = await findDomain(ctx, host, args.domain);
         const previousXml = await s.domain.xml({ inactive: await s.domain.isPersistent() });

@@ -1,31 +1,13 @@
 import { z } from 'zod';
-import { absolutePath, diskBus, diskTargetDevice, nicTargetDevice } from './domain-inputs.ts';
+import { nicTargetDevice } from './domain-inputs.ts';
 import { inputObject, mustBe, whenFieldsValid, withoutNulls } from './graphql-input.ts';
 import { macAddress } from './mac.ts';
 import { interfaceName, networkName } from './names.ts';
-
-export const DISK_KINDS = ['file', 'block'] as const;
-
-/** file: an image file; block: a host block device. */
-export const diskKind = z.enum(DISK_KINDS, { error: `must be one of ${DISK_KINDS.join(', ')}` });
 
 /** A disk image format as libvirt names it: raw, qcow2, vmdk… */
 export const diskFormat = z
   .string({ error: mustBe('an image format (a string such as qcow2)') })
   .regex(/^[a-z0-9]{1,16}$/, 'must be an image format such as raw or qcow2: lower-case letters and digits');
-
-/** attachDisk. The bus, when left out, is inferred from targetDevice (vd* virtio, sd* scsi…). */
-export const attachDiskInput = withoutNulls(
-  inputObject({
-    kind: diskKind,
-    sourcePath: absolutePath,
-    targetDevice: diskTargetDevice,
-    bus: diskBus.optional(),
-    format: diskFormat.optional(),
-    readonly: z.boolean({ error: mustBe('true or false') }).optional(),
-  }),
-);
-export type AttachDiskInput = z.infer<typeof attachDiskInput>;
 
 export const NIC_KINDS = ['network', 'bridge'] as const;
 

@@ -1,12 +1,10 @@
 import { z } from 'zod';
 import { inputObject, mustBe, reasonCheck, whenFieldsValid, withoutNulls } from './graphql-input.ts';
-import { domainName } from './names.ts';
 
 /** 4 MiB: below this no guest firmware boots. */
 export const MIN_MEMORY_KIB = 4096n;
 /** 16 TiB in KiB. */
 export const MAX_MEMORY_KIB = 16n * 1024n ** 3n;
-export const DEFAULT_MEMORY_KIB = 524288n;
 export const MAX_VCPUS = 4096;
 
 /** Memory in KiB as the GraphQL BigInt scalar gives it: 4 MiB to 16 TiB. */
@@ -105,36 +103,13 @@ export const absolutePath = z
 // Characters XML 1.0 cannot carry, even escaped: libvirt would refuse the document.
 const XML_UNSAFE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|\p{Cs}/u;
 
-/** Free text stored in the domain XML. */
+export const MAX_DESCRIPTION_LENGTH = 4096;
+
+/** Free text stored in the domain XML: at most 4096 characters, none that XML cannot carry. */
 export const domainDescription = z
   .string({ error: mustBe('a string') })
+  .max(MAX_DESCRIPTION_LENGTH, { error: `must be at most ${MAX_DESCRIPTION_LENGTH} characters`, abort: true })
   .refine((text) => !XML_UNSAFE.test(text), 'must not contain control characters other than tab and newline');
-
-const domainFields = {
-  name: domainName,
-  description: domainDescription.optional(),
-  /** @default 1 */
-  vcpus: vcpuCount.default(1),
-  /** @default 524288 (512 MiB) */
-  memoryKiB: memoryKiB.default(DEFAULT_MEMORY_KIB),
-  arch: arch.optional(),
-  machine: machine.optional(),
-  bootDevices: bootDevices.optional(),
-};
-
-/** createDomain: a transient domain, started at once. */
-export const createDomainInput = withoutNulls(inputObject(domainFields));
-export type CreateDomainInput = z.infer<typeof createDomainInput>;
-
-/** defineDomain: as createDomain, persistent and not started, plus autostart. */
-export const defineDomainInput = withoutNulls(
-  inputObject({
-    ...domainFields,
-    /** @default false */
-    autostart: z.boolean({ error: mustBe('true or false') }).default(false),
-  }),
-);
-export type DefineDomainInput = z.infer<typeof defineDomainInput>;
 
 /** configureDomain: changes to the persistent config; at least one of them. */
 export const configureDomainInput = withoutNulls(

@@ -1,39 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import type { DiskSpec, InterfaceSpec } from '../../src/libvirt/xml/domain-xml.ts';
-import { attachDiskInput, attachNetworkInput } from '../../src/validation/index.ts';
+import type { InterfaceSpec } from '../../src/libvirt/xml/domain-xml.ts';
+import { attachNetworkInput, diskFormat } from '../../src/validation/index.ts';
 import { firstIssue, parsed } from './first-issue.ts';
 
-const disk = { kind: 'file', sourcePath: '/var/lib/libvirt/images/data.qcow2', targetDevice: 'vdb' };
-
-describe('attachDiskInput', () => {
-  it.each<[string, object, object]>([
-    ['an image file, bus left to inference', disk, disk],
-    [
-      'a block device on sata, read-only',
-      { kind: 'block', sourcePath: '/dev/sdb', targetDevice: 'sdb', bus: 'sata', readonly: true },
-      { kind: 'block', sourcePath: '/dev/sdb', targetDevice: 'sdb', bus: 'sata', readonly: true },
-    ],
-    ['a qcow2 image', { ...disk, format: 'qcow2' }, { ...disk, format: 'qcow2' }],
-    ['GraphQL nulls', { ...disk, bus: null, format: null, readonly: null }, disk],
-  ])('accepts %s', (_label, input, expected) => {
-    const out = parsed(attachDiskInput, input);
-    expect(out).toEqual(expected);
-    const spec: DiskSpec = { ...out, targetDev: out.targetDevice };
-    expect(spec.kind).toBe(out.kind);
+describe('diskFormat', () => {
+  it.each(['raw', 'qcow2', 'vmdk', 'vdi'])('accepts %s', (format) => {
+    expect(parsed(diskFormat, format)).toBe(format);
   });
-
-  it.each<[string, unknown, string, string]>([
-    ['an unknown kind', { ...disk, kind: 'network' }, 'kind', 'must be one of file, block'],
-    ['a relative path', { ...disk, sourcePath: 'data.qcow2' }, 'sourcePath', 'must be an absolute path'],
-    ['a ".." path', { ...disk, sourcePath: '/var/../etc/passwd' }, 'sourcePath', 'must not contain ".." segments'],
-    ['a bad target', { ...disk, targetDevice: 'vdb1' }, 'targetDevice', 'must be a disk target such as vda'],
-    ['an unknown bus', { ...disk, bus: 'nvme' }, 'bus', 'must be one of virtio, scsi'],
-    ['a bad format', { ...disk, format: 'QCOW2' }, 'format', 'must be an image format such as raw or qcow2'],
-    ['no path', { kind: 'file', targetDevice: 'vdb' }, 'sourcePath', 'is required'],
-  ])('rejects %s', (_label, value, path, message) => {
-    const issue = firstIssue(attachDiskInput, value);
-    expect(issue.path).toBe(path);
-    expect(issue.message).toContain(message);
+  it.each<[string, unknown, string]>([
+    ['upper case', 'QCOW2', 'must be an image format such as raw or qcow2'],
+    ['a path', '../raw', 'lower-case letters and digits'],
+    ['empty', '', 'must be an image format'],
+    ['17 characters', 'a'.repeat(17), 'must be an image format'],
+    ['a number', 2, 'must be an image format (a string such as qcow2)'],
+  ])('rejects %s', (_label, value, message) => {
+    expect(firstIssue(diskFormat, value).message).toContain(message);
   });
 });
 

@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { DomainSpec } from '../../src/libvirt/xml/domain-xml.ts';
 import {
   absolutePath,
   arch,
   bootDevices,
-  type CreateDomainInput,
   configureDomainInput,
-  createDomainInput,
-  defineDomainInput,
   diskBus,
   diskTargetDevice,
   domainDescription,
@@ -151,67 +147,7 @@ describe('domainDescription', () => {
     ['a NUL', 'a\0b', '', 'must not contain control characters other than tab and newline'],
     ['an escape', 'a\u001b[31m', '', 'must not contain control characters'],
     ['a lone surrogate', 'a\ud800b', '', 'must not contain control characters'],
-  ]);
-});
-
-describe('createDomainInput', () => {
-  it('applies the catalogue defaults', () => {
-    expect(parsed(createDomainInput, { name: 'vm1' })).toEqual({ name: 'vm1', vcpus: 1, memoryKiB: 524288n });
-  });
-
-  it('treats GraphQL nulls as absent', () => {
-    const input = { name: 'vm1', description: null, vcpus: null, memoryKiB: null, arch: null, bootDevices: null };
-    expect(parsed(createDomainInput, input)).toEqual({ name: 'vm1', vcpus: 1, memoryKiB: 524288n });
-  });
-
-  it('keeps every field given', () => {
-    const input = {
-      name: 'web-01',
-      description: 'front end',
-      vcpus: 4,
-      memoryKiB: 4194304n,
-      arch: 'x86_64',
-      machine: 'q35',
-      bootDevices: ['cdrom', 'hd'],
-    };
-    const out: CreateDomainInput = parsed(createDomainInput, input);
-    expect(out).toEqual(input);
-    // The output feeds the domain XML builder directly.
-    const spec: DomainSpec = { type: 'kvm', ...out, boot: out.bootDevices };
-    expect(spec.boot).toEqual(['cdrom', 'hd']);
-  });
-
-  it('does not take autostart: that is defineDomain', () => {
-    expect(parsed(createDomainInput, { name: 'vm1', autostart: true })).not.toHaveProperty('autostart');
-  });
-
-  rejects(createDomainInput, [
-    ['no name', {}, 'name', 'is required'],
-    ['a bad name', { name: 'my vm' }, 'name', 'may contain only letters, digits, "-", "_" and "."'],
-    ['too little memory', { name: 'vm1', memoryKiB: 1024n }, 'memoryKiB', 'must be at least 4096 KiB (4 MiB)'],
-    ['no vCPUs', { name: 'vm1', vcpus: 0 }, 'vcpus', 'must be an integer from 1 to 4096'],
-    ['a repeated boot device', { name: 'vm1', bootDevices: ['hd', 'hd'] }, 'bootDevices', 'lists hd twice'],
-    ['an unknown boot device', { name: 'vm1', bootDevices: ['usb'] }, 'bootDevices.0', 'must be one of hd, fd'],
-    ['a bad arch', { name: 'vm1', arch: 'x86-64' }, 'arch', 'must be an architecture'],
-    ['a bad machine', { name: 'vm1', machine: 'Q35' }, 'machine', 'must be a machine type'],
-    ['a control character', { name: 'vm1', description: '\u0007' }, 'description', 'must not contain control'],
-    ['no object', null, '', 'must be an input object'],
-  ]);
-});
-
-describe('defineDomainInput', () => {
-  it('defaults autostart to false', () => {
-    expect(parsed(defineDomainInput, { name: 'vm1' })).toEqual({
-      name: 'vm1',
-      vcpus: 1,
-      memoryKiB: 524288n,
-      autostart: false,
-    });
-    expect(parsed(defineDomainInput, { name: 'vm1', autostart: true })).toMatchObject({ autostart: true });
-  });
-
-  rejects(defineDomainInput, [
-    ['a string autostart', { name: 'vm1', autostart: 'yes' }, 'autostart', 'must be true or false'],
+    ['4097 characters', 'a'.repeat(4097), '', 'must be at most 4096 characters'],
   ]);
 });
 
