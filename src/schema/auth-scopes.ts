@@ -3,6 +3,7 @@ import { parseDomainXml } from '../libvirt/xml/domain-xml.ts';
 import type { GatewayContext } from './context.ts';
 import { parsedArgument } from './errors.ts';
 import { hostName } from './host.ts';
+import { checkXmlSize } from './xml-size.ts';
 
 // The authScopes of fields, by what they act on. Each resolves the host (and domain) the way the
 // resolver will, so an object the caller may not see is NOT_FOUND or UNKNOWN_HOST, never FORBIDDEN.
@@ -29,6 +30,7 @@ export function onParentHost(privilege: Privilege) {
 export function onNewDomain(privilege: Privilege) {
   return (_parent: unknown, args: HostArgs & { input?: { name: string }; xml?: string }, ctx: GatewayContext) => {
     const host = hostName(ctx, args.host);
+    if (args.xml) checkXmlSize(ctx, 'xml', args.xml);
     const domain =
       args.input?.name ?? (args.xml ? parsedArgument('xml', () => parseDomainXml(args.xml as string)).name : undefined);
     return { privilege: { privilege, host, ...(domain === undefined ? {} : { domain }) } };

@@ -17,6 +17,7 @@ import { documentElement, parseXmlNodes, type XmlElement } from '../libvirt/xml/
 import type { GatewayContext } from './context.ts';
 import { gatewayError, invalidInput, parsedArgument } from './errors.ts';
 import { connectionOf } from './host.ts';
+import { checkXmlSize } from './xml-size.ts';
 
 function settingsOf(ctx: GatewayContext): HostSafetyConfig {
   return ctx.hostSafety ?? defaultHostSafety();
@@ -125,15 +126,6 @@ function unsafeInput(e: UnsafeInputError, field: string): GraphQLError {
     allowedBy: e.allowedBy,
     privilege: UNSAFE_PRIVILEGE,
   });
-}
-
-/** INVALID_INPUT when an XML argument exceeds `xml.maxBytes`, before anything parses it. */
-export function checkXmlSize(ctx: GatewayContext, field: string, xml: string): void {
-  const limit = settingsOf(ctx).maxXmlBytes;
-  // UTF-8 is at most 3 bytes per UTF-16 unit: only long strings need counting.
-  if (xml.length * 3 <= limit) return;
-  const bytes = Buffer.byteLength(xml, 'utf8');
-  if (bytes > limit) throw invalidInput(field, `too large (${bytes} bytes, limit ${limit})`);
 }
 
 /** Whether the policy applies to this caller on this host. */

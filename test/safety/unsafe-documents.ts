@@ -231,3 +231,6 @@ export function domainWith(c: UnsafeCase, name: string, type = 'test'): string {
   const part = c.domainPart && !c.domainPart.startsWith('OS:') ? c.domainPart : '';
   return `<domain type="${type}"><name>${name}</name><memory unit="MiB">64</memory><vcpu>1</vcpu><os><type arch="x86_64">hvm</type>${os}</os>${part}<devices>${c.device ?? ''}</devices></domain>`;
 }
+
+/** Device fragments that identify nothing: libvirt 9.0's daemon crashes on a detach of `<disk/>`. */
+export const VAGUE_FRAGMENTS = ['<disk/>', "<x:disk xmlns:x='urn:x'/>", '<interface/>', "<disk xmlns='urn:x'/>"];
