@@ -27,7 +27,7 @@ export async function buildBenchGateway(
   return {
     app,
     async query(query) {
-      const res = await app.yoga.fetch('http://virtql.bench/graphql', {
+      const res = await app.yoga.fetch('http://localhost/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query }),

@@ -8,7 +8,7 @@ import { useAudit } from './audit/use-audit.ts';
 import { AuthService } from './auth/auth-service.ts';
 import { Identity } from './auth/identity.ts';
 import { requestIdentity, useAuthentication } from './auth/use-authentication.ts';
-import { defaultSecurity, type SecurityConfig } from './config/security.ts';
+import { defaultSecurity, hasIdentities, type SecurityConfig } from './config/security.ts';
 import type { AuthConfig } from './config/security-schema.ts';
 import { EventHub, type EventRegistry } from './events/event-hub.ts';
 import { createMemoryTransport } from './events/event-transport.ts';
@@ -91,7 +91,9 @@ export function buildApp(options: AppOptions): App {
   });
   const operations = new OperationTracker();
   const audit = new AuditLog({ ...security.audit, logger: options.logger ?? pino({ level: 'info' }) });
-  const browser = createBrowserDefenses(security.cors);
+  const browser = createBrowserDefenses(security.cors, '/graphql', {
+    loopbackHostOnly: !hasIdentities(security.auth) && !security.insecure,
+  });
   const limits = createLimits({
     limits: security.limits,
     introspection: security.introspection,
@@ -137,8 +139,10 @@ export function buildApp(options: AppOptions): App {
         endpoint: '/ready',
         check: async ({ fetchAPI }) => {
           const hosts = await registry.checkReady();
-          const ready = hosts.every((h) => h.ok);
-          return new fetchAPI.Response(JSON.stringify({ ready, hosts }), {
+          const down = hosts.filter((h) => !h.ok).length;
+          const ready = down === 0;
+          // Anyone may ask, so only counts: which hosts exist and why they fail is for Host.lastError.
+          return new fetchAPI.Response(JSON.stringify({ ready, hosts: hosts.length, down }), {
             status: ready ? 200 : 503,
             headers: { 'content-type': 'application/json' },
           });

@@ -2,6 +2,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import type { CORSOptions, Plugin } from 'graphql-yoga';
 import type { CorsConfig } from '../config/security-schema.ts';
 import type { UpgradeGuard } from '../events/graphql-ws-server.ts';
+import { useLoopbackHost, websocketLoopbackGuard } from './loopback-host.ts';
 import { useOriginCheck } from './use-origin-check.ts';
 import { websocketOriginGuard } from './websocket-origin.ts';
 
@@ -22,17 +23,28 @@ export interface BrowserDefenses {
  * - a request from another origin is refused unless `cors.origins` lists it (HTTP and WebSocket);
  * - CORS answers listed origins only, with credentials, and no other;
  * - yoga's CSRF prevention refuses what a page can send without a preflight (HTML forms,
- *   `<img src=…?query=>`, `fetch` with a form content type) unless it carries {@link CSRF_HEADER}.
+ *   `<img src=…?query=>`, `fetch` with a form content type) unless it carries {@link CSRF_HEADER};
+ * - with `loopbackHostOnly` (no identities, on loopback), a Host that is not a loopback name is
+ *   refused, so a DNS-rebound page (same origin as itself, resolving to 127.0.0.1) cannot call in.
  */
-export function createBrowserDefenses(config: CorsConfig, graphqlEndpoint = '/graphql'): BrowserDefenses {
+export function createBrowserDefenses(
+  config: CorsConfig,
+  graphqlEndpoint = '/graphql',
+  options: { loopbackHostOnly?: boolean } = {},
+): BrowserDefenses {
   const origins = [...config.origins];
+  const rebinding = options.loopbackHostOnly ? [useLoopbackHost(graphqlEndpoint)] : [];
   return {
     cors: (request) => {
       const origin = request.headers.get('origin');
       if (origin === null || !origins.includes(origin)) return false;
       return { origin: [origin], credentials: true, methods: ['GET', 'POST'] };
     },
-    plugins: [useOriginCheck({ origins, graphqlEndpoint }), useCSRFPrevention({ requestHeaders: [CSRF_HEADER] })],
-    upgradeGuards: [websocketOriginGuard(origins)],
+    plugins: [
+      ...rebinding,
+      useOriginCheck({ origins, graphqlEndpoint }),
+      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+    ],
+    upgradeGuards: [...(options.loopbackHostOnly ? [websocketLoopbackGuard] : []), websocketOriginGuard(origins)],
   };
 }

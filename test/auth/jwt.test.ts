@@ -24,7 +24,7 @@ describe('JWT signed by a key served from a JWKS endpoint', () => {
   let authConfig: ReturnType<typeof authSchema.parse>;
 
   const ask = async (jwt: string) => {
-    const res = await gw.app.yoga.fetch('http://virtql.test/graphql', {
+    const res = await gw.app.yoga.fetch('http://localhost/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` },
       body: JSON.stringify({ query: HOSTS }),

@@ -6,7 +6,7 @@ import { startGateway, type TestGateway } from '../support/gateway.ts';
 import { fixtureUri } from '../support/test-host.ts';
 
 const SUSPEND = 'mutation { suspendDomain(domain: { name: "web" }) { state } }';
-const GRAPHQL = 'http://virtql.test/graphql';
+const GRAPHQL = 'http://localhost/graphql';
 
 let gw: TestGateway | undefined;
 afterEach(async () => {
@@ -106,7 +106,7 @@ describe('CORS without cors.origins', () => {
     expect(cross.status).toBe(403);
     expect(cross.headers.get('access-control-allow-origin')).toBeNull();
     expect(await webState(g)).toBe('RUNNING');
-    const same = await post('http://virtql.test');
+    const same = await post('http://localhost');
     expect(await same.json()).toEqual({ data: { suspendDomain: { state: 'PAUSED' } } });
   });
 });
@@ -178,5 +178,49 @@ describe('WebSocket origins, over a real socket', () => {
     const g = await gateway();
     const wsUrl = (await g.app.start()).replace('//localhost:', '//127.0.0.1:').replace(/^http/, 'ws');
     expect((await upgrade(wsUrl, { origin: 'http://localhost:3000' })).status).toBe(403);
+  });
+});
+
+describe('DNS rebinding in the development mode', () => {
+  // A page at http://rebind.example:PORT whose name now resolves to 127.0.0.1 is same-origin with
+  // itself: Origin and Host agree, so only the Host name gives it away.
+  const rebound = { host: 'rebind.example:4000', origin: 'http://rebind.example:4000' };
+
+  it('refuses a request whose Host is not a loopback name, over HTTP and WebSocket', async () => {
+    const g = await gateway();
+    const res = await fetchApp(g, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...rebound },
+      body: JSON.stringify({ query: SUSPEND }),
+    });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ errors: [{ extensions: { code: 'FORBIDDEN' } }] });
+    expect(await webState(g)).toBe('RUNNING');
+    const wsUrl = (await g.app.start()).replace('//localhost:', '//127.0.0.1:').replace(/^http/, 'ws');
+    const ws = new WebSocket(wsUrl, 'graphql-transport-ws', { headers: rebound });
+    const [, response] = (await once(ws, 'unexpected-response')) as [unknown, IncomingMessage];
+    expect(response.statusCode).toBe(403);
+    ws.terminate();
+    for (const host of ['localhost:4000', '127.0.0.1', '[::1]:4000']) {
+      const ok = await fetchApp(g, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', host },
+        body: JSON.stringify({ query: '{ hosts { name } }' }),
+      });
+      expect(ok.status, host).toBe(200);
+    }
+  });
+
+  it('does not apply once identities are configured: a rebound page has no token to send', async () => {
+    const { sha256 } = (await import('../../src/auth/authenticator.ts')).createApiToken();
+    gw = await startGateway({ fixture: fixtureUri }, 'fixture', {
+      config: { auth: { tokens: [{ name: 'a', sha256 }], grants: [{ identity: 'a', role: 'admin' }] } },
+    });
+    const res = await fetchApp(gw, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', host: 'gateway.example.org' },
+      body: JSON.stringify({ query: SUSPEND }),
+    });
+    expect(res.status).toBe(401);
   });
 });

@@ -412,7 +412,7 @@ describe('GraphiQL and introspection switches', () => {
   });
 
   const page = async (gw: TestGateway) => {
-    const res = await gw.app.yoga.fetch('http://virtql.test/graphql', { headers: { accept: 'text/html' } });
+    const res = await gw.app.yoga.fetch('http://localhost/graphql', { headers: { accept: 'text/html' } });
     return { status: res.status, html: await res.text() };
   };
 

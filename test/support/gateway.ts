@@ -51,7 +51,7 @@ export async function startGateway(
     app,
     registry,
     async query(query, variables, headers = {}) {
-      const res = await app.yoga.fetch('http://virtql.test/graphql', {
+      const res = await app.yoga.fetch('http://localhost/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify({ query, variables }),
