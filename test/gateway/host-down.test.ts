@@ -56,13 +56,9 @@ describe.skipIf(skip !== undefined)('two hosts, one of which goes away', () => {
   });
 
   it('reports the down host as not ready', async () => {
-    const res = await gw.app.yoga.fetch('http://virtql.test/ready');
+    const res = await gw.app.yoga.fetch('http://localhost/ready');
     expect(res.status).toBe(503);
-    const body = (await res.json()) as { ready: boolean; hosts: Array<{ host: string; ok: boolean }> };
-    expect(body.ready).toBe(false);
-    expect(body.hosts.map((h) => [h.host, h.ok])).toEqual([
-      ['builtin', true],
-      ['doomed', false],
-    ]);
+    // Without credentials: counts only, no host names or libvirt errors.
+    expect(await res.json()).toEqual({ ready: false, hosts: 2, down: 1 });
   });
 });
