@@ -19,7 +19,15 @@ export const QEMU_NS = 'http://libvirt.org/schemas/domain/qemu/1.0';
 const allowXml = (allow: Record<string, unknown>) => ({ xml: { allow } });
 
 /** One case per host-reaching element of issue 9. */
-export function unsafeDomainCases(outside: string): UnsafeCase[] {
+export function unsafeDomainCases(
+  outside: string,
+  /** A network or bridge the host has, and a directory of one of its pools. */
+  host: { lan: { type: 'network' | 'bridge'; name: string }; poolDir: string } = {
+    lan: { type: 'bridge', name: 'virbr-lan' },
+    poolDir: '/default-pool',
+  },
+): UnsafeCase[] {
+  const { lan, poolDir } = host;
   return [
     {
       name: 'qemu:commandline',
@@ -54,7 +62,7 @@ export function unsafeDomainCases(outside: string): UnsafeCase[] {
       element: 'script',
       allowedBy: 'xml.allow.interfaceScripts',
       allow: allowXml({ interfaceScripts: true }),
-      device: `<interface type="bridge"><source bridge="virbr-lan"/><script path="${outside}/run-me.sh"/></interface>`,
+      device: `<interface type="${lan.type}"><source ${lan.type}="${lan.name}"/><script path="${outside}/run-me.sh"/></interface>`,
     },
     {
       name: 'interface type direct',
@@ -205,7 +213,7 @@ export function unsafeDomainCases(outside: string): UnsafeCase[] {
       allowedBy: 'storage.allowedPaths',
       allow: { storage: { allowedPaths: [outside] } },
       path: `${outside}/VARS.fd`,
-      domainPart: `OS:<loader readonly="yes" type="pflash">/default-pool/OVMF.fd</loader><nvram>${outside}/VARS.fd</nvram>`,
+      domainPart: `OS:<loader readonly="yes" type="pflash">${poolDir}/OVMF.fd</loader><nvram>${outside}/VARS.fd</nvram>`,
     },
     {
       name: 'seclabel turning confinement off',
