@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/libvirt/index.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
@@ -29,11 +29,18 @@ describe.skipIf(skip !== undefined)('guest-dependent mutations on a tiny Linux g
   beforeAll(async () => {
     const daemon = privateDaemon();
     if (!daemon) throw new Error('unreachable');
-    gw = await startGateway({ qemu: daemon.uri });
+    const image = await buildGuestImage();
+    // The guest boots a kernel from the image cache and logs its console to a file: the operator allows both.
+    gw = await startGateway({ qemu: daemon.uri }, undefined, {
+      config: {
+        storage: { allowedPaths: [dirname(image.kernel), dirname(image.initrd)] },
+        xml: { allow: { charSourceTypes: ['file'] } },
+      },
+    });
     c = await openPrivateDaemon();
     // Under the daemon's root, which its stop() removes.
     log = join(daemon.root, `${NAME}.console.log`);
-    const xml = guestDomainXml({ name: NAME, image: await buildGuestImage(), memoryMiB: 256, consoleLog: log });
+    const xml = guestDomainXml({ name: NAME, image, memoryMiB: 256, consoleLog: log });
     await ok('mutation ($xml: String!) { defineDomainFromXml(xml: $xml) { name } }', { xml });
     await ok(`mutation { startDomain(domain: { name: "${NAME}" }) { state } }`);
     await waitForConsole(log, { count: 1 });
