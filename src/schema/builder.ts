@@ -1,6 +1,6 @@
-import SchemaBuilder from '@pothos/core';
+import SchemaBuilder, { PothosValidationError } from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
-import RelayPlugin from '@pothos/plugin-relay';
+import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import type { Privilege } from '../auth/privileges.ts';
@@ -13,6 +13,9 @@ export interface PrivilegeScope {
   host: string;
   domain?: string;
 }
+
+/** Set once the builder exists: whether the schema has a type of that name. */
+let isTypeName: (name: string) => boolean = () => true;
 
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;
@@ -43,6 +46,12 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     nodeQueryOptions: { description: 'Any object by its global ID (host + kind + key).' },
     nodesQueryOptions: { description: 'Objects by their global IDs, in order; null where one is not found.' },
+    // An ID naming a type the schema lacks is malformed input (INVALID_INPUT), not a schema error.
+    decodeGlobalID: (globalID) => {
+      const decoded = decodeGlobalID(globalID);
+      if (!isTypeName(decoded.typename)) throw new PothosValidationError(`Invalid global ID: ${globalID}`);
+      return decoded;
+    },
   },
   validation: {
     // The first issue names the argument path (e.g. input.memoryKiB) and the reason.
@@ -53,6 +62,8 @@ export const builder = new SchemaBuilder<{
     },
   },
 });
+
+isTypeName = (name) => builder.configStore.hasImplementation(name);
 
 builder.queryType({ description: 'Reads of every configured libvirt host.' });
 builder.mutationType({ description: 'Actions on libvirt hosts. Each returns the object as it is after the change.' });
