@@ -168,6 +168,14 @@ describe('each case is allowed once the config permits it', () => {
         );
         expect(allowed.errors).toBeUndefined();
       }
+      // What an operator allowed stays: configureDomain checks only what its edit adds.
+      const configured = await gw.query(
+        'mutation { configureDomain(domain: { name: "sys-hostdev" }, input: { vcpus: 2, description: "<hostdev/>" }) { xml } }',
+        undefined,
+        { authorization: `Bearer ${operator.secret}` },
+      );
+      expect(configured.errors).toBeUndefined();
+      expect(configured.data).toMatchObject({ configureDomain: { xml: expect.stringContaining('<hostdev') } });
     } finally {
       await gw.close();
     }

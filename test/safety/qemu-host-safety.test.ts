@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection, Volume } from '../../src/libvirt/index.ts';
+import { parseCapabilitiesXml } from '../../src/libvirt/xml/capabilities-xml.ts';
 import { parseStoragePoolXml } from '../../src/libvirt/xml/storage-pool-xml.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import {
@@ -77,6 +78,14 @@ describe.skipIf(skip !== undefined)('host safety on a private libvirtd with QEMU
       });
     }
     expect((await c.domains()).map((d) => d.name).sort()).toEqual(before);
+    // An emulator the host's capabilities list, as `virsh dumpxml` writes it, is fine.
+    const emulator = parseCapabilitiesXml(await c.capabilities()).guests.find((g) => g.emulator)?.emulator as string;
+    const listed = domainWith({ name: 'emulator', element: '', allowedBy: '', allow: {} }, 'unsafe-vm', type);
+    const res = await gw.query(DEFINE, {
+      xml: listed.replace('<devices>', `<devices><emulator>${emulator}</emulator>`),
+    });
+    expect(res.errors).toBeUndefined();
+    await cleanup('unsafe-vm');
   });
 
   it('refuses a qemu:commandline chardev that would create a file, which never appears; allowed, QEMU makes it', async () => {
