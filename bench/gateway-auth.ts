@@ -71,7 +71,7 @@ export async function measureAuthCost(): Promise<AuthCostResult> {
     jwt: { issuer: 'https://idp.bench', audience: 'virtql', publicKey: await exportSPKI(publicKey) },
     grants: [
       { identity: 'bench', role: 'admin' },
-      { identity: 'bench-jwt', role: 'admin' },
+      { identity: 'jwt:bench-jwt', role: 'admin' },
     ],
   };
   const service = new AuthService(authSchema.parse(auth));
