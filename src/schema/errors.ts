@@ -193,17 +193,10 @@ function bounded(error: GraphQLError): GraphQLError {
     return error;
   }
   const half = (v: unknown) => (typeof v === 'string' ? truncated(v, MAX_ERROR_BYTES / 2) : v);
-  return new GraphQLError(truncated(error.message, MAX_ERROR_BYTES), {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    originalError: error.originalError,
-    extensions: {
-      ...extensions,
-      ...(extensions.reason !== undefined ? { reason: half(extensions.reason) } : {}),
-      ...(libvirt ? { libvirt: { ...libvirt, message: half(libvirt.message) } } : {}),
-    },
+  return withFields(error, truncated(error.message, MAX_ERROR_BYTES), {
+    ...extensions,
+    ...(extensions.reason !== undefined ? { reason: half(extensions.reason) } : {}),
+    ...(libvirt ? { libvirt: { ...libvirt, message: half(libvirt.message) } } : {}),
   });
 }
 
@@ -303,20 +296,25 @@ export function maskError(error: unknown, message: string): Error {
 export function withGatewayCode(error: GraphQLError): GraphQLError {
   if (!FOREIGN_INPUT_CODES.has(error.extensions?.code)) return bounded(error);
   return bounded(
-    new GraphQLError(error.message, {
-      nodes: error.nodes,
-      source: error.source,
-      positions: error.positions,
-      path: error.path,
-      originalError: error.originalError,
-      extensions: {
-        ...error.extensions,
-        code: 'INVALID_INPUT',
-        field: inputFieldOf(error.message),
-        reason: reasonOf(error.message),
-      },
+    withFields(error, error.message, {
+      ...error.extensions,
+      code: 'INVALID_INPUT',
+      field: inputFieldOf(error.message),
+      reason: reasonOf(error.message),
     }),
   );
+}
+
+/** The same error (location, path, cause) with another message and extensions. */
+function withFields(error: GraphQLError, message: string, extensions: Record<string, unknown>): GraphQLError {
+  return new GraphQLError(message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions,
+  });
 }
 
 /** Parses a client's XML argument; malformed XML is INVALID_INPUT naming the argument. */
