@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/auth/authenticator.ts';
 import { ConfigError, type ConfigProblem, loadConfig, resolveConfig } from '../../src/config/config.ts';
+import { problemsOf } from '../support/config-problems.ts';
 
 let dir: string;
 
@@ -13,16 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function problemsOf(run: () => Promise<unknown>): Promise<ConfigProblem[]> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const token = { name: 'ci', sha256: createApiToken().sha256 };
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, type ConfigProblem, loadConfig, resolveConfig } from '../../src/config/config.ts';
 import { parseHostList } from '../../src/config/host-list.ts';
+import { problemsOf } from '../support/config-problems.ts';
 
 let dir: string;
 
@@ -20,16 +21,6 @@ async function file(name: string, text: string): Promise<string> {
   await mkdir(join(path, '..'), { recursive: true });
   await writeFile(path, text);
   return path;
-}
-
-async function problemsOf(run: () => Promise<unknown>): Promise<ConfigProblem[]> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
 }
 
 describe('loadConfig', () => {
