@@ -17,8 +17,7 @@ export function authErrorBody(e: AuthError): string {
 
 /**
  * Wraps a subscription so that `end(last)` (a revoked or expired credential) delivers `last`, if
- * given, and completes it. Each
- * pending `next()` gets its own wake-up: racing every `next()` against one long-lived promise
+ * given, and completes it. Each pending `next()` gets its own wake-up: racing every `next()` against one long-lived promise
  * would pile a reaction (and the event it resolved with) onto that promise per event.
  */
 export function endable<T>(
@@ -78,13 +77,6 @@ export function endable<T>(
   };
 }
 
-/**
- * Resolves the caller once per HTTP request (API token, JWT or client certificate) and puts
- * the identity in the context; a request to the GraphQL endpoint without valid credentials
- * ends with 401 before any parsing. WebSocket operations arrive with the identity that
- * graphql-ws authenticated at connection time. Subscriptions (SSE and WebSocket) end when
- * their credentials are revoked by a config reload or expire.
- */
 const identities = new WeakMap<Request, { identity: Identity; authorization: string | null; req?: IncomingMessage }>();
 
 /** The identity useAuthentication resolved for this HTTP request, if any. */
@@ -92,6 +84,13 @@ export function requestIdentity(request: Request | undefined): Identity | undefi
   return request ? identities.get(request)?.identity : undefined;
 }
 
+/**
+ * Resolves the caller once per HTTP request (API token, JWT or client certificate) and puts
+ * the identity in the context; a request to the GraphQL endpoint without valid credentials
+ * ends with 401 before any parsing. WebSocket operations arrive with the identity that
+ * graphql-ws authenticated at connection time. Subscriptions (SSE and WebSocket) end when
+ * their credentials are revoked by a config reload or expire.
+ */
 export function useAuthentication(auth: AuthService, graphqlEndpoint = '/graphql'): Plugin<AuthContext> {
   return {
     async onRequest({ request, serverContext, url, endResponse, fetchAPI }) {
