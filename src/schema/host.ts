@@ -77,7 +77,11 @@ builder.node(Host, {
     }),
     lastError: t.string({
       description: 'Why the last attempt to reach the host failed, while it is unreachable.',
-      resolve: (h, _args, ctx) => ctx.hosts.status(h.name).lastError ?? null,
+      resolve: async (h, _args, ctx) => {
+        // This request's connection attempt settles first, so a failed open already shows its reason.
+        await connectionOf(ctx, h.name).catch(() => undefined);
+        return ctx.hosts.status(h.name).lastError ?? null;
+      },
     }),
     canonicalUri: t.string({
       authScopes: onParentHost('Host.Audit'),
