@@ -28,10 +28,14 @@ export class AuditLog {
     this.#logger = logger.child({ component: 'audit' });
   }
 
-  /** Resolves once the record is in the file (a failure to write it is logged, never thrown). */
-  write(record: AuditRecord): Promise<void> {
+  /**
+   * Resolves once the record is in the file (a failure to write it is logged, never thrown).
+   * `log` is the request's logger, so the line carries its request id.
+   */
+  write(record: AuditRecord, log?: Logger): Promise<void> {
     const { time: _time, ...fields } = record;
-    this.#logger.info({ audit: true, ...fields }, `audit ${record.operation} ${record.result}`);
+    const logger = log ? log.child({ component: 'audit' }) : this.#logger;
+    logger.info({ audit: true, ...fields }, `audit ${record.operation} ${record.result}`);
     for (const push of this.#subscribers.keys()) push(record);
     const file = this.#file;
     if (file === undefined) return Promise.resolve();

@@ -1,9 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import { defaultFieldResolver, GraphQLError, type GraphQLField, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { Logger } from 'pino';
 import type { Identity } from '../auth/identity.ts';
 import type { HostSource } from '../schema/context.ts';
-import { maskError } from '../schema/errors.ts';
+import { clientErrorCode } from '../schema/errors.ts';
 import type { AuditLog } from './audit-log.ts';
 import { redactArguments } from './redact-arguments.ts';
 
@@ -14,17 +15,13 @@ export interface AuditContext {
   hosts?: HostSource;
   /** The Node request: yoga's server context over HTTP, the upgrade request over graphql-ws. */
   req?: IncomingMessage;
+  /** The request's logger (its lines carry the request id). */
+  log?: Logger;
 }
 
 // The schema object is shared by every app of the process: its mutation fields are wrapped once,
 // and each call finds its own app's log in the context.
 const wrapped = new WeakSet<GraphQLField<unknown, AuditContext>>();
-
-function resultCode(error: unknown): string {
-  const masked = maskError(error, 'Unexpected error.');
-  const code = masked instanceof GraphQLError ? masked.extensions.code : undefined;
-  return typeof code === 'string' ? code : 'INTERNAL';
-}
 
 function audit(field: GraphQLField<unknown, AuditContext>): void {
   if (wrapped.has(field)) return;
@@ -36,18 +33,21 @@ function audit(field: GraphQLField<unknown, AuditContext>): void {
     const time = new Date().toISOString();
     const started = performance.now();
     const finish = (result: string) =>
-      log.write({
-        time,
-        identity: { name: context.identity?.name ?? 'unknown', kind: context.identity?.kind ?? 'anonymous' },
-        source: context.req?.socket?.remoteAddress ?? null,
-        host: typeof args.host === 'string' ? args.host : (context.hosts?.defaultName ?? ''),
-        operation: field.name,
-        arguments: redactArguments(args),
-        result,
-        durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-      });
+      log.write(
+        {
+          time,
+          identity: { name: context.identity?.name ?? 'unknown', kind: context.identity?.kind ?? 'anonymous' },
+          source: context.req?.socket?.remoteAddress ?? null,
+          host: typeof args.host === 'string' ? args.host : (context.hosts?.defaultName ?? ''),
+          operation: field.name,
+          arguments: redactArguments(args),
+          result,
+          durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+        },
+        context.log,
+      );
     const failed = (error: unknown) =>
-      finish(resultCode(error)).then(() => {
+      finish(clientErrorCode(error)).then(() => {
         throw error;
       });
     try {

@@ -289,6 +289,13 @@ export function maskError(error: unknown, message: string): Error {
   return withGatewayCode(graphql);
 }
 
+/** The code a client sees for `error`: its extensions.code once masked. */
+export function clientErrorCode(error: unknown): string {
+  const masked = maskError(error, 'Unexpected error.');
+  const code = masked instanceof GraphQLError ? masked.extensions.code : undefined;
+  return typeof code === 'string' ? code : 'INTERNAL';
+}
+
 /**
  * A GraphQLError as clients see it: request errors from graphql-js and yoga (parse, validation,
  * variable coercion) become INVALID_INPUT naming the variable or `query`; every message is bounded.
