@@ -22,6 +22,7 @@ import { gatewayError, maskError } from './schema/errors.ts';
 import { schema } from './schema/index.ts';
 import { CSRF_HEADER, createBrowserDefenses } from './security/create-browser-defenses.ts';
 import { trackConnections } from './server-shutdown.ts';
+import { StatsSamplers } from './stats/stats-samplers.ts';
 import { useInputErrorCodes } from './validation/use-input-error-codes.ts';
 import { useNestingLimit } from './validation/use-nesting-limit.ts';
 import { useNulFreeArguments } from './validation/use-nul-free-arguments.ts';
@@ -90,6 +91,10 @@ export function buildApp(options: AppOptions): App {
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const operations = new OperationTracker();
+  const stats = new StatsSamplers({
+    connection: (host) => registry.connection(host),
+    minIntervalSeconds: security.limits.minStatsIntervalSeconds,
+  });
   const audit = new AuditLog({ ...security.audit, logger: options.logger ?? pino({ level: 'info' }) });
   const browser = createBrowserDefenses(security.cors, '/graphql', {
     loopbackHostOnly: !hasIdentities(security.auth) && !security.insecure,
@@ -117,6 +122,7 @@ export function buildApp(options: AppOptions): App {
       hosts: registry,
       events,
       operations,
+      stats,
       allowUnsafeClientUris: options.allowUnsafeClientUris ?? false,
       ...(security.hostSafety ? { hostSafety: security.hostSafety } : {}),
     }),
@@ -190,6 +196,7 @@ export function buildApp(options: AppOptions): App {
     stop: () => {
       stopping ??= (async () => {
         operations.close();
+        stats.close();
         // Ending the subscriptions first lets SSE responses and graphql-ws operations complete.
         await events.close();
         audit.endStreams();

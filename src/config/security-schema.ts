@@ -102,6 +102,8 @@ export const limitsSchema = z
     subscriptionsPerIdentity: int(1).default(2_000),
     /** Requests (HTTP operations and WebSocket subscribes) per identity per window; 0 turns it off. */
     rateLimit: z.strictObject({ requests: int(0).default(6_000), windowSeconds: int(1).default(60) }).prefault({}),
+    /** The shortest intervalSeconds a domainStats subscription may ask for: each interval costs a bulk stats call per tick. */
+    minStatsIntervalSeconds: z.number({ error: 'must be a number' }).positive('must be positive').default(1),
   })
   .refine((l) => l.webSocketMessageBytes <= l.bodyBytes, {
     error: 'webSocketMessageBytes must not exceed bodyBytes',

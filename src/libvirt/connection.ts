@@ -51,6 +51,11 @@ export interface DomainStats {
   params: TypedParams;
 }
 
+/** VIR_NODE_CPU_STATS_ALL_CPUS and VIR_NODE_MEMORY_STATS_ALL_CELLS. */
+const NODE_ALL = -1;
+/** The most cells the remote protocol answers for at once (REMOTE_NODE_MAX_CELLS). */
+const MAX_CELLS = 1024;
+
 /** One libvirt connection (virConnectPtr) and everything reachable through it. */
 export class Connection {
   readonly #handle: ConnHandle;
@@ -129,6 +134,24 @@ export class Connection {
     return invoke(() => native.nodeGetFreeMemory(this.#handle));
   }
 
+  /**
+   * virNodeGetCPUStats of all CPUs together: cumulative nanoseconds by libvirt's field name
+   * (kernel, user, idle, iowait, intr; or utilization, a percentage, on some drivers).
+   */
+  nodeCpuStats(): Promise<Record<string, bigint>> {
+    return invoke(() => native.nodeGetCPUStats(this.#handle, NODE_ALL));
+  }
+
+  /** virNodeGetMemoryStats of all cells together: KiB by libvirt's field name (total, free, buffers, cached). */
+  nodeMemoryStats(): Promise<Record<string, bigint>> {
+    return invoke(() => native.nodeGetMemoryStats(this.#handle, NODE_ALL));
+  }
+
+  /** virNodeGetCellsFreeMemory: free bytes of each NUMA cell, in cell order. */
+  cellsFreeMemoryBytes(): Promise<bigint[]> {
+    return invoke(() => native.nodeGetCellsFreeMemory(this.#handle, 0, MAX_CELLS));
+  }
+
   /** Sends keepalives every `intervalSeconds`; closes after `count` unanswered. False if the driver has none. */
   async setKeepAlive(intervalSeconds: number, count: number): Promise<boolean> {
     try {
@@ -174,16 +197,19 @@ export class Connection {
   /**
    * virConnectGetAllDomainStats: one call for many domains' state, CPU, balloon, vCPU...
    * With `enforce` (the default) a stat group the driver lacks is an error; without it the
-   * driver returns the groups it has.
+   * driver returns the groups it has. With `nowait` a domain busy in a job reports what it can
+   * without waiting for the job (VIR_CONNECT_GET_ALL_DOMAINS_STATS_NOWAIT).
    */
   async allDomainStats(
     stats: DomainStatsType[],
     filter?: ListFilter,
-    options: { enforce?: boolean } = {},
+    options: { enforce?: boolean; nowait?: boolean } = {},
   ): Promise<DomainStats[]> {
     const enforce = options.enforce ?? true;
     const flags =
-      listFlags(ConnectGetAllDomainStatsFlags, filter) | (enforce ? ConnectGetAllDomainStatsFlags.ENFORCE_STATS : 0);
+      listFlags(ConnectGetAllDomainStatsFlags, filter) |
+      (enforce ? ConnectGetAllDomainStatsFlags.ENFORCE_STATS : 0) |
+      (options.nowait ? ConnectGetAllDomainStatsFlags.NOWAIT : 0);
     const rows = await invoke(() =>
       native.connectGetAllDomainStats(this.#handle, flagsOf(DomainStatsTypes, stats), flags >>> 0),
     );

@@ -1,5 +1,6 @@
 export * from './connection.ts';
 export * from './domain.ts';
+export * from './domain-stats.ts';
 export * from './enums.ts';
 export * from './error-codes.ts';
 export * from './errors.ts';

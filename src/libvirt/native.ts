@@ -99,6 +99,9 @@ export interface Native {
   connectGetCapabilities(c: ConnHandle): P<string>;
   nodeGetInfo(c: ConnHandle): P<RawNodeInfo>;
   nodeGetFreeMemory(c: ConnHandle): P<bigint>;
+  nodeGetCPUStats(c: ConnHandle, cpuNum: number): P<Record<string, bigint>>;
+  nodeGetMemoryStats(c: ConnHandle, cellNum: number): P<Record<string, bigint>>;
+  nodeGetCellsFreeMemory(c: ConnHandle, startCell: number, maxCells: number): P<bigint[]>;
   connectSetKeepAlive(c: ConnHandle, intervalSeconds: number, count: number): P<boolean>;
   connectGetAllDomainStats(
     c: ConnHandle,

@@ -107,6 +107,49 @@ Napi::Value NodeGetFreeMemory(const Napi::CallbackInfo& info) {
   });
 }
 
+// virNodeGetCPUStats / virNodeGetMemoryStats: ask the count, then the fields; each becomes name → bigint.
+template <typename S>
+Build NodeStats(virConnectPtr c, int (*get)(virConnectPtr, int, S*, int*, unsigned int), int which) {
+  int n = 0;
+  if (get(c, which, nullptr, &n, 0) < 0) return nullptr;
+  std::vector<S> stats(static_cast<size_t>(n));
+  if (n > 0 && get(c, which, stats.data(), &n, 0) < 0) return nullptr;
+  std::vector<std::pair<std::string, unsigned long long>> fields;
+  for (int i = 0; i < n; i++) fields.emplace_back(stats[i].field, stats[i].value);
+  return [fields = std::move(fields)](Napi::Env env) {
+    Napi::Object o = Napi::Object::New(env);
+    for (const auto& [name, value] : fields) o.Set(name, BigOf(env, value));
+    return o;
+  };
+}
+
+Napi::Value NodeGetCPUStats(const Napi::CallbackInfo& info) {
+  int cpu = IntArg(info, 1, "cpuNum");
+  return OnConn(info, [cpu](virConnectPtr c, ConnRef) { return NodeStats<virNodeCPUStats>(c, virNodeGetCPUStats, cpu); });
+}
+
+Napi::Value NodeGetMemoryStats(const Napi::CallbackInfo& info) {
+  int cell = IntArg(info, 1, "cellNum");
+  return OnConn(info,
+                [cell](virConnectPtr c, ConnRef) { return NodeStats<virNodeMemoryStats>(c, virNodeGetMemoryStats, cell); });
+}
+
+Napi::Value NodeGetCellsFreeMemory(const Napi::CallbackInfo& info) {
+  int start = IntArg(info, 1, "startCell");
+  int max = IntArg(info, 2, "maxCells");
+  return OnConn(info, [start, max](virConnectPtr c, ConnRef) -> Build {
+    std::vector<unsigned long long> free(static_cast<size_t>(max > 0 ? max : 0));
+    int n = virNodeGetCellsFreeMemory(c, free.data(), start, max);
+    if (n < 0) return nullptr;
+    free.resize(static_cast<size_t>(n));
+    return [free = std::move(free)](Napi::Env env) {
+      Napi::Array arr = Napi::Array::New(env, free.size());
+      for (size_t i = 0; i < free.size(); i++) arr.Set(static_cast<uint32_t>(i), BigOf(env, free[i]));
+      return arr;
+    };
+  });
+}
+
 Napi::Value ConnectSetKeepAlive(const Napi::CallbackInfo& info) {
   int interval = IntArg(info, 1, "interval");
   unsigned int count = static_cast<unsigned int>(IntArg(info, 2, "count"));
@@ -219,6 +262,9 @@ void InitConnect(Napi::Env env, Exports e) {
   Export(env, e, "connectGetCapabilities", ConnectGetCapabilities);
   Export(env, e, "nodeGetInfo", NodeGetInfo);
   Export(env, e, "nodeGetFreeMemory", NodeGetFreeMemory);
+  Export(env, e, "nodeGetCPUStats", NodeGetCPUStats);
+  Export(env, e, "nodeGetMemoryStats", NodeGetMemoryStats);
+  Export(env, e, "nodeGetCellsFreeMemory", NodeGetCellsFreeMemory);
   Export(env, e, "connectSetKeepAlive", ConnectSetKeepAlive);
   Export(env, e, "connectGetAllDomainStats", ConnectGetAllDomainStats);
   Export(env, e, "connectListAllDomains", ListAllDomains);

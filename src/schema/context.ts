@@ -3,6 +3,7 @@ import type { EventHub } from '../events/event-hub.ts';
 import type { Connection } from '../libvirt/index.ts';
 import type { HostSafetyConfig } from '../libvirt/xml/host-safety.ts';
 import type { OperationTracker } from '../operations/operation-tracker.ts';
+import type { StatsSamplers } from '../stats/stats-samplers.ts';
 
 /** What the schema needs of the host registry: named libvirt connections. */
 export interface HostSource {
@@ -21,6 +22,8 @@ export interface GatewayContext {
   events: EventHub;
   /** Long actions (migrations) running in the background. */
   operations: OperationTracker;
+  /** Shared per-host stats samplers, for the domainStats subscription. */
+  stats: StatsSamplers;
   /** Who is calling: what the scopes and list filters check. */
   identity: Identity;
   /** The operator's allowUnsafeClientUris: whether client-given URIs may run programs or read files. */
