@@ -238,7 +238,7 @@ const SampledDomainType = builder
       rates: t.field({
         type: RatesType,
         description:
-          'Rates since the previous sample; null on the first sample the stream takes of this domain (just subscribed, or it just started).',
+          'Rates since the previous sample of the shared sampler for this host and interval; null when there is none for this domain (the sampler just started, or the domain just appeared).',
         resolve: (d) => d.rates,
       }),
     }),
