@@ -5,6 +5,7 @@ import {
   authSchema,
   corsSchema,
   limitsSchema,
+  metricsSchema,
   storageSchema,
   tlsSchema,
   xmlSchema,
@@ -55,6 +56,7 @@ export const configFileSchema = z.strictObject({
   cors: corsSchema,
   limits: limitsSchema,
   audit: auditSchema,
+  metrics: metricsSchema,
   defaultHost: z.string().min(1, 'must not be empty').optional(),
   allowUnsafeClientUris: z.boolean().default(false),
   /** Turns the host-safety policy off: client XML and paths reach libvirt unchecked. */

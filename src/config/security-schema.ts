@@ -153,7 +153,25 @@ export const xmlSchema = z
   })
   .prefault({});
 
+/** `host:port`, `[v6]:port`: where /metrics is served without authentication, apart from the GraphQL port. */
+const listenSchema = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464')
+  .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, { error: 'port must be at most 65535' });
+
+export const metricsSchema = z
+  .strictObject({
+    /** How old a host's sample may be before a scrape reads libvirt again; concurrent scrapes share one read. */
+    maxAgeSeconds: z.number().min(0, 'must not be negative').default(5),
+    /** How long a scrape waits for one host before reporting it down (libvirt_up 0). */
+    hostTimeoutSeconds: z.number().positive('must be positive').default(5),
+    /** A separate address serving /metrics to anyone who reaches it; the GraphQL port then serves none. */
+    listen: listenSchema.optional(),
+  })
+  .prefault({});
+
 export type AuthConfig = z.infer<typeof authSchema>;
+export type MetricsConfig = z.infer<typeof metricsSchema>;
 export type StorageConfig = z.infer<typeof storageSchema>;
 export type XmlConfig = z.infer<typeof xmlSchema>;
 export type TlsConfig = z.infer<typeof tlsSchema>;

@@ -14,6 +14,8 @@ import {
   corsSchema,
   type LimitsConfig,
   limitsSchema,
+  type MetricsConfig,
+  metricsSchema,
 } from './security-schema.ts';
 
 /** TLS material, read from the configured files. */
@@ -36,6 +38,8 @@ export interface SecurityConfig {
   insecure: boolean;
   /** What client XML and paths may reach on the hosts (allowUnsafeXml, storage, xml). @default defaultHostSafety() */
   hostSafety?: HostSafetyConfig;
+  /** Who may read /metrics and how fresh its libvirt figures are. @default metricsSchema defaults */
+  metrics?: MetricsConfig;
 }
 
 /** What a gateway without security configuration gets: no identities, no TLS, no cross origin, default limits. */
@@ -45,6 +49,7 @@ export function defaultSecurity(): SecurityConfig {
     cors: corsSchema.parse({}),
     limits: limitsSchema.parse({}),
     audit: auditSchema.parse({}),
+    metrics: metricsSchema.parse({}),
     graphiql: true,
     introspection: true,
     insecure: false,
@@ -112,6 +117,7 @@ export async function resolveSecurity(
     cors: file.cors,
     limits: file.limits,
     audit: file.audit,
+    metrics: file.metrics,
     graphiql: file.graphiql,
     introspection: file.introspection,
     insecure: file.insecure,

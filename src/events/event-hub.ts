@@ -37,6 +37,10 @@ export interface EventHubStats {
   topicListeners: number;
   /** Hosts whose connection the hub listens to. */
   attachedHosts: string[];
+  /** libvirt events received from the hosts since the hub started. */
+  eventsReceived: number;
+  /** Events handed to subscription streams since the hub started (one per subscriber per event). */
+  eventsDelivered: number;
 }
 
 interface Attachment {
@@ -71,6 +75,8 @@ export class EventHub {
   readonly #streams = new Set<AsyncIterableIterator<HubEvent>>();
   readonly #watchers = new Set<() => void>();
   readonly #offRegistry: Array<() => void>;
+  #received = 0;
+  #delivered = 0;
   #closing: Promise<void> | undefined;
 
   constructor(options: EventHubOptions) {
@@ -108,6 +114,7 @@ export class EventHub {
       next: async () => {
         const result = await merged.next();
         if (result.done) end();
+        else this.#delivered += 1;
         return result;
       },
       return: (value?: unknown) => merged.return(value).finally(end),
@@ -126,6 +133,8 @@ export class EventHub {
       subscriptions: this.#streams.size,
       topicListeners: this.#target.listenerCount(),
       attachedHosts: [...this.#attached.keys()],
+      eventsReceived: this.#received,
+      eventsDelivered: this.#delivered,
     };
   }
 
@@ -168,6 +177,7 @@ export class EventHub {
   }
 
   #onLibvirtEvent(host: string, event: LibvirtEvent): void {
+    this.#received += 1;
     const hubEvent = toHubEvent(host, event);
     if (hubEvent !== undefined && this.#transport.leases.holds(host)) this.#publish(hubEvent);
   }

@@ -59,6 +59,8 @@ export interface GraphQLWsServer {
    * the subscriptions first), waiting at most `timeoutMs` for that and for each socket to close.
    */
   close(timeoutMs?: number): Promise<void>;
+  /** WebSockets open now. */
+  openSockets(): number;
 }
 
 interface EnvelopedRoot {
@@ -161,6 +163,7 @@ export function serveGraphQLWs(
     wss,
   );
   return {
+    openSockets: () => wss.clients.size,
     async close(timeoutMs = 2_000) {
       if (operations > 0) {
         await new Promise<void>((resolve) => {

@@ -218,6 +218,40 @@ const addon: Native = require('../../build/Release/virtql_native.node');
 /** Calls made into the binding since the process started (tests and benchmarks count round trips). */
 export const bindingCalls = { total: 0, byName: new Map<string, number>() };
 
+/** Told of each binding call once it settles: the function's name, its duration, whether it failed. */
+export type BindingCallObserver = (name: string, seconds: number, failed: boolean) => void;
+const observers = new Set<BindingCallObserver>();
+
+/** Times every binding call while at least one observer is registered (/metrics); returns the function that stops it. */
+export function observeBindingCalls(observer: BindingCallObserver): () => void {
+  observers.add(observer);
+  return () => {
+    observers.delete(observer);
+  };
+}
+
+function timed(name: string, call: () => unknown): unknown {
+  const start = performance.now();
+  const settle = (failed: boolean) => {
+    const seconds = (performance.now() - start) / 1000;
+    for (const observer of observers) observer(name, seconds, failed);
+  };
+  let result: unknown;
+  try {
+    result = call();
+  } catch (e) {
+    settle(true);
+    throw e;
+  }
+  if (result instanceof Promise) {
+    result.then(
+      () => settle(false),
+      () => settle(true),
+    );
+  } else settle(false);
+  return result;
+}
+
 export const native: Native = Object.fromEntries(
   Object.entries(addon).map(([name, value]) => [
     name,
@@ -225,7 +259,8 @@ export const native: Native = Object.fromEntries(
       ? (...args: unknown[]) => {
           bindingCalls.total += 1;
           bindingCalls.byName.set(name, (bindingCalls.byName.get(name) ?? 0) + 1);
-          return (value as (...a: unknown[]) => unknown)(...args);
+          const call = () => (value as (...a: unknown[]) => unknown)(...args);
+          return observers.size === 0 ? call() : timed(name, call);
         }
       : value,
   ]),
