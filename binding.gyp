@@ -11,6 +11,7 @@
         "src/native/network.cc",
         "src/native/interface.cc",
         "src/native/storage.cc",
+        "src/native/snapshot.cc",
         "src/native/events.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -6,6 +6,7 @@ import {
   DomainMigrateFlags,
   DomainRebootFlagValues,
   DomainShutdownFlagValues,
+  DomainSnapshotCreateFlags,
   type DomainStateName,
   DomainUndefineFlagsValues,
   DomainVcpuFlags,
@@ -29,6 +30,9 @@ import {
   type RawDomainInfo,
   type TypedParams,
 } from './native.ts';
+import { DomainSnapshot, type SnapshotDetail } from './snapshot.ts';
+
+export type SnapshotCreateFlag = 'DISK_ONLY' | 'QUIESCE' | 'ATOMIC' | 'LIVE' | 'HALT' | 'VALIDATE';
 
 export interface DomainInfo {
   state: DomainStateName | 'UNKNOWN';
@@ -258,5 +262,48 @@ export class Domain {
       native.domainMigrate(this.#handle, destination.handle, migrateParams(options), flags),
     );
     return new Domain(destination, raw);
+  }
+
+  /** virDomainSnapshotCreateXML: a snapshot from a snapshot document (formatsnapshot.html). */
+  async createSnapshot(xml: string, flags: readonly SnapshotCreateFlag[] = []): Promise<DomainSnapshot> {
+    const raw = await invoke(() =>
+      native.domainSnapshotCreateXML(this.#handle, xml, flagsOf(DomainSnapshotCreateFlags, flags)),
+    );
+    return new DomainSnapshot(this, raw);
+  }
+
+  /** virDomainListAllSnapshots: every snapshot of the domain. */
+  async snapshots(): Promise<DomainSnapshot[]> {
+    const raws = await invoke(() => native.domainListAllSnapshots(this.#handle, 0));
+    return raws.map((raw) => new DomainSnapshot(this, raw));
+  }
+
+  /** virDomainSnapshotLookupByName: fails with NO_DOMAIN_SNAPSHOT when there is none. */
+  async snapshotByName(name: string): Promise<DomainSnapshot> {
+    return new DomainSnapshot(this, await invoke(() => native.domainSnapshotLookupByName(this.#handle, name)));
+  }
+
+  /** virDomainSnapshotCurrent: fails with NO_DOMAIN_SNAPSHOT when no snapshot is current. */
+  async currentSnapshot(): Promise<DomainSnapshot> {
+    return new DomainSnapshot(this, await invoke(() => native.domainSnapshotCurrent(this.#handle)));
+  }
+
+  hasCurrentSnapshot(): Promise<boolean> {
+    return invoke(() => native.domainHasCurrentSnapshot(this.#handle));
+  }
+
+  /**
+   * Every snapshot of many domains with its XML and whether it is current, in one binding call.
+   * libvirt has no bulk snapshot call: that is one list call per domain and one XML read per snapshot.
+   */
+  static snapshotDetailsMany(domains: readonly Domain[]): Promise<Array<SnapshotDetail[] | LibvirtError>> {
+    return invokeMany(
+      () =>
+        native.domainSnapshotDetailsMany(
+          domains.map((d) => d.#handle),
+          0,
+        ),
+      (details) => details,
+    );
   }
 }

@@ -8,6 +8,7 @@ export * from './events.ts';
 export * from './flags.ts';
 export * from './host-interface.ts';
 export * from './network.ts';
+export * from './snapshot.ts';
 export * from './storage-pool.ts';
 export * from './version.ts';
 export * from './volume.ts';

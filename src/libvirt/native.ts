@@ -10,6 +10,7 @@ export type NetworkHandle = Handle<'network'>;
 export type InterfaceHandle = Handle<'interface'>;
 export type PoolHandle = Handle<'storage pool'>;
 export type VolumeHandle = Handle<'storage volume'>;
+export type SnapshotHandle = Handle<'domain snapshot'>;
 
 export interface RawDomain {
   handle: DomainHandle;
@@ -37,6 +38,16 @@ export interface RawVolume {
   name: string;
   key: string;
   path: string;
+}
+export interface RawSnapshot {
+  handle: SnapshotHandle;
+  name: string;
+}
+/** A snapshot as listed with its document, without a handle (reads need none). */
+export interface RawSnapshotDetail {
+  name: string;
+  xml: string;
+  current: boolean;
 }
 export type TypedParams = Record<string, number | bigint | boolean | string>;
 export interface RawNodeInfo {
@@ -206,6 +217,19 @@ export interface Native {
   storageVolGetXMLDescMany(v: VolumeHandle[]): Slots<string>;
   storageVolDelete(v: VolumeHandle, flags: number): P<void>;
   storageVolGetPool(v: VolumeHandle): P<RawPool>;
+
+  domainSnapshotCreateXML(d: DomainHandle, xml: string, flags: number): P<RawSnapshot>;
+  domainListAllSnapshots(d: DomainHandle, flags: number): P<RawSnapshot[]>;
+  domainSnapshotLookupByName(d: DomainHandle, name: string): P<RawSnapshot>;
+  domainSnapshotCurrent(d: DomainHandle): P<RawSnapshot>;
+  domainHasCurrentSnapshot(d: DomainHandle): P<boolean>;
+  domainSnapshotDetailsMany(d: DomainHandle[], flags: number): Slots<RawSnapshotDetail[]>;
+  domainSnapshotGetXMLDesc(s: SnapshotHandle, flags: number): P<string>;
+  domainSnapshotGetParent(s: SnapshotHandle): P<RawSnapshot>;
+  domainSnapshotIsCurrent(s: SnapshotHandle): P<boolean>;
+  domainSnapshotListAllChildren(s: SnapshotHandle, flags: number): P<RawSnapshot[]>;
+  domainRevertToSnapshot(s: SnapshotHandle, flags: number): P<void>;
+  domainSnapshotDelete(s: SnapshotHandle, flags: number): P<void>;
 }
 
 // Long calls (migration, volume creation) hold a pool thread each; libuv reads this once,

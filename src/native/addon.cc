@@ -8,6 +8,7 @@ void InitDomain(Napi::Env env, Exports exports);
 void InitNetwork(Napi::Env env, Exports exports);
 void InitInterface(Napi::Env env, Exports exports);
 void InitStorage(Napi::Env env, Exports exports);
+void InitSnapshot(Napi::Env env, Exports exports);
 
 namespace {
 
@@ -25,6 +26,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitNetwork(env, exports);
   InitInterface(env, exports);
   InitStorage(env, exports);
+  InitSnapshot(env, exports);
   InitEvents(env, exports);
   unsigned long version = 0;
   virGetVersion(&version, nullptr, nullptr);

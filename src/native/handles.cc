@@ -31,6 +31,7 @@ const napi_type_tag kTags[] = {
     {0x7669727471000004ULL, 0x6966616365303031ULL},  // interface
     {0x7669727471000005ULL, 0x706f6f6c30303031ULL},  // storage pool
     {0x7669727471000006ULL, 0x766f6c756d653031ULL},  // storage volume
+    {0x7669727471000007ULL, 0x736e617073686f74ULL},  // domain snapshot
 };
 
 }  // namespace
@@ -70,6 +71,7 @@ const napi_type_tag& TagOf(const char* kind) {
   if (std::strcmp(kind, "interface") == 0) return kTags[3];
   if (std::strcmp(kind, "storage pool") == 0) return kTags[4];
   if (std::strcmp(kind, "storage volume") == 0) return kTags[5];
+  if (std::strcmp(kind, "domain snapshot") == 0) return kTags[6];
   return kTags[0];
 }
 
@@ -156,6 +158,11 @@ Build DescribeVolume(const ConnRef& conn, virStorageVolPtr v) {
   Fields fields{{"name", virStorageVolGetName(v)}, {"key", virStorageVolGetKey(v)}, {"path", path}};
   free(path);
   return Described(conn, v, fields);
+}
+
+Build DescribeSnapshot(const ConnRef& conn, virDomainSnapshotPtr s) {
+  if (s == nullptr) return nullptr;
+  return Described(conn, s, {{"name", virDomainSnapshotGetName(s)}});
 }
 
 void Export(Napi::Env env, Exports exports, const char* name, Fn fn) {

@@ -58,6 +58,13 @@ struct Traits<virStorageVolPtr> {
   static int Free(virStorageVolPtr p) { return virStorageVolFree(p); }
 };
 
+template <>
+struct Traits<virDomainSnapshotPtr> {
+  static constexpr const char* kind = "domain snapshot";
+  static int Ref(virDomainSnapshotPtr p) { return virDomainSnapshotRef(p); }
+  static int Free(virDomainSnapshotPtr p) { return virDomainSnapshotFree(p); }
+};
+
 template <typename P>
 struct Handle {
   ConnRef conn;
@@ -161,6 +168,7 @@ Build DescribeNetwork(const ConnRef& conn, virNetworkPtr n);
 Build DescribeInterface(const ConnRef& conn, virInterfacePtr i);
 Build DescribePool(const ConnRef& conn, virStoragePoolPtr p);
 Build DescribeVolume(const ConnRef& conn, virStorageVolPtr v);  // also reads the path (a call)
+Build DescribeSnapshot(const ConnRef& conn, virDomainSnapshotPtr s);
 
 // Takes ownership of a libvirt-allocated array of handles and describes each one.
 template <typename P>
