@@ -1,0 +1,278 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { BlockStats, DomainStatsRecord, NicStats, VcpuStats } from '../libvirt/domain-stats.ts';
+import { DomainState, domainStateName } from '../libvirt/enums.ts';
+import type { DomainReading, PoolReading } from './host-reading.ts';
+import type { HostSample, HostSampler } from './host-sampler.ts';
+
+type Labels = Record<string, string>;
+type Put = (labels: Labels, value: number | undefined) => void;
+type Fill = (sample: HostSample, put: Put) => void;
+
+/**
+ * One metric family refilled from the host samples at each scrape. Every family of a scrape
+ * awaits the same samples (the sampler shares reads), and refills synchronously once they are
+ * in, so concurrent scrapes never see a half-filled family.
+ */
+function family(
+  registry: Registry,
+  sampler: HostSampler,
+  kind: 'gauge' | 'counter',
+  name: string,
+  help: string,
+  labelNames: string[],
+  fill: Fill,
+): void {
+  const configuration = { name, help, labelNames, registers: [registry] };
+  if (kind === 'gauge') {
+    new Gauge({
+      ...configuration,
+      async collect() {
+        const samples = await sampler.samples();
+        this.reset();
+        for (const s of samples) fill(s, (l, v) => v !== undefined && Number.isFinite(v) && this.set(l, v));
+      },
+    });
+  } else {
+    new Counter({
+      ...configuration,
+      async collect() {
+        const samples = await sampler.samples();
+        this.reset();
+        for (const s of samples) fill(s, (l, v) => v !== undefined && Number.isFinite(v) && v >= 0 && this.inc(l, v));
+      },
+    });
+  }
+}
+
+type Spec<T> = [name: string, kind: 'gauge' | 'counter', help: string, value: (item: T) => number | undefined];
+
+const n = (v: bigint | undefined) => (v === undefined ? undefined : Number(v));
+const secs = (ns: bigint | undefined) => (ns === undefined ? undefined : Number(ns) / 1e9);
+const kib = (v: bigint | undefined) => (v === undefined ? undefined : Number(v) * 1024);
+
+// Names and labels follow prometheus-libvirt-exporter (inovex), with `host` (and the domain's `uuid`) added.
+const DOMAIN: Spec<DomainStatsRecord>[] = [
+  ['libvirt_domain_info_cpu_time_seconds_total', 'counter', 'CPU time used by the domain.', (d) => secs(d.cpu.timeNs)],
+  [
+    'libvirt_domain_info_memory_usage_bytes',
+    'gauge',
+    'Memory the domain holds (balloon current).',
+    (d) => kib(d.balloon.currentKiB),
+  ],
+  [
+    'libvirt_domain_info_maximum_memory_bytes',
+    'gauge',
+    'Maximum memory of the domain.',
+    (d) => kib(d.balloon.maximumKiB),
+  ],
+  ['libvirt_domain_info_virtual_cpus', 'gauge', 'vCPUs of the domain.', (d) => d.vcpu.current],
+  ['libvirt_domain_vcpu_maximum', 'gauge', 'Maximum vCPUs of the domain.', (d) => d.vcpu.maximum],
+  [
+    'libvirt_domain_memory_stats_rss_bytes',
+    'gauge',
+    'Resident memory of the domain process.',
+    (d) => kib(d.balloon.rssKiB),
+  ],
+  [
+    'libvirt_domain_memory_stats_unused_bytes',
+    'gauge',
+    'Memory the guest leaves unused.',
+    (d) => kib(d.balloon.unusedKiB),
+  ],
+  [
+    'libvirt_domain_memory_stats_available_bytes',
+    'gauge',
+    'Memory the guest sees.',
+    (d) => kib(d.balloon.availableKiB),
+  ],
+  [
+    'libvirt_domain_memory_stats_usable_bytes',
+    'gauge',
+    'Memory the guest could use without swapping.',
+    (d) => kib(d.balloon.usableKiB),
+  ],
+  [
+    'libvirt_domain_memory_stats_swap_in_bytes',
+    'gauge',
+    'Memory swapped in by the guest.',
+    (d) => kib(d.balloon.swapInKiB),
+  ],
+  [
+    'libvirt_domain_memory_stats_swap_out_bytes',
+    'gauge',
+    'Memory swapped out by the guest.',
+    (d) => kib(d.balloon.swapOutKiB),
+  ],
+  [
+    'libvirt_domain_memory_stats_major_fault_total',
+    'counter',
+    'Major page faults in the guest.',
+    (d) => n(d.balloon.majorFaults),
+  ],
+  [
+    'libvirt_domain_memory_stats_minor_fault_total',
+    'counter',
+    'Minor page faults in the guest.',
+    (d) => n(d.balloon.minorFaults),
+  ],
+];
+
+const VCPU: Spec<VcpuStats>[] = [
+  ['libvirt_domain_vcpu_state', 'gauge', 'vCPU state (virVcpuState: 0 offline, 1 running, 2 blocked).', (v) => v.state],
+  ['libvirt_domain_vcpu_time_seconds_total', 'counter', 'CPU time used by the vCPU.', (v) => secs(v.timeNs)],
+];
+
+const BLOCK: Spec<BlockStats>[] = [
+  [
+    'libvirt_domain_block_stats_read_bytes_total',
+    'counter',
+    'Bytes read from the block device.',
+    (b) => n(b.readBytes),
+  ],
+  [
+    'libvirt_domain_block_stats_read_requests_total',
+    'counter',
+    'Read requests on the block device.',
+    (b) => n(b.readRequests),
+  ],
+  ['libvirt_domain_block_stats_read_time_seconds_total', 'counter', 'Time spent reading.', (b) => secs(b.readTimeNs)],
+  [
+    'libvirt_domain_block_stats_write_bytes_total',
+    'counter',
+    'Bytes written to the block device.',
+    (b) => n(b.writeBytes),
+  ],
+  [
+    'libvirt_domain_block_stats_write_requests_total',
+    'counter',
+    'Write requests on the block device.',
+    (b) => n(b.writeRequests),
+  ],
+  ['libvirt_domain_block_stats_write_time_seconds_total', 'counter', 'Time spent writing.', (b) => secs(b.writeTimeNs)],
+  [
+    'libvirt_domain_block_stats_flush_requests_total',
+    'counter',
+    'Flush requests on the block device.',
+    (b) => n(b.flushRequests),
+  ],
+  [
+    'libvirt_domain_block_stats_flush_time_seconds_total',
+    'counter',
+    'Time spent flushing.',
+    (b) => secs(b.flushTimeNs),
+  ],
+  [
+    'libvirt_domain_block_stats_capacity_bytes',
+    'gauge',
+    'Logical size of the block device.',
+    (b) => n(b.capacityBytes),
+  ],
+  [
+    'libvirt_domain_block_stats_allocation_bytes',
+    'gauge',
+    'Bytes allocated to the block device.',
+    (b) => n(b.allocationBytes),
+  ],
+  [
+    'libvirt_domain_block_stats_physical_bytes',
+    'gauge',
+    'Physical size of the block device.',
+    (b) => n(b.physicalBytes),
+  ],
+];
+
+const NIC: Spec<NicStats>[] = [
+  ['libvirt_domain_interface_stats_receive_bytes_total', 'counter', 'Bytes received.', (i) => n(i.rxBytes)],
+  ['libvirt_domain_interface_stats_receive_packets_total', 'counter', 'Packets received.', (i) => n(i.rxPackets)],
+  ['libvirt_domain_interface_stats_receive_errors_total', 'counter', 'Receive errors.', (i) => n(i.rxErrors)],
+  ['libvirt_domain_interface_stats_receive_drops_total', 'counter', 'Received packets dropped.', (i) => n(i.rxDrops)],
+  ['libvirt_domain_interface_stats_transmit_bytes_total', 'counter', 'Bytes transmitted.', (i) => n(i.txBytes)],
+  ['libvirt_domain_interface_stats_transmit_packets_total', 'counter', 'Packets transmitted.', (i) => n(i.txPackets)],
+  ['libvirt_domain_interface_stats_transmit_errors_total', 'counter', 'Transmit errors.', (i) => n(i.txErrors)],
+  [
+    'libvirt_domain_interface_stats_transmit_drops_total',
+    'counter',
+    'Transmitted packets dropped.',
+    (i) => n(i.txDrops),
+  ],
+];
+
+const POOL: Spec<PoolReading>[] = [
+  ['libvirt_storage_pool_state', 'gauge', 'Pool state code (virStoragePoolState).', (p) => p.state],
+  ['libvirt_storage_pool_capacity_bytes', 'gauge', 'Logical size of the pool.', (p) => p.capacityBytes],
+  ['libvirt_storage_pool_allocation_bytes', 'gauge', 'Bytes allocated in the pool.', (p) => p.allocationBytes],
+  ['libvirt_storage_pool_available_bytes', 'gauge', 'Bytes free in the pool.', (p) => p.availableBytes],
+];
+
+/** libvirt_* metrics of every configured host, read through the shared sampler. */
+export function collectHypervisorMetrics(registry: Registry, sampler: HostSampler): void {
+  family(
+    registry,
+    sampler,
+    'gauge',
+    'libvirt_up',
+    'Whether the host answered this sample (1) or not (0).',
+    ['host'],
+    (s, put) => put({ host: s.host }, s.reading ? 1 : 0),
+  );
+  family(registry, sampler, 'gauge', 'libvirt_domains', 'Domains defined or running on the host.', ['host'], (s, put) =>
+    put({ host: s.host }, s.reading?.domains.length),
+  );
+  const domainLabels = ['host', 'domain', 'uuid'];
+  const labelsOf = (host: string, d: DomainReading) => ({ host, domain: d.name, uuid: d.uuid });
+  family(
+    registry,
+    sampler,
+    'gauge',
+    'libvirt_domain_info_state',
+    'Domain state code (virDomainState); state_desc names it.',
+    [...domainLabels, 'state_desc'],
+    (sample, put) => {
+      for (const d of sample.reading?.domains ?? []) {
+        const state = d.stats.state?.state ?? DomainState.NOSTATE;
+        put({ ...labelsOf(sample.host, d), state_desc: domainStateName(state).toLowerCase() }, state);
+      }
+    },
+  );
+  for (const [name, kind, help, value] of DOMAIN) {
+    family(registry, sampler, kind, name, help, domainLabels, (sample, put) => {
+      for (const d of sample.reading?.domains ?? []) put(labelsOf(sample.host, d), value(d.stats));
+    });
+  }
+  for (const [name, kind, help, value] of VCPU) {
+    family(registry, sampler, kind, name, help, [...domainLabels, 'vcpu'], (sample, put) => {
+      for (const d of sample.reading?.domains ?? []) {
+        for (const v of d.stats.vcpu.vcpus) put({ ...labelsOf(sample.host, d), vcpu: String(v.index) }, value(v));
+      }
+    });
+  }
+  const devices = <T extends { name?: string }>(specs: Spec<T>[], of: (d: DomainStatsRecord) => T[]) => {
+    for (const [name, kind, help, value] of specs) {
+      family(registry, sampler, kind, name, help, [...domainLabels, 'target_device'], (sample, put) => {
+        for (const d of sample.reading?.domains ?? []) {
+          for (const item of of(d.stats)) {
+            if (item.name !== undefined) put({ ...labelsOf(sample.host, d), target_device: item.name }, value(item));
+          }
+        }
+      });
+    }
+  };
+  devices(BLOCK, (d) => d.blocks);
+  devices(NIC, (d) => d.nics);
+  for (const [name, kind, help, value] of POOL) {
+    family(registry, sampler, kind, name, help, ['host', 'storage_pool'], (s, put) => {
+      for (const p of s.reading?.pools ?? []) put({ host: s.host, storage_pool: p.name }, value(p));
+    });
+  }
+  family(
+    registry,
+    sampler,
+    'gauge',
+    'libvirt_network_active',
+    'Whether the virtual network is active (1) or not (0).',
+    ['host', 'network'],
+    (s, put) => {
+      for (const n of s.reading?.networks ?? []) put({ host: s.host, network: n.name }, n.active ? 1 : 0);
+    },
+  );
+}

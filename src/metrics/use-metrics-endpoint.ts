@@ -1,0 +1,41 @@
+import type { IncomingMessage } from 'node:http';
+import type { Plugin } from 'graphql-yoga';
+import type { Registry } from 'prom-client';
+import type { AuthService } from '../auth/auth-service.ts';
+import { refuseMetrics } from './metrics-access.ts';
+
+export const METRICS_PATH = '/metrics';
+
+/** GET /metrics on the GraphQL port, for callers refuseMetrics lets through. */
+export function useMetricsEndpoint(registry: Registry, auth: AuthService): Plugin {
+  return {
+    async onRequest({ request, url, serverContext, endResponse, fetchAPI }) {
+      if (url.pathname !== METRICS_PATH) return;
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        endResponse(new fetchAPI.Response(null, { status: 405, headers: { allow: 'GET, HEAD' } }));
+        return;
+      }
+      const req = (serverContext as { req?: IncomingMessage }).req;
+      const refusal = await refuseMetrics(auth, request, req);
+      if (refusal) {
+        const body = JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
+        endResponse(
+          new fetchAPI.Response(body, {
+            status: refusal.status,
+            headers: {
+              'content-type': 'application/json',
+              ...(refusal.status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
+            },
+          }),
+        );
+        return;
+      }
+      endResponse(
+        new fetchAPI.Response(await registry.metrics(), {
+          status: 200,
+          headers: { 'content-type': registry.contentType },
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import { type DocumentNode, type ExecutionResult, getOperationAST } from 'graphql';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { clientErrorCode } from '../schema/errors.ts';
+
+const BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Paths reported by name; anything else is `other`, so scanners cannot grow the label set. */
+const KNOWN_PATHS = new Set(['/graphql', '/health', '/ready', '/metrics']);
+
+interface Operation {
+  operation_name: string;
+  operation_type: string;
+}
+
+function operationOf(document: DocumentNode, operationName?: string | null): Operation {
+  const ast = getOperationAST(document, operationName);
+  return {
+    operation_name: ast?.name?.value ?? operationName ?? 'anonymous',
+    operation_type: ast?.operation ?? 'unknown',
+  };
+}
+
+/** OK, or the code the client sees for the first error (once masked). */
+function outcomeOf(errors: readonly unknown[] | undefined): string {
+  return errors?.[0] === undefined ? 'OK' : clientErrorCode(errors[0]);
+}
+
+/**
+ * HTTP requests by method, path and status, and GraphQL operations (over HTTP and graphql-ws)
+ * by name, type and outcome code, each with a latency histogram.
+ */
+export function useOperationMetrics(registry: Registry): Plugin {
+  const requests = new Counter({
+    name: 'virtql_http_requests_total',
+    help: 'HTTP requests answered, by method, path and status.',
+    labelNames: ['method', 'path', 'status'] as const,
+    registers: [registry],
+  });
+  const requestDuration = new Histogram({
+    name: 'virtql_http_request_duration_seconds',
+    help: 'Time to answer an HTTP request (to the response head, for streams), by method and path.',
+    labelNames: ['method', 'path'] as const,
+    buckets: BUCKETS,
+    registers: [registry],
+  });
+  const operations = new Counter({
+    name: 'virtql_graphql_operations_total',
+    help: 'GraphQL operations executed or subscribed, by operation name, type and outcome code (OK or the first error code).',
+    labelNames: ['operation_name', 'operation_type', 'code'] as const,
+    registers: [registry],
+  });
+  const operationDuration = new Histogram({
+    name: 'virtql_graphql_operation_duration_seconds',
+    help: 'Time to execute a query or mutation, or to set up a subscription, by operation name and type.',
+    labelNames: ['operation_name', 'operation_type'] as const,
+    buckets: BUCKETS,
+    registers: [registry],
+  });
+  const started = new WeakMap<Request, number>();
+  const finish = (operation: Operation, start: number, code: string) => {
+    operations.inc({ ...operation, code });
+    operationDuration.observe(operation, (performance.now() - start) / 1000);
+  };
+  return {
+    onRequest({ request }) {
+      started.set(request, performance.now());
+    },
+    onResponse({ request, response }) {
+      const start = started.get(request);
+      const { pathname } = new URL(request.url, 'http://virtql');
+      const path = KNOWN_PATHS.has(pathname) ? pathname : 'other';
+      requests.inc({ method: request.method, path, status: String(response.status) });
+      if (start !== undefined)
+        requestDuration.observe({ method: request.method, path }, (performance.now() - start) / 1000);
+    },
+    onValidate({ params, context }) {
+      const start = performance.now();
+      return ({ valid, result }) => {
+        if (valid) return;
+        const operationName = (context as { params?: { operationName?: string | null } }).params?.operationName;
+        finish(operationOf(params.documentAST, operationName), start, outcomeOf(result));
+      };
+    },
+    onExecute({ args }) {
+      const operation = operationOf(args.document, args.operationName);
+      const start = performance.now();
+      return {
+        onExecuteDone({ result }) {
+          if (!isAsyncIterable(result)) finish(operation, start, outcomeOf(result.errors));
+        },
+      };
+    },
+    onSubscribe({ args }) {
+      const operation = operationOf(args.document, args.operationName);
+      const start = performance.now();
+      return {
+        onSubscribeResult({ result }) {
+          finish(operation, start, isAsyncIterable(result) ? 'OK' : outcomeOf(result.errors));
+        },
+      };
+    },
+  };
+}
