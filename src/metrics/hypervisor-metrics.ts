@@ -50,7 +50,7 @@ const n = (v: bigint | undefined) => (v === undefined ? undefined : Number(v));
 const secs = (ns: bigint | undefined) => (ns === undefined ? undefined : Number(ns) / 1e9);
 const kib = (v: bigint | undefined) => (v === undefined ? undefined : Number(v) * 1024);
 
-// Names and labels follow prometheus-libvirt-exporter (inovex), with `host` (and the domain's `uuid`) added.
+// Names and labels follow prometheus-libvirt-exporter (inovex), with `host` added.
 const DOMAIN: Spec<DomainStatsRecord>[] = [
   ['libvirt_domain_info_cpu_time_seconds_total', 'counter', 'CPU time used by the domain.', (d) => secs(d.cpu.timeNs)],
   [
@@ -218,8 +218,8 @@ export function collectHypervisorMetrics(registry: Registry, sampler: HostSample
   family(registry, sampler, 'gauge', 'libvirt_domains', 'Domains defined or running on the host.', ['host'], (s, put) =>
     put({ host: s.host }, s.reading?.domains.length),
   );
-  const domainLabels = ['host', 'domain', 'uuid'];
-  const labelsOf = (host: string, d: DomainReading) => ({ host, domain: d.name, uuid: d.uuid });
+  const domainLabels = ['host', 'domain'];
+  const labelsOf = (host: string, d: DomainReading) => ({ host, domain: d.name });
   family(
     registry,
     sampler,
