@@ -16,9 +16,10 @@ import { type GraphQLWsServer, serveGraphQLWs } from './events/graphql-ws-server
 import { createRedisTransport, type RedisTransportOptions } from './events/redis-transport.ts';
 import { useFreshContextPerEvent } from './events/use-fresh-context-per-event.ts';
 import { createLimits } from './limits/create-limits.ts';
+import { createRequestLogging } from './logging/use-request-logging.ts';
 import { OperationTracker } from './operations/operation-tracker.ts';
 import type { GatewayContext, HostSource } from './schema/context.ts';
-import { gatewayError, maskError } from './schema/errors.ts';
+import { clientErrorCode, gatewayError, maskError } from './schema/errors.ts';
 import { schema } from './schema/index.ts';
 import { CSRF_HEADER, createBrowserDefenses } from './security/create-browser-defenses.ts';
 import { trackConnections } from './server-shutdown.ts';
@@ -69,16 +70,6 @@ export interface App {
   stop(): Promise<void>;
 }
 
-function yogaLogging(logger: Logger) {
-  const log = logger.child({ component: 'graphql' });
-  return {
-    debug: (...args: unknown[]) => log.debug(args),
-    info: (...args: unknown[]) => log.info(args),
-    warn: (...args: unknown[]) => log.warn(args),
-    error: (...args: unknown[]) => log.error(args),
-  };
-}
-
 export function buildApp(options: AppOptions): App {
   const { registry } = options;
   const security = options.security ?? defaultSecurity();
@@ -113,11 +104,17 @@ export function buildApp(options: AppOptions): App {
     if (auth.enabled) throw gatewayError('UNAUTHENTICATED', 'authentication required');
     return Identity.anonymous();
   };
+  const requestLogging = createRequestLogging({
+    logger: options.logger ?? pino({ level: 'info' }),
+    codeOf: clientErrorCode,
+    identityOf: (context) => (context.identity instanceof Identity ? context.identity.name : undefined),
+  });
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     context: (initial) => ({
+      ...requestLogging.contextFor(initial),
       identity: identityFor(initial),
       hosts: registry,
       events,
@@ -131,8 +128,9 @@ export function buildApp(options: AppOptions): App {
     graphiql: security.graphiql && { additionalHeaders: { [CSRF_HEADER]: '1' } },
     cors: browser.cors,
     maxRequestBodySize: limits.maxRequestBodySize,
-    ...(options.logger ? { logging: yogaLogging(options.logger) } : {}),
+    logging: requestLogging.yogaLogger,
     plugins: [
+      requestLogging.plugin,
       ...browser.plugins,
       useAuthentication(auth),
       useAudit(audit),

@@ -1,11 +1,16 @@
 // Runs the gateway: reads the configuration, listens, and closes every libvirt connection on SIGTERM/SIGINT.
-import pino from 'pino';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { hasIdentities } from './config/security.ts';
 import { HostRegistry } from './hosts/host-registry.ts';
+import { createLogger, parseLogFormat } from './logging/create-logger.ts';
 
-const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+const format = parseLogFormat(process.env.LOG_FORMAT);
+if (format === undefined) {
+  console.error(`virtql: LOG_FORMAT: must be json or pretty, not ${JSON.stringify(process.env.LOG_FORMAT)}`);
+  process.exit(2);
+}
+const log = createLogger({ level: process.env.LOG_LEVEL ?? 'info', format });
 
 try {
   const config = await loadConfig();
@@ -31,7 +36,10 @@ try {
     { hosts: config.hosts.map((h) => ({ name: h.name, uri: h.uri })), defaultHost: config.defaultHost },
     'hosts',
   );
-  console.log(`virtql: GraphQL (and GraphiQL) at ${url}`);
+  log.info(
+    { url, graphiql: security.graphiql },
+    `virtql: GraphQL${security.graphiql ? ' and GraphiQL' : ''} at ${url}`,
+  );
   // SIGHUP re-reads the configuration's identities and grants; revoked credentials lose their sessions.
   process.on('SIGHUP', () => {
     loadConfig()

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { Identity } from '../auth/identity.ts';
 import type { EventHub } from '../events/event-hub.ts';
 import type { Connection } from '../libvirt/index.ts';
@@ -26,6 +27,9 @@ export interface GatewayContext {
   stats: StatsSamplers;
   /** Who is calling: what the scopes and list filters check. */
   identity: Identity;
+  /** The request's id (its x-request-id, or a new one), which every line of `log` carries. */
+  requestId: string;
+  log: Logger;
   /** The operator's allowUnsafeClientUris: whether client-given URIs may run programs or read files. */
   allowUnsafeClientUris?: boolean;
   /** The operator's storage roots, allowed XML elements and XML size cap. @default defaultHostSafety() */

@@ -1,0 +1,174 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { type DocumentNode, type GraphQLError, getOperationAST } from 'graphql';
+import { isAsyncIterable, type Plugin, type YogaLogger } from 'graphql-yoga';
+import type { Logger } from 'pino';
+
+/** The header a caller may set to name its request, and the one every response carries. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** The caller's request id when it is one we can log as is; anything else is replaced by a fresh one. */
+export function parseRequestId(value: string | null | undefined): string | undefined {
+  return value != null && SANE_REQUEST_ID.test(value) ? value : undefined;
+}
+
+/** What every request's context carries: its id and a logger whose lines name it. */
+export interface RequestLog {
+  requestId: string;
+  log: Logger;
+}
+
+export interface RequestLoggingOptions {
+  logger: Logger;
+  /** The code a client sees for an error (its extensions.code once masked). */
+  codeOf: (error: unknown) => string;
+  /** Who runs the operation, when known at its end. */
+  identityOf: (context: Record<string, unknown>) => string | undefined;
+}
+
+export interface RequestLogging {
+  /** The request id and logger of the operation whose context this is (HTTP: the request's; graphql-ws: one per operation). */
+  contextFor(context: object): RequestLog;
+  plugin: Plugin;
+  /** yoga's `logging`: its messages go to the current request's logger, else the app's. */
+  yogaLogger: YogaLogger;
+}
+
+interface OperationLog {
+  request: RequestLog;
+  started: number;
+  name?: string;
+  type?: string;
+  codes: Set<string>;
+  done: boolean;
+}
+
+/**
+ * Request ids and the access log. Each HTTP request gets the caller's `x-request-id` (if sane)
+ * or a new UUID, returned in the response; each graphql-ws operation gets a new one. Every line
+ * logged while the request runs (the context's `log`, yoga's own messages) carries it, and each
+ * operation ends with one `operation` line: name, type, duration, error codes, identity.
+ */
+export function createRequestLogging({ logger, codeOf, identityOf }: RequestLoggingOptions): RequestLogging {
+  const current = new AsyncLocalStorage<RequestLog>();
+  const requests = new WeakMap<Request, RequestLog>();
+  const operations = new WeakMap<object, OperationLog>();
+  const base = logger.child({ component: 'graphql' });
+
+  const named = (requestId: string): RequestLog => ({ requestId, log: logger.child({ requestId }) });
+  const ofRequest = (request: Request): RequestLog => {
+    let found = requests.get(request);
+    if (found === undefined) {
+      found = named(parseRequestId(request.headers.get(REQUEST_ID_HEADER)) ?? randomUUID());
+      requests.set(request, found);
+    }
+    return found;
+  };
+  const operationOf = (context: object): OperationLog => {
+    let found = operations.get(context);
+    if (found === undefined) {
+      const { request } = context as { request?: Request };
+      found = {
+        request: request !== undefined ? ofRequest(request) : named(randomUUID()),
+        started: performance.now(),
+        codes: new Set(),
+        done: false,
+      };
+      operations.set(context, found);
+    }
+    return found;
+  };
+  const describe = (context: object, document: DocumentNode): void => {
+    const operation = operationOf(context);
+    const { params } = context as { params?: { operationName?: string | null } };
+    const ast = getOperationAST(document, params?.operationName ?? undefined);
+    operation.name = ast?.name?.value ?? params?.operationName ?? undefined;
+    operation.type = ast?.operation;
+  };
+  const record = (context: object, errors: readonly unknown[] | undefined): void => {
+    const operation = operationOf(context);
+    for (const error of errors ?? []) operation.codes.add(codeOf(error));
+  };
+  const finish = (context: object, errors?: readonly unknown[]): void => {
+    record(context, errors);
+    const operation = operationOf(context);
+    if (operation.done) return;
+    operation.done = true;
+    operation.request.log.info(
+      {
+        operationName: operation.name ?? null,
+        operationType: operation.type ?? null,
+        durationMs: Math.round((performance.now() - operation.started) * 1000) / 1000,
+        codes: [...operation.codes],
+        identity: identityOf(context as Record<string, unknown>) ?? null,
+      },
+      'operation',
+    );
+  };
+  const forward =
+    (level: keyof YogaLogger) =>
+    (...args: unknown[]): void => {
+      const store = current.getStore();
+      const log = store ? store.log.child({ component: 'graphql' }) : base;
+      const [first, ...rest] = args;
+      const details = rest.length > 0 ? { details: rest } : {};
+      if (first instanceof Error) log[level]({ err: first, ...details }, first.message);
+      else if (typeof first === 'string') log[level](details, first);
+      else log[level]({ details: args }, 'graphql');
+    };
+
+  return {
+    contextFor: (context) => operationOf(context).request,
+    yogaLogger: { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') },
+    plugin: {
+      instrumentation: {
+        request: ({ request }, wrapped) => current.run(ofRequest(request), wrapped),
+        execute: ({ context }, wrapped) => current.run(operationOf(context).request, wrapped),
+        subscribe: ({ context }, wrapped) => current.run(operationOf(context).request, wrapped),
+      },
+      onResponse({ request, response }) {
+        const found = requests.get(request);
+        if (found) response.headers.set(REQUEST_ID_HEADER, found.requestId);
+      },
+      onParse({ context }) {
+        operationOf(context);
+        return ({ result }) => {
+          if (result instanceof Error) finish(context, [result]);
+        };
+      },
+      onValidate({ context, params }) {
+        describe(context, params.documentAST);
+        return ({ valid, result }) => {
+          if (!valid) finish(context, result as readonly GraphQLError[]);
+        };
+      },
+      onExecute({ args }) {
+        const context = args.contextValue as object;
+        return {
+          onExecuteDone({ result }) {
+            if (!isAsyncIterable(result)) return finish(context, result.errors);
+            return {
+              onNext: ({ result: next }) => record(context, next.errors),
+              onEnd: () => finish(context),
+            };
+          },
+        };
+      },
+      onSubscribe({ args }) {
+        const context = args.contextValue as object;
+        return {
+          onSubscribeResult({ result }) {
+            if (!isAsyncIterable(result)) return finish(context, result.errors);
+            return {
+              onNext: ({ result: next }) => record(context, next.errors),
+              onEnd: () => finish(context),
+            };
+          },
+          onSubscribeError: ({ error }) => finish(context, [error]),
+        };
+      },
+    },
+  };
+}
