@@ -15,6 +15,7 @@ import { createMemoryTransport } from './events/event-transport.ts';
 import { type GraphQLWsServer, serveGraphQLWs } from './events/graphql-ws-server.ts';
 import { createRedisTransport, type RedisTransportOptions } from './events/redis-transport.ts';
 import { useFreshContextPerEvent } from './events/use-fresh-context-per-event.ts';
+import { DEFAULT_QUERY, renderGraphiQLPage, useGraphiQLAssets } from './graphiql/use-graphiql-assets.ts';
 import { createLimits } from './limits/create-limits.ts';
 import { createRequestLogging } from './logging/use-request-logging.ts';
 import { OperationTracker } from './operations/operation-tracker.ts';
@@ -125,12 +126,21 @@ export function buildApp(options: AppOptions): App {
     }),
     maskedErrors: { maskError },
     // Its requests carry the CSRF header, so GET queries from GraphiQL pass too.
-    graphiql: security.graphiql && { additionalHeaders: { [CSRF_HEADER]: '1' } },
+    graphiql: security.graphiql && {
+      title: 'virtql',
+      defaultQuery: DEFAULT_QUERY,
+      additionalHeaders: { [CSRF_HEADER]: '1' },
+      isHeadersEditorEnabled: true,
+    },
+    // Served from the installed package, never a CDN; no yoga landing page (and its version) on other paths.
+    renderGraphiQL: renderGraphiQLPage,
+    landingPage: false,
     cors: browser.cors,
     maxRequestBodySize: limits.maxRequestBodySize,
     logging: requestLogging.yogaLogger,
     plugins: [
       requestLogging.plugin,
+      ...(security.graphiql ? [useGraphiQLAssets()] : []),
       ...browser.plugins,
       useAuthentication(auth),
       useAudit(audit),

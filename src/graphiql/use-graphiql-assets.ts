@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { GraphiQLOptions, Plugin } from 'graphql-yoga';
+
+/** What @graphql-yoga/render-graphiql bundles: GraphiQL's script and style, its Monaco workers, a favicon data URL. */
+interface GraphiQLBundle {
+  js: string;
+  css: string;
+  favicon: string;
+  editorWorkerService: string;
+  jsonWorker: string;
+  graphqlWorker: string;
+}
+
+interface Asset {
+  body: string | Uint8Array<ArrayBuffer>;
+  type: string;
+}
+
+// The package exports only its HTML renderer, which inlines ~9 MB into every page; its parts are
+// read from its module instead and served as files the browser caches.
+const packageDir = dirname(dirname(createRequire(import.meta.url).resolve('@graphql-yoga/render-graphiql')));
+const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string };
+
+/** Where the assets are served: outside the GraphQL endpoint, so neither its authentication nor its Host check applies. The version in the path lets browsers cache them for good. */
+export const GRAPHIQL_ASSETS_PATH = `/graphiql/${version}/`;
+
+/** The example query GraphiQL opens with. */
+export const DEFAULT_QUERY = `# virtql: GraphQL for libvirt hosts. Run this with Ctrl-Enter (or the ▶ button).
+# Credentials go in the Headers tab: { "Authorization": "Bearer vq_…" }
+{
+  hosts {
+    name
+    connected
+    lastError
+    domains {
+      name
+      state
+    }
+  }
+}
+`;
+
+const workerFiles = { editorWorkerService: 'editor.worker.js', json: 'json.worker.js', graphql: 'graphql.worker.js' };
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The GraphiQL page: yoga's options in a JSON block, every script and style from {@link GRAPHIQL_ASSETS_PATH}. */
+export function renderGraphiQLPage(options: GraphiQLOptions = {}): string {
+  const json = JSON.stringify(options).replace(/</g, '\\u003c');
+  const base = GRAPHIQL_ASSETS_PATH;
+  return `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <title>${escapeHtml(options.title ?? 'virtql')}</title>
+    <link rel="icon" href="${base}favicon.ico" />
+    <link rel="stylesheet" href="${base}graphiql.css" />
+  </head>
+  <body id="body" class="no-focus-outline">
+    <noscript>GraphiQL needs JavaScript.</noscript>
+    <div id="root"></div>
+    <script type="application/json" id="graphiql-options">${json}</script>
+    <script src="${base}graphiql.js"></script>
+  </body>
+</html>
+`;
+}
+
+async function loadAssets(): Promise<Map<string, Asset>> {
+  const bundle = (await import(pathToFileURL(join(packageDir, 'esm', 'graphiql.js')).href)) as GraphiQLBundle;
+  const workers = Object.fromEntries(
+    Object.entries(workerFiles).map(([label, file]) => [label, `${GRAPHIQL_ASSETS_PATH}${file}`]),
+  );
+  // Monaco asks for its workers by label before GraphiQL renders; then the page's options are read and rendered.
+  const script = [
+    `self.MonacoEnvironment = { globalAPI: false, getWorkerUrl: (_moduleId, label) => (${JSON.stringify(workers)})[label] };`,
+    bundle.js,
+    `;YogaGraphiQL.renderYogaGraphiQL(document.getElementById('root'), JSON.parse(document.getElementById('graphiql-options').textContent));`,
+  ].join('\n');
+  const javascript = 'text/javascript; charset=utf-8';
+  const favicon = Uint8Array.from(Buffer.from(bundle.favicon.slice(bundle.favicon.indexOf(',') + 1), 'base64'));
+  return new Map<string, Asset>([
+    ['graphiql.js', { body: script, type: javascript }],
+    ['graphiql.css', { body: bundle.css, type: 'text/css; charset=utf-8' }],
+    ['favicon.ico', { body: favicon, type: 'image/x-icon' }],
+    [workerFiles.editorWorkerService, { body: bundle.editorWorkerService, type: javascript }],
+    [workerFiles.json, { body: bundle.jsonWorker, type: javascript }],
+    [workerFiles.graphql, { body: bundle.graphqlWorker, type: javascript }],
+  ]);
+}
+
+/**
+ * Serves GraphiQL's assets from the installed package, so the page works without internet
+ * (air-gapped hypervisor networks), and sends `/` to the GraphQL endpoint, where GraphiQL is.
+ * They carry no data: anyone may fetch them, as anyone may fetch the GraphiQL page itself.
+ */
+export function useGraphiQLAssets(graphqlEndpoint = '/graphql'): Plugin {
+  let assets: Promise<Map<string, Asset>> | undefined;
+  return {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
+      if (request.method !== 'GET' && request.method !== 'HEAD') return;
+      if (url.pathname === '/') {
+        endResponse(new fetchAPI.Response(null, { status: 302, headers: { location: graphqlEndpoint } }));
+        return;
+      }
+      if (!url.pathname.startsWith(GRAPHIQL_ASSETS_PATH)) return;
+      assets ??= loadAssets();
+      const asset = (await assets).get(url.pathname.slice(GRAPHIQL_ASSETS_PATH.length));
+      endResponse(
+        asset
+          ? new fetchAPI.Response(request.method === 'HEAD' ? null : asset.body, {
+              headers: {
+                'content-type': asset.type,
+                'cache-control': 'public, max-age=31536000, immutable',
+                'x-content-type-options': 'nosniff',
+              },
+            })
+          : new fetchAPI.Response('not found', { status: 404, headers: { 'content-type': 'text/plain' } }),
+      );
+    },
+  };
+}
