@@ -16,6 +16,7 @@ import './domain-create.ts';
 import './domain-devices.ts';
 import './domain-resources.ts';
 import './domain-stats.ts';
+import './domain-snapshot.ts';
 import './network-actions.ts';
 import './storage-actions.ts';
 import './interface-actions.ts';

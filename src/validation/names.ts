@@ -22,6 +22,7 @@ export const domainName = objectName('domain');
 export const networkName = objectName('network');
 export const poolName = objectName('storage pool');
 export const volumeName = objectName('volume');
+export const snapshotName = objectName('snapshot');
 
 /** A host network interface name as the kernel accepts it (dev_valid_name): eth0, br0, enp3s0. */
 export const interfaceName = z

@@ -29,9 +29,10 @@ const authConfig = {
 
 const ROLE_PRIVILEGES: Record<Exclude<Who, 'team-a'>, string[]> = {
   viewer: [],
-  operator: ['VM.PowerMgmt'],
+  operator: ['VM.PowerMgmt', 'VM.Snapshot'],
   admin: [
     'VM.PowerMgmt',
+    'VM.Snapshot',
     'VM.Config',
     'VM.Allocate',
     'VM.Migrate',
@@ -103,6 +104,9 @@ function mutations(who: string): Array<{ name: string; privilege: string; query:
     q('undefineInterface', 'Interface.Modify', 'name: "eth1"'),
     q('undefineNetwork', 'Network.Modify', 'name: "lan"'),
     q('undefineStoragePool', 'Storage.Allocate', 'name: "default-pool"'),
+    q('createDomainSnapshot', 'VM.Snapshot', `${web}, input: { name: "s-${who}" }`, 'name'),
+    q('revertDomainSnapshot', 'VM.Snapshot', `${web}, name: "s-${who}"`, 'name'),
+    q('deleteDomainSnapshot', 'VM.Snapshot', `${web}, name: "s-${who}"`, 'name'),
     q('destroyDomain', 'VM.PowerMgmt', web),
     q('undefineDomain', 'VM.Allocate', web),
   ];
@@ -131,7 +135,7 @@ const DRIVER_REFUSES: Record<string, string> = {
   migrateDomain: 'UNSUPPORTED',
 };
 
-const HOST_STATE = `{ host { domains { name state autostart vcpus maxMemoryKiB memoryKiB description xml }
+const HOST_STATE = `{ host { domains { name state autostart vcpus maxMemoryKiB memoryKiB description xml snapshots { name } }
   networks { name active autostart } storagePools { name active volumes { name } } interfaces { name active } } }`;
 
 const gateways = new Map<Who, TestGateway>();

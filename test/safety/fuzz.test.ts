@@ -204,6 +204,7 @@ function isRefusedBeforeResolving(type: GraphQLInputType, value: unknown): boole
   if (isEnumType(inner)) return typeof value !== 'string' || !inner.getValue(value);
   if (isScalarType(inner)) {
     if (inner.name === 'String' || inner.name === 'ID') return typeof value === 'string' ? value.includes('\0') : true;
+    if (inner.name === 'Float') return typeof value !== 'number' || !Number.isFinite(value);
     return typeof value !== (inner.name === 'Boolean' ? 'boolean' : 'number') || !Number.isInteger(value);
   }
   return false;

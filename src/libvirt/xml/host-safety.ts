@@ -3,7 +3,7 @@ import { dirname, isAbsolute, posix } from 'node:path';
 import { tagOf, XmlElement, type XmlNode } from './xml-codec.ts';
 
 /** The kinds of client documents the policy reads. */
-export type ClientDocumentKind = 'domain' | 'device' | 'network' | 'pool' | 'volume' | 'interface';
+export type ClientDocumentKind = 'domain' | 'device' | 'network' | 'pool' | 'volume' | 'interface' | 'snapshot';
 
 /** Which of libvirt's host-reaching elements clients may use (config `xml.allow`). */
 export interface XmlAllowConfig {
@@ -151,6 +151,7 @@ class Scanner {
     if (kind === 'network') this.#network(root);
     if (kind === 'pool') this.#pool(root);
     if (kind === 'volume') this.#volume(root);
+    if (kind === 'snapshot') this.#snapshot(root);
   }
 
   /** Namespaced elements: libvirt interprets some (qemu:, dnsmasq:, xen:), and a device root is matched by its local name. */
@@ -374,6 +375,15 @@ class Scanner {
     for (const device of root.child('source')?.childrenNamed('device') ?? []) this.#path(device, device.attr('path'));
     for (const dir of root.child('source')?.childrenNamed('dir') ?? []) this.#path(dir, dir.attr('path'));
     for (const path of root.child('target')?.childrenNamed('path') ?? []) this.#path(path, path.text().trim());
+  }
+
+  /** Where libvirt writes memory and external disk overlays, and the domain definitions a snapshot carries. */
+  #snapshot(root: Located): void {
+    for (const memory of root.childrenNamed('memory')) this.#path(memory, memory.attr('file'));
+    for (const disk of root.child('disks')?.childrenNamed('disk') ?? []) this.#disk(disk);
+    for (const name of ['domain', 'inactiveDomain']) {
+      for (const domain of root.childrenNamed(name)) this.#domain(domain);
+    }
   }
 
   #volume(root: Located): void {
