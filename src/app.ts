@@ -9,7 +9,7 @@ import { AuthService } from './auth/auth-service.ts';
 import { Identity } from './auth/identity.ts';
 import { requestIdentity, useAuthentication } from './auth/use-authentication.ts';
 import { defaultSecurity, hasIdentities, type SecurityConfig } from './config/security.ts';
-import type { AuthConfig } from './config/security-schema.ts';
+import { type AuthConfig, metricsSchema } from './config/security-schema.ts';
 import { EventHub, type EventRegistry } from './events/event-hub.ts';
 import { createMemoryTransport } from './events/event-transport.ts';
 import { type GraphQLWsServer, serveGraphQLWs } from './events/graphql-ws-server.ts';
@@ -18,6 +18,7 @@ import { useFreshContextPerEvent } from './events/use-fresh-context-per-event.ts
 import { DEFAULT_QUERY, renderGraphiQLPage, useGraphiQLAssets } from './graphiql/use-graphiql-assets.ts';
 import { createLimits } from './limits/create-limits.ts';
 import { createRequestLogging } from './logging/use-request-logging.ts';
+import { createMetrics, type GatewayMetrics } from './metrics/create-metrics.ts';
 import { OperationTracker } from './operations/operation-tracker.ts';
 import type { GatewayContext, HostSource } from './schema/context.ts';
 import { clientErrorCode, gatewayError, maskError } from './schema/errors.ts';
@@ -63,6 +64,8 @@ export interface App {
   events: EventHub;
   /** Where each mutation's audit record goes (log, audit.file, auditEvents). */
   audit: AuditLog;
+  /** Prometheus metrics: /metrics on this port, or on config metrics.listen. */
+  metrics: GatewayMetrics;
   /** Listens and resolves with the URL of the GraphQL endpoint. */
   start(): Promise<string>;
   /** Applies new identities and grants (SIGHUP); sessions whose credentials were revoked end. */
@@ -86,6 +89,14 @@ export function buildApp(options: AppOptions): App {
   const stats = new StatsSamplers({
     connection: (host) => registry.connection(host),
     minIntervalSeconds: security.limits.minStatsIntervalSeconds,
+  });
+  let ws: GraphQLWsServer | undefined;
+  const metrics = createMetrics({
+    config: security.metrics ?? metricsSchema.parse({}),
+    hosts: registry,
+    events,
+    openSockets: () => ws?.openSockets() ?? 0,
+    auth,
   });
   const audit = new AuditLog({ ...security.audit, logger: options.logger ?? pino({ level: 'info' }) });
   const browser = createBrowserDefenses(security.cors, '/graphql', {
@@ -139,6 +150,7 @@ export function buildApp(options: AppOptions): App {
     maxRequestBodySize: limits.maxRequestBodySize,
     logging: requestLogging.yogaLogger,
     plugins: [
+      ...metrics.plugins,
       requestLogging.plugin,
       ...(security.graphiql ? [useGraphiQLAssets()] : []),
       ...browser.plugins,
@@ -165,7 +177,6 @@ export function buildApp(options: AppOptions): App {
     ],
   });
   let server: Server | undefined;
-  let ws: GraphQLWsServer | undefined;
   let connections: ReturnType<typeof trackConnections> | undefined;
   let stopping: Promise<void> | undefined;
 
@@ -173,6 +184,7 @@ export function buildApp(options: AppOptions): App {
     yoga,
     events,
     audit,
+    metrics,
     reloadAuth: (next) => auth.reload(next),
     start: () =>
       new Promise((resolve, reject) => {
@@ -198,7 +210,8 @@ export function buildApp(options: AppOptions): App {
         server.listen(options.port ?? 4000, options.hostname ?? '0.0.0.0', () => {
           const { port } = server?.address() as AddressInfo;
           const host = options.hostname && options.hostname !== '0.0.0.0' ? options.hostname : 'localhost';
-          resolve(`${tls ? 'https' : 'http'}://${host}:${port}${yoga.graphqlEndpoint}`);
+          const url = `${tls ? 'https' : 'http'}://${host}:${port}${yoga.graphqlEndpoint}`;
+          metrics.start().then(() => resolve(url), reject);
         });
       }),
     stop: () => {
@@ -210,6 +223,7 @@ export function buildApp(options: AppOptions): App {
         audit.endStreams();
         await ws?.close();
         await connections?.close();
+        await metrics.close();
         await registry.close();
         await limits.close();
         await audit.close();
