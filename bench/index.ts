@@ -32,8 +32,10 @@ const { measureGatewayInventory, reportGatewayInventory } = await import('./gate
 const { measureGatewayHttp, reportGatewayHttp } = await import('./gateway-http.ts');
 const { measureAuthCost, reportAuthCost } = await import('./gateway-auth.ts');
 const { measureGatewaySubscriptions, reportGatewaySubscriptions } = await import('./gateway-subscriptions.ts');
+const { measureMetricsScrape, reportMetricsScrape } = await import('./metrics-scrape.ts');
 print(reportGatewayInventory(await measureGatewayInventory()));
 print(reportGatewayHttp(await measureGatewayHttp()));
 print(reportAuthCost(await measureAuthCost()));
 print(reportGatewaySubscriptions(await measureGatewaySubscriptions()));
+print(reportMetricsScrape(await measureMetricsScrape()));
 console.log(`Figures only: no target here fails the run. Total ${seconds(performance.now() - started)}.`);
