@@ -8,10 +8,16 @@ type Labels = Record<string, string>;
 type Put = (labels: Labels, value: number | undefined) => void;
 type Fill = (sample: HostSample, put: Put) => void;
 
+/** Whether `samples` are the very samples of the last fill (a scrape served from the sampler's cache). */
+function sameSamples(samples: readonly HostSample[], last: readonly HostSample[]): boolean {
+  return samples.length === last.length && samples.every((sample, i) => sample === last[i]);
+}
+
 /**
  * One metric family refilled from the host samples at each scrape. Every family of a scrape
  * awaits the same samples (the sampler shares reads), and refills synchronously once they are
- * in, so concurrent scrapes never see a half-filled family.
+ * in, so concurrent scrapes never see a half-filled family. A scrape served from the same
+ * samples as the last one keeps the values already set.
  */
 function family(
   registry: Registry,
@@ -23,11 +29,14 @@ function family(
   fill: Fill,
 ): void {
   const configuration = { name, help, labelNames, registers: [registry] };
+  let last: readonly HostSample[] = [];
   if (kind === 'gauge') {
     new Gauge({
       ...configuration,
       async collect() {
         const samples = await sampler.samples();
+        if (sameSamples(samples, last)) return;
+        last = samples;
         this.reset();
         for (const s of samples) fill(s, (l, v) => v !== undefined && Number.isFinite(v) && this.set(l, v));
       },
@@ -37,6 +46,8 @@ function family(
       ...configuration,
       async collect() {
         const samples = await sampler.samples();
+        if (sameSamples(samples, last)) return;
+        last = samples;
         this.reset();
         for (const s of samples) fill(s, (l, v) => v !== undefined && Number.isFinite(v) && v >= 0 && this.inc(l, v));
       },
