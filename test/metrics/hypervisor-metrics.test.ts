@@ -115,8 +115,13 @@ describe('the cost of a scrape', () => {
     const scrapes: Scrape[] = await Promise.all([1, 2, 3].map(() => scrape((request) => gw.app.yoga.fetch(request))));
     expect(bulkStatsCalls() - before).toBe(2);
     for (const s of scrapes) expect(s.samples('libvirt_up').map((m) => m.value)).toEqual([1, 1, 0]);
-    // Within maxAgeSeconds a later scrape is served from the same sample.
-    await scrape((request) => gw.app.yoga.fetch(request));
+    // Within maxAgeSeconds a later scrape is served from the same sample, with the same figures.
+    const later = await scrape((request) => gw.app.yoga.fetch(request));
     expect(bulkStatsCalls() - before).toBe(2);
+    // Two domains on the fixture host, one on test:///default.
+    expect(later.samples('libvirt_domain_info_state')).toHaveLength(3);
+    for (const name of ['libvirt_up', 'libvirt_domain_info_state', 'libvirt_domain_info_memory_usage_bytes']) {
+      expect(later.samples(name)).toEqual(scrapes[0]?.samples(name));
+    }
   });
 });
