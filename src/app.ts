@@ -208,7 +208,7 @@ export function buildApp(options: AppOptions): App {
         connections = trackConnections(server);
         server.once('error', reject);
         server.listen(options.port ?? 4000, options.hostname ?? '0.0.0.0', () => {
-          const { port } = server?.address() as AddressInfo;
+          const { port } = (server as Server).address() as AddressInfo;
           const host = options.hostname && options.hostname !== '0.0.0.0' ? options.hostname : 'localhost';
           const url = `${tls ? 'https' : 'http'}://${host}:${port}${yoga.graphqlEndpoint}`;
           metrics.start().then(() => resolve(url), reject);

@@ -14,7 +14,10 @@ interface Session {
 /** Ends the session at `expiresAt` (ms since the epoch), re-arming past setTimeout's longest delay. */
 function endAtExpiry(session: Session, expiresAt: number): void {
   const remaining = expiresAt - Date.now();
-  if (remaining <= 0) return session.end(new AuthError('TOKEN_EXPIRED', 'token: the JWT has expired'));
+  if (remaining <= 0) {
+    session.end(new AuthError('TOKEN_EXPIRED', 'token: the JWT has expired'));
+    return;
+  }
   // A longer delay would make setTimeout fire at once, ending a month-long JWT's session immediately.
   session.timer = setTimeout(() => endAtExpiry(session, expiresAt), Math.min(remaining, MAX_TIMER_MS));
   session.timer.unref();

@@ -1,5 +1,6 @@
 import type { PubSubEventTarget } from 'graphql-yoga';
 
+// biome-ignore lint/suspicious/noExplicitAny: yoga's PubSubEventTarget takes topic payload types of any shape
 type AnyTopics = Record<string, any>;
 
 /** An event target that knows how many listeners each topic has: the pub/sub's subscribers. */

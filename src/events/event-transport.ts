@@ -20,6 +20,7 @@ export interface PublishLeases {
 
 /** Where the hub's events travel: an event target for yoga's createPubSub, and who may publish. */
 export interface EventTransport {
+  // biome-ignore lint/suspicious/noExplicitAny: the topics' payload types are the hub's business, not the transport's
   eventTarget: PubSubEventTarget<Record<string, any>>;
   leases: PublishLeases;
   /** Resolves once every subscription made so far is active at the broker. */

@@ -76,6 +76,7 @@ interface EnvelopedRoot {
  */
 export function serveGraphQLWs(
   server: Server,
+  // biome-ignore lint/suspicious/noExplicitAny: any yoga app's envelop serves; its contexts are built by its own factory
   yoga: YogaServerInstance<any, any>,
   options: GraphQLWsOptions = {},
 ): GraphQLWsServer {

@@ -107,6 +107,7 @@ function isTransport(value: unknown): value is Transport {
   return typeof value === 'string' && (TRANSPORTS as readonly string[]).includes(value);
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's purpose
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;

@@ -90,7 +90,7 @@ export class OperationTracker {
   /** Asks a running operation to stop; false when there is no such running operation. */
   async cancel(id: string): Promise<boolean> {
     const entry = this.#ops.get(id);
-    if (!entry || entry.op.status !== 'RUNNING') return false;
+    if (entry?.op.status !== 'RUNNING') return false;
     entry.cancelled = true;
     await entry.cancel(() => entry.op.status === 'RUNNING');
     return true;

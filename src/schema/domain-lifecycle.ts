@@ -79,7 +79,7 @@ async function act(
   allowed: StateName[],
   wanted: string,
   produces: StateName | undefined,
-  action: (d: Domain) => Promise<boolean | undefined | void>,
+  action: (d: Domain) => Promise<unknown>,
 ): Promise<StateChange> {
   const host = hostName(ctx, args.host);
   const s = await findDomain(ctx, host, args.domain);

@@ -15,7 +15,7 @@ import { parseNetworkXml } from '../libvirt/xml/network-xml.ts';
 import { parseStoragePoolXml } from '../libvirt/xml/storage-pool-xml.ts';
 import { documentElement, parseXmlNodes, type XmlElement } from '../libvirt/xml/xml-codec.ts';
 import type { GatewayContext } from './context.ts';
-import { gatewayError, invalidInput, parsedArgument } from './errors.ts';
+import { gatewayError, parsedArgument } from './errors.ts';
 import { connectionOf } from './host.ts';
 import { checkXmlSize } from './xml-size.ts';
 

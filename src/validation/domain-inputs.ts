@@ -101,6 +101,7 @@ export const absolutePath = z
   .superRefine(reasonCheck(pathProblem));
 
 // Characters XML 1.0 cannot carry, even escaped: libvirt would refuse the document.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's purpose
 const XML_UNSAFE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|\p{Cs}/u;
 
 export const MAX_DESCRIPTION_LENGTH = 4096;

@@ -31,7 +31,7 @@ export function formatIpv4(value: number): string {
   return [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff].join('.');
 }
 
-function valueOf(address: string): number {
+function numberOf(address: string): number {
   const value = parseIpv4(address);
   if (value === undefined) throw new RangeError(`not an IPv4 address: ${address}`);
   return value;
@@ -59,12 +59,12 @@ export function netmaskOfPrefix(prefix: number): string {
 
 /** The network address of `address`'s subnet (192.168.1.77, 24 → 192.168.1.0). */
 export function networkOf(address: string, prefix: number): string {
-  return formatIpv4((valueOf(address) & maskOf(prefix)) >>> 0);
+  return formatIpv4((numberOf(address) & maskOf(prefix)) >>> 0);
 }
 
 /** The broadcast address of `address`'s subnet (192.168.1.77, 24 → 192.168.1.255). */
 export function broadcastOf(address: string, prefix: number): string {
-  return formatIpv4((valueOf(address) | ~maskOf(prefix)) >>> 0);
+  return formatIpv4((numberOf(address) | ~maskOf(prefix)) >>> 0);
 }
 
 /** Whether `address` lies in the subnet `network`/`prefix` (`network` may be any address of it). */
@@ -74,7 +74,7 @@ export function inSubnet(address: string, network: string, prefix: number): bool
 
 /** Orders addresses numerically: negative when a < b, 0 when equal, positive when a > b. */
 export function compareIpv4(a: string, b: string): number {
-  return Math.sign(valueOf(a) - valueOf(b));
+  return Math.sign(numberOf(a) - numberOf(b));
 }
 
 /** A dotted-quad IPv4 address: 192.168.122.1 (no leading zeros, each number 0–255). */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/auth/authenticator.ts';
-import { ConfigError, type ConfigProblem, loadConfig, resolveConfig } from '../../src/config/config.ts';
+import { loadConfig, resolveConfig } from '../../src/config/config.ts';
 import { problemsOf } from '../support/config-problems.ts';
 
 let dir: string;

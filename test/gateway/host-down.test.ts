@@ -33,7 +33,7 @@ describe.skipIf(skip !== undefined)('two hosts, one of which goes away', () => {
   it('keeps answering for the other host when one daemon is gone, with errors on its fields only', async () => {
     await daemon.stop();
     const res = await gw.query(query);
-    const [builtin, doomed] = res.data?.hosts as Array<Record<string, unknown>>;
+    const [builtin, doomed] = (res.data as { hosts: Array<Record<string, unknown>> }).hosts;
     expect(builtin).toEqual({
       name: 'builtin',
       connected: true,

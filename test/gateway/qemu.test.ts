@@ -82,7 +82,7 @@ describe.skipIf(skip !== undefined)('the gateway on a private libvirtd with QEMU
         },
       ],
     });
-    const net = (res.data?.domain as { interfaces: Array<{ network: { bridge: string; ips: unknown[] } }> })
+    const net = (res.data as { domain: { interfaces: Array<{ network: { bridge: string; ips: unknown[] } }> } }).domain
       .interfaces[0]?.network;
     expect(net?.bridge).toBe(await (await c.networkByName(NAT_NETWORK)).bridgeName());
     expect(net?.ips).toHaveLength(1);
@@ -102,7 +102,9 @@ describe.skipIf(skip !== undefined)('the gateway on a private libvirtd with QEMU
     const nested = host.domains.find((d) => d.name === 'gw-nested');
     expect(nested).toMatchObject({ state: 'RUNNING', stateReason: 'BOOTED' });
     expect(nested?.runtimeId).toBe(await dom.currentId());
-    expect((nested?.interfaces as Array<{ targetDevice: string }>)[0]?.targetDevice).toMatch(/^vnet\d+$/);
+    expect((nested as { interfaces: Array<{ targetDevice: string }> }).interfaces[0]?.targetDevice).toMatch(
+      /^vnet\d+$/,
+    );
     await dom.destroy();
   });
 

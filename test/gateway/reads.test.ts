@@ -70,7 +70,7 @@ describe('Domains', () => {
     const res = await gw.query(`{ host(name: "fixture") { domains { name uuid runtimeId active state stateReason
       vcpus maxVcpus memoryKiB maxMemoryKiB cpuTimeNs osType description persistent autostart } } }`);
     expect(res.errors).toBeUndefined();
-    const domains = (res.data?.host as { domains: Array<Record<string, unknown>> }).domains;
+    const domains = (res.data as { host: { domains: Array<Record<string, unknown>> } }).host.domains;
     expect(domains.map((d) => d.name).sort()).toEqual(['db', 'web']);
     const web = domains.find((d) => d.name === 'web');
     expect(web).toMatchObject({
@@ -157,7 +157,7 @@ describe('Domains', () => {
           sourceName: 'lan',
           targetDevice: 'testnet0',
           xml: expect.stringMatching(
-            /^<interface type="network">[^]*<mac address="52:54:00:00:00:01"\/>[^]*<\/interface>$/,
+            /^<interface type="network">[\s\S]*<mac address="52:54:00:00:00:01"\/>[\s\S]*<\/interface>$/,
           ),
           network: { name: 'lan', bridge: 'virbr-lan', forwardMode: 'nat', active: true },
         },

@@ -256,7 +256,9 @@ describe(`fuzzing every field that takes arguments (seed ${SEED}; FUZZ_SEED=${SE
     for (let i = 0; i < requests.length; i += CONCURRENCY) {
       const batch = requests.slice(i, i + CONCURRENCY);
       const responses = await Promise.all(batch.map((r) => gw.query(r.query, r.variables)));
-      batch.forEach((r, j) => check(r, responses[j] as GraphQLResponse));
+      batch.forEach((r, j) => {
+        check(r, responses[j] as GraphQLResponse);
+      });
     }
     console.info(`fuzz seed ${SEED}: codes ${JSON.stringify(Object.fromEntries(codes))}`);
     expect(problems.slice(0, 20)).toEqual([]);

@@ -58,7 +58,9 @@ describe('Domain.stats and Host.stats on the test driver', () => {
     for (const v of Object.values(stats?.cpu ?? {})) expect(v).toMatch(/^\d+$/);
     expect(stats?.cpu.userNs).not.toBeNull();
     expect(stats?.cellsFreeMemory.length).toBeGreaterThan(0);
-    stats?.cellsFreeMemory.forEach((c, i) => expect(c).toEqual({ cell: i, freeBytes: expect.stringMatching(/^\d+$/) }));
+    stats?.cellsFreeMemory.forEach((c, i) => {
+      expect(c).toEqual({ cell: i, freeBytes: expect.stringMatching(/^\d+$/) });
+    });
     expect(stats?.memory).toBeNull();
     expect(res.errors?.map((e) => e.path?.join('.'))).toEqual(['host.stats.memory']);
     expect(stats?.cellsFreeMemory).toEqual([

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Connection, type Domain } from '../../src/libvirt/index.ts';
+import type { Connection, Domain } from '../../src/libvirt/index.ts';
 import { buildSnapshotXml, parseSnapshotXml } from '../../src/libvirt/xml/snapshot-xml.ts';
 import { buildXml, element, XmlError } from '../../src/libvirt/xml/xml-codec.ts';
 import { openFixtureHost } from '../support/test-host.ts';

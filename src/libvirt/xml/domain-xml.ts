@@ -10,7 +10,7 @@ import {
   parseRoot,
   requireAttr,
   requireText,
-  XmlElement,
+  type XmlElement,
   XmlError,
   type XmlNode,
 } from './xml-codec.ts';

@@ -198,9 +198,11 @@ class Scanner {
         this.#add(el, { kind: 'emulator', path: el.text().trim() });
         return;
       case 'disk':
-        return this.#disk(el);
+        this.#disk(el);
+        return;
       case 'interface':
-        return this.#interface(el);
+        this.#interface(el);
+        return;
       case 'hostdev':
         if (!this.allow.hostdev) this.#refuse(el, 'hands a host device to the guest', 'xml.allow.hostdev');
         return;
@@ -215,13 +217,17 @@ class Scanner {
           if (!this.allow.hostdev) this.#refuse(el, 'uses the host’s smartcard or certificates', 'xml.allow.hostdev');
           return;
         }
-        return this.#charSource(el);
+        this.#charSource(el);
+        return;
       case 'redirdev':
-        return this.#charSource(el);
+        this.#charSource(el);
+        return;
       case 'rng':
-        return this.#rng(el);
+        this.#rng(el);
+        return;
       case 'tpm':
-        return this.#tpm(el);
+        this.#tpm(el);
+        return;
       case 'input':
         if (['passthrough', 'evdev'].includes(el.attr('type') ?? '') && !this.allow.hostdev) {
           this.#refuse(el, 'hands a host input device to the guest', 'xml.allow.hostdev');
