@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +47,10 @@ async function makeLeaf(dir: string, name: string, ca: string, extensions: strin
     `${ca}.crt`,
     '-CAkey',
     `${ca}.key`,
-    '-CAcreateserial',
+    // A serial of its own: leaves are signed in parallel, and a shared ca.srl read while
+    // another openssl writes it fails with "short line".
+    '-set_serial',
+    `0x${randomBytes(16).toString('hex')}`,
     '-out',
     `${name}.crt`,
     '-days',
