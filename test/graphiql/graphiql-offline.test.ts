@@ -1,19 +1,14 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLoopbackHost } from '../../src/security/loopback-host.ts';
+import { chromiumSkipReason, launchChromium } from '../support/chromium.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import { fixtureUri } from '../support/test-host.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-// setup.sh installs the Debian package when run as root; only a non-root run may lack it.
-const skipReason =
-  existsSync(CHROMIUM) || process.getuid?.() === 0
-    ? undefined
-    : `${CHROMIUM} is missing and this is not root: apt-get install -y --no-install-recommends chromium`;
+const skipReason = chromiumSkipReason;
 
 /** Whether a URL the page asked for stays on this machine (blob: and data: URLs never leave the page). */
 function staysLocal(url: string): boolean {
@@ -39,21 +34,7 @@ describe.skipIf(skipReason !== undefined)(
       dir = await mkdtemp(join(tmpdir(), 'virtql-graphiql-'));
       gw = await startGateway({ fixture: fixtureUri });
       origin = new URL(await gw.app.start()).origin.replace('//localhost:', '//127.0.0.1:');
-      browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--disable-dev-shm-usage',
-        ],
-      });
+      browser = await launchChromium(join(dir, 'profile'));
       browser.on('request', (request) => requested.push(request.url()));
       await browser.route('**/*', (route) => {
         const url = route.request().url();

@@ -1,20 +1,15 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page, type Request, type Response } from 'playwright-core';
+import type { BrowserContext, Page, Request, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumSkipReason, launchChromium } from '../support/chromium.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import { fixtureUri } from '../support/test-host.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-// setup.sh installs the Debian package when run as root; only a non-root run may lack it.
-const skipReason =
-  existsSync(CHROMIUM) || process.getuid?.() === 0
-    ? undefined
-    : `${CHROMIUM} is missing and this is not root: apt-get install -y --no-install-recommends chromium`;
+const skipReason = chromiumSkipReason;
 
 const SUSPEND = 'mutation { suspendDomain(domain: { name: "web" }) { state } }';
 
@@ -80,21 +75,7 @@ describe.skipIf(skipReason !== undefined)(
       attacker = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE));
       await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
       attackerUrl = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`;
-      browser = await chromium.launchPersistentContext(join(dir, 'profile'), {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--disable-dev-shm-usage',
-        ],
-      });
+      browser = await launchChromium(join(dir, 'profile'));
       page = await browser.newPage();
       await page.goto(attackerUrl);
     }, 60_000);
