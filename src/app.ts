@@ -20,6 +20,7 @@ import { createLimits } from './limits/create-limits.ts';
 import { createRequestLogging } from './logging/use-request-logging.ts';
 import { createMetrics, type GatewayMetrics } from './metrics/create-metrics.ts';
 import { OperationTracker } from './operations/operation-tracker.ts';
+import { createRedisOperations } from './operations/redis-operations.ts';
 import type { GatewayContext, HostSource } from './schema/context.ts';
 import { clientErrorCode, gatewayError, maskError } from './schema/errors.ts';
 import { schema } from './schema/index.ts';
@@ -47,8 +48,9 @@ export interface AppOptions {
   /** Where yoga logs (request failures it masks, among others). @default yoga's console logger */
   logger?: Logger;
   /**
-   * Redis for subscription events shared between replicas (index.ts passes env REDIS_URL as
-   * `url`, e.g. redis://127.0.0.1:6379). @default in-memory: subscribers see this process's events only
+   * Redis for subscription events and tracked operations shared between replicas (index.ts
+   * passes env REDIS_URL as `url`, e.g. redis://127.0.0.1:6379).
+   * @default in-memory: subscribers see this process's events and operations only
    */
   redis?: Omit<RedisTransportOptions, 'logger'>;
   /**
@@ -85,7 +87,18 @@ export function buildApp(options: AppOptions): App {
       : createMemoryTransport(),
     ...(options.logger ? { logger: options.logger } : {}),
   });
-  const operations = new OperationTracker();
+  // With Redis, every replica reads, follows and cancels the operations any replica started.
+  const operations = new OperationTracker(
+    options.redis
+      ? {
+          shared: createRedisOperations({
+            url: options.redis.url,
+            logger: options.logger ?? pino({ level: 'info' }),
+            ...(options.redis.replicaId ? { replicaId: options.redis.replicaId } : {}),
+          }),
+        }
+      : {},
+  );
   const stats = new StatsSamplers({
     connection: (host) => registry.connection(host),
     minIntervalSeconds: security.limits.minStatsIntervalSeconds,
@@ -216,7 +229,7 @@ export function buildApp(options: AppOptions): App {
       }),
     stop: () => {
       stopping ??= (async () => {
-        operations.close();
+        const operationsClosed = operations.close();
         stats.close();
         // Ending the subscriptions first lets SSE responses and graphql-ws operations complete.
         await events.close();
@@ -226,6 +239,7 @@ export function buildApp(options: AppOptions): App {
         await metrics.close();
         await registry.close();
         await limits.close();
+        await operationsClosed;
         await audit.close();
       })();
       return stopping;

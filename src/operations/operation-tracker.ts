@@ -25,6 +25,28 @@ export interface OperationTask<P, R> {
   poll: () => Promise<P | undefined>;
   /** Asks the task to stop; run() then settles (usually with an error). `running` says whether it still runs. */
   cancel: (running: () => boolean) => Promise<void>;
+  /** The result as other replicas get it (plain data: no libvirt handles). @default the result itself */
+  shareable?: (result: R) => unknown;
+}
+
+/**
+ * Where replicas share operations (Redis): every change saved and announced, records read by
+ * id, and cancel requests carried to the replica that runs the operation.
+ */
+export interface SharedOperations {
+  /** Stores the operation (kept `ttlMs` after its last change) and tells the other replicas. Never rejects. */
+  save(op: Operation, ttlMs: number): Promise<void>;
+  /** An operation any replica runs or ran, as last saved. */
+  load(id: string): Promise<Operation | undefined>;
+  /** Asks the replica running it to cancel; resolves with that replica's answer (false when it is gone). */
+  requestCancel(id: string): Promise<boolean>;
+  /** Changes saved by the other replicas. */
+  onUpdate(listener: (op: Operation) => void): void;
+  /** Answers other replicas' cancel requests for this replica's operations. */
+  onCancelRequest(handler: (id: string) => Promise<boolean>): void;
+  /** Resolves once this replica hears updates and cancel requests. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
 }
 
 const TERMINAL: OperationStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
@@ -32,25 +54,38 @@ const TERMINAL: OperationStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 /**
  * Long actions (migrations) run as operations: started at once, polled for progress every
  * `pollMs` while they run, published to subscribers on every change, and kept for
- * `keepMs` after they end so a late client can still read the outcome.
+ * `keepMs` after they end so a late client can still read the outcome. With `shared`
+ * (Redis), every replica reads, follows and cancels the operations of every other.
  */
 export class OperationTracker {
   readonly #ops = new Map<
     string,
-    { op: Operation; cancel: (running: () => boolean) => Promise<void>; cancelled: boolean }
+    {
+      op: Operation;
+      cancel: (running: () => boolean) => Promise<void>;
+      cancelled: boolean;
+      shareable?: (result: never) => unknown;
+    }
   >();
   readonly #emitter = new EventEmitter();
   readonly #pollMs: number;
   readonly #keepMs: number;
   readonly #closing = new AbortController();
+  readonly #shared: SharedOperations | undefined;
 
-  constructor(options: { pollMs?: number; keepMs?: number } = {}) {
+  constructor(options: { pollMs?: number; keepMs?: number; shared?: SharedOperations } = {}) {
     this.#pollMs = options.pollMs ?? 250;
     this.#keepMs = options.keepMs ?? 3_600_000;
+    this.#shared = options.shared;
     this.#emitter.setMaxListeners(0);
+    this.#shared?.onUpdate((op) => {
+      if (!this.#ops.has(op.id)) this.#emitter.emit(op.id, op);
+    });
+    this.#shared?.onCancelRequest((id) => (this.#ops.has(id) ? this.cancel(id) : Promise.resolve(false)));
   }
 
-  start<P, R>(task: OperationTask<P, R>): Operation<P, R> {
+  /** Starts the task; resolves once other replicas can see the operation. */
+  async start<P, R>(task: OperationTask<P, R>): Promise<Operation<P, R>> {
     const now = new Date();
     const op: Operation<P, R> = {
       id: randomUUID(),
@@ -60,7 +95,12 @@ export class OperationTracker {
       startedAt: now,
       updatedAt: now,
     };
-    const entry = { op: op as Operation, cancel: task.cancel, cancelled: false };
+    const entry = {
+      op: op as Operation,
+      cancel: task.cancel,
+      cancelled: false,
+      ...(task.shareable ? { shareable: task.shareable as (result: never) => unknown } : {}),
+    };
     this.#ops.set(op.id, entry);
     const timer = setInterval(() => {
       task.poll().then(
@@ -80,17 +120,20 @@ export class OperationTracker {
         clearInterval(timer);
         setTimeout(() => this.#ops.delete(op.id), this.#keepMs).unref();
       });
+    await this.#share(op as Operation);
     return op;
   }
 
-  get(id: string): Operation | undefined {
-    return this.#ops.get(id)?.op;
+  /** An operation of this replica, or (shared) of any replica. */
+  async get(id: string): Promise<Operation | undefined> {
+    return this.#ops.get(id)?.op ?? (await this.#shared?.load(id));
   }
 
   /** Asks a running operation to stop; false when there is no such running operation. */
   async cancel(id: string): Promise<boolean> {
     const entry = this.#ops.get(id);
-    if (entry?.op.status !== 'RUNNING') return false;
+    if (!entry) return this.#shared ? this.#shared.requestCancel(id) : false;
+    if (entry.op.status !== 'RUNNING') return false;
     entry.cancelled = true;
     await entry.cancel(() => entry.op.status === 'RUNNING');
     return true;
@@ -98,12 +141,16 @@ export class OperationTracker {
 
   /** The operation now, then each change, ending after it finishes. */
   async *updates(id: string): AsyncGenerator<Operation> {
-    const first = this.get(id);
-    if (!first) return;
-    yield first;
-    if (TERMINAL.includes(first.status)) return;
+    // Listening before reading: a change made meanwhile (on another replica) is not lost.
+    const changes = on(this.#emitter, id, { signal: this.#closing.signal });
     try {
-      for await (const [op] of on(this.#emitter, id, { signal: this.#closing.signal })) {
+      const first = await this.get(id);
+      if (!first) return;
+      const since = first.updatedAt.getTime();
+      yield first;
+      if (TERMINAL.includes(first.status)) return;
+      for await (const [op] of changes) {
+        if ((op as Operation).updatedAt.getTime() < since) continue;
         yield op as Operation;
         if (TERMINAL.includes((op as Operation).status)) return;
       }
@@ -113,13 +160,22 @@ export class OperationTracker {
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.#closing.abort();
+    await this.#shared?.close();
   }
 
   #update(op: Operation, patch: Partial<Operation>): void {
     if (TERMINAL.includes(op.status)) return;
     Object.assign(op, patch, { updatedAt: new Date() });
     this.#emitter.emit(op.id, { ...op });
+    void this.#share(op);
+  }
+
+  #share(op: Operation): Promise<void> {
+    if (!this.#shared) return Promise.resolve();
+    const { shareable } = this.#ops.get(op.id) ?? {};
+    const copy = shareable && op.result !== undefined ? { ...op, result: shareable(op.result as never) } : { ...op };
+    return this.#shared.save(copy, this.#keepMs);
   }
 }

@@ -2,6 +2,7 @@ import { type Domain, DomainJobField, type DomainJobStats, LibvirtError } from '
 import type { Operation } from '../operations/operation-tracker.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
+import { findDomain } from './domain.ts';
 import { type Migrated, MigrationResult, migrationArgs, onMigration, prepareMigration } from './domain-migration.ts';
 import { gatewayError, libvirtExtensions, notFound } from './errors.ts';
 
@@ -66,7 +67,7 @@ const OperationRef = builder.objectRef<MigrationOperation>('Operation').implemen
     migration: t.field({
       type: MigrationResult,
       description: 'The outcome, once COMPLETED.',
-      resolve: (o) => o.result ?? null,
+      resolve: (o, _a, ctx) => migrationOf(ctx, o.result),
     }),
     errorMessage: t.string({
       description: 'Why it FAILED (libvirt’s message).',
@@ -110,16 +111,37 @@ async function abortWhenStarted(domain: Domain, running: () => boolean): Promise
   }
 }
 
-function find(ops: { get(id: string): Operation | undefined }, id: string): MigrationOperation {
-  const op = ops.get(id);
+async function find(ops: { get(id: string): Promise<Operation | undefined> }, id: string): Promise<MigrationOperation> {
+  const op = await ops.get(id);
   if (!op) throw notFound('operation', id, { field: 'id' });
   return op as MigrationOperation;
 }
 
-/** The operation's owner, or Sys.Audit. */
-function onOperation(_parent: unknown, args: { id: string | number }, ctx: GatewayContext) {
-  const op = find(ctx.operations, String(args.id));
+/** The operation's owner, or Sys.Audit (on whichever replica started it). */
+async function onOperation(_parent: unknown, args: { id: string | number }, ctx: GatewayContext) {
+  const op = await find(ctx.operations, String(args.id));
   return op.owner === ctx.identity.key || { somewhere: { privilege: 'Sys.Audit' as const } };
+}
+
+/**
+ * A migration's result as other replicas read it: the destination domain as its host and
+ * UUID, found again by the replica that answers.
+ */
+interface SharedMigrated extends Omit<Migrated, 'domain'> {
+  domain?: Migrated['domain'];
+  destinationHost?: string;
+}
+
+function shareable({ domain, ...rest }: Migrated): SharedMigrated {
+  return domain ? { ...rest, destinationHost: domain.host } : rest;
+}
+
+async function migrationOf(ctx: GatewayContext, result: SharedMigrated | undefined): Promise<Migrated | null> {
+  if (!result) return null;
+  const { destinationHost, ...migrated } = result;
+  if (migrated.domain || destinationHost === undefined || !ctx.hosts.has(destinationHost)) return migrated;
+  const domain = await findDomain(ctx, destinationHost, { uuid: migrated.uuid }).catch(() => undefined);
+  return domain ? { ...migrated, domain } : migrated;
 }
 
 builder.queryField('operation', (t) =>
@@ -143,13 +165,14 @@ builder.mutationFields((t) => ({
     authScopes: onMigration,
     resolve: async (_r, args, ctx) => {
       const { source, run } = await prepareMigration(ctx, args);
-      return ctx.operations.start({
+      return (await ctx.operations.start({
         kind: 'MIGRATION',
         owner: ctx.identity.key,
         run,
         poll: () => source.domain.jobStats().catch(() => undefined),
         cancel: (running) => abortWhenStarted(source.domain, running),
-      }) as MigrationOperation;
+        shareable,
+      })) as MigrationOperation;
     },
   }),
   cancelOperation: t.field({
@@ -160,11 +183,11 @@ builder.mutationFields((t) => ({
     authScopes: onOperation,
     resolve: async (_r, args, ctx) => {
       const id = String(args.id);
-      const op = find(ctx.operations, id);
+      const op = await find(ctx.operations, id);
       if (!(await ctx.operations.cancel(id))) {
         throw gatewayError('INVALID_STATE', `operation ${id} is ${op.status}; only a running one can be cancelled`);
       }
-      return op;
+      return ((await ctx.operations.get(id)) ?? op) as MigrationOperation;
     },
   }),
 }));
@@ -176,8 +199,8 @@ builder.subscriptionField('operationUpdated', (t) =>
     description: 'The operation now, then on every progress reading or change of status, ending when it finishes.',
     args: { id: t.arg.id({ required: true }) },
     authScopes: onOperation,
-    subscribe: (_r, args, ctx) => {
-      find(ctx.operations, String(args.id));
+    subscribe: async (_r, args, ctx) => {
+      await find(ctx.operations, String(args.id));
       return ctx.operations.updates(String(args.id)) as AsyncGenerator<MigrationOperation>;
     },
     resolve: (op) => op,

@@ -27,6 +27,8 @@ export interface TestGatewayOptions {
   baseDir?: string;
   /** @default silent */
   logger?: pino.Logger;
+  /** Redis shared with other replicas (events, operations). @default in-memory */
+  redis?: { url: string };
 }
 
 /** An app over the given hosts (name → URI), the first one the default unless named. */
@@ -46,7 +48,14 @@ export async function startGateway(
     : await loadConfig({ env });
   const logger = options.logger ?? pino({ level: 'silent' });
   const registry = new HostRegistry(config, { logger, readyTimeoutMs: 2_000 });
-  const app = buildApp({ registry, logger, security: config.security, port: 0, hostname: '127.0.0.1' });
+  const app = buildApp({
+    registry,
+    logger,
+    security: config.security,
+    port: 0,
+    hostname: '127.0.0.1',
+    ...(options.redis ? { redis: options.redis } : {}),
+  });
   return {
     app,
     registry,
