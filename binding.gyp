@@ -12,6 +12,7 @@
         "src/native/interface.cc",
         "src/native/storage.cc",
         "src/native/snapshot.cc",
+        "src/native/stream.cc",
         "src/native/events.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

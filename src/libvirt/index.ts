@@ -1,4 +1,5 @@
 export * from './connection.ts';
+export * from './console.ts';
 export * from './domain.ts';
 export * from './domain-stats.ts';
 export * from './enums.ts';

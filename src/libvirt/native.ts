@@ -11,6 +11,7 @@ export type InterfaceHandle = Handle<'interface'>;
 export type PoolHandle = Handle<'storage pool'>;
 export type VolumeHandle = Handle<'storage volume'>;
 export type SnapshotHandle = Handle<'domain snapshot'>;
+export type StreamHandle = Handle<'stream'>;
 
 export interface RawDomain {
   handle: DomainHandle;
@@ -83,6 +84,21 @@ export type RawEvent =
   | { kind: 'network'; event: number; detail: number; subject: RawNetwork }
   | { kind: 'storagePool'; event: number; detail: number; subject: RawPool }
   | { kind: 'close'; event: number; detail: number };
+/** What a console stream reports, on Node's thread, in order. */
+export type RawStreamEvent =
+  | { type: 'data'; data: Buffer }
+  | { type: 'end' }
+  | { type: 'error'; error: RawLibvirtError }
+  | { type: 'writable' };
+/** Flow-control state of a console stream. */
+export interface RawStreamInfo {
+  paused: boolean;
+  /** Reading stopped by the binding itself: `inflight` reached `cap`. */
+  autoPaused: boolean;
+  /** Bytes read from libvirt and queued for Node's thread, not yet delivered. */
+  inflight: number;
+  cap: number;
+}
 /** Migration typed parameters: string → string, number → int, bigint → unsigned long long. */
 export type MigrateParams = Record<string, string | number | bigint | undefined>;
 
@@ -230,6 +246,20 @@ export interface Native {
   domainSnapshotListAllChildren(s: SnapshotHandle, flags: number): P<RawSnapshot[]>;
   domainRevertToSnapshot(s: SnapshotHandle, flags: number): P<void>;
   domainSnapshotDelete(s: SnapshotHandle, flags: number): P<void>;
+
+  domainOpenConsole(
+    d: DomainHandle,
+    device: string | null,
+    flags: number,
+    onEvent: (event: RawStreamEvent) => void,
+    cap: number,
+  ): P<StreamHandle>;
+  domainOpenGraphicsFD(d: DomainHandle, idx: number, flags: number): P<number>;
+  domainScreenshot(d: DomainHandle, screen: number): P<{ mime: string; data: Buffer }>;
+  streamSend(s: StreamHandle, data: Buffer): P<number>;
+  streamSetPaused(s: StreamHandle, paused: boolean): P<void>;
+  streamInfo(s: StreamHandle): RawStreamInfo;
+  streamClose(s: StreamHandle, abort: boolean): P<void>;
 }
 
 // Long calls (migration, volume creation) hold a pool thread each; libuv reads this once,

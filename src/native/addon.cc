@@ -9,6 +9,7 @@ void InitNetwork(Napi::Env env, Exports exports);
 void InitInterface(Napi::Env env, Exports exports);
 void InitStorage(Napi::Env env, Exports exports);
 void InitSnapshot(Napi::Env env, Exports exports);
+void InitStream(Napi::Env env, Exports exports);
 
 namespace {
 
@@ -27,6 +28,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitInterface(env, exports);
   InitStorage(env, exports);
   InitSnapshot(env, exports);
+  InitStream(env, exports);
   InitEvents(env, exports);
   unsigned long version = 0;
   virGetVersion(&version, nullptr, nullptr);

@@ -7,7 +7,7 @@
  *
  * The guest's /init mounts proc/sys/dev, loads the modules in dependency order, starts busybox
  * acpid so that the ACPI power button runs `poweroff -f`, prints GUEST_READY_MARKER on the
- * serial console, then sleeps forever.
+ * serial console, then runs an interactive shell on it (respawned when it exits).
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -80,7 +80,8 @@ ip link set lo up
 # The power button (evdev KEY_POWER, or /proc/acpi/event) runs /etc/acpi/PWRF/00000080.
 acpid -c /etc/acpi -l /var/log/acpid.log
 echo "${GUEST_READY_MARKER} kernel=$(uname -r) memory=$(sed -n 's/^MemTotal: *//p' /proc/meminfo)"
-while :; do sleep 3600; done
+# A shell on the serial console, for the console tests; respawned if it exits.
+while :; do setsid sh -c 'exec sh -i </dev/ttyS0 >/dev/ttyS0 2>&1'; sleep 1; done
 `;
 
 const POWER_BUTTON_SCRIPT = `#!/bin/sh
@@ -569,6 +570,10 @@ export function guestDomainXml(opts: {
   network?: string;
   /** @default guestConsoleLogPath(name) */
   consoleLog?: string;
+  /** `pty`: the serial console is an interactive pty (virDomainOpenConsole) and no log is written. @default 'file' */
+  serial?: 'file' | 'pty';
+  /** A VNC display without a listening socket (clients come through virDomainOpenGraphicsFD). @default false */
+  vnc?: boolean;
 }): string {
   const memory = opts.memoryMiB ?? 128;
   const log = opts.consoleLog ?? guestConsoleLogPath(opts.name);
@@ -580,6 +585,24 @@ export function guestDomainXml(opts: {
       <source network='${xmlText(opts.network)}'/>
       <model type='virtio'/>
     </interface>`;
+  const serial =
+    opts.serial === 'pty'
+      ? `<serial type='pty'>
+      <target port='0'/>
+    </serial>`
+      : `<serial type='file'>
+      <source path='${xmlText(log)}' append='off'/>
+      <target port='0'/>
+    </serial>`;
+  const graphics = opts.vnc
+    ? `
+    <graphics type='vnc'>
+      <listen type='none'/>
+    </graphics>
+    <video>
+      <model type='vga' vram='16384' heads='1'/>
+    </video>`
+    : '';
   return `<domain type='qemu'>
   <name>${xmlText(opts.name)}</name>
   <memory unit='MiB'>${memory}</memory>
@@ -600,11 +623,8 @@ export function guestDomainXml(opts: {
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>
   <devices>
-    <serial type='file'>
-      <source path='${xmlText(log)}' append='off'/>
-      <target port='0'/>
-    </serial>
-    <memballoon model='virtio'/>${nic}
+    ${serial}
+    <memballoon model='virtio'/>${nic}${graphics}
   </devices>
 </domain>`;
 }

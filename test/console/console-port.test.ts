@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Connection,
+  ConsoleStream,
+  type Domain,
+  LibvirtError,
+  openGraphicsSocket,
+  takeScreenshot,
+} from '../../src/libvirt/index.ts';
+import {
+  buildGuestImage,
+  GUEST_READY_MARKER,
+  type GuestImage,
+  guestDomainXml,
+  guestImageUnavailableReason,
+} from '../support/guest-image.ts';
+import { openPrivateDaemon, privateDaemonSkipReason } from '../support/private-daemon.ts';
+import { deferred } from '../support/test-host.ts';
+
+const skip = privateDaemonSkipReason() ?? (await guestImageUnavailableReason());
+if (skip) console.warn(`skipping the console port cases: ${skip}`);
+
+const NAME = 'console-port';
+
+/** The kernel's boot messages on the console too (the image's cmdline keeps them quiet). */
+const verbose = (image: GuestImage): GuestImage => ({
+  ...image,
+  cmdline: image.cmdline.replace('loglevel=4', 'loglevel=6'),
+});
+
+/** Collects a stream's text and resolves waits for a substring. */
+function collector() {
+  let text = '';
+  const waits: Array<{ needle: string; resolve: () => void }> = [];
+  const ended = deferred<'end' | 'error'>();
+  return {
+    get text() {
+      return text;
+    },
+    ended: ended.promise,
+    listener: {
+      onData(data: Buffer) {
+        text += data.toString('latin1');
+        for (const w of waits.filter((w) => text.includes(w.needle))) {
+          waits.splice(waits.indexOf(w), 1);
+          w.resolve();
+        }
+      },
+      onEnd: () => ended.resolve('end'),
+      onError: () => ended.resolve('error'),
+    },
+    until(needle: string): Promise<void> {
+      if (text.includes(needle)) return Promise.resolve();
+      const d = deferred<void>();
+      waits.push({ needle, resolve: () => d.resolve() });
+      return d.promise;
+    },
+  };
+}
+
+describe.skipIf(skip !== undefined)(
+  'consoles on the libvirt port (private libvirtd, tiny guest)',
+  { timeout: 120_000 },
+  () => {
+    let c: Connection;
+    let dom: Domain;
+
+    beforeAll(async () => {
+      const image = await buildGuestImage();
+      c = await openPrivateDaemon();
+      await (await c.domainByName(NAME).catch(() => undefined))?.destroy().catch(() => undefined);
+      dom = await c.createDomain(
+        guestDomainXml({ name: NAME, image: verbose(image), serial: 'pty', vnc: true, memoryMiB: 192 }),
+        {
+          paused: true,
+        },
+      );
+    }, 180_000);
+    afterAll(async () => {
+      if (dom && (await dom.isActive().catch(() => false))) await dom.destroy();
+      await c?.close();
+    });
+
+    it('reads the boot log and the marker, runs a command, refuses a second client and ends when the domain stops', async () => {
+      const out = collector();
+      const stream = await ConsoleStream.open(dom, out.listener);
+      await dom.resume();
+      await out.until(GUEST_READY_MARKER);
+      expect(out.text).toContain('Linux version');
+      await stream.write(Buffer.from('echo sum=$((40+2))\n'));
+      await out.until('sum=42');
+
+      await expect(ConsoleStream.open(dom, collector().listener)).rejects.toBeInstanceOf(LibvirtError);
+
+      const shot = await takeScreenshot(dom);
+      // QEMU 7.2 writes PNG when asked through libvirt 9.0; older ones PPM.
+      expect(['image/png', 'image/x-portable-pixmap']).toContain(shot.mime);
+      expect(shot.data.length).toBeGreaterThan(100);
+
+      const vnc = await openGraphicsSocket(dom);
+      const version = deferred<string>();
+      vnc.once('data', (d: Buffer) => version.resolve(d.toString('latin1')));
+      expect(await version.promise).toBe('RFB 003.008\n');
+      vnc.destroy();
+
+      await dom.destroy();
+      expect(await out.ended).toBe('end');
+      await stream.close();
+    });
+  },
+);
