@@ -24,6 +24,8 @@ export interface LibvirtdLayout {
   group: string;
   /** Written from inside the namespace: its `mnt:[…]` identity. */
   mntNs: string;
+  /** SASL_CONF_PATH of the daemon: its libvirt.conf (mech_list, sasldb_path) and sasldb, so /etc/sasl2 is not used. */
+  sasl: string;
 }
 
 export function createLayout(root: string): LibvirtdLayout {
@@ -47,6 +49,7 @@ export function createLayout(root: string): LibvirtdLayout {
     passwd: join(root, 'passwd'),
     group: join(root, 'group'),
     mntNs: join(root, 'mnt-ns'),
+    sasl: join(root, 'sasl2'),
   };
 }
 
@@ -56,7 +59,13 @@ function confString(value: string): string {
   return `"${value}"`;
 }
 
-export function buildLibvirtdConf(options: { layout: LibvirtdLayout; hostUuid: string; tcpPort?: number }): string {
+export function buildLibvirtdConf(options: {
+  layout: LibvirtdLayout;
+  hostUuid: string;
+  tcpPort?: number;
+  /** What the TCP listener asks of clients. @default 'none' */
+  tcpAuth?: 'none' | 'sasl';
+}): string {
   const { layout, hostUuid, tcpPort } = options;
   const lines = [
     `unix_sock_dir = ${confString(layout.sock)}`,
@@ -67,11 +76,21 @@ export function buildLibvirtdConf(options: { layout: LibvirtdLayout; hostUuid: s
     'listen_tls = 0',
   ];
   if (tcpPort !== undefined) {
-    lines.push('listen_tcp = 1', 'auth_tcp = "none"', `tcp_port = "${tcpPort}"`, 'listen_addr = "127.0.0.1"');
+    const auth = options.tcpAuth ?? 'none';
+    lines.push('listen_tcp = 1', `auth_tcp = "${auth}"`, `tcp_port = "${tcpPort}"`, 'listen_addr = "127.0.0.1"');
   } else {
     lines.push('listen_tcp = 0');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Cyrus SASL's config for the service "libvirt", read from SASL_CONF_PATH. DIGEST-MD5 because
+ * libvirt wants a security layer (SSF >= 56) on plain TCP, which SCRAM and PLAIN lack, and
+ * GSSAPI needs Kerberos.
+ */
+export function buildSaslConf(layout: LibvirtdLayout): string {
+  return `mech_list: digest-md5\nsasldb_path: ${join(layout.sasl, 'sasldb2')}\n`;
 }
 
 /**

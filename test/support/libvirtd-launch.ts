@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DAEMON_PATH, LIBVIRTD, VIRTLOGD } from './libvirtd-availability.ts';
@@ -5,6 +6,7 @@ import {
   addQemuAccount,
   buildLibvirtdConf,
   buildQemuConf,
+  buildSaslConf,
   buildVirtlogdConf,
   type LibvirtdLayout,
 } from './libvirtd-files.ts';
@@ -43,6 +45,7 @@ export async function prepareFiles(
   layout: LibvirtdLayout,
   hostUuid: string,
   tcpPort: number | undefined,
+  saslUsers?: Record<string, string>,
 ): Promise<void> {
   await cp('/etc/libvirt', layout.etc, { recursive: true });
   // Drop the host's own definitions (e.g. an autostarted "default" network that would clash in a shared netns).
@@ -50,12 +53,48 @@ export async function prepareFiles(
   // The mount points exist on a host with libvirt-daemon-system; create them (empty) where they do not.
   const dirs = [layout.lib, layout.run, layout.log, layout.sock, layout.xml, QEMU_CAPS_CACHE, ...BIND_TARGETS];
   await Promise.all(dirs.map((dir) => mkdir(dir, { recursive: true })));
-  await writeFile(layout.libvirtdConf, buildLibvirtdConf({ layout, hostUuid, tcpPort }));
+  await writeFile(
+    layout.libvirtdConf,
+    buildLibvirtdConf({
+      layout,
+      hostUuid,
+      ...(tcpPort === undefined ? {} : { tcpPort }),
+      tcpAuth: saslUsers ? 'sasl' : 'none',
+    }),
+  );
+  if (saslUsers) await createSaslDb(layout, saslUsers);
   await writeFile(layout.qemuConf, buildQemuConf());
   await writeFile(layout.virtlogdConf, buildVirtlogdConf(layout));
   const accounts = addQemuAccount(await readFile('/etc/passwd', 'utf8'), await readFile('/etc/group', 'utf8'));
   await writeFile(layout.passwd, accounts.passwd);
   await writeFile(layout.group, accounts.group);
+}
+
+/** The daemon's SASL config and a sasldb of `users` (name → password) made by saslpasswd2 (Debian's sasl2-bin). */
+async function createSaslDb(layout: LibvirtdLayout, users: Record<string, string>): Promise<void> {
+  await mkdir(layout.sasl, { recursive: true, mode: 0o700 });
+  await writeFile(join(layout.sasl, 'libvirt.conf'), buildSaslConf(layout));
+  for (const [name, password] of Object.entries(users)) {
+    // -p reads the password from stdin, so it never shows on a command line.
+    await runWithInput(SASLPASSWD2, ['-f', join(layout.sasl, 'sasldb2'), '-a', 'libvirt', '-c', '-p', name], password);
+  }
+}
+
+export const SASLPASSWD2 = '/usr/sbin/saslpasswd2';
+
+function runWithInput(file: string, args: string[], input: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${file} ${args.join(' ')} failed (${code}): ${stderr.trim()}`)),
+    );
+    child.stdin.end(input);
+  });
 }
 
 /**
@@ -88,10 +127,15 @@ export function launchInNamespaces(
     ...(options.tcp ? ['--listen'] : []),
   ];
   return spawnKeeper(prefix, ['sh', '-c', NAMESPACE_SCRIPT, 'sh', ...scriptArgs], {
-    env: { ...process.env, PATH: DAEMON_PATH },
+    env: daemonEnv(layout),
     timeoutMs: options.timeoutMs,
     root: layout.root,
   });
+}
+
+/** The daemons' environment: the host's, DAEMON_PATH, and SASL_CONF_PATH naming the daemon's own SASL directory (made only with saslUsers). */
+function daemonEnv(layout: LibvirtdLayout): NodeJS.ProcessEnv {
+  return { ...process.env, PATH: DAEMON_PATH, SASL_CONF_PATH: layout.sasl };
 }
 
 /**
@@ -122,7 +166,7 @@ export function relaunchLibvirtd(
     ...(options.tcp ? ['--listen'] : []),
   ];
   return spawnKeeper(prefix, command, {
-    env: { ...process.env, PATH: DAEMON_PATH },
+    env: daemonEnv(layout),
     timeoutMs: options.timeoutMs,
     root: layout.root,
   });

@@ -56,6 +56,11 @@ export interface StartLibvirtdOptions {
   name: string;
   /** Listen on 127.0.0.1 TCP (no auth) inside the network namespace. */
   tcp?: boolean;
+  /**
+   * The TCP listener asks for SASL (DIGEST-MD5) instead: these users (name → password) are in
+   * the daemon's own sasldb, made with saslpasswd2. Implies `tcp`.
+   */
+  saslUsers?: Record<string, string>;
   /** @default the first free port from 16509 in the network namespace */
   tcpPort?: number;
   /** Share this daemon's network namespace, e.g. to migrate between the two over 127.0.0.1. */
@@ -178,8 +183,8 @@ export async function startLibvirtd(opts: StartLibvirtdOptions): Promise<Private
   const uri = `qemu+unix:///system?socket=${socket}`;
   const state: DaemonState = { layout, uri, partitionsBefore: await listMachinePartitions() };
   try {
-    const tcpPort = opts.tcp ? (opts.tcpPort ?? (await pickTcpPort(peer?.netnsPid))) : undefined;
-    await prepareFiles(layout, opts.hostUuid ?? randomUUID(), tcpPort);
+    const tcpPort = opts.tcp || opts.saslUsers ? (opts.tcpPort ?? (await pickTcpPort(peer?.netnsPid))) : undefined;
+    await prepareFiles(layout, opts.hostUuid ?? randomUUID(), tcpPort, opts.saslUsers);
     const keeper = launchInNamespaces(layout, {
       joinNetnsPid: peer?.netnsPid,
       tcp: tcpPort !== undefined,
