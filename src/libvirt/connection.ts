@@ -1,4 +1,4 @@
-import { Domain } from './domain.ts';
+import { Domain, type SaveRestoreFlag } from './domain.ts';
 import {
   ConnectGetAllDomainStatsFlags,
   ConnectListAllDomainsFlags,
@@ -7,6 +7,7 @@ import {
   ConnectListAllStoragePoolsFlags,
   DomainCreateFlags,
   DomainDefineFlags,
+  DomainSaveRestoreFlags,
   DomainStatsTypes,
   StoragePoolCreateFlags,
 } from './enums.ts';
@@ -192,6 +193,16 @@ export class Connection {
   async createDomain(xml: string, options: { paused?: boolean } = {}): Promise<Domain> {
     const flags = options.paused ? DomainCreateFlags.START_PAUSED : 0;
     return new Domain(this, await invoke(() => native.domainCreateXML(this.#handle, xml, flags)));
+  }
+
+  /** virDomainRestoreFlags: starts the domain a save file holds (RUNNING or PAUSED override the saved state). */
+  restoreDomain(path: string, flags: readonly SaveRestoreFlag[] = []): Promise<void> {
+    return invoke(() => native.domainRestore(this.#handle, path, flagsOf(DomainSaveRestoreFlags, flags)));
+  }
+
+  /** virDomainSaveImageGetXMLDesc: the definition of the domain a save file holds. */
+  saveImageXml(path: string): Promise<string> {
+    return invoke(() => native.domainSaveImageGetXMLDesc(this.#handle, path, 0));
   }
 
   /**

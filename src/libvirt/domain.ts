@@ -2,9 +2,13 @@ import type { Connection } from './connection.ts';
 import {
   DomainCreateFlags,
   DomainDestroyFlagsValues,
+  DomainGuestInfoTypes,
+  DomainInterfaceAddressesSource,
   type DomainJobTypeName,
+  DomainMetadataType,
   DomainMigrateFlags,
   DomainRebootFlagValues,
+  DomainSaveRestoreFlags,
   DomainShutdownFlagValues,
   DomainSnapshotCreateFlags,
   type DomainStateName,
@@ -14,6 +18,9 @@ import {
   domainJobTypeName,
   domainStateName,
   domainStateReasonName,
+  type IPAddrTypeName,
+  ipAddrTypeName,
+  KeycodeSet,
   VIR_MIGRATE_PARAM_BANDWIDTH,
   VIR_MIGRATE_PARAM_DEST_NAME,
   VIR_MIGRATE_PARAM_DEST_XML,
@@ -31,6 +38,19 @@ import {
   type TypedParams,
 } from './native.ts';
 import { DomainSnapshot, type SnapshotDetail } from './snapshot.ts';
+
+export type SaveRestoreFlag = 'BYPASS_CACHE' | 'RUNNING' | 'PAUSED';
+export type AddressSource = keyof typeof DomainInterfaceAddressesSource;
+export type GuestInfoType = keyof typeof DomainGuestInfoTypes;
+export type KeycodeSetName = keyof typeof KeycodeSet;
+
+/** A guest interface and its addresses (virDomainInterfaceAddresses). */
+export interface GuestInterfaceAddresses {
+  name: string;
+  /** The MAC address; empty when the source does not report it. */
+  mac: string;
+  addresses: Array<{ type: IPAddrTypeName | 'UNKNOWN'; address: string; prefix: number }>;
+}
 
 export type SnapshotCreateFlag = 'DISK_ONLY' | 'QUIESCE' | 'ATOMIC' | 'LIVE' | 'HALT' | 'VALIDATE';
 
@@ -176,9 +196,11 @@ export class Domain {
     return invoke(() => native.domainSetAutostart(this.#handle, on));
   }
 
-  /** virDomainCreateWithFlags: starts a defined domain. */
-  start(options: { paused?: boolean } = {}): Promise<void> {
-    const flags = options.paused ? DomainCreateFlags.START_PAUSED : 0;
+  /** virDomainCreateWithFlags: starts a defined domain (from its managed save image, if any, unless `forceBoot`). */
+  start(options: { paused?: boolean; forceBoot?: boolean } = {}): Promise<void> {
+    const flags =
+      (options.paused ? DomainCreateFlags.START_PAUSED : 0) |
+      (options.forceBoot ? DomainCreateFlags.START_FORCE_BOOT : 0);
     return invoke(() => native.domainCreate(this.#handle, flags));
   }
 
@@ -262,6 +284,74 @@ export class Domain {
       native.domainMigrate(this.#handle, destination.handle, migrateParams(options), flags),
     );
     return new Domain(destination, raw);
+  }
+
+  /** virDomainManagedSave: saves the running domain to libvirt's own file and stops it; the next start resumes it. */
+  managedSave(flags: readonly SaveRestoreFlag[] = []): Promise<void> {
+    return invoke(() => native.domainManagedSave(this.#handle, flagsOf(DomainSaveRestoreFlags, flags)));
+  }
+
+  /** virDomainManagedSaveRemove: drops the managed save image; the next start boots afresh. */
+  removeManagedSave(): Promise<void> {
+    return invoke(() => native.domainManagedSaveRemove(this.#handle, 0));
+  }
+
+  hasManagedSave(): Promise<boolean> {
+    return invoke(() => native.domainHasManagedSaveImage(this.#handle));
+  }
+
+  /** virDomainSaveFlags: writes the domain's memory and device state to `path` and stops it. */
+  save(path: string, flags: readonly SaveRestoreFlag[] = []): Promise<void> {
+    return invoke(() => native.domainSave(this.#handle, path, flagsOf(DomainSaveRestoreFlags, flags)));
+  }
+
+  /** virDomainReset: a hardware reset, without the guest's cooperation. */
+  reset(): Promise<void> {
+    return invoke(() => native.domainReset(this.#handle, 0));
+  }
+
+  /** virDomainRename: a new name for an inactive domain (the UUID stays). */
+  rename(name: string): Promise<void> {
+    return invoke(() => native.domainRename(this.#handle, name, 0));
+  }
+
+  /** virDomainPMWakeup: wakes a guest suspended to RAM (PMSUSPENDED). */
+  pmWakeup(): Promise<void> {
+    return invoke(() => native.domainPMWakeup(this.#handle, 0));
+  }
+
+  /** virDomainSendKey: presses the keys together for `holdtimeMs`, then releases them. */
+  sendKey(codeset: KeycodeSetName, keycodes: readonly number[], holdtimeMs = 0): Promise<void> {
+    return invoke(() => native.domainSendKey(this.#handle, KeycodeSet[codeset], holdtimeMs, [...keycodes], 0));
+  }
+
+  /** virDomainSetMetadata for the description or title; null removes it. */
+  setMetadata(type: 'DESCRIPTION' | 'TITLE', text: string | null, scope?: Scope): Promise<void> {
+    return invoke(() =>
+      native.domainSetMetadata(this.#handle, DomainMetadataType[type], text, null, null, scopeFlags(scope)),
+    );
+  }
+
+  /** virDomainInterfaceAddresses: the guest's interfaces with their IP addresses, from `source`. */
+  async interfaceAddresses(source: AddressSource): Promise<GuestInterfaceAddresses[]> {
+    const raws = await invoke(() =>
+      native.domainInterfaceAddresses(this.#handle, DomainInterfaceAddressesSource[source]),
+    );
+    return raws.map((r) => ({
+      name: r.name,
+      mac: r.hwaddr,
+      addresses: r.addrs.map((a) => ({ type: ipAddrTypeName(a.type), address: a.addr, prefix: a.prefix })),
+    }));
+  }
+
+  /**
+   * virDomainGetGuestInfo: what the guest agent reports (hostname, OS, timezone, users,
+   * filesystems…), as libvirt's flat typed parameters. The agent gets `timeoutSeconds` to answer.
+   */
+  guestInfo(types: readonly GuestInfoType[], timeoutSeconds: number): Promise<TypedParams> {
+    return invoke(() =>
+      native.domainGetGuestInfo(this.#handle, flagsOf(DomainGuestInfoTypes, types), timeoutSeconds, 0),
+    );
   }
 
   /** virDomainSnapshotCreateXML: a snapshot from a snapshot document (formatsnapshot.html). */

@@ -759,3 +759,82 @@ export const DomainSnapshotDeleteFlags = {
   METADATA_ONLY: 2,
   CHILDREN_ONLY: 4,
 } as const;
+
+// virDomainSaveRestoreFlags — libvirt-libvirt-domain.html#virDomainSaveRestoreFlags
+export const DomainSaveRestoreFlags = {
+  BYPASS_CACHE: 1,
+  RUNNING: 2,
+  PAUSED: 4,
+  RESET_NVRAM: 8,
+} as const;
+
+// virDomainMetadataType — libvirt-libvirt-domain.html#virDomainMetadataType
+export const DomainMetadataType = {
+  DESCRIPTION: 0,
+  TITLE: 1,
+  ELEMENT: 2,
+} as const;
+
+// virKeycodeSet — libvirt-libvirt-domain.html#virKeycodeSet
+export const KeycodeSet = {
+  LINUX: 0,
+  XT: 1,
+  ATSET1: 2,
+  ATSET2: 3,
+  ATSET3: 4,
+  OSX: 5,
+  XT_KBD: 6,
+  USB: 7,
+  WIN32: 8,
+  QNUM: 9,
+} as const;
+
+// virDomainInterfaceAddressesSource — libvirt-libvirt-domain.html#virDomainInterfaceAddressesSource
+export const DomainInterfaceAddressesSource = {
+  LEASE: 0,
+  AGENT: 1,
+  ARP: 2,
+} as const;
+
+// virIPAddrType — libvirt-libvirt-network.html#virIPAddrType
+export const IPAddrType = {
+  IPV4: 0,
+  IPV6: 1,
+} as const;
+export type IPAddrTypeName = keyof typeof IPAddrType;
+const ipAddrTypeNames = invert(IPAddrType);
+export function ipAddrTypeName(value: number): IPAddrTypeName | 'UNKNOWN' {
+  return ipAddrTypeNames.get(value) ?? 'UNKNOWN';
+}
+
+// virDomainGuestInfoTypes — libvirt-libvirt-domain.html#virDomainGuestInfoTypes
+export const DomainGuestInfoTypes = {
+  USERS: 1,
+  OS: 2,
+  TIMEZONE: 4,
+  HOSTNAME: 8,
+  FILESYSTEM: 16,
+  DISKS: 32,
+  INTERFACES: 64,
+} as const;
+
+// virStorageVolResizeFlags — libvirt-libvirt-storage.html#virStorageVolResizeFlags
+export const StorageVolResizeFlags = {
+  ALLOCATE: 1,
+  DELTA: 2,
+  SHRINK: 4,
+} as const;
+
+// virStorageVolWipeAlgorithm — libvirt-libvirt-storage.html#virStorageVolWipeAlgorithm
+export const StorageVolWipeAlgorithm = {
+  ZERO: 0,
+  NNSA: 1,
+  DOD: 2,
+  BSI: 3,
+  GUTMANN: 4,
+  SCHNEIER: 5,
+  PFITZNER7: 6,
+  PFITZNER33: 7,
+  RANDOM: 8,
+  TRIM: 9,
+} as const;

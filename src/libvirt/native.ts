@@ -50,6 +50,12 @@ export interface RawSnapshotDetail {
   xml: string;
   current: boolean;
 }
+/** One guest interface as virDomainInterfaceAddresses reports it. */
+export interface RawInterfaceAddresses {
+  name: string;
+  hwaddr: string;
+  addrs: Array<{ type: number; addr: string; prefix: number }>;
+}
 export type TypedParams = Record<string, number | bigint | boolean | string>;
 export interface RawNodeInfo {
   model: string;
@@ -175,6 +181,26 @@ export interface Native {
   domainMigrate(d: DomainHandle, dest: ConnHandle, params: MigrateParams, flags: number): P<RawDomain>;
 
   connectListAllNetworks(c: ConnHandle, flags: number): P<RawNetwork[]>;
+  domainManagedSave(d: DomainHandle, flags: number): P<void>;
+  domainManagedSaveRemove(d: DomainHandle, flags: number): P<void>;
+  domainHasManagedSaveImage(d: DomainHandle): P<boolean>;
+  domainSave(d: DomainHandle, path: string, flags: number): P<void>;
+  domainRestore(c: ConnHandle, path: string, flags: number): P<void>;
+  domainSaveImageGetXMLDesc(c: ConnHandle, path: string, flags: number): P<string>;
+  domainReset(d: DomainHandle, flags: number): P<void>;
+  domainRename(d: DomainHandle, name: string, flags: number): P<void>;
+  domainPMWakeup(d: DomainHandle, flags: number): P<void>;
+  domainSendKey(d: DomainHandle, codeset: number, holdtimeMs: number, keycodes: number[], flags: number): P<void>;
+  domainSetMetadata(
+    d: DomainHandle,
+    type: number,
+    metadata: string | null,
+    key: string | null,
+    uri: string | null,
+    flags: number,
+  ): P<void>;
+  domainInterfaceAddresses(d: DomainHandle, source: number): P<RawInterfaceAddresses[]>;
+  domainGetGuestInfo(d: DomainHandle, types: number, timeoutSeconds: number, flags: number): P<TypedParams>;
   networkLookupByName(c: ConnHandle, name: string): P<RawNetwork>;
   networkLookupByUUID(c: ConnHandle, uuid: string): P<RawNetwork>;
   networkDefineXML(c: ConnHandle, xml: string, flags: number): P<RawNetwork>;
@@ -235,6 +261,9 @@ export interface Native {
   storageVolGetPool(v: VolumeHandle): P<RawPool>;
 
   domainSnapshotCreateXML(d: DomainHandle, xml: string, flags: number): P<RawSnapshot>;
+  storageVolCreateXMLFrom(p: PoolHandle, xml: string, from: VolumeHandle, flags: number): P<RawVolume>;
+  storageVolResize(v: VolumeHandle, capacityBytes: bigint, flags: number): P<void>;
+  storageVolWipe(v: VolumeHandle, algorithm: number, flags: number): P<void>;
   domainListAllSnapshots(d: DomainHandle, flags: number): P<RawSnapshot[]>;
   domainSnapshotLookupByName(d: DomainHandle, name: string): P<RawSnapshot>;
   domainSnapshotCurrent(d: DomainHandle): P<RawSnapshot>;

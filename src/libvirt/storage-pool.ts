@@ -127,4 +127,12 @@ export class StoragePool {
   async createVolume(xml: string): Promise<Volume> {
     return new Volume(this.connection, await invoke(() => native.storageVolCreateXML(this.#handle, xml, 0)));
   }
+
+  /** virStorageVolCreateXMLFrom: a new volume in this pool holding a copy of `from` (of any pool of the host). */
+  async cloneVolume(xml: string, from: Volume): Promise<Volume> {
+    return new Volume(
+      this.connection,
+      await invoke(() => native.storageVolCreateXMLFrom(this.#handle, xml, from.handle, 0)),
+    );
+  }
 }

@@ -1,8 +1,16 @@
 import type { Connection } from './connection.ts';
-import { StorageVolDeleteFlags, type StorageVolTypeName, storageVolTypeName } from './enums.ts';
+import {
+  StorageVolDeleteFlags,
+  StorageVolResizeFlags,
+  type StorageVolTypeName,
+  StorageVolWipeAlgorithm,
+  storageVolTypeName,
+} from './enums.ts';
 import { invoke, invokeMany, type LibvirtError } from './errors.ts';
 import { native, type RawVolume, type RawVolumeInfo, type VolumeHandle } from './native.ts';
 import { StoragePool } from './storage-pool.ts';
+
+export type WipeAlgorithm = keyof typeof StorageVolWipeAlgorithm;
 
 export interface VolumeInfo {
   type: StorageVolTypeName | 'UNKNOWN';
@@ -31,6 +39,11 @@ export class Volume {
     this.path = raw.path;
   }
 
+  /** The binding's handle, for calls of another object that take this volume (virStorageVolCreateXMLFrom). */
+  get handle(): VolumeHandle {
+    return this.#handle;
+  }
+
   async info(): Promise<VolumeInfo> {
     return toVolumeInfo(await invoke(() => native.storageVolGetInfo(this.#handle)));
   }
@@ -57,5 +70,17 @@ export class Volume {
   delete(options: { zeroed?: boolean } = {}): Promise<void> {
     const flags = options.zeroed ? StorageVolDeleteFlags.ZEROED : StorageVolDeleteFlags.NORMAL;
     return invoke(() => native.storageVolDelete(this.#handle, flags));
+  }
+
+  /** virStorageVolResize: a new capacity in bytes; a smaller one only with `shrink`. */
+  resize(capacityBytes: bigint, options: { shrink?: boolean; allocate?: boolean } = {}): Promise<void> {
+    const flags =
+      (options.shrink ? StorageVolResizeFlags.SHRINK : 0) | (options.allocate ? StorageVolResizeFlags.ALLOCATE : 0);
+    return invoke(() => native.storageVolResize(this.#handle, capacityBytes, flags));
+  }
+
+  /** virStorageVolWipePattern: overwrites the volume's data (ZERO by default); the volume stays. */
+  wipe(algorithm: WipeAlgorithm = 'ZERO'): Promise<void> {
+    return invoke(() => native.storageVolWipe(this.#handle, StorageVolWipeAlgorithm[algorithm], 0));
   }
 }

@@ -1,4 +1,6 @@
 // virDomain*: state, XML, lifecycle, devices, memory and vCPUs, migration and jobs.
+#include <vector>
+
 #include "handles.h"
 
 namespace virtql {
@@ -254,6 +256,149 @@ Napi::Value Migrate(const Napi::CallbackInfo& info) {
   });
 }
 
+// Managed save, save/restore, reset, rename, PM wakeup, keys, metadata, guest addresses and info.
+VIRTQL_FLAGS_ACTION(ManagedSave, virDomainManagedSave)
+VIRTQL_FLAGS_ACTION(ManagedSaveRemove, virDomainManagedSaveRemove)
+VIRTQL_FLAGS_ACTION(Reset, virDomainReset)
+VIRTQL_FLAGS_ACTION(PMWakeup, virDomainPMWakeup)
+
+Napi::Value HasManagedSaveImage(const Napi::CallbackInfo& info) {
+  return OnObject<D>(info, [](D d) { return Tri(virDomainHasManagedSaveImage(d, 0)); });
+}
+
+Napi::Value Save(const Napi::CallbackInfo& info) {
+  std::string path = StrArg(info, 1, "path");
+  unsigned int flags = FlagsArg(info, 2);
+  return OnObject<D>(info, [path, flags](D d) { return Void(virDomainSaveFlags(d, path.c_str(), nullptr, flags)); });
+}
+
+// virDomainRestoreFlags: the domain comes back from a file virDomainSave wrote.
+Napi::Value Restore(const Napi::CallbackInfo& info) {
+  std::string path = StrArg(info, 1, "path");
+  unsigned int flags = FlagsArg(info, 2);
+  return OnConn(info, [path, flags](virConnectPtr c, ConnRef) {
+    return Void(virDomainRestoreFlags(c, path.c_str(), nullptr, flags));
+  });
+}
+
+// virDomainSaveImageGetXMLDesc: the domain definition a save file holds.
+Napi::Value SaveImageGetXMLDesc(const Napi::CallbackInfo& info) {
+  std::string path = StrArg(info, 1, "path");
+  unsigned int flags = FlagsArg(info, 2);
+  return OnConn(info, [path, flags](virConnectPtr c, ConnRef) {
+    return Owned(virDomainSaveImageGetXMLDesc(c, path.c_str(), flags));
+  });
+}
+
+Napi::Value Rename(const Napi::CallbackInfo& info) {
+  std::string name = StrArg(info, 1, "name");
+  unsigned int flags = FlagsArg(info, 2);
+  return OnObject<D>(info, [name, flags](D d) { return Void(virDomainRename(d, name.c_str(), flags)); });
+}
+
+Napi::Value SendKey(const Napi::CallbackInfo& info) {
+  unsigned int codeset = static_cast<unsigned int>(IntArg(info, 1, "codeset"));
+  unsigned int holdtime = static_cast<unsigned int>(IntArg(info, 2, "holdtime"));
+  if (!info[3].IsArray()) throw Napi::TypeError::New(info.Env(), "keycodes must be an array");
+  Napi::Array arr = info[3].As<Napi::Array>();
+  std::vector<unsigned int> keys;
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value k = arr.Get(i);
+    if (!k.IsNumber()) throw Napi::TypeError::New(info.Env(), "keycodes must be numbers");
+    keys.push_back(k.As<Napi::Number>().Uint32Value());
+  }
+  unsigned int flags = FlagsArg(info, 4);
+  return OnObject<D>(info, [codeset, holdtime, keys, flags](D d) {
+    std::vector<unsigned int> k = keys;
+    return Void(virDomainSendKey(d, codeset, holdtime, k.data(), static_cast<int>(k.size()), flags));
+  });
+}
+
+// virDomainSetMetadata: description, title or an element in a namespace; null metadata removes it.
+Napi::Value SetMetadata(const Napi::CallbackInfo& info) {
+  int type = IntArg(info, 1, "type");
+  bool clear = info[2].IsNull() || info[2].IsUndefined();
+  std::string metadata = OptStrArg(info, 2, "metadata");
+  std::string key = OptStrArg(info, 3, "key");
+  std::string uri = OptStrArg(info, 4, "uri");
+  unsigned int flags = FlagsArg(info, 5);
+  return OnObject<D>(info, [type, clear, metadata, key, uri, flags](D d) {
+    return Void(virDomainSetMetadata(d, type, clear ? nullptr : metadata.c_str(), key.empty() ? nullptr : key.c_str(),
+                                     uri.empty() ? nullptr : uri.c_str(), flags));
+  });
+}
+
+Napi::Value InterfaceAddresses(const Napi::CallbackInfo& info) {
+  unsigned int source = static_cast<unsigned int>(IntArg(info, 1, "source"));
+  return OnObject<D>(info, [source](D d) -> Build {
+    virDomainInterfacePtr* ifaces = nullptr;
+    int n = virDomainInterfaceAddresses(d, &ifaces, source, 0);
+    if (n < 0) return nullptr;
+    struct Addr {
+      int type;
+      std::string addr;
+      unsigned int prefix;
+    };
+    struct Iface {
+      std::string name;
+      std::string hwaddr;
+      std::vector<Addr> addrs;
+    };
+    std::vector<Iface> out;
+    for (int i = 0; i < n; i++) {
+      Iface f{ifaces[i]->name ? ifaces[i]->name : "", ifaces[i]->hwaddr ? ifaces[i]->hwaddr : "", {}};
+      for (unsigned int j = 0; j < ifaces[i]->naddrs; j++) {
+        const virDomainIPAddress& a = ifaces[i]->addrs[j];
+        f.addrs.push_back({a.type, a.addr ? a.addr : "", a.prefix});
+      }
+      out.push_back(std::move(f));
+      virDomainInterfaceFree(ifaces[i]);
+    }
+    free(ifaces);
+    return [out = std::move(out)](Napi::Env env) {
+      Napi::Array arr = Napi::Array::New(env, out.size());
+      for (size_t i = 0; i < out.size(); i++) {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("name", out[i].name);
+        o.Set("hwaddr", out[i].hwaddr);
+        Napi::Array addrs = Napi::Array::New(env, out[i].addrs.size());
+        for (size_t j = 0; j < out[i].addrs.size(); j++) {
+          Napi::Object a = Napi::Object::New(env);
+          a.Set("type", out[i].addrs[j].type);
+          a.Set("addr", out[i].addrs[j].addr);
+          a.Set("prefix", out[i].addrs[j].prefix);
+          addrs.Set(static_cast<uint32_t>(j), a);
+        }
+        o.Set("addrs", addrs);
+        arr.Set(static_cast<uint32_t>(i), o);
+      }
+      return arr;
+    };
+  });
+}
+
+// virDomainGetGuestInfo, with the guest agent's response timeout bounded to `timeoutSeconds` for
+// this call (virDomainAgentSetResponseTimeout; drivers without one are asked without it) and put
+// back to libvirt's default afterwards.
+Napi::Value GetGuestInfo(const Napi::CallbackInfo& info) {
+  unsigned int types = static_cast<unsigned int>(IntArg(info, 1, "types"));
+  int timeout = IntArg(info, 2, "timeoutSeconds");
+  unsigned int flags = FlagsArg(info, 3);
+  return OnObject<D>(info, [types, timeout, flags](D d) -> Build {
+    bool bounded = virDomainAgentSetResponseTimeout(d, timeout, 0) == 0;
+    virTypedParameterPtr params = nullptr;
+    int n = 0;
+    int rc = virDomainGetGuestInfo(d, types, &params, &n, flags);
+    VirError err;
+    if (rc < 0) err = VirError::Capture();
+    if (bounded) virDomainAgentSetResponseTimeout(d, VIR_DOMAIN_AGENT_RESPONSE_TIMEOUT_DEFAULT, 0);
+    if (rc < 0) return Fail(err);
+    Build fields = CopyParams(params, n);
+    virTypedParamsFree(params, n);
+    return fields;
+  });
+}
+
 }  // namespace
 
 void InitDomain(Napi::Env env, Exports e) {
@@ -286,6 +431,19 @@ void InitDomain(Napi::Env env, Exports e) {
   Export(env, e, "domainAbortJob", AbortJob);
   Export(env, e, "domainMigrateToURI", MigrateToURI);
   Export(env, e, "domainMigrate", Migrate);
+  Export(env, e, "domainManagedSave", ManagedSave);
+  Export(env, e, "domainManagedSaveRemove", ManagedSaveRemove);
+  Export(env, e, "domainHasManagedSaveImage", HasManagedSaveImage);
+  Export(env, e, "domainSave", Save);
+  Export(env, e, "domainRestore", Restore);
+  Export(env, e, "domainSaveImageGetXMLDesc", SaveImageGetXMLDesc);
+  Export(env, e, "domainReset", Reset);
+  Export(env, e, "domainRename", Rename);
+  Export(env, e, "domainPMWakeup", PMWakeup);
+  Export(env, e, "domainSendKey", SendKey);
+  Export(env, e, "domainSetMetadata", SetMetadata);
+  Export(env, e, "domainInterfaceAddresses", InterfaceAddresses);
+  Export(env, e, "domainGetGuestInfo", GetGuestInfo);
 }
 
 }  // namespace virtql

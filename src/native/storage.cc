@@ -143,6 +143,39 @@ Napi::Value VolGetPool(const Napi::CallbackInfo& info) {
   return OnHandle<V>(info, [](V v, ConnRef conn) { return DescribePool(conn, virStoragePoolLookupByVolume(v)); });
 }
 
+// virStorageVolCreateXMLFrom: a new volume in this pool (argument 0) with the contents of `from`.
+Napi::Value VolCreateXMLFrom(const Napi::CallbackInfo& info) {
+  std::string xml = StrArg(info, 1, "xml");
+  Handle<V>* from = Unwrap<V>(info[2]);
+  unsigned int flags = FlagsArg(info, 3);
+  V source = from->ptr;
+  virStorageVolRef(source);
+  return OnHandle<P>(
+      info,
+      [xml, source, flags](P p, ConnRef conn) {
+        Build b = DescribeVolume(conn, virStorageVolCreateXMLFrom(p, xml.c_str(), source, flags));
+        if (!b) {
+          VirError err = VirError::Capture();
+          virStorageVolFree(source);
+          return Fail(err);
+        }
+        virStorageVolFree(source);
+        return b;
+      });
+}
+
+Napi::Value VolResize(const Napi::CallbackInfo& info) {
+  unsigned long long capacity = U64Arg(info, 1, "capacity");
+  unsigned int flags = FlagsArg(info, 2);
+  return OnObject<V>(info, [capacity, flags](V v) { return Void(virStorageVolResize(v, capacity, flags)); });
+}
+
+Napi::Value VolWipe(const Napi::CallbackInfo& info) {
+  unsigned int algorithm = static_cast<unsigned int>(IntArg(info, 1, "algorithm"));
+  unsigned int flags = FlagsArg(info, 2);
+  return OnObject<V>(info, [algorithm, flags](V v) { return Void(virStorageVolWipePattern(v, algorithm, flags)); });
+}
+
 }  // namespace
 
 void InitStorage(Napi::Env env, Exports e) {
@@ -171,6 +204,9 @@ void InitStorage(Napi::Env env, Exports e) {
   Export(env, e, "storageVolGetPath", VolGetPath);
   Export(env, e, "storageVolDelete", VolDelete);
   Export(env, e, "storageVolGetPool", VolGetPool);
+  Export(env, e, "storageVolCreateXMLFrom", VolCreateXMLFrom);
+  Export(env, e, "storageVolResize", VolResize);
+  Export(env, e, "storageVolWipe", VolWipe);
 }
 
 }  // namespace virtql
