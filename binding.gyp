@@ -13,12 +13,13 @@
         "src/native/storage.cc",
         "src/native/snapshot.cc",
         "src/native/stream.cc",
-        "src/native/events.cc"
+        "src/native/events.cc",
+        "src/native/xml-tree.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "cflags_cc": ["<!@(pkg-config --cflags libvirt)", "-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags_cc": ["<!@(pkg-config --cflags libvirt libxml-2.0)", "-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags_cc!": ["-fno-exceptions"],
-      "libraries": ["<!@(pkg-config --libs libvirt)"],
+      "libraries": ["<!@(pkg-config --libs libvirt libxml-2.0)"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"]
     }
   ]

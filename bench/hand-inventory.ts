@@ -1,5 +1,5 @@
 import { type Connection, Domain, LibvirtError, StoragePool, Volume, type VolumeInfo } from '../src/libvirt/index.ts';
-import { parseDomainXml } from '../src/libvirt/xml/domain-xml.ts';
+import { parseDomainXmls } from '../src/libvirt/xml/domain-xml.ts';
 
 export interface InventoryDomain {
   name: string;
@@ -32,12 +32,15 @@ export async function handInventory(c: Connection): Promise<InventoryDomain[]> {
     return new Map(located.map((l, i) => [l.volume.path, { ...l, info: ok<VolumeInfo>(infos[i]) }]));
   });
   const [infos, xmls, volumes] = await Promise.all([Domain.infoMany(domains), Domain.xmlMany(domains), volumesRound]);
+  // The port's reader for libvirt's own documents: libxml2 on the pool, as the gateway reads them.
+  const texts = xmls.map((x) => ok(x) ?? '<domain/>');
+  const definitions = await parseDomainXmls(texts);
   const active = new Set(activeNetworks.map((n) => n.name));
   const known = new Set(networks.map((n) => n.name));
   return domains.map((d, i) => {
     const info = ok(infos[i]);
-    const xml = ok(xmls[i]);
-    const def = xml === undefined ? undefined : parseDomainXml(xml);
+    const parsed = definitions[i];
+    const def = ok(xmls[i]) === undefined || parsed instanceof Error ? undefined : parsed;
     const state = info?.state ?? 'UNKNOWN';
     return {
       name: d.name,

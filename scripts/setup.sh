@@ -10,7 +10,7 @@ say() { printf 'virtql setup: %s\n' "$*"; }
 # First, so that an old Node fails here with a way out rather than deep in npm or node-gyp.
 bash scripts/check-node.sh
 
-packages=(libvirt-dev pkg-config libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+packages=(libvirt-dev libxml2-dev pkg-config libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   qemu-system-x86 qemu-utils dnsmasq-base iptables iproute2 util-linux python3 make g++ xz-utils
   redis-server chromium sasl2-bin libsasl2-modules)
 

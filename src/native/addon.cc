@@ -10,6 +10,7 @@ void InitInterface(Napi::Env env, Exports exports);
 void InitStorage(Napi::Env env, Exports exports);
 void InitSnapshot(Napi::Env env, Exports exports);
 void InitStream(Napi::Env env, Exports exports);
+void InitXmlTree(Napi::Env env, Exports exports);
 
 namespace {
 
@@ -29,6 +30,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitStorage(env, exports);
   InitSnapshot(env, exports);
   InitStream(env, exports);
+  InitXmlTree(env, exports);
   InitEvents(env, exports);
   unsigned long version = 0;
   virGetVersion(&version, nullptr, nullptr);

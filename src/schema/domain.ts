@@ -7,7 +7,8 @@ import {
   domainStateReasonName,
   LibvirtError,
 } from '../libvirt/index.ts';
-import { type DomainXml, parseDomainXml } from '../libvirt/xml/domain-xml.ts';
+import { inParallelChunks } from '../libvirt/parallel-chunks.ts';
+import { type DomainXml, parseDomainXmls } from '../libvirt/xml/domain-xml.ts';
 import { somewhereOnHostArg, somewhereOnParentHost } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
@@ -179,9 +180,9 @@ const xmlLoader = hostLoader<string>(async (ctx, host, keys) => {
     shapes.forEach((s, j) => {
       if (s instanceof Error) out[indexes[j] as number] = s;
     });
-    const xmls = await Domain.xmlMany(
+    const xmls = await inParallelChunks(
       found.map((f) => f.s.domain),
-      { inactive },
+      (chunk) => Domain.xmlMany(chunk, { inactive }),
     );
     found.forEach((f, j) => {
       out[f.i] = xmls[j] as string | Error;
@@ -194,20 +195,21 @@ export function domainXml(ctx: GatewayContext, s: DomainShape, inactive = false)
   return xmlLoader(ctx).load(hostKey(s.host, `${s.domain.uuid}/${inactive ? 'inactive' : 'live'}`));
 }
 
-const parsedXml = perHost(async () => new Map<string, Promise<DomainXml>>());
+/** The live definitions a request reads, parsed together off Node's loop: one batch per host. */
+const definitionLoader = hostLoader<DomainXml>(async (ctx, host, uuids) => {
+  const xmls = await xmlLoader(ctx).loadMany(uuids.map((u) => hostKey(host, `${u}/live`)));
+  const texts = xmls.filter((x): x is string => typeof x === 'string');
+  const parsed = await parseDomainXmls(texts);
+  let next = 0;
+  return xmls.map((x) => (typeof x === 'string' ? (parsed[next++] as DomainXml | Error) : x));
+});
 
-/** The live definition, parsed once per request (the promise is kept, so concurrent fields share it). */
-export async function domainDefinition(ctx: GatewayContext, s: DomainShape): Promise<DomainXml> {
-  const memo = await parsedXml(ctx, s.host);
-  let parsed = memo.get(s.domain.uuid);
-  if (!parsed) {
-    parsed = domainXml(ctx, s).then(parseDomainXml);
-    memo.set(s.domain.uuid, parsed);
-  }
-  return parsed;
+/** The live definition, parsed once per request; concurrent fields and domains share one batch. */
+export function domainDefinition(ctx: GatewayContext, s: DomainShape): Promise<DomainXml> {
+  return definitionLoader(ctx).load(hostKey(s.host, s.domain.uuid));
 }
 
-const DomainStateEnum = builder.enumType('DomainState', {
+export const DomainStateEnum = builder.enumType('DomainState', {
   description: 'libvirt’s domain state (virDomainState).',
   values: Object.fromEntries(Object.keys(DomainStateValues).map((k) => [k, { value: k }])) as Record<
     DomainStateName,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bindingCalls } from '../../src/libvirt/native.ts';
+import { MAX_PARALLEL_CHUNKS } from '../../src/libvirt/parallel-chunks.ts';
 import { buildDomainXml } from '../../src/libvirt/xml/domain-xml.ts';
 import { startGateway } from '../support/gateway.ts';
 import { fixtureUri } from '../support/test-host.ts';
@@ -10,7 +11,7 @@ const inventory = `{ host { domains { name uuid state stateReason vcpus maxVcpus
   interfaces { mac sourceName network { name active bridge } } } } }`;
 
 /** Binding calls one inventory query makes on a fresh fixture host grown to `count` domains. */
-async function callsForInventory(count: number): Promise<{ calls: number; domains: number }> {
+async function callsForInventory(count: number): Promise<{ calls: number; xmlCalls: number; domains: number }> {
   const gw = await startGateway({ fixture: fixtureUri });
   try {
     const c = await gw.registry.connection('fixture');
@@ -30,27 +31,33 @@ async function callsForInventory(count: number): Promise<{ calls: number; domain
     }
     await gw.query(inventory);
     const before = bindingCalls.total;
+    const xmlBefore = bindingCalls.byName.get('domainGetXMLDescMany') ?? 0;
     const res = await gw.query<{ host: { domains: Array<{ disks: unknown[]; interfaces: unknown[] }> } }>(inventory);
     const calls = bindingCalls.total - before;
+    const xmlCalls = (bindingCalls.byName.get('domainGetXMLDescMany') ?? 0) - xmlBefore;
     expect(res.errors).toBeUndefined();
     const domains = res.data?.host.domains ?? [];
     expect(domains.every((d) => d.disks.length === 1 && d.interfaces.length === 1)).toBe(true);
-    return { calls, domains: domains.length };
+    return { calls, xmlCalls, domains: domains.length };
   } finally {
     await gw.close();
   }
 }
 
 describe('Batching', () => {
-  it('makes as many libvirt calls for 200 domains as for 20, and no more than for 1', async () => {
+  it('makes as many libvirt calls for 600 domains as for 20, but for the XML chunks, and no more than for 1', async () => {
     const one = await callsForInventory(1);
     const twenty = await callsForInventory(20);
-    const twoHundred = await callsForInventory(200);
-    expect([one.domains, twenty.domains, twoHundred.domains]).toEqual([1, 20, 200]);
-    expect(twoHundred.calls).toBe(twenty.calls);
-    expect(one.calls).toBeLessThanOrEqual(twoHundred.calls);
+    const many = await callsForInventory(600);
+    expect([one.domains, twenty.domains, many.domains]).toEqual([1, 20, 600]);
+    // The definitions of a large batch are read in up to MAX_PARALLEL_CHUNKS concurrent calls
+    // (libvirtd serves five requests of a client at once); every other kind stays one call.
+    expect(twenty.xmlCalls).toBe(1);
+    expect(many.xmlCalls).toBe(MAX_PARALLEL_CHUNKS);
+    expect(many.calls - many.xmlCalls).toBe(twenty.calls - twenty.xmlCalls);
+    expect(one.calls).toBeLessThanOrEqual(twenty.calls);
     // list, stats, batch info, persistent + autostart lists, XML, pools, volumes, volume info,
     // pool info, networks, network flags and XML: one or two calls per kind of object.
-    expect(twoHundred.calls).toBeLessThanOrEqual(16);
-  });
+    expect(twenty.calls).toBeLessThanOrEqual(16);
+  }, 60_000);
 });

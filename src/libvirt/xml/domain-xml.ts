@@ -14,6 +14,7 @@ import {
   XmlError,
   type XmlNode,
 } from './xml-codec.ts';
+import { parseRoots } from './xml-trees.ts';
 
 /** The domain types a gateway creates; parsed documents may carry any libvirt type (xen, lxc...). */
 export type DomainType = 'kvm' | 'qemu' | 'test';
@@ -175,6 +176,19 @@ function readDomain(root: XmlElement): DomainXml {
 /** Reads a domain document (virDomainGetXMLDesc); elements the model does not cover are ignored. */
 export function parseDomainXml(xml: string): DomainXml {
   return readDomain(parseRoot(xml, 'domain'));
+}
+
+/** Reads many domain documents libvirt produced, parsed off Node's loop (parseRoots); a bad one is an XmlError in its slot. */
+export async function parseDomainXmls(xmls: readonly string[]): Promise<Array<DomainXml | XmlError>> {
+  return (await parseRoots(xmls, 'domain')).map((root) => {
+    if (root instanceof XmlError) return root;
+    try {
+      return readDomain(root);
+    } catch (e) {
+      if (e instanceof XmlError) return e;
+      throw e;
+    }
+  });
 }
 
 export interface DiskSpec {
