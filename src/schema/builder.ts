@@ -46,6 +46,23 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     nodeQueryOptions: { description: 'Any object by its global ID (host + kind + key).' },
     nodesQueryOptions: { description: 'Objects by their global IDs, in order; null where one is not found.' },
+    nodeTypeOptions: { description: 'An object with a global ID, refetchable with `node(id:)`.' },
+    idFieldOptions: { description: 'The global ID: host, kind and key, opaque to clients.' },
+    pageInfoTypeOptions: { description: 'Where a page of a connection sits in the whole list.' },
+    hasNextPageFieldOptions: { description: 'Whether objects follow this page (paging forwards).' },
+    hasPreviousPageFieldOptions: { description: 'Whether objects precede this page (paging backwards).' },
+    startCursorFieldOptions: {
+      description: 'The cursor of the first object on the page: `before` for the page before.',
+    },
+    endCursorFieldOptions: { description: 'The cursor of the last object on the page: `after` for the page after.' },
+    pageInfoFieldOptions: { description: 'Where this page sits, and the cursors to the pages around it.' },
+    edgesFieldOptions: { description: 'The objects on this page, in order, each with its cursor.' },
+    cursorFieldOptions: { description: 'The place of this object in the order, for `after` or `before`.' },
+    nodeFieldOptions: { description: 'The object.' },
+    firstArgOptions: { description: 'Return the first N objects (after `after`); at most 100.' },
+    afterArgOptions: { description: 'Start after the object with this cursor.' },
+    lastArgOptions: { description: 'Return the last N objects (before `before`); at most 100.' },
+    beforeArgOptions: { description: 'End before the object with this cursor.' },
     // An ID naming a type the schema lacks is malformed input (INVALID_INPUT), not a schema error.
     decodeGlobalID: (globalID) => {
       const decoded = decodeGlobalID(globalID);

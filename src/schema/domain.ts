@@ -152,7 +152,7 @@ const runtimeSnapshot = perHost(async (ctx, host): Promise<Map<string, Runtime>>
   return out;
 });
 
-async function runtimeOf(ctx: GatewayContext, s: DomainShape): Promise<Runtime> {
+export async function runtimeOf(ctx: GatewayContext, s: DomainShape): Promise<Runtime> {
   const known = (await runtimeSnapshot(ctx, s.host)).get(s.domain.uuid);
   if (known) return known;
   // Defined after this request took its snapshot.
@@ -160,10 +160,10 @@ async function runtimeOf(ctx: GatewayContext, s: DomainShape): Promise<Runtime> 
   return { ...info, reason: state.reason };
 }
 
-const persistentSet = perHost(
+export const persistentSet = perHost(
   async (ctx, host) => new Set((await (await connectionOf(ctx, host)).domains('persistent')).map((d) => d.uuid)),
 );
-const autostartSet = perHost(
+export const autostartSet = perHost(
   async (ctx, host) => new Set((await (await connectionOf(ctx, host)).domains('autostart')).map((d) => d.uuid)),
 );
 

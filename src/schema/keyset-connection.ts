@@ -1,0 +1,109 @@
+import { decodeBase64, encodeBase64 } from '@pothos/core';
+import { type DefaultConnectionArguments, resolveCursorConnection } from '@pothos/plugin-relay';
+import { globPattern } from '../auth/glob.ts';
+import { invalidInput } from './errors.ts';
+
+/** Where an object sits in a connection: its name, then an identity (UUID, volume key) for ties. */
+export type SortKey = readonly [name: string, identity: string];
+
+/** The largest page a connection serves; the list-cost rule assumes it when `first`/`last` is a variable. */
+export const MAX_PAGE_SIZE = 100;
+/** The page size when neither `first` nor `last` is given. */
+export const DEFAULT_PAGE_SIZE = 20;
+
+/** Code-unit order (not locale order): the same on every replica and for every client. */
+function compareKeys(a: SortKey, b: SortKey): number {
+  for (let i = 0; i < 2; i++) {
+    const x = a[i] as string;
+    const y = b[i] as string;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/**
+ * A cursor names the position by the sort key itself, never by an offset: objects defined or
+ * removed between two page reads do not shift a client's place.
+ */
+function encodeCursor(kind: string, key: SortKey): string {
+  return encodeBase64(`${kind}:${JSON.stringify(key)}`);
+}
+
+function decodeCursor(kind: string, cursor: string, field: string): SortKey {
+  const refuse = () => invalidInput(field, `is not a cursor of a ${kind} connection`);
+  let text: string;
+  try {
+    text = decodeBase64(cursor);
+  } catch {
+    throw refuse();
+  }
+  if (!text.startsWith(`${kind}:`)) throw refuse();
+  let key: unknown;
+  try {
+    key = JSON.parse(text.slice(kind.length + 1));
+  } catch {
+    throw refuse();
+  }
+  if (!Array.isArray(key) || key.length !== 2 || !key.every((k) => typeof k === 'string')) throw refuse();
+  return key as unknown as SortKey;
+}
+
+/** The index of the first key after `key` (or at it, with `inclusive`) in keys sorted ascending. */
+function indexAfter(keys: readonly SortKey[], key: SortKey, inclusive: boolean): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareKeys(keys[mid] as SortKey, key);
+    if (c < 0 || (c === 0 && !inclusive)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Name filters every connection shares: a case-insensitive substring, and a glob as in grants. */
+export interface NameFilter {
+  nameContains?: string | null;
+  nameGlob?: string | null;
+}
+
+export function nameMatcher(filter: NameFilter | null | undefined): (name: string) => boolean {
+  const contains = filter?.nameContains?.toLowerCase();
+  const glob = filter?.nameGlob == null ? undefined : globPattern(filter.nameGlob);
+  return (name) => (contains === undefined || name.toLowerCase().includes(contains)) && (!glob || glob.test(name));
+}
+
+/**
+ * A Relay connection over objects already listed (libvirt lists a host's objects in one call, so
+ * the whole filtered list is in hand): sorted by name then identity, sliced by the keys the cursors
+ * carry, with `totalCount` the size of the filtered list.
+ */
+export function keysetConnection<T>(
+  kind: string,
+  args: DefaultConnectionArguments,
+  items: readonly T[],
+  keyOf: (item: T) => SortKey,
+) {
+  for (const field of ['first', 'last'] as const) {
+    const size = args[field];
+    if (size != null && size > MAX_PAGE_SIZE) throw invalidInput(field, `must be at most ${MAX_PAGE_SIZE}`);
+    if (size != null && size < 0) throw invalidInput(field, 'must not be negative');
+  }
+  const sorted = items.map((item) => ({ item, key: keyOf(item) })).sort((a, b) => compareKeys(a.key, b.key));
+  const keys = sorted.map((s) => s.key);
+  const keyByItem = new Map(sorted.map((s) => [s.item, s.key]));
+  return resolveCursorConnection<T[]>(
+    {
+      args,
+      defaultSize: DEFAULT_PAGE_SIZE,
+      maxSize: MAX_PAGE_SIZE,
+      toCursor: (item: T) => encodeCursor(kind, keyByItem.get(item) ?? keyOf(item)),
+    },
+    ({ before, after, limit, inverted }): T[] => {
+      const start = after === undefined ? 0 : indexAfter(keys, decodeCursor(kind, after, 'after'), false);
+      const end = before === undefined ? keys.length : indexAfter(keys, decodeCursor(kind, before, 'before'), true);
+      const window = sorted.slice(start, Math.max(start, end)).map((s) => s.item);
+      return inverted ? window.slice(Math.max(0, window.length - limit)).reverse() : window.slice(0, limit);
+    },
+  ).then((connection) => ({ ...connection, totalCount: items.length }));
+}
