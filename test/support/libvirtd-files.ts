@@ -65,19 +65,32 @@ export function buildLibvirtdConf(options: {
   tcpPort?: number;
   /** What the TCP listener asks of clients. @default 'none' */
   tcpAuth?: 'none' | 'sasl';
+  /** Listen for TLS on 127.0.0.1 with the CA, certificate and key in `dir` (cacert.pem, servercert.pem, serverkey.pem). */
+  tls?: { port: number; dir: string };
 }): string {
-  const { layout, hostUuid, tcpPort } = options;
+  const { layout, hostUuid, tcpPort, tls } = options;
   const lines = [
     `unix_sock_dir = ${confString(layout.sock)}`,
     'auth_unix_rw = "none"',
     'auth_unix_ro = "none"',
     `host_uuid = ${confString(hostUuid)}`,
     `log_outputs = ${confString(`3:file:${layout.libvirtdLog}`)}`,
-    'listen_tls = 0',
   ];
+  if (tls !== undefined) {
+    lines.push(
+      'listen_tls = 1',
+      `tls_port = "${tls.port}"`,
+      `ca_file = ${confString(join(tls.dir, 'cacert.pem'))}`,
+      `cert_file = ${confString(join(tls.dir, 'servercert.pem'))}`,
+      `key_file = ${confString(join(tls.dir, 'serverkey.pem'))}`,
+    );
+  } else {
+    lines.push('listen_tls = 0');
+  }
+  if (tls !== undefined || tcpPort !== undefined) lines.push('listen_addr = "127.0.0.1"');
   if (tcpPort !== undefined) {
     const auth = options.tcpAuth ?? 'none';
-    lines.push('listen_tcp = 1', `auth_tcp = "${auth}"`, `tcp_port = "${tcpPort}"`, 'listen_addr = "127.0.0.1"');
+    lines.push('listen_tcp = 1', `auth_tcp = "${auth}"`, `tcp_port = "${tcpPort}"`);
   } else {
     lines.push('listen_tcp = 0');
   }

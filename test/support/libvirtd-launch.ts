@@ -46,6 +46,7 @@ export async function prepareFiles(
   hostUuid: string,
   tcpPort: number | undefined,
   saslUsers?: Record<string, string>,
+  tls?: { port: number; dir: string },
 ): Promise<void> {
   await cp('/etc/libvirt', layout.etc, { recursive: true });
   // Drop the host's own definitions (e.g. an autostarted "default" network that would clash in a shared netns).
@@ -60,6 +61,7 @@ export async function prepareFiles(
       hostUuid,
       ...(tcpPort === undefined ? {} : { tcpPort }),
       tcpAuth: saslUsers ? 'sasl' : 'none',
+      ...(tls === undefined ? {} : { tls }),
     }),
   );
   if (saslUsers) await createSaslDb(layout, saslUsers);

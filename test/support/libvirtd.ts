@@ -29,6 +29,8 @@ export interface PrivateLibvirtd {
   testUri: string;
   /** `qemu+tcp://127.0.0.1:<port>/system`, reachable only inside the daemon's network namespace. */
   tcpUri?: string;
+  /** The TLS port on 127.0.0.1 inside the daemon's network namespace, with tlsDir. */
+  tlsPort?: number;
   root: string;
   /** libvirtd's pid; restart() updates it. */
   pid: number;
@@ -61,6 +63,11 @@ export interface StartLibvirtdOptions {
    * the daemon's own sasldb, made with saslpasswd2. Implies `tcp`.
    */
   saslUsers?: Record<string, string>;
+  /**
+   * Also listen for TLS on 127.0.0.1 (port `tlsPort` of the result) with the CA, certificate and
+   * key in this directory: cacert.pem, servercert.pem, serverkey.pem.
+   */
+  tlsDir?: string;
   /** @default the first free port from 16509 in the network namespace */
   tcpPort?: number;
   /** Share this daemon's network namespace, e.g. to migrate between the two over 127.0.0.1. */
@@ -72,6 +79,7 @@ export interface StartLibvirtdOptions {
 }
 
 const DEFAULT_TCP_PORT = 16509;
+const DEFAULT_TLS_PORT = 16514;
 const READY_TIMEOUT_MS = 30_000;
 /** unix(7) socket paths are limited to 107 bytes; libvirt-admin-sock is the longest name. */
 const MAX_SOCKET_PATH = 107;
@@ -102,10 +110,10 @@ async function supportsKvm(uri: string): Promise<boolean> {
   }
 }
 
-async function pickTcpPort(netnsPid: number | undefined): Promise<number> {
+async function pickTcpPort(netnsPid: number | undefined, from = DEFAULT_TCP_PORT, taken?: number): Promise<number> {
   const used = netnsPid === undefined ? new Set<number>() : await listeningTcpPorts(netnsPid);
-  let port = DEFAULT_TCP_PORT;
-  while (used.has(port)) port += 1;
+  let port = from;
+  while (used.has(port) || port === taken) port += 1;
   return port;
 }
 
@@ -184,10 +192,14 @@ export async function startLibvirtd(opts: StartLibvirtdOptions): Promise<Private
   const state: DaemonState = { layout, uri, partitionsBefore: await listMachinePartitions() };
   try {
     const tcpPort = opts.tcp || opts.saslUsers ? (opts.tcpPort ?? (await pickTcpPort(peer?.netnsPid))) : undefined;
-    await prepareFiles(layout, opts.hostUuid ?? randomUUID(), tcpPort, opts.saslUsers);
+    const tlsPort =
+      opts.tlsDir === undefined ? undefined : await pickTcpPort(peer?.netnsPid, DEFAULT_TLS_PORT, tcpPort);
+    const tls = opts.tlsDir === undefined || tlsPort === undefined ? undefined : { port: tlsPort, dir: opts.tlsDir };
+    await prepareFiles(layout, opts.hostUuid ?? randomUUID(), tcpPort, opts.saslUsers, tls);
+    const listen = tcpPort !== undefined || tlsPort !== undefined;
     const keeper = launchInNamespaces(layout, {
       joinNetnsPid: peer?.netnsPid,
-      tcp: tcpPort !== undefined,
+      tcp: listen,
       timeoutMs: READY_TIMEOUT_MS,
     });
     state.keeperPid = keeper.pid;
@@ -210,6 +222,7 @@ export async function startLibvirtd(opts: StartLibvirtdOptions): Promise<Private
       uri,
       testUri: `test+unix:///default?socket=${socket}`,
       ...(tcpPort === undefined ? {} : { tcpUri: `qemu+tcp://127.0.0.1:${tcpPort}/system` }),
+      ...(tlsPort === undefined ? {} : { tlsPort }),
       root,
       pid,
       virtlogdPid: state.virtlogdPid,
@@ -217,7 +230,7 @@ export async function startLibvirtd(opts: StartLibvirtdOptions): Promise<Private
       kvm,
       restart: () => {
         if (stopping !== undefined) return Promise.reject(new Error(`libvirtd "${opts.name}" is stopped`));
-        restarting ??= restartLibvirtd(state, tcpPort !== undefined)
+        restarting ??= restartLibvirtd(state, listen)
           .then((newPid) => {
             daemon.pid = newPid;
           })
