@@ -9,7 +9,9 @@ import { AuthService } from './auth/auth-service.ts';
 import { Identity } from './auth/identity.ts';
 import { requestIdentity, useAuthentication } from './auth/use-authentication.ts';
 import { defaultSecurity, hasIdentities, type SecurityConfig } from './config/security.ts';
-import { type AuthConfig, metricsSchema } from './config/security-schema.ts';
+import { type AuthConfig, consolesSchema, metricsSchema } from './config/security-schema.ts';
+import { CONSOLE_PATH, type ConsoleServer, createConsoleServer } from './console/console-server.ts';
+import { createConsoleTickets, createMemoryTicketStore, createRedisTicketStore } from './console/console-tickets.ts';
 import { EventHub, type EventRegistry } from './events/event-hub.ts';
 import { createMemoryTransport } from './events/event-transport.ts';
 import { type GraphQLWsServer, serveGraphQLWs } from './events/graphql-ws-server.ts';
@@ -68,6 +70,8 @@ export interface App {
   audit: AuditLog;
   /** Prometheus metrics: /metrics on this port, or on config metrics.listen. */
   metrics: GatewayMetrics;
+  /** Serial and VNC consoles over WebSocket at /console, opened with openConsole's tickets. */
+  consoles: ConsoleServer;
   /** Listens and resolves with the URL of the GraphQL endpoint. */
   start(): Promise<string>;
   /** Applies new identities and grants (SIGHUP); sessions whose credentials were revoked end. */
@@ -121,6 +125,19 @@ export function buildApp(options: AppOptions): App {
     ...(options.redis ? { redisUrl: options.redis.url } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
+  const consolesConfig = security.consoles ?? consolesSchema.parse({});
+  // In Redis when replicas share one, so any replica can take the WebSocket of a ticket another issued.
+  const ticketStore = options.redis ? createRedisTicketStore(options.redis.url) : createMemoryTicketStore();
+  const consoleTickets = createConsoleTickets(ticketStore, consolesConfig.ticketSeconds);
+  const consoles = createConsoleServer({
+    tickets: ticketStore,
+    hosts: registry,
+    audit,
+    config: consolesConfig,
+    auth,
+    connectGuards: limits.connectGuards,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   /** graphql-ws passes the socket's identity; HTTP requests get theirs from useAuthentication. Fails closed. */
   const identityFor = (initial: { identity?: unknown; request?: Request }): Identity => {
     if (initial.identity instanceof Identity) return initial.identity;
@@ -145,6 +162,7 @@ export function buildApp(options: AppOptions): App {
       events,
       operations,
       stats,
+      consoles: { tickets: consoleTickets, path: CONSOLE_PATH },
       allowUnsafeClientUris: options.allowUnsafeClientUris ?? false,
       ...(security.hostSafety ? { hostSafety: security.hostSafety } : {}),
     }),
@@ -198,6 +216,7 @@ export function buildApp(options: AppOptions): App {
     events,
     audit,
     metrics,
+    consoles,
     reloadAuth: (next) => auth.reload(next),
     start: () =>
       new Promise((resolve, reject) => {
@@ -217,6 +236,7 @@ export function buildApp(options: AppOptions): App {
           maxPayload: limits.maxPayload,
           upgradeGuards: [...browser.upgradeGuards, ...limits.upgradeGuards],
           connectGuards: limits.connectGuards,
+          routes: { [CONSOLE_PATH]: (req, socket, head) => consoles.handleUpgrade(req, socket, head) },
         });
         connections = trackConnections(server);
         server.once('error', reject);
@@ -235,6 +255,7 @@ export function buildApp(options: AppOptions): App {
         await events.close();
         audit.endStreams();
         await ws?.close();
+        await consoles.close();
         await connections?.close();
         await metrics.close();
         await registry.close();

@@ -3,6 +3,7 @@ import type { ConfigProblem } from './config-error.ts';
 import {
   auditSchema,
   authSchema,
+  consolesSchema,
   corsSchema,
   limitsSchema,
   metricsSchema,
@@ -57,6 +58,7 @@ export const configFileSchema = z.strictObject({
   limits: limitsSchema,
   audit: auditSchema,
   metrics: metricsSchema,
+  consoles: consolesSchema,
   defaultHost: z.string().min(1, 'must not be empty').optional(),
   allowUnsafeClientUris: z.boolean().default(false),
   /** Turns the host-safety policy off: client XML and paths reach libvirt unchecked. */

@@ -170,8 +170,21 @@ export const metricsSchema = z
   })
   .prefault({});
 
+/** Consoles over WebSocket (openConsole, /console). */
+export const consolesSchema = z
+  .strictObject({
+    /** How long a console ticket stays valid; each is good for one WebSocket. */
+    ticketSeconds: z.number().positive('must be positive').max(3600, 'must be at most 3600').default(30),
+    /** Bytes queued for a slow client before the gateway stops reading the console (and again for libvirt from the client). */
+    maxBufferedBytes: z.number().int().min(65_536, 'must be at least 65536').default(1_048_576),
+    /** The largest WebSocket message a client may send; larger ones close the socket (1009). */
+    maxMessageBytes: z.number().int().min(1024, 'must be at least 1024').default(65_536),
+  })
+  .prefault({});
+
 export type AuthConfig = z.infer<typeof authSchema>;
 export type MetricsConfig = z.infer<typeof metricsSchema>;
+export type ConsolesConfig = z.infer<typeof consolesSchema>;
 export type StorageConfig = z.infer<typeof storageSchema>;
 export type XmlConfig = z.infer<typeof xmlSchema>;
 export type TlsConfig = z.infer<typeof tlsSchema>;

@@ -10,7 +10,9 @@ import {
   type AuthConfig,
   auditSchema,
   authSchema,
+  type ConsolesConfig,
   type CorsConfig,
+  consolesSchema,
   corsSchema,
   type LimitsConfig,
   limitsSchema,
@@ -40,6 +42,8 @@ export interface SecurityConfig {
   hostSafety?: HostSafetyConfig;
   /** Who may read /metrics and how fresh its libvirt figures are. @default metricsSchema defaults */
   metrics?: MetricsConfig;
+  /** Console tickets and WebSocket bounds. @default consolesSchema defaults */
+  consoles?: ConsolesConfig;
 }
 
 /** What a gateway without security configuration gets: no identities, no TLS, no cross origin, default limits. */
@@ -50,6 +54,7 @@ export function defaultSecurity(): SecurityConfig {
     limits: limitsSchema.parse({}),
     audit: auditSchema.parse({}),
     metrics: metricsSchema.parse({}),
+    consoles: consolesSchema.parse({}),
     graphiql: true,
     introspection: true,
     insecure: false,
@@ -118,6 +123,7 @@ export async function resolveSecurity(
     limits: file.limits,
     audit: file.audit,
     metrics: file.metrics,
+    consoles: file.consoles,
     graphiql: file.graphiql,
     introspection: file.introspection,
     insecure: file.insecure,

@@ -34,6 +34,8 @@ export interface GraphQLWsOptions {
   connectGuards?: ConnectGuard[];
   /** Largest message accepted, in bytes; a larger one closes the socket (1009). @default 4 MiB */
   maxPayload?: number;
+  /** Other WebSocket endpoints on the same port, by path (the consoles); the upgrade guards run for them too. @default none */
+  routes?: Record<string, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>;
 }
 
 /** graphql-ws keeps what onConnect learns about a socket here. */
@@ -82,7 +84,9 @@ export function serveGraphQLWs(
 ): GraphQLWsServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload ?? 4 * 1024 * 1024 });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (new URL(req.url ?? '/', 'http://virtql').pathname !== yoga.graphqlEndpoint) {
+    const path = new URL(req.url ?? '/', 'http://virtql').pathname;
+    const route = Object.hasOwn(options.routes ?? {}, path) ? options.routes?.[path] : undefined;
+    if (path !== yoga.graphqlEndpoint && !route) {
       refuseUpgrade(socket, { status: 404, message: 'no WebSocket endpoint here' });
       return;
     }
@@ -90,6 +94,7 @@ export function serveGraphQLWs(
       const refusal = guard(req);
       if (refusal) return refuseUpgrade(socket, refusal);
     }
+    if (route) return route(req, socket, head);
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
   // Operations under way, so close() lets each send its complete message before the sockets close.

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Identity } from '../auth/identity.ts';
+import type { ConsoleTickets } from '../console/console-tickets.ts';
 import type { EventHub } from '../events/event-hub.ts';
 import type { Connection } from '../libvirt/index.ts';
 import type { HostSafetyConfig } from '../libvirt/xml/host-safety.ts';
@@ -30,6 +31,8 @@ export interface GatewayContext {
   /** The request's id (its x-request-id, or a new one), which every line of `log` carries. */
   requestId: string;
   log: Logger;
+  /** Where openConsole's tickets are kept, and the WebSocket path that takes them. */
+  consoles?: { tickets: ConsoleTickets; path: string };
   /** The operator's allowUnsafeClientUris: whether client-given URIs may run programs or read files. */
   allowUnsafeClientUris?: boolean;
   /** The operator's storage roots, allowed XML elements and XML size cap. @default defaultHostSafety() */

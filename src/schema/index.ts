@@ -20,6 +20,7 @@ import './domain-devices.ts';
 import './domain-resources.ts';
 import './domain-stats.ts';
 import './domain-snapshot.ts';
+import './domain-console.ts';
 import './network-actions.ts';
 import './storage-actions.ts';
 import './interface-actions.ts';

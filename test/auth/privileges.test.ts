@@ -29,9 +29,10 @@ const authConfig = {
 
 const ROLE_PRIVILEGES: Record<Exclude<Who, 'team-a'>, string[]> = {
   viewer: [],
-  operator: ['VM.PowerMgmt', 'VM.Snapshot'],
+  operator: ['VM.PowerMgmt', 'VM.Console', 'VM.Snapshot'],
   admin: [
     'VM.PowerMgmt',
+    'VM.Console',
     'VM.Snapshot',
     'VM.Config',
     'VM.Allocate',
@@ -55,6 +56,7 @@ function mutations(who: string): Array<{ name: string; privilege: string; query:
     query: `mutation${args.includes('$xml') ? '($xml: String!)' : ''} { ${name}(${args}) { ${select} } }`,
   });
   return [
+    q('openConsole', 'VM.Console', `${web}, kind: SERIAL`, 'kind'),
     q('suspendDomain', 'VM.PowerMgmt', web, 'state'),
     q('resumeDomain', 'VM.PowerMgmt', web, 'state'),
     q('rebootDomain', 'VM.PowerMgmt', web),
