@@ -16,7 +16,7 @@ import { EventHub, type EventRegistry } from './events/event-hub.ts';
 import { createMemoryTransport } from './events/event-transport.ts';
 import { type GraphQLWsServer, serveGraphQLWs } from './events/graphql-ws-server.ts';
 import { createRedisTransport, type RedisTransportOptions } from './events/redis-transport.ts';
-import { useFreshContextPerEvent } from './events/use-fresh-context-per-event.ts';
+import { useSharedEventExecution } from './events/use-shared-event-execution.ts';
 import { DEFAULT_QUERY, renderGraphiQLPage, useGraphiQLAssets } from './graphiql/use-graphiql-assets.ts';
 import { createLimits } from './limits/create-limits.ts';
 import { createRequestLogging } from './logging/use-request-logging.ts';
@@ -90,6 +90,7 @@ export function buildApp(options: AppOptions): App {
       ? createRedisTransport({ ...options.redis, logger: options.logger ?? pino({ level: 'info' }) })
       : createMemoryTransport(),
     ...(options.logger ? { logger: options.logger } : {}),
+    maxQueuedEvents: security.limits.eventQueue,
   });
   // With Redis, every replica reads, follows and cancels the operations any replica started.
   const operations = new OperationTracker(
@@ -187,7 +188,7 @@ export function buildApp(options: AppOptions): App {
       ...browser.plugins,
       useAuthentication(auth),
       useAudit(audit),
-      useFreshContextPerEvent(),
+      useSharedEventExecution(),
       ...limits.plugins,
       useNestingLimit(),
       useNulFreeArguments(),

@@ -30,6 +30,23 @@ export class Identity {
     return new Identity('anonymous', 'anonymous', [], [ANYTHING]);
   }
 
+  #scope: string | undefined;
+
+  /**
+   * What this identity may see and do, as a string: identities with the same grants share it,
+   * so work done for one (an event executed for its subscribers) serves them all.
+   */
+  get scope(): string {
+    this.#scope ??= JSON.stringify(
+      this.grants.map((g) => [
+        [...g.privileges].sort(),
+        g.hosts.map((h) => h.source),
+        g.domains?.map((d) => d.source) ?? null,
+      ]),
+    );
+    return this.#scope;
+  }
+
   /** A stable key for per-identity counters and revocation. */
   get key(): string {
     return `${this.kind}:${this.name}`;

@@ -100,6 +100,8 @@ export const limitsSchema = z
     webSockets: int(1).default(10_000),
     webSocketsPerIdentity: int(1).default(2_000),
     subscriptionsPerIdentity: int(1).default(2_000),
+    /** Events that may wait for one subscriber that does not read them; one more and it is dropped (SLOW_CONSUMER). */
+    eventQueue: int(1).default(1_000),
     /** Requests (HTTP operations and WebSocket subscribes) per identity per window; 0 turns it off. */
     rateLimit: z.strictObject({ requests: int(0).default(6_000), windowSeconds: int(1).default(60) }).prefault({}),
     /** The shortest intervalSeconds a domainStats subscription may ask for: each interval costs a bulk stats call per tick. */

@@ -1,10 +1,11 @@
-import { createPubSub, type PubSub, Repeater } from 'graphql-yoga';
+import { createPubSub, type PubSub } from 'graphql-yoga';
 import { type Logger, pino } from 'pino';
 import type { HostRegistryEvents } from '../hosts/host-registry.ts';
 import type { Connection, LibvirtEvent } from '../libvirt/index.ts';
 import { type CountingEventTarget, countListeners } from './counting-event-target.ts';
 import { createMemoryTransport, type EventTransport } from './event-transport.ts';
 import { type HubEvent, hostStatusEvent, toHubEvent } from './hub-event.ts';
+import { SubscriberQueue } from './subscriber-queue.ts';
 
 const TOPIC = 'virtql:events';
 type Topics = { [TOPIC]: [host: string, event: HubEvent] };
@@ -28,18 +29,27 @@ export interface EventHubOptions {
    * @default { initialDelayMs: 1_000, maxDelayMs: 30_000 }
    */
   retry?: { initialDelayMs: number; maxDelayMs: number };
+  /** Events that may wait for one subscriber before it is dropped as too slow. @default 1_000 */
+  maxQueuedEvents?: number;
+}
+
+export interface SubscribeOptions {
+  /** Which events this subscriber wants; checked once per event, before anything is queued. */
+  accept?: (event: HubEvent) => boolean;
+  /** Called when the subscriber fell `maxQueuedEvents` behind and its stream was dropped. */
+  onOverflow?: (error: Error) => void;
 }
 
 export interface EventHubStats {
   /** Live subscription streams. */
   subscriptions: number;
-  /** Listeners on the pub/sub's host topics (a subscription to every host listens to each). */
+  /** Subscribers listening per host, summed over hosts (a subscription to every host counts once for each). */
   topicListeners: number;
   /** Hosts whose connection the hub listens to. */
   attachedHosts: string[];
   /** libvirt events received from the hosts since the hub started. */
   eventsReceived: number;
-  /** Events handed to subscription streams since the hub started (one per subscriber per event). */
+  /** Events queued for subscribers since the hub started (one per subscriber per event it accepts). */
   eventsDelivered: number;
 }
 
@@ -72,7 +82,14 @@ export class EventHub {
   readonly #ensuring = new Map<string, Promise<string | undefined>>();
   readonly #retryTimers = new Map<string, NodeJS.Timeout>();
   readonly #retryAttempts = new Map<string, number>();
-  readonly #streams = new Set<AsyncIterableIterator<HubEvent>>();
+  readonly #streams = new Set<SubscriberQueue<HubEvent>>();
+  /** The subscribers of each host, with the one listener the hub keeps on that host's topic. */
+  readonly #hostSubscribers = new Map<
+    string,
+    { queues: Map<SubscriberQueue<HubEvent>, SubscribeOptions>; off: () => void }
+  >();
+  readonly #maxQueued: number;
+  #topicListeners = 0;
   readonly #watchers = new Set<() => void>();
   readonly #offRegistry: Array<() => void>;
   #received = 0;
@@ -84,6 +101,7 @@ export class EventHub {
     this.#transport = options.transport ?? createMemoryTransport();
     this.#log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'event-hub' });
     this.#retry = options.retry ?? { initialDelayMs: 1_000, maxDelayMs: 30_000 };
+    this.#maxQueued = options.maxQueuedEvents ?? 1_000;
     this.#target = countListeners<Topics>(this.#transport.eventTarget);
     this.#target.onChange(() => this.#changed());
     this.#pubsub = createPubSub<Topics>({ eventTarget: this.#target });
@@ -96,42 +114,35 @@ export class EventHub {
 
   /**
    * The events of these hosts, as they happen, until the consumer returns (or the hub
-   * closes). It starts with a HOST_DOWN for each host that cannot be reached now.
+   * closes). It starts with a HOST_DOWN for each host that cannot be reached now. Each event
+   * is the same object for every subscriber, so work done per event can be shared.
    */
-  subscribe(hosts: readonly string[]): AsyncIterableIterator<HubEvent> {
-    if (this.#closing) return new Repeater<HubEvent>((_push, stop) => stop());
-    const unreachable = new Repeater<HubEvent>(async (push) => {
-      const reasons = await Promise.all(hosts.map((host) => this.#ensure(host)));
+  subscribe(hosts: readonly string[], options: SubscribeOptions = {}): AsyncIterableIterator<HubEvent> {
+    const queue: SubscriberQueue<HubEvent> = new SubscriberQueue(
+      this.#maxQueued,
+      () => this.#unsubscribe(queue, hosts),
+      options.onOverflow,
+    );
+    if (this.#closing) {
+      queue.end();
+      return queue;
+    }
+    this.#streams.add(queue);
+    for (const host of new Set(hosts)) this.#listen(host, queue, options);
+    void Promise.all(hosts.map((host) => this.#ensure(host))).then((reasons) => {
       for (const [i, reason] of reasons.entries()) {
-        if (reason !== undefined) await push(hostStatusEvent(hosts[i] as string, 'HOST_DOWN', reason));
+        if (reason !== undefined)
+          this.#deliver(queue, options, hostStatusEvent(hosts[i] as string, 'HOST_DOWN', reason));
       }
     });
-    const merged = Repeater.merge([unreachable, ...hosts.map((host) => this.#pubsub.subscribe(TOPIC, host))]);
-    const end = () => {
-      if (this.#streams.delete(merged)) this.#changed();
-    };
-    const stream: AsyncIterableIterator<HubEvent> = {
-      next: async () => {
-        const result = await merged.next();
-        if (result.done) end();
-        else this.#delivered += 1;
-        return result;
-      },
-      return: (value?: unknown) => merged.return(value).finally(end),
-      throw: (error?: unknown) => merged.throw(error).finally(end),
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
-    this.#streams.add(merged);
     this.#changed();
-    return stream;
+    return queue;
   }
 
   stats(): EventHubStats {
     return {
       subscriptions: this.#streams.size,
-      topicListeners: this.#target.listenerCount(),
+      topicListeners: this.#topicListeners,
       attachedHosts: [...this.#attached.keys()],
       eventsReceived: this.#received,
       eventsDelivered: this.#delivered,
@@ -158,7 +169,7 @@ export class EventHub {
       for (const off of this.#offRegistry) off();
       for (const timer of this.#retryTimers.values()) clearTimeout(timer);
       this.#retryTimers.clear();
-      await Promise.all([...this.#streams].map((s) => s.return?.()));
+      for (const stream of [...this.#streams]) stream.end();
       this.#streams.clear();
       for (const attachment of this.#attached.values()) attachment.unsubscribe?.();
       this.#attached.clear();
@@ -166,6 +177,42 @@ export class EventHub {
       this.#changed();
     })();
     return this.#closing;
+  }
+
+  #listen(host: string, queue: SubscriberQueue<HubEvent>, options: SubscribeOptions): void {
+    let entry = this.#hostSubscribers.get(host);
+    if (entry === undefined) {
+      const queues = new Map<SubscriberQueue<HubEvent>, SubscribeOptions>();
+      const listener = (e: Event) => {
+        const event = (e as CustomEvent<HubEvent>).detail;
+        for (const [q, o] of [...queues]) this.#deliver(q, o, event);
+      };
+      const topic = topicOf(host);
+      this.#target.addEventListener(topic, listener);
+      entry = { queues, off: () => this.#target.removeEventListener(topic, listener) };
+      this.#hostSubscribers.set(host, entry);
+    }
+    entry.queues.set(queue, options);
+    this.#topicListeners += 1;
+  }
+
+  #deliver(queue: SubscriberQueue<HubEvent>, options: SubscribeOptions, event: HubEvent): void {
+    if (options.accept && !options.accept(event)) return;
+    if (queue.push(event)) this.#delivered += 1;
+  }
+
+  #unsubscribe(queue: SubscriberQueue<HubEvent>, hosts: readonly string[]): void {
+    if (!this.#streams.delete(queue)) return;
+    for (const host of new Set(hosts)) {
+      const entry = this.#hostSubscribers.get(host);
+      if (!entry?.queues.delete(queue)) continue;
+      this.#topicListeners -= 1;
+      if (entry.queues.size === 0) {
+        entry.off();
+        this.#hostSubscribers.delete(host);
+      }
+    }
+    this.#changed();
   }
 
   #changed(): void {
@@ -265,7 +312,7 @@ export class EventHub {
     const timer = setTimeout(
       () => {
         this.#retryTimers.delete(host);
-        if (this.#attached.has(host) || this.#target.listenerCount(topicOf(host)) === 0) {
+        if (this.#attached.has(host) || !this.#hostSubscribers.has(host)) {
           this.#retryAttempts.delete(host);
           return;
         }

@@ -45,7 +45,16 @@ interface SocketExtra {
 }
 
 /** Close codes a refused connection gets: graphql-ws' own 4403 Forbidden, and 4401 for bad credentials. */
-export const CloseCode = { Unauthorized: 4401, Forbidden: 4403 } as const;
+export const CloseCode = { Unauthorized: 4401, Forbidden: 4403, SlowConsumer: 1008 } as const;
+
+/** How long a dropped slow consumer gets to take the close frame before its socket is destroyed. */
+const SLOW_CONSUMER_GRACE_MS = 5_000;
+
+/** Closes the socket of a subscriber that fell too far behind (1008, policy violation), then destroys it. */
+function dropSlowConsumer(socket: WebSocket, error: Error): void {
+  socket.close(CloseCode.SlowConsumer, `SLOW_CONSUMER: ${error.message}`.slice(0, 120));
+  setTimeout(() => socket.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
+}
 
 function refuseUpgrade(socket: Duplex, { status, message, code }: UpgradeRefusal): void {
   const body = JSON.stringify({ errors: [{ message, ...(code ? { extensions: { code } } : {}) }] });
@@ -139,6 +148,7 @@ export function serveGraphQLWs(
           socket: ctx.extra.socket,
           params,
           identity: (ctx.extra as SocketExtra).identity,
+          onSlowConsumer: (error: Error) => dropSlowConsumer(ctx.extra.socket, error),
         });
         let document: DocumentNode;
         try {

@@ -26,6 +26,8 @@ export interface GatewayContext {
   operations: OperationTracker;
   /** Shared per-host stats samplers, for the domainStats subscription. */
   stats: StatsSamplers;
+  /** Set by the transport that can drop a subscriber which stopped reading (graphql-ws closes its socket). */
+  onSlowConsumer?: (error: Error) => void;
   /** Who is calling: what the scopes and list filters check. */
   identity: Identity;
   /** The request's id (its x-request-id, or a new one), which every line of `log` carries. */

@@ -1,4 +1,3 @@
-import { filter, pipe } from 'graphql-yoga';
 import type { Privilege } from '../auth/privileges.ts';
 import type { HubEvent, HubEventKind } from '../events/hub-event.ts';
 import { somewhereOnHostArg } from './auth-scopes.ts';
@@ -122,13 +121,10 @@ function eventStream(
   const wanted = types == null ? undefined : new Set<string>(types);
   // Only objects the caller may audit: a domain outside its grants sends nothing, not even its name.
   const audits = (e: HubEvent) => ctx.identity.can(AUDIT[kind], e.host, e.name ?? undefined);
-  return pipe(
-    ctx.events.subscribe(hosts),
-    filter(
-      (e: HubEvent) =>
-        e.kind === 'host' || (e.kind === kind && audits(e) && matches(e) && (wanted?.has(e.type) ?? true)),
-    ),
-  );
+  return ctx.events.subscribe(hosts, {
+    accept: (e) => e.kind === 'host' || (e.kind === kind && audits(e) && matches(e) && (wanted?.has(e.type) ?? true)),
+    ...(ctx.onSlowConsumer && { onOverflow: ctx.onSlowConsumer }),
+  });
 }
 
 /** A domain filter: by name or UUID it also matches domains defined later; by runtime id it is resolved now. */
