@@ -12,9 +12,12 @@ function parseBigInt(value: unknown): bigint {
   });
 }
 
+// Neither scalars.graphql.org's Long specs nor graphql-scalars' BigInt serialize as a string, so
+// BigInt points at the definition of the exact text it writes: ECMAScript's BigInt::toString, radix 10.
 builder.scalarType('BigInt', {
   description:
     'A 64-bit integer (sizes in bytes or KiB, times in ns), serialized as a string of decimal digits so no precision is lost. Input accepts such a string or a JSON integer up to 2^53.',
+  specifiedByURL: 'https://tc39.es/ecma262/#sec-numeric-types-bigint-tostring',
   serialize: (value) => String(value),
   parseValue: parseBigInt,
   parseLiteral: (ast) => {
@@ -37,6 +40,7 @@ function parseDateTime(value: unknown): Date {
 
 builder.scalarType('DateTime', {
   description: 'A point in time: an ISO 8601 string in UTC with milliseconds, e.g. 2026-01-31T09:30:00.000Z.',
+  specifiedByURL: 'https://scalars.graphql.org/andimarek/date-time',
   serialize: (value) => value.toISOString(),
   parseValue: parseDateTime,
   parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined),

@@ -1,0 +1,40 @@
+import { readFile } from 'node:fs/promises';
+import { buildSchema } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { undocumentedBreakingChanges } from '../support/schema-gates.ts';
+
+const read = (path: string) => readFile(new URL(path, import.meta.url), 'utf8');
+
+describe('breaking changes against the last released SDL', () => {
+  it('every breaking change from schema/released/v0.1.0.graphql to schema/schema.graphql is named in CHANGELOG.md', async () => {
+    const released = buildSchema(await read('../../schema/released/v0.1.0.graphql'));
+    const current = buildSchema(await read('../../schema/schema.graphql'));
+    expect(await undocumentedBreakingChanges(released, current, await read('../../CHANGELOG.md'))).toEqual([]);
+  });
+
+  it('the gate reports breaking changes the Unreleased section does not name, and only those', async () => {
+    const released = buildSchema(await read('fixtures/breaking/released.graphql'));
+    const current = buildSchema(await read('fixtures/breaking/current.graphql'));
+    const silent = await undocumentedBreakingChanges(
+      released,
+      current,
+      '# Changelog\n\n## Unreleased\n\n- `Query.hosts` added.\n',
+    );
+    expect(silent.map((c) => c.path).sort()).toEqual(['Domain.id', 'Query.domains.state']);
+
+    // Named in an older release's section does not count.
+    const old = await undocumentedBreakingChanges(
+      released,
+      current,
+      '# Changelog\n\n## Unreleased\n\n## 0.1.0\n\n- `Domain.id` and `Query.domains` changed.\n',
+    );
+    expect(old).toHaveLength(2);
+
+    const named = await undocumentedBreakingChanges(
+      released,
+      current,
+      '# Changelog\n\n## Unreleased\n\n### Breaking\n- `Domain.id` is now `Domain.runtimeId`.\n- `Query.domains(state:)` is now `filter`.\n\n## 0.1.0\n',
+    );
+    expect(named).toEqual([]);
+  });
+});
