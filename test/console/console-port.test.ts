@@ -21,6 +21,9 @@ const skip = privateDaemonSkipReason() ?? (await guestImageUnavailableReason());
 if (skip) console.warn(`skipping the console port cases: ${skip}`);
 
 const NAME = 'console-port';
+const CAP = 64 * 1024;
+/** Bytes the guest writes in the flow-control case: enough to fill CAP while Node is busy. */
+const FLOOD = 600_000;
 
 /** The kernel's boot messages on the console too (the image's cmdline keeps them quiet). */
 const verbose = (image: GuestImage): GuestImage => ({
@@ -81,9 +84,12 @@ describe.skipIf(skip !== undefined)(
       await c?.close();
     });
 
-    it('reads the boot log and the marker, runs a command, refuses a second client and ends when the domain stops', async () => {
-      const out = collector();
-      const stream = await ConsoleStream.open(dom, out.listener);
+    let out: ReturnType<typeof collector>;
+    let stream: ConsoleStream;
+
+    it('reads the boot log and the marker, runs a command, refuses a second client; screenshot and VNC', async () => {
+      out = collector();
+      stream = await ConsoleStream.open(dom, out.listener, { inflightCap: CAP });
       await dom.resume();
       await out.until(GUEST_READY_MARKER);
       expect(out.text).toContain('Linux version');
@@ -102,7 +108,36 @@ describe.skipIf(skip !== undefined)(
       vnc.once('data', (d: Buffer) => version.resolve(d.toString('latin1')));
       expect(await version.promise).toBe('RFB 003.008\n');
       vnc.destroy();
+    });
 
+    it('stops reading libvirt while Node has not taken `inflightCap` bytes, and while paused', async () => {
+      await stream.write(Buffer.from(`yes ${'x'.repeat(70)} | head -c ${FLOOD}; echo FLOOD-$((1+1))-DONE\n`));
+      // Two lines of it: the output, not the echo of the command.
+      await out.until(`${'x'.repeat(70)}\r\n${'x'.repeat(70)}`);
+      // Node's thread busy: the binding reads on only until CAP bytes wait for it.
+      const busyUntil = Date.now() + 1_500;
+      while (Date.now() < busyUntil) {
+        // nothing: the event thread fills the queue meanwhile
+      }
+      const info = stream.info();
+      expect(info?.autoPaused).toBe(true);
+      expect(info?.inflight).toBeGreaterThanOrEqual(CAP);
+      expect(info?.inflight).toBeLessThanOrEqual(CAP + 64 * 1024);
+
+      await stream.pause();
+      for (let i = 0; i < 5; i++) await dom.info();
+      const atPause = out.text.length;
+      for (let i = 0; i < 20; i++) await dom.info();
+      expect(out.text.length).toBe(atPause);
+      expect(stream.info()?.paused).toBe(true);
+
+      await stream.resume();
+      // Not the echo of the command line: the shell's answer.
+      await out.until('FLOOD-2-DONE');
+      expect(stream.info()).toMatchObject({ paused: false, autoPaused: false });
+    });
+
+    it('ends the stream when the domain stops', async () => {
       await dom.destroy();
       expect(await out.ended).toBe('end');
       await stream.close();
