@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { type Domain, type DomainStateName, LibvirtError, type Scope } from '../libvirt/index.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
-import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
+import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg, rememberState } from './domain.ts';
 import { gatewayError, invalidInput } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { changed, type DeviceScopeValue, RemovedObject, scopeFor } from './mutation-support.ts';
@@ -86,13 +86,21 @@ async function act(
   const { state: previousState } = await s.domain.state();
   if (!allowed.includes(previousState)) invalidState(s, previousState, wanted);
   const forced = await action(s.domain);
+  const outcome = typeof forced === 'boolean' ? { forced } : {};
+  if (produces !== undefined && produces !== 'SHUTOFF' && previousState !== 'SHUTOFF') {
+    // Paused, resumed or rebooted, the domain keeps its runtime id: no need to look it up again.
+    changed(ctx);
+    rememberState(ctx, s, produces);
+    return { domain: s, previousState, state: produces, ...outcome };
+  }
   const after = await reread(ctx, host, s.domain).catch((e: unknown) => {
     // A transient domain disappears when it stops.
     if (e instanceof LibvirtError && e.codeName === 'NO_DOMAIN') return undefined;
     throw e;
   });
   const state = produces ?? (after ? (await after.domain.state()).state : 'SHUTOFF');
-  return { domain: after ?? s, previousState, state, ...(typeof forced === 'boolean' ? { forced } : {}) };
+  if (after && produces !== undefined) rememberState(ctx, after, produces);
+  return { domain: after ?? s, previousState, state, ...outcome };
 }
 
 /** With a timeout, shutdownDomain returns once the domain is off (stopped or destroyed); without, it only asks. */

@@ -14,7 +14,7 @@ import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { invalidInput, notFound } from './errors.ts';
 import { connectionOf, Host, type HostShape, hostName } from './host.ts';
-import { hostKey, hostLoader, loadByHost, perHost } from './request-cache.ts';
+import { hostKey, hostLoader, loadByHost, perHost, perRequest } from './request-cache.ts';
 
 export interface DomainShape {
   host: string;
@@ -151,6 +151,14 @@ const runtimeSnapshot = perHost(async (ctx, host): Promise<Map<string, Runtime>>
   });
   return out;
 });
+
+/** States a mutation of this request just produced (libvirt's call returned once it held): read without asking again. */
+const producedStates = perRequest(() => new Map<string, DomainStateName | 'UNKNOWN'>());
+
+/** After an action that leaves the domain in `state` when it returns (suspend, resume...): later fields read it from here. */
+export function rememberState(ctx: GatewayContext, s: DomainShape, state: DomainStateName | 'UNKNOWN'): void {
+  producedStates(ctx).set(keyOf(s), state);
+}
 
 export async function runtimeOf(ctx: GatewayContext, s: DomainShape): Promise<Runtime> {
   const known = (await runtimeSnapshot(ctx, s.host)).get(s.domain.uuid);
@@ -292,7 +300,7 @@ DomainNode.implement({
       type: DomainStateEnum,
       description: 'The current state.',
       resolve: async (s, _a, ctx) => {
-        const { state } = await runtimeOf(ctx, s);
+        const state = producedStates(ctx).get(keyOf(s)) ?? (await runtimeOf(ctx, s)).state;
         return state === 'UNKNOWN' ? null : state;
       },
     }),

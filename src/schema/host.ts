@@ -13,14 +13,18 @@ export interface HostShape {
  * The host's connection, asked of the registry once per request; an unknown name is a
  * typed error naming the argument.
  */
-export const connectionOf = perHost((ctx, host): Promise<Connection> => {
-  if (!isVisible(ctx, host)) {
-    return Promise.reject(
-      gatewayError('UNKNOWN_HOST', `host: no host named "${host}" is configured`, { field: 'host', host }),
-    );
-  }
-  return ctx.hosts.connection(host);
-});
+/** The host's connection, checked alive once per request: a change made by a mutation keeps it. */
+export const connectionOf = perHost(
+  (ctx, host): Promise<Connection> => {
+    if (!isVisible(ctx, host)) {
+      return Promise.reject(
+        gatewayError('UNKNOWN_HOST', `host: no host named "${host}" is configured`, { field: 'host', host }),
+      );
+    }
+    return ctx.hosts.connection(host);
+  },
+  { keep: true },
+);
 
 /** Whether the host is configured and the caller has a grant on it: otherwise it is as absent as an unknown one. */
 function isVisible(ctx: GatewayContext, host: string): boolean {

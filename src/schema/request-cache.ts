@@ -5,10 +5,16 @@ import type { GatewayContext } from './context.ts';
 
 const caches: Array<ContextCache<unknown, GatewayContext, []>> = [];
 
-/** Something created once per request (a loader, a memo), keyed by the request's context. */
-export function perRequest<T>(create: (ctx: GatewayContext) => T): (ctx: GatewayContext) => T {
+/**
+ * Something created once per request (a loader, a memo), keyed by the request's context.
+ * forgetReads drops it unless `keep`: for what a change does not touch, such as the connection.
+ */
+export function perRequest<T>(
+  create: (ctx: GatewayContext) => T,
+  options: { keep?: boolean } = {},
+): (ctx: GatewayContext) => T {
   const cache = createContextCache((ctx: GatewayContext) => create(ctx));
-  caches.push(cache);
+  if (!options.keep) caches.push(cache);
   return cache;
 }
 
@@ -72,8 +78,9 @@ export function hostLoader<V>(
 /** A per-request memo of one value per host (a list, a stats snapshot...). */
 export function perHost<V>(
   load: (ctx: GatewayContext, host: string) => Promise<V>,
+  options: { keep?: boolean } = {},
 ): (ctx: GatewayContext, host: string) => Promise<V> {
-  const memo = perRequest(() => new Map<string, Promise<V>>());
+  const memo = perRequest(() => new Map<string, Promise<V>>(), options);
   return (ctx, host) => {
     const m = memo(ctx);
     let p = m.get(host);

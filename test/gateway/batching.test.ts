@@ -61,3 +61,32 @@ describe('Batching', () => {
     expect(twenty.calls).toBeLessThanOrEqual(16);
   }, 60_000);
 });
+
+describe('Mutations', () => {
+  it('suspend and resume with the domain’s state make at most 4 binding calls, and the state is the one libvirt holds', async () => {
+    const gw = await startGateway({ fixture: fixtureUri });
+    try {
+      // Opens the connection, so that only the mutations' own calls are counted.
+      await gw.query('{ domain(ref: { name: "web" }) { name } }');
+      const counted = async (query: string) => {
+        const before = bindingCalls.total;
+        const res = await gw.query<Record<string, { state: string; domain: { state: string; vcpus: number } }>>(query);
+        return { calls: bindingCalls.total - before, res };
+      };
+      const suspend = await counted('mutation { suspendDomain(domain: { name: "web" }) { state domain { state } } }');
+      expect(suspend.res.data?.suspendDomain).toEqual({ state: 'PAUSED', domain: { state: 'PAUSED' } });
+      // The connection checked alive once, the lookup, the state check, the action: the state after it is known.
+      expect(suspend.calls).toBeLessThanOrEqual(4);
+      const c = await gw.registry.connection('fixture');
+      expect((await (await c.domainByName('web')).state()).state).toBe('PAUSED');
+
+      const resume = await counted(
+        'mutation { resumeDomain(domain: { name: "web" }) { state domain { state vcpus } } }',
+      );
+      expect(resume.res.data?.resumeDomain).toEqual({ state: 'RUNNING', domain: { state: 'RUNNING', vcpus: 2 } });
+      expect((await (await c.domainByName('web')).state()).state).toBe('RUNNING');
+    } finally {
+      await gw.close();
+    }
+  });
+});
