@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import type { AuditRecord } from '../../src/audit/audit-record.ts';
@@ -7,6 +8,7 @@ import { resolveConfig } from '../../src/config/config.ts';
 import { ConsoleCloseCode } from '../../src/console/console-server.ts';
 import { type ConsoleGrant, createMemoryTicketStore } from '../../src/console/console-tickets.ts';
 import { HostRegistry } from '../../src/hosts/host-registry.ts';
+import { toPng } from '../../src/schema/domain-console.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import { startRedis, stopRedis } from '../support/redis-server.ts';
 import { fixtureUri } from '../support/test-host.ts';
@@ -136,6 +138,23 @@ describe('console tickets', () => {
     } finally {
       await short.close();
     }
+  });
+
+  it('Domain.screenshot: a PNG for the operator, FORBIDDEN for a viewer', async () => {
+    const query = '{ domain(ref: { name: "web" }) { screenshot } }';
+    const res = await gw.query<{ domain: { screenshot: string } }>(query, undefined, bearer('operator'));
+    expect(res.errors).toBeUndefined();
+    const png = PNG.sync.read(Buffer.from(res.data?.domain.screenshot ?? '', 'base64'));
+    expect(png.width).toBeGreaterThan(0);
+    const denied = await gw.query(query, undefined, bearer('viewer'));
+    expect(denied.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', privilege: 'VM.Console' });
+  });
+
+  it('re-encodes a PPM screenshot (older QEMUs) as PNG', () => {
+    const ppm = Buffer.concat([Buffer.from('P6\n# a comment\n2 1\n255\n'), Buffer.from([255, 0, 0, 0, 0, 255])]);
+    const png = PNG.sync.read(toPng('image/x-portable-pixmap', ppm));
+    expect([png.width, png.height]).toEqual([2, 1]);
+    expect([...png.data]).toEqual([255, 0, 0, 255, 0, 0, 255, 255]);
   });
 
   it('the store hands a grant out once and never after its expiry', async () => {
