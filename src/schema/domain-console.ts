@@ -49,7 +49,12 @@ const ConsoleTicket = builder.objectRef<TicketShape>('ConsoleTicket').implement(
       description: 'When the ticket stops opening consoles (consoles.ticketSeconds after issue, 30 s by default).',
       resolve: (t) => t.expiresAt,
     }),
-    kind: t.field({ type: ConsoleKind, nullable: false, resolve: (t) => t.kind }),
+    kind: t.field({
+      type: ConsoleKind,
+      nullable: false,
+      description: 'What the WebSocket will carry.',
+      resolve: (t) => t.kind,
+    }),
   }),
 });
 
