@@ -181,8 +181,6 @@ export interface Native {
   domainAbortJob(d: DomainHandle, flags: number): P<void>;
   domainMigrateToURI(d: DomainHandle, dconnuri: string, params: MigrateParams, flags: number): P<void>;
   domainMigrate(d: DomainHandle, dest: ConnHandle, params: MigrateParams, flags: number): P<RawDomain>;
-
-  connectListAllNetworks(c: ConnHandle, flags: number): P<RawNetwork[]>;
   domainManagedSave(d: DomainHandle, flags: number): P<void>;
   domainManagedSaveRemove(d: DomainHandle, flags: number): P<void>;
   domainHasManagedSaveImage(d: DomainHandle): P<boolean>;
@@ -203,6 +201,8 @@ export interface Native {
   ): P<void>;
   domainInterfaceAddresses(d: DomainHandle, source: number): P<RawInterfaceAddresses[]>;
   domainGetGuestInfo(d: DomainHandle, types: number, timeoutSeconds: number, flags: number): P<TypedParams>;
+
+  connectListAllNetworks(c: ConnHandle, flags: number): P<RawNetwork[]>;
   networkLookupByName(c: ConnHandle, name: string): P<RawNetwork>;
   networkLookupByUUID(c: ConnHandle, uuid: string): P<RawNetwork>;
   networkDefineXML(c: ConnHandle, xml: string, flags: number): P<RawNetwork>;
@@ -261,11 +261,11 @@ export interface Native {
   storageVolGetXMLDescMany(v: VolumeHandle[]): Slots<string>;
   storageVolDelete(v: VolumeHandle, flags: number): P<void>;
   storageVolGetPool(v: VolumeHandle): P<RawPool>;
-
-  domainSnapshotCreateXML(d: DomainHandle, xml: string, flags: number): P<RawSnapshot>;
   storageVolCreateXMLFrom(p: PoolHandle, xml: string, from: VolumeHandle, flags: number): P<RawVolume>;
   storageVolResize(v: VolumeHandle, capacityBytes: bigint, flags: number): P<void>;
   storageVolWipe(v: VolumeHandle, algorithm: number, flags: number): P<void>;
+
+  domainSnapshotCreateXML(d: DomainHandle, xml: string, flags: number): P<RawSnapshot>;
   domainListAllSnapshots(d: DomainHandle, flags: number): P<RawSnapshot[]>;
   domainSnapshotLookupByName(d: DomainHandle, name: string): P<RawSnapshot>;
   domainSnapshotCurrent(d: DomainHandle): P<RawSnapshot>;

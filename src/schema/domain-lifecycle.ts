@@ -1,22 +1,31 @@
 import { z } from 'zod';
-import { type Domain, type DomainStateName, LibvirtError, type Scope } from '../libvirt/index.ts';
+import {
+  type Connection,
+  type Domain,
+  type DomainStateName,
+  type DomainUndefineFlagsValues,
+  LibvirtError,
+  type Scope,
+  type Volume,
+} from '../libvirt/index.ts';
+import { type DomainDisk, parseDomainXml } from '../libvirt/xml/domain-xml.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg, rememberState } from './domain.ts';
-import { gatewayError, invalidInput } from './errors.ts';
+import { codeOf, gatewayError, invalidInput } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { changed, type DeviceScopeValue, RemovedObject, scopeFor } from './mutation-support.ts';
 
-type StateName = DomainStateName | 'UNKNOWN';
+export type StateName = DomainStateName | 'UNKNOWN';
 
-interface StateChange {
+export interface StateChange {
   domain: DomainShape;
   previousState: StateName;
   state: StateName;
   forced?: boolean;
 }
 
-const DomainStateChange = builder.objectRef<StateChange>('DomainStateChange').implement({
+export const DomainStateChange = builder.objectRef<StateChange>('DomainStateChange').implement({
   description: 'A domain after a lifecycle action, with the state before and after it.',
   fields: (t) => ({
     domain: t.field({ type: DomainNode, nullable: false, description: 'The domain now.', resolve: (c) => c.domain }),
@@ -58,7 +67,7 @@ export async function changeInScope(
   return reread(ctx, host, s.domain);
 }
 
-function invalidState(s: DomainShape, state: StateName, wanted: string): never {
+export function invalidState(s: DomainShape, state: StateName, wanted: string): never {
   throw gatewayError('INVALID_STATE', `domain ${s.domain.name} is ${state}; ${wanted}`, {
     host: s.host,
     state,
@@ -73,7 +82,7 @@ export const ACTIVE_STATES: StateName[] = ['RUNNING', 'PAUSED', 'BLOCKED', 'PMSU
  * whatever concurrent requests do before the domain is read back. Without it (an ACPI shutdown
  * the guest may still be carrying out) the state is read back.
  */
-async function act(
+export async function act(
   ctx: GatewayContext,
   args: { host?: string | null; domain: { name?: string | null; uuid?: string | null; id?: number | null } },
   allowed: StateName[],
@@ -130,6 +139,124 @@ async function stoppedWithin(d: Domain, ms: number): Promise<boolean> {
   }
 }
 
+const UndefineNvram = builder.enumType('UndefineNvram', {
+  description: 'What undefineDomain does with a UEFI domain’s NVRAM file.',
+  values: {
+    REMOVE: { description: 'Delete it with the definition.' },
+    KEEP: { description: 'Leave the file on the host.' },
+  } as const,
+});
+
+/** VM.Allocate on the domain; with removeStorage, Storage.Allocate on its host too. */
+function undefineScopes(
+  parent: unknown,
+  args: { host?: string | null; domain: DomainArg; removeStorage?: boolean | null },
+  ctx: GatewayContext,
+) {
+  const onDomain = onDomainArg('VM.Allocate');
+  if (!args.removeStorage) return onDomain(parent, args, ctx);
+  return onDomain(parent, args, ctx).then((scope) => ({
+    $all: { ...scope, $all: { privilege: { privilege: 'Storage.Allocate' as const, host: scope.privilege.host } } },
+  }));
+}
+
+type DomainArg = { name?: string | null; uuid?: string | null; id?: number | null };
+
+function plural(n: number, one: string): string {
+  return `${n} ${one}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * The undefine flags for what the caller named, after checking that nothing else would go with
+ * the definition: libvirt refuses a domain with snapshots, a managed save or NVRAM without the
+ * matching flag, with messages that do not say which flag (or, for NVRAM, fails obscurely).
+ */
+async function undefineFlags(
+  s: DomainShape,
+  args: { snapshotsMetadata: boolean; managedSave: boolean; nvram?: 'REMOVE' | 'KEEP' | null },
+): Promise<Array<keyof typeof DomainUndefineFlagsValues>> {
+  const flags: Array<keyof typeof DomainUndefineFlagsValues> = [];
+  const snapshots = (await s.domain.snapshots()).length;
+  if (snapshots > 0) {
+    if (!args.snapshotsMetadata) {
+      invalidState(
+        s,
+        'SHUTOFF',
+        `it has ${plural(snapshots, 'snapshot')}: undefine it with snapshotsMetadata: true to drop their metadata, or delete them first`,
+      );
+    }
+    flags.push('SNAPSHOTS_METADATA');
+  }
+  if (await s.domain.hasManagedSave()) {
+    if (!args.managedSave) {
+      invalidState(
+        s,
+        'SHUTOFF',
+        'it has a managed save image: undefine it with managedSave: true to discard the saved state, or start it first',
+      );
+    }
+    flags.push('MANAGED_SAVE');
+  }
+  const os = parseDomainXml(await s.domain.xml({ inactive: true })).os;
+  const uefi = os.nvram !== undefined || os.loaderType === 'pflash' || os.firmware === 'efi';
+  if (uefi) {
+    if (args.nvram == null) {
+      invalidState(
+        s,
+        'SHUTOFF',
+        `it is a UEFI domain with NVRAM${os.nvram ? ` (${os.nvram})` : ''}: undefine it with nvram: REMOVE or nvram: KEEP`,
+      );
+    }
+    flags.push(args.nvram === 'REMOVE' ? 'NVRAM' : 'KEEP_NVRAM');
+  } else if (args.nvram === 'REMOVE') {
+    flags.push('NVRAM');
+  }
+  return flags;
+}
+
+/** The pool volumes behind a domain's own writable disks (what virsh --remove-all-storage would delete, less shared media). */
+async function volumesOf(ctx: GatewayContext, s: DomainShape): Promise<Volume[]> {
+  const c = await connectionOf(ctx, s.host);
+  const disks = parseDomainXml(await s.domain.xml({ inactive: true })).disks.filter(
+    (d) => d.device === 'disk' && !d.readonly && !d.shareable,
+  );
+  const out: Volume[] = [];
+  for (const d of disks) {
+    const volume = await volumeOfDisk(c, d).catch((e: unknown) => {
+      if (e instanceof LibvirtError && ['NO_STORAGE_VOL', 'NO_STORAGE_POOL', 'INVALID_ARG'].includes(e.codeName)) {
+        return undefined;
+      }
+      throw e;
+    });
+    if (volume) out.push(volume);
+  }
+  return out;
+}
+
+function volumeOfDisk(c: Connection, d: DomainDisk): Promise<Volume | undefined> {
+  if (d.source.pool !== undefined && d.source.volume !== undefined) {
+    const { pool, volume } = d.source;
+    return c.storagePoolByName(pool).then((p) => p.volumeByName(volume));
+  }
+  return d.sourcePath === undefined ? Promise.resolve(undefined) : c.volumeByPath(d.sourcePath);
+}
+
+/** A volume deletion failed after the domain was undefined: say so, and what was already removed. */
+function withPartialRemoval(e: unknown, s: DomainShape, removed: string[]): unknown {
+  const what = removed.length ? `; removed before that: ${removed.join(', ')}` : '';
+  if (e instanceof LibvirtError) {
+    return gatewayError(
+      codeOf(e),
+      `domain ${s.domain.name} was undefined, but deleting a volume failed: ${e.message}${what}`,
+      {
+        host: s.host,
+        removedVolumes: removed,
+      },
+    );
+  }
+  return e;
+}
+
 builder.mutationFields((t) => {
   const domainArgs = {
     host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
@@ -140,10 +267,20 @@ builder.mutationFields((t) => {
       authScopes: onDomainArg('VM.PowerMgmt'),
       type: DomainStateChange,
       nullable: false,
-      description: 'Starts a defined domain that is shut off.',
-      args: domainArgs,
+      description:
+        'Starts a defined domain that is shut off. A domain with a managed save image resumes from it (as libvirt does), unless forceBoot.',
+      args: {
+        ...domainArgs,
+        forceBoot: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description: 'Boot afresh, discarding a managed save image. @default false',
+        }),
+      },
       resolve: (_r, args, ctx) =>
-        act(ctx, args, ['SHUTOFF'], 'only a shut-off domain can be started', 'RUNNING', (d) => d.start()),
+        act(ctx, args, ['SHUTOFF'], 'only a shut-off domain can be started', 'RUNNING', (d) =>
+          d.start({ forceBoot: args.forceBoot }),
+        ),
     }),
     shutdownDomain: t.field({
       authScopes: onDomainArg('VM.PowerMgmt'),
@@ -204,20 +341,53 @@ builder.mutationFields((t) => {
         act(ctx, args, ['PAUSED'], 'only a paused domain can be resumed', 'RUNNING', (d) => d.resume()),
     }),
     undefineDomain: t.field({
-      authScopes: onDomainArg('VM.Allocate'),
+      authScopes: undefineScopes,
       type: RemovedObject,
       nullable: false,
-      description: 'Removes the persistent definition of a shut-off domain (by name or UUID; its disks stay).',
-      args: domainArgs,
+      description:
+        'Removes the persistent definition of a shut-off domain (by name or UUID). What would go with it must be named, as virsh asks: its snapshots’ metadata, its managed save image, its UEFI variables (NVRAM); otherwise it is refused (INVALID_STATE) saying which option it needs. Its disks stay unless removeStorage.',
+      args: {
+        ...domainArgs,
+        snapshotsMetadata: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description:
+            'Also drop the metadata of its snapshots (internal snapshot data stays in the disk images). @default false',
+        }),
+        managedSave: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description: 'Also remove its managed save image (the saved running state is lost). @default false',
+        }),
+        nvram: t.arg({
+          type: UndefineNvram,
+          description: 'For a UEFI domain: remove or keep its NVRAM file (its UEFI variables). Required for one.',
+        }),
+        removeStorage: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description:
+            'Also delete the storage volumes behind its writable disks (not CD-ROMs, floppies, read-only or shareable disks, nor files outside storage pools); needs Storage.Allocate too. @default false',
+        }),
+      },
       resolve: async (_r, args, ctx) => {
         if (args.domain.id != null) throw invalidInput('domain.id', 'undefine takes a name or a UUID');
         const host = hostName(ctx, args.host);
         const s = await findDomain(ctx, host, args.domain);
         const { state } = await s.domain.state();
         if (state !== 'SHUTOFF') invalidState(s, state, 'only a shut-off domain can be undefined');
-        await s.domain.undefine(['MANAGED_SAVE', 'SNAPSHOTS_METADATA']);
+        const flags = await undefineFlags(s, args);
+        const volumes = args.removeStorage ? await volumesOf(ctx, s) : [];
+        await s.domain.undefine(flags);
         changed(ctx);
-        return { host, name: s.domain.name, uuid: s.domain.uuid };
+        const removedVolumes: string[] = [];
+        for (const v of volumes) {
+          await v.delete().catch((e: unknown) => {
+            throw withPartialRemoval(e, s, removedVolumes);
+          });
+          removedVolumes.push(v.path);
+        }
+        return { host, name: s.domain.name, uuid: s.domain.uuid, ...(args.removeStorage ? { removedVolumes } : {}) };
       },
     }),
     setDomainAutostart: t.field({

@@ -4,6 +4,7 @@ import { parseCapabilitiesXml } from '../libvirt/xml/capabilities-xml.ts';
 import {
   type ClientDocumentKind,
   checkClientDocument,
+  checkClientPath,
   defaultHostSafety,
   type HostInventory,
   type HostSafetyConfig,
@@ -180,4 +181,31 @@ export function parsedClientXml(ctx: GatewayContext, field: string, xml: string)
 /** The root of XML the gateway built itself, checked like a client's (its values came from the client). */
 export function checkBuiltXml(ctx: GatewayContext, host: string, kind: ClientDocumentKind, field: string, xml: string) {
   return checkHostSafety(ctx, host, kind, field, documentElement(parseXmlNodes(xml)));
+}
+
+/**
+ * A host path argument (a save file) under the host-safety policy: inside the configured storage
+ * roots or the host's pool targets, else UNSAFE_INPUT. With `notAVolume`, a path that is one of the
+ * host's storage volumes is INVALID_INPUT: writing there would overwrite a disk.
+ */
+export async function safeClientPath(
+  ctx: GatewayContext,
+  host: string,
+  field: string,
+  path: string,
+  options: { notAVolume?: boolean } = {},
+): Promise<void> {
+  const inventory = hostInventory(ctx, host);
+  if (options.notAVolume && (await inventory.isVolumePath(path))) {
+    throw gatewayError('INVALID_INPUT', `${field}: ${path} is a storage volume; writing there would overwrite it`, {
+      field,
+    });
+  }
+  if (!policyApplies(ctx, host)) return;
+  try {
+    await checkClientPath(path, field, settingsOf(ctx), inventory);
+  } catch (e) {
+    if (e instanceof UnsafeInputError) throw unsafeInput(e, field);
+    throw e;
+  }
 }

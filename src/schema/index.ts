@@ -20,6 +20,8 @@ import './domain-devices.ts';
 import './domain-resources.ts';
 import './domain-stats.ts';
 import './domain-snapshot.ts';
+import './domain-save.ts';
+import './domain-actions.ts';
 import './domain-console.ts';
 import './network-actions.ts';
 import './storage-actions.ts';

@@ -29,6 +29,8 @@ export interface RemovedShape {
   host: string;
   name: string;
   uuid?: string;
+  /** Paths of the storage volumes removed with it (undefineDomain with removeStorage). */
+  removedVolumes?: string[];
 }
 
 export const RemovedObject = builder.objectRef<RemovedShape>('RemovedObject').implement({
@@ -37,6 +39,10 @@ export const RemovedObject = builder.objectRef<RemovedShape>('RemovedObject').im
     host: t.field({ type: Host, nullable: false, resolve: (r) => ({ name: r.host }) }),
     name: t.exposeString('name', { nullable: false, description: 'Its name (or path, for a volume).' }),
     uuid: t.string({ description: 'Its UUID, where it had one.', resolve: (r) => r.uuid ?? null }),
+    removedVolumes: t.stringList({
+      description: 'For undefineDomain with removeStorage: the paths of the storage volumes deleted with it.',
+      resolve: (r) => r.removedVolumes ?? null,
+    }),
   }),
 });
 

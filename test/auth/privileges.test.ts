@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/auth/authenticator.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
@@ -109,8 +112,20 @@ function mutations(who: string): Array<{ name: string; privilege: string; query:
     q('createDomainSnapshot', 'VM.Snapshot', `${web}, input: { name: "s-${who}" }`, 'name'),
     q('revertDomainSnapshot', 'VM.Snapshot', `${web}, name: "s-${who}"`, 'name'),
     q('deleteDomainSnapshot', 'VM.Snapshot', `${web}, name: "s-${who}"`, 'name'),
+    q('startDomain', 'VM.PowerMgmt', web),
+    q('resetDomain', 'VM.PowerMgmt', web, 'state'),
+    q('pmWakeupDomain', 'VM.PowerMgmt', web, 'state'),
+    q('sendKey', 'VM.Config', `${web}, keycodes: [29, 56, 111]`, 'name'),
+    q('setDomainDescription', 'VM.Config', `${web}, description: "by ${who}"`, 'description'),
+    q('setDomainTitle', 'VM.Config', `${web}, title: "by ${who}"`, 'title'),
+    q('saveDomain', 'VM.PowerMgmt', `${web}, path: "${saveDir}/web-${who}.save"`, 'state'),
+    q('restoreDomain', 'VM.PowerMgmt', `path: "${saveDir}/web-${who}.save"`, 'state'),
+    q('managedSaveDomain', 'VM.PowerMgmt', web, 'state'),
+    q('removeManagedSave', 'VM.PowerMgmt', web, 'hasManagedSave'),
     q('destroyDomain', 'VM.PowerMgmt', web),
-    q('undefineDomain', 'VM.Allocate', web),
+    q('renameDomain', 'VM.Config', `${web}, newName: "web-${who}"`, 'name'),
+    // By UUID: renameDomain gave web another name.
+    q('undefineDomain', 'VM.Allocate', 'domain: { uuid: "4dea22b3-1d52-d8f3-2516-782e98ab3fa0" }'),
   ];
 }
 
@@ -141,13 +156,21 @@ const HOST_STATE = `{ host { domains { name state autostart vcpus maxMemoryKiB m
   networks { name active autostart } storagePools { name active volumes { name } } interfaces { name active } } }`;
 
 const gateways = new Map<Who, TestGateway>();
+/** Where saveDomain writes (the test driver writes real files): a storage root the operator allows. */
+const saveDir = mkdtempSync(join(tmpdir(), 'virtql-privileges-'));
 beforeAll(async () => {
   for (const who of Object.keys(tokens) as Who[]) {
-    gateways.set(who, await startGateway({ fixture: fixtureUri }, undefined, { config: authConfig }));
+    gateways.set(
+      who,
+      await startGateway({ fixture: fixtureUri }, undefined, {
+        config: { ...authConfig, storage: { allowedPaths: [saveDir] } },
+      }),
+    );
   }
 });
 afterAll(async () => {
   for (const gw of gateways.values()) await gw.close();
+  rmSync(saveDir, { recursive: true, force: true });
 });
 
 function as(who: Who, gwFor: Who = who) {

@@ -69,6 +69,12 @@ export interface DomainOs {
   machine?: string;
   /** `<boot dev>` in order: hd, cdrom, network, fd. */
   boot: string[];
+  /** `<os firmware>`: efi or bios, when libvirt picks the firmware. */
+  firmware?: string;
+  /** `<loader type>`: rom or pflash (UEFI). */
+  loaderType?: string;
+  /** `<nvram>`: the file holding the UEFI variables. */
+  nvram?: string;
 }
 
 export interface DomainXml {
@@ -166,6 +172,9 @@ function readDomain(root: XmlElement): DomainXml {
       arch: osType.attr('arch'),
       machine: osType.attr('machine'),
       boot: os.elements('boot').flatMap((b) => b.attr('dev') ?? []),
+      firmware: os.attr('firmware'),
+      loaderType: os.attrAt(['loader'], 'type'),
+      nvram: optionalText(os, 'nvram'),
     },
     emulator: devices === undefined ? undefined : optionalText(devices, 'emulator'),
     disks: devices?.elements('disk').map(readDisk) ?? [],

@@ -611,3 +611,24 @@ function scanDocument(root: XmlElement, kind: ClientDocumentKind, allow: XmlAllo
   scanner.scan(Located.root(root.node), kind);
   return scanner.findings;
 }
+
+/**
+ * Checks a path the client names outside any document (a save file) against the same storage
+ * roots as paths in documents; throws UnsafeInputError naming `field` when it is refused.
+ */
+export async function checkClientPath(
+  path: string,
+  field: string,
+  config: HostSafetyConfig,
+  host: HostInventory,
+): Promise<void> {
+  if (config.allowUnsafeXml) return;
+  const problem = await new PathCheck(config, host).problem(path);
+  if (problem)
+    throw unsafe(
+      { element: field, location: field, need: { kind: 'path', path } },
+      problem,
+      'storage.allowedPaths',
+      path,
+    );
+}
