@@ -33,7 +33,10 @@ const { measureGatewayHttp, reportGatewayHttp } = await import('./gateway-http.t
 const { measureAuthCost, reportAuthCost } = await import('./gateway-auth.ts');
 const { measureGatewaySubscriptions, reportGatewaySubscriptions } = await import('./gateway-subscriptions.ts');
 const { measureMetricsScrape, reportMetricsScrape } = await import('./metrics-scrape.ts');
+const { measureLibvirtdInventory, reportLibvirtdInventory } = await import('./libvirtd-inventory.ts');
 print(reportGatewayInventory(await measureGatewayInventory()));
+// Starts the test harness's private libvirtd and stops it again; prints why when it cannot run here.
+print(reportLibvirtdInventory(await measureLibvirtdInventory()));
 print(reportGatewayHttp(await measureGatewayHttp()));
 print(reportAuthCost(await measureAuthCost()));
 print(reportGatewaySubscriptions(await measureGatewaySubscriptions()));
