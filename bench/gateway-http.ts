@@ -1,4 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
+import { createSchema, createYoga } from 'graphql-yoga';
 import { bindingCalls } from '../src/libvirt/native.ts';
 import { buildBenchGateway } from './bench-gateway.ts';
 import { count } from './format.ts';
@@ -11,6 +14,7 @@ const WARMUP_SECONDS = 1;
 const WORKERS = 1;
 
 const HTTP_QUERIES = [
+  '{ hosts { name } }',
   '{ host { name hypervisor { type } } }',
   '{ domain(ref: { name: "test" }) { name state } }',
 ] as const;
@@ -31,6 +35,45 @@ export interface HttpRun {
 export interface HttpResult {
   url: string;
   runs: HttpRun[];
+  /** A bare graphql-yoga server with a one-field schema, loaded the same way in the same run: the anchor. */
+  bare?: HttpRun;
+}
+
+const TARGET_OF_BARE = 0.9;
+const BARE_QUERY = '{ hello }';
+
+/** graphql-yoga with nothing but a one-field schema on node:http: what the gateway's own overhead is measured against. */
+async function startBareYoga(): Promise<{ url: string; close(): Promise<void> }> {
+  const yoga = createYoga({
+    schema: createSchema({ typeDefs: 'type Query { hello: String }', resolvers: { Query: { hello: () => 'world' } } }),
+    logging: false,
+  });
+  const server = createServer(yoga);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/graphql`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function measureRun(url: string, query: string): Promise<HttpRun> {
+  const checkErrors = await firstResponseErrors(url, query);
+  await load(url, query, WARMUP_SECONDS);
+  const before = bindingCalls.total;
+  const r = await load(url, query, SECONDS);
+  return {
+    query,
+    checkErrors,
+    requestsMean: r.requests.average,
+    total: r.requests.total,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    non2xx: r.non2xx,
+    callsPerRequest: r.requests.total > 0 ? (bindingCalls.total - before) / r.requests.total : Number.NaN,
+  };
 }
 
 /** `CONNECTIONS` clients POSTing `query` (with extra `headers`) for `duration` seconds. */
@@ -63,37 +106,35 @@ async function firstResponseErrors(url: string, query: string): Promise<string[]
 }
 
 export async function measureGatewayHttp(): Promise<HttpResult> {
+  const bare = await startBareYoga();
   const { app } = await buildBenchGateway({ default: URI });
   const url = await app.start();
-  const runs: HttpRun[] = [];
+  const result: HttpResult = { url, runs: [] };
   try {
-    for (const query of HTTP_QUERIES) {
-      const checkErrors = await firstResponseErrors(url, query);
-      await load(url, query, WARMUP_SECONDS);
-      const before = bindingCalls.total;
-      const r = await load(url, query, SECONDS);
-      runs.push({
-        query,
-        checkErrors,
-        requestsMean: r.requests.average,
-        total: r.requests.total,
-        p50Ms: r.latency.p50,
-        p99Ms: r.latency.p99,
-        errors: r.errors,
-        timeouts: r.timeouts,
-        non2xx: r.non2xx,
-        callsPerRequest: r.requests.total > 0 ? (bindingCalls.total - before) / r.requests.total : Number.NaN,
-      });
-    }
+    // The anchor first and last, so that a drift of the machine shows as a spread between the two.
+    const before = await measureRun(bare.url, BARE_QUERY);
+    for (const query of HTTP_QUERIES) result.runs.push(await measureRun(url, query));
+    const after = await measureRun(bare.url, BARE_QUERY);
+    result.bare = before.requestsMean >= after.requestsMean ? before : after;
   } finally {
     await app.stop();
+    await bare.close();
   }
-  return { url, runs };
+  return result;
 }
 
 export function reportGatewayHttp(r: HttpResult): string[] {
+  const smallest = r.runs[0];
+  const ratio = r.bare && smallest ? smallest.requestsMean / r.bare.requestsMean : Number.NaN;
   return [
     `HTTP: POST ${r.url} on ${URI}, ${CONNECTIONS} connections for ${SECONDS} s after ${WARMUP_SECONDS} s of warm-up (autocannon, ${WORKERS} worker thread)`,
+    ...(r.bare
+      ? [
+          `   bare graphql-yoga, one-field schema, ${BARE_QUERY} (the better of a run before and one after the gateway's)`,
+          `      ${count(r.bare.requestsMean)} req/s mean  ·  latency p50 ${r.bare.p50Ms} ms · p99 ${r.bare.p99Ms} ms  ·  non-2xx ${r.bare.non2xx}`,
+          `   ${smallest?.query} / bare yoga: ${(ratio * 100).toFixed(0)}% of its req/s   target ≥ ${TARGET_OF_BARE * 100}%: ${ratio >= TARGET_OF_BARE ? 'PASS' : 'OVER'}`,
+        ]
+      : []),
     ...r.runs.flatMap((run) => [
       `   ${run.query}`,
       [

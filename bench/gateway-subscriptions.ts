@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { App } from '../src/app.ts';
 import { Connection, type Domain } from '../src/libvirt/index.ts';
+import { bindingCalls } from '../src/libvirt/native.ts';
 import { buildBenchGateway } from './bench-gateway.ts';
 import { count, megabytes, nanoseconds } from './format.ts';
 import { untilHub } from './hub-watch.ts';
@@ -12,6 +13,8 @@ const URI = 'test:///default';
 const DOMAIN = 'test';
 const QUERY =
   'subscription { domainEvents(types: [SUSPENDED, RESUMED]) { host { name } domainName type detail timestamp } }';
+const QUERY_WITH_DOMAIN =
+  'subscription { domainEvents(types: [SUSPENDED, RESUMED]) { host { name } domainName type detail timestamp domain { state vcpus } } }';
 const EVENT_TIMEOUT_MS = 5_000;
 const LISTEN_TIMEOUT_MS = 30_000;
 const SETTLE_ROUNDS = 8;
@@ -19,6 +22,8 @@ const SETTLE_PAUSE_MS = 100;
 const SETTLED_BYTES = 256 * 1024;
 
 interface Shape {
+  label: string;
+  query: string;
   sockets: number;
   perSocket: number;
   events: number;
@@ -27,8 +32,26 @@ interface Shape {
 }
 
 // One subscription per socket: each subscriber of a gateway is a browser tab or a service of its own.
-const ONE: Shape = { sockets: 1, perSocket: 1, events: 1_000, warmup: 20, targetP99Ms: 5 };
-const MANY: Shape = { sockets: 1_000, perSocket: 1, events: 200, warmup: 10, targetP99Ms: 50 };
+const ONE: Shape = { label: '', query: QUERY, sockets: 1, perSocket: 1, events: 1_000, warmup: 20, targetP99Ms: 5 };
+const MANY: Shape = { label: '', query: QUERY, sockets: 1_000, perSocket: 1, events: 200, warmup: 10, targetP99Ms: 50 };
+const MANY_WITH_DOMAIN: Shape = {
+  ...MANY,
+  label: ', selecting domain { state vcpus }',
+  query: QUERY_WITH_DOMAIN,
+  targetP99Ms: 60,
+};
+// Many subscriptions multiplexed per socket: services that watch many things at once.
+const MULTIPLEXED: Shape = {
+  label: '',
+  query: QUERY,
+  sockets: 100,
+  perSocket: 100,
+  events: 50,
+  warmup: 5,
+  targetP99Ms: 250,
+};
+/** The per-identity caps stand at 2,000 by default; the 10,000-subscriber run is one identity. */
+export const SUBSCRIPTION_LIMITS = { subscriptionsPerIdentity: 20_000, webSocketsPerIdentity: 20_000 };
 
 interface Memory {
   rss: number;
@@ -48,6 +71,8 @@ export interface SubscriptionRun {
   firstNs: number[];
   lastNs: number[];
   eachNs: number[];
+  /** Binding calls made while events were driven, less the actions' own: libvirt reads per event. */
+  callsPerEvent: number;
   memory?: { before: Memory; open: Memory };
 }
 
@@ -89,7 +114,7 @@ async function measureRun(app: App, wsUrl: string, d: Domain, shape: Shape, memo
   await ensureRunning(d);
   const before = memory ? await settledMemory() : undefined;
   const started = performance.now();
-  const { pool, failures } = await SubscriberPool.open(wsUrl, QUERY, shape.sockets, shape.perSocket);
+  const { pool, failures } = await SubscriberPool.open(wsUrl, shape.query, shape.sockets, shape.perSocket);
   const run: SubscriptionRun = {
     shape,
     openFailures: failures,
@@ -103,6 +128,7 @@ async function measureRun(app: App, wsUrl: string, d: Domain, shape: Shape, memo
     firstNs: [],
     lastNs: [],
     eachNs: [],
+    callsPerEvent: 0,
   };
   try {
     run.listening = await untilHub(app.events, (s) => s.topicListeners >= subscribers(shape), LISTEN_TIMEOUT_MS);
@@ -112,6 +138,7 @@ async function measureRun(app: App, wsUrl: string, d: Domain, shape: Shape, memo
     if (!run.listening) return run;
     let index = 0;
     for (; index < shape.warmup; index++) if (!(await fire(d, pool, index)).delivery) return run;
+    const callsBefore = bindingCalls.total;
     for (; index < shape.warmup + shape.events; index++) {
       run.sent += 1;
       const { start, delivery } = await fire(d, pool, index);
@@ -129,6 +156,8 @@ async function measureRun(app: App, wsUrl: string, d: Domain, shape: Shape, memo
       run.firstNs.push(Number(first - start));
       run.lastNs.push(Number(last - start));
     }
+    // Each action is one binding call (suspend or resume) through the bench's own connection.
+    run.callsPerEvent = run.sent === 0 ? 0 : (bindingCalls.total - callsBefore - run.sent) / run.sent;
     return run;
   } finally {
     await pool.close();
@@ -138,14 +167,17 @@ async function measureRun(app: App, wsUrl: string, d: Domain, shape: Shape, memo
 }
 
 export async function measureGatewaySubscriptions(): Promise<SubscriptionResult> {
-  const { app } = await buildBenchGateway({ default: URI });
+  const { app } = await buildBenchGateway(
+    { default: URI },
+    { limits: { rateLimit: { requests: 0 }, ...SUBSCRIPTION_LIMITS } },
+  );
   const wsUrl = (await app.start()).replace(/^http/, 'ws');
   const connection = await Connection.open(URI);
   try {
     const d = await connection.domainByName(DOMAIN);
-    const one = await measureRun(app, wsUrl, d, ONE, false);
-    const many = await measureRun(app, wsUrl, d, MANY, true);
-    return { wsUrl, runs: [one, many] };
+    const runs = [await measureRun(app, wsUrl, d, ONE, false)];
+    for (const shape of [MANY, MANY_WITH_DOMAIN, MULTIPLEXED]) runs.push(await measureRun(app, wsUrl, d, shape, true));
+    return { wsUrl, runs };
   } finally {
     await app.stop();
     await connection.close();
@@ -179,13 +211,13 @@ function runLines(run: SubscriptionRun): string[] {
   const n = subscribers(shape);
   const sockets =
     shape.perSocket === 1 ? `${count(shape.sockets)} sockets` : `${count(shape.sockets)} sockets × ${shape.perSocket}`;
-  const head = `   ${count(n)} subscriber${n === 1 ? '' : 's'}${n === 1 ? '' : ` on ${sockets}`}: ${count(shape.events)} events after ${shape.warmup} warm-up · connected and listening in ${count(run.openMs)} ms`;
+  const head = `   ${count(n)} subscriber${n === 1 ? '' : 's'}${n === 1 ? '' : ` on ${sockets}`}${shape.label}: ${count(shape.events)} events after ${shape.warmup} warm-up · connected and listening in ${count(run.openMs)} ms`;
   const trouble = [
     ...(run.listening ? [] : [`      the gateway never listened for all ${count(n)}: no events driven`]),
     ...run.openFailures.map((f) => `      connect failure: ${f}`),
     ...run.problems.map((p) => `      problem: ${p}`),
   ];
-  const counts = `      ${n === 1 ? 'received' : 'received by all'}/sent ${run.delivered}/${run.sent} · in order: ${run.inOrder ? 'yes' : 'NO'} · results with errors ${run.errors}`;
+  const counts = `      ${n === 1 ? 'received' : 'received by all'}/sent ${run.delivered}/${run.sent} · in order: ${run.inOrder ? 'yes' : 'NO'} · results with errors ${run.errors} · libvirt calls per event ${run.callsPerEvent.toFixed(1)}`;
   if (n === 1) {
     return [
       head,
@@ -208,7 +240,7 @@ function runLines(run: SubscriptionRun): string[] {
 export function reportGatewaySubscriptions(r: SubscriptionResult): string[] {
   return [
     `Subscriptions: graphql-ws at ${r.wsUrl} on ${URI}; '${DOMAIN}' suspended/resumed through the port, one at a time, each event awaited before the next action`,
-    `   ${QUERY}`,
+    `   ${QUERY} (and with domain { state vcpus } where said)`,
     '   subscribers: graphql-ws clients (ws) in a child process, one subscription per socket; latency: the action call → the client’s next() (one monotonic clock)',
     ...r.runs.flatMap(runLines),
   ];
