@@ -23,7 +23,12 @@ const AuditEvent = builder.objectRef<AuditRecord>('AuditEvent').implement({
       description: 'When it started.',
       resolve: (r) => new Date(r.time),
     }),
-    identity: t.field({ type: AuditIdentity, nullable: false, resolve: (r) => r.identity }),
+    identity: t.field({
+      type: AuditIdentity,
+      nullable: false,
+      description: 'Who did it.',
+      resolve: (r) => r.identity,
+    }),
     source: t.exposeString('source', {
       nullable: true,
       description: 'The peer address of the HTTP request or WebSocket.',

@@ -44,8 +44,14 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
-    nodeQueryOptions: { description: 'Any object by its global ID (host + kind + key).' },
-    nodesQueryOptions: { description: 'Objects by their global IDs, in order; null where one is not found.' },
+    nodeQueryOptions: {
+      description: 'Any object by its global ID (host + kind + key).',
+      args: { id: { description: 'A global ID, as an object’s `id` field gives it.' } },
+    },
+    nodesQueryOptions: {
+      description: 'Objects by their global IDs, in order; null where one is not found.',
+      args: { ids: { description: 'Global IDs, as objects’ `id` fields give them.' } },
+    },
     nodeTypeOptions: { description: 'An object with a global ID, refetchable with `node(id:)`.' },
     idFieldOptions: { description: 'The global ID: host, kind and key, opaque to clients.' },
     pageInfoTypeOptions: { description: 'Where a page of a connection sits in the whole list.' },

@@ -17,12 +17,24 @@ builder.objectFields(DomainNode, (t) => ({
   }),
 }));
 
+const keycodeSetDescriptions: Record<KeycodeSetName, string> = {
+  LINUX: 'Linux input event codes (linux/input-event-codes.h), e.g. 28 for Enter.',
+  XT: 'IBM XT scan codes.',
+  ATSET1: 'AT set 1 scan codes.',
+  ATSET2: 'AT set 2 scan codes.',
+  ATSET3: 'AT set 3 scan codes.',
+  OSX: 'macOS virtual key codes.',
+  XT_KBD: 'XT scan codes as the Linux kernel’s xt keyboard driver reads them.',
+  USB: 'USB HID usage codes.',
+  WIN32: 'Windows virtual-key codes.',
+  QNUM: 'QEMU’s key numbers (qnum), as QEMU’s own protocol uses them.',
+};
+
 const KeycodeSetEnum = builder.enumType('KeycodeSet', {
   description: 'How sendKey’s key codes are numbered (virKeycodeSet).',
-  values: Object.fromEntries(Object.keys(KeycodeSet).map((k) => [k, { value: k }])) as Record<
-    KeycodeSetName,
-    { value: KeycodeSetName }
-  >,
+  values: Object.fromEntries(
+    Object.keys(KeycodeSet).map((k) => [k, { value: k, description: keycodeSetDescriptions[k as KeycodeSetName] }]),
+  ) as Record<KeycodeSetName, { value: KeycodeSetName; description: string }>,
 });
 
 /** libvirt's VIR_DOMAIN_SEND_KEY_MAX_KEYS. */
@@ -56,7 +68,7 @@ function onDomainAndNewName(privilege: Privilege) {
 builder.mutationFields((t) => {
   const domainArgs = {
     host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
-    domain: t.arg({ type: DomainRef, required: true }),
+    domain: t.arg({ type: DomainRef, required: true, description: 'The domain: by name, UUID or runtime id.' }),
   };
   const scope = t.arg({
     type: DeviceScope,
@@ -129,7 +141,7 @@ builder.mutationFields((t) => {
           type: KeycodeSetEnum,
           defaultValue: 'LINUX',
           required: true,
-          description: '@default LINUX',
+          description: 'How the key codes are numbered. @default LINUX',
         }),
         holdTimeMs: t.arg.int({
           defaultValue: 0,

@@ -83,8 +83,8 @@ builder.mutationFields((t) => ({
       'A ticket for a WebSocket to a running domain’s serial console or VNC display (README, Consoles). Needs VM.Console on the domain.',
     args: {
       host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
-      domain: t.arg({ type: DomainRef, required: true }),
-      kind: t.arg({ type: ConsoleKind, required: true }),
+      domain: t.arg({ type: DomainRef, required: true, description: 'The domain: by name, UUID or runtime id.' }),
+      kind: t.arg({ type: ConsoleKind, required: true, description: 'The serial console or the VNC display.' }),
       device: t.arg.string({
         description:
           'SERIAL: the device alias (serial0, console1…), the first console when omitted. VNC: the index of the graphics device (0 when omitted).',

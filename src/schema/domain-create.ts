@@ -23,10 +23,10 @@ import { allOrNothing, changed } from './mutation-support.ts';
 const BootDeviceEnum = builder.enumType('BootDevice', {
   description: 'A device the domain boots from, in order.',
   values: {
-    HD: { value: 'hd' },
-    FD: { value: 'fd' },
-    CDROM: { value: 'cdrom' },
-    NETWORK: { value: 'network' },
+    HD: { value: 'hd', description: 'The first hard disk.' },
+    FD: { value: 'fd', description: 'The first floppy disk.' },
+    CDROM: { value: 'cdrom', description: 'The first CD-ROM.' },
+    NETWORK: { value: 'network', description: 'The network (PXE).' },
   } as const,
 });
 
@@ -140,7 +140,7 @@ builder.mutationFields((t) => {
       type: DomainNode,
       nullable: false,
       description: 'Creates a transient domain from parameters and starts it at once.',
-      args: { host, input: t.arg({ type: DomainInput, required: true }) },
+      args: { host, input: t.arg({ type: DomainInput, required: true, description: 'The domain to create.' }) },
       resolve: async (_r, args, ctx) => {
         const h = hostName(ctx, args.host);
         return create(ctx, h, await xmlFromInput(ctx, h, args.input));
@@ -165,8 +165,12 @@ builder.mutationFields((t) => {
       description: 'Defines a persistent domain from parameters, not started; autostart optional.',
       args: {
         host,
-        input: t.arg({ type: DomainInput, required: true }),
-        autostart: t.arg.boolean({ defaultValue: false, required: true, description: '@default false' }),
+        input: t.arg({ type: DomainInput, required: true, description: 'The domain to define.' }),
+        autostart: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description: 'Start it when the host boots. @default false',
+        }),
       },
       resolve: async (_r, args, ctx) => {
         const h = hostName(ctx, args.host);
@@ -182,7 +186,11 @@ builder.mutationFields((t) => {
       args: {
         host,
         xml,
-        autostart: t.arg.boolean({ defaultValue: false, required: true, description: '@default false' }),
+        autostart: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description: 'Start it when the host boots. @default false',
+        }),
       },
       resolve: async (_r, args, ctx) => {
         const h = hostName(ctx, args.host);

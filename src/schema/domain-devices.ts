@@ -44,7 +44,11 @@ const NicKind = builder.enumType('NicKind', {
 const AttachDiskInput = builder.inputType('AttachDiskInput', {
   description: 'A disk to attach: an image file or a block device.',
   fields: (t) => ({
-    kind: t.field({ type: DiskKind, required: true }),
+    kind: t.field({
+      type: DiskKind,
+      required: true,
+      description: 'What backs the disk: a file, a block device or a volume.',
+    }),
     sourcePath: t.string({ required: true, description: 'Absolute path on the host.', validate: absolutePath }),
     targetDevice: t.string({
       required: true,
@@ -63,7 +67,7 @@ const AttachDiskInput = builder.inputType('AttachDiskInput', {
 const AttachNetworkInput = builder.inputType('AttachNetworkInput', {
   description: 'A new NIC on a virtual network or a host bridge.',
   fields: (t) => ({
-    kind: t.field({ type: NicKind, required: true }),
+    kind: t.field({ type: NicKind, required: true, description: 'What the interface connects to.' }),
     source: t.string({ required: true, description: 'The network or bridge name.' }),
     mac: t.string({ description: 'MAC address; libvirt picks one when omitted.', validate: macAddress }),
     model: t.string({ description: 'NIC model: virtio, e1000, usb-net…' }),
@@ -90,7 +94,7 @@ function definitionFor(s: DomainShape, scope: Scope): Promise<string> {
 builder.mutationFields((t) => {
   const base = {
     host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
-    domain: t.arg({ type: DomainRef, required: true }),
+    domain: t.arg({ type: DomainRef, required: true, description: 'The domain: by name, UUID or runtime id.' }),
     scope: t.arg({ type: DeviceScope, description: 'LIVE, CONFIG or BOTH; see DeviceScope.' }),
   };
   return {
@@ -124,7 +128,7 @@ builder.mutationFields((t) => {
       type: DomainNode,
       nullable: false,
       description: 'Attaches an image file or block device as a disk; the bus follows targetDevice when omitted.',
-      args: { ...base, input: t.arg({ type: AttachDiskInput, required: true }) },
+      args: { ...base, input: t.arg({ type: AttachDiskInput, required: true, description: 'The disk to attach.' }) },
       resolve: async (_r, args, ctx) => {
         const { input } = args;
         const bus = input.bus ?? inferBus(input.targetDevice);
@@ -146,7 +150,14 @@ builder.mutationFields((t) => {
       type: DomainNode,
       nullable: false,
       description: 'Detaches the disk whose source is sourcePath; the data stays.',
-      args: { ...base, sourcePath: t.arg.string({ required: true, validate: absolutePath }) },
+      args: {
+        ...base,
+        sourcePath: t.arg.string({
+          required: true,
+          validate: absolutePath,
+          description: 'The host path of the disk to detach, as in DomainDisk.sourcePath.',
+        }),
+      },
       resolve: (_r, args, ctx) =>
         changeInScope(ctx, args, async (s, scope) => {
           const xml = deviceXmlOfDisk(await definitionFor(s, scope), args.sourcePath);
@@ -159,7 +170,10 @@ builder.mutationFields((t) => {
       type: DomainNode,
       nullable: false,
       description: 'Adds a NIC on a virtual network or a host bridge.',
-      args: { ...base, input: t.arg({ type: AttachNetworkInput, required: true }) },
+      args: {
+        ...base,
+        input: t.arg({ type: AttachNetworkInput, required: true, description: 'The interface to attach.' }),
+      },
       resolve: async (_r, args, ctx) => {
         const xml = buildInterfaceDeviceXml({
           type: args.input.kind,

@@ -45,7 +45,10 @@ const DomainDiskRef = builder.objectRef<DiskShape>('DomainDisk').implement({
       description: 'Whether several domains may use it at once.',
       resolve: (s) => s.disk.shareable,
     }),
-    serial: t.string({ resolve: (s) => s.disk.serial ?? null }),
+    serial: t.string({
+      description: 'The serial number the guest sees, when set.',
+      resolve: (s) => s.disk.serial ?? null,
+    }),
     alias: t.string({ description: 'The device alias of a running domain.', resolve: (s) => s.disk.alias ?? null }),
     volume: t.field({
       type: VolumeNode,

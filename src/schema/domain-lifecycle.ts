@@ -260,7 +260,7 @@ function withPartialRemoval(e: unknown, s: DomainShape, removed: string[]): unkn
 builder.mutationFields((t) => {
   const domainArgs = {
     host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
-    domain: t.arg({ type: DomainRef, required: true }),
+    domain: t.arg({ type: DomainRef, required: true, description: 'The domain: by name, UUID or runtime id.' }),
   };
   return {
     startDomain: t.field({
@@ -395,7 +395,10 @@ builder.mutationFields((t) => {
       type: DomainNode,
       nullable: false,
       description: 'Whether the host starts the domain at boot (persistent domains only).',
-      args: { ...domainArgs, autostart: t.arg.boolean({ required: true }) },
+      args: {
+        ...domainArgs,
+        autostart: t.arg.boolean({ required: true, description: 'Start it when the host boots (true) or not.' }),
+      },
       resolve: async (_r, args, ctx) => {
         const host = hostName(ctx, args.host);
         const s = await findDomain(ctx, host, args.domain);

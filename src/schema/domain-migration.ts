@@ -9,7 +9,10 @@ import { changed } from './mutation-support.ts';
 
 const UriParamInput = builder.inputType('UriParamInput', {
   description: 'One extra libvirt URI parameter, e.g. no_verify=1.',
-  fields: (t) => ({ name: t.string({ required: true }), value: t.string({ required: true }) }),
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'The parameter name, e.g. no_verify.' }),
+    value: t.string({ required: true, description: 'Its value, e.g. 1.' }),
+  }),
 });
 
 const UriPartsInput = builder.inputType('UriPartsInput', {
@@ -21,7 +24,7 @@ const UriPartsInput = builder.inputType('UriPartsInput', {
     host: t.string({ description: 'Hostname or IP address.' }),
     port: t.int({ description: '1–65535; the transport’s default when omitted.' }),
     path: t.string({ description: 'system or session for qemu.' }),
-    username: t.string(),
+    username: t.string({ description: 'The user to connect as (ssh, or SASL).' }),
     params: t.field({ type: [UriParamInput], description: 'Extra parameters (no_verify, no_tty, sshauth…).' }),
   }),
 });
@@ -31,7 +34,7 @@ const MigrationDestination = builder.inputType('MigrationDestinationInput', {
   isOneOf: true,
   fields: (t) => ({
     host: t.string({ description: 'A registry host name.' }),
-    uri: t.field({ type: UriPartsInput }),
+    uri: t.field({ type: UriPartsInput, description: 'A libvirt URI by parts.' }),
   }),
 });
 
@@ -122,8 +125,8 @@ export interface MigrateArgs {
 /** The arguments migrateDomain and startMigration share. */
 export const migrationArgs = builder.args((t) => ({
   host: t.string({ description: 'Registry name of the source host; the default host when omitted.' }),
-  domain: t.field({ type: DomainRef, required: true }),
-  destination: t.field({ type: MigrationDestination, required: true }),
+  domain: t.field({ type: DomainRef, required: true, description: 'The domain to move: by name, UUID or runtime id.' }),
+  destination: t.field({ type: MigrationDestination, required: true, description: 'Where to move it.' }),
   live: t.boolean({ defaultValue: true, required: true, description: 'Keep the guest running. @default true' }),
   paused: t.boolean({ defaultValue: false, required: true, description: 'Leave it paused on the destination.' }),
   persistDest: t.boolean({ defaultValue: false, required: true, description: 'Define it on the destination.' }),

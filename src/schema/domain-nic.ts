@@ -17,7 +17,7 @@ const DomainInterfaceRef = builder.objectRef<NicShape>('DomainInterface').implem
       description: 'network, bridge, direct, user or ethernet.',
       resolve: (s) => s.nic.type,
     }),
-    mac: t.string({ resolve: (s) => s.nic.mac ?? null }),
+    mac: t.string({ description: 'Its MAC address, e.g. 52:54:00:12:34:56.', resolve: (s) => s.nic.mac ?? null }),
     sourceName: t.string({
       description: 'The network, bridge or host device it is connected to.',
       resolve: (s) => s.nic.source.network ?? s.nic.source.bridge ?? s.nic.source.dev ?? null,
@@ -52,7 +52,7 @@ builder.objectFields(DomainNode, (t) => ({
   interface: t.field({
     type: DomainInterfaceRef,
     description: 'One network interface by its host-side target device (vnet0…); NOT_FOUND when there is none.',
-    args: { targetDevice: t.arg.string({ required: true }) },
+    args: { targetDevice: t.arg.string({ required: true, description: 'The host-side device name, e.g. vnet0.' }) },
     resolve: async (s, args, ctx) => {
       const nic = (await domainDefinition(ctx, s)).interfaces.find((n) => n.targetDev === args.targetDevice);
       if (!nic) throw notFound('interface with target device', args.targetDevice, { host: s.host });

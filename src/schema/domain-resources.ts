@@ -41,7 +41,7 @@ const ConfigureDomainInput = builder.inputType('ConfigureDomainInput', {
 builder.mutationFields((t) => {
   const base = {
     host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
-    domain: t.arg({ type: DomainRef, required: true }),
+    domain: t.arg({ type: DomainRef, required: true, description: 'The domain: by name, UUID or runtime id.' }),
   };
   const scoped = {
     ...base,
@@ -53,7 +53,10 @@ builder.mutationFields((t) => {
       type: DomainNode,
       nullable: false,
       description: 'Sets the maximum memory in KiB (QEMU refuses a live change on a running domain; use CONFIG).',
-      args: { ...scoped, memoryKiB: t.arg({ type: 'BigInt', required: true, validate: memoryKiB }) },
+      args: {
+        ...scoped,
+        memoryKiB: t.arg({ type: 'BigInt', required: true, validate: memoryKiB, description: 'The new size, in KiB.' }),
+      },
       resolve: (_r, args, ctx) =>
         changeInScope(ctx, args, (s, scope) => refusedAs('memoryKiB', s.domain.setMaxMemory(args.memoryKiB, scope))),
     }),
@@ -63,7 +66,10 @@ builder.mutationFields((t) => {
       nullable: false,
       description:
         'Sets the memory target in KiB (the balloon, for a running domain); read memoryKiB for what is used.',
-      args: { ...scoped, memoryKiB: t.arg({ type: 'BigInt', required: true, validate: memoryKiB }) },
+      args: {
+        ...scoped,
+        memoryKiB: t.arg({ type: 'BigInt', required: true, validate: memoryKiB, description: 'The new size, in KiB.' }),
+      },
       resolve: (_r, args, ctx) =>
         changeInScope(ctx, args, (s, scope) => refusedAs('memoryKiB', s.domain.setMemory(args.memoryKiB, scope))),
     }),
@@ -72,7 +78,10 @@ builder.mutationFields((t) => {
       type: DomainNode,
       nullable: false,
       description: 'Sets the number of virtual CPUs, within the domain’s maximum.',
-      args: { ...scoped, vcpus: t.arg.int({ required: true, validate: vcpuCount }) },
+      args: {
+        ...scoped,
+        vcpus: t.arg.int({ required: true, validate: vcpuCount, description: 'How many virtual CPUs.' }),
+      },
       resolve: (_r, args, ctx) =>
         changeInScope(ctx, args, (s, scope) => refusedAs('vcpus', s.domain.setVcpus(args.vcpus, scope))),
     }),
@@ -82,7 +91,14 @@ builder.mutationFields((t) => {
       nullable: false,
       description:
         'Writes vCPUs, maximum memory and description into the persistent definition only, keeping every other part of it; a transient domain becomes persistent.',
-      args: { ...base, input: t.arg({ type: ConfigureDomainInput, required: true }) },
+      args: {
+        ...base,
+        input: t.arg({
+          type: ConfigureDomainInput,
+          required: true,
+          description: 'What to change; fields left out stay.',
+        }),
+      },
       resolve: async (_r, args, ctx) => {
         const { vcpus, maxMemoryKiB, description } = args.input;
         const host = hostName(ctx, args.host);

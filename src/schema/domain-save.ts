@@ -58,7 +58,7 @@ async function savedDomain(
 builder.mutationFields((t) => {
   const domainArgs = {
     host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
-    domain: t.arg({ type: DomainRef, required: true }),
+    domain: t.arg({ type: DomainRef, required: true, description: 'The domain: by name, UUID or runtime id.' }),
   };
   const bypassCache = t.arg.boolean({
     defaultValue: false,

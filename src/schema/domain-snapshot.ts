@@ -73,12 +73,23 @@ async function snapshotIn(ctx: GatewayContext, owner: DomainShape, name: string)
 type StateValue = Uppercase<SnapshotState> extends infer U ? (U extends string ? U : never) : never;
 const enumName = (s: SnapshotState) => s.toUpperCase().replace('-', '_') as StateValue;
 
+const snapshotStateDescriptions: Record<SnapshotState, string> = {
+  nostate: 'libvirt reported no state.',
+  running: 'The domain was running.',
+  blocked: 'The domain was blocked on a resource.',
+  paused: 'The domain was paused.',
+  shutdown: 'The domain was shutting down.',
+  shutoff: 'The domain was stopped.',
+  crashed: 'The domain had crashed.',
+  pmsuspended: 'The domain was suspended by the guest’s power management.',
+  'disk-snapshot': 'A disk-only snapshot: no memory state was saved.',
+};
+
 const DomainSnapshotState = builder.enumType('DomainSnapshotState', {
   description: 'The domain’s state when the snapshot was taken; DISK_SNAPSHOT for a disk-only snapshot.',
-  values: Object.fromEntries(SNAPSHOT_STATES.map((s) => [enumName(s), { value: s }])) as Record<
-    string,
-    { value: SnapshotState }
-  >,
+  values: Object.fromEntries(
+    SNAPSHOT_STATES.map((s) => [enumName(s), { value: s, description: snapshotStateDescriptions[s] }]),
+  ) as Record<string, { value: SnapshotState; description: string }>,
 });
 
 const DomainSnapshot = builder.objectRef<SnapshotShape>('DomainSnapshot');
@@ -86,7 +97,11 @@ const DomainSnapshot = builder.objectRef<SnapshotShape>('DomainSnapshot');
 DomainSnapshot.implement({
   description: 'A snapshot of a domain (virDomainSnapshotPtr), named uniquely within its domain.',
   fields: (t) => ({
-    name: t.string({ nullable: false, resolve: (s) => s.parsed.name }),
+    name: t.string({
+      nullable: false,
+      description: 'Its name, unique within its domain.',
+      resolve: (s) => s.parsed.name,
+    }),
     description: t.string({ description: 'Its free-text description.', resolve: (s) => s.parsed.description ?? null }),
     creationTime: t.field({
       type: 'DateTime',
@@ -139,7 +154,13 @@ builder.objectFields(DomainNode, (t) => ({
     nullable: false,
     description:
       'The domain’s snapshots: every one, or only the roots of the tree with rootsOnly (walk it with children).',
-    args: { rootsOnly: t.arg.boolean({ defaultValue: false, required: true, description: '@default false' }) },
+    args: {
+      rootsOnly: t.arg.boolean({
+        defaultValue: false,
+        required: true,
+        description: 'Only the snapshots without a parent (the roots of the tree). @default false',
+      }),
+    },
     resolve: async (s, args, ctx) => {
       const all = [...(await snapshotTree(ctx, s)).values()];
       return args.rootsOnly ? all.filter((x) => x.parent === undefined) : all;
@@ -191,7 +212,7 @@ async function lookup(owner: DomainShape, name: string) {
 
 builder.mutationFields((t) => {
   const host = t.arg.string({ description: 'Registry name of the host; the default host when omitted.' });
-  const domain = t.arg({ type: DomainRef, required: true });
+  const domain = t.arg({ type: DomainRef, required: true, description: 'The domain: by name, UUID or runtime id.' });
   const name = t.arg.string({ required: true, description: 'The snapshot’s name.' });
   return {
     createDomainSnapshot: t.field({
@@ -203,7 +224,7 @@ builder.mutationFields((t) => {
       args: {
         host,
         domain,
-        input: t.arg({ type: DomainSnapshotInput }),
+        input: t.arg({ type: DomainSnapshotInput, description: 'The snapshot by parameters.' }),
         xml: t.arg.string({ description: 'A complete snapshot document (libvirt’s formatsnapshot).' }),
       },
       resolve: async (_r, args, ctx) => {
@@ -242,9 +263,21 @@ builder.mutationFields((t) => {
         host,
         domain,
         name,
-        running: t.arg.boolean({ defaultValue: false, required: true, description: '@default false' }),
-        paused: t.arg.boolean({ defaultValue: false, required: true, description: '@default false' }),
-        force: t.arg.boolean({ defaultValue: false, required: true, description: '@default false' }),
+        running: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description: 'Leave the domain running after the revert. @default false',
+        }),
+        paused: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description: 'Leave the domain paused after the revert. @default false',
+        }),
+        force: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description: 'Revert even where libvirt deems it risky (VIR_DOMAIN_SNAPSHOT_REVERT_FORCE). @default false',
+        }),
       },
       resolve: async (_r, args, ctx) => {
         if (args.running && args.paused) throw invalidInput('paused', 'give at most one of running or paused');
@@ -268,8 +301,16 @@ builder.mutationFields((t) => {
         host,
         domain,
         name,
-        children: t.arg.boolean({ defaultValue: false, required: true, description: '@default false' }),
-        childrenOnly: t.arg.boolean({ defaultValue: false, required: true, description: '@default false' }),
+        children: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description: 'Delete its descendants with it. @default false',
+        }),
+        childrenOnly: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description: 'Delete only its descendants, keeping it. @default false',
+        }),
       },
       resolve: async (_r, args, ctx) => {
         if (args.children && args.childrenOnly) {

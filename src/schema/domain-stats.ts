@@ -35,12 +35,20 @@ const statsSnapshot = perHost(async (ctx, host): Promise<Map<string, DomainStats
   return new Map(rows.map((r) => [r.domain.uuid, { stats: parseDomainStats(r.params), sampledAt }]));
 });
 
+const vcpuStateDescriptions: Record<keyof typeof VcpuState, string> = {
+  OFFLINE: 'Not online (unplugged, or not started).',
+  RUNNING: 'Running on a host CPU.',
+  BLOCKED: 'Waiting for a resource.',
+};
+
 const VcpuStateEnum = builder.enumType('VcpuState', {
   description: 'What a virtual CPU is doing (virVcpuState).',
-  values: Object.fromEntries(Object.keys(VcpuState).map((k) => [k, { value: k }])) as Record<
-    keyof typeof VcpuState,
-    { value: keyof typeof VcpuState }
-  >,
+  values: Object.fromEntries(
+    Object.keys(VcpuState).map((k) => [
+      k,
+      { value: k, description: vcpuStateDescriptions[k as keyof typeof VcpuState] },
+    ]),
+  ) as Record<keyof typeof VcpuState, { value: keyof typeof VcpuState; description: string }>,
 });
 
 const CpuStats = builder.objectRef<DomainStatsRecord['cpu']>('DomainCpuStats').implement({

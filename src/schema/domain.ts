@@ -217,12 +217,26 @@ export function domainDefinition(ctx: GatewayContext, s: DomainShape): Promise<D
   return definitionLoader(ctx).load(hostKey(s.host, s.domain.uuid));
 }
 
+/** What each libvirt domain state means to a user (virDomainState). */
+const domainStateDescriptions: Record<DomainStateName, string> = {
+  NOSTATE: 'libvirt reports no state.',
+  RUNNING: 'Running.',
+  BLOCKED: 'Blocked on a resource (Xen); running for every other driver.',
+  PAUSED: 'Paused: by a user, for a migration or a snapshot, or after an I/O error.',
+  SHUTDOWN: 'Being shut down.',
+  SHUTOFF: 'Stopped (defined but not running).',
+  CRASHED: 'Crashed, and kept in that state.',
+  PMSUSPENDED: 'Suspended by the guest’s power management.',
+};
+
 export const DomainStateEnum = builder.enumType('DomainState', {
   description: 'libvirt’s domain state (virDomainState).',
-  values: Object.fromEntries(Object.keys(DomainStateValues).map((k) => [k, { value: k }])) as Record<
-    DomainStateName,
-    { value: DomainStateName }
-  >,
+  values: Object.fromEntries(
+    Object.keys(DomainStateValues).map((k) => [
+      k,
+      { value: k, description: domainStateDescriptions[k as DomainStateName] },
+    ]),
+  ) as Record<DomainStateName, { value: DomainStateName; description: string }>,
 });
 
 const DomainListState = builder.enumType('DomainListState', {
@@ -285,8 +299,12 @@ DomainNode.implement({
       description: 'The host it runs or is defined on.',
       resolve: (s) => ({ name: s.host }),
     }),
-    name: t.string({ nullable: false, resolve: (s) => s.domain.name }),
-    uuid: t.string({ nullable: false, resolve: (s) => s.domain.uuid }),
+    name: t.string({
+      nullable: false,
+      description: 'The domain name, unique on its host.',
+      resolve: (s) => s.domain.name,
+    }),
+    uuid: t.string({ nullable: false, description: 'The domain UUID: its identity.', resolve: (s) => s.domain.uuid }),
     runtimeId: t.int({
       description: 'libvirt’s numeric id while the domain runs; null when it is not running.',
       resolve: (s) => (s.domain.id === -1 ? null : s.domain.id),
@@ -353,7 +371,13 @@ DomainNode.implement({
     }),
     xml: t.string({
       description: 'The domain XML: the live definition, or the persistent one with inactive: true.',
-      args: { inactive: t.arg.boolean({ defaultValue: false, required: true }) },
+      args: {
+        inactive: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description: 'The persistent definition (what the next start uses) instead of the live one.',
+        }),
+      },
       resolve: (s, args, ctx) => domainXml(ctx, s, args.inactive),
     }),
   }),
@@ -364,7 +388,14 @@ builder.objectFields(Host, (t) => ({
     authScopes: somewhereOnParentHost('VM.Audit'),
     type: [DomainNode],
     description: 'Domains of this host: all (default), only active, or only inactive.',
-    args: { state: t.arg({ type: DomainListState, defaultValue: 'ALL', required: true }) },
+    args: {
+      state: t.arg({
+        type: DomainListState,
+        defaultValue: 'ALL',
+        required: true,
+        description: 'Which domains: ALL, ACTIVE or INACTIVE.',
+      }),
+    },
     resolve: async (h: HostShape, args, ctx) => {
       const all = await domainList(ctx, h.name);
       if (args.state === 'ACTIVE') return all.filter((s) => s.domain.id !== -1);
@@ -376,7 +407,7 @@ builder.objectFields(Host, (t) => ({
     authScopes: somewhereOnParentHost('VM.Audit'),
     type: DomainNode,
     description: 'One domain by name, UUID or runtime id; a NOT_FOUND error when there is none.',
-    args: { ref: t.arg({ type: DomainRef, required: true }) },
+    args: { ref: t.arg({ type: DomainRef, required: true, description: 'The domain: by name, UUID or runtime id.' }) },
     resolve: (h, args, ctx) => findDomain(ctx, h.name, args.ref, 'ref'),
   }),
 }));
@@ -388,7 +419,7 @@ builder.queryFields((t) => ({
     description: 'One domain of a host (the default host when omitted).',
     args: {
       host: t.arg.string({ description: 'Registry name of the host.' }),
-      ref: t.arg({ type: DomainRef, required: true }),
+      ref: t.arg({ type: DomainRef, required: true, description: 'The domain: by name, UUID or runtime id.' }),
     },
     resolve: (_root, args, ctx) => findDomain(ctx, hostName(ctx, args.host), args.ref, 'ref'),
   }),

@@ -24,7 +24,7 @@ type Address = NonNullable<Awaited<ReturnType<typeof definition>>['ipv4']>['addr
 const InterfaceAddress = builder.objectRef<Address>('InterfaceAddress').implement({
   description: 'A static address of a host interface.',
   fields: (t) => ({
-    address: t.exposeString('address', { nullable: false }),
+    address: t.exposeString('address', { nullable: false, description: 'The IPv4 address.' }),
     prefix: t.exposeInt('prefix', { description: 'Prefix length, e.g. 24.' }),
   }),
 });
@@ -38,8 +38,13 @@ export const HostInterfaceNode = builder.loadableNodeRef('HostInterface', {
 HostInterfaceNode.implement({
   description: 'A network interface of the host itself (netcf-style definition).',
   fields: (t) => ({
-    host: t.field({ type: Host, nullable: false, resolve: (s) => ({ name: s.host }) }),
-    name: t.string({ nullable: false, resolve: (s) => s.object.name }),
+    host: t.field({
+      type: Host,
+      nullable: false,
+      description: 'The host it is on.',
+      resolve: (s) => ({ name: s.host }),
+    }),
+    name: t.string({ nullable: false, description: 'Its name, unique on the host.', resolve: (s) => s.object.name }),
     mac: t.string({ description: 'MAC address.', resolve: (s) => s.object.mac || null }),
     active: t.boolean({ description: 'Whether it is up.', resolve: interfaces.is('active') }),
     type: t.string({
@@ -50,7 +55,10 @@ HostInterfaceNode.implement({
       description: 'none, onboot or hotplug.',
       resolve: async (s, _a, ctx) => (await definition(ctx, s)).startMode ?? null,
     }),
-    mtu: t.int({ resolve: async (s, _a, ctx) => (await definition(ctx, s)).mtu ?? null }),
+    mtu: t.int({
+      description: 'The largest packet it sends, in bytes, when its definition sets one.',
+      resolve: async (s, _a, ctx) => (await definition(ctx, s)).mtu ?? null,
+    }),
     dhcp: t.boolean({
       description: 'Whether IPv4 comes from DHCP.',
       resolve: async (s, _a, ctx) => (await definition(ctx, s)).ipv4?.dhcp ?? false,
@@ -87,14 +95,20 @@ builder.objectFields(Host, (t) => ({
     authScopes: onParentHost('Host.Audit'),
     type: [HostInterfaceNode],
     description: 'Host interfaces: all (default) or only the active ones.',
-    args: { all: t.arg.boolean({ defaultValue: true, required: true }) },
+    args: {
+      all: t.arg.boolean({
+        defaultValue: true,
+        required: true,
+        description: 'Every interface (true) or only the active ones (false).',
+      }),
+    },
     resolve: (h, args, ctx) => interfaces.list(ctx, h.name, args.all),
   }),
   interface: t.field({
     authScopes: onParentHost('Host.Audit'),
     type: HostInterfaceNode,
     description: 'One host interface by name or MAC; a NOT_FOUND error when there is none.',
-    args: { ref: t.arg({ type: InterfaceRef, required: true }) },
+    args: { ref: t.arg({ type: InterfaceRef, required: true, description: 'The interface: by name or MAC address.' }) },
     resolve: (h, args, ctx) => findInterface(ctx, h.name, args.ref),
   }),
 }));
@@ -104,7 +118,10 @@ builder.queryFields((t) => ({
     authScopes: onHostArg('Host.Audit'),
     type: HostInterfaceNode,
     description: 'One host interface of a host (the default host when omitted).',
-    args: { host: t.arg.string(), ref: t.arg({ type: InterfaceRef, required: true }) },
+    args: {
+      host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
+      ref: t.arg({ type: InterfaceRef, required: true, description: 'The interface: by name or MAC address.' }),
+    },
     resolve: (_root, args, ctx) => findInterface(ctx, hostName(ctx, args.host), args.ref),
   }),
 }));

@@ -29,9 +29,9 @@ type Guest = Capabilities['guests'][number];
 const VersionRef = builder.objectRef<Version>('Version').implement({
   description: 'A version number as libvirt encodes it (major * 1,000,000 + minor * 1,000 + release).',
   fields: (t) => ({
-    major: t.exposeInt('major', { nullable: false }),
-    minor: t.exposeInt('minor', { nullable: false }),
-    release: t.exposeInt('release', { nullable: false }),
+    major: t.exposeInt('major', { nullable: false, description: 'The major version, e.g. 9 of 9.0.0.' }),
+    minor: t.exposeInt('minor', { nullable: false, description: 'The minor version, e.g. 0 of 9.0.0.' }),
+    release: t.exposeInt('release', { nullable: false, description: 'The release (micro) number, e.g. 2 of 7.2.2.' }),
     encoded: t.exposeInt('encoded', { nullable: false, description: 'The number as libvirt reports it.' }),
     text: t.exposeString('text', { nullable: false, description: '"major.minor.release".' }),
   }),

@@ -12,19 +12,30 @@ import { changed, RemovedObject } from './mutation-support.ts';
 
 const StartMode = builder.enumType('InterfaceStartMode', {
   description: 'When the host brings an interface up.',
-  values: { NONE: { value: 'none' }, ONBOOT: { value: 'onboot' }, HOTPLUG: { value: 'hotplug' } } as const,
+  values: {
+    NONE: { value: 'none', description: 'Not started by the host.' },
+    ONBOOT: { value: 'onboot', description: 'Started when the host boots.' },
+    HOTPLUG: { value: 'hotplug', description: 'Started when its device appears.' },
+  } as const,
 });
 
 const Ipv4Input = builder.inputType('InterfaceIpv4Input', {
   description: 'A static IPv4 address with its prefix length (8–32).',
-  fields: (t) => ({ address: t.string(), prefix: t.int() }),
+  fields: (t) => ({
+    address: t.string({ description: 'The IPv4 address, e.g. 192.168.10.5.' }),
+    prefix: t.int({ description: 'The prefix length, 24 when omitted.' }),
+  }),
 });
 
 const EthernetInterfaceInput = builder.inputType('EthernetInterfaceInput', {
   description: 'An ethernet interface: static IPv4 (address + prefix) or DHCP.',
   fields: (t) => ({
     name: t.string({ required: true, description: 'e.g. eth1.' }),
-    startMode: t.field({ type: StartMode, defaultValue: 'onboot', description: '@default ONBOOT' }),
+    startMode: t.field({
+      type: StartMode,
+      defaultValue: 'onboot',
+      description: 'When the host starts it. @default ONBOOT',
+    }),
     mac: t.string({ description: 'MAC address.' }),
     ipv4: t.field({ type: Ipv4Input, description: 'A static address; a prefix without an address is an error.' }),
     dhcp: t.boolean({ description: 'Take IPv4 from DHCP (not with ipv4).' }),
@@ -72,7 +83,7 @@ builder.mutationFields((t) => {
       type: HostInterfaceNode,
       nullable: false,
       description: 'Defines a host interface from netcf-style XML.',
-      args: { host, xml: t.arg.string({ required: true }) },
+      args: { host, xml: t.arg.string({ required: true, description: 'An interface XML document.' }) },
       resolve: async (_r, args, ctx) => {
         const host = hostName(ctx, args.host);
         await safeClientXml(ctx, host, 'interface', 'xml', args.xml);
@@ -85,7 +96,10 @@ builder.mutationFields((t) => {
       type: HostInterfaceNode,
       nullable: false,
       description: 'Defines an ethernet interface from parameters.',
-      args: { host, input: t.arg({ type: EthernetInterfaceInput, required: true }) },
+      args: {
+        host,
+        input: t.arg({ type: EthernetInterfaceInput, required: true, description: 'The interface to define.' }),
+      },
       resolve: (_r, args, ctx) => {
         const i = args.input;
         const xml = buildEthernetInterfaceXml({

@@ -36,7 +36,12 @@ export interface RemovedShape {
 export const RemovedObject = builder.objectRef<RemovedShape>('RemovedObject').implement({
   description: 'What an undefine or delete removed.',
   fields: (t) => ({
-    host: t.field({ type: Host, nullable: false, resolve: (r) => ({ name: r.host }) }),
+    host: t.field({
+      type: Host,
+      nullable: false,
+      description: 'The host it was on.',
+      resolve: (r) => ({ name: r.host }),
+    }),
     name: t.exposeString('name', { nullable: false, description: 'Its name (or path, for a volume).' }),
     uuid: t.string({ description: 'Its UUID, where it had one.', resolve: (r) => r.uuid ?? null }),
     removedVolumes: t.stringList({

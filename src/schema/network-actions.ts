@@ -22,8 +22,8 @@ const ForwardMode = builder.enumType('NetworkForwardMode', {
 const DhcpRangeInput = builder.inputType('DhcpRangeInput', {
   description: 'Addresses the network’s DHCP server hands out; both ends inside the subnet, start before stop.',
   fields: (t) => ({
-    start: t.string({ required: true }),
-    stop: t.string({ required: true }),
+    start: t.string({ required: true, description: 'The first address handed out.' }),
+    stop: t.string({ required: true, description: 'The last address handed out.' }),
   }),
 });
 
@@ -101,7 +101,11 @@ builder.mutationFields((t) => {
       args: {
         host,
         xml: t.arg.string({ required: true, description: 'A network XML document.' }),
-        persistent: t.arg.boolean({ defaultValue: true, required: true, description: '@default true' }),
+        persistent: t.arg.boolean({
+          defaultValue: true,
+          required: true,
+          description: 'Defined (true) or transient (false, gone when stopped). @default true',
+        }),
         autostart: t.arg.boolean({
           defaultValue: true,
           required: true,
@@ -116,7 +120,7 @@ builder.mutationFields((t) => {
       type: NetworkNode,
       nullable: false,
       description: 'Creates a network from parameters, checked before libvirt is asked (see SimpleNetworkInput).',
-      args: { host, input: t.arg({ type: SimpleNetworkInput, required: true }) },
+      args: { host, input: t.arg({ type: SimpleNetworkInput, required: true, description: 'The network to create.' }) },
       resolve: (_r, args, ctx) => {
         const i = args.input;
         const xml = buildNetworkXml({
@@ -162,7 +166,11 @@ builder.mutationFields((t) => {
       type: NetworkNode,
       nullable: false,
       description: 'Whether the host starts the network at boot.',
-      args: { host, name, autostart: t.arg.boolean({ required: true }) },
+      args: {
+        host,
+        name,
+        autostart: t.arg.boolean({ required: true, description: 'Start it when the host boots (true) or not.' }),
+      },
       resolve: (_r, args, ctx) => networkAction(ctx, args, undefined, (n) => n.setAutostart(args.autostart)),
     }),
   };

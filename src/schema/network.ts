@@ -23,8 +23,8 @@ type NetworkIpShape = Awaited<ReturnType<typeof definition>>['ips'][number];
 const DhcpRange = builder.objectRef<{ start: string; end: string }>('DhcpRange').implement({
   description: 'A range of addresses the network’s DHCP server hands out.',
   fields: (t) => ({
-    start: t.exposeString('start', { nullable: false }),
-    end: t.exposeString('end', { nullable: false }),
+    start: t.exposeString('start', { nullable: false, description: 'The first address of the range.' }),
+    end: t.exposeString('end', { nullable: false, description: 'The last address of the range.' }),
   }),
 });
 
@@ -32,7 +32,7 @@ const NetworkIp = builder.objectRef<NetworkIpShape>('NetworkIp').implement({
   description: 'An address of the network on the host side, with its DHCP ranges.',
   fields: (t) => ({
     family: t.exposeString('family', { nullable: false, description: 'ipv4 or ipv6.' }),
-    address: t.exposeString('address'),
+    address: t.exposeString('address', { description: 'The host’s address on the network.' }),
     netmask: t.exposeString('netmask', { description: 'Dotted netmask (IPv4), when given that way.' }),
     prefix: t.exposeInt('prefix', { description: 'Prefix length, when given that way.' }),
     dhcpRanges: t.field({
@@ -53,9 +53,18 @@ export const NetworkNode = builder.loadableNodeRef('Network', {
 NetworkNode.implement({
   description: 'A libvirt virtual network.',
   fields: (t) => ({
-    host: t.field({ type: Host, nullable: false, resolve: (s) => ({ name: s.host }) }),
-    name: t.string({ nullable: false, resolve: (s) => s.object.name }),
-    uuid: t.string({ nullable: false, resolve: (s) => s.object.uuid }),
+    host: t.field({
+      type: Host,
+      nullable: false,
+      description: 'The host it is on.',
+      resolve: (s) => ({ name: s.host }),
+    }),
+    name: t.string({ nullable: false, description: 'Its name, unique on the host.', resolve: (s) => s.object.name }),
+    uuid: t.string({
+      nullable: false,
+      description: 'Its UUID: its identity on the host.',
+      resolve: (s) => s.object.uuid,
+    }),
     active: t.boolean({ description: 'Whether it is started.', resolve: networks.is('active') }),
     persistent: t.boolean({
       description: 'Whether it has a persistent definition (transient networks exist only while active).',
@@ -92,14 +101,20 @@ builder.objectFields(Host, (t) => ({
     authScopes: onParentHost('Network.Audit'),
     type: [NetworkNode],
     description: 'Virtual networks: all (default) or only the active ones.',
-    args: { all: t.arg.boolean({ defaultValue: true, required: true }) },
+    args: {
+      all: t.arg.boolean({
+        defaultValue: true,
+        required: true,
+        description: 'Every network (true) or only the active ones (false).',
+      }),
+    },
     resolve: (h, args, ctx) => networks.list(ctx, h.name, args.all),
   }),
   network: t.field({
     authScopes: onParentHost('Network.Audit'),
     type: NetworkNode,
     description: 'One network by name; a NOT_FOUND error when there is none.',
-    args: { name: t.arg.string({ required: true }) },
+    args: { name: t.arg.string({ required: true, description: 'The network name.' }) },
     resolve: (h, args, ctx) => networks.find(ctx, h.name, args.name),
   }),
 }));
@@ -109,7 +124,10 @@ builder.queryFields((t) => ({
     authScopes: onHostArg('Network.Audit'),
     type: NetworkNode,
     description: 'One network of a host (the default host when omitted).',
-    args: { host: t.arg.string(), name: t.arg.string({ required: true }) },
+    args: {
+      host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
+      name: t.arg.string({ required: true, description: 'The network name.' }),
+    },
     resolve: (_root, args, ctx) => networks.find(ctx, hostName(ctx, args.host), args.name),
   }),
 }));

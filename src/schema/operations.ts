@@ -10,7 +10,12 @@ type MigrationOperation = Operation<DomainJobStats, Migrated>;
 
 const OperationStatus = builder.enumType('OperationStatus', {
   description: 'Where a tracked operation is.',
-  values: ['RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const,
+  values: {
+    RUNNING: { description: 'Still running.' },
+    COMPLETED: { description: 'Ended successfully; its result is set.' },
+    FAILED: { description: 'Ended with an error; its error is set.' },
+    CANCELLED: { description: 'Ended by cancelOperation.' },
+  } as const,
 });
 
 const big = (v: unknown) => (typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : null);
@@ -150,7 +155,7 @@ builder.queryField('operation', (t) =>
     description:
       'A tracked operation by id (kept an hour after it ends): to the identity that started it, or with Sys.Audit.',
     authScopes: onOperation,
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: 'The operation id startMigration returned.' }) },
     resolve: (_r, args, ctx) => find(ctx.operations, String(args.id)),
   }),
 );
@@ -179,7 +184,7 @@ builder.mutationFields((t) => ({
     type: OperationRef,
     nullable: false,
     description: 'Aborts a running operation (virDomainAbortJob); it then ends as CANCELLED.',
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: 'The operation id startMigration returned.' }) },
     authScopes: onOperation,
     resolve: async (_r, args, ctx) => {
       const id = String(args.id);
@@ -197,7 +202,7 @@ builder.subscriptionField('operationUpdated', (t) =>
     type: OperationRef,
     nullable: false,
     description: 'The operation now, then on every progress reading or change of status, ending when it finishes.',
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: 'The operation id startMigration returned.' }) },
     authScopes: onOperation,
     subscribe: async (_r, args, ctx) => {
       await find(ctx.operations, String(args.id));

@@ -83,8 +83,16 @@ builder.mutationFields((t) => {
       args: {
         host,
         xml: t.arg.string({ required: true, description: 'A storage pool XML document.' }),
-        persistent: t.arg.boolean({ defaultValue: true, required: true, description: '@default true' }),
-        autostart: t.arg.boolean({ defaultValue: true, required: true, description: '@default true' }),
+        persistent: t.arg.boolean({
+          defaultValue: true,
+          required: true,
+          description: 'Defined (true) or transient (false, gone when stopped). @default true',
+        }),
+        autostart: t.arg.boolean({
+          defaultValue: true,
+          required: true,
+          description: 'Start it when the host boots; ignored when transient. @default true',
+        }),
       },
       resolve: (_r, args, ctx) => createPool(ctx, hostName(ctx, args.host), args.xml, args.persistent, args.autostart),
     }),
@@ -140,7 +148,11 @@ builder.mutationFields((t) => {
       type: VolumeNode,
       nullable: false,
       description: 'Creates a volume in an active pool from volume XML (name, capacity, format…).',
-      args: { host, pool: t.arg.string({ required: true }), xml: t.arg.string({ required: true }) },
+      args: {
+        host,
+        pool: t.arg.string({ required: true, description: 'The name of the pool to create it in.' }),
+        xml: t.arg.string({ required: true, description: 'A storage volume XML document.' }),
+      },
       resolve: async (_r, args, ctx) => {
         await safeClientXml(ctx, hostName(ctx, args.host), 'volume', 'xml', args.xml);
         const { name } = parsedArgument('xml', () => parseVolumeXml(args.xml));
@@ -159,7 +171,7 @@ builder.mutationFields((t) => {
       type: RemovedObject,
       nullable: false,
       description: 'Deletes a volume, found by path or key, and its data.',
-      args: { host, ref: t.arg({ type: VolumeRef, required: true }) },
+      args: { host, ref: t.arg({ type: VolumeRef, required: true, description: 'The volume: by path or key.' }) },
       resolve: async (_r, args, ctx) => {
         const h = hostName(ctx, args.host);
         const c = await connectionOf(ctx, h);

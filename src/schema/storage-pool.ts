@@ -44,7 +44,13 @@ const definition = async (ctx: GatewayContext, s: PoolShape) => parseStoragePool
 
 const PoolState = builder.enumType('StoragePoolState', {
   description: 'libvirt’s storage pool state (virStoragePoolState).',
-  values: ['INACTIVE', 'BUILDING', 'RUNNING', 'DEGRADED', 'INACCESSIBLE'] as const,
+  values: {
+    INACTIVE: { description: 'Not started.' },
+    BUILDING: { description: 'Being built (initialized).' },
+    RUNNING: { description: 'Started: its volumes can be used.' },
+    DEGRADED: { description: 'Running, but degraded.' },
+    INACCESSIBLE: { description: 'Running, but its storage cannot be reached.' },
+  } as const,
 });
 
 export const StoragePoolNode = builder.loadableNodeRef('StoragePool', {
@@ -56,9 +62,18 @@ export const StoragePoolNode = builder.loadableNodeRef('StoragePool', {
 StoragePoolNode.implement({
   description: 'A libvirt storage pool. Sizes are in bytes.',
   fields: (t) => ({
-    host: t.field({ type: Host, nullable: false, resolve: (s) => ({ name: s.host }) }),
-    name: t.string({ nullable: false, resolve: (s) => s.object.name }),
-    uuid: t.string({ nullable: false, resolve: (s) => s.object.uuid }),
+    host: t.field({
+      type: Host,
+      nullable: false,
+      description: 'The host it is on.',
+      resolve: (s) => ({ name: s.host }),
+    }),
+    name: t.string({ nullable: false, description: 'Its name, unique on the host.', resolve: (s) => s.object.name }),
+    uuid: t.string({
+      nullable: false,
+      description: 'Its UUID: its identity on the host.',
+      resolve: (s) => s.object.uuid,
+    }),
     type: t.string({
       description: 'dir, fs, netfs, logical, disk, iscsi, rbd…',
       resolve: async (s, _a, ctx) => (await definition(ctx, s)).type,
@@ -102,14 +117,20 @@ builder.objectFields(Host, (t) => ({
     authScopes: onParentHost('Storage.Audit'),
     type: [StoragePoolNode],
     description: 'Storage pools: all (default) or only the active ones.',
-    args: { all: t.arg.boolean({ defaultValue: true, required: true }) },
+    args: {
+      all: t.arg.boolean({
+        defaultValue: true,
+        required: true,
+        description: 'Every pool (true) or only the active ones (false).',
+      }),
+    },
     resolve: (h, args, ctx) => pools.list(ctx, h.name, args.all),
   }),
   storagePool: t.field({
     authScopes: onParentHost('Storage.Audit'),
     type: StoragePoolNode,
     description: 'One storage pool by name; a NOT_FOUND error when there is none.',
-    args: { name: t.arg.string({ required: true }) },
+    args: { name: t.arg.string({ required: true, description: 'The pool name.' }) },
     resolve: (h, args, ctx) => pools.find(ctx, h.name, args.name),
   }),
 }));
@@ -119,7 +140,10 @@ builder.queryFields((t) => ({
     authScopes: onHostArg('Storage.Audit'),
     type: StoragePoolNode,
     description: 'One storage pool of a host (the default host when omitted).',
-    args: { host: t.arg.string(), name: t.arg.string({ required: true }) },
+    args: {
+      host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
+      name: t.arg.string({ required: true, description: 'The pool name.' }),
+    },
     resolve: (_root, args, ctx) => pools.find(ctx, hostName(ctx, args.host), args.name),
   }),
 }));

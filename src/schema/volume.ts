@@ -83,8 +83,17 @@ export const VolumeNode = builder.loadableNodeRef('Volume', {
 VolumeNode.implement({
   description: 'A storage volume. Identity is its key; sizes are in bytes.',
   fields: (t) => ({
-    host: t.field({ type: Host, nullable: false, resolve: (s) => ({ name: s.host }) }),
-    name: t.string({ nullable: false, resolve: (s) => s.object.name }),
+    host: t.field({
+      type: Host,
+      nullable: false,
+      description: 'The host it is on.',
+      resolve: (s) => ({ name: s.host }),
+    }),
+    name: t.string({
+      nullable: false,
+      description: 'Its name, unique within its pool.',
+      resolve: (s) => s.object.name,
+    }),
     key: t.string({
       nullable: false,
       description: 'libvirt’s unique key for the volume.',
@@ -151,7 +160,7 @@ builder.objectField(Host, 'volume', (t) =>
     authScopes: onParentHost('Storage.Audit'),
     type: VolumeNode,
     description: 'One volume by path or key; a NOT_FOUND error when there is none.',
-    args: { ref: t.arg({ type: VolumeRef, required: true }) },
+    args: { ref: t.arg({ type: VolumeRef, required: true, description: 'The volume: by path or key.' }) },
     resolve: (h, args, ctx) => findVolume(ctx, h.name, args.ref),
   }),
 );
@@ -161,7 +170,10 @@ builder.queryFields((t) => ({
     authScopes: onHostArg('Storage.Audit'),
     type: VolumeNode,
     description: 'One volume of a host (the default host when omitted).',
-    args: { host: t.arg.string(), ref: t.arg({ type: VolumeRef, required: true }) },
+    args: {
+      host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
+      ref: t.arg({ type: VolumeRef, required: true, description: 'The volume: by path or key.' }),
+    },
     resolve: (_root, args, ctx) => findVolume(ctx, hostName(ctx, args.host), args.ref),
   }),
 }));
