@@ -9,7 +9,7 @@ import { AuthError } from '../auth/authenticator.ts';
 import { credentialsOf } from '../auth/credentials.ts';
 import { Identity } from '../auth/identity.ts';
 import type { ConsolesConfig } from '../config/security-schema.ts';
-import type { ConnectGuard } from '../events/graphql-ws-server.ts';
+import { CloseCode, type ConnectGuard } from '../events/graphql-ws-server.ts';
 import { ConsoleStream, type Domain, LibvirtError, openGraphicsSocket } from '../libvirt/index.ts';
 import type { HostSource } from '../schema/context.ts';
 import type { ConsoleGrant, TicketStore } from './console-tickets.ts';
@@ -36,6 +36,12 @@ export const ConsoleCloseCode = {
   /** The stream failed (libvirt's message in the reason). */
   Failed: 4500,
 } as const;
+
+/** A ticket taken, and how to follow the credentials the WebSocket presented (when it did). */
+interface Admitted {
+  grant: ConsoleGrant;
+  track?: (end: (error: AuthError) => void) => () => void;
+}
 
 /** An HTTP refusal before the handshake, with the gateway's error code. */
 interface Refusal {
@@ -118,13 +124,18 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
   const serialInUse = new Set<string>();
   const sessions = new Map<WebSocket, Bridge>();
 
-  async function identityOf(req: IncomingMessage, grant: ConsoleGrant): Promise<Refusal | undefined> {
+  /**
+   * Checks credentials the WebSocket presents besides the ticket: they must be the ticket
+   * owner's, and the console then ends when they are revoked (as a GraphQL socket's session does).
+   */
+  async function identityOf(req: IncomingMessage, grant: ConsoleGrant): Promise<Refusal | Admitted> {
     const credentials = credentialsOf(req.headers.authorization, req);
     const presented = credentials.authorization !== null || credentials.certificate !== undefined;
-    if (!presented || !options.auth?.enabled) return undefined;
+    const auth = options.auth;
+    if (!presented || !auth?.enabled) return { grant };
     let identity: Identity;
     try {
-      identity = await options.auth.authenticate(credentials);
+      identity = await auth.authenticate(credentials);
     } catch (e) {
       if (!(e instanceof AuthError)) throw e;
       return { status: 401, code: e.code, message: e.message };
@@ -132,10 +143,10 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
     if (identity.key !== grant.identityKey) {
       return { status: 403, code: 'FORBIDDEN', message: 'this console ticket was issued to another identity' };
     }
-    return undefined;
+    return { grant, track: (end) => auth.track(credentials, identity, end) };
   }
 
-  async function admit(req: IncomingMessage): Promise<ConsoleGrant | Refusal> {
+  async function admit(req: IncomingMessage): Promise<Admitted | Refusal> {
     const ticket = new URL(req.url ?? '/', 'http://virtql').searchParams.get('ticket');
     if (!ticket) return { status: 401, code: 'UNAUTHENTICATED', message: 'a console needs ?ticket= from openConsole' };
     const grant = await options.tickets.take(ticket);
@@ -146,7 +157,7 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
         message: 'the console ticket is unknown, expired or already used',
       };
     }
-    return (await identityOf(req, grant)) ?? grant;
+    return identityOf(req, grant);
   }
 
   function audit(grant: ConsoleGrant, operation: string, result: string, durationMs: number, extra = {}) {
@@ -190,11 +201,11 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
     };
   }
 
-  async function serveSerial(ws: WebSocket, grant: ConsoleGrant, bridge: Bridge): Promise<void> {
+  async function serveSerial(ws: WebSocket, grant: ConsoleGrant, bridge: Bridge): Promise<string> {
     const key = `${grant.host}/${grant.domainUuid}/${grant.device ?? ''}`;
     if (serialInUse.has(key)) {
       ws.close(ConsoleCloseCode.Busy, reason('CONSOLE_BUSY', 'another client holds this serial console'));
-      return;
+      return 'CONSOLE_BUSY';
     }
     serialInUse.add(key);
     ws.once('close', () => serialInUse.delete(key));
@@ -216,14 +227,14 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
     } catch (e) {
       const busy = e instanceof LibvirtError && e.codeName === 'OPERATION_FAILED';
       const message = e instanceof Error ? e.message : String(e);
-      if (busy) ws.close(ConsoleCloseCode.Busy, reason('CONSOLE_BUSY', message));
-      else ws.close(ConsoleCloseCode.Unavailable, reason('CONSOLE_UNAVAILABLE', message));
-      return;
+      const name = busy ? 'CONSOLE_BUSY' : 'CONSOLE_UNAVAILABLE';
+      ws.close(busy ? ConsoleCloseCode.Busy : ConsoleCloseCode.Unavailable, reason(name, message));
+      return name;
     }
     const opened = stream;
     if (ws.readyState !== ws.OPEN) {
       await opened.close();
-      return;
+      return 'CLIENT_GONE';
     }
     ws.once('close', () => {
       void opened.close().catch((e: unknown) => log?.warn({ err: e }, 'closing a serial console failed'));
@@ -245,19 +256,20 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
         ws.pause();
       }
     });
+    return 'ok';
   }
 
-  async function serveVnc(ws: WebSocket, grant: ConsoleGrant, bridge: Bridge): Promise<void> {
+  async function serveVnc(ws: WebSocket, grant: ConsoleGrant, bridge: Bridge): Promise<string> {
     let display: Socket;
     try {
       display = await openGraphicsSocket(await domainOf(grant), grant.device ? Number(grant.device) : 0);
     } catch (e) {
       ws.close(ConsoleCloseCode.Unavailable, reason('CONSOLE_UNAVAILABLE', e instanceof Error ? e.message : String(e)));
-      return;
+      return 'CONSOLE_UNAVAILABLE';
     }
     if (ws.readyState !== ws.OPEN) {
       display.destroy();
-      return;
+      return 'CLIENT_GONE';
     }
     const send = sender(ws, bridge, display);
     display.on('data', send);
@@ -269,9 +281,10 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
       if (!display.write(data)) ws.pause();
     });
     ws.once('close', () => display.destroy());
+    return 'ok';
   }
 
-  function serve(ws: WebSocket, grant: ConsoleGrant): void {
+  function serve(ws: WebSocket, { grant, track }: Admitted): void {
     const started = Date.now();
     const bridge: Bridge = {
       kind: grant.kind,
@@ -284,8 +297,19 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
       bufferedToClient: 0,
     };
     sessions.set(ws, bridge);
-    audit(grant, 'console.open', 'ok', 0);
+    // The console lives no longer than the credentials behind it: a JWT's expiry, a revocation.
+    const untrack = track?.((e) => ws.close(CloseCode.Forbidden, reason(e.code, e.message)));
+    const expiry =
+      grant.identityExpiresAt === undefined
+        ? undefined
+        : setTimeout(
+            () => ws.close(CloseCode.Unauthorized, reason('TOKEN_EXPIRED', 'the token behind the ticket expired')),
+            Math.max(0, Math.min(grant.identityExpiresAt - Date.now(), 2 ** 31 - 1)),
+          );
+    expiry?.unref();
     ws.once('close', (code: number, why: Buffer) => {
+      untrack?.();
+      clearTimeout(expiry);
       sessions.delete(ws);
       audit(grant, 'console.close', 'ok', Date.now() - started, {
         bytesToClient: bridge.bytesToClient,
@@ -295,10 +319,12 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
       });
     });
     const served = grant.kind === 'SERIAL' ? serveSerial(ws, grant, bridge) : serveVnc(ws, grant, bridge);
-    served.catch((e: unknown) => {
-      log?.error({ err: e }, 'console failed');
-      ws.close(ConsoleCloseCode.Failed, reason('CONSOLE_FAILED', 'internal error'));
-    });
+    served
+      .then((result) => audit(grant, 'console.open', result, Date.now() - started))
+      .catch((e: unknown) => {
+        log?.error({ err: e }, 'console failed');
+        ws.close(ConsoleCloseCode.Failed, reason('CONSOLE_FAILED', 'internal error'));
+      });
   }
 
   return {
@@ -306,9 +332,10 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
       admit(req).then(
         (result) => {
           if ('status' in result) return refuse(socket, result);
+          const { grant } = result;
           wss.handleUpgrade(req, socket, head, (ws) => {
             for (const guard of options.connectGuards ?? []) {
-              const identity = new Identity(result.identityName, result.identityKind, [], []);
+              const identity = new Identity(grant.identityName, grant.identityKind, [], []);
               const refusal = guard(identity, ws, req);
               if (refusal) {
                 ws.close(refusal.code, refusal.reason.slice(0, 120));

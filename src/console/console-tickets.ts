@@ -10,6 +10,8 @@ export interface ConsoleGrant {
   identityKey: string;
   identityName: string;
   identityKind: IdentityKind;
+  /** When the caller's JWT expires (ms since the epoch): the console closes then. */
+  identityExpiresAt?: number;
   host: string;
   domainUuid: string;
   domainName: string;

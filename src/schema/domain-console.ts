@@ -105,6 +105,7 @@ builder.mutationFields((t) => ({
         identityKey: ctx.identity.key,
         identityName: ctx.identity.name,
         identityKind: ctx.identity.kind,
+        ...(ctx.identity.expiresAt === undefined ? {} : { identityExpiresAt: ctx.identity.expiresAt }),
         host,
         domainUuid: found.domain.uuid,
         domainName: found.domain.name,

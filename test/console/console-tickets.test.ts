@@ -89,7 +89,10 @@ describe('console tickets', () => {
     expect(JSON.parse(again.status === undefined ? '{}' : again.body).errors[0].message).toMatch(/already used/);
 
     const records = audit.filter((r) => r.operation.startsWith('console.'));
-    expect(records.map((r) => r.operation)).toEqual(['console.open', 'console.close']);
+    expect(records.map((r) => [r.operation, r.result])).toEqual([
+      ['console.open', 'CONSOLE_UNAVAILABLE'],
+      ['console.close', 'ok'],
+    ]);
     expect(records[1]).toMatchObject({
       identity: { name: 'operator', kind: 'token' },
       host: 'fixture',

@@ -1,7 +1,10 @@
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type WebSocket from 'ws';
+import { createApiToken } from '../../src/auth/authenticator.ts';
+import { authSchema } from '../../src/config/security-schema.ts';
 import { ConsoleCloseCode } from '../../src/console/console-server.ts';
+import { CloseCode } from '../../src/events/graphql-ws-server.ts';
 import type { Connection, Domain } from '../../src/libvirt/index.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import { buildGuestImage, guestDomainXml, guestImageUnavailableReason } from '../support/guest-image.ts';
@@ -16,6 +19,13 @@ const NAME = 'console-vnc';
 /** A small bound, so the backpressure case needs little traffic to reach it. */
 const MAX_BUFFERED = 256 * 1024;
 const MAX_MESSAGE = 64 * 1024;
+const tokens = { operator: createApiToken(), spare: createApiToken() };
+const bearer = { authorization: `Bearer ${tokens.operator.secret}` };
+/** Identities and grants with the named tokens only. */
+const auth = (names: Array<keyof typeof tokens>) => ({
+  tokens: names.map((name) => ({ name, sha256: tokens[name].sha256 })),
+  grants: names.map((identity) => ({ identity, role: 'operator' })),
+});
 
 /** Reads exact byte counts from a WebSocket's binary messages, in order. */
 function reader(ws: WebSocket) {
@@ -83,6 +93,8 @@ describe.skipIf(skip !== undefined)(
     async function vncUrl(): Promise<string> {
       const res = await gw.query<{ openConsole: { ticket: string } }>(
         `mutation { openConsole(domain: { name: "${NAME}" }, kind: VNC) { ticket } }`,
+        undefined,
+        bearer,
       );
       expect(res.errors).toBeUndefined();
       return `${base}/console?ticket=${res.data?.openConsole.ticket}`;
@@ -96,7 +108,10 @@ describe.skipIf(skip !== undefined)(
       await (await c.domainByName(NAME).catch(() => undefined))?.destroy().catch(() => undefined);
       dom = await c.createDomain(guestDomainXml({ name: NAME, image, serial: 'pty', vnc: true }));
       gw = await startGateway({ qemu: daemon.uri }, undefined, {
-        config: { consoles: { maxBufferedBytes: MAX_BUFFERED, maxMessageBytes: MAX_MESSAGE } },
+        config: {
+          auth: auth(['operator', 'spare']),
+          consoles: { maxBufferedBytes: MAX_BUFFERED, maxMessageBytes: MAX_MESSAGE },
+        },
       });
       base = (await gw.app.start()).replace(/^http/, 'ws').replace('/graphql', '');
     }, 180_000);
@@ -115,6 +130,8 @@ describe.skipIf(skip !== undefined)(
 
       const res = await gw.query<{ domain: { screenshot: string } }>(
         `{ domain(ref: { name: "${NAME}" }) { screenshot } }`,
+        undefined,
+        bearer,
       );
       expect(res.errors).toBeUndefined();
       const png = PNG.sync.read(Buffer.from(res.data?.domain.screenshot ?? '', 'base64'));
@@ -147,7 +164,7 @@ describe.skipIf(skip !== undefined)(
       const atPause = gw.app.consoles.sessions()[0]?.bytesToClient ?? 0;
       // More requests while paused: QEMU cannot send them, the kernel's socket buffers are full.
       for (let i = 0; i < 100; i++) client.ws.send(fullUpdateRequest(width, height));
-      for (let i = 0; i < 20; i++) await gw.query('{ host { hostname } }');
+      for (let i = 0; i < 20; i++) await gw.query('{ host { hostname } }', undefined, bearer);
       const [session] = gw.app.consoles.sessions();
       expect(session?.readingPaused).toBe(true);
       expect(session?.bufferedToClient).toBeLessThanOrEqual(MAX_BUFFERED + 2 * MAX_MESSAGE);
@@ -169,6 +186,16 @@ describe.skipIf(skip !== undefined)(
       );
       client.ws.close();
       await closed(client.ws);
+    });
+
+    it('a console whose WebSocket presented the token ends when the token is revoked', async () => {
+      const client = await connect(await vncUrl(), { protocols: ['binary'], headers: bearer });
+      expect(client.status).toBeUndefined();
+      await handshake(client.ws);
+      const end = closed(client.ws);
+      await gw.app.reloadAuth(authSchema.parse(auth(['spare'])));
+      expect((await end).code).toBe(CloseCode.Forbidden);
+      await gw.app.reloadAuth(authSchema.parse(auth(['operator', 'spare'])));
     });
 
     it('stopping the domain closes the VNC socket 4410', async () => {
