@@ -1,4 +1,4 @@
-import { Kind, TypeInfo, type ValueNode, visit, visitWithTypeInfo } from 'graphql';
+import { BREAK, type DocumentNode, Kind, TypeInfo, type ValueNode, visit, visitWithTypeInfo } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { limitExceeded } from './limit-errors.ts';
 
@@ -17,8 +17,25 @@ function idCount(value: ValueNode, variables: Readonly<Record<string, unknown>> 
  * execution, not validation, because only then are the variables known.
  */
 export function useNodeIdsLimit({ maxNodeIds }: { maxNodeIds: number }): Plugin {
+  // Whether a document names a `nodes` field at all, found once per document: most do not.
+  const namesNodes = new WeakMap<DocumentNode, boolean>();
+  const mayAskNodes = (document: DocumentNode): boolean => {
+    let found = namesNodes.get(document);
+    if (found === undefined) {
+      found = false;
+      visit(document, {
+        Field(node) {
+          if (node.name.value === 'nodes') found = true;
+          return found ? BREAK : undefined;
+        },
+      });
+      namesNodes.set(document, found);
+    }
+    return found;
+  };
   return {
     onExecute({ args, setResultAndStopExecution }) {
+      if (!mayAskNodes(args.document)) return;
       const query = args.schema.getQueryType();
       const typeInfo = new TypeInfo(args.schema);
       let found = 0;

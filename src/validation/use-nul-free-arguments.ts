@@ -66,8 +66,17 @@ export function nulArgument(document: DocumentNode, variables: Variables): strin
  * strings too, but here the error names the GraphQL argument (`domain.name`).
  */
 export function useNulFreeArguments(): Plugin {
+  // A document's literals are the same on every request: walked once. Variables are walked only
+  // when some string in them holds a NUL at all, which the JSON text shows at a glance.
+  const literals = new WeakMap<DocumentNode, string | undefined>();
   const check = (args: { document: DocumentNode; variableValues?: Variables }) => {
-    const field = nulArgument(args.document, args.variableValues);
+    let field: string | undefined;
+    if (args.variableValues && JSON.stringify(args.variableValues).includes('\\u0000')) {
+      field = nulArgument(args.document, args.variableValues);
+    } else {
+      if (!literals.has(args.document)) literals.set(args.document, nulArgument(args.document, undefined));
+      field = literals.get(args.document);
+    }
     return field ? { errors: [invalidInput(field, 'must not contain a NUL byte')] } : undefined;
   };
   return {
