@@ -142,7 +142,10 @@ const runtimeSnapshot = perHost(async (ctx, host): Promise<Map<string, Runtime>>
       maxMemoryKiB: max,
     });
   }
-  const infos = await Domain.infoMany(lacking.map((l) => l.domain));
+  const infos = await inParallelChunks(
+    lacking.map((l) => l.domain),
+    (chunk) => Domain.infoMany(chunk),
+  );
   lacking.forEach(({ domain, state, reason }, i) => {
     const info = infos[i];
     if (info && !(info instanceof LibvirtError)) {
