@@ -243,6 +243,8 @@ describe('reads by role', () => {
     pools: '{ host { storagePools { name } } }',
     interfaces: '{ host { interfaces { name } } }',
     volume: '{ volume(ref: { path: "/default-pool/web.img" }) { name } }',
+    networkPage: '{ host { networkConnection(first: 5) { totalCount edges { node { name } } } } }',
+    volumePage: '{ host { storagePool(name: "default-pool") { volumeConnection(first: 5) { totalCount } } } }',
   };
 
   it('viewer reads everything and sees every domain', async () => {
@@ -266,6 +268,8 @@ describe('reads by role', () => {
       pools: 'Storage.Audit',
       interfaces: 'Host.Audit',
       volume: 'Storage.Audit',
+      networkPage: 'Network.Audit',
+      volumePage: 'Storage.Audit',
     };
     for (const [name, query] of Object.entries(reads)) {
       const res = await call(query);
@@ -281,6 +285,8 @@ describe('a team-scoped grant (team-a: VM.Audit and VM.PowerMgmt on web and team
     const res = await call()('{ hosts { name domains { name } } }');
     expect(res.errors).toBeUndefined();
     expect(res.data).toEqual({ hosts: [{ name: 'fixture', domains: [{ name: 'web' }] }] });
+    const page = await call()('{ host { domainConnection(first: 10) { totalCount edges { node { name } } } } }');
+    expect(page.data).toEqual({ host: { domainConnection: { totalCount: 1, edges: [{ node: { name: 'web' } }] } } });
   });
 
   it('cannot address another domain by name, UUID, runtime id or global ID: it does not exist for it', async () => {
