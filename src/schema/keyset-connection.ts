@@ -1,6 +1,5 @@
 import { decodeBase64, encodeBase64 } from '@pothos/core';
 import { type DefaultConnectionArguments, resolveCursorConnection } from '@pothos/plugin-relay';
-import { globPattern } from '../auth/glob.ts';
 import { invalidInput } from './errors.ts';
 
 /** Where an object sits in a connection: its name, then an identity (UUID, volume key) for ties. */
@@ -67,10 +66,47 @@ export interface NameFilter {
   nameGlob?: string | null;
 }
 
+/** The longest `nameContains` or `nameGlob` a filter takes. */
+const MAX_NAME_FILTER = 256;
+
+/**
+ * Whether `name` matches `glob` (`*` any run, `?` one character, case-sensitive, by code point as
+ * grants match). Client globs are matched in O(glob × name) steps by backtracking only to the last
+ * `*`: as a regular expression, `*a*a*a…b` would take exponential time on a long name of `a`s.
+ */
+function matchesGlob(glob: readonly string[], name: readonly string[]): boolean {
+  let g = 0;
+  let n = 0;
+  let star = -1;
+  let resume = 0;
+  while (n < name.length) {
+    if (g < glob.length && (glob[g] === '?' || (glob[g] !== '*' && glob[g] === name[n]))) {
+      g++;
+      n++;
+    } else if (g < glob.length && glob[g] === '*') {
+      star = g++;
+      resume = n;
+    } else if (star !== -1) {
+      g = star + 1;
+      n = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (g < glob.length && glob[g] === '*') g++;
+  return g === glob.length;
+}
+
 export function nameMatcher(filter: NameFilter | null | undefined): (name: string) => boolean {
+  for (const field of ['nameContains', 'nameGlob'] as const) {
+    if ((filter?.[field]?.length ?? 0) > MAX_NAME_FILTER) {
+      throw invalidInput(`filter.${field}`, `must be at most ${MAX_NAME_FILTER} characters`);
+    }
+  }
   const contains = filter?.nameContains?.toLowerCase();
-  const glob = filter?.nameGlob == null ? undefined : globPattern(filter.nameGlob);
-  return (name) => (contains === undefined || name.toLowerCase().includes(contains)) && (!glob || glob.test(name));
+  const glob = filter?.nameGlob == null ? undefined : [...filter.nameGlob];
+  return (name) =>
+    (contains === undefined || name.toLowerCase().includes(contains)) && (!glob || matchesGlob(glob, [...name]));
 }
 
 /**

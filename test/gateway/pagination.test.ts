@@ -229,6 +229,28 @@ describe('Host.domainConnection', () => {
     expect(names((d) => d.autostart).length).toBeGreaterThan(500);
   }, 60_000);
 
+  it('matches a client’s glob in linear time and refuses overlong name filters', async () => {
+    const c = await gw.registry.connection('fixture');
+    const long = await c.defineDomain(
+      buildDomainXml({ type: 'test', name: 'a'.repeat(60), memoryKiB: 65536n, vcpus: 1 }),
+    );
+    try {
+      // As a regular expression, this glob backtracks exponentially on 60 a's.
+      const { page: none } = await page({ first: 10, filter: { nameGlob: `${'*a'.repeat(30)}*b` } });
+      expect(none.totalCount).toBe(0);
+      const { page: one } = await page({ first: 10, filter: { nameGlob: `${'*a'.repeat(30)}*` } });
+      expect(one.edges.map((e) => e.node.name)).toEqual(['a'.repeat(60)]);
+    } finally {
+      await long.undefine();
+    }
+    const res = await gw.query(
+      PAGE,
+      { first: 1, filter: { nameGlob: '*'.repeat(257) } },
+      { authorization: admin.bearer },
+    );
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'filter.nameGlob' });
+  });
+
   it('counts and pages only the domains the caller may see', async () => {
     const visible = all.filter((d) => d.name.startsWith('team-a-'));
     const seen: string[] = [];
