@@ -22,6 +22,7 @@ import './domain-stats.ts';
 import './domain-snapshot.ts';
 import './domain-save.ts';
 import './domain-actions.ts';
+import './volume-actions.ts';
 import './domain-console.ts';
 import './network-actions.ts';
 import './storage-actions.ts';

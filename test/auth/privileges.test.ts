@@ -105,6 +105,15 @@ function mutations(who: string): Array<{ name: string; privilege: string; query:
     q('defineEthernetInterface', 'Interface.Modify', `input: { name: "eth7", dhcp: true }`),
     q('stopInterface', 'Interface.Modify', 'name: "eth1"'),
     q('startInterface', 'Interface.Modify', 'name: "eth1"'),
+    q('cloneVolume', 'Storage.Allocate', `ref: { path: "/default-pool/web.img" }, name: "c-${who}.img"`, 'name'),
+    q(
+      'resizeVolume',
+      'Storage.Allocate',
+      'ref: { path: "/default-pool/web.img" }, capacityBytes: "1099511627776"',
+      'name',
+    ),
+    q('wipeVolume', 'Storage.Allocate', 'ref: { path: "/default-pool/web.img" }', 'name'),
+    q('deleteStoragePool', 'Storage.Allocate', 'name: "default-pool", confirm: "default-pool"', 'name'),
     q('deleteVolume', 'Storage.Allocate', 'ref: { path: "/default-pool/web.img" }'),
     q('undefineInterface', 'Interface.Modify', 'name: "eth1"'),
     q('undefineNetwork', 'Network.Modify', 'name: "lan"'),
@@ -150,6 +159,8 @@ const DRIVER_REFUSES: Record<string, string> = {
   attachNetwork: 'UNSUPPORTED',
   detachNetwork: 'NOT_FOUND',
   migrateDomain: 'UNSUPPORTED',
+  resizeVolume: 'UNSUPPORTED',
+  wipeVolume: 'UNSUPPORTED',
 };
 
 const HOST_STATE = `{ host { domains { name state autostart vcpus maxMemoryKiB memoryKiB description xml snapshots { name } }

@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import {
+  LibvirtError,
+  type StoragePool,
+  StorageVolWipeAlgorithm,
+  type Volume,
+  type WipeAlgorithm,
+} from '../libvirt/index.ts';
+import { buildVolumeXml, parseVolumeXml } from '../libvirt/xml/volume-xml.ts';
+import { poolName, volumeName } from '../validation/index.ts';
+import { onHostArg } from './auth-scopes.ts';
+import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
+import { gatewayError, invalidInput, notFound } from './errors.ts';
+import { connectionOf, hostName } from './host.ts';
+import { checkBuiltXml } from './host-safety.ts';
+import { actOn, changed } from './mutation-support.ts';
+import { pools, StoragePoolNode } from './storage-pool.ts';
+import { VolumeNode, VolumeRef, type VolumeShape } from './volume.ts';
+
+const WipeAlgorithmEnum = builder.enumType('WipeAlgorithm', {
+  description: 'How wipeVolume overwrites a volume’s data (virStorageVolWipeAlgorithm).',
+  values: Object.fromEntries(Object.keys(StorageVolWipeAlgorithm).map((k) => [k, { value: k }])) as Record<
+    WipeAlgorithm,
+    { value: WipeAlgorithm }
+  >,
+});
+
+/** A volume by path or key; NOT_FOUND when the host has none. */
+export async function volumeByRef(
+  ctx: GatewayContext,
+  host: string,
+  ref: { path?: string | null; key?: string | null },
+): Promise<VolumeShape> {
+  const c = await connectionOf(ctx, host);
+  const what = ref.path ?? ref.key;
+  if (what == null) throw invalidInput('ref', 'give exactly one of path or key');
+  const object = await (ref.path != null ? c.volumeByPath(ref.path) : c.volumeByKey(what)).catch((e: unknown) => {
+    if (e instanceof LibvirtError && e.codeName === 'NO_STORAGE_VOL') throw notFound('volume', what, { host }, e);
+    throw e;
+  });
+  return { host, object };
+}
+
+/** The volume again after a change (its size or path may differ). */
+async function reloaded(ctx: GatewayContext, s: VolumeShape): Promise<VolumeShape> {
+  changed(ctx);
+  const c = await connectionOf(ctx, s.host);
+  return { host: s.host, object: await c.volumeByKey(s.object.key) };
+}
+
+async function activePool(ctx: GatewayContext, host: string, name: string) {
+  const p = await pools.find(ctx, host, name);
+  if (!(await p.object.isActive())) throw gatewayError('INVALID_STATE', `storage pool ${name} is not active`);
+  return p;
+}
+
+/** The format of a volume, as its XML says (raw, qcow2…); undefined for pools without formats. */
+async function formatOf(v: Volume): Promise<string | undefined> {
+  return parseVolumeXml(await v.xml()).format;
+}
+
+builder.mutationFields((t) => {
+  const host = t.arg.string({ description: 'Registry name of the host; the default host when omitted.' });
+  const ref = t.arg({ type: VolumeRef, required: true, description: 'The volume, by path or key.' });
+  return {
+    cloneVolume: t.field({
+      authScopes: onHostArg('Storage.Allocate'),
+      type: VolumeNode,
+      nullable: false,
+      description:
+        'Copies a volume’s contents into a new volume (virStorageVolCreateXMLFrom), in the same pool or another active one of the host. The copy has the source’s capacity and, unless format says otherwise, its format.',
+      args: {
+        host,
+        ref,
+        name: t.arg.string({ required: true, description: 'The new volume’s name.', validate: volumeName }),
+        pool: t.arg.string({
+          description: 'The pool to create it in; the source’s pool when omitted.',
+          validate: poolName,
+        }),
+        format: t.arg.string({
+          description: 'The copy’s format (raw, qcow2…), converted by libvirt; the source’s when omitted.',
+          validate: z.string().regex(/^[a-z0-9]{1,16}$/, 'must be a volume format such as raw or qcow2'),
+        }),
+      },
+      resolve: async (_r, args, ctx) => {
+        const h = hostName(ctx, args.host);
+        const source = await volumeByRef(ctx, h, args.ref);
+        const target = await activePool(ctx, h, args.pool ?? (await source.object.pool()).name);
+        if ((await target.object.volumes()).some((v) => v.name === args.name)) {
+          throw invalidInput('name', `pool ${target.object.name} already has a volume named ${args.name}`);
+        }
+        const format = args.format ?? (await formatOf(source.object));
+        const xml = buildVolumeXml({
+          name: args.name,
+          capacityBytes: (await source.object.info()).capacityBytes,
+          ...(format ? { format } : {}),
+        });
+        await checkBuiltXml(ctx, h, 'volume', 'name', xml);
+        const object = await target.object.cloneVolume(xml, source.object);
+        changed(ctx);
+        return { host: h, object, pool: target };
+      },
+    }),
+    resizeVolume: t.field({
+      authScopes: onHostArg('Storage.Allocate'),
+      type: VolumeNode,
+      nullable: false,
+      description:
+        'Changes a volume’s capacity (virStorageVolResize). Growing is safe; a smaller capacity needs shrink: true, and the data beyond it is lost.',
+      args: {
+        host,
+        ref,
+        capacityBytes: t.arg({ type: 'BigInt', required: true, description: 'The new capacity, in bytes.' }),
+        shrink: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description: 'Allow a capacity below the current one. @default false',
+        }),
+      },
+      resolve: async (_r, args, ctx) => {
+        if (args.capacityBytes <= 0n) throw invalidInput('capacityBytes', 'must be more than 0');
+        const s = await volumeByRef(ctx, hostName(ctx, args.host), args.ref);
+        const current = (await s.object.info()).capacityBytes;
+        if (args.capacityBytes < current && !args.shrink) {
+          throw invalidInput(
+            'capacityBytes',
+            `${args.capacityBytes} is below the current capacity ${current}; pass shrink: true to shrink (the data beyond it is lost)`,
+          );
+        }
+        await s.object.resize(args.capacityBytes, { shrink: args.capacityBytes < current });
+        return reloaded(ctx, s);
+      },
+    }),
+    wipeVolume: t.field({
+      authScopes: onHostArg('Storage.Allocate'),
+      type: VolumeNode,
+      nullable: false,
+      description:
+        'Overwrites a volume’s data (virStorageVolWipePattern); the volume stays. ZERO by default. For a file volume libvirt overwrites the file itself: a qcow2 is left as raw zeroes of its allocation, not an empty qcow2.',
+      args: {
+        host,
+        ref,
+        algorithm: t.arg({
+          type: WipeAlgorithmEnum,
+          defaultValue: 'ZERO',
+          required: true,
+          description: '@default ZERO',
+        }),
+      },
+      resolve: async (_r, args, ctx) => {
+        const s = await volumeByRef(ctx, hostName(ctx, args.host), args.ref);
+        await s.object.wipe(args.algorithm);
+        return reloaded(ctx, s);
+      },
+    }),
+    deleteStoragePool: t.field({
+      authScopes: onHostArg('Storage.Allocate'),
+      type: StoragePoolNode,
+      nullable: false,
+      description:
+        'Deletes an inactive pool’s storage (virStoragePoolDelete: its directory, its volume group…), with every volume in it. The definition stays; buildStoragePool makes the storage again. confirm must repeat the pool’s name.',
+      args: {
+        host,
+        name: t.arg.string({ required: true, description: 'The pool name.' }),
+        confirm: t.arg.string({
+          required: true,
+          description: 'The pool name again: deleting storage cannot be undone.',
+        }),
+      },
+      resolve: async (_r, args, ctx) => {
+        if (args.confirm !== args.name) {
+          throw invalidInput('confirm', `must repeat the pool name (${args.name}) to delete its storage`);
+        }
+        const h = hostName(ctx, args.host);
+        return actOn(ctx, pools.find(ctx, h, args.name), `storage pool ${args.name}`, false, (p: StoragePool) =>
+          p.deleteBacking(),
+        );
+      },
+    }),
+  };
+});
