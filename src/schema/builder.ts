@@ -1,11 +1,12 @@
-import SchemaBuilder, { PothosValidationError } from '@pothos/core';
+import SchemaBuilder from '@pothos/core';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
-import RelayPlugin, { decodeGlobalID } from '@pothos/plugin-relay';
+import RelayPlugin, { decodeGlobalID, resolveNodes } from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Privilege } from '../auth/privileges.ts';
 import type { GatewayContext } from './context.ts';
-import { forbidden, invalidInput } from './errors.ts';
+import { forbidden, gatewayError, invalidInput } from './errors.ts';
 
 /** A privilege needed on a host and, for VM privileges, on the domain of that name. */
 export interface PrivilegeScope {
@@ -14,8 +15,49 @@ export interface PrivilegeScope {
   domain?: string;
 }
 
-/** Set once the builder exists: whether the schema has a type of that name. */
+/** Set once the builder exists: whether the schema has a node type of that name. */
 let isTypeName: (name: string) => boolean = () => true;
+
+/**
+ * The typename decodeGlobalID gives an ID it cannot read (its id is then the reason): `node` and
+ * `nodes` answer INVALID_INPUT for that ID alone, so one bad ID in `nodes` costs only its slot.
+ */
+const MALFORMED_ID = '\0malformed';
+
+interface DecodedID {
+  typename: string;
+  id: string;
+}
+
+function decodeOrMark(globalID: string): DecodedID {
+  try {
+    const decoded = decodeGlobalID(globalID);
+    if (isTypeName(decoded.typename)) return decoded;
+  } catch {
+    // Not base64 of "Type:key": marked below like an unknown type.
+  }
+  return { typename: MALFORMED_ID, id: `Invalid global ID: ${globalID}` };
+}
+
+function malformed(field: string, reason: string) {
+  return gatewayError('INVALID_INPUT', `${field}: ${reason}`, { field, reason });
+}
+
+/** `nodes(ids:)`: each ID resolved on its own, a malformed or missing one an error in its slot only. */
+async function nodesBySlot(ids: DecodedID[], ctx: GatewayContext, info: GraphQLResolveInfo): Promise<unknown[]> {
+  const wellFormed = ids.flatMap((id, i) => (id.typename === MALFORMED_ID ? [] : [{ id, i }]));
+  const found = await resolveNodes(
+    builder,
+    ctx,
+    info,
+    wellFormed.map((w) => w.id),
+  );
+  const out: unknown[] = ids.map((id, i) => (id.typename === MALFORMED_ID ? malformed(`ids.${i}`, id.id) : null));
+  wellFormed.forEach((w, j) => {
+    out[w.i] = found[j];
+  });
+  return out;
+}
 
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;
@@ -47,10 +89,15 @@ export const builder = new SchemaBuilder<{
     nodeQueryOptions: {
       description: 'Any object by its global ID (host + kind + key).',
       args: { id: { description: 'A global ID, as an object’s `id` field gives it.' } },
+      resolve: (_root, args, _ctx, _info, resolveNode) => {
+        if (args.id.typename === MALFORMED_ID) throw malformed('id', args.id.id);
+        return resolveNode(args.id);
+      },
     },
     nodesQueryOptions: {
       description: 'Objects by their global IDs, in order; null where one is not found.',
       args: { ids: { description: 'Global IDs, as objects’ `id` fields give them.' } },
+      resolve: (_root, args, ctx, info) => nodesBySlot(args.ids, ctx, info),
     },
     nodeTypeOptions: { description: 'An object with a global ID, refetchable with `node(id:)`.' },
     idFieldOptions: { description: 'The global ID: host, kind and key, opaque to clients.' },
@@ -69,12 +116,9 @@ export const builder = new SchemaBuilder<{
     afterArgOptions: { description: 'Start after the object with this cursor.' },
     lastArgOptions: { description: 'Return the last N objects (before `before`); at most 100.' },
     beforeArgOptions: { description: 'End before the object with this cursor.' },
-    // An ID naming a type the schema lacks is malformed input (INVALID_INPUT), not a schema error.
-    decodeGlobalID: (globalID) => {
-      const decoded = decodeGlobalID(globalID);
-      if (!isTypeName(decoded.typename)) throw new PothosValidationError(`Invalid global ID: ${globalID}`);
-      return decoded;
-    },
+    // An ID that is not base64 of "Type:key", or names a type the schema lacks, is malformed input
+    // (INVALID_INPUT), not a schema error; `for:` arguments refuse the marked typename themselves.
+    decodeGlobalID: (globalID) => decodeOrMark(globalID),
   },
   validation: {
     // The first issue names the argument path (e.g. input.memoryKiB) and the reason.
@@ -86,7 +130,16 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-isTypeName = (name) => builder.configStore.hasImplementation(name);
+// A node type: an object type that can be loaded by its key (what `node` needs of a typename).
+isTypeName = (name) => {
+  if (!builder.configStore.hasImplementation(name)) return false;
+  const config = builder.configStore.getTypeConfig(name);
+  const options = config.pothosOptions as Record<string, unknown>;
+  return (
+    config.kind === 'Object' &&
+    ['loadOne', 'loadMany', 'loadWithoutCache', 'loadManyWithoutCache'].some((k) => options[k] !== undefined)
+  );
+};
 
 builder.queryType({ description: 'Reads of every configured libvirt host.' });
 builder.mutationType({ description: 'Actions on libvirt hosts. Each returns the object as it is after the change.' });
