@@ -81,6 +81,35 @@ function refuse(socket: Duplex, { status, code, message }: Refusal): void {
   );
 }
 
+/** What the client sends, from the handshake on: held until the console is open, then handed over in order. */
+interface Input {
+  attach(handler: (data: Buffer) => void): void;
+}
+
+/**
+ * Listens from the start: a client may send before libvirt has opened the console (an xterm.js
+ * user types at once), and ws drops messages nobody listens to. Past `limit` held bytes the
+ * socket stops being read until the console is open.
+ */
+function holdInput(ws: WebSocket, limit: number): Input {
+  const held: Buffer[] = [];
+  let bytes = 0;
+  let handler: ((data: Buffer) => void) | undefined;
+  ws.on('message', (data: Buffer) => {
+    if (handler) return handler(data);
+    held.push(data);
+    bytes += data.length;
+    if (bytes > limit) ws.pause();
+  });
+  return {
+    attach(next) {
+      handler = next;
+      for (const data of held.splice(0)) next(data);
+      if (bytes > limit) ws.resume();
+    },
+  };
+}
+
 /** The WebSocket close reason: at most 123 bytes by the protocol. */
 function reason(name: string, detail: string): string {
   const text = `${name}: ${detail}`;
@@ -201,7 +230,7 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
     };
   }
 
-  async function serveSerial(ws: WebSocket, grant: ConsoleGrant, bridge: Bridge): Promise<string> {
+  async function serveSerial(ws: WebSocket, grant: ConsoleGrant, bridge: Bridge, input: Input): Promise<string> {
     const key = `${grant.host}/${grant.domainUuid}/${grant.device ?? ''}`;
     if (serialInUse.has(key)) {
       ws.close(ConsoleCloseCode.Busy, reason('CONSOLE_BUSY', 'another client holds this serial console'));
@@ -240,7 +269,7 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
       void opened.close().catch((e: unknown) => log?.warn({ err: e }, 'closing a serial console failed'));
     });
     let inputPaused = false;
-    ws.on('message', (data: Buffer) => {
+    input.attach((data: Buffer) => {
       bridge.bytesFromClient += data.length;
       opened.write(data).then(
         () => {
@@ -259,7 +288,7 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
     return 'ok';
   }
 
-  async function serveVnc(ws: WebSocket, grant: ConsoleGrant, bridge: Bridge): Promise<string> {
+  async function serveVnc(ws: WebSocket, grant: ConsoleGrant, bridge: Bridge, input: Input): Promise<string> {
     let display: Socket;
     try {
       display = await openGraphicsSocket(await domainOf(grant), grant.device ? Number(grant.device) : 0);
@@ -276,7 +305,7 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
     display.on('error', () => undefined);
     display.on('close', () => ws.close(ConsoleCloseCode.Ended, reason('CONSOLE_ENDED', 'the display closed')));
     display.on('drain', () => ws.resume());
-    ws.on('message', (data: Buffer) => {
+    input.attach((data: Buffer) => {
       bridge.bytesFromClient += data.length;
       if (!display.write(data)) ws.pause();
     });
@@ -318,7 +347,8 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
         closeReason: why.toString(),
       });
     });
-    const served = grant.kind === 'SERIAL' ? serveSerial(ws, grant, bridge) : serveVnc(ws, grant, bridge);
+    const input = holdInput(ws, config.maxBufferedBytes);
+    const served = grant.kind === 'SERIAL' ? serveSerial(ws, grant, bridge, input) : serveVnc(ws, grant, bridge, input);
     served
       .then((result) => audit(grant, 'console.open', result, Date.now() - started))
       .catch((e: unknown) => {

@@ -96,7 +96,10 @@ describe.skipIf(skip !== undefined)(
       await stream.write(Buffer.from('echo sum=$((40+2))\n'));
       await out.until('sum=42');
 
-      await expect(ConsoleStream.open(dom, collector().listener)).rejects.toBeInstanceOf(LibvirtError);
+      // libvirt refuses a second client (the gateway maps this to 4409 CONSOLE_BUSY, also across replicas).
+      const second = ConsoleStream.open(dom, collector().listener);
+      await expect(second).rejects.toBeInstanceOf(LibvirtError);
+      await expect(second).rejects.toMatchObject({ codeName: 'OPERATION_FAILED' });
 
       const shot = await takeScreenshot(dom);
       // QEMU 7.2 writes PNG when asked through libvirt 9.0; older ones PPM.

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AuditRecord } from '../../src/audit/audit-record.ts';
 import { ConsoleCloseCode } from '../../src/console/console-server.ts';
-import type { Connection, Domain } from '../../src/libvirt/index.ts';
+import { type Connection, ConsoleStream, type Domain } from '../../src/libvirt/index.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import {
   buildGuestImage,
@@ -68,7 +68,6 @@ describe.skipIf(skip !== undefined)(
       const first = await connect(await ticketUrl());
       expect(first.status).toBeUndefined();
       const out = transcript(first.ws);
-      const firstClosed = closed(first.ws);
       await dom.resume();
       await out.until(GUEST_READY_MARKER);
       expect(out.text).toMatch(/Linux version \d/);
@@ -84,16 +83,37 @@ describe.skipIf(skip !== undefined)(
       expect(refused.code).toBe(ConsoleCloseCode.Busy);
       expect(refused.reason).toMatch(/^CONSOLE_BUSY: /);
 
-      await dom.destroy();
-      const end = await firstClosed;
-      expect(end).toEqual({ code: ConsoleCloseCode.Ended, reason: 'CONSOLE_ENDED: the domain stopped' });
+      // The first client leaves: its session is an audit record with what went each way.
+      const firstClosed = closed(first.ws);
+      first.ws.close();
+      await firstClosed;
+      await vi.waitFor(() => expect(audit.filter((r) => r.operation === 'console.close')).toHaveLength(2));
+      const left = audit.filter((r) => r.operation === 'console.close').find((r) => r.arguments.bytesFromClient);
+      expect(left).toMatchObject({ host: 'qemu', arguments: { domain: NAME, kind: 'SERIAL', device: null } });
+      expect(left?.arguments.bytesToClient).toBe(Buffer.byteLength(out.text, 'latin1'));
+      expect(left?.arguments.bytesFromClient).toBe('echo sum=$((40+2))\r'.length);
+      expect(left?.durationMs).toBeGreaterThan(0);
 
-      const closes = audit.filter((r) => r.operation === 'console.close');
-      const mine = closes.find((r) => r.arguments.closeCode === ConsoleCloseCode.Ended);
-      expect(mine).toMatchObject({ host: 'qemu', arguments: { domain: NAME, kind: 'SERIAL', device: null } });
-      expect(mine?.arguments.bytesToClient).toBe(Buffer.byteLength(out.text, 'latin1'));
-      expect(mine?.arguments.bytesFromClient).toBe('echo sum=$((40+2))\r'.length);
-      expect(mine?.durationMs).toBeGreaterThan(0);
+      // Another libvirt client (virsh console, another replica) holds it: libvirt refuses, also 4409.
+      const held = await ConsoleStream.open(dom, {
+        onData: () => undefined,
+        onEnd: () => undefined,
+        onError: () => undefined,
+      });
+      const third = await connect(await ticketUrl());
+      const busy = await closed(third.ws);
+      expect(busy.code).toBe(ConsoleCloseCode.Busy);
+      expect(busy.reason).toMatch(/^CONSOLE_BUSY: .*console/i);
+      await held.close();
+
+      // Free again: a new client gets the shell, until the domain stops.
+      const fourth = await connect(await ticketUrl());
+      const again = transcript(fourth.ws);
+      const fourthClosed = closed(fourth.ws);
+      fourth.ws.send('echo again=$((6*7))\r');
+      await again.until('again=42');
+      await dom.destroy();
+      expect(await fourthClosed).toEqual({ code: ConsoleCloseCode.Ended, reason: 'CONSOLE_ENDED: the domain stopped' });
       expect(gw.app.consoles.openSockets()).toBe(0);
     });
 
