@@ -89,6 +89,7 @@ export class EventHub {
     { queues: Map<SubscriberQueue<HubEvent>, SubscribeOptions>; off: () => void }
   >();
   readonly #maxQueued: number;
+  readonly #hostEventListeners = new Set<(host: string) => void>();
   #topicListeners = 0;
   readonly #watchers = new Set<() => void>();
   readonly #offRegistry: Array<() => void>;
@@ -223,8 +224,20 @@ export class EventHub {
     this.#pubsub.publish(TOPIC, event.host, event);
   }
 
+  /**
+   * Told of every libvirt event a host's connection delivers (the host's name), whether or not
+   * anyone subscribes: caches kept across requests drop what the event may have changed.
+   */
+  onHostEvent(listener: (host: string) => void): () => void {
+    this.#hostEventListeners.add(listener);
+    return () => {
+      this.#hostEventListeners.delete(listener);
+    };
+  }
+
   #onLibvirtEvent(host: string, event: LibvirtEvent): void {
     this.#received += 1;
+    for (const listener of this.#hostEventListeners) listener(host);
     const hubEvent = toHubEvent(host, event);
     if (hubEvent !== undefined && this.#transport.leases.holds(host)) this.#publish(hubEvent);
   }

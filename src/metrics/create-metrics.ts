@@ -43,6 +43,8 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     hostTimeoutSeconds: config.hostTimeoutSeconds,
   });
   collectHypervisorMetrics(registry, sampler);
+  // A change libvirt reports shows in the next scrape, however young the sample.
+  const offEvents = options.events.onHostEvent?.((host) => sampler.invalidate(host));
   let server: MetricsServer | undefined;
   let closing: Promise<void> | undefined;
   return {
@@ -59,6 +61,7 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
       closing ??= (async () => {
         offBinding();
         offHosts();
+        offEvents?.();
         await server?.close();
       })();
       return closing;

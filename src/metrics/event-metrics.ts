@@ -2,7 +2,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { EventHubStats } from '../events/event-hub.ts';
 
 export interface EventSources {
-  events: { stats(): EventHubStats };
+  events: { stats(): EventHubStats; onHostEvent?(listener: (host: string) => void): () => void };
   /** WebSockets open now (0 before the server starts). */
   openSockets(): number;
 }

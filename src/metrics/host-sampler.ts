@@ -40,6 +40,14 @@ export class HostSampler {
     this.#now = options.now ?? Date.now;
   }
 
+  /**
+   * Forgets the host's sample, so the next scrape reads it again: libvirt reported a change
+   * (a domain started, a pool stopped...), which a sample up to maxAgeSeconds old would hide.
+   */
+  invalidate(host: string): void {
+    this.#entries.delete(host);
+  }
+
   /** Every configured host's sample, in configuration order. Never rejects. */
   samples(): Promise<HostSample[]> {
     return Promise.all(this.#options.hosts.names().map((host) => this.#sample(host)));

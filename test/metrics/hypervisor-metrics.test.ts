@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Domain, LibvirtError } from '../../src/libvirt/index.ts';
+import { Connection, Domain, LibvirtError } from '../../src/libvirt/index.ts';
 import { bindingCalls } from '../../src/libvirt/native.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import { type Scrape, scrape } from '../support/prometheus.ts';
@@ -122,6 +122,32 @@ describe('the cost of a scrape', () => {
     expect(later.samples('libvirt_domain_info_state')).toHaveLength(3);
     for (const name of ['libvirt_up', 'libvirt_domain_info_state', 'libvirt_domain_info_memory_usage_bytes']) {
       expect(later.samples(name)).toEqual(scrapes[0]?.samples(name));
+    }
+  });
+
+  it('reads a host again after libvirt reports a change made behind the gateway’s back, however young the sample', async () => {
+    const state = (s: Scrape) =>
+      s.samples('libvirt_domain_info_state').find((m) => m.labels.host === 'b' && m.labels.domain === 'test')?.value;
+    const first = await scrape((request) => gw.app.yoga.fetch(request));
+    expect(state(first)).toBe(1);
+    // Another connection to the same driver, as virsh would be: the gateway learns of it only
+    // through libvirt's event (test:///default is one driver per process, its connections share it).
+    const other = await Connection.open('test:///default');
+    const events = await gw.registry.connection('b');
+    const suspended = new Promise<void>((resolve) => {
+      void events.subscribe((e) => {
+        if (e.kind === 'domain' && e.domain.name === 'test' && e.type === 'SUSPENDED') resolve();
+      });
+    });
+    try {
+      await (await other.domainByName('test')).suspend();
+      await suspended;
+      const before = bulkStatsCalls();
+      expect(state(await scrape((request) => gw.app.yoga.fetch(request)))).toBe(3);
+      expect(bulkStatsCalls() - before).toBe(1);
+      await (await other.domainByName('test')).resume();
+    } finally {
+      await other.close();
     }
   });
 });
