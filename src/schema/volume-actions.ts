@@ -18,12 +18,28 @@ import { actOn, changed } from './mutation-support.ts';
 import { pools, StoragePoolNode } from './storage-pool.ts';
 import { VolumeNode, VolumeRef, type VolumeShape } from './volume.ts';
 
+/** libvirt's wipe patterns (virStorageVolWipeAlgorithm), as its documentation names them. */
+const wipeAlgorithmDescriptions: Record<WipeAlgorithm, string> = {
+  ZERO: '1 pass of zeroes.',
+  NNSA: '4 passes: NNSA Policy Letter NAP-14.1-C (XVI-8).',
+  DOD: '4 passes: DoD 5220.22-M section 8-306.',
+  BSI: '9 passes, as the German BSI recommends.',
+  GUTMANN: 'The canonical 35-pass (Gutmann) sequence.',
+  SCHNEIER: '7 passes, as in Bruce Schneier’s “Applied Cryptography” (1996).',
+  PFITZNER7: '7 passes of random data.',
+  PFITZNER33: '33 passes of random data.',
+  RANDOM: '1 pass of random data.',
+  TRIM: '1 pass trimming all the volume’s data (TRIM or DISCARD).',
+};
+
 const WipeAlgorithmEnum = builder.enumType('WipeAlgorithm', {
   description: 'How wipeVolume overwrites a volume’s data (virStorageVolWipeAlgorithm).',
-  values: Object.fromEntries(Object.keys(StorageVolWipeAlgorithm).map((k) => [k, { value: k }])) as Record<
-    WipeAlgorithm,
-    { value: WipeAlgorithm }
-  >,
+  values: Object.fromEntries(
+    Object.keys(StorageVolWipeAlgorithm).map((k) => [
+      k,
+      { value: k, description: wipeAlgorithmDescriptions[k as WipeAlgorithm] },
+    ]),
+  ) as Record<WipeAlgorithm, { value: WipeAlgorithm; description: string }>,
 });
 
 /** A volume by path or key; NOT_FOUND when the host has none. */
@@ -145,7 +161,7 @@ builder.mutationFields((t) => {
           type: WipeAlgorithmEnum,
           defaultValue: 'ZERO',
           required: true,
-          description: '@default ZERO',
+          description: 'The pattern to write. @default ZERO',
         }),
       },
       resolve: async (_r, args, ctx) => {
