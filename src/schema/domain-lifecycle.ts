@@ -11,7 +11,15 @@ import {
 import { type DomainDisk, parseDomainXml } from '../libvirt/xml/domain-xml.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
-import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg, rememberState } from './domain.ts';
+import {
+  DomainNode,
+  DomainRef,
+  type DomainShape,
+  DomainStateEnum,
+  findDomain,
+  onDomainArg,
+  rememberState,
+} from './domain.ts';
 import { codeOf, gatewayError, invalidInput } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { changed, type DeviceScopeValue, RemovedObject, scopeFor } from './mutation-support.ts';
@@ -25,16 +33,27 @@ export interface StateChange {
   forced?: boolean;
 }
 
+/** A state newer than this libvirt binding knows is reported as NOSTATE, as `Domain.state` reports it as null. */
+function knownState(state: StateName): DomainStateName {
+  return state === 'UNKNOWN' ? 'NOSTATE' : state;
+}
+
 export const DomainStateChange = builder.objectRef<StateChange>('DomainStateChange').implement({
   description: 'A domain after a lifecycle action, with the state before and after it.',
   fields: (t) => ({
     domain: t.field({ type: DomainNode, nullable: false, description: 'The domain now.', resolve: (c) => c.domain }),
-    previousState: t.string({
+    previousState: t.field({
+      type: DomainStateEnum,
       nullable: false,
-      description: 'The state before the action.',
-      resolve: (c) => c.previousState,
+      description: 'The state before the action (NOSTATE when libvirt named none the gateway knows).',
+      resolve: (c) => knownState(c.previousState),
     }),
-    state: t.string({ nullable: false, description: 'The state after the action.', resolve: (c) => c.state }),
+    state: t.field({
+      type: DomainStateEnum,
+      nullable: false,
+      description: 'The state after the action (NOSTATE when libvirt named none the gateway knows).',
+      resolve: (c) => knownState(c.state),
+    }),
     forced: t.boolean({
       description: 'For shutdownDomain with a timeout: whether the domain had to be destroyed.',
       resolve: (c) => c.forced ?? null,

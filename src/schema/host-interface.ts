@@ -10,6 +10,17 @@ import { hostKey, splitHostKey } from './request-cache.ts';
 
 export type InterfaceShape = Shaped<HostInterface>;
 
+const START_MODES = ['none', 'onboot', 'hotplug'] as const;
+
+export const StartMode = builder.enumType('InterfaceStartMode', {
+  description: 'When the host brings an interface up.',
+  values: {
+    NONE: { value: 'none', description: 'Not started by the host.' },
+    ONBOOT: { value: 'onboot', description: 'Started when the host boots.' },
+    HOTPLUG: { value: 'hotplug', description: 'Started when its device appears.' },
+  } as const,
+});
+
 export const interfaces = objectCache<HostInterface>({
   kind: 'interface',
   audit: 'Host.Audit',
@@ -51,9 +62,13 @@ HostInterfaceNode.implement({
       description: 'ethernet, bridge, bond or vlan.',
       resolve: async (s, _a, ctx) => (await definition(ctx, s)).type,
     }),
-    startMode: t.string({
-      description: 'none, onboot or hotplug.',
-      resolve: async (s, _a, ctx) => (await definition(ctx, s)).startMode ?? null,
+    startMode: t.field({
+      type: StartMode,
+      description: 'When the host brings it up; null when its definition names no mode the gateway knows.',
+      resolve: async (s, _a, ctx) => {
+        const mode = (await definition(ctx, s)).startMode;
+        return START_MODES.find((m) => m === mode) ?? null;
+      },
     }),
     mtu: t.int({
       description: 'The largest packet it sends, in bytes, when its definition sets one.',

@@ -6,18 +6,9 @@ import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { parsedArgument } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
-import { HostInterfaceNode, type InterfaceShape, interfaces } from './host-interface.ts';
+import { HostInterfaceNode, type InterfaceShape, interfaces, StartMode } from './host-interface.ts';
 import { safeClientXml } from './host-safety.ts';
 import { changed, RemovedObject } from './mutation-support.ts';
-
-const StartMode = builder.enumType('InterfaceStartMode', {
-  description: 'When the host brings an interface up.',
-  values: {
-    NONE: { value: 'none', description: 'Not started by the host.' },
-    ONBOOT: { value: 'onboot', description: 'Started when the host boots.' },
-    HOTPLUG: { value: 'hotplug', description: 'Started when its device appears.' },
-  } as const,
-});
 
 const Ipv4Input = builder.inputType('InterfaceIpv4Input', {
   description: 'A static IPv4 address with its prefix length (8–32).',

@@ -8,16 +8,7 @@ import { invalidInput, parsedArgument } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { safeClientXml } from './host-safety.ts';
 import { actOn, allOrNothing, changed, RemovedObject } from './mutation-support.ts';
-import { NetworkNode, type NetworkShape, networks } from './network.ts';
-
-const ForwardMode = builder.enumType('NetworkForwardMode', {
-  description: 'How a simple network reaches the outside.',
-  values: {
-    NONE: { value: 'none', description: 'Isolated: guests reach each other and the host only.' },
-    NAT: { value: 'nat', description: 'Outbound traffic is masqueraded behind the host.' },
-    ROUTE: { value: 'route', description: 'Routed without NAT.' },
-  } as const,
-});
+import { ForwardMode, NetworkNode, type NetworkShape, networks } from './network.ts';
 
 const DhcpRangeInput = builder.inputType('DhcpRangeInput', {
   description: 'Addresses the network’s DHCP server hands out; both ends inside the subnet, start before stop.',

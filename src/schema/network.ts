@@ -9,6 +9,24 @@ import { hostKey, splitHostKey } from './request-cache.ts';
 
 export type NetworkShape = Shaped<Network>;
 
+const FORWARD_MODES = ['none', 'nat', 'route', 'open', 'bridge', 'private', 'vepa', 'passthrough', 'hostdev'] as const;
+
+export const ForwardMode = builder.enumType('NetworkForwardMode', {
+  description:
+    'How a network reaches the outside (<forward mode>). createSimpleNetwork builds NONE, NAT and ROUTE networks; the others come from XML.',
+  values: {
+    NONE: { value: 'none', description: 'Isolated: guests reach each other and the host only.' },
+    NAT: { value: 'nat', description: 'Outbound traffic is masqueraded behind the host.' },
+    ROUTE: { value: 'route', description: 'Routed without NAT.' },
+    OPEN: { value: 'open', description: 'Routed, with no firewall rules added by libvirt.' },
+    BRIDGE: { value: 'bridge', description: 'A host bridge (or macvtap bridge mode) outside libvirt.' },
+    PRIVATE: { value: 'private', description: 'macvtap private mode: guests cannot reach each other.' },
+    VEPA: { value: 'vepa', description: 'macvtap VEPA mode: guest traffic goes through the external switch.' },
+    PASSTHROUGH: { value: 'passthrough', description: 'macvtap passthrough: one guest owns the device.' },
+    HOSTDEV: { value: 'hostdev', description: 'SR-IOV virtual functions assigned to guests.' },
+  } as const,
+});
+
 export const networks = objectCache<Network>({
   kind: 'network',
   audit: 'Network.Audit',
@@ -75,9 +93,14 @@ NetworkNode.implement({
       description: 'The host bridge device, e.g. virbr0.',
       resolve: async (s, _a, ctx) => (await definition(ctx, s)).bridge?.name ?? null,
     }),
-    forwardMode: t.string({
-      description: 'nat, route, bridge, open…; null for an isolated network.',
-      resolve: async (s, _a, ctx) => (await definition(ctx, s)).forward?.mode ?? null,
+    forwardMode: t.field({
+      type: ForwardMode,
+      description:
+        'How it reaches the outside: NONE for an isolated network; null for a mode the gateway does not know.',
+      resolve: async (s, _a, ctx) => {
+        const mode = (await definition(ctx, s)).forward?.mode ?? 'none';
+        return FORWARD_MODES.find((m) => m === mode) ?? null;
+      },
     }),
     forwardDevice: t.string({
       description: 'The host device traffic is forwarded through, when restricted to one.',

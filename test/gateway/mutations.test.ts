@@ -161,7 +161,7 @@ describe('Network, pool, volume and interface mutations on the test driver', () 
         active: true,
         persistent: true,
         autostart: true,
-        forwardMode: 'nat',
+        forwardMode: 'NAT',
         ips: [
           {
             address: '10.20.0.1',
@@ -231,7 +231,7 @@ describe('Network, pool, volume and interface mutations on the test driver', () 
       defineEthernetInterface: {
         name: 'eth9',
         active: false,
-        startMode: 'hotplug',
+        startMode: 'HOTPLUG',
         addresses: [{ address: '10.9.0.2', prefix: 16 }],
       },
     });

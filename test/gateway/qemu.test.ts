@@ -78,7 +78,7 @@ describe.skipIf(skip !== undefined)('the gateway on a private libvirtd with QEMU
           mac: '52:54:00:6e:65:01',
           model: 'virtio',
           sourceName: NAT_NETWORK,
-          network: { name: NAT_NETWORK, active: true, forwardMode: 'nat' },
+          network: { name: NAT_NETWORK, active: true, forwardMode: 'NAT' },
         },
       ],
     });

@@ -159,7 +159,7 @@ describe('Domains', () => {
           xml: expect.stringMatching(
             /^<interface type="network">[\s\S]*<mac address="52:54:00:00:00:01"\/>[\s\S]*<\/interface>$/,
           ),
-          network: { name: 'lan', bridge: 'virbr-lan', forwardMode: 'nat', active: true },
+          network: { name: 'lan', bridge: 'virbr-lan', forwardMode: 'NAT', active: true },
         },
       ],
       nic: { mac: '52:54:00:00:00:01' },
@@ -181,7 +181,7 @@ describe('Networks, pools, volumes and host interfaces', () => {
           persistent: true,
           autostart: false,
           bridge: 'virbr-lan',
-          forwardMode: 'nat',
+          forwardMode: 'NAT',
           ips: [
             {
               family: 'ipv4',
@@ -235,7 +235,7 @@ describe('Networks, pools, volumes and host interfaces', () => {
           mac: 'aa:bb:cc:dd:ee:ff',
           active: true,
           type: 'ethernet',
-          startMode: 'onboot',
+          startMode: 'ONBOOT',
           mtu: 1492,
           addresses: [{ address: '192.168.0.5', prefix: 24 }],
         },
