@@ -4,12 +4,12 @@ import { DomainNode, type DomainShape, domainDefinition, domainXml } from './dom
 import { notFound } from './errors.ts';
 import { NetworkNode, networks } from './network.ts';
 
-interface NicShape {
+export interface NicShape {
   domain: DomainShape;
   nic: DomainInterface;
 }
 
-const DomainInterfaceRef = builder.objectRef<NicShape>('DomainInterface').implement({
+export const DomainInterfaceRef = builder.objectRef<NicShape>('DomainInterface').implement({
   description: 'A network interface (NIC) of a domain, with the virtual network it is on when it uses one.',
   fields: (t) => ({
     type: t.string({

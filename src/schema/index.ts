@@ -23,6 +23,7 @@ import './domain-snapshot.ts';
 import './domain-save.ts';
 import './domain-actions.ts';
 import './volume-actions.ts';
+import './domain-guest.ts';
 import './domain-console.ts';
 import './network-actions.ts';
 import './storage-actions.ts';

@@ -62,6 +62,19 @@ export interface DomainInterface {
   alias?: string;
 }
 
+/** A `<graphics>` device: how a display is served (VNC, SPICE…). */
+export interface DomainGraphics {
+  /** vnc, spice, rdp, sdl, desktop, egl-headless, dbus */
+  type: string;
+  /** The TCP port; -1 until a running domain gets one with autoport. */
+  port?: number;
+  autoport?: boolean;
+  /** The address it listens on (`listen` attribute or `<listen address>`). */
+  listen?: string;
+  /** The UNIX socket of a `<listen type='socket'>`. */
+  socket?: string;
+}
+
 export interface DomainOs {
   /** hvm, xen, linux, exe */
   type: string;
@@ -98,6 +111,7 @@ export interface DomainXml {
   emulator?: string;
   disks: DomainDisk[];
   interfaces: DomainInterface[];
+  graphics: DomainGraphics[];
 }
 
 function readDisk(el: XmlElement): DomainDisk {
@@ -144,6 +158,18 @@ function readInterface(el: XmlElement): DomainInterface {
   };
 }
 
+function readGraphics(el: XmlElement): DomainGraphics {
+  const port = el.attr('port');
+  const autoport = el.attr('autoport');
+  return {
+    type: requireAttr(el, 'type'),
+    port: port === undefined || !/^-?\d+$/.test(port) ? undefined : Number(port),
+    autoport: autoport === undefined ? undefined : autoport === 'yes',
+    listen: el.attr('listen') ?? el.attrAt(['listen'], 'address'),
+    socket: el.attrAt(['listen'], 'socket'),
+  };
+}
+
 function readDomain(root: XmlElement): DomainXml {
   const vcpu = root.child('vcpu');
   // libvirt's default is one vCPU.
@@ -179,6 +205,7 @@ function readDomain(root: XmlElement): DomainXml {
     emulator: devices === undefined ? undefined : optionalText(devices, 'emulator'),
     disks: devices?.elements('disk').map(readDisk) ?? [],
     interfaces: devices?.elements('interface').map(readInterface) ?? [],
+    graphics: devices?.elements('graphics').map(readGraphics) ?? [],
   };
 }
 
