@@ -11,10 +11,10 @@ import { actOn, allOrNothing, changed, RemovedObject } from './mutation-support.
 import { ForwardMode, NetworkNode, type NetworkShape, networks } from './network.ts';
 
 const DhcpRangeInput = builder.inputType('DhcpRangeInput', {
-  description: 'Addresses the network’s DHCP server hands out; both ends inside the subnet, start before stop.',
+  description: 'Addresses the network’s DHCP server hands out; both ends inside the subnet, start before end.',
   fields: (t) => ({
     start: t.string({ required: true, description: 'The first address handed out.' }),
-    stop: t.string({ required: true, description: 'The last address handed out.' }),
+    end: t.string({ required: true, description: 'The last address handed out.' }),
   }),
 });
 
@@ -119,7 +119,7 @@ builder.mutationFields((t) => {
           forwardMode: i.forwardMode ?? 'nat',
           forwardDev: i.forwardDevice ?? undefined,
           ...(i.ipAddress ? { ip: { address: i.ipAddress, netmask: i.netmask ?? undefined } } : {}),
-          ...(i.dhcpRange ? { dhcpRange: { start: i.dhcpRange.start, end: i.dhcpRange.stop } } : {}),
+          ...(i.dhcpRange ? { dhcpRange: { start: i.dhcpRange.start, end: i.dhcpRange.end } } : {}),
           domainName: i.dhcpDomain ?? undefined,
         });
         return createNetwork(ctx, hostName(ctx, args.host), xml, i.persistent ?? true, i.autostart ?? true);

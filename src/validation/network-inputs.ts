@@ -22,7 +22,7 @@ export const forwardMode = z.enum(FORWARD_MODES, { error: `must be one of ${FORW
 export const dhcpRange = withoutNulls(
   inputObject({
     start: ipv4Address.optional(),
-    stop: ipv4Address.optional(),
+    end: ipv4Address.optional(),
   }),
 );
 
@@ -78,14 +78,14 @@ function checkNetwork(input: NetworkFields, ctx: z.RefinementCtx<NetworkFields>)
 
   const range = input.dhcpRange;
   if (range === undefined) return;
-  if (range.start !== undefined && range.stop === undefined)
-    fail(['dhcpRange', 'stop'], 'is required with dhcpRange.start');
-  if (range.stop !== undefined && range.start === undefined)
-    fail(['dhcpRange', 'start'], 'is required with dhcpRange.stop');
+  if (range.start !== undefined && range.end === undefined)
+    fail(['dhcpRange', 'end'], 'is required with dhcpRange.start');
+  if (range.end !== undefined && range.start === undefined)
+    fail(['dhcpRange', 'start'], 'is required with dhcpRange.end');
   const subnet = `${networkOf(address, bits)}/${bits}`;
   let endsValid = true;
-  for (const end of ['start', 'stop'] as const) {
-    const value = range[end];
+  for (const side of ['start', 'end'] as const) {
+    const value = range[side];
     if (value === undefined) continue;
     const problem = !inSubnet(value, address, bits)
       ? `must be inside ${subnet}`
@@ -97,19 +97,19 @@ function checkNetwork(input: NetworkFields, ctx: z.RefinementCtx<NetworkFields>)
             ? `must not be ipAddress ${address} itself`
             : undefined;
     if (problem !== undefined) {
-      fail(['dhcpRange', end], problem);
+      fail(['dhcpRange', side], problem);
       endsValid = false;
     }
   }
-  if (endsValid && range.start !== undefined && range.stop !== undefined && compareIpv4(range.start, range.stop) >= 0) {
-    fail(['dhcpRange', 'stop'], `must be above dhcpRange.start (${range.start})`);
+  if (endsValid && range.start !== undefined && range.end !== undefined && compareIpv4(range.start, range.end) >= 0) {
+    fail(['dhcpRange', 'end'], `must be above dhcpRange.start (${range.start})`);
   }
 }
 
 /**
  * createSimpleNetwork. Beyond each field's own rule: nat and route need ipAddress and a
  * netmask (or prefix); a netmask, prefix or DHCP range needs ipAddress; a DHCP range has
- * both ends, start below stop, inside the subnet and off its network, broadcast and
+ * both ends, start below end, inside the subnet and off its network, broadcast and
  * ipAddress; forwardDevice only with nat or route.
  *
  * The output has netmask and prefix both set whenever ipAddress is, and dhcpRange only
@@ -121,8 +121,8 @@ export const simpleNetworkInput = withoutNulls(
     return {
       ...input,
       ...(input.ipAddress !== undefined && bits !== undefined ? { netmask: netmaskOfPrefix(bits), prefix: bits } : {}),
-      ...(range?.start !== undefined && range.stop !== undefined
-        ? { dhcpRange: { start: range.start, stop: range.stop } }
+      ...(range?.start !== undefined && range.end !== undefined
+        ? { dhcpRange: { start: range.start, end: range.end } }
         : {}),
     };
   }),

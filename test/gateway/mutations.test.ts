@@ -153,7 +153,7 @@ describe('Domain mutations on the test driver', () => {
 describe('Network, pool, volume and interface mutations on the test driver', () => {
   it('creates a simple NAT network with DHCP, stops, starts and undefines it', async () => {
     const res = await ok(`mutation { createSimpleNetwork(input: { name: "simple", ipAddress: "10.20.0.1",
-      netmask: "255.255.255.0", dhcpRange: { start: "10.20.0.100", stop: "10.20.0.200" } }) {
+      netmask: "255.255.255.0", dhcpRange: { start: "10.20.0.100", end: "10.20.0.200" } }) {
       name active persistent autostart forwardMode ips { address netmask dhcpRanges { start end } } } }`);
     expect(res).toEqual({
       createSimpleNetwork: {
@@ -309,12 +309,12 @@ describe('Bad input: a typed error naming the field, and nothing changes', () =>
     ],
     [
       'createSimpleNetwork: DHCP outside subnet',
-      'mutation { createSimpleNetwork(input: { name: "n1", ipAddress: "10.1.0.1", netmask: "255.255.255.0", dhcpRange: { start: "10.2.0.5", stop: "10.2.0.9" } }) { name } }',
+      'mutation { createSimpleNetwork(input: { name: "n1", ipAddress: "10.1.0.1", netmask: "255.255.255.0", dhcpRange: { start: "10.2.0.5", end: "10.2.0.9" } }) { name } }',
       'input.dhcpRange.start',
     ],
     [
       'createSimpleNetwork: DHCP start after stop',
-      'mutation { createSimpleNetwork(input: { name: "n1", ipAddress: "10.1.0.1", netmask: "255.255.255.0", dhcpRange: { start: "10.1.0.50", stop: "10.1.0.9" } }) { name } }',
+      'mutation { createSimpleNetwork(input: { name: "n1", ipAddress: "10.1.0.1", netmask: "255.255.255.0", dhcpRange: { start: "10.1.0.50", end: "10.1.0.9" } }) { name } }',
       'input.dhcpRange',
     ],
     [

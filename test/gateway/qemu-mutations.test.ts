@@ -51,7 +51,7 @@ describe.skipIf(skip !== undefined)('mutations on a private libvirtd with QEMU',
   it('creates a NAT network with DHCP: the bridge exists and dnsmasq serves it; stopping removes the bridge', async () => {
     const res = await ok<{ createSimpleNetwork: { bridge: string; active: boolean } }>(`mutation {
       createSimpleNetwork(input: { name: "mut-net", ipAddress: "10.77.0.1", netmask: "255.255.255.0",
-        dhcpRange: { start: "10.77.0.10", stop: "10.77.0.50" }, autostart: false }) { bridge active } }`);
+        dhcpRange: { start: "10.77.0.10", end: "10.77.0.50" }, autostart: false }) { bridge active } }`);
     expect(res.createSimpleNetwork.active).toBe(true);
     const bridge = res.createSimpleNetwork.bridge;
     expect(bridge).toMatch(/^virbr\d+$/);

@@ -4,7 +4,7 @@ import { type SimpleNetworkInput, simpleNetworkInput } from '../../src/validatio
 import { firstIssue, parsed } from './first-issue.ts';
 
 const nat = { name: 'lan', ipAddress: '192.168.100.1', netmask: '255.255.255.0' };
-const range = (start: string, stop: string) => ({ ...nat, dhcpRange: { start, stop } });
+const range = (start: string, end: string) => ({ ...nat, dhcpRange: { start, end } });
 
 describe('simpleNetworkInput', () => {
   it('defaults to a persistent, autostarted NAT network', () => {
@@ -22,7 +22,7 @@ describe('simpleNetworkInput', () => {
     [
       'an isolated network with DHCP',
       { ...range('192.168.100.2', '192.168.100.254'), forwardMode: 'none' },
-      { forwardMode: 'none', dhcpRange: { start: '192.168.100.2', stop: '192.168.100.254' } },
+      { forwardMode: 'none', dhcpRange: { start: '192.168.100.2', end: '192.168.100.254' } },
     ],
     [
       'a routed network out of eth0',
@@ -39,24 +39,24 @@ describe('simpleNetworkInput', () => {
     [
       'a range right after the host address, up to the last host',
       range('192.168.100.2', '192.168.100.254'),
-      { dhcpRange: { start: '192.168.100.2', stop: '192.168.100.254' } },
+      { dhcpRange: { start: '192.168.100.2', end: '192.168.100.254' } },
     ],
     [
       'a range below the host address',
       { ...range('192.168.100.10', '192.168.100.99'), ipAddress: '192.168.100.100' },
-      { dhcpRange: { start: '192.168.100.10', stop: '192.168.100.99' } },
+      { dhcpRange: { start: '192.168.100.10', end: '192.168.100.99' } },
     ],
     [
       'a range compared as numbers, not text',
       range('192.168.100.9', '192.168.100.10'),
-      { dhcpRange: { start: '192.168.100.9', stop: '192.168.100.10' } },
+      { dhcpRange: { start: '192.168.100.9', end: '192.168.100.10' } },
     ],
     [
       'GraphQL nulls',
       { ...nat, forwardDevice: null, dhcpRange: null, dhcpDomain: null, prefix: null, persistent: null },
       { persistent: true },
     ],
-    ['an empty DHCP range', { ...nat, dhcpRange: { start: null, stop: null } }, { prefix: 24 }],
+    ['an empty DHCP range', { ...nat, dhcpRange: { start: null, end: null } }, { prefix: 24 }],
   ])('accepts %s', (_label, input, expected) => {
     const out = parsed(simpleNetworkInput, input);
     expect(out).toMatchObject(expected);
@@ -69,7 +69,7 @@ describe('simpleNetworkInput', () => {
       name: out.name,
       forwardMode: out.forwardMode,
       ...(out.ipAddress !== undefined && { ip: { address: out.ipAddress, prefix: out.prefix } }),
-      ...(out.dhcpRange && { dhcpRange: { start: out.dhcpRange.start, end: out.dhcpRange.stop } }),
+      ...(out.dhcpRange && { dhcpRange: { start: out.dhcpRange.start, end: out.dhcpRange.end } }),
     });
     expect(xml).toContain('192.168.100.254');
   });
@@ -119,7 +119,7 @@ describe('simpleNetworkInput', () => {
     ],
     [
       'a DHCP range without ipAddress',
-      { name: 'iso', forwardMode: 'none', dhcpRange: { start: '10.0.0.2', stop: '10.0.0.9' } },
+      { name: 'iso', forwardMode: 'none', dhcpRange: { start: '10.0.0.2', end: '10.0.0.9' } },
       'dhcpRange',
       'needs ipAddress and netmask',
     ],
@@ -151,16 +151,16 @@ describe('simpleNetworkInput', () => {
     ],
     // DHCP range
     [
-      'start without stop',
+      'start without end',
       { ...nat, dhcpRange: { start: '192.168.100.2' } },
-      'dhcpRange.stop',
+      'dhcpRange.end',
       'is required with dhcpRange.start',
     ],
     [
-      'stop without start',
-      { ...nat, dhcpRange: { start: null, stop: '192.168.100.9' } },
+      'end without start',
+      { ...nat, dhcpRange: { start: null, end: '192.168.100.9' } },
       'dhcpRange.start',
-      'is required with dhcpRange.stop',
+      'is required with dhcpRange.end',
     ],
     [
       'start outside the subnet',
@@ -169,9 +169,9 @@ describe('simpleNetworkInput', () => {
       'must be inside 192.168.100.0/24',
     ],
     [
-      'stop outside the subnet',
+      'end outside the subnet',
       range('192.168.100.2', '192.168.101.9'),
-      'dhcpRange.stop',
+      'dhcpRange.end',
       'must be inside 192.168.100.0/24',
     ],
     [
@@ -181,9 +181,9 @@ describe('simpleNetworkInput', () => {
       'must not be the network address 192.168.100.0',
     ],
     [
-      'stop on the broadcast address',
+      'end on the broadcast address',
       range('192.168.100.2', '192.168.100.255'),
-      'dhcpRange.stop',
+      'dhcpRange.end',
       'must not be the broadcast address 192.168.100.255',
     ],
     [
@@ -193,24 +193,19 @@ describe('simpleNetworkInput', () => {
       'must not be ipAddress 192.168.100.1 itself',
     ],
     [
-      'stop on ipAddress',
+      'end on ipAddress',
       { ...range('192.168.100.2', '192.168.100.50'), ipAddress: '192.168.100.50' },
-      'dhcpRange.stop',
+      'dhcpRange.end',
       'must not be ipAddress 192.168.100.50 itself',
     ],
     [
-      'start after stop',
+      'start after end',
       range('192.168.100.200', '192.168.100.100'),
-      'dhcpRange.stop',
+      'dhcpRange.end',
       'must be above dhcpRange.start (192.168.100.200)',
     ],
-    ['start equal to stop', range('192.168.100.7', '192.168.100.7'), 'dhcpRange.stop', 'must be above dhcpRange.start'],
-    [
-      'start after stop by number, not text',
-      range('192.168.100.10', '192.168.100.9'),
-      'dhcpRange.stop',
-      'must be above',
-    ],
+    ['start equal to end', range('192.168.100.7', '192.168.100.7'), 'dhcpRange.end', 'must be above dhcpRange.start'],
+    ['start after end by number, not text', range('192.168.100.10', '192.168.100.9'), 'dhcpRange.end', 'must be above'],
     ['no object', undefined, '', 'is required'],
   ])('rejects %s', (_label, value, path, message) => {
     const issue = firstIssue(simpleNetworkInput, value);
