@@ -343,7 +343,7 @@ const LOCAL_FUNCTIONS = new Set(['xmlParseTrees']);
 export const native: Native = Object.fromEntries(
   Object.entries(addon).map(([name, value]) => [
     name,
-    typeof value === 'function'
+    typeof value === 'function' && !LOCAL_FUNCTIONS.has(name)
       ? (...args: unknown[]) => {
           bindingCalls.total += 1;
           bindingCalls.byName.set(name, (bindingCalls.byName.get(name) ?? 0) + 1);
