@@ -574,6 +574,8 @@ export function guestDomainXml(opts: {
   serial?: 'file' | 'pty';
   /** A VNC display without a listening socket (clients come through virDomainOpenGraphicsFD). @default false */
   vnc?: boolean;
+  /** Raw files as virtio disks (the guest names them vda, vdb… in this order). @default [] */
+  disks?: Array<{ path: string; target: string }>;
 }): string {
   const memory = opts.memoryMiB ?? 128;
   const log = opts.consoleLog ?? guestConsoleLogPath(opts.name);
@@ -594,6 +596,16 @@ export function guestDomainXml(opts: {
       <source path='${xmlText(log)}' append='off'/>
       <target port='0'/>
     </serial>`;
+  const disks = (opts.disks ?? [])
+    .map(
+      (d) => `
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw' cache='none'/>
+      <source file='${xmlText(d.path)}'/>
+      <target dev='${xmlText(d.target)}' bus='virtio'/>
+    </disk>`,
+    )
+    .join('');
   const graphics = opts.vnc
     ? `
     <graphics type='vnc'>
@@ -624,7 +636,7 @@ export function guestDomainXml(opts: {
   <on_crash>destroy</on_crash>
   <devices>
     ${serial}
-    <memballoon model='virtio'/>${nic}${graphics}
+    <memballoon model='virtio'/>${disks}${nic}${graphics}
   </devices>
 </domain>`;
 }
