@@ -29,7 +29,7 @@ const GuestAddress = builder.objectRef<AddressShape>('GuestAddress').implement({
   description: 'An IP address of a guest interface.',
   fields: (t) => ({
     type: t.string({ nullable: false, description: 'IPV4 or IPV6.', resolve: (a) => a.type }),
-    address: t.exposeString('address', { nullable: false }),
+    address: t.exposeString('address', { nullable: false, description: 'The address, e.g. 192.168.122.15.' }),
     prefix: t.exposeInt('prefix', { nullable: false, description: 'The prefix length, e.g. 24.' }),
   }),
 });
@@ -79,7 +79,12 @@ builder.objectField(DomainInterfaceRef, 'addresses', (t) =>
     description:
       'Its IP addresses (virDomainInterfaceAddresses) from the network’s DHCP leases, the guest agent or the host’s ARP table; empty when the source knows none. AGENT without an agent in the guest is UNSUPPORTED.',
     args: {
-      source: t.arg({ type: AddressSourceEnum, defaultValue: 'LEASE', required: true, description: '@default LEASE' }),
+      source: t.arg({
+        type: AddressSourceEnum,
+        defaultValue: 'LEASE',
+        required: true,
+        description: 'Where to read the addresses from. @default LEASE',
+      }),
     },
     resolve: async (s, args, ctx) => {
       if (!(await s.domain.domain.isActive())) return [];
@@ -122,7 +127,7 @@ const GuestOs = builder.objectRef<TypedParams>('GuestOs').implement({
 const GuestUser = builder.objectRef<{ p: TypedParams; k: string }>('GuestUser').implement({
   description: 'A user logged in to the guest.',
   fields: (t) => ({
-    name: t.string({ resolve: ({ p, k }) => str(p, `${k}name`) }),
+    name: t.string({ description: 'The user name.', resolve: ({ p, k }) => str(p, `${k}name`) }),
     domain: t.string({ description: 'The Windows domain, if any.', resolve: ({ p, k }) => str(p, `${k}domain`) }),
     loginTime: t.field({
       type: 'DateTime',
