@@ -29,6 +29,8 @@ import { schema } from './schema/index.ts';
 import { CSRF_HEADER, createBrowserDefenses } from './security/create-browser-defenses.ts';
 import { trackConnections } from './server-shutdown.ts';
 import { StatsSamplers } from './stats/stats-samplers.ts';
+import { startTracing, type Tracing } from './tracing/tracing.ts';
+import { useTracing } from './tracing/use-tracing.ts';
 import { useInputErrorCodes } from './validation/use-input-error-codes.ts';
 import { useNestingLimit } from './validation/use-nesting-limit.ts';
 import { useNulFreeArguments } from './validation/use-nul-free-arguments.ts';
@@ -182,6 +184,7 @@ export function buildApp(options: AppOptions): App {
     maxRequestBodySize: limits.maxRequestBodySize,
     logging: requestLogging.yogaLogger,
     plugins: [
+      ...(security.tracing ? [useTracing()] : []),
       ...metrics.plugins,
       requestLogging.plugin,
       ...(security.graphiql ? [useGraphiQLAssets()] : []),
@@ -211,6 +214,7 @@ export function buildApp(options: AppOptions): App {
   let server: Server | undefined;
   let connections: ReturnType<typeof trackConnections> | undefined;
   let stopping: Promise<void> | undefined;
+  let tracing: Promise<Tracing> | undefined;
 
   return {
     yoga,
@@ -219,8 +223,13 @@ export function buildApp(options: AppOptions): App {
     metrics,
     consoles,
     reloadAuth: (next) => auth.reload(next),
-    start: () =>
-      new Promise((resolve, reject) => {
+    start: async () => {
+      // OpenTelemetry is loaded here, and only when configured.
+      if (security.tracing) {
+        tracing ??= startTracing(security.tracing);
+        await tracing;
+      }
+      return new Promise((resolve, reject) => {
         const { tls } = security;
         server = tls
           ? createHttpsServer(
@@ -247,7 +256,8 @@ export function buildApp(options: AppOptions): App {
           const url = `${tls ? 'https' : 'http'}://${host}:${port}${yoga.graphqlEndpoint}`;
           metrics.start().then(() => resolve(url), reject);
         });
-      }),
+      });
+    },
     stop: () => {
       stopping ??= (async () => {
         const operationsClosed = operations.close();
@@ -263,6 +273,8 @@ export function buildApp(options: AppOptions): App {
         await limits.close();
         await operationsClosed;
         await audit.close();
+        // Last, so that the spans of what the steps above ended are sent too.
+        await (await tracing?.catch(() => undefined))?.shutdown();
       })();
       return stopping;
     },

@@ -9,6 +9,7 @@ import {
   metricsSchema,
   storageSchema,
   tlsSchema,
+  tracingSchema,
   xmlSchema,
 } from './security-schema.ts';
 
@@ -59,6 +60,7 @@ export const configFileSchema = z.strictObject({
   audit: auditSchema,
   metrics: metricsSchema,
   consoles: consolesSchema,
+  tracing: tracingSchema.optional(),
   defaultHost: z.string().min(1, 'must not be empty').optional(),
   allowUnsafeClientUris: z.boolean().default(false),
   /** Turns the host-safety policy off: client XML and paths reach libvirt unchecked. */

@@ -172,6 +172,18 @@ export const metricsSchema = z
   })
   .prefault({});
 
+/** OpenTelemetry tracing over OTLP/HTTP (JSON): off unless this key is present. */
+export const tracingSchema = z.strictObject({
+  /** Where span batches are POSTed, e.g. http://127.0.0.1:4318/v1/traces (a collector's OTLP/HTTP receiver). */
+  otlpUrl: z.url({ protocol: /^https?$/, error: 'must be an http or https URL' }),
+  /** The service.name resource attribute of every span. */
+  serviceName: z.string().min(1, 'must not be empty').default('virtql'),
+  /** Headers sent with each export (e.g. an API key of a hosted collector). */
+  headers: z.record(z.string(), z.string()).optional(),
+  /** How long ended spans wait to be sent together. */
+  exportDelayMs: z.number().int({ error: 'must be an integer' }).min(0, 'must not be negative').default(5000),
+});
+
 /** Consoles over WebSocket (openConsole, /console). */
 export const consolesSchema = z
   .strictObject({
@@ -187,6 +199,7 @@ export const consolesSchema = z
 export type AuthConfig = z.infer<typeof authSchema>;
 export type MetricsConfig = z.infer<typeof metricsSchema>;
 export type ConsolesConfig = z.infer<typeof consolesSchema>;
+export type TracingConfig = z.infer<typeof tracingSchema>;
 export type StorageConfig = z.infer<typeof storageSchema>;
 export type XmlConfig = z.infer<typeof xmlSchema>;
 export type TlsConfig = z.infer<typeof tlsSchema>;

@@ -18,6 +18,7 @@ import {
   limitsSchema,
   type MetricsConfig,
   metricsSchema,
+  type TracingConfig,
 } from './security-schema.ts';
 
 /** TLS material, read from the configured files. */
@@ -44,6 +45,8 @@ export interface SecurityConfig {
   metrics?: MetricsConfig;
   /** Console tickets and WebSocket bounds. @default consolesSchema defaults */
   consoles?: ConsolesConfig;
+  /** OpenTelemetry spans over OTLP/HTTP. @default none: no tracing, nothing of OpenTelemetry loaded */
+  tracing?: TracingConfig;
 }
 
 /** What a gateway without security configuration gets: no identities, no TLS, no cross origin, default limits. */
@@ -124,6 +127,7 @@ export async function resolveSecurity(
     audit: file.audit,
     metrics: file.metrics,
     consoles: file.consoles,
+    ...(file.tracing ? { tracing: file.tracing } : {}),
     graphiql: file.graphiql,
     introspection: file.introspection,
     insecure: file.insecure,

@@ -315,6 +315,18 @@ export function observeBindingCalls(observer: BindingCallObserver): () => void {
   };
 }
 
+/**
+ * Runs each binding call (already timed for the observers) inside a caller's frame, e.g. a
+ * tracing span that needs both its start and its end. Unset, it costs one check per call.
+ */
+export type BindingCallWrapper = (name: string, call: () => unknown) => unknown;
+let wrapper: BindingCallWrapper | undefined;
+
+/** Sets the wrapper every binding call goes through, or removes it (undefined). */
+export function wrapBindingCalls(next: BindingCallWrapper | undefined): void {
+  wrapper = next;
+}
+
 function timed(name: string, call: () => unknown): unknown {
   const start = performance.now();
   const settle = (failed: boolean) => {
@@ -348,6 +360,7 @@ export const native: Native = Object.fromEntries(
           bindingCalls.total += 1;
           bindingCalls.byName.set(name, (bindingCalls.byName.get(name) ?? 0) + 1);
           const call = () => (value as (...a: unknown[]) => unknown)(...args);
+          if (wrapper !== undefined) return wrapper(name, observers.size === 0 ? call : () => timed(name, call));
           return observers.size === 0 ? call() : timed(name, call);
         }
       : value,

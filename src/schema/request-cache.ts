@@ -1,6 +1,7 @@
 import { type ContextCache, createContextCache } from '@pothos/core';
 import { clearAllDataLoaders } from '@pothos/plugin-dataloader';
 import DataLoader from 'dataloader';
+import { isTracing, withSpan } from '../tracing/tracing.ts';
 import type { GatewayContext } from './context.ts';
 
 const caches: Array<ContextCache<unknown, GatewayContext, []>> = [];
@@ -36,12 +37,51 @@ export function splitHostKey(k: string): [host: string, key: string] {
   return [k.slice(0, i), k.slice(i + 1)];
 }
 
-/** Runs `load` once per host over that host's keys; results come back in the keys' order. */
+/**
+ * Where a loader is defined (`schema/domain.ts:79`), from a stack taken there: its name in trace
+ * spans. Read only while tracing; `frame` counts from the function that made the Error.
+ */
+function siteOf(made: Error, frame: number): string {
+  const line = made.stack?.split('\n')[frame + 1] ?? '';
+  const at = /\/src\/(.+?):(\d+):\d+\)?\s*$/.exec(line);
+  return at ? `${at[1]}:${at[2]}` : 'unknown';
+}
+
+/** The definition site of the loader whose factory calls this, as a lazy label (see siteOf). */
+function loaderSite(): () => string {
+  const made = new Error();
+  let name: string | undefined;
+  return () => {
+    name ??= siteOf(made, 2);
+    return name;
+  };
+}
+
+/** A span for one batch of a loader on one host: how many keys, from which loader. */
+function batchSpan<T>(loader: () => string, host: string | undefined, size: number, run: () => Promise<T>) {
+  return withSpan(
+    `loader ${loader()}`,
+    () => ({
+      'virtql.loader': loader(),
+      'virtql.batch.size': size,
+      ...(host === undefined ? {} : { 'virtql.host': host }),
+    }),
+    run,
+  );
+}
+
+/**
+ * Runs `load` once per host over that host's keys; results come back in the keys' order.
+ * `name` labels its trace spans (the caller's file and line when omitted).
+ */
 export async function loadByHost<V>(
   ctx: GatewayContext,
   hostKeys: readonly string[],
   load: (ctx: GatewayContext, host: string, keys: string[]) => Promise<Array<V | Error>>,
+  name?: string,
 ): Promise<Array<V | Error>> {
+  const site = isTracing() && name === undefined ? siteOf(new Error(), 1) : undefined;
+  const label = () => name ?? site ?? 'unknown';
   const groups = new Map<string, number[]>();
   hostKeys.forEach((k, i) => {
     const [host] = splitHostKey(k);
@@ -53,7 +93,7 @@ export async function loadByHost<V>(
       const keys = indexes.map((i) => splitHostKey(hostKeys[i] as string)[1]);
       let values: Array<V | Error>;
       try {
-        values = await load(ctx, host, keys);
+        values = await batchSpan(label, host, keys.length, () => load(ctx, host, keys));
       } catch (e) {
         values = keys.map(() => (e instanceof Error ? e : new Error(String(e))));
       }
@@ -72,7 +112,11 @@ export async function loadByHost<V>(
 export function hostLoader<V>(
   load: (ctx: GatewayContext, host: string, keys: string[]) => Promise<Array<V | Error>>,
 ): (ctx: GatewayContext) => DataLoader<string, V> {
-  return perRequest((ctx) => new DataLoader<string, V>((hostKeys) => loadByHost(ctx, hostKeys, load)));
+  const label = loaderSite();
+  return perRequest(
+    (ctx) =>
+      new DataLoader<string, V>((hostKeys) => loadByHost(ctx, hostKeys, load, isTracing() ? label() : undefined)),
+  );
 }
 
 /** A per-request memo of one value per host (a list, a stats snapshot...). */
@@ -81,11 +125,12 @@ export function perHost<V>(
   options: { keep?: boolean } = {},
 ): (ctx: GatewayContext, host: string) => Promise<V> {
   const memo = perRequest(() => new Map<string, Promise<V>>(), options);
+  const label = loaderSite();
   return (ctx, host) => {
     const m = memo(ctx);
     let p = m.get(host);
     if (!p) {
-      p = load(ctx, host);
+      p = batchSpan(label, host, 1, () => load(ctx, host));
       m.set(host, p);
     }
     return p;
@@ -100,6 +145,8 @@ export function perObject<S, V>(
   cacheKey: (s: S) => string,
   batch: (shapes: readonly S[]) => Promise<Array<V | Error>>,
 ): (ctx: GatewayContext, s: S) => Promise<V> {
-  const loader = perRequest(() => new DataLoader<S, V, string>(batch, { cacheKeyFn: cacheKey }));
+  const label = loaderSite();
+  const traced = (shapes: readonly S[]) => batchSpan(label, undefined, shapes.length, () => batch(shapes));
+  const loader = perRequest(() => new DataLoader<S, V, string>(traced, { cacheKeyFn: cacheKey }));
   return (ctx, s) => loader(ctx).load(s);
 }
