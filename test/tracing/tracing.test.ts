@@ -1,10 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/config.ts';
 import { defaultSecurity } from '../../src/config/security.ts';
 import { tracingSchema } from '../../src/config/security-schema.ts';
 import { isTracing } from '../../src/tracing/tracing.ts';
 import { type ListeningGateway, listen } from '../events/event-clients.ts';
+import { problemsOf } from '../support/config-problems.ts';
 import { fixtureUri } from '../support/test-host.ts';
 
 /** One span as OTLP/HTTP JSON carries it, with its attributes flattened. */
@@ -106,6 +108,18 @@ describe('tracing', () => {
     await otlp?.close();
     gw = undefined;
     otlp = undefined;
+  });
+
+  it('is configured by a tracing section whose otlpUrl is an http(s) URL', async () => {
+    expect((await resolveConfig({})).security.tracing).toBeUndefined();
+    const on = await resolveConfig({ tracing: { otlpUrl: 'http://127.0.0.1:4318/v1/traces' } });
+    expect(on.security.tracing).toEqual({
+      otlpUrl: 'http://127.0.0.1:4318/v1/traces',
+      serviceName: 'virtql',
+      exportDelayMs: 5000,
+    });
+    const problems = await problemsOf(() => resolveConfig({ tracing: { otlpUrl: 'file:///tmp/spans' } }));
+    expect(problems).toContainEqual(expect.objectContaining({ path: 'tracing.otlpUrl' }));
   });
 
   it('is off by default: no spans, no hooks', async () => {
