@@ -32,6 +32,7 @@ import './domain-migration.ts';
 import './events.ts';
 import './audit.ts';
 import './operations.ts';
+import './domain-clone.ts';
 
 export const schema = builder.toSchema();
 

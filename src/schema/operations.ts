@@ -52,12 +52,12 @@ const MigrationProgress = builder.objectRef<DomainJobStats>('MigrationProgress')
   },
 });
 
-const OperationRef = builder.objectRef<MigrationOperation>('Operation').implement({
+export const OperationRef = builder.objectRef<MigrationOperation>('Operation').implement({
   description:
-    'A long action run in the background (a migration): poll it with operation(id) or follow operationUpdated(id).',
+    'A long action run in the background (a migration, a clone): poll it with operation(id) or follow operationUpdated(id).',
   fields: (t) => ({
     id: t.exposeID('id', { nullable: false, description: 'The operation id (not a global node ID).' }),
-    kind: t.exposeString('kind', { nullable: false, description: 'MIGRATION.' }),
+    kind: t.exposeString('kind', { nullable: false, description: 'MIGRATION or CLONE.' }),
     status: t.field({
       type: OperationStatus,
       nullable: false,
@@ -66,13 +66,13 @@ const OperationRef = builder.objectRef<MigrationOperation>('Operation').implemen
     }),
     progress: t.field({
       type: MigrationProgress,
-      description: 'The latest job statistics.',
-      resolve: (o) => o.progress ?? null,
+      description: 'The latest job statistics of a migration.',
+      resolve: (o) => (o.kind === 'MIGRATION' ? (o.progress ?? null) : null),
     }),
     migration: t.field({
       type: MigrationResult,
-      description: 'The outcome, once COMPLETED.',
-      resolve: (o, _a, ctx) => migrationOf(ctx, o.result),
+      description: 'The outcome of a migration, once COMPLETED.',
+      resolve: (o, _a, ctx) => (o.kind === 'MIGRATION' ? migrationOf(ctx, o.result) : null),
     }),
     errorMessage: t.string({
       description: 'Why it FAILED (libvirt’s message).',
