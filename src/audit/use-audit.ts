@@ -9,6 +9,14 @@ import type { AuditLog } from './audit-log.ts';
 import { redactArguments } from './redact-arguments.ts';
 
 /** What the audit hook reads from the GraphQL context; `audit` is what useAudit adds to it. */
+
+/** What a mutation was asked: the fields of its one `input` (Relay style), or its own arguments. */
+function argumentsOf(args: Record<string, unknown>): Record<string, unknown> {
+  const { input } = args;
+  return Object.keys(args).length === 1 && input !== null && typeof input === 'object'
+    ? (input as Record<string, unknown>)
+    : args;
+}
 export interface AuditContext {
   audit?: AuditLog;
   identity?: Identity;
@@ -31,6 +39,7 @@ function audit(field: GraphQLField<unknown, AuditContext>): void {
     const log = context.audit;
     if (log === undefined) return resolve(source, args, context, info);
     const time = new Date().toISOString();
+    const asked = argumentsOf(args);
     const started = performance.now();
     const finish = (result: string) =>
       log.write(
@@ -38,9 +47,9 @@ function audit(field: GraphQLField<unknown, AuditContext>): void {
           time,
           identity: { name: context.identity?.name ?? 'unknown', kind: context.identity?.kind ?? 'anonymous' },
           source: context.req?.socket?.remoteAddress ?? null,
-          host: typeof args.host === 'string' ? args.host : (context.hosts?.defaultName ?? ''),
+          host: typeof asked.host === 'string' ? asked.host : (context.hosts?.defaultName ?? ''),
           operation: field.name,
-          arguments: redactArguments(args),
+          arguments: redactArguments(asked),
           result,
           durationMs: Math.round((performance.now() - started) * 1000) / 1000,
         },

@@ -28,11 +28,12 @@ export function onParentHost(privilege: Privilege) {
 
 /** A VM privilege for a domain that does not exist yet, by the name its input gives. */
 export function onNewDomain(privilege: Privilege) {
-  return (_parent: unknown, args: HostArgs & { input?: { name: string }; xml?: string }, ctx: GatewayContext) => {
+  return (_parent: unknown, args: HostArgs & { domain?: { name: string }; xml?: string }, ctx: GatewayContext) => {
     const host = hostName(ctx, args.host);
     if (args.xml) checkXmlSize(ctx, 'xml', args.xml);
     const domain =
-      args.input?.name ?? (args.xml ? parsedArgument('xml', () => parseDomainXml(args.xml as string)).name : undefined);
+      args.domain?.name ??
+      (args.xml ? parsedArgument('xml', () => parseDomainXml(args.xml as string)).name : undefined);
     return { privilege: { privilege, host, ...(domain === undefined ? {} : { domain }) } };
   };
 }

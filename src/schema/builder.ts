@@ -121,10 +121,12 @@ export const builder = new SchemaBuilder<{
     decodeGlobalID: (globalID) => decodeOrMark(globalID),
   },
   validation: {
-    // The first issue names the argument path (e.g. input.memoryKiB) and the reason.
+    // The first issue names the argument path and the reason; a mutation's fields are named by their
+    // path inside its one `input` (memoryKiB, domain.name), as its resolver names them.
     validationError: (result) => {
       const [issue] = result.issues;
-      const field = (issue?.path ?? []).map((p) => (typeof p === 'object' ? String(p.key) : String(p))).join('.');
+      const path = (issue?.path ?? []).map((p) => (typeof p === 'object' ? String(p.key) : String(p)));
+      const field = (path[0] === 'input' && path.length > 1 ? path.slice(1) : path).join('.');
       return invalidInput(field || 'input', issue?.message ?? 'is invalid');
     },
   },

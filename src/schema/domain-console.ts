@@ -6,6 +6,7 @@ import type { GatewayContext } from './context.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
 import { gatewayError, invalidInput } from './errors.ts';
 import { hostName } from './host.ts';
+import { fromInput, mutationInput } from './mutation-support.ts';
 
 /** What yoga adds to the context: the Fetch request (HTTP) or Node's request (HTTP and graphql-ws). */
 interface RequestContext {
@@ -76,12 +77,12 @@ function consoleUrl(ctx: GatewayContext & RequestContext, path: string, ticket: 
 
 builder.mutationFields((t) => ({
   openConsole: t.field({
-    authScopes: onDomainArg('VM.Console'),
+    authScopes: fromInput(onDomainArg('VM.Console')),
     type: ConsoleTicket,
     nullable: false,
     description:
       'A ticket for a WebSocket to a running domain’s serial console or VNC display (README, Consoles). Needs VM.Console on the domain.',
-    args: {
+    args: mutationInput('OpenConsole', {
       host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
       domain: t.arg({ type: DomainRef, required: true, description: 'The domain: by name, UUID or runtime id.' }),
       kind: t.arg({ type: ConsoleKind, required: true, description: 'The serial console or the VNC display.' }),
@@ -89,8 +90,8 @@ builder.mutationFields((t) => ({
         description:
           'SERIAL: the device alias (serial0, console1…), the first console when omitted. VNC: the index of the graphics device (0 when omitted).',
       }),
-    },
-    resolve: async (_r, args, context) => {
+    }),
+    resolve: async (_r, { input: args }, context) => {
       const ctx = context as GatewayContext & RequestContext;
       if (!ctx.consoles) throw gatewayError('UNSUPPORTED', 'this gateway serves no consoles');
       if (args.device != null) {

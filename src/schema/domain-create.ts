@@ -18,7 +18,7 @@ import { invalidInput, parsedArgument } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { checkBuiltXml, safeClientXml } from './host-safety.ts';
 import { preferredDomainType } from './hypervisor.ts';
-import { allOrNothing, changed } from './mutation-support.ts';
+import { allOrNothing, changed, fromInput, mutationInput } from './mutation-support.ts';
 
 const BootDeviceEnum = builder.enumType('BootDevice', {
   description: 'A device the domain boots from, in order.',
@@ -85,9 +85,9 @@ async function ensureNameFree(ctx: GatewayContext, host: string, name: string, f
 }
 
 async function xmlFromInput(ctx: GatewayContext, host: string, input: DomainInputValue): Promise<string> {
-  await ensureNameFree(ctx, host, input.name, 'input.name');
+  await ensureNameFree(ctx, host, input.name, 'domain.name');
   const type = await preferredDomainType(ctx, host, input.arch ?? undefined);
-  if (!type) throw invalidInput('input.arch', `host ${host} cannot run ${input.arch ?? 'hvm'} guests`);
+  if (!type) throw invalidInput('domain.arch', `host ${host} cannot run ${input.arch ?? 'hvm'} guests`);
   const xml = buildDomainXml({
     type: type as DomainType,
     name: input.name,
@@ -136,54 +136,57 @@ builder.mutationFields((t) => {
   const xml = t.arg.string({ required: true, description: 'A complete domain XML document.' });
   return {
     createDomain: t.field({
-      authScopes: onNewDomain('VM.Allocate'),
+      authScopes: fromInput(onNewDomain('VM.Allocate')),
       type: DomainNode,
       nullable: false,
       description: 'Creates a transient domain from parameters and starts it at once.',
-      args: { host, input: t.arg({ type: DomainInput, required: true, description: 'The domain to create.' }) },
-      resolve: async (_r, args, ctx) => {
+      args: mutationInput('CreateDomain', {
+        host,
+        domain: t.arg({ type: DomainInput, required: true, description: 'The domain to create.' }),
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         const h = hostName(ctx, args.host);
-        return create(ctx, h, await xmlFromInput(ctx, h, args.input));
+        return create(ctx, h, await xmlFromInput(ctx, h, args.domain));
       },
     }),
     createDomainFromXml: t.field({
-      authScopes: onNewDomain('VM.Allocate'),
+      authScopes: fromInput(onNewDomain('VM.Allocate')),
       type: DomainNode,
       nullable: false,
       description: 'Creates a transient domain from XML and starts it at once.',
-      args: { host, xml },
-      resolve: async (_r, args, ctx) => {
+      args: mutationInput('CreateDomainFromXml', { host, xml }),
+      resolve: async (_r, { input: args }, ctx) => {
         const h = hostName(ctx, args.host);
         await checkXml(ctx, h, args.xml);
         return create(ctx, h, args.xml);
       },
     }),
     defineDomain: t.field({
-      authScopes: onNewDomain('VM.Allocate'),
+      authScopes: fromInput(onNewDomain('VM.Allocate')),
       type: DomainNode,
       nullable: false,
       description: 'Defines a persistent domain from parameters, not started; autostart optional.',
-      args: {
+      args: mutationInput('DefineDomain', {
         host,
-        input: t.arg({ type: DomainInput, required: true, description: 'The domain to define.' }),
+        domain: t.arg({ type: DomainInput, required: true, description: 'The domain to define.' }),
         autostart: t.arg.boolean({
           defaultValue: false,
           required: true,
           description: 'Start it when the host boots. @default false',
         }),
-      },
-      resolve: async (_r, args, ctx) => {
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         const h = hostName(ctx, args.host);
-        return define(ctx, h, await xmlFromInput(ctx, h, args.input), args.autostart);
+        return define(ctx, h, await xmlFromInput(ctx, h, args.domain), args.autostart);
       },
     }),
     defineDomainFromXml: t.field({
-      authScopes: onNewDomain('VM.Allocate'),
+      authScopes: fromInput(onNewDomain('VM.Allocate')),
       type: DomainNode,
       nullable: false,
       description:
         'Defines a persistent domain from XML, not started; autostart optional. The name must be new on the host.',
-      args: {
+      args: mutationInput('DefineDomainFromXml', {
         host,
         xml,
         autostart: t.arg.boolean({
@@ -191,8 +194,8 @@ builder.mutationFields((t) => {
           required: true,
           description: 'Start it when the host boots. @default false',
         }),
-      },
-      resolve: async (_r, args, ctx) => {
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         const h = hostName(ctx, args.host);
         await checkXml(ctx, h, args.xml);
         return define(ctx, h, args.xml, args.autostart);

@@ -23,7 +23,7 @@ import { changeInScope } from './domain-lifecycle.ts';
 import { invalidInput, notFound } from './errors.ts';
 import { hostName } from './host.ts';
 import { checkBuiltXml, parsedClientXml, safeClientXml } from './host-safety.ts';
-import { DeviceScope } from './mutation-support.ts';
+import { DeviceScope, fromInput, mutationInput } from './mutation-support.ts';
 
 const DiskKind = builder.enumType('DiskKind', {
   description: 'What backs an attached disk.',
@@ -41,7 +41,7 @@ const NicKind = builder.enumType('NicKind', {
   } as const,
 });
 
-const AttachDiskInput = builder.inputType('AttachDiskInput', {
+const DiskInput = builder.inputType('DiskInput', {
   description: 'A disk to attach: an image file or a block device.',
   fields: (t) => ({
     kind: t.field({
@@ -64,7 +64,7 @@ const AttachDiskInput = builder.inputType('AttachDiskInput', {
   }),
 });
 
-const AttachNetworkInput = builder.inputType('AttachNetworkInput', {
+const NicInput = builder.inputType('NicInput', {
   description: 'A new NIC on a virtual network or a host bridge.',
   fields: (t) => ({
     kind: t.field({ type: NicKind, required: true, description: 'What the interface connects to.' }),
@@ -99,24 +99,30 @@ builder.mutationFields((t) => {
   };
   return {
     attachDevice: t.field({
-      authScopes: onDomainArg('VM.Config'),
+      authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
       nullable: false,
       description: 'Attaches any device given as XML (a <disk>, <interface>, <hostdev>…).',
-      args: { ...base, xml: t.arg.string({ required: true, description: 'One device element.' }) },
-      resolve: async (_r, args, ctx) => {
+      args: mutationInput('AttachDevice', {
+        ...base,
+        xml: t.arg.string({ required: true, description: 'One device element.' }),
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         await safeClientXml(ctx, hostName(ctx, args.host), 'device', 'xml', args.xml);
         return changeInScope(ctx, args, (s, scope) => s.domain.attachDevice(args.xml, scope));
       },
     }),
     detachDevice: t.field({
-      authScopes: onDomainArg('VM.Config'),
+      authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
       nullable: false,
       description:
         'Detaches the one device of the domain (live or config, as scoped) that the XML identifies by <alias name>, <target dev>, <mac address> or <source>; libvirt is sent that device’s own XML.',
-      args: { ...base, xml: t.arg.string({ required: true, description: 'One device element.' }) },
-      resolve: async (_r, args, ctx) => {
+      args: mutationInput('DetachDevice', {
+        ...base,
+        xml: t.arg.string({ required: true, description: 'One device element.' }),
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         const fragment = parsedClientXml(ctx, 'xml', args.xml);
         return changeInScope(ctx, args, async (s, scope) => {
           await s.domain.detachDevice(resolvedDevice(await definitionFor(s, scope), fragment, s.host), scope);
@@ -124,15 +130,18 @@ builder.mutationFields((t) => {
       },
     }),
     attachDisk: t.field({
-      authScopes: onDomainArg('VM.Config'),
+      authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
       nullable: false,
       description: 'Attaches an image file or block device as a disk; the bus follows targetDevice when omitted.',
-      args: { ...base, input: t.arg({ type: AttachDiskInput, required: true, description: 'The disk to attach.' }) },
-      resolve: async (_r, args, ctx) => {
-        const { input } = args;
+      args: mutationInput('AttachDisk', {
+        ...base,
+        disk: t.arg({ type: DiskInput, required: true, description: 'The disk to attach.' }),
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
+        const { disk: input } = args;
         const bus = input.bus ?? inferBus(input.targetDevice);
-        if (!bus) throw invalidInput('input.bus', `cannot be inferred from ${input.targetDevice}; give it`);
+        if (!bus) throw invalidInput('disk.bus', `cannot be inferred from ${input.targetDevice}; give it`);
         const xml = buildDiskXml({
           kind: input.kind,
           sourcePath: input.sourcePath,
@@ -141,24 +150,24 @@ builder.mutationFields((t) => {
           driverType: input.format ?? 'raw',
           readonly: input.readonly ?? false,
         });
-        await checkBuiltXml(ctx, hostName(ctx, args.host), 'device', 'input.sourcePath', xml);
+        await checkBuiltXml(ctx, hostName(ctx, args.host), 'device', 'disk.sourcePath', xml);
         return changeInScope(ctx, args, (s, scope) => s.domain.attachDevice(xml, scope));
       },
     }),
     detachDisk: t.field({
-      authScopes: onDomainArg('VM.Config'),
+      authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
       nullable: false,
       description: 'Detaches the disk whose source is sourcePath; the data stays.',
-      args: {
+      args: mutationInput('DetachDisk', {
         ...base,
         sourcePath: t.arg.string({
           required: true,
           validate: absolutePath,
           description: 'The host path of the disk to detach, as in DomainDisk.sourcePath.',
         }),
-      },
-      resolve: (_r, args, ctx) =>
+      }),
+      resolve: (_r, { input: args }, ctx) =>
         changeInScope(ctx, args, async (s, scope) => {
           const xml = deviceXmlOfDisk(await definitionFor(s, scope), args.sourcePath);
           if (!xml) throw notFound('disk with source', args.sourcePath, { host: s.host, field: 'sourcePath' });
@@ -166,36 +175,36 @@ builder.mutationFields((t) => {
         }),
     }),
     attachNetwork: t.field({
-      authScopes: onDomainArg('VM.Config'),
+      authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
       nullable: false,
       description: 'Adds a NIC on a virtual network or a host bridge.',
-      args: {
+      args: mutationInput('AttachNetwork', {
         ...base,
-        input: t.arg({ type: AttachNetworkInput, required: true, description: 'The interface to attach.' }),
-      },
-      resolve: async (_r, args, ctx) => {
+        nic: t.arg({ type: NicInput, required: true, description: 'The interface to attach.' }),
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         const xml = buildInterfaceDeviceXml({
-          type: args.input.kind,
-          source: args.input.source,
-          mac: args.input.mac ?? undefined,
-          model: args.input.model ?? undefined,
+          type: args.nic.kind,
+          source: args.nic.source,
+          mac: args.nic.mac ?? undefined,
+          model: args.nic.model ?? undefined,
         });
-        await checkBuiltXml(ctx, hostName(ctx, args.host), 'device', 'input.source', xml);
+        await checkBuiltXml(ctx, hostName(ctx, args.host), 'device', 'nic.source', xml);
         return changeInScope(ctx, args, (s, scope) => s.domain.attachDevice(xml, scope));
       },
     }),
     detachNetwork: t.field({
-      authScopes: onDomainArg('VM.Config'),
+      authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
       nullable: false,
       description: 'Removes a NIC, found by its host-side target device (vnet0…) or its MAC address.',
-      args: {
+      args: mutationInput('DetachNetwork', {
         ...base,
         targetDevice: t.arg.string({ description: 'e.g. vnet0 (running domains).', validate: nicTargetDevice }),
         mac: t.arg.string({ description: 'e.g. 52:54:00:12:34:56.', validate: macAddress }),
-      },
-      resolve: (_r, args, ctx) => {
+      }),
+      resolve: (_r, { input: args }, ctx) => {
         if ((args.targetDevice == null) === (args.mac == null)) {
           throw invalidInput('targetDevice', 'give exactly one of targetDevice or mac');
         }

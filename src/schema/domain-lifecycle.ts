@@ -22,7 +22,14 @@ import {
 } from './domain.ts';
 import { codeOf, gatewayError, invalidInput } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
-import { changed, type DeviceScopeValue, RemovedObject, scopeFor } from './mutation-support.ts';
+import {
+  changed,
+  type DeviceScopeValue,
+  fromInput,
+  mutationInput,
+  RemovedObject,
+  scopeFor,
+} from './mutation-support.ts';
 
 export type StateName = DomainStateName | 'UNKNOWN';
 
@@ -283,38 +290,38 @@ builder.mutationFields((t) => {
   };
   return {
     startDomain: t.field({
-      authScopes: onDomainArg('VM.PowerMgmt'),
+      authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
       nullable: false,
       description:
         'Starts a defined domain that is shut off. A domain with a managed save image resumes from it (as libvirt does), unless forceBoot.',
-      args: {
+      args: mutationInput('StartDomain', {
         ...domainArgs,
         forceBoot: t.arg.boolean({
           defaultValue: false,
           required: true,
           description: 'Boot afresh, discarding a managed save image. @default false',
         }),
-      },
-      resolve: (_r, args, ctx) =>
+      }),
+      resolve: (_r, { input: args }, ctx) =>
         act(ctx, args, ['SHUTOFF'], 'only a shut-off domain can be started', 'RUNNING', (d) =>
           d.start({ forceBoot: args.forceBoot }),
         ),
     }),
     shutdownDomain: t.field({
-      authScopes: onDomainArg('VM.PowerMgmt'),
+      authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
       nullable: false,
       description:
         'Asks the guest to shut down (ACPI). With timeoutSeconds, waits that long and then destroys the domain if it still runs (forced: true).',
-      args: {
+      args: mutationInput('ShutdownDomain', {
         ...domainArgs,
         timeoutSeconds: t.arg.int({
           description: 'Seconds (1–3600) to wait before forcing; omitted: ask and return at once.',
           validate: z.number().int().min(1, 'must be at least 1 second').max(3600, 'must be at most 3600 seconds'),
         }),
-      },
-      resolve: (_r, args, ctx) =>
+      }),
+      resolve: (_r, { input: args }, ctx) =>
         act(ctx, args, ACTIVE_STATES, 'only an active domain can be shut down', stopsBy(args), async (d) => {
           await d.shutdown();
           if (args.timeoutSeconds == null) return undefined;
@@ -324,48 +331,48 @@ builder.mutationFields((t) => {
         }),
     }),
     destroyDomain: t.field({
-      authScopes: onDomainArg('VM.PowerMgmt'),
+      authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
       nullable: false,
       description: 'Stops a domain at once, like pulling the power (a transient domain then disappears).',
-      args: domainArgs,
-      resolve: (_r, args, ctx) =>
+      args: mutationInput('DestroyDomain', domainArgs),
+      resolve: (_r, { input: args }, ctx) =>
         act(ctx, args, ACTIVE_STATES, 'only an active domain can be destroyed', 'SHUTOFF', (d) => d.destroy()),
     }),
     rebootDomain: t.field({
-      authScopes: onDomainArg('VM.PowerMgmt'),
+      authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
       nullable: false,
       description: 'Asks the guest to reboot; the guest may ignore it.',
-      args: domainArgs,
-      resolve: (_r, args, ctx) =>
+      args: mutationInput('RebootDomain', domainArgs),
+      resolve: (_r, { input: args }, ctx) =>
         act(ctx, args, ['RUNNING'], 'only a running domain can be rebooted', 'RUNNING', (d) => d.reboot()),
     }),
     suspendDomain: t.field({
-      authScopes: onDomainArg('VM.PowerMgmt'),
+      authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
       nullable: false,
       description: 'Pauses a running domain; returns the old and the new state.',
-      args: domainArgs,
-      resolve: (_r, args, ctx) =>
+      args: mutationInput('SuspendDomain', domainArgs),
+      resolve: (_r, { input: args }, ctx) =>
         act(ctx, args, ['RUNNING'], 'only a running domain can be suspended', 'PAUSED', (d) => d.suspend()),
     }),
     resumeDomain: t.field({
-      authScopes: onDomainArg('VM.PowerMgmt'),
+      authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
       nullable: false,
       description: 'Resumes a paused domain; returns the old and the new state.',
-      args: domainArgs,
-      resolve: (_r, args, ctx) =>
+      args: mutationInput('ResumeDomain', domainArgs),
+      resolve: (_r, { input: args }, ctx) =>
         act(ctx, args, ['PAUSED'], 'only a paused domain can be resumed', 'RUNNING', (d) => d.resume()),
     }),
     undefineDomain: t.field({
-      authScopes: undefineScopes,
+      authScopes: fromInput(undefineScopes),
       type: RemovedObject,
       nullable: false,
       description:
         'Removes the persistent definition of a shut-off domain (by name or UUID). What would go with it must be named, as virsh asks: its snapshots’ metadata, its managed save image, its UEFI variables (NVRAM); otherwise it is refused (INVALID_STATE) saying which option it needs. Its disks stay unless removeStorage.',
-      args: {
+      args: mutationInput('UndefineDomain', {
         ...domainArgs,
         snapshotsMetadata: t.arg.boolean({
           defaultValue: false,
@@ -388,8 +395,8 @@ builder.mutationFields((t) => {
           description:
             'Also delete the storage volumes behind its writable disks (not CD-ROMs, floppies, read-only or shareable disks, nor files outside storage pools); needs Storage.Allocate too. @default false',
         }),
-      },
-      resolve: async (_r, args, ctx) => {
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         if (args.domain.id != null) throw invalidInput('domain.id', 'undefine takes a name or a UUID');
         const host = hostName(ctx, args.host);
         const s = await findDomain(ctx, host, args.domain);
@@ -410,15 +417,15 @@ builder.mutationFields((t) => {
       },
     }),
     setDomainAutostart: t.field({
-      authScopes: onDomainArg('VM.Config'),
+      authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
       nullable: false,
       description: 'Whether the host starts the domain at boot (persistent domains only).',
-      args: {
+      args: mutationInput('SetDomainAutostart', {
         ...domainArgs,
         autostart: t.arg.boolean({ required: true, description: 'Start it when the host boots (true) or not.' }),
-      },
-      resolve: async (_r, args, ctx) => {
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         const host = hostName(ctx, args.host);
         const s = await findDomain(ctx, host, args.domain);
         if (!(await s.domain.isPersistent())) {

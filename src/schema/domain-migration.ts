@@ -5,7 +5,7 @@ import type { GatewayContext } from './context.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain } from './domain.ts';
 import { invalidInput } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
-import { changed } from './mutation-support.ts';
+import { changed, fromInput, mutationInput } from './mutation-support.ts';
 
 const UriParamInput = builder.inputType('UriParamInput', {
   description: 'One extra libvirt URI parameter, e.g. no_verify=1.',
@@ -228,8 +228,8 @@ builder.mutationFields((t) => ({
     nullable: false,
     description:
       'Migrates a domain to another host and answers when it is done. Client-managed by default (the gateway drives both connections); with peer2peer the source daemon connects to the destination itself. startMigration does the same as a tracked operation.',
-    args: migrationArgs,
-    authScopes: onMigration,
-    resolve: async (_r, args, ctx) => (await prepareMigration(ctx, args)).run(),
+    args: mutationInput('MigrateDomain', migrationArgs),
+    authScopes: fromInput(onMigration),
+    resolve: async (_r, { input: args }, ctx) => (await prepareMigration(ctx, args)).run(),
   }),
 }));

@@ -7,7 +7,7 @@ import { changeInScope, reread } from './domain-lifecycle.ts';
 import { refusedAs } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { checkHostSafety } from './host-safety.ts';
-import { DeviceScope } from './mutation-support.ts';
+import { DeviceScope, fromInput, mutationInput } from './mutation-support.ts';
 
 interface Configured {
   domain: DomainShape;
@@ -24,7 +24,7 @@ const ConfigureDomainResult = builder.objectRef<Configured>('ConfigureDomainResu
   }),
 });
 
-const ConfigureDomainInput = builder.inputType('ConfigureDomainInput', {
+const DomainConfigInput = builder.inputType('DomainConfigInput', {
   description:
     'Settings written into the persistent definition, used from the next start. Omitted fields stay as they are.',
   fields: (t) => ({
@@ -49,58 +49,58 @@ builder.mutationFields((t) => {
   };
   return {
     setDomainMaxMemory: t.field({
-      authScopes: onDomainArg('VM.Config'),
+      authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
       nullable: false,
       description: 'Sets the maximum memory in KiB (QEMU refuses a live change on a running domain; use CONFIG).',
-      args: {
+      args: mutationInput('SetDomainMaxMemory', {
         ...scoped,
         memoryKiB: t.arg({ type: 'BigInt', required: true, validate: memoryKiB, description: 'The new size, in KiB.' }),
-      },
-      resolve: (_r, args, ctx) =>
+      }),
+      resolve: (_r, { input: args }, ctx) =>
         changeInScope(ctx, args, (s, scope) => refusedAs('memoryKiB', s.domain.setMaxMemory(args.memoryKiB, scope))),
     }),
     setDomainMemory: t.field({
-      authScopes: onDomainArg('VM.Config'),
+      authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
       nullable: false,
       description:
         'Sets the memory target in KiB (the balloon, for a running domain); read memoryKiB for what is used.',
-      args: {
+      args: mutationInput('SetDomainMemory', {
         ...scoped,
         memoryKiB: t.arg({ type: 'BigInt', required: true, validate: memoryKiB, description: 'The new size, in KiB.' }),
-      },
-      resolve: (_r, args, ctx) =>
+      }),
+      resolve: (_r, { input: args }, ctx) =>
         changeInScope(ctx, args, (s, scope) => refusedAs('memoryKiB', s.domain.setMemory(args.memoryKiB, scope))),
     }),
     setDomainVcpus: t.field({
-      authScopes: onDomainArg('VM.Config'),
+      authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
       nullable: false,
       description: 'Sets the number of virtual CPUs, within the domain’s maximum.',
-      args: {
+      args: mutationInput('SetDomainVcpus', {
         ...scoped,
         vcpus: t.arg.int({ required: true, validate: vcpuCount, description: 'How many virtual CPUs.' }),
-      },
-      resolve: (_r, args, ctx) =>
+      }),
+      resolve: (_r, { input: args }, ctx) =>
         changeInScope(ctx, args, (s, scope) => refusedAs('vcpus', s.domain.setVcpus(args.vcpus, scope))),
     }),
     configureDomain: t.field({
-      authScopes: onDomainArg('VM.Config'),
+      authScopes: fromInput(onDomainArg('VM.Config')),
       type: ConfigureDomainResult,
       nullable: false,
       description:
         'Writes vCPUs, maximum memory and description into the persistent definition only, keeping every other part of it; a transient domain becomes persistent.',
-      args: {
+      args: mutationInput('ConfigureDomain', {
         ...base,
-        input: t.arg({
-          type: ConfigureDomainInput,
+        config: t.arg({
+          type: DomainConfigInput,
           required: true,
           description: 'What to change; fields left out stay.',
         }),
-      },
-      resolve: async (_r, args, ctx) => {
-        const { vcpus, maxMemoryKiB, description } = args.input;
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
+        const { vcpus, maxMemoryKiB, description } = args.config;
         const host = hostName(ctx, args.host);
         const s = await findDomain(ctx, host, args.domain);
         const previousXml = await s.domain.xml({ inactive: await s.domain.isPersistent() });

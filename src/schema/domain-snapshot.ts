@@ -14,7 +14,7 @@ import { reread } from './domain-lifecycle.ts';
 import { invalidInput, notFound, parsedArgument } from './errors.ts';
 import { hostName } from './host.ts';
 import { checkBuiltXml, safeClientXml } from './host-safety.ts';
-import { changed } from './mutation-support.ts';
+import { changed, fromInput, mutationInput } from './mutation-support.ts';
 import { hostKey, perObject } from './request-cache.ts';
 
 interface SnapshotShape {
@@ -216,20 +216,20 @@ builder.mutationFields((t) => {
   const name = t.arg.string({ required: true, description: 'The snapshot’s name.' });
   return {
     createDomainSnapshot: t.field({
-      authScopes: onDomainArg('VM.Snapshot'),
+      authScopes: fromInput(onDomainArg('VM.Snapshot')),
       type: DomainSnapshot,
       nullable: false,
       description:
-        'Takes a snapshot from parameters (input) or from a snapshot document (xml, checked by the host-safety policy); give exactly one. It becomes the current snapshot.',
-      args: {
+        'Takes a snapshot from parameters (snapshot) or from a snapshot document (xml, checked by the host-safety policy); give exactly one. It becomes the current snapshot.',
+      args: mutationInput('CreateDomainSnapshot', {
         host,
         domain,
-        input: t.arg({ type: DomainSnapshotInput, description: 'The snapshot by parameters.' }),
+        snapshot: t.arg({ type: DomainSnapshotInput, description: 'The snapshot by parameters.' }),
         xml: t.arg.string({ description: 'A complete snapshot document (libvirt’s formatsnapshot).' }),
-      },
-      resolve: async (_r, args, ctx) => {
-        if ((args.input == null) === (args.xml == null))
-          throw invalidInput('input', 'give exactly one of input or xml');
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
+        if ((args.snapshot == null) === (args.xml == null))
+          throw invalidInput('snapshot', 'give exactly one of snapshot or xml');
         const h = hostName(ctx, args.host);
         const owner = await findDomain(ctx, h, args.domain);
         let xml: string;
@@ -239,13 +239,13 @@ builder.mutationFields((t) => {
           parsedArgument('xml', () => parseSnapshotXml(args.xml as string));
           xml = args.xml;
         } else {
-          const input = args.input as NonNullable<typeof args.input>;
+          const input = args.snapshot as NonNullable<typeof args.snapshot>;
           xml = buildSnapshotXml({
             name: input.name,
             description: input.description ?? undefined,
             diskOnly: input.diskOnly ?? false,
           });
-          await checkBuiltXml(ctx, h, 'snapshot', 'input', xml);
+          await checkBuiltXml(ctx, h, 'snapshot', 'snapshot', xml);
           if (input.diskOnly) flags.push('DISK_ONLY');
           if (input.quiesce) flags.push('QUIESCE');
         }
@@ -254,12 +254,12 @@ builder.mutationFields((t) => {
       },
     }),
     revertDomainSnapshot: t.field({
-      authScopes: onDomainArg('VM.Snapshot'),
+      authScopes: fromInput(onDomainArg('VM.Snapshot')),
       type: DomainNode,
       nullable: false,
       description:
         'Returns the domain to a snapshot; the snapshot becomes current. running or paused choose the state after revert (default: the state the snapshot holds); force allows reverts libvirt deems risky.',
-      args: {
+      args: mutationInput('RevertDomainSnapshot', {
         host,
         domain,
         name,
@@ -278,8 +278,8 @@ builder.mutationFields((t) => {
           required: true,
           description: 'Revert even where libvirt deems it risky (VIR_DOMAIN_SNAPSHOT_REVERT_FORCE). @default false',
         }),
-      },
-      resolve: async (_r, args, ctx) => {
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         if (args.running && args.paused) throw invalidInput('paused', 'give at most one of running or paused');
         const owner = await findDomain(ctx, hostName(ctx, args.host), args.domain);
         const snapshot = await lookup(owner, args.name);
@@ -292,12 +292,12 @@ builder.mutationFields((t) => {
       },
     }),
     deleteDomainSnapshot: t.field({
-      authScopes: onDomainArg('VM.Snapshot'),
+      authScopes: fromInput(onDomainArg('VM.Snapshot')),
       type: DomainNode,
       nullable: false,
       description:
         'Deletes a snapshot (its children then hang from its parent); with children, its descendants too; with childrenOnly, only its descendants. Returns the domain.',
-      args: {
+      args: mutationInput('DeleteDomainSnapshot', {
         host,
         domain,
         name,
@@ -311,8 +311,8 @@ builder.mutationFields((t) => {
           required: true,
           description: 'Delete only its descendants, keeping it. @default false',
         }),
-      },
-      resolve: async (_r, args, ctx) => {
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         if (args.children && args.childrenOnly) {
           throw invalidInput('childrenOnly', 'give at most one of children or childrenOnly');
         }

@@ -8,7 +8,7 @@ import { parsedArgument } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { HostInterfaceNode, type InterfaceShape, interfaces, StartMode } from './host-interface.ts';
 import { safeClientXml } from './host-safety.ts';
-import { changed, RemovedObject } from './mutation-support.ts';
+import { changed, fromInput, mutationInput, RemovedObject } from './mutation-support.ts';
 
 const Ipv4Input = builder.inputType('InterfaceIpv4Input', {
   description: 'A static IPv4 address with its prefix length (8–32).',
@@ -54,28 +54,31 @@ builder.mutationFields((t) => {
   const name = t.arg.string({ required: true, description: 'The interface name.' });
   return {
     startInterface: t.field({
-      authScopes: onHostArg('Interface.Modify'),
+      authScopes: fromInput(onHostArg('Interface.Modify')),
       type: HostInterfaceNode,
       nullable: false,
       description: 'Brings a defined interface up; already up is success.',
-      args: { host, name },
-      resolve: (_r, args, ctx) => setActive(ctx, args, true),
+      args: mutationInput('StartInterface', { host, name }),
+      resolve: (_r, { input: args }, ctx) => setActive(ctx, args, true),
     }),
     stopInterface: t.field({
-      authScopes: onHostArg('Interface.Modify'),
+      authScopes: fromInput(onHostArg('Interface.Modify')),
       type: HostInterfaceNode,
       nullable: false,
       description: 'Takes an interface down, keeping its definition; already down is success.',
-      args: { host, name },
-      resolve: (_r, args, ctx) => setActive(ctx, args, false),
+      args: mutationInput('StopInterface', { host, name }),
+      resolve: (_r, { input: args }, ctx) => setActive(ctx, args, false),
     }),
     defineInterface: t.field({
-      authScopes: onHostArg('Interface.Modify'),
+      authScopes: fromInput(onHostArg('Interface.Modify')),
       type: HostInterfaceNode,
       nullable: false,
       description: 'Defines a host interface from netcf-style XML.',
-      args: { host, xml: t.arg.string({ required: true, description: 'An interface XML document.' }) },
-      resolve: async (_r, args, ctx) => {
+      args: mutationInput('DefineInterface', {
+        host,
+        xml: t.arg.string({ required: true, description: 'An interface XML document.' }),
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         const host = hostName(ctx, args.host);
         await safeClientXml(ctx, host, 'interface', 'xml', args.xml);
         parsedArgument('xml', () => parseInterfaceXml(args.xml));
@@ -83,16 +86,16 @@ builder.mutationFields((t) => {
       },
     }),
     defineEthernetInterface: t.field({
-      authScopes: onHostArg('Interface.Modify'),
+      authScopes: fromInput(onHostArg('Interface.Modify')),
       type: HostInterfaceNode,
       nullable: false,
       description: 'Defines an ethernet interface from parameters.',
-      args: {
+      args: mutationInput('DefineEthernetInterface', {
         host,
-        input: t.arg({ type: EthernetInterfaceInput, required: true, description: 'The interface to define.' }),
-      },
-      resolve: (_r, args, ctx) => {
-        const i = args.input;
+        interface: t.arg({ type: EthernetInterfaceInput, required: true, description: 'The interface to define.' }),
+      }),
+      resolve: (_r, { input: args }, ctx) => {
+        const i = args.interface;
         const xml = buildEthernetInterfaceXml({
           name: i.name,
           startMode: i.startMode ?? 'onboot',
@@ -107,12 +110,12 @@ builder.mutationFields((t) => {
       },
     }),
     undefineInterface: t.field({
-      authScopes: onHostArg('Interface.Modify'),
+      authScopes: fromInput(onHostArg('Interface.Modify')),
       type: RemovedObject,
       nullable: false,
       description: 'Removes a host interface’s definition.',
-      args: { host, name },
-      resolve: async (_r, args, ctx) => {
+      args: mutationInput('UndefineInterface', { host, name }),
+      resolve: async (_r, { input: args }, ctx) => {
         const s = await interfaces.find(ctx, hostName(ctx, args.host), args.name);
         const iface: HostInterface = s.object;
         await iface.undefine();

@@ -1,3 +1,4 @@
+import { type ArgumentRef, InputFieldRef, type SchemaTypes } from '@pothos/core';
 import type { Scope } from '../libvirt/index.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
@@ -92,4 +93,44 @@ export async function actOn<O extends { isActive(): Promise<boolean> }, S extend
   await action(s.object);
   changed(ctx);
   return s;
+}
+
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T extends SchemaTypes> ? T : never;
+type ArgumentSpec = Record<string, ArgumentRef<Types, unknown>>;
+
+/** The value a mutation's `input` carries: what each argument of the spec would have been. */
+export type InputOf<A extends ArgumentSpec> = {
+  [K in keyof A]: A[K] extends ArgumentRef<Types, infer T> ? T : never;
+};
+
+/** An argument of the spec as a field of the input type, with its type, default, description and checks. */
+function asInputField(argument: ArgumentRef<Types, unknown>): InputFieldRef<Types, unknown> {
+  return new InputFieldRef<Types, unknown>((name, typeConfig) => ({
+    ...argument.getConfig(name, '', typeConfig),
+    parentField: undefined,
+    kind: 'InputObject',
+    graphqlKind: 'InputObject',
+  }));
+}
+
+/**
+ * Relay-style mutation arguments: the one argument `input: <Name>Input!`, an input type holding
+ * every argument of `spec` (host, the object ref and the rest) under the same name. Resolvers and
+ * authScopes read `args.input` ({@link fromInput}) as they read `args` before.
+ */
+export function mutationInput<A extends ArgumentSpec>(name: string, spec: A) {
+  const type = builder.inputRef<InputOf<A>>(`${name}Input`).implement({
+    description: `Everything ${name.charAt(0).toLowerCase()}${name.slice(1)} acts on and how: its host, the object and the options.`,
+    // The spec's refs are arguments; the same configs serve as input fields (typed by InputOf above).
+    fields: () =>
+      Object.fromEntries(Object.entries(spec).map(([key, argument]) => [key, asInputField(argument)])) as never,
+  });
+  return builder.args((t) => ({
+    input: t.field({ type, required: true, description: 'The host, the object and the options of this mutation.' }),
+  }));
+}
+
+/** An authScopes function written for a field's arguments, applied to a mutation's `input`. */
+export function fromInput<P, I, C, R>(scopes: (parent: P, args: I, ctx: C) => R) {
+  return (parent: P, args: { input: I }, ctx: C): R => scopes(parent, args.input, ctx);
 }

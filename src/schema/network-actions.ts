@@ -7,7 +7,7 @@ import type { GatewayContext } from './context.ts';
 import { invalidInput, parsedArgument } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { safeClientXml } from './host-safety.ts';
-import { actOn, allOrNothing, changed, RemovedObject } from './mutation-support.ts';
+import { actOn, allOrNothing, changed, fromInput, mutationInput, RemovedObject } from './mutation-support.ts';
 import { ForwardMode, NetworkNode, type NetworkShape, networks } from './network.ts';
 
 const DhcpRangeInput = builder.inputType('DhcpRangeInput', {
@@ -84,12 +84,12 @@ builder.mutationFields((t) => {
   const name = t.arg.string({ required: true, description: 'The network name.' });
   return {
     createNetwork: t.field({
-      authScopes: onHostArg('Network.Modify'),
+      authScopes: fromInput(onHostArg('Network.Modify')),
       type: NetworkNode,
       nullable: false,
       description:
         'Creates a network from XML: persistent (defined, started, autostart as asked) or transient (started, gone when stopped).',
-      args: {
+      args: mutationInput('CreateNetwork', {
         host,
         xml: t.arg.string({ required: true, description: 'A network XML document.' }),
         persistent: t.arg.boolean({
@@ -102,18 +102,21 @@ builder.mutationFields((t) => {
           required: true,
           description: 'Ignored when transient. @default true',
         }),
-      },
-      resolve: (_r, args, ctx) =>
+      }),
+      resolve: (_r, { input: args }, ctx) =>
         createNetwork(ctx, hostName(ctx, args.host), args.xml, args.persistent, args.autostart),
     }),
     createSimpleNetwork: t.field({
-      authScopes: onHostArg('Network.Modify'),
+      authScopes: fromInput(onHostArg('Network.Modify')),
       type: NetworkNode,
       nullable: false,
       description: 'Creates a network from parameters, checked before libvirt is asked (see SimpleNetworkInput).',
-      args: { host, input: t.arg({ type: SimpleNetworkInput, required: true, description: 'The network to create.' }) },
-      resolve: (_r, args, ctx) => {
-        const i = args.input;
+      args: mutationInput('CreateSimpleNetwork', {
+        host,
+        network: t.arg({ type: SimpleNetworkInput, required: true, description: 'The network to create.' }),
+      }),
+      resolve: (_r, { input: args }, ctx) => {
+        const i = args.network;
         const xml = buildNetworkXml({
           name: i.name,
           forwardMode: i.forwardMode ?? 'nat',
@@ -126,43 +129,43 @@ builder.mutationFields((t) => {
       },
     }),
     startNetwork: t.field({
-      authScopes: onHostArg('Network.Modify'),
+      authScopes: fromInput(onHostArg('Network.Modify')),
       type: NetworkNode,
       nullable: false,
       description: 'Starts an inactive network.',
-      args: { host, name },
-      resolve: (_r, args, ctx) => networkAction(ctx, args, false, (n) => n.start()),
+      args: mutationInput('StartNetwork', { host, name }),
+      resolve: (_r, { input: args }, ctx) => networkAction(ctx, args, false, (n) => n.start()),
     }),
     stopNetwork: t.field({
-      authScopes: onHostArg('Network.Modify'),
+      authScopes: fromInput(onHostArg('Network.Modify')),
       type: NetworkNode,
       nullable: false,
       description: 'Stops an active network (a transient one then disappears: read only its name).',
-      args: { host, name },
-      resolve: (_r, args, ctx) => networkAction(ctx, args, true, (n) => n.stop()),
+      args: mutationInput('StopNetwork', { host, name }),
+      resolve: (_r, { input: args }, ctx) => networkAction(ctx, args, true, (n) => n.stop()),
     }),
     undefineNetwork: t.field({
-      authScopes: onHostArg('Network.Modify'),
+      authScopes: fromInput(onHostArg('Network.Modify')),
       type: RemovedObject,
       nullable: false,
       description: 'Removes a network’s persistent definition (an active one keeps running until stopped).',
-      args: { host, name },
-      resolve: async (_r, args, ctx) => {
+      args: mutationInput('UndefineNetwork', { host, name }),
+      resolve: async (_r, { input: args }, ctx) => {
         const s = await networkAction(ctx, args, undefined, (n) => n.undefine());
         return { host: s.host, name: s.object.name, uuid: s.object.uuid };
       },
     }),
     setNetworkAutostart: t.field({
-      authScopes: onHostArg('Network.Modify'),
+      authScopes: fromInput(onHostArg('Network.Modify')),
       type: NetworkNode,
       nullable: false,
       description: 'Whether the host starts the network at boot.',
-      args: {
+      args: mutationInput('SetNetworkAutostart', {
         host,
         name,
         autostart: t.arg.boolean({ required: true, description: 'Start it when the host boots (true) or not.' }),
-      },
-      resolve: (_r, args, ctx) => networkAction(ctx, args, undefined, (n) => n.setAutostart(args.autostart)),
+      }),
+      resolve: (_r, { input: args }, ctx) => networkAction(ctx, args, undefined, (n) => n.setAutostart(args.autostart)),
     }),
   };
 });

@@ -7,7 +7,7 @@ import type { GatewayContext } from './context.ts';
 import { gatewayError, invalidInput, notFound, parsedArgument } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { safeClientXml } from './host-safety.ts';
-import { actOn, allOrNothing, changed, RemovedObject } from './mutation-support.ts';
+import { actOn, allOrNothing, changed, fromInput, mutationInput, RemovedObject } from './mutation-support.ts';
 import { type PoolShape, pools, StoragePoolNode } from './storage-pool.ts';
 import { VolumeNode, VolumeRef } from './volume.ts';
 
@@ -75,12 +75,12 @@ builder.mutationFields((t) => {
   const name = t.arg.string({ required: true, description: 'The pool name.' });
   return {
     createStoragePool: t.field({
-      authScopes: onHostArg('Storage.Allocate'),
+      authScopes: fromInput(onHostArg('Storage.Allocate')),
       type: StoragePoolNode,
       nullable: false,
       description:
         'Creates a pool from XML: persistent (defined, built when needed, started, autostart as asked; undone on failure) or transient.',
-      args: {
+      args: mutationInput('CreateStoragePool', {
         host,
         xml: t.arg.string({ required: true, description: 'A storage pool XML document.' }),
         persistent: t.arg.boolean({
@@ -93,67 +93,68 @@ builder.mutationFields((t) => {
           required: true,
           description: 'Start it when the host boots; ignored when transient. @default true',
         }),
-      },
-      resolve: (_r, args, ctx) => createPool(ctx, hostName(ctx, args.host), args.xml, args.persistent, args.autostart),
+      }),
+      resolve: (_r, { input: args }, ctx) =>
+        createPool(ctx, hostName(ctx, args.host), args.xml, args.persistent, args.autostart),
     }),
     startStoragePool: t.field({
-      authScopes: onHostArg('Storage.Allocate'),
+      authScopes: fromInput(onHostArg('Storage.Allocate')),
       type: StoragePoolNode,
       nullable: false,
       description: 'Starts an inactive pool.',
-      args: { host, name },
-      resolve: (_r, args, ctx) => poolAction(ctx, args, false, (p) => p.start()),
+      args: mutationInput('StartStoragePool', { host, name }),
+      resolve: (_r, { input: args }, ctx) => poolAction(ctx, args, false, (p) => p.start()),
     }),
     stopStoragePool: t.field({
-      authScopes: onHostArg('Storage.Allocate'),
+      authScopes: fromInput(onHostArg('Storage.Allocate')),
       type: StoragePoolNode,
       nullable: false,
       description: 'Stops an active pool (its volumes stay on disk).',
-      args: { host, name },
-      resolve: (_r, args, ctx) => poolAction(ctx, args, true, (p) => p.stop()),
+      args: mutationInput('StopStoragePool', { host, name }),
+      resolve: (_r, { input: args }, ctx) => poolAction(ctx, args, true, (p) => p.stop()),
     }),
     refreshStoragePool: t.field({
-      authScopes: onHostArg('Storage.Allocate'),
+      authScopes: fromInput(onHostArg('Storage.Allocate')),
       type: StoragePoolNode,
       nullable: false,
       description: 'Rescans an active pool for volumes changed outside libvirt.',
-      args: { host, name },
-      resolve: (_r, args, ctx) => poolAction(ctx, args, true, (p) => p.refresh()),
+      args: mutationInput('RefreshStoragePool', { host, name }),
+      resolve: (_r, { input: args }, ctx) => poolAction(ctx, args, true, (p) => p.refresh()),
     }),
     buildStoragePool: t.field({
-      authScopes: onHostArg('Storage.Allocate'),
+      authScopes: fromInput(onHostArg('Storage.Allocate')),
       type: StoragePoolNode,
       nullable: false,
       description:
         'Prepares an inactive pool’s backing (creates its directory, formats its disk…) without overwriting.',
-      args: { host, name },
-      resolve: async (_r, args, ctx) => {
+      args: mutationInput('BuildStoragePool', { host, name }),
+      resolve: async (_r, { input: args }, ctx) => {
         const type = parseStoragePoolXml(await (await named(ctx, args.host, args.name)).object.xml()).type;
         return poolAction(ctx, args, false, (p) => p.build(buildFlags(type)));
       },
     }),
     undefineStoragePool: t.field({
-      authScopes: onHostArg('Storage.Allocate'),
+      authScopes: fromInput(onHostArg('Storage.Allocate')),
       type: RemovedObject,
       nullable: false,
       description: 'Removes an inactive pool’s definition; its volumes stay on disk.',
-      args: { host, name },
-      resolve: async (_r, args, ctx) => {
+      args: mutationInput('UndefineStoragePool', { host, name }),
+      resolve: async (_r, { input: args }, ctx) => {
         const s = await poolAction(ctx, args, false, (p) => p.undefine());
         return { host: s.host, name: s.object.name, uuid: s.object.uuid };
       },
     }),
     createVolume: t.field({
-      authScopes: onHostArg('Storage.Allocate'),
+      authScopes: fromInput(onHostArg('Storage.Allocate')),
       type: VolumeNode,
       nullable: false,
       description: 'Creates a volume in an active pool from volume XML (name, capacity, format…).',
-      args: {
+      args: mutationInput('CreateVolume', {
         host,
         pool: t.arg.string({ required: true, description: 'The name of the pool to create it in.' }),
         xml: t.arg.string({ required: true, description: 'A storage volume XML document.' }),
-      },
-      resolve: async (_r, args, ctx) => {
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         await safeClientXml(ctx, hostName(ctx, args.host), 'volume', 'xml', args.xml);
         const { name } = parsedArgument('xml', () => parseVolumeXml(args.xml));
         // A volume name is a file name in its pool: "/" would place it elsewhere (dir pools refuse it; the test driver does not).
@@ -167,12 +168,15 @@ builder.mutationFields((t) => {
       },
     }),
     deleteVolume: t.field({
-      authScopes: onHostArg('Storage.Allocate'),
+      authScopes: fromInput(onHostArg('Storage.Allocate')),
       type: RemovedObject,
       nullable: false,
       description: 'Deletes a volume, found by path or key, and its data.',
-      args: { host, ref: t.arg({ type: VolumeRef, required: true, description: 'The volume: by path or key.' }) },
-      resolve: async (_r, args, ctx) => {
+      args: mutationInput('DeleteVolume', {
+        host,
+        ref: t.arg({ type: VolumeRef, required: true, description: 'The volume: by path or key.' }),
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         const h = hostName(ctx, args.host);
         const c = await connectionOf(ctx, h);
         const what = args.ref.path ?? args.ref.key;

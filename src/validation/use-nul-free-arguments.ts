@@ -46,12 +46,14 @@ function nulInNode(node: ValueNode, path: string, variables: Variables): string 
   }
 }
 
-/** The argument path of the first string argument in the document holding a NUL byte. */
+/** The argument path (inside a mutation's `input`) of the first string argument holding a NUL byte. */
 export function nulArgument(document: DocumentNode, variables: Variables): string | undefined {
   let found: string | undefined;
   visit(document, {
     Argument(node) {
-      found = nulInNode(node.value, node.name.value, variables);
+      const path = nulInNode(node.value, node.name.value, variables);
+      // A mutation's fields are named by their path inside its one `input`, as its resolver names them.
+      found = path?.startsWith('input.') ? path.slice('input.'.length) : path;
       // Its value is walked above; a found NUL ends the whole walk.
       return found ? BREAK : false;
     },

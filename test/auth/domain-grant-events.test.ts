@@ -49,11 +49,11 @@ describe('events under a domain-glob grant', () => {
     await Promise.all([teamWs.connected, adminWs.connected]);
     await listening(gw.app.events, 3);
 
-    await act('mutation { startDomain(domain: { name: "db" }) { state } }');
-    await act('mutation { suspendDomain(domain: { name: "db" }) { state } }');
-    await act('mutation { suspendDomain(domain: { name: "web" }) { state } }');
-    await act('mutation { resumeDomain(domain: { name: "db" }) { state } }');
-    await act('mutation { resumeDomain(domain: { name: "web" }) { state } }');
+    await act('mutation { startDomain(input: { domain: { name: "db" } }) { state } }');
+    await act('mutation { suspendDomain(input: { domain: { name: "db" } }) { state } }');
+    await act('mutation { suspendDomain(input: { domain: { name: "web" } }) { state } }');
+    await act('mutation { resumeDomain(input: { domain: { name: "db" } }) { state } }');
+    await act('mutation { resumeDomain(input: { domain: { name: "web" } }) { state } }');
 
     await subs.adminWs.results.untilSeen(4);
     expect(subs.adminWs.results.seen.map((r) => r.data?.domainEvents)).toEqual([

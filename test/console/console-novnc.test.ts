@@ -94,7 +94,7 @@ describe.skipIf(skip !== undefined)('noVNC in headless Chromium through the gate
 
   it('connects with an openConsole ticket and draws the display at its framebuffer size', async () => {
     const res = await gw.query<{ openConsole: { ticket: string } }>(
-      `mutation { openConsole(domain: { name: "${NAME}" }, kind: VNC) { ticket } }`,
+      `mutation { openConsole(input: { domain: { name: "${NAME}" }, kind: VNC }) { ticket } }`,
     );
     expect(res.errors).toBeUndefined();
     const url = `${base}/console?ticket=${res.data?.openConsole.ticket}`;

@@ -35,7 +35,7 @@ describe.skipIf(skip !== undefined)(
 
     async function ticketUrl(): Promise<string> {
       const res = await gw.query<{ openConsole: { ticket: string } }>(
-        `mutation { openConsole(domain: { name: "${NAME}" }, kind: SERIAL) { ticket } }`,
+        `mutation { openConsole(input: { domain: { name: "${NAME}" }, kind: SERIAL }) { ticket } }`,
       );
       expect(res.errors).toBeUndefined();
       return `${base}/console?ticket=${res.data?.openConsole.ticket}`;
@@ -118,7 +118,9 @@ describe.skipIf(skip !== undefined)(
     });
 
     it('openConsole on a stopped domain is INVALID_STATE', async () => {
-      const res = await gw.query(`mutation { openConsole(domain: { name: "${NAME}" }, kind: SERIAL) { ticket } }`);
+      const res = await gw.query(
+        `mutation { openConsole(input: { domain: { name: "${NAME}" }, kind: SERIAL }) { ticket } }`,
+      );
       // The transient domain is gone once destroyed.
       expect(res.errors?.[0]?.extensions?.code).toMatch(/NOT_FOUND|INVALID_STATE/);
     });

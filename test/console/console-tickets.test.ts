@@ -31,7 +31,7 @@ const auth = {
   cors: { origins: ['https://console.example'] },
 };
 const bearer = (who: keyof typeof tokens) => ({ authorization: `Bearer ${tokens[who].secret}` });
-const OPEN = 'mutation { openConsole(domain: { name: "web" }, kind: SERIAL) { url ticket expiresAt kind } }';
+const OPEN = 'mutation { openConsole(input: { domain: { name: "web" }, kind: SERIAL }) { url ticket expiresAt kind } }';
 
 interface Ticket {
   url: string;

@@ -92,7 +92,7 @@ describe.skipIf(skip !== undefined)(
 
     async function vncUrl(): Promise<string> {
       const res = await gw.query<{ openConsole: { ticket: string } }>(
-        `mutation { openConsole(domain: { name: "${NAME}" }, kind: VNC) { ticket } }`,
+        `mutation { openConsole(input: { domain: { name: "${NAME}" }, kind: VNC }) { ticket } }`,
         undefined,
         bearer,
       );

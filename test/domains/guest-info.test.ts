@@ -42,7 +42,8 @@ describe('guest addresses, guest info and graphics on the test driver', () => {
     const xml = `<domain type='test'><name>gfx</name><memory>1024</memory><os><type>hvm</type></os>
       <devices><graphics type='vnc' port='5907' autoport='no' listen='127.0.0.1'/><graphics type='spice' autoport='yes'/></devices></domain>`;
     expect(
-      (await gw.query('mutation ($xml: String!) { defineDomainFromXml(xml: $xml) { name } }', { xml })).errors,
+      (await gw.query('mutation ($xml: String!) { defineDomainFromXml(input: { xml: $xml }) { name } }', { xml }))
+        .errors,
     ).toBeUndefined();
     const res = await gw.query<{ domain: { graphics: unknown[] } }>(
       '{ domain(ref: { name: "gfx" }) { graphics { type listen port autoport socket } } }',

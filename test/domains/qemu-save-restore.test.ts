@@ -63,8 +63,8 @@ describe.skipIf(skip !== undefined)(
       c = await openPrivateDaemon();
       log = join(root, `${NAME}.console.log`);
       const xml = guestDomainXml({ name: NAME, image, memoryMiB: 128, consoleLog: log });
-      await ok('mutation ($xml: String!) { defineDomainFromXml(xml: $xml) { name } }', { xml });
-      await ok(`mutation { startDomain(domain: { name: "${NAME}" }) { state } }`);
+      await ok('mutation ($xml: String!) { defineDomainFromXml(input: { xml: $xml }) { name } }', { xml });
+      await ok(`mutation { startDomain(input: { domain: { name: "${NAME}" } }) { state } }`);
       await waitForConsole(log, { count: 1, timeoutMs: 120_000 });
     }, 180_000);
     afterAll(async () => {
@@ -105,7 +105,7 @@ describe.skipIf(skip !== undefined)(
       );
       expect(saved.managedSaveDomain).toEqual({ state: 'SHUTOFF', domain: { hasManagedSave: true } });
       const started = await ok<{ startDomain: { domain: { stateReason: string; hasManagedSave: boolean } } }>(
-        `mutation { startDomain(domain: { name: "${NAME}" }) { domain { stateReason hasManagedSave } } }`,
+        `mutation { startDomain(input: { domain: { name: "${NAME}" } }) { domain { stateReason hasManagedSave } } }`,
       );
       expect(started.startDomain.domain).toEqual({ stateReason: 'RESTORED', hasManagedSave: false });
       expect(await uptime()).toBeGreaterThanOrEqual(before);
@@ -113,7 +113,7 @@ describe.skipIf(skip !== undefined)(
 
       await ok(`mutation { managedSaveDomain(domain: { name: "${NAME}" }) { state } }`);
       const fresh = await ok<{ startDomain: { domain: { stateReason: string; hasManagedSave: boolean } } }>(
-        `mutation { startDomain(domain: { name: "${NAME}" }, forceBoot: true) { domain { stateReason hasManagedSave } } }`,
+        `mutation { startDomain(input: { domain: { name: "${NAME}" }, forceBoot: true }) { domain { stateReason hasManagedSave } } }`,
       );
       expect(fresh.startDomain.domain).toEqual({ stateReason: 'BOOTED', hasManagedSave: false });
       // A fresh boot prints the ready marker again (the resumed guest never did).

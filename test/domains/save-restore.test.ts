@@ -55,7 +55,7 @@ describe('save, restore and managed save on the test driver', () => {
       domain: { name: 'web', state: 'SHUTOFF', stateReason: 'SAVED', hasManagedSave: true },
     });
     const started = await ok<{ startDomain: Change }>(
-      `mutation { startDomain(domain: { name: "web" }) { ${CHANGE} } }`,
+      `mutation { startDomain(input: { domain: { name: "web" } }) { ${CHANGE} } }`,
     );
     // The image is consumed by the start (the test driver reports the reason as BOOTED; QEMU's case checks RESTORED).
     expect(started.startDomain.domain).toMatchObject({ name: 'web', state: 'RUNNING', hasManagedSave: false });
@@ -67,7 +67,7 @@ describe('save, restore and managed save on the test driver', () => {
       'mutation { removeManagedSave(domain: { name: "web" }) { hasManagedSave } }',
     );
     expect(removed.removeManagedSave.hasManagedSave).toBe(false);
-    await ok('mutation { startDomain(domain: { name: "web" }) { state } }');
+    await ok('mutation { startDomain(input: { domain: { name: "web" } }) { state } }');
     expect(await web()).toMatchObject({ state: 'RUNNING', stateReason: 'BOOTED', hasManagedSave: false });
   });
 

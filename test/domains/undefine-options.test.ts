@@ -28,16 +28,20 @@ describe('undefineDomain asks for what would go with the definition (test driver
   });
 
   it('refuses a domain with snapshots until snapshotsMetadata is given, naming the option', async () => {
-    await ok('mutation { createDomainSnapshot(domain: { name: "db" }, input: { name: "one" }) { name } }');
-    await ok('mutation { createDomainSnapshot(domain: { name: "db" }, input: { name: "two" }) { name } }');
-    const refused = await gw.query('mutation { undefineDomain(domain: { name: "db" }) { name } }');
+    await ok(
+      'mutation { createDomainSnapshot(input: { domain: { name: "db" }, snapshot: { name: "one" } }) { name } }',
+    );
+    await ok(
+      'mutation { createDomainSnapshot(input: { domain: { name: "db" }, snapshot: { name: "two" } }) { name } }',
+    );
+    const refused = await gw.query('mutation { undefineDomain(input: { domain: { name: "db" } }) { name } }');
     expect(refused.errors?.[0]?.extensions?.code).toBe('INVALID_STATE');
     expect(refused.errors?.[0]?.message).toContain('2 snapshots');
     expect(refused.errors?.[0]?.message).toContain('snapshotsMetadata: true');
     expect(await defined('db')).toBe(true);
 
     const done = await ok<{ undefineDomain: { name: string; removedVolumes: null } }>(
-      'mutation { undefineDomain(domain: { name: "db" }, snapshotsMetadata: true) { name removedVolumes } }',
+      'mutation { undefineDomain(input: { domain: { name: "db" }, snapshotsMetadata: true }) { name removedVolumes } }',
     );
     expect(done.undefineDomain).toEqual({ name: 'db', removedVolumes: null });
     expect(await defined('db')).toBe(false);
@@ -45,17 +49,17 @@ describe('undefineDomain asks for what would go with the definition (test driver
 
   it('refuses a domain with a managed save image until managedSave is given', async () => {
     await ok('mutation { managedSaveDomain(domain: { name: "web" }) { state } }');
-    const refused = await gw.query('mutation { undefineDomain(domain: { name: "web" }) { name } }');
+    const refused = await gw.query('mutation { undefineDomain(input: { domain: { name: "web" } }) { name } }');
     expect(refused.errors?.[0]?.extensions?.code).toBe('INVALID_STATE');
     expect(refused.errors?.[0]?.message).toContain('managedSave: true');
     expect(await defined('web')).toBe(true);
-    await ok('mutation { undefineDomain(domain: { name: "web" }, managedSave: true) { name } }');
+    await ok('mutation { undefineDomain(input: { domain: { name: "web" }, managedSave: true }) { name } }');
     expect(await defined('web')).toBe(false);
   });
 
   it('refuses a UEFI domain without an nvram choice, naming its NVRAM file', async () => {
-    await ok('mutation ($xml: String!) { defineDomainFromXml(xml: $xml) { name } }', { xml: UEFI_DB });
-    const refused = await gw.query('mutation { undefineDomain(domain: { name: "uefi" }) { name } }');
+    await ok('mutation ($xml: String!) { defineDomainFromXml(input: { xml: $xml }) { name } }', { xml: UEFI_DB });
+    const refused = await gw.query('mutation { undefineDomain(input: { domain: { name: "uefi" } }) { name } }');
     expect(refused.errors?.[0]?.extensions?.code).toBe('INVALID_STATE');
     expect(refused.errors?.[0]?.message).toContain('nvram: REMOVE or nvram: KEEP');
     expect(refused.errors?.[0]?.message).toContain('/default-pool/uefi_VARS.fd');
@@ -63,9 +67,9 @@ describe('undefineDomain asks for what would go with the definition (test driver
   });
 
   it('removeStorage deletes the pool volumes behind its disks and says which', async () => {
-    await ok('mutation { destroyDomain(domain: { name: "web" }) { state } }');
+    await ok('mutation { destroyDomain(input: { domain: { name: "web" } }) { state } }');
     const done = await ok<{ undefineDomain: { removedVolumes: string[] } }>(
-      'mutation { undefineDomain(domain: { name: "web" }, removeStorage: true) { removedVolumes } }',
+      'mutation { undefineDomain(input: { domain: { name: "web" }, removeStorage: true }) { removedVolumes } }',
     );
     expect(done.undefineDomain.removedVolumes).toEqual(['/default-pool/web.img']);
     const vol = await gw.query('{ volume(ref: { path: "/default-pool/web.img" }) { name } }');
@@ -73,7 +77,7 @@ describe('undefineDomain asks for what would go with the definition (test driver
   });
 
   it('a plain undefine of a domain without snapshots, managed save or NVRAM needs no option', async () => {
-    await ok('mutation { undefineDomain(domain: { name: "db" }) { name } }');
+    await ok('mutation { undefineDomain(input: { domain: { name: "db" } }) { name } }');
     expect(await defined('db')).toBe(false);
   });
 });

@@ -31,7 +31,9 @@ describe('disks backed by pool volumes (test driver)', () => {
 
   it('resolve sourcePath, volume and pool through the pool and volume they name', async () => {
     const xml = domainWithVolumeDisk('test', 'vd', 'default-pool', 'web.img').replace(" machine='pc'", '');
-    const defined = await gw.query('mutation ($xml: String!) { defineDomainFromXml(xml: $xml) { name } }', { xml });
+    const defined = await gw.query('mutation ($xml: String!) { defineDomainFromXml(input: { xml: $xml }) { name } }', {
+      xml,
+    });
     expect(defined.errors).toBeUndefined();
     const res = await gw.query<{ domain: { disks: unknown[] } }>(`{ domain(ref: { name: "vd" }) { ${DISKS} } }`);
     expect(res.errors).toBeUndefined();

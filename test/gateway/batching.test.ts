@@ -79,7 +79,9 @@ describe('Mutations', () => {
         const res = await gw.query<Record<string, { state: string; domain: { state: string; vcpus: number } }>>(query);
         return { calls: bindingCalls.total - before, res };
       };
-      const suspend = await counted('mutation { suspendDomain(domain: { name: "web" }) { state domain { state } } }');
+      const suspend = await counted(
+        'mutation { suspendDomain(input: { domain: { name: "web" } }) { state domain { state } } }',
+      );
       expect(suspend.res.data?.suspendDomain).toEqual({ state: 'PAUSED', domain: { state: 'PAUSED' } });
       // The connection checked alive once, the lookup, the state check, the action: the state after it is known.
       expect(suspend.calls).toBeLessThanOrEqual(4);
@@ -87,7 +89,7 @@ describe('Mutations', () => {
       expect((await (await c.domainByName('web')).state()).state).toBe('PAUSED');
 
       const resume = await counted(
-        'mutation { resumeDomain(domain: { name: "web" }) { state domain { state vcpus } } }',
+        'mutation { resumeDomain(input: { domain: { name: "web" } }) { state domain { state vcpus } } }',
       );
       expect(resume.res.data?.resumeDomain).toEqual({ state: 'RUNNING', domain: { state: 'RUNNING', vcpus: 2 } });
       expect((await (await c.domainByName('web')).state()).state).toBe('RUNNING');

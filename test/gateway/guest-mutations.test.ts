@@ -41,8 +41,8 @@ describe.skipIf(skip !== undefined)('guest-dependent mutations on a tiny Linux g
     // Under the daemon's root, which its stop() removes.
     log = join(daemon.root, `${NAME}.console.log`);
     const xml = guestDomainXml({ name: NAME, image, memoryMiB: 256, consoleLog: log });
-    await ok('mutation ($xml: String!) { defineDomainFromXml(xml: $xml) { name } }', { xml });
-    await ok(`mutation { startDomain(domain: { name: "${NAME}" }) { state } }`);
+    await ok('mutation ($xml: String!) { defineDomainFromXml(input: { xml: $xml }) { name } }', { xml });
+    await ok(`mutation { startDomain(input: { domain: { name: "${NAME}" } }) { state } }`);
     await waitForConsole(log, { count: 1 });
   }, 180_000);
   afterAll(async () => {
@@ -55,7 +55,7 @@ describe.skipIf(skip !== undefined)('guest-dependent mutations on a tiny Linux g
 
   it('sets the balloon target of the running guest and reports the memory it uses', async () => {
     const target = 160n * 1024n;
-    await ok(`mutation { setDomainMemory(domain: { name: "${NAME}" }, memoryKiB: "${target}") { name } }`);
+    await ok(`mutation { setDomainMemory(input: { domain: { name: "${NAME}" }, memoryKiB: "${target}" }) { name } }`);
     let used = 0n;
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
@@ -70,7 +70,9 @@ describe.skipIf(skip !== undefined)('guest-dependent mutations on a tiny Linux g
   });
 
   it('reboots the guest: it comes up again, still running', async () => {
-    expect(await ok(`mutation { rebootDomain(domain: { name: "${NAME}" }) { previousState state } }`)).toEqual({
+    expect(
+      await ok(`mutation { rebootDomain(input: { domain: { name: "${NAME}" } }) { previousState state } }`),
+    ).toEqual({
       rebootDomain: { previousState: 'RUNNING', state: 'RUNNING' },
     });
     await waitForConsole(log, { count: 2 });
@@ -79,7 +81,7 @@ describe.skipIf(skip !== undefined)('guest-dependent mutations on a tiny Linux g
   it('shuts the guest down gracefully within the timeout, without forcing', async () => {
     expect(
       await ok(
-        `mutation { shutdownDomain(domain: { name: "${NAME}" }, timeoutSeconds: 90) { previousState state forced domain { stateReason } } }`,
+        `mutation { shutdownDomain(input: { domain: { name: "${NAME}" }, timeoutSeconds: 90 }) { previousState state forced domain { stateReason } } }`,
       ),
     ).toEqual({
       shutdownDomain: {

@@ -26,31 +26,33 @@ async function hostState(): Promise<unknown> {
 describe('Domain mutations on the test driver', () => {
   it('suspends and resumes with old and new states, and refuses the wrong state', async () => {
     expect(
-      await ok('mutation { suspendDomain(domain: { name: "web" }) { previousState state domain { state } } }'),
+      await ok(
+        'mutation { suspendDomain(input: { domain: { name: "web" } }) { previousState state domain { state } } }',
+      ),
     ).toEqual({
       suspendDomain: { previousState: 'RUNNING', state: 'PAUSED', domain: { state: 'PAUSED' } },
     });
-    const again = await gw.query('mutation { suspendDomain(domain: { name: "web" }) { state } }');
+    const again = await gw.query('mutation { suspendDomain(input: { domain: { name: "web" } }) { state } }');
     expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_STATE', state: 'PAUSED' });
-    expect(await ok('mutation { resumeDomain(domain: { name: "web" }) { previousState state } }')).toEqual({
+    expect(await ok('mutation { resumeDomain(input: { domain: { name: "web" } }) { previousState state } }')).toEqual({
       resumeDomain: { previousState: 'PAUSED', state: 'RUNNING' },
     });
   });
 
   it('destroys, starts, reboots, shuts down (forcing after a timeout) and undefines', async () => {
-    await ok('mutation { destroyDomain(domain: { name: "web" }) { state } }');
+    await ok('mutation { destroyDomain(input: { domain: { name: "web" } }) { state } }');
     const started = await ok<{ startDomain: { domain: { runtimeId: number; active: boolean } } }>(
-      'mutation { startDomain(domain: { name: "web" }) { domain { runtimeId active } } }',
+      'mutation { startDomain(input: { domain: { name: "web" } }) { domain { runtimeId active } } }',
     );
     expect(started.startDomain.domain.active).toBe(true);
     expect(started.startDomain.domain.runtimeId).toBeGreaterThan(0);
-    await ok('mutation { rebootDomain(domain: { name: "web" }) { state } }');
+    await ok('mutation { rebootDomain(input: { domain: { name: "web" } }) { state } }');
     expect(
-      await ok('mutation { shutdownDomain(domain: { name: "web" }, timeoutSeconds: 5) { state forced } }'),
+      await ok('mutation { shutdownDomain(input: { domain: { name: "web" }, timeoutSeconds: 5 }) { state forced } }'),
     ).toEqual({
       shutdownDomain: { state: 'SHUTOFF', forced: false },
     });
-    expect(await ok('mutation { undefineDomain(domain: { name: "db" }) { name uuid } }')).toEqual({
+    expect(await ok('mutation { undefineDomain(input: { domain: { name: "db" } }) { name uuid } }')).toEqual({
       undefineDomain: { name: 'db', uuid: '4dea22b3-1d52-d8f3-2516-782e98ab3fa1' },
     });
     const gone = await gw.query('{ domain(ref: { name: "db" }) { name } }');
@@ -58,8 +60,8 @@ describe('Domain mutations on the test driver', () => {
   });
 
   it('creates a transient domain from parameters, started at once', async () => {
-    const res = await ok<{ createDomain: Record<string, unknown> }>(`mutation { createDomain(input: {
-      name: "fresh", description: "made by virtql", vcpus: 2, memoryKiB: "262144", bootDevices: [NETWORK, HD] }) {
+    const res = await ok<{ createDomain: Record<string, unknown> }>(`mutation { createDomain(input: { domain: {
+      name: "fresh", description: "made by virtql", vcpus: 2, memoryKiB: "262144", bootDevices: [NETWORK, HD] } }) {
       name state persistent vcpus maxMemoryKiB description xml } }`);
     expect(res.createDomain).toMatchObject({
       name: 'fresh',
@@ -74,7 +76,7 @@ describe('Domain mutations on the test driver', () => {
 
   it('defines a persistent domain from parameters (with autostart) and from XML, not started', async () => {
     expect(
-      await ok(`mutation { defineDomain(input: { name: "def1" }, autostart: true) {
+      await ok(`mutation { defineDomain(input: { domain: { name: "def1" }, autostart: true }) {
         name state persistent autostart vcpus memoryKiB } }`),
     ).toEqual({
       defineDomain: {
@@ -87,31 +89,34 @@ describe('Domain mutations on the test driver', () => {
       },
     });
     const xml = '<domain type="test"><name>def2</name><memory>131072</memory><os><type>hvm</type></os></domain>';
-    expect(await ok('mutation ($xml: String!) { defineDomainFromXml(xml: $xml) { name autostart } }', { xml })).toEqual(
+    expect(
+      await ok('mutation ($xml: String!) { defineDomainFromXml(input: { xml: $xml }) { name autostart } }', { xml }),
+    ).toEqual({
+      defineDomainFromXml: { name: 'def2', autostart: false },
+    });
+    const created = await ok(
+      'mutation ($xml: String!) { createDomainFromXml(input: { xml: $xml }) { name persistent } }',
       {
-        defineDomainFromXml: { name: 'def2', autostart: false },
+        xml: xml.replace('def2', 'def3'),
       },
     );
-    const created = await ok('mutation ($xml: String!) { createDomainFromXml(xml: $xml) { name persistent } }', {
-      xml: xml.replace('def2', 'def3'),
-    });
     expect(created).toEqual({ createDomainFromXml: { name: 'def3', persistent: false } });
   });
 
   it('changes memory and vCPUs in the scope asked, by default live when running and config when stopped', async () => {
     const live = await ok(`mutation {
-      mem: setDomainMemory(domain: { name: "web" }, memoryKiB: "262144") { memoryKiB }
-      cpu: setDomainVcpus(domain: { name: "web" }, vcpus: 1) { vcpus } }`);
+      mem: setDomainMemory(input: { domain: { name: "web" }, memoryKiB: "262144" }) { memoryKiB }
+      cpu: setDomainVcpus(input: { domain: { name: "web" }, vcpus: 1 }) { vcpus } }`);
     expect(live).toEqual({ mem: { memoryKiB: '262144' }, cpu: { vcpus: 1 } });
     const stopped = await ok(`mutation {
-      max: setDomainMaxMemory(domain: { name: "db" }, memoryKiB: "4194304") { maxMemoryKiB }
-      cpu: setDomainVcpus(domain: { name: "db" }, vcpus: 2, scope: CONFIG) { vcpus } }`);
+      max: setDomainMaxMemory(input: { domain: { name: "db" }, memoryKiB: "4194304" }) { maxMemoryKiB }
+      cpu: setDomainVcpus(input: { domain: { name: "db" }, vcpus: 2, scope: CONFIG }) { vcpus } }`);
     expect(stopped).toEqual({ max: { maxMemoryKiB: '4194304' }, cpu: { vcpus: 2 } });
   });
 
   it('configures the persistent definition, changing only the fields named', async () => {
     const res = await ok<{ configureDomain: { previousXml: string; xml: string; domain: Record<string, unknown> } }>(
-      `mutation { configureDomain(domain: { name: "db" }, input: { vcpus: 3, description: "reconfigured" }) {
+      `mutation { configureDomain(input: { domain: { name: "db" }, config: { vcpus: 3, description: "reconfigured" } }) {
         previousXml xml domain { vcpus maxVcpus description } } }`,
     );
     const { previousXml, xml, domain } = res.configureDomain;
@@ -126,34 +131,38 @@ describe('Domain mutations on the test driver', () => {
   });
 
   it('makes a transient domain persistent when configuring it', async () => {
-    await ok('mutation { createDomain(input: { name: "passing", vcpus: 1 }) { name } }');
+    await ok('mutation { createDomain(input: { domain: { name: "passing", vcpus: 1 } }) { name } }');
     const res = await ok<{ configureDomain: { domain: { persistent: boolean; state: string }; xml: string } }>(
-      'mutation { configureDomain(domain: { name: "passing" }, input: { maxMemoryKiB: "1048576" }) { xml domain { persistent state } } }',
+      'mutation { configureDomain(input: { domain: { name: "passing" }, config: { maxMemoryKiB: "1048576" } }) { xml domain { persistent state } } }',
     );
     expect(res.configureDomain.domain).toEqual({ persistent: true, state: 'RUNNING' });
     expect(res.configureDomain.xml).toContain("<memory unit='KiB'>1048576</memory>");
   });
 
   it('sets autostart and refuses it on a transient domain', async () => {
-    expect(await ok('mutation { setDomainAutostart(domain: { name: "db" }, autostart: true) { autostart } }')).toEqual({
+    expect(
+      await ok('mutation { setDomainAutostart(input: { domain: { name: "db" }, autostart: true }) { autostart } }'),
+    ).toEqual({
       setDomainAutostart: { autostart: true },
     });
-    await ok('mutation { createDomain(input: { name: "tmp" }) { name } }');
-    const res = await gw.query('mutation { setDomainAutostart(domain: { name: "tmp" }, autostart: true) { name } }');
+    await ok('mutation { createDomain(input: { domain: { name: "tmp" } }) { name } }');
+    const res = await gw.query(
+      'mutation { setDomainAutostart(input: { domain: { name: "tmp" }, autostart: true }) { name } }',
+    );
     expect(res.errors?.[0]?.extensions?.code).toBe('INVALID_STATE');
   });
 
   it('answers what the test driver cannot do (device hot-plug) with UNSUPPORTED', async () => {
-    const res = await gw.query(`mutation { attachDisk(domain: { name: "web" },
-      input: { kind: FILE, sourcePath: "/default-pool/web.img", targetDevice: "vdb" }) { name } }`);
+    const res = await gw.query(`mutation { attachDisk(input: { domain: { name: "web" },
+      disk: { kind: FILE, sourcePath: "/default-pool/web.img", targetDevice: "vdb" } }) { name } }`);
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'UNSUPPORTED', libvirt: { codeName: 'NO_SUPPORT' } });
   });
 });
 
 describe('Network, pool, volume and interface mutations on the test driver', () => {
   it('creates a simple NAT network with DHCP, stops, starts and undefines it', async () => {
-    const res = await ok(`mutation { createSimpleNetwork(input: { name: "simple", ipAddress: "10.20.0.1",
-      netmask: "255.255.255.0", dhcpRange: { start: "10.20.0.100", end: "10.20.0.200" } }) {
+    const res = await ok(`mutation { createSimpleNetwork(input: { network: { name: "simple", ipAddress: "10.20.0.1",
+      netmask: "255.255.255.0", dhcpRange: { start: "10.20.0.100", end: "10.20.0.200" } } }) {
       name active persistent autostart forwardMode ips { address netmask dhcpRanges { start end } } } }`);
     expect(res).toEqual({
       createSimpleNetwork: {
@@ -171,15 +180,17 @@ describe('Network, pool, volume and interface mutations on the test driver', () 
         ],
       },
     });
-    expect(await ok('mutation { stopNetwork(name: "simple") { active } }')).toEqual({ stopNetwork: { active: false } });
-    const twice = await gw.query('mutation { stopNetwork(name: "simple") { active } }');
+    expect(await ok('mutation { stopNetwork(input: { name: "simple" }) { active } }')).toEqual({
+      stopNetwork: { active: false },
+    });
+    const twice = await gw.query('mutation { stopNetwork(input: { name: "simple" }) { active } }');
     expect(twice.errors?.[0]?.extensions?.code).toBe('INVALID_STATE');
-    expect(await ok('mutation { startNetwork(name: "simple") { active } }')).toEqual({
+    expect(await ok('mutation { startNetwork(input: { name: "simple" }) { active } }')).toEqual({
       startNetwork: { active: true },
     });
-    await ok('mutation { setNetworkAutostart(name: "simple", autostart: false) { autostart } }');
-    await ok('mutation { stopNetwork(name: "simple") { name } }');
-    expect(await ok('mutation { undefineNetwork(name: "simple") { name } }')).toEqual({
+    await ok('mutation { setNetworkAutostart(input: { name: "simple", autostart: false }) { autostart } }');
+    await ok('mutation { stopNetwork(input: { name: "simple" }) { name } }');
+    expect(await ok('mutation { undefineNetwork(input: { name: "simple" }) { name } }')).toEqual({
       undefineNetwork: { name: 'simple' },
     });
   });
@@ -187,25 +198,31 @@ describe('Network, pool, volume and interface mutations on the test driver', () 
   it('creates a transient network from XML that vanishes when stopped', async () => {
     const xml = '<network><name>transient</name><bridge name="vt0"/></network>';
     expect(
-      await ok('mutation ($xml: String!) { createNetwork(xml: $xml, persistent: false) { name persistent active } }', {
-        xml,
-      }),
+      await ok(
+        'mutation ($xml: String!) { createNetwork(input: { xml: $xml, persistent: false }) { name persistent active } }',
+        {
+          xml,
+        },
+      ),
     ).toEqual({ createNetwork: { name: 'transient', persistent: false, active: true } });
   });
 
   it('creates a pool (define, build, start, autostart), a volume in it, and deletes both', async () => {
     const pool = '<pool type="dir"><name>made</name><target><path>/made</path></target></pool>';
     expect(
-      await ok('mutation ($xml: String!) { createStoragePool(xml: $xml) { name state active persistent autostart } }', {
-        xml: pool,
-      }),
+      await ok(
+        'mutation ($xml: String!) { createStoragePool(input: { xml: $xml }) { name state active persistent autostart } }',
+        {
+          xml: pool,
+        },
+      ),
     ).toEqual({
       createStoragePool: { name: 'made', state: 'RUNNING', active: true, persistent: true, autostart: true },
     });
     const vol = '<volume><name>v1.img</name><capacity unit="MiB">8</capacity></volume>';
     expect(
       await ok(
-        'mutation ($xml: String!) { createVolume(pool: "made", xml: $xml) { name path capacityBytes pool { name } } }',
+        'mutation ($xml: String!) { createVolume(input: { pool: "made", xml: $xml }) { name path capacityBytes pool { name } } }',
         {
           xml: vol,
         },
@@ -213,20 +230,20 @@ describe('Network, pool, volume and interface mutations on the test driver', () 
     ).toEqual({
       createVolume: { name: 'v1.img', path: '/made/v1.img', capacityBytes: String(8 << 20), pool: { name: 'made' } },
     });
-    await ok('mutation { refreshStoragePool(name: "made") { name } }');
-    expect(await ok('mutation { deleteVolume(ref: { path: "/made/v1.img" }) { name } }')).toEqual({
+    await ok('mutation { refreshStoragePool(input: { name: "made" }) { name } }');
+    expect(await ok('mutation { deleteVolume(input: { ref: { path: "/made/v1.img" } }) { name } }')).toEqual({
       deleteVolume: { name: '/made/v1.img' },
     });
-    await ok('mutation { stopStoragePool(name: "made") { active } }');
-    expect(await ok('mutation { undefineStoragePool(name: "made") { name } }')).toEqual({
+    await ok('mutation { stopStoragePool(input: { name: "made" }) { active } }');
+    expect(await ok('mutation { undefineStoragePool(input: { name: "made" }) { name } }')).toEqual({
       undefineStoragePool: { name: 'made' },
     });
   });
 
   it('defines an ethernet interface, starts and stops it idempotently, and undefines it', async () => {
     expect(
-      await ok(`mutation { defineEthernetInterface(input: { name: "eth9", startMode: HOTPLUG,
-        ipv4: { address: "10.9.0.2", prefix: 16 } }) { name active startMode addresses { address prefix } } }`),
+      await ok(`mutation { defineEthernetInterface(input: { interface: { name: "eth9", startMode: HOTPLUG,
+        ipv4: { address: "10.9.0.2", prefix: 16 } } }) { name active startMode addresses { address prefix } } }`),
     ).toEqual({
       defineEthernetInterface: {
         name: 'eth9',
@@ -235,15 +252,15 @@ describe('Network, pool, volume and interface mutations on the test driver', () 
         addresses: [{ address: '10.9.0.2', prefix: 16 }],
       },
     });
-    await ok('mutation { startInterface(name: "eth9") { active } }');
-    expect(await ok('mutation { startInterface(name: "eth9") { active } }')).toEqual({
+    await ok('mutation { startInterface(input: { name: "eth9" }) { active } }');
+    expect(await ok('mutation { startInterface(input: { name: "eth9" }) { active } }')).toEqual({
       startInterface: { active: true },
     });
-    await ok('mutation { stopInterface(name: "eth9") { active } }');
-    expect(await ok('mutation { stopInterface(name: "eth9") { active } }')).toEqual({
+    await ok('mutation { stopInterface(input: { name: "eth9" }) { active } }');
+    expect(await ok('mutation { stopInterface(input: { name: "eth9" }) { active } }')).toEqual({
       stopInterface: { active: false },
     });
-    expect(await ok('mutation { undefineInterface(name: "eth9") { name } }')).toEqual({
+    expect(await ok('mutation { undefineInterface(input: { name: "eth9" }) { name } }')).toEqual({
       undefineInterface: { name: 'eth9' },
     });
   });
@@ -251,97 +268,113 @@ describe('Network, pool, volume and interface mutations on the test driver', () 
 
 describe('Bad input: a typed error naming the field, and nothing changes', () => {
   it.each([
-    ['createDomain: bad name', 'mutation { createDomain(input: { name: "a b" }) { name } }', 'input.name'],
-    ['createDomain: taken name', 'mutation { createDomain(input: { name: "web" }) { name } }', 'input.name'],
+    ['createDomain: bad name', 'mutation { createDomain(input: { domain: { name: "a b" } }) { name } }', 'domain.name'],
+    [
+      'createDomain: taken name',
+      'mutation { createDomain(input: { domain: { name: "web" } }) { name } }',
+      'domain.name',
+    ],
     [
       'createDomain: too little memory',
-      'mutation { createDomain(input: { name: "x", memoryKiB: "16" }) { name } }',
-      'input.memoryKiB',
+      'mutation { createDomain(input: { domain: { name: "x", memoryKiB: "16" } }) { name } }',
+      'domain.memoryKiB',
     ],
-    ['createDomain: zero vCPUs', 'mutation { createDomain(input: { name: "x", vcpus: 0 }) { name } }', 'input.vcpus'],
+    [
+      'createDomain: zero vCPUs',
+      'mutation { createDomain(input: { domain: { name: "x", vcpus: 0 } }) { name } }',
+      'domain.vcpus',
+    ],
     [
       'defineDomain: 4 boot devices',
-      'mutation { defineDomain(input: { name: "x", bootDevices: [HD, FD, CDROM, NETWORK] }) { name } }',
-      'input.bootDevices',
+      'mutation { defineDomain(input: { domain: { name: "x", bootDevices: [HD, FD, CDROM, NETWORK] } }) { name } }',
+      'domain.bootDevices',
     ],
     [
       'defineDomain: a repeated boot device',
-      'mutation { defineDomain(input: { name: "x", bootDevices: [HD, HD] }) { name } }',
-      'input.bootDevices',
+      'mutation { defineDomain(input: { domain: { name: "x", bootDevices: [HD, HD] } }) { name } }',
+      'domain.bootDevices',
     ],
-    ['defineDomainFromXml: malformed', 'mutation { defineDomainFromXml(xml: "<domain") { name } }', 'xml'],
+    ['defineDomainFromXml: malformed', 'mutation { defineDomainFromXml(input: { xml: "<domain" }) { name } }', 'xml'],
     [
       'defineDomainFromXml: existing name',
-      'mutation { defineDomainFromXml(xml: "<domain type=\\"test\\"><name>db</name><memory>65536</memory><os><type>hvm</type></os></domain>") { name } }',
+      'mutation { defineDomainFromXml(input: { xml: "<domain type=\\"test\\"><name>db</name><memory>65536</memory><os><type>hvm</type></os></domain>" }) { name } }',
       'xml',
     ],
-    ['setDomainVcpus: zero', 'mutation { setDomainVcpus(domain: { name: "web" }, vcpus: 0) { name } }', 'vcpus'],
+    [
+      'setDomainVcpus: zero',
+      'mutation { setDomainVcpus(input: { domain: { name: "web" }, vcpus: 0 }) { name } }',
+      'vcpus',
+    ],
     [
       'setDomainMemory: negative',
-      'mutation { setDomainMemory(domain: { name: "web" }, memoryKiB: "-1") { name } }',
+      'mutation { setDomainMemory(input: { domain: { name: "web" }, memoryKiB: "-1" }) { name } }',
       'memoryKiB',
     ],
-    ['undefineDomain: by id', 'mutation { undefineDomain(domain: { id: 1 }) { name } }', 'domain.id'],
+    ['undefineDomain: by id', 'mutation { undefineDomain(input: { domain: { id: 1 } }) { name } }', 'domain.id'],
     [
       'attachDisk: relative path',
-      'mutation { attachDisk(domain: { name: "web" }, input: { kind: FILE, sourcePath: "x.img", targetDevice: "vdb" }) { name } }',
-      'input.sourcePath',
+      'mutation { attachDisk(input: { domain: { name: "web" }, disk: { kind: FILE, sourcePath: "x.img", targetDevice: "vdb" } }) { name } }',
+      'disk.sourcePath',
     ],
     [
       'attachDisk: bad target',
-      'mutation { attachDisk(domain: { name: "web" }, input: { kind: FILE, sourcePath: "/x.img", targetDevice: "eth0" }) { name } }',
-      'input.targetDevice',
+      'mutation { attachDisk(input: { domain: { name: "web" }, disk: { kind: FILE, sourcePath: "/x.img", targetDevice: "eth0" } }) { name } }',
+      'disk.targetDevice',
     ],
     [
       'attachNetwork: bad MAC',
-      'mutation { attachNetwork(domain: { name: "web" }, input: { kind: NETWORK, source: "lan", mac: "52:54:00:zz:00:01" }) { name } }',
-      'input.mac',
+      'mutation { attachNetwork(input: { domain: { name: "web" }, nic: { kind: NETWORK, source: "lan", mac: "52:54:00:zz:00:01" } }) { name } }',
+      'nic.mac',
     ],
     [
       'detachNetwork: neither device nor MAC',
-      'mutation { detachNetwork(domain: { name: "web" }) { name } }',
+      'mutation { detachNetwork(input: { domain: { name: "web" } }) { name } }',
       'targetDevice',
     ],
     [
       'createSimpleNetwork: NAT without IP',
-      'mutation { createSimpleNetwork(input: { name: "n1", forwardMode: NAT }) { name } }',
-      'input.ipAddress',
+      'mutation { createSimpleNetwork(input: { network: { name: "n1", forwardMode: NAT } }) { name } }',
+      'network.ipAddress',
     ],
     [
       'createSimpleNetwork: DHCP outside subnet',
-      'mutation { createSimpleNetwork(input: { name: "n1", ipAddress: "10.1.0.1", netmask: "255.255.255.0", dhcpRange: { start: "10.2.0.5", end: "10.2.0.9" } }) { name } }',
-      'input.dhcpRange.start',
+      'mutation { createSimpleNetwork(input: { network: { name: "n1", ipAddress: "10.1.0.1", netmask: "255.255.255.0", dhcpRange: { start: "10.2.0.5", end: "10.2.0.9" } } }) { name } }',
+      'network.dhcpRange.start',
     ],
     [
       'createSimpleNetwork: DHCP start after stop',
-      'mutation { createSimpleNetwork(input: { name: "n1", ipAddress: "10.1.0.1", netmask: "255.255.255.0", dhcpRange: { start: "10.1.0.50", end: "10.1.0.9" } }) { name } }',
-      'input.dhcpRange',
+      'mutation { createSimpleNetwork(input: { network: { name: "n1", ipAddress: "10.1.0.1", netmask: "255.255.255.0", dhcpRange: { start: "10.1.0.50", end: "10.1.0.9" } } }) { name } }',
+      'network.dhcpRange',
     ],
     [
       'createSimpleNetwork: bad netmask',
-      'mutation { createSimpleNetwork(input: { name: "n1", ipAddress: "10.1.0.1", netmask: "255.0.255.0" }) { name } }',
-      'input.netmask',
+      'mutation { createSimpleNetwork(input: { network: { name: "n1", ipAddress: "10.1.0.1", netmask: "255.0.255.0" } }) { name } }',
+      'network.netmask',
     ],
     [
       'createNetwork: taken name',
-      'mutation { createNetwork(xml: "<network><name>lan</name></network>") { name } }',
+      'mutation { createNetwork(input: { xml: "<network><name>lan</name></network>" }) { name } }',
       'name',
     ],
-    ['createStoragePool: malformed', 'mutation { createStoragePool(xml: "<pool") { name } }', 'xml'],
-    ['createVolume: malformed', 'mutation { createVolume(pool: "default-pool", xml: "<volume>") { name } }', 'xml'],
+    ['createStoragePool: malformed', 'mutation { createStoragePool(input: { xml: "<pool" }) { name } }', 'xml'],
+    [
+      'createVolume: malformed',
+      'mutation { createVolume(input: { pool: "default-pool", xml: "<volume>" }) { name } }',
+      'xml',
+    ],
     [
       'defineEthernetInterface: prefix without address',
-      'mutation { defineEthernetInterface(input: { name: "eth7", ipv4: { prefix: 24 } }) { name } }',
-      'input.ipv4',
+      'mutation { defineEthernetInterface(input: { interface: { name: "eth7", ipv4: { prefix: 24 } } }) { name } }',
+      'interface.ipv4',
     ],
     [
       'defineEthernetInterface: prefix 33',
-      'mutation { defineEthernetInterface(input: { name: "eth7", ipv4: { address: "10.0.0.1", prefix: 33 } }) { name } }',
-      'input.ipv4.prefix',
+      'mutation { defineEthernetInterface(input: { interface: { name: "eth7", ipv4: { address: "10.0.0.1", prefix: 33 } } }) { name } }',
+      'interface.ipv4.prefix',
     ],
     [
       'shutdownDomain: zero timeout',
-      'mutation { shutdownDomain(domain: { name: "web" }, timeoutSeconds: 0) { state } }',
+      'mutation { shutdownDomain(input: { domain: { name: "web" }, timeoutSeconds: 0 }) { state } }',
       'timeoutSeconds',
     ],
   ])('%s', async (_what, mutation, field) => {
@@ -355,29 +388,41 @@ describe('Bad input: a typed error naming the field, and nothing changes', () =>
   });
 
   it.each([
-    ['an unknown domain', 'mutation { suspendDomain(domain: { name: "ghost" }) { state } }', 'NOT_FOUND'],
-    ['an unknown network', 'mutation { startNetwork(name: "ghost") { name } }', 'NOT_FOUND'],
-    ['an unknown pool', 'mutation { startStoragePool(name: "ghost") { name } }', 'NOT_FOUND'],
-    ['an unknown volume', 'mutation { deleteVolume(ref: { key: "ghost" }) { name } }', 'NOT_FOUND'],
-    ['an unknown interface', 'mutation { startInterface(name: "ghost0") { name } }', 'NOT_FOUND'],
-    ['an unknown host', 'mutation { startDomain(host: "mars", domain: { name: "db" }) { state } }', 'UNKNOWN_HOST'],
-    ['a wrong state', 'mutation { resumeDomain(domain: { name: "web" }) { state } }', 'INVALID_STATE'],
-    ['starting an active network', 'mutation { startNetwork(name: "lan") { name } }', 'INVALID_STATE'],
-    ['undefining an active pool', 'mutation { undefineStoragePool(name: "default-pool") { name } }', 'INVALID_STATE'],
-    ['building an active pool', 'mutation { buildStoragePool(name: "default-pool") { name } }', 'INVALID_STATE'],
+    ['an unknown domain', 'mutation { suspendDomain(input: { domain: { name: "ghost" } }) { state } }', 'NOT_FOUND'],
+    ['an unknown network', 'mutation { startNetwork(input: { name: "ghost" }) { name } }', 'NOT_FOUND'],
+    ['an unknown pool', 'mutation { startStoragePool(input: { name: "ghost" }) { name } }', 'NOT_FOUND'],
+    ['an unknown volume', 'mutation { deleteVolume(input: { ref: { key: "ghost" } }) { name } }', 'NOT_FOUND'],
+    ['an unknown interface', 'mutation { startInterface(input: { name: "ghost0" }) { name } }', 'NOT_FOUND'],
+    [
+      'an unknown host',
+      'mutation { startDomain(input: { host: "mars", domain: { name: "db" } }) { state } }',
+      'UNKNOWN_HOST',
+    ],
+    ['a wrong state', 'mutation { resumeDomain(input: { domain: { name: "web" } }) { state } }', 'INVALID_STATE'],
+    ['starting an active network', 'mutation { startNetwork(input: { name: "lan" }) { name } }', 'INVALID_STATE'],
+    [
+      'undefining an active pool',
+      'mutation { undefineStoragePool(input: { name: "default-pool" }) { name } }',
+      'INVALID_STATE',
+    ],
+    [
+      'building an active pool',
+      'mutation { buildStoragePool(input: { name: "default-pool" }) { name } }',
+      'INVALID_STATE',
+    ],
     [
       'detaching a disk that is not there',
-      'mutation { detachDisk(domain: { name: "web" }, sourcePath: "/nowhere.img") { name } }',
+      'mutation { detachDisk(input: { domain: { name: "web" }, sourcePath: "/nowhere.img" }) { name } }',
       'NOT_FOUND',
     ],
     [
       'malformed device XML',
-      'mutation { attachDevice(domain: { name: "web" }, xml: "<disk") { name } }',
+      'mutation { attachDevice(input: { domain: { name: "web" }, xml: "<disk" }) { name } }',
       'INVALID_INPUT',
     ],
     [
       'a migration to an unknown host',
-      'mutation { migrateDomain(domain: { name: "web" }, destination: { host: "mars" }) { uuid } }',
+      'mutation { migrateDomain(input: { domain: { name: "web" }, destination: { host: "mars" } }) { uuid } }',
       'UNKNOWN_HOST',
     ],
   ])('%s', async (_what, mutation, code) => {

@@ -50,8 +50,8 @@ describe.skipIf(skip !== undefined)('mutations on a private libvirtd with QEMU',
 
   it('creates a NAT network with DHCP: the bridge exists and dnsmasq serves it; stopping removes the bridge', async () => {
     const res = await ok<{ createSimpleNetwork: { bridge: string; active: boolean } }>(`mutation {
-      createSimpleNetwork(input: { name: "mut-net", ipAddress: "10.77.0.1", netmask: "255.255.255.0",
-        dhcpRange: { start: "10.77.0.10", end: "10.77.0.50" }, autostart: false }) { bridge active } }`);
+      createSimpleNetwork(input: { network: { name: "mut-net", ipAddress: "10.77.0.1", netmask: "255.255.255.0",
+        dhcpRange: { start: "10.77.0.10", end: "10.77.0.50" }, autostart: false } }) { bridge active } }`);
     expect(res.createSimpleNetwork.active).toBe(true);
     const bridge = res.createSimpleNetwork.bridge;
     expect(bridge).toMatch(/^virbr\d+$/);
@@ -60,25 +60,31 @@ describe.skipIf(skip !== undefined)('mutations on a private libvirtd with QEMU',
     expect(links).toContain(bridge);
     const dnsmasq = await run('ps', ['-eo', 'args']);
     expect(dnsmasq.stdout).toMatch(/dnsmasq .*mut-net\.conf/);
-    await ok('mutation { stopNetwork(host: "qemu", name: "mut-net") { active } }');
+    await ok('mutation { stopNetwork(input: { host: "qemu", name: "mut-net" }) { active } }');
     await expect(inNetns(pid, ['ip', '-o', 'link', 'show', bridge])).rejects.toThrow();
-    await ok('mutation { undefineNetwork(host: "qemu", name: "mut-net") { name } }');
+    await ok('mutation { undefineNetwork(input: { host: "qemu", name: "mut-net" }) { name } }');
   });
 
   it('rolls a network back when it cannot start (its subnet is taken): nothing stays defined', async () => {
     const nat = await c.networkByName(NAT_NETWORK);
     const address = /<ip address='([\d.]+)'/.exec(await nat.xml())?.[1];
     const xml = `<network><name>mut-clash</name><forward mode="nat"/><ip address="${address}" netmask="255.255.255.0"/></network>`;
-    const res = await gw.query('mutation ($xml: String!) { createNetwork(host: "qemu", xml: $xml) { name } }', { xml });
+    const res = await gw.query(
+      'mutation ($xml: String!) { createNetwork(input: { host: "qemu", xml: $xml }) { name } }',
+      { xml },
+    );
     expect(res.errors?.[0]?.extensions?.libvirt).toBeDefined();
     expect((await c.networks()).map((n) => n.name)).not.toContain('mut-clash');
   });
 
   it('rolls a pool back when it cannot be built: nothing stays defined', async () => {
     const xml = '<pool type="dir"><name>mut-pool</name><target><path>/proc/virtql-cannot-exist</path></target></pool>';
-    const res = await gw.query('mutation ($xml: String!) { createStoragePool(host: "qemu", xml: $xml) { name } }', {
-      xml,
-    });
+    const res = await gw.query(
+      'mutation ($xml: String!) { createStoragePool(input: { host: "qemu", xml: $xml }) { name } }',
+      {
+        xml,
+      },
+    );
     expect(res.errors).toHaveLength(1);
     expect((await c.storagePools()).map((p) => p.name)).not.toContain('mut-pool');
   });
@@ -87,32 +93,40 @@ describe.skipIf(skip !== undefined)('mutations on a private libvirtd with QEMU',
     const xml =
       '<volume><name>mut.qcow2</name><capacity unit="MiB">32</capacity><target><format type="qcow2"/></target></volume>';
     const res = await ok<{ createVolume: { path: string; format: string } }>(
-      `mutation ($xml: String!) { createVolume(host: "qemu", pool: "${DIR_POOL}", xml: $xml) { path format capacityBytes } }`,
+      `mutation ($xml: String!) { createVolume(input: { host: "qemu", pool: "${DIR_POOL}", xml: $xml }) { path format capacityBytes } }`,
       { xml },
     );
     expect(res.createVolume.format).toBe('qcow2');
     expect((await stat(res.createVolume.path)).isFile()).toBe(true);
-    await ok(`mutation { deleteVolume(host: "qemu", ref: { path: "${res.createVolume.path}" }) { name } }`);
+    await ok(`mutation { deleteVolume(input: { host: "qemu", ref: { path: "${res.createVolume.path}" } }) { name } }`);
     await expect(stat(res.createVolume.path)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('defines, starts, suspends, resumes, hot-adds a vCPU, destroys and undefines a domain', async () => {
     await ok(
-      `mutation { defineDomain(host: "qemu", input: { name: "mut-vm", memoryKiB: "65536", vcpus: 1, machine: "pc" }) { name } }`,
+      `mutation { defineDomain(input: { host: "qemu", domain: { name: "mut-vm", memoryKiB: "65536", vcpus: 1, machine: "pc" } }) { name } }`,
     );
-    await ok(`mutation { configureDomain(host: "qemu", domain: { name: "mut-vm" }, input: { vcpus: 2 }) { xml } }`);
-    await ok(`mutation { setDomainVcpus(host: "qemu", domain: { name: "mut-vm" }, vcpus: 1, scope: CONFIG) { name } }`);
-    expect(await ok('mutation { startDomain(host: "qemu", domain: { name: "mut-vm" }) { state } }')).toEqual({
-      startDomain: { state: 'RUNNING' },
-    });
+    await ok(
+      `mutation { configureDomain(input: { host: "qemu", domain: { name: "mut-vm" }, config: { vcpus: 2 } }) { xml } }`,
+    );
+    await ok(
+      `mutation { setDomainVcpus(input: { host: "qemu", domain: { name: "mut-vm" }, vcpus: 1, scope: CONFIG }) { name } }`,
+    );
+    expect(await ok('mutation { startDomain(input: { host: "qemu", domain: { name: "mut-vm" } }) { state } }')).toEqual(
+      {
+        startDomain: { state: 'RUNNING' },
+      },
+    );
     expect(
-      await ok('mutation { suspendDomain(host: "qemu", domain: { name: "mut-vm" }) { previousState state } }'),
+      await ok(
+        'mutation { suspendDomain(input: { host: "qemu", domain: { name: "mut-vm" } }) { previousState state } }',
+      ),
     ).toEqual({
       suspendDomain: { previousState: 'RUNNING', state: 'PAUSED' },
     });
-    await ok('mutation { resumeDomain(host: "qemu", domain: { name: "mut-vm" }) { state } }');
+    await ok('mutation { resumeDomain(input: { host: "qemu", domain: { name: "mut-vm" } }) { state } }');
     expect(
-      await ok('mutation { setDomainVcpus(host: "qemu", domain: { name: "mut-vm" }, vcpus: 2) { vcpus } }'),
+      await ok('mutation { setDomainVcpus(input: { host: "qemu", domain: { name: "mut-vm" }, vcpus: 2 }) { vcpus } }'),
     ).toEqual({
       setDomainVcpus: { vcpus: 2 },
     });
@@ -125,29 +139,29 @@ describe.skipIf(skip !== undefined)('mutations on a private libvirtd with QEMU',
       const disks = `disks { sourcePath bus }`;
       const attached = await ok<{
         attachDisk: { disks: unknown[] };
-      }>(`mutation { attachDisk(host: "qemu", domain: { name: "mut-vm" },
-        input: { kind: FILE, sourcePath: "${vol.path}", targetDevice: "sdb", bus: "usb" }) { ${disks} } }`);
+      }>(`mutation { attachDisk(input: { host: "qemu", domain: { name: "mut-vm" },
+        disk: { kind: FILE, sourcePath: "${vol.path}", targetDevice: "sdb", bus: "usb" } }) { ${disks} } }`);
       expect(attached.attachDisk.disks).toContainEqual({ sourcePath: vol.path, bus: 'usb' });
       const detached = await ok<{
         detachDisk: { disks: unknown[] };
-      }>(`mutation { detachDisk(host: "qemu", domain: { name: "mut-vm" },
-        sourcePath: "${vol.path}") { ${disks} } }`);
+      }>(`mutation { detachDisk(input: { host: "qemu", domain: { name: "mut-vm" },
+        sourcePath: "${vol.path}" }) { ${disks} } }`);
       expect(detached.detachDisk.disks).not.toContainEqual({ sourcePath: vol.path, bus: 'usb' });
-      await ok(`mutation { attachDisk(host: "qemu", domain: { name: "mut-vm" }, scope: CONFIG,
-        input: { kind: FILE, sourcePath: "${vol.path}", targetDevice: "sdb", bus: "usb" }) { name } }`);
+      await ok(`mutation { attachDisk(input: { host: "qemu", domain: { name: "mut-vm" }, scope: CONFIG,
+        disk: { kind: FILE, sourcePath: "${vol.path}", targetDevice: "sdb", bus: "usb" } }) { name } }`);
       expect(await (await c.domainByName('mut-vm')).xml({ inactive: true })).toContain(vol.path);
       await ok(
-        `mutation { detachDisk(host: "qemu", domain: { name: "mut-vm" }, scope: CONFIG, sourcePath: "${vol.path}") { name } }`,
+        `mutation { detachDisk(input: { host: "qemu", domain: { name: "mut-vm" }, scope: CONFIG, sourcePath: "${vol.path}" }) { name } }`,
       );
       expect(await (await c.domainByName('mut-vm')).xml({ inactive: true })).not.toContain(vol.path);
 
       const nic = await ok<{ attachNetwork: { interfaces: Array<{ mac: string; targetDevice: string }> } }>(`mutation {
-        attachNetwork(host: "qemu", domain: { name: "mut-vm" }, input: { kind: NETWORK, source: "${NAT_NETWORK}",
-          mac: "52:54:00:aa:00:07", model: "usb-net" }) { interfaces { mac targetDevice network { name } } } }`);
+        attachNetwork(input: { host: "qemu", domain: { name: "mut-vm" }, nic: { kind: NETWORK, source: "${NAT_NETWORK}",
+          mac: "52:54:00:aa:00:07", model: "usb-net" } }) { interfaces { mac targetDevice network { name } } } }`);
       const added = nic.attachNetwork.interfaces.find((i) => i.mac === '52:54:00:aa:00:07');
       expect(added?.targetDevice).toMatch(/^vnet\d+$/);
       const gone = await ok<{ detachNetwork: { interfaces: Array<{ mac: string }> } }>(`mutation {
-        detachNetwork(host: "qemu", domain: { name: "mut-vm" }, targetDevice: "${added?.targetDevice}") { interfaces { mac } } }`);
+        detachNetwork(input: { host: "qemu", domain: { name: "mut-vm" }, targetDevice: "${added?.targetDevice}" }) { interfaces { mac } } }`);
       expect(gone.detachNetwork.interfaces.map((i) => i.mac)).not.toContain('52:54:00:aa:00:07');
     } finally {
       await vol.delete();
@@ -160,7 +174,7 @@ describe.skipIf(skip !== undefined)('mutations on a private libvirtd with QEMU',
     const disk = `<disk type="file" device="disk"><driver name="qemu" type="raw"/><source file="${vol.path}"/><target dev="sdc" bus="usb"/></disk>`;
     try {
       await ok(
-        'mutation ($xml: String!) { attachDevice(host: "qemu", domain: { name: "mut-vm" }, xml: $xml, scope: BOTH) { name } }',
+        'mutation ($xml: String!) { attachDevice(input: { host: "qemu", domain: { name: "mut-vm" }, xml: $xml, scope: BOTH }) { name } }',
         {
           xml: disk,
         },
@@ -169,7 +183,7 @@ describe.skipIf(skip !== undefined)('mutations on a private libvirtd with QEMU',
       expect(await d.xml()).toContain(vol.path);
       expect(await d.xml({ inactive: true })).toContain(vol.path);
       await ok(
-        'mutation ($xml: String!) { detachDevice(host: "qemu", domain: { name: "mut-vm" }, xml: $xml, scope: BOTH) { name } }',
+        'mutation ($xml: String!) { detachDevice(input: { host: "qemu", domain: { name: "mut-vm" }, xml: $xml, scope: BOTH }) { name } }',
         {
           xml: disk,
         },
@@ -180,18 +194,18 @@ describe.skipIf(skip !== undefined)('mutations on a private libvirtd with QEMU',
       await vol.delete();
     }
     const refused = await gw.query(
-      'mutation { setDomainMaxMemory(host: "qemu", domain: { name: "mut-vm" }, memoryKiB: "131072", scope: LIVE) { name } }',
+      'mutation { setDomainMaxMemory(input: { host: "qemu", domain: { name: "mut-vm" }, memoryKiB: "131072", scope: LIVE }) { name } }',
     );
     expect(refused.errors?.[0]?.extensions?.libvirt).toBeDefined();
     await ok(
-      'mutation { setDomainMaxMemory(host: "qemu", domain: { name: "mut-vm" }, memoryKiB: "131072", scope: CONFIG) { name } }',
+      'mutation { setDomainMaxMemory(input: { host: "qemu", domain: { name: "mut-vm" }, memoryKiB: "131072", scope: CONFIG }) { name } }',
     );
     expect(await (await c.domainByName('mut-vm')).xml({ inactive: true })).toContain(
       "<memory unit='KiB'>131072</memory>",
     );
     expect(
       await ok(
-        'mutation { setDomainAutostart(host: "qemu", domain: { name: "mut-vm" }, autostart: true) { autostart } }',
+        'mutation { setDomainAutostart(input: { host: "qemu", domain: { name: "mut-vm" }, autostart: true }) { autostart } }',
       ),
     ).toEqual({
       setDomainAutostart: { autostart: true },
@@ -199,15 +213,17 @@ describe.skipIf(skip !== undefined)('mutations on a private libvirtd with QEMU',
   });
 
   it('destroys and undefines the domain', async () => {
-    await ok('mutation { destroyDomain(host: "qemu", domain: { name: "mut-vm" }) { state } }');
-    expect(await ok('mutation { undefineDomain(host: "qemu", domain: { name: "mut-vm" }) { name } }')).toEqual({
+    await ok('mutation { destroyDomain(input: { host: "qemu", domain: { name: "mut-vm" } }) { state } }');
+    expect(
+      await ok('mutation { undefineDomain(input: { host: "qemu", domain: { name: "mut-vm" } }) { name } }'),
+    ).toEqual({
       undefineDomain: { name: 'mut-vm' },
     });
   });
 
   it('answers host interface changes with UNSUPPORTED (udev backend)', async () => {
     const res = await gw.query(
-      'mutation { defineEthernetInterface(host: "qemu", input: { name: "veth9", dhcp: true }) { name } }',
+      'mutation { defineEthernetInterface(input: { host: "qemu", interface: { name: "veth9", dhcp: true } }) { name } }',
     );
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'UNSUPPORTED', libvirt: { codeName: 'NO_SUPPORT' } });
   });

@@ -85,7 +85,7 @@ describe.skipIf(skipReason !== undefined)(
       const response = await streaming;
       expect(response.status()).toBe(200);
       expect(response.request().headers()['x-graphql-yoga-csrf']).toBeDefined();
-      const suspended = await gw.query('mutation { suspendDomain(domain: { name: "web" }) { state } }');
+      const suspended = await gw.query('mutation { suspendDomain(input: { domain: { name: "web" } }) { state } }');
       expect(suspended.errors).toBeUndefined();
       await expect
         .poll(() => page.locator('.graphiql-response').innerText(), { timeout: 30_000 })

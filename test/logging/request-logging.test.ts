@@ -67,7 +67,7 @@ describe('request ids', () => {
   });
 
   it('puts the id on yoga’s own lines and on the audit line, not under a key "0"', async () => {
-    const { id } = await post('mutation Stop { suspendDomain(domain: { name: "test" }) { state } }', {
+    const { id } = await post('mutation Stop { suspendDomain(input: { domain: { name: "test" } }) { state } }', {
       'x-request-id': 'audit-me',
     });
     expect(id).toBe('audit-me');
@@ -81,7 +81,7 @@ describe('request ids', () => {
     const audit = lines.find((l) => l.audit === true);
     expect(audit).toMatchObject({ requestId: 'audit-me', operation: 'suspendDomain', result: 'ok' });
     expect(accessLines('audit-me')).toMatchObject([{ operationName: 'Stop', operationType: 'mutation', codes: [] }]);
-    await post('mutation { resumeDomain(domain: { name: "test" }) { state } }');
+    await post('mutation { resumeDomain(input: { domain: { name: "test" } }) { state } }');
   });
 });
 

@@ -71,7 +71,7 @@ describe('/metrics on the GraphQL port, with identities', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: admin.bearer },
       body: JSON.stringify({
-        query: 'mutation Pause { suspendDomain(host: "lab", domain: { name: "web" }) { __typename } }',
+        query: 'mutation Pause { suspendDomain(input: { host: "lab", domain: { name: "web" } }) { __typename } }',
       }),
     });
     expect(res.status).toBe(200);

@@ -3,7 +3,8 @@ import { type GraphQLResponse, startGateway, type TestGateway } from '../support
 import { fixtureUri } from '../support/test-host.ts';
 import { VAGUE_FRAGMENTS } from './unsafe-documents.ts';
 
-const DETACH = 'mutation ($name: String!, $xml: String!) { detachDevice(domain: { name: $name }, xml: $xml) { name } }';
+const DETACH =
+  'mutation ($name: String!, $xml: String!) { detachDevice(input: { domain: { name: $name }, xml: $xml }) { name } }';
 
 const TWIN_FRAGMENT = "<interface type='network'><source network='lan'/></interface>";
 
@@ -20,7 +21,9 @@ describe('detachDevice resolves the client’s fragment to one device of the dom
   let gw: TestGateway;
   beforeAll(async () => {
     gw = await startGateway({ test: fixtureUri });
-    const res = await gw.query('mutation ($xml: String!) { defineDomainFromXml(xml: $xml) { name } }', { xml: TWIN });
+    const res = await gw.query('mutation ($xml: String!) { defineDomainFromXml(input: { xml: $xml }) { name } }', {
+      xml: TWIN,
+    });
     expect(res.errors).toBeUndefined();
   });
   afterAll(() => gw?.close());

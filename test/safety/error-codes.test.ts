@@ -12,9 +12,9 @@ interface Change {
   state: string;
 }
 
-const SUSPEND = 'mutation { suspendDomain(domain: { name: "web" }) { previousState state } }';
-const RESUME = 'mutation { resumeDomain(domain: { name: "web" }) { previousState state } }';
-const DEFINE = 'mutation { defineDomain(input: { name: "race-vm" }) { name } }';
+const SUSPEND = 'mutation { suspendDomain(input: { domain: { name: "web" } }) { previousState state } }';
+const RESUME = 'mutation { resumeDomain(input: { domain: { name: "web" } }) { previousState state } }';
+const DEFINE = 'mutation { defineDomain(input: { domain: { name: "race-vm" } }) { name } }';
 
 describe('the same condition gets the same code, racing or not (test driver)', () => {
   let gw: TestGateway;
@@ -70,7 +70,7 @@ describe('the same condition gets the same code, racing or not (test driver)', (
   });
 
   it('20 concurrent defines of one name: one wins, every other gets the twin’s INVALID_INPUT', async () => {
-    const twin = await codeOf1('mutation { defineDomain(input: { name: "web" }) { name } }');
+    const twin = await codeOf1('mutation { defineDomain(input: { domain: { name: "web" } }) { name } }');
     expect(twin).toBe('INVALID_INPUT');
     const results = await Promise.all(Array.from({ length: 20 }, () => send(DEFINE)));
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
@@ -110,7 +110,7 @@ describe('the same condition gets the same code, racing or not (test driver)', (
     const missing = await send(query, {});
     expect(missing.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: '$d' });
     const bigint = await send(
-      'mutation ($m: BigInt!) { setDomainMemory(domain: { name: "web" }, memoryKiB: $m) { name } }',
+      'mutation ($m: BigInt!) { setDomainMemory(input: { domain: { name: "web" }, memoryKiB: $m }) { name } }',
       {
         m: 'lots',
       },
@@ -119,12 +119,14 @@ describe('the same condition gets the same code, racing or not (test driver)', (
   });
 
   it('libvirt refusing a value the gateway passed on is INVALID_INPUT naming that field', async () => {
-    const vcpus = await send('mutation { setDomainVcpus(domain: { name: "web" }, vcpus: 64) { vcpus } }');
+    const vcpus = await send('mutation { setDomainVcpus(input: { domain: { name: "web" }, vcpus: 64 }) { vcpus } }');
     expect(vcpus.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'vcpus' });
-    const memory = await send('mutation { setDomainMemory(domain: { name: "web" }, memoryKiB: "16000000") { name } }');
+    const memory = await send(
+      'mutation { setDomainMemory(input: { domain: { name: "web" }, memoryKiB: "16000000" }) { name } }',
+    );
     expect(memory.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'memoryKiB' });
     const volume = await send(
-      'mutation { createVolume(pool: "default-pool", xml: "<volume><name>a/b</name><capacity>1024</capacity></volume>") { name } }',
+      'mutation { createVolume(input: { pool: "default-pool", xml: "<volume><name>a/b</name><capacity>1024</capacity></volume>" }) { name } }',
     );
     expect(volume.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'xml' });
   });
@@ -134,7 +136,7 @@ describe('the same condition gets the same code, racing or not (test driver)', (
     await send(`{ ${huge} }`);
     await send('query ($d: DomainRef!) { domain(ref: $d) { name } }', { d: { name: huge, id: 1 } });
     await send('query ($d: DomainRef!) { domain(ref: $d) { name } }', { d: { name: huge } });
-    await send('mutation ($x: String!) { createVolume(pool: "default-pool", xml: $x) { name } }', {
+    await send('mutation ($x: String!) { createVolume(input: { pool: "default-pool", xml: $x }) { name } }', {
       x: `<volume><name>${huge}</name><capacity>1</capacity></volume>`,
     });
     expect(seen.length).toBeGreaterThan(100);

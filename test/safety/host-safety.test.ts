@@ -41,9 +41,9 @@ function expectUnsafe(res: GraphQLResponse, c: Pick<UnsafeCase, 'element' | 'all
   expect(res.errors?.[0]?.message).toContain(c.allowedBy);
 }
 
-const DEFINE = 'mutation ($xml: String!) { defineDomainFromXml(xml: $xml) { name } }';
-const CREATE = 'mutation ($xml: String!) { createDomainFromXml(xml: $xml) { name } }';
-const ATTACH = 'mutation ($xml: String!) { attachDevice(domain: { name: "web" }, xml: $xml) { name } }';
+const DEFINE = 'mutation ($xml: String!) { defineDomainFromXml(input: { xml: $xml }) { name } }';
+const CREATE = 'mutation ($xml: String!) { createDomainFromXml(input: { xml: $xml }) { name } }';
+const ATTACH = 'mutation ($xml: String!) { attachDevice(input: { domain: { name: "web" }, xml: $xml }) { name } }';
 
 describe('unsafe domain and device XML on the test driver', () => {
   let gw: TestGateway;
@@ -90,11 +90,11 @@ describe('unsafe domain and device XML on the test driver', () => {
 
   it('checks attachDisk and attachNetwork inputs too', async () => {
     const disk = await gw.query(
-      'mutation { attachDisk(domain: { name: "web" }, input: { kind: BLOCK, sourcePath: "/dev/sda", targetDevice: "vdb" }) { name } }',
+      'mutation { attachDisk(input: { domain: { name: "web" }, disk: { kind: BLOCK, sourcePath: "/dev/sda", targetDevice: "vdb" } }) { name } }',
     );
     expectUnsafe(disk, { element: 'source', allowedBy: 'storage.allowedPaths', path: '/dev/sda' });
     const nic = await gw.query(
-      'mutation { attachNetwork(domain: { name: "web" }, input: { kind: BRIDGE, source: "docker0" }) { name } }',
+      'mutation { attachNetwork(input: { domain: { name: "web" }, nic: { kind: BRIDGE, source: "docker0" } }) { name } }',
     );
     expectUnsafe(nic, { element: 'source', allowedBy: 'xml.allow.unlistedNetworks' });
   });
@@ -170,7 +170,7 @@ describe('each case is allowed once the config permits it', () => {
       }
       // What an operator allowed stays: configureDomain checks only what its edit adds.
       const configured = await gw.query(
-        'mutation { configureDomain(domain: { name: "sys-hostdev" }, input: { vcpus: 2, description: "<hostdev/>" }) { xml } }',
+        'mutation { configureDomain(input: { domain: { name: "sys-hostdev" }, config: { vcpus: 2, description: "<hostdev/>" } }) { xml } }',
         undefined,
         { authorization: `Bearer ${operator.secret}` },
       );

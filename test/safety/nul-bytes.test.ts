@@ -43,7 +43,7 @@ describe('NUL bytes in string arguments, on the test driver', () => {
     for (const name of ['Mutation.undefineDomain', 'Mutation.attachDisk', 'Mutation.setDomainVcpus', 'Query.domain']) {
       expect(names).toContain(name);
     }
-    expect(cases.some((c) => c.path === 'input.sourcePath')).toBe(true);
+    expect(cases.some((c) => c.path === 'input.disk.sourcePath')).toBe(true);
     expect(cases.length).toBeGreaterThan(100);
   });
 
@@ -58,8 +58,10 @@ describe('NUL bytes in string arguments, on the test driver', () => {
       const { query, variables } = operationFor(c.target, args, inline);
       const res = await gw.query(query, variables);
       expect(res.errors, query).toHaveLength(1);
-      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: path });
-      expect(res.errors?.[0]?.message).toContain(path);
+      // A mutation's field is named by its path inside the one `input`.
+      const field = path.startsWith('input.') ? path.slice('input.'.length) : path;
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field });
+      expect(res.errors?.[0]?.message).toContain(field);
       expect(res.data ?? null).toBeNull();
     });
   });
@@ -146,9 +148,12 @@ describe.skipIf(skip !== undefined)('NUL bytes on a private libvirtd', () => {
   it('undefineDomain with the victim name plus NUL is refused, and the victim stays defined', async () => {
     const d = await c.domainByName(victim);
     const xml = await d.xml({ inactive: true });
-    const res = await gw.query('mutation ($d: DomainRef!) { undefineDomain(host: "qemu", domain: $d) { name } }', {
-      d: { name: `${victim}\u0000../../x` },
-    });
+    const res = await gw.query(
+      'mutation ($d: DomainRef!) { undefineDomain(input: { host: "qemu", domain: $d }) { name } }',
+      {
+        d: { name: `${victim}\u0000../../x` },
+      },
+    );
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'domain.name' });
     const still = await c.domainByName(victim);
     expect(await still.xml({ inactive: true })).toBe(xml);

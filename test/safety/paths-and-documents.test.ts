@@ -12,7 +12,7 @@ const SNAPSHOT = `{ host {
   interfaces { name }
 } }`;
 
-const ATTACH = 'mutation ($xml: String!) { attachDevice(domain: { name: "web" }, xml: $xml) { name } }';
+const ATTACH = 'mutation ($xml: String!) { attachDevice(input: { domain: { name: "web" }, xml: $xml }) { name } }';
 
 function diskAt(path: string, type = 'file'): string {
   const attr = type === 'block' ? 'dev' : 'file';
@@ -61,8 +61,8 @@ describe('client paths against storage.allowedPaths', () => {
         allowedBy: 'storage.allowedPaths',
       });
     }
-    const viaInput = await gw.query(`mutation { attachDisk(domain: { name: "web" },
-      input: { kind: FILE, sourcePath: "${root}/etc-link/passwd", targetDevice: "vdb" }) { name } }`);
+    const viaInput = await gw.query(`mutation { attachDisk(input: { domain: { name: "web" },
+      disk: { kind: FILE, sourcePath: "${root}/etc-link/passwd", targetDevice: "vdb" } }) { name } }`);
     expect(viaInput.errors?.[0]?.extensions).toMatchObject({ code: 'UNSAFE_INPUT', path: `${root}/etc-link/passwd` });
     expect(viaInput.errors?.[0]?.message).toContain('/etc/passwd');
     expect(await gw.query(SNAPSHOT)).toEqual(before);
@@ -100,18 +100,23 @@ describe('client paths against storage.allowedPaths', () => {
       ],
     ];
     for (const [xml, ext] of refused) {
-      const res = await gw.query('mutation ($xml: String!) { createStoragePool(xml: $xml) { name } }', { xml });
+      const res = await gw.query('mutation ($xml: String!) { createStoragePool(input: { xml: $xml }) { name } }', {
+        xml,
+      });
       expect(res.errors?.[0]?.extensions, xml).toMatchObject({ code: 'UNSAFE_INPUT', ...ext });
     }
     const volume = `<volume><name>leak.qcow2</name><capacity>1048576</capacity>
       <target><format type="qcow2"/></target>
       <backingStore><path>/etc/shadow</path><format type="raw"/></backingStore></volume>`;
-    const res = await gw.query('mutation ($xml: String!) { createVolume(pool: "default-pool", xml: $xml) { name } }', {
-      xml: volume,
-    });
+    const res = await gw.query(
+      'mutation ($xml: String!) { createVolume(input: { pool: "default-pool", xml: $xml }) { name } }',
+      {
+        xml: volume,
+      },
+    );
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'UNSAFE_INPUT', element: 'path', path: '/etc/shadow' });
     expect(await gw.query(SNAPSHOT)).toEqual(before);
-    const ok = await gw.query('mutation ($xml: String!) { createStoragePool(xml: $xml) { name } }', {
+    const ok = await gw.query('mutation ($xml: String!) { createStoragePool(input: { xml: $xml }) { name } }', {
       xml: pool('dir', `<target><path>${root}/images/pool</path></target>`),
     });
     expect(ok.errors).toBeUndefined();
@@ -125,7 +130,7 @@ describe('network and host interface documents', () => {
   });
   afterAll(() => gw?.close());
 
-  const NETWORK = 'mutation ($xml: String!) { createNetwork(xml: $xml) { name } }';
+  const NETWORK = 'mutation ($xml: String!) { createNetwork(input: { xml: $xml }) { name } }';
   const cases: Array<{ name: string; xml: string; ext: Record<string, unknown>; allow: Record<string, unknown> }> = [
     {
       name: 'a forward device the host lacks',
@@ -177,14 +182,15 @@ describe('network and host interface documents', () => {
       xml: '<network><name>n-eth1</name><forward mode="nat" dev="eth1"/><ip address="10.7.0.1" netmask="255.255.255.0"/></network>',
     });
     expect(ok.errors).toBeUndefined();
-    const simple = await gw.query(`mutation { createSimpleNetwork(input: { name: "n-simple", forwardDevice: "nosuch2",
-      ipAddress: "10.8.0.1", netmask: "255.255.255.0" }) { name } }`);
+    const simple =
+      await gw.query(`mutation { createSimpleNetwork(input: { network: { name: "n-simple", forwardDevice: "nosuch2",
+      ipAddress: "10.8.0.1", netmask: "255.255.255.0" } }) { name } }`);
     expect(simple.errors?.[0]?.extensions).toMatchObject({ code: 'UNSAFE_INPUT', element: 'forward' });
   });
 
   it('refuses namespaced elements in a host interface document', async () => {
     const xml = `<interface type="ethernet" name="eth9" xmlns:x="urn:x"><start mode="none"/><x:hook run="/tmp/x"/></interface>`;
-    const res = await gw.query('mutation ($xml: String!) { defineInterface(xml: $xml) { name } }', { xml });
+    const res = await gw.query('mutation ($xml: String!) { defineInterface(input: { xml: $xml }) { name } }', { xml });
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'UNSAFE_INPUT', element: 'x:hook' });
     const names = await gw.query<{ host: { interfaces: Array<{ name: string }> } }>('{ host { interfaces { name } } }');
     expect(names.data?.host.interfaces.map((i) => i.name)).not.toContain('eth9');

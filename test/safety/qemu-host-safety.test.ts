@@ -19,9 +19,9 @@ import { domainWith, QEMU_NS, type UnsafeCase, unsafeDomainCases, VAGUE_FRAGMENT
 const skip = privateDaemonSkipReason();
 if (skip) console.warn(`skipping the host-safety cases on a private libvirtd: ${skip}`);
 
-const DEFINE = 'mutation ($xml: String!) { defineDomainFromXml(host: "qemu", xml: $xml) { name } }';
+const DEFINE = 'mutation ($xml: String!) { defineDomainFromXml(input: { host: "qemu", xml: $xml }) { name } }';
 const DETACH =
-  'mutation ($xml: String!, $scope: DeviceScope) { detachDevice(host: "qemu", domain: { name: "safe-detach" }, xml: $xml, scope: $scope) { name } }';
+  'mutation ($xml: String!, $scope: DeviceScope) { detachDevice(input: { host: "qemu", domain: { name: "safe-detach" }, xml: $xml, scope: $scope }) { name } }';
 
 /** libvirtd's pid from its pid file, and whether that process still runs (PID 1 reaps late: read /proc). */
 async function daemonPid(): Promise<{ pid: number; running: boolean }> {
@@ -103,7 +103,9 @@ describe.skipIf(skip !== undefined)('host safety on a private libvirtd with QEMU
     );
     const refused = await gw.query(DEFINE, { xml });
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'UNSAFE_INPUT', element: 'qemu:commandline' });
-    const start = await gw.query('mutation { startDomain(host: "qemu", domain: { name: "cmdline-vm" }) { state } }');
+    const start = await gw.query(
+      'mutation { startDomain(input: { host: "qemu", domain: { name: "cmdline-vm" } }) { state } }',
+    );
     expect(start.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(await exists(made)).toBe(false);
 
@@ -113,7 +115,7 @@ describe.skipIf(skip !== undefined)('host safety on a private libvirtd with QEMU
     try {
       expect((await open.query(DEFINE, { xml })).errors).toBeUndefined();
       const started = await open.query(
-        'mutation { startDomain(host: "qemu", domain: { name: "cmdline-vm" }) { state } }',
+        'mutation { startDomain(input: { host: "qemu", domain: { name: "cmdline-vm" } }) { state } }',
       );
       expect(started.errors).toBeUndefined();
       expect(await exists(made)).toBe(true);
@@ -147,7 +149,7 @@ describe.skipIf(skip !== undefined)('host safety on a private libvirtd with QEMU
       const domain = bareDomainXml('safe-detach', type === 'kvm').replace('<devices>', `<devices>${disks}${nics}`);
       expect((await gw.query(DEFINE, { xml: domain })).errors).toBeUndefined();
       const started = await gw.query(
-        'mutation { startDomain(host: "qemu", domain: { name: "safe-detach" }) { state } }',
+        'mutation { startDomain(input: { host: "qemu", domain: { name: "safe-detach" } }) { state } }',
       );
       expect(started.errors).toBeUndefined();
       const before = await daemonPid();

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import { fixtureUri } from '../support/test-host.ts';
 
-const DEFINE = 'mutation ($xml: String!) { defineDomainFromXml(xml: $xml) { name description } }';
+const DEFINE = 'mutation ($xml: String!) { defineDomainFromXml(input: { xml: $xml }) { name description } }';
 
 const BILLION_LAUGHS = `<?xml version="1.0"?>
 <!DOCTYPE domain [
@@ -82,7 +82,7 @@ describe('XML arguments: entities, size and malformed documents', () => {
     const small = await startGateway({ test: fixtureUri }, undefined, { config: { xml: { maxBytes: 2048 } } });
     try {
       const refused = await small.query(
-        'mutation ($xml: String!) { attachDevice(domain: { name: "web" }, xml: $xml) { name } }',
+        'mutation ($xml: String!) { attachDevice(input: { domain: { name: "web" }, xml: $xml }) { name } }',
         { xml: `<disk type="file"><source file="/default-pool/${'é'.repeat(1100)}"/></disk>` },
       );
       expect(refused.errors?.[0]?.extensions?.reason).toMatch(/^too large \(2\d{3} bytes, limit 2048\)$/);

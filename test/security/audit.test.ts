@@ -79,7 +79,7 @@ afterAll(async () => {
 
 describe('audit records', () => {
   it('records a mutation that succeeded: who, from where, on which host, what, ok, how long', async () => {
-    const res = await mutate('mutation { suspendDomain(domain: { name: "web" }) { state } }');
+    const res = await mutate('mutation { suspendDomain(input: { domain: { name: "web" } }) { state } }');
     expect(res.body.data).toEqual({ suspendDomain: { state: 'PAUSED' } });
     const { auditEvents: event } = (await live.results.next()).data as AuditEventData;
     expect(event).toMatchObject({
@@ -95,7 +95,9 @@ describe('audit records', () => {
   });
 
   it('records a mutation that failed with the code the caller got', async () => {
-    const res = await mutate('mutation { suspendDomain(host: "fixture", domain: { name: "web" }) { state } }');
+    const res = await mutate(
+      'mutation { suspendDomain(input: { host: "fixture", domain: { name: "web" } }) { state } }',
+    );
     expect(res.body.errors?.[0]?.extensions?.code).toBe('INVALID_STATE');
     const { auditEvents: event } = (await live.results.next()).data as AuditEventData;
     expect(event).toMatchObject({ operation: 'suspendDomain', host: 'fixture', result: 'INVALID_STATE' });
@@ -103,7 +105,7 @@ describe('audit records', () => {
   });
 
   it('records a refused call under the caller’s identity', async () => {
-    const res = await mutate('mutation { resumeDomain(domain: { name: "web" }) { state } }', viewer);
+    const res = await mutate('mutation { resumeDomain(input: { domain: { name: "web" } }) { state } }', viewer);
     expect(res.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const { auditEvents: event } = (await live.results.next()).data as AuditEventData;
     expect(event).toMatchObject({
@@ -114,7 +116,7 @@ describe('audit records', () => {
   });
 
   it('keeps an XML body as its digest and size only', async () => {
-    const res = await mutate(`mutation { defineDomainFromXml(xml: ${JSON.stringify(XML)}) { name } }`);
+    const res = await mutate(`mutation { defineDomainFromXml(input: { xml: ${JSON.stringify(XML)} }) { name } }`);
     expect(res.body.data).toEqual({ defineDomainFromXml: { name: 'audited' } });
     const { auditEvents: event } = (await live.results.next()).data as AuditEventData;
     expect(event.operation).toBe('defineDomainFromXml');
@@ -127,8 +129,8 @@ describe('audit records', () => {
 
   it('writes one record per root field of a request, in order', async () => {
     const res = await mutate(`mutation {
-      resumed: resumeDomain(domain: { name: "web" }) { state }
-      missing: suspendDomain(domain: { name: "no-such-domain" }) { state }
+      resumed: resumeDomain(input: { domain: { name: "web" } }) { state }
+      missing: suspendDomain(input: { domain: { name: "no-such-domain" } }) { state }
     }`);
     // The second field is non-null, so its failure nulls the whole data; the first one ran all the same.
     expect(res.body.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);

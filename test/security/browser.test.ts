@@ -11,7 +11,7 @@ import { fixtureUri } from '../support/test-host.ts';
 
 const skipReason = chromiumSkipReason;
 
-const SUSPEND = 'mutation { suspendDomain(domain: { name: "web" }) { state } }';
+const SUSPEND = 'mutation { suspendDomain(input: { domain: { name: "web" } }) { state } }';
 
 /** The attacker's page: a form into a hidden frame, nothing else; each attack is driven from the test. */
 const PAGE = '<!doctype html><html><body><iframe name="sink"></iframe></body></html>';
@@ -192,7 +192,7 @@ describe.skipIf(skipReason !== undefined)(
           const res = await fetch(url, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ query: 'mutation { resumeDomain(domain: { name: "web" }) { state } }' }),
+            body: JSON.stringify({ query: 'mutation { resumeDomain(input: { domain: { name: "web" } }) { state } }' }),
           });
           return res.json();
         },

@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import { fixtureUri } from '../support/test-host.ts';
 
-const SUSPEND = 'mutation { suspendDomain(domain: { name: "web" }) { state } }';
+const SUSPEND = 'mutation { suspendDomain(input: { domain: { name: "web" } }) { state } }';
 const GRAPHQL = 'http://localhost/graphql';
 
 let gw: TestGateway | undefined;

@@ -235,7 +235,7 @@ describe('query limits with the defaults', () => {
 
   it('closes a graphql-ws socket sent a 30 MB message (1009) without running it', async () => {
     const { socket, closed } = await rawGraphQLWs(big.wsUrl);
-    const mutation = `mutation { suspendDomain(host: "fixture", domain: { name: "web" }) { state } }${' '.repeat(30 * 1024 * 1024)}`;
+    const mutation = `mutation { suspendDomain(input: { host: "fixture", domain: { name: "web" } }) { state } }${' '.repeat(30 * 1024 * 1024)}`;
     const message = Buffer.from(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: mutation } }));
     const code = await refusedQuickly(big, async () => {
       socket.send(message);
@@ -401,7 +401,10 @@ describe('per-identity subscription cap', () => {
       await listening(events, 1);
       const replacement = subscribeWs<DomainEventData>(client, DOMAIN_EVENTS, { domain: { name: 'web' } });
       await listening(events, 2);
-      const suspended = await post(capped.url, 'mutation { suspendDomain(domain: { name: "web" }) { state } }');
+      const suspended = await post(
+        capped.url,
+        'mutation { suspendDomain(input: { domain: { name: "web" } }) { state } }',
+      );
       expect(suspended.body.errors).toBeUndefined();
       const event = await replacement.results.next(isDomainEvent('web', 'SUSPENDED'));
       expect(event.errors).toBeUndefined();

@@ -108,7 +108,7 @@ describe.skipIf('unavailable' in redis)('subscription cap shared through Redis',
       await listening(a.app.events, 0);
       const replacement = subscribeSse<DomainEventData>(a.url, DOMAIN_EVENTS, { domain: { name: 'web' } });
       await listening(a.app.events, 1);
-      const suspended = await post(a.url, 'mutation { suspendDomain(domain: { name: "web" }) { state } }');
+      const suspended = await post(a.url, 'mutation { suspendDomain(input: { domain: { name: "web" } }) { state } }');
       expect(suspended.body.errors).toBeUndefined();
       expect((await replacement.results.next(isDomainEvent('web', 'SUSPENDED'))).errors).toBeUndefined();
       onB.stop();

@@ -52,8 +52,8 @@ describe.skipIf(skip !== undefined)('internal snapshots of a qcow2-backed domain
     const pool = await c.storagePoolByName(DIR_POOL);
     disk = await pool.createVolume(buildVolumeXml({ name: `${VM}.qcow2`, capacityBytes: 16n << 20n, format: 'qcow2' }));
     await c.defineDomain(bareDomainXml(VM, daemon.kvm));
-    await ok(`mutation { attachDisk(host: "qemu", domain: { name: "${VM}" }, scope: CONFIG,
-      input: { kind: FILE, sourcePath: "${disk.path}", targetDevice: "vda", format: "qcow2" }) { name } }`);
+    await ok(`mutation { attachDisk(input: { host: "qemu", domain: { name: "${VM}" }, scope: CONFIG,
+      disk: { kind: FILE, sourcePath: "${disk.path}", targetDevice: "vda", format: "qcow2" } }) { name } }`);
   });
   afterAll(async () => {
     const d = await c?.domainByName(VM).catch(() => undefined);
@@ -68,8 +68,8 @@ describe.skipIf(skip !== undefined)('internal snapshots of a qcow2-backed domain
     const created = await ok<{
       createDomainSnapshot: { name: string; state: string; current: boolean; diskOnly: boolean };
     }>(
-      `mutation { createDomainSnapshot(host: "qemu", domain: { name: "${VM}" },
-        input: { name: "clean", description: "zeroes" }) { name state current diskOnly } }`,
+      `mutation { createDomainSnapshot(input: { host: "qemu", domain: { name: "${VM}" },
+        snapshot: { name: "clean", description: "zeroes" } }) { name state current diskOnly } }`,
     );
     expect(created.createDomainSnapshot).toEqual({ name: 'clean', state: 'SHUTOFF', current: true, diskOnly: false });
     expect(await internalSnapshots(disk.path)).toContain('clean');
@@ -79,14 +79,14 @@ describe.skipIf(skip !== undefined)('internal snapshots of a qcow2-backed domain
     expect(await holdsOnly(disk.path, 0)).toBe(false);
 
     const reverted = await ok<{ revertDomainSnapshot: { state: string; currentSnapshot: { name: string } } }>(
-      `mutation { revertDomainSnapshot(host: "qemu", domain: { name: "${VM}" }, name: "clean") {
+      `mutation { revertDomainSnapshot(input: { host: "qemu", domain: { name: "${VM}" }, name: "clean" }) {
         state currentSnapshot { name } } }`,
     );
     expect(reverted.revertDomainSnapshot).toEqual({ state: 'SHUTOFF', currentSnapshot: { name: 'clean' } });
     expect(await holdsOnly(disk.path, 0)).toBe(true);
 
     const deleted = await ok<{ deleteDomainSnapshot: { snapshots: unknown[] } }>(
-      `mutation { deleteDomainSnapshot(host: "qemu", domain: { name: "${VM}" }, name: "clean") { snapshots { name } } }`,
+      `mutation { deleteDomainSnapshot(input: { host: "qemu", domain: { name: "${VM}" }, name: "clean" }) { snapshots { name } } }`,
     );
     expect(deleted.deleteDomainSnapshot.snapshots).toEqual([]);
     expect(await internalSnapshots(disk.path)).not.toContain('clean');

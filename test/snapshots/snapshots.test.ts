@@ -35,7 +35,7 @@ describe('domain snapshots on the test driver', () => {
 
   const create = (name: string, extra = '') =>
     ok<{ createDomainSnapshot: Snap }>(
-      `mutation { createDomainSnapshot(domain: { name: "web" }, input: { name: "${name}"${extra} }) { ${SNAP} } }`,
+      `mutation { createDomainSnapshot(input: { domain: { name: "web" }, snapshot: { name: "${name}"${extra} } }) { ${SNAP} } }`,
     );
 
   beforeEach(async () => {
@@ -64,7 +64,7 @@ describe('domain snapshots on the test driver', () => {
   it('lists the snapshots as a tree with parent, children and the current one', async () => {
     await create('root');
     await create('a');
-    await ok('mutation { revertDomainSnapshot(domain: { name: "web" }, name: "root") { name } }');
+    await ok('mutation { revertDomainSnapshot(input: { domain: { name: "web" }, name: "root" }) { name } }');
     await create('b');
     await create('b1');
     const data = await ok<{ domain: { snapshots: Snap[]; currentSnapshot: { name: string } } }>(
@@ -95,7 +95,9 @@ describe('domain snapshots on the test driver', () => {
 
   it('reads the snapshots of every domain of a request in one binding call', async () => {
     await create('one');
-    await ok('mutation { createDomainSnapshot(domain: { name: "db" }, input: { name: "two" }) { name } }');
+    await ok(
+      'mutation { createDomainSnapshot(input: { domain: { name: "db" }, snapshot: { name: "two" } }) { name } }',
+    );
     const calls = bindingCalls.byName.get('domainSnapshotDetailsMany') ?? 0;
     const data = await ok<{
       host: { domains: Array<{ name: string; snapshots: Array<{ name: string; state: string }> }> };
@@ -109,20 +111,24 @@ describe('domain snapshots on the test driver', () => {
 
   it('reverts to the state the snapshot holds, or the one asked for', async () => {
     await create('up');
-    await ok('mutation { destroyDomain(domain: { name: "web" }) { state } }');
+    await ok('mutation { destroyDomain(input: { domain: { name: "web" } }) { state } }');
     const state = async () =>
       (await ok<{ domain: { state: string } }>('{ domain(ref: { name: "web" }) { state } }')).domain.state;
     expect(await state()).toBe('SHUTOFF');
     const reverted = await ok<{ revertDomainSnapshot: { state: string; currentSnapshot: { name: string } } }>(
-      'mutation { revertDomainSnapshot(domain: { name: "web" }, name: "up") { state currentSnapshot { name } } }',
+      'mutation { revertDomainSnapshot(input: { domain: { name: "web" }, name: "up" }) { state currentSnapshot { name } } }',
     );
     expect(reverted.revertDomainSnapshot).toEqual({ state: 'RUNNING', currentSnapshot: { name: 'up' } });
-    await ok('mutation { revertDomainSnapshot(domain: { name: "web" }, name: "up", paused: true) { name } }');
+    await ok(
+      'mutation { revertDomainSnapshot(input: { domain: { name: "web" }, name: "up", paused: true }) { name } }',
+    );
     expect(await state()).toBe('PAUSED');
-    await ok('mutation { revertDomainSnapshot(domain: { name: "web" }, name: "up", running: true) { name } }');
+    await ok(
+      'mutation { revertDomainSnapshot(input: { domain: { name: "web" }, name: "up", running: true }) { name } }',
+    );
     expect(await state()).toBe('RUNNING');
     const both = await gw.query(
-      'mutation { revertDomainSnapshot(domain: { name: "web" }, name: "up", running: true, paused: true) { name } }',
+      'mutation { revertDomainSnapshot(input: { domain: { name: "web" }, name: "up", running: true, paused: true }) { name } }',
     );
     expect(both.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'paused' });
   });
@@ -132,12 +138,12 @@ describe('domain snapshots on the test driver', () => {
     await create('c1');
     await create('c2');
     const kept = await ok<{ deleteDomainSnapshot: { snapshots: Array<{ name: string }> } }>(
-      'mutation { deleteDomainSnapshot(domain: { name: "web" }, name: "c1", childrenOnly: true) { snapshots { name } } }',
+      'mutation { deleteDomainSnapshot(input: { domain: { name: "web" }, name: "c1", childrenOnly: true }) { snapshots { name } } }',
     );
     expect(kept.deleteDomainSnapshot.snapshots.map((s) => s.name).sort()).toEqual(['c1', 'p']);
     await create('c3');
     const gone = await ok<{ deleteDomainSnapshot: { snapshots: unknown[]; currentSnapshot: unknown } }>(
-      'mutation { deleteDomainSnapshot(domain: { name: "web" }, name: "p", children: true) { snapshots { name } currentSnapshot { name } } }',
+      'mutation { deleteDomainSnapshot(input: { domain: { name: "web" }, name: "p", children: true }) { snapshots { name } currentSnapshot { name } } }',
     );
     expect(gone.deleteDomainSnapshot).toEqual({ snapshots: [], currentSnapshot: null });
   });
@@ -146,7 +152,7 @@ describe('domain snapshots on the test driver', () => {
     await create('g');
     await create('m');
     await create('k');
-    await ok('mutation { deleteDomainSnapshot(domain: { name: "web" }, name: "m") { name } }');
+    await ok('mutation { deleteDomainSnapshot(input: { domain: { name: "web" }, name: "m" }) { name } }');
     const k = (await snapshotsOf()).find((s) => s.name === 'k');
     expect(k?.parent).toEqual({ name: 'g' });
   });
@@ -154,8 +160,8 @@ describe('domain snapshots on the test driver', () => {
   it('answers NOT_FOUND for a snapshot the domain does not have, and changes nothing', async () => {
     await create('only');
     for (const m of [
-      'revertDomainSnapshot(domain: { name: "web" }, name: "missing")',
-      'deleteDomainSnapshot(domain: { name: "web" }, name: "missing")',
+      'revertDomainSnapshot(input: { domain: { name: "web" }, name: "missing" })',
+      'deleteDomainSnapshot(input: { domain: { name: "web" }, name: "missing" })',
     ]) {
       const res = await gw.query(`mutation { ${m} { name } }`);
       expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
@@ -167,18 +173,18 @@ describe('domain snapshots on the test driver', () => {
   it('refuses bad input with INVALID_INPUT before libvirt sees it', async () => {
     await create('keep');
     const nul = await gw.query(
-      'mutation ($name: String!) { deleteDomainSnapshot(domain: { name: "web" }, name: $name) { name } }',
+      'mutation ($name: String!) { deleteDomainSnapshot(input: { domain: { name: "web" }, name: $name }) { name } }',
       { name: 'keep\u0000x' },
     );
     expect(nul.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT' });
     const badName = await gw.query(
-      'mutation { createDomainSnapshot(domain: { name: "web" }, input: { name: "../etc" }) { name } }',
+      'mutation { createDomainSnapshot(input: { domain: { name: "web" }, snapshot: { name: "../etc" } }) { name } }',
     );
-    expect(badName.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'input.name' });
-    const neither = await gw.query('mutation { createDomainSnapshot(domain: { name: "web" }) { name } }');
+    expect(badName.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'snapshot.name' });
+    const neither = await gw.query('mutation { createDomainSnapshot(input: { domain: { name: "web" } }) { name } }');
     expect(neither.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT' });
     const malformed = await gw.query(
-      'mutation ($xml: String!) { createDomainSnapshot(domain: { name: "web" }, xml: $xml) { name } }',
+      'mutation ($xml: String!) { createDomainSnapshot(input: { domain: { name: "web" }, xml: $xml }) { name } }',
       { xml: '<domainsnapshot><name>x</name>' },
     );
     expect(malformed.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'xml' });
@@ -187,7 +193,7 @@ describe('domain snapshots on the test driver', () => {
 
   it('takes a snapshot from XML, and refuses XML that writes outside the host’s storage', async () => {
     const created = await ok<{ createDomainSnapshot: Snap }>(
-      'mutation ($xml: String!) { createDomainSnapshot(domain: { name: "web" }, xml: $xml) { name description } }',
+      'mutation ($xml: String!) { createDomainSnapshot(input: { domain: { name: "web" }, xml: $xml }) { name description } }',
       { xml: '<domainsnapshot><name>from-xml</name><description>raw</description></domainsnapshot>' },
     );
     expect(created.createDomainSnapshot).toMatchObject({ name: 'from-xml', description: 'raw' });
@@ -196,7 +202,7 @@ describe('domain snapshots on the test driver', () => {
       "<domainsnapshot><name>evil</name><disks><disk name='vda' snapshot='external'><source file='/root/.ssh/authorized_keys'/></disk></disks></domainsnapshot>",
     ]) {
       const res = await gw.query(
-        'mutation ($xml: String!) { createDomainSnapshot(domain: { name: "web" }, xml: $xml) { name } }',
+        'mutation ($xml: String!) { createDomainSnapshot(input: { domain: { name: "web" }, xml: $xml }) { name } }',
         { xml },
       );
       expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'UNSAFE_INPUT', field: 'xml' });
@@ -234,9 +240,10 @@ describe('who may snapshot', () => {
     ).domain.snapshots.map((s) => s.name);
 
   it('an operator creates, reverts and deletes; a viewer is FORBIDDEN naming VM.Snapshot and nothing changes', async () => {
-    const create = 'mutation { createDomainSnapshot(domain: { name: "web" }, input: { name: "ops" }) { name } }';
-    const revert = 'mutation { revertDomainSnapshot(domain: { name: "web" }, name: "ops") { name } }';
-    const remove = 'mutation { deleteDomainSnapshot(domain: { name: "web" }, name: "ops") { name } }';
+    const create =
+      'mutation { createDomainSnapshot(input: { domain: { name: "web" }, snapshot: { name: "ops" } }) { name } }';
+    const revert = 'mutation { revertDomainSnapshot(input: { domain: { name: "web" }, name: "ops" }) { name } }';
+    const remove = 'mutation { deleteDomainSnapshot(input: { domain: { name: "web" }, name: "ops" }) { name } }';
 
     expect((await as('operator')(create)).errors).toBeUndefined();
     expect(await names()).toEqual(['ops']);

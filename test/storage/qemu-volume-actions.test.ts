@@ -95,7 +95,7 @@ describe.skipIf(skip !== undefined)('volume resize, wipe, clone and pool deletio
   });
 
   it('clones into another pool in another format, and deleteStoragePool removes that pool’s directory', async () => {
-    await ok(`mutation ($xml: String!) { createStoragePool(host: "qemu", xml: $xml) { name } }`, {
+    await ok(`mutation ($xml: String!) { createStoragePool(input: { host: "qemu", xml: $xml }) { name } }`, {
       xml: `<pool type='dir'><name>${OTHER}</name><target><path>${otherDir}</path></target></pool>`,
     });
     const copy = await ok<{ cloneVolume: { path: string; pool: { name: string } } }>(
@@ -112,8 +112,10 @@ describe.skipIf(skip !== undefined)('volume resize, wipe, clone and pool deletio
       `mutation { deleteStoragePool(host: "qemu", name: "${OTHER}", confirm: "${OTHER}") { name } }`,
     );
     expect(active.errors?.[0]?.extensions?.code).toBe('INVALID_STATE');
-    await ok(`mutation { deleteVolume(host: "qemu", ref: { path: "${join(otherDir, 'copy.raw')}" }) { name } }`);
-    await ok(`mutation { stopStoragePool(host: "qemu", name: "${OTHER}") { name } }`);
+    await ok(
+      `mutation { deleteVolume(input: { host: "qemu", ref: { path: "${join(otherDir, 'copy.raw')}" } }) { name } }`,
+    );
+    await ok(`mutation { stopStoragePool(input: { host: "qemu", name: "${OTHER}" }) { name } }`);
     const deleted = await ok<{ deleteStoragePool: { name: string; active: boolean } }>(
       `mutation { deleteStoragePool(host: "qemu", name: "${OTHER}", confirm: "${OTHER}") { name active } }`,
     );

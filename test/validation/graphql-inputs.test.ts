@@ -22,42 +22,42 @@ describe('the GraphQL inputs run the validation rules', () => {
   it.each<[string, string, Record<string, unknown>, string, string]>([
     [
       'createDomain: a description over 4096 characters',
-      'mutation ($i: DomainInput!) { createDomain(input: $i) { name } }',
+      'mutation ($i: DomainInput!) { createDomain(input: { domain: $i }) { name } }',
       { i: { name: 'vm-long', description: longText } },
-      'input.description',
+      'domain.description',
       'must be at most 4096 characters',
     ],
     [
       'defineDomain: a control character in the description',
-      'mutation ($i: DomainInput!) { defineDomain(input: $i) { name } }',
+      'mutation ($i: DomainInput!) { defineDomain(input: { domain: $i }) { name } }',
       { i: { name: 'vm-ctl', description: 'a\u001bb' } },
-      'input.description',
+      'domain.description',
       'must not contain control characters',
     ],
     [
       'configureDomain: a description over 4096 characters',
-      'mutation ($i: ConfigureDomainInput!) { configureDomain(domain: { name: "db" }, input: $i) { xml } }',
+      'mutation ($i: DomainConfigInput!) { configureDomain(input: { domain: { name: "db" }, config: $i }) { xml } }',
       { i: { description: longText } },
-      'input.description',
+      'config.description',
       'must be at most 4096 characters',
     ],
     [
       'configureDomain: nothing to change',
-      'mutation ($i: ConfigureDomainInput!) { configureDomain(domain: { name: "db" }, input: $i) { xml } }',
+      'mutation ($i: DomainConfigInput!) { configureDomain(input: { domain: { name: "db" }, config: $i }) { xml } }',
       { i: { vcpus: null } },
-      'input',
+      'config',
       'must change at least one of vcpus, maxMemoryKiB or description',
     ],
     [
       'attachDisk: a format that is no image format',
-      'mutation ($i: AttachDiskInput!) { attachDisk(domain: { name: "db" }, input: $i) { name } }',
+      'mutation ($i: DiskInput!) { attachDisk(input: { domain: { name: "db" }, disk: $i }) { name } }',
       { i: { kind: 'FILE', sourcePath: '/var/lib/libvirt/images/x.img', targetDevice: 'vdb', format: '../raw' } },
-      'input.format',
+      'disk.format',
       'must be an image format such as raw or qcow2',
     ],
     [
       'detachNetwork: a target device name no host NIC has',
-      'mutation { detachNetwork(domain: { name: "web" }, targetDevice: "vnet/0") { name } }',
+      'mutation { detachNetwork(input: { domain: { name: "web" }, targetDevice: "vnet/0" }) { name } }',
       {},
       'targetDevice',
       'must be 1 to 15 letters',
@@ -70,7 +70,7 @@ describe('the GraphQL inputs run the validation rules', () => {
 
   it('accepts a description of 4096 characters', async () => {
     const res = await gw.query(
-      'mutation ($d: String!) { configureDomain(domain: { name: "db" }, input: { description: $d }) { xml } }',
+      'mutation ($d: String!) { configureDomain(input: { domain: { name: "db" }, config: { description: $d } }) { xml } }',
       { d: 'b'.repeat(4096) },
     );
     expect(res.errors).toBeUndefined();
