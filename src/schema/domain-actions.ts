@@ -41,7 +41,8 @@ const KeycodeSetEnum = builder.enumType('KeycodeSet', {
 const MAX_KEYS = 16;
 
 const keycodes = z
-  .array(z.number().int().min(0, 'must be a key code (0–65535)').max(65535, 'must be a key code (0–65535)'))
+  // Code 0 is no key in any codeset (KEY_RESERVED in LINUX): pressing it does nothing.
+  .array(z.number().int().min(1, 'must be a key code (1–65535)').max(65535, 'must be a key code (1–65535)'))
   .min(1, 'must name at least one key')
   .max(MAX_KEYS, `must name at most ${MAX_KEYS} keys (libvirt's limit)`);
 
@@ -144,10 +145,8 @@ builder.mutationFields((t) => {
           description: 'How the key codes are numbered. @default LINUX',
         }),
         holdTimeMs: t.arg.int({
-          defaultValue: 0,
-          required: true,
-          description: 'How long the keys stay pressed, in milliseconds (0: libvirt’s default). @default 0',
-          validate: z.number().int().min(0, 'must not be negative').max(60_000, 'must be at most 60000 ms'),
+          description: 'How long the keys stay pressed, 1 to 60000 milliseconds; libvirt’s default when omitted.',
+          validate: z.number().int().min(1, 'must be at least 1 ms').max(60_000, 'must be at most 60000 ms').nullish(),
         }),
       },
       resolve: async (_r, args, ctx) => {
@@ -155,7 +154,7 @@ builder.mutationFields((t) => {
         const s = await findDomain(ctx, host, args.domain);
         const { state } = await s.domain.state();
         if (state !== 'RUNNING') invalidState(s, state, 'keys can be sent to a running domain only');
-        await s.domain.sendKey(args.codeset, args.keycodes, args.holdTimeMs);
+        await s.domain.sendKey(args.codeset, args.keycodes, args.holdTimeMs ?? 0);
         return reread(ctx, host, s.domain);
       },
     }),

@@ -56,7 +56,7 @@ const CloneProgress = builder.objectRef<CloneProgressShape>('CloneProgress').imp
 const CloneResult = builder.objectRef<ClonedShape>('CloneResult').implement({
   description: 'The domain a cloneDomain operation defined.',
   fields: (t) => ({
-    name: t.exposeString('name', { nullable: false }),
+    name: t.exposeString('name', { nullable: false, description: 'The clone’s name.' }),
     uuid: t.exposeString('uuid', { nullable: false, description: 'Its new UUID.' }),
     volumes: t.exposeStringList('volumes', { nullable: false, description: 'Paths of the copied volumes.' }),
     domain: t.field({
@@ -152,7 +152,7 @@ builder.mutationFields((t) => ({
       'Defines a copy of a shut-off domain as a tracked operation (follow operationUpdated(id)): each writable disk backed by a pool volume is copied into the same pool (as <name>-<target>), the copy gets a new UUID and new NIC MAC addresses. If a step fails, what was done is undone (copies deleted, definition removed) and the operation FAILS; cancelOperation stops it the same way between steps. The clone is not started.',
     args: {
       host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
-      domain: t.arg({ type: DomainRef, required: true }),
+      domain: t.arg({ type: DomainRef, required: true, description: 'The shut-off domain to copy.' }),
       name: t.arg.string({ required: true, description: 'The clone’s name.', validate: domainName }),
     },
     resolve: async (_r, args, ctx) => {

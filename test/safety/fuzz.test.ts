@@ -73,6 +73,12 @@ function generator(seed: number): Gen {
   };
 }
 
+/**
+ * Integer arguments whose valid range takes in values the generic pool below counts as invalid
+ * (0, 4097...): for these the pool is the values just outside the range.
+ */
+const INT_RANGES: Record<string, [min: number, max: number]> = { holdTimeMs: [1, 60_000] };
+
 /** An invalid value for a type: each generator yields a value no field may accept. */
 function invalidValue(g: Gen, type: GraphQLInputType, name: string): unknown {
   const named = getNamedType(type);
@@ -86,7 +92,14 @@ function invalidValue(g: Gen, type: GraphQLInputType, name: string): unknown {
     return g.pick([true, 1.5, { s: 'web' }, [[1]]]);
   };
   const mutations: Mutation[] = [wrongType];
-  if (named.name === 'Int') mutations.push(() => g.pick([2 ** 31, -(2 ** 31) - 1, -1, 0, 4097, 1e9, -7]));
+  if (named.name === 'Int') {
+    const range = INT_RANGES[name];
+    mutations.push(() =>
+      range
+        ? g.pick([range[0] - 1, range[1] + 1, -(2 ** 31) - 1, 2 ** 31])
+        : g.pick([2 ** 31, -(2 ** 31) - 1, -1, 0, 4097, 1e9, -7]),
+    );
+  }
   if (named.name === 'BigInt') mutations.push(() => g.pick(['-1', '0', '99999999999999999999999', '1', '3']));
   if (named.name === 'String' || named.name === 'ID') {
     mutations.push(
@@ -175,7 +188,8 @@ function requestFor(g: Gen, targets: ArgumentField[]): Request {
     return { target, ...operationFor(target, { ...args, [unknown]: g.pick([1, 'x', true]) }, inline) };
   }
   if (roll < 0.14 && !subscription) {
-    const required = field.args.filter((a) => isNonNullType(a.type));
+    // Required means no default: dropping `paused: Boolean! = false` leaves a valid request.
+    const required = field.args.filter((a) => isNonNullType(a.type) && a.defaultValue === undefined);
     if (required.length > 0) {
       const drop = g.pick(required).name;
       const rest = Object.fromEntries(Object.entries(args).filter(([k]) => k !== drop));
