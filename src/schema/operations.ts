@@ -5,6 +5,7 @@ import type { GatewayContext } from './context.ts';
 import { findDomain } from './domain.ts';
 import { type Migrated, MigrationResult, migrationArgs, onMigration, prepareMigration } from './domain-migration.ts';
 import { gatewayError, libvirtExtensions, notFound } from './errors.ts';
+import { fromInput, mutationInput } from './mutation-support.ts';
 
 type MigrationOperation = Operation<DomainJobStats, Migrated>;
 
@@ -166,9 +167,9 @@ builder.mutationFields((t) => ({
     nullable: false,
     description:
       'Starts migrateDomain as a tracked operation and answers at once: follow operationUpdated(id) for job statistics until it ends, cancelOperation(id) to abort it.',
-    args: migrationArgs,
-    authScopes: onMigration,
-    resolve: async (_r, args, ctx) => {
+    args: mutationInput('StartMigration', migrationArgs),
+    authScopes: fromInput(onMigration),
+    resolve: async (_r, { input: args }, ctx) => {
       const { source, run } = await prepareMigration(ctx, args);
       return (await ctx.operations.start({
         kind: 'MIGRATION',
@@ -184,9 +185,11 @@ builder.mutationFields((t) => ({
     type: OperationRef,
     nullable: false,
     description: 'Aborts a running operation (virDomainAbortJob); it then ends as CANCELLED.',
-    args: { id: t.arg.id({ required: true, description: 'The operation id startMigration returned.' }) },
-    authScopes: onOperation,
-    resolve: async (_r, args, ctx) => {
+    args: mutationInput('CancelOperation', {
+      id: t.arg.id({ required: true, description: 'The operation id startMigration returned.' }),
+    }),
+    authScopes: fromInput(onOperation),
+    resolve: async (_r, { input: args }, ctx) => {
       const id = String(args.id);
       const op = await find(ctx.operations, id);
       if (!(await ctx.operations.cancel(id))) {

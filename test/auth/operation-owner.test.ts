@@ -34,7 +34,7 @@ const as = (who: keyof typeof tokens) => (query: string, variables?: Record<stri
 describe('tracked operations and who may follow them', () => {
   it('the starter and Sys.Audit read it; another identity of the same role gets FORBIDDEN naming Sys.Audit', async () => {
     const started = await as('mover')(
-      'mutation { startMigration(domain: { name: "web" }, destination: { host: "fixture" }) { id } }',
+      'mutation { startMigration(input: { domain: { name: "web" }, destination: { host: "fixture" } }) { id } }',
     );
     expect(started.errors).toBeUndefined();
     const { id } = (started.data as { startMigration: { id: string } }).startMigration;
@@ -44,7 +44,7 @@ describe('tracked operations and who may follow them', () => {
     expect((await as('admin')(read, { id })).data).toEqual({ operation: { id, kind: 'MIGRATION' } });
     const refused = await as('other')(read, { id });
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', privilege: 'Sys.Audit' });
-    const cancel = await as('other')('mutation($id: ID!) { cancelOperation(id: $id) { status } }', { id });
+    const cancel = await as('other')('mutation($id: ID!) { cancelOperation(input: { id: $id }) { status } }', { id });
     expect(cancel.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', privilege: 'Sys.Audit' });
   });
 

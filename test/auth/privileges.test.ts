@@ -69,7 +69,6 @@ function mutations(who: string): Array<{ name: string; privilege: string; query:
     'sendKey',
     'setDomainDescription',
     'setDomainTitle',
-    'startMigration',
     'wipeVolume',
   ]);
   const q = (name: string, privilege: string, args: string, select = '__typename') => ({

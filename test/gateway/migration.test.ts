@@ -22,7 +22,7 @@ interface Result {
 
 const migrate = (
   args: string,
-) => `mutation { migrateDomain(${args}) { oldName newName uuid state sourceUri destinationUri
+) => `mutation { migrateDomain(input: { ${args} }) { oldName newName uuid state sourceUri destinationUri
   sourceHostname destinationHostname domain { name state persistent host { name } } } }`;
 
 describe.skipIf(skip !== undefined)('migrateDomain between two private libvirtd daemons', () => {
@@ -105,7 +105,7 @@ describe.skipIf(skip !== undefined)('migrateDomain between two private libvirtd 
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
-          query: `mutation { startMigration(host: "a", ${slow}, destination: { host: "b" }) { id status } }`,
+          query: `mutation { startMigration(input: { host: "a", ${slow}, destination: { host: "b" } }) { id status } }`,
         }),
       });
       const { data } = (await started.json()) as { data: { startMigration: { id: string; status: string } } };
@@ -130,7 +130,7 @@ describe.skipIf(skip !== undefined)('migrateDomain between two private libvirtd 
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
-          query: `mutation { startMigration(host: "b", ${slow}, destination: { host: "a" }) { id } }`,
+          query: `mutation { startMigration(input: { host: "b", ${slow}, destination: { host: "a" } }) { id } }`,
         }),
       });
       const id = ((await again.json()) as { data: { startMigration: { id: string } } }).data.startMigration.id;
@@ -145,7 +145,7 @@ describe.skipIf(skip !== undefined)('migrateDomain between two private libvirtd 
       const cancelled = await live.app.yoga.fetch(live.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: `mutation { cancelOperation(id: "${id}") { id } }` }),
+        body: JSON.stringify({ query: `mutation { cancelOperation(input: { id: "${id}" }) { id } }` }),
       });
       expect(((await cancelled.json()) as { errors?: unknown }).errors).toBeUndefined();
       await watch.results.ended;

@@ -62,8 +62,8 @@ describe.skipIf(skip !== undefined)('a tracked migration across two replicas', (
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        query: `mutation { startMigration(host: "${from}", domain: { uuid: "${uuid}" }, destination: { host: "${to}" },
-          migrateUri: "tcp://127.0.0.1", bandwidthMiBs: "1") { id status } }`,
+        query: `mutation { startMigration(input: { host: "${from}", domain: { uuid: "${uuid}" }, destination: { host: "${to}" },
+          migrateUri: "tcp://127.0.0.1", bandwidthMiBs: "1" }) { id status } }`,
       }),
     });
     const { data } = (await res.json()) as { data: { startMigration: { id: string; status: string } } };
@@ -102,7 +102,7 @@ describe.skipIf(skip !== undefined)('a tracked migration across two replicas', (
     const cancelled = await replicaB.app.yoga.fetch(replicaB.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: `mutation { cancelOperation(id: "${id}") { id } }` }),
+      body: JSON.stringify({ query: `mutation { cancelOperation(input: { id: "${id}" }) { id } }` }),
     });
     expect(((await cancelled.json()) as { errors?: unknown }).errors).toBeUndefined();
     await watch.results.ended;

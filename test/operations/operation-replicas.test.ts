@@ -148,7 +148,7 @@ describe.skipIf(noRedis !== undefined)('operation ownership across two gateways'
     const started = await as(
       a,
       'mover',
-    )('mutation { startMigration(domain: { name: "web" }, destination: { host: "fixture" }) { id } }');
+    )('mutation { startMigration(input: { domain: { name: "web" }, destination: { host: "fixture" } }) { id } }');
     expect(started.errors).toBeUndefined();
     const { id } = (started.data as { startMigration: { id: string } }).startMigration;
     const onA = await as(a, 'mover')('query($id: ID!) { operation(id: $id) { status errorCode errorMessage } }', {
@@ -185,7 +185,7 @@ describe.skipIf(noRedis !== undefined)('operation ownership across two gateways'
 
     const refused = await as(b, 'other')(read, { id });
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', privilege: 'Sys.Audit' });
-    const cancel = 'mutation($id: ID!) { cancelOperation(id: $id) { status } }';
+    const cancel = 'mutation($id: ID!) { cancelOperation(input: { id: $id }) { status } }';
     expect((await as(b, 'other')(cancel, { id })).errors?.[0]?.extensions).toMatchObject({
       code: 'FORBIDDEN',
       privilege: 'Sys.Audit',
