@@ -29,7 +29,7 @@ interface DecodedID {
   id: string;
 }
 
-function decodeOrMark(globalID: string): DecodedID {
+export function decodeGlobalIdOrMark(globalID: string): DecodedID {
   try {
     const decoded = decodeGlobalID(globalID);
     if (isTypeName(decoded.typename)) return decoded;
@@ -118,7 +118,7 @@ export const builder = new SchemaBuilder<{
     beforeArgOptions: { description: 'End before the object with this cursor.' },
     // An ID that is not base64 of "Type:key", or names a type the schema lacks, is malformed input
     // (INVALID_INPUT), not a schema error; `for:` arguments refuse the marked typename themselves.
-    decodeGlobalID: (globalID) => decodeOrMark(globalID),
+    decodeGlobalID: (globalID) => decodeGlobalIdOrMark(globalID),
   },
   validation: {
     // The first issue names the argument path and the reason; a mutation's fields are named by their

@@ -14,6 +14,7 @@ import type { GatewayContext } from './context.ts';
 import {
   DomainNode,
   DomainRef,
+  type DomainRefValue,
   type DomainShape,
   DomainStateEnum,
   findDomain,
@@ -77,7 +78,7 @@ export async function reread(ctx: GatewayContext, host: string, domain: Domain):
 
 export interface ScopedArgs {
   host?: string | null;
-  domain: { name?: string | null; uuid?: string | null; id?: number | null };
+  domain: DomainRefValue;
   scope?: DeviceScopeValue | null;
 }
 
@@ -110,7 +111,7 @@ export const ACTIVE_STATES: StateName[] = ['RUNNING', 'PAUSED', 'BLOCKED', 'PMSU
  */
 export async function act(
   ctx: GatewayContext,
-  args: { host?: string | null; domain: { name?: string | null; uuid?: string | null; id?: number | null } },
+  args: { host?: string | null; domain: DomainRefValue },
   allowed: StateName[],
   wanted: string,
   produces: StateName | undefined,
@@ -186,7 +187,7 @@ function undefineScopes(
   }));
 }
 
-type DomainArg = { name?: string | null; uuid?: string | null; id?: number | null };
+type DomainArg = DomainRefValue;
 
 function plural(n: number, one: string): string {
   return `${n} ${one}${n === 1 ? '' : 's'}`;
@@ -397,7 +398,8 @@ builder.mutationFields((t) => {
         }),
       }),
       resolve: async (_r, { input: args }, ctx) => {
-        if (args.domain.id != null) throw invalidInput('domain.id', 'undefine takes a name or a UUID');
+        if (args.domain.runtimeId != null)
+          throw invalidInput('domain.runtimeId', 'undefine takes a global ID, a name or a UUID');
         const host = hostName(ctx, args.host);
         const s = await findDomain(ctx, host, args.domain);
         const { state } = await s.domain.state();

@@ -2,7 +2,7 @@ import { assertSafeClientUri, UriPartError } from '../hosts/uri.ts';
 import { Connection, type Domain, type MigrateFlag } from '../libvirt/index.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
-import { DomainNode, DomainRef, type DomainShape, findDomain } from './domain.ts';
+import { DomainNode, DomainRef, type DomainRefValue, type DomainShape, findDomain } from './domain.ts';
 import { invalidInput } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { changed, fromInput, mutationInput } from './mutation-support.ts';
@@ -108,7 +108,7 @@ async function destinationOf(
 
 export interface MigrateArgs {
   host?: string | null;
-  domain: { name?: string | null; uuid?: string | null; id?: number | null };
+  domain: DomainRefValue;
   destination: { host?: string | null; uri?: Record<string, unknown> | null };
   live: boolean;
   paused: boolean;

@@ -10,11 +10,11 @@ import {
 import { inParallelChunks } from '../libvirt/parallel-chunks.ts';
 import { type DomainXml, parseDomainXmls } from '../libvirt/xml/domain-xml.ts';
 import { somewhereOnHostArg, somewhereOnParentHost } from './auth-scopes.ts';
-import { builder } from './builder.ts';
+import { builder, decodeGlobalIdOrMark } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { invalidInput, notFound } from './errors.ts';
 import { connectionOf, Host, type HostShape, hostName } from './host.ts';
-import { hostKey, hostLoader, loadByHost, perHost, perRequest } from './request-cache.ts';
+import { hostKey, hostLoader, loadByHost, perHost, perRequest, splitHostKey } from './request-cache.ts';
 
 export interface DomainShape {
   host: string;
@@ -252,32 +252,62 @@ const DomainListState = builder.enumType('DomainListState', {
 });
 
 export const DomainRef = builder.inputType('DomainRef', {
-  description: 'One domain by exactly one of name, UUID or runtime id.',
+  description:
+    'One domain by exactly one of its global ID, name, UUID or runtime id. A global ID names its host: a mutation’s host is then implied, and a different host is INVALID_INPUT.',
   isOneOf: true,
   fields: (t) => ({
+    id: t.id({ description: 'The global ID, as `Domain.id` gives it.' }),
     name: t.string({ description: 'The domain name.' }),
     uuid: t.string({ description: 'The domain UUID, e.g. 4dea22b3-1d52-d8f3-2516-782e98ab3fa0.' }),
-    id: t.int({ description: 'The runtime id of a running domain.' }),
+    runtimeId: t.int({ description: 'The runtime id of a running domain, as `Domain.runtimeId` gives it.' }),
   }),
 });
+
+/** A DomainRef's value: exactly one of its fields is set. */
+export interface DomainRefValue {
+  id?: string | null;
+  name?: string | null;
+  uuid?: string | null;
+  runtimeId?: number | null;
+}
+
+/** The host and UUID a Domain global ID names; INVALID_INPUT naming `field` for any other ID. */
+export function domainOfGlobalId(id: string, field: string): { host: string; uuid: string } {
+  const decoded = decodeGlobalIdOrMark(id);
+  if (decoded.typename !== 'Domain') throw invalidInput(field, 'is not the global ID of a domain');
+  const [host, uuid] = splitHostKey(decoded.id);
+  return { host, uuid };
+}
 
 /** Resolves a DomainRef on a host; bad input and misses are typed errors naming the field. */
 export function findDomain(
   ctx: GatewayContext,
   host: string,
-  ref: { name?: string | null; uuid?: string | null; id?: number | null },
+  ref: DomainRefValue,
   field = 'domain',
 ): Promise<DomainShape> {
+  if (ref.id != null) {
+    let named: { host: string; uuid: string };
+    try {
+      named = domainOfGlobalId(String(ref.id), `${field}.id`);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (named.host !== host) {
+      return Promise.reject(invalidInput(`${field}.id`, `names a domain of host ${named.host}, not of host ${host}`));
+    }
+    return DomainNode.getDataloader(ctx).load(hostKey(host, named.uuid));
+  }
   if (ref.uuid != null) {
     if (!UUID.test(ref.uuid)) return Promise.reject(invalidInput(`${field}.uuid`, 'is not a UUID'));
     return DomainNode.getDataloader(ctx).load(hostKey(host, ref.uuid.toLowerCase()));
   }
-  if (ref.id != null) {
-    if (ref.id < 1) return Promise.reject(invalidInput(`${field}.id`, 'must be a positive runtime id'));
-    return byId(ctx).load(hostKey(host, String(ref.id)));
+  if (ref.runtimeId != null) {
+    if (ref.runtimeId < 1) return Promise.reject(invalidInput(`${field}.runtimeId`, 'must be a positive runtime id'));
+    return byId(ctx).load(hostKey(host, String(ref.runtimeId)));
   }
   if (ref.name != null) return byName(ctx).load(hostKey(host, ref.name));
-  return Promise.reject(invalidInput(field, 'give exactly one of name, uuid or id'));
+  return Promise.reject(invalidInput(field, 'give exactly one of id, name, uuid or runtimeId'));
 }
 
 /** authScopes: a VM privilege on the domain named by `host` and `domain` (NOT_FOUND when the caller may not see it). */

@@ -3,7 +3,7 @@ import type { HubEvent, HubEventKind } from '../events/hub-event.ts';
 import { somewhereOnHostArg } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
-import { DomainNode, DomainRef, findDomain } from './domain.ts';
+import { DomainNode, DomainRef, type DomainRefValue, domainOfGlobalId, findDomain } from './domain.ts';
 import { invalidInput } from './errors.ts';
 import { Host, hostName } from './host.ts';
 import { NetworkNode, networks } from './network.ts';
@@ -131,7 +131,7 @@ function eventStream(
 async function domainMatcher(
   ctx: GatewayContext,
   host: string | undefined,
-  ref: { name?: string | null; uuid?: string | null; id?: number | null } | null | undefined,
+  ref: DomainRefValue | null | undefined,
 ): Promise<(e: HubEvent) => boolean> {
   if (ref == null) return () => true;
   if (ref.name != null) {
@@ -144,11 +144,20 @@ async function domainMatcher(
     return (e) => e.uuid !== null && bareUuid(e.uuid) === uuid;
   }
   if (ref.id != null) {
-    if (host === undefined) throw invalidInput('domain.id', 'needs host: runtime ids are per host');
+    // A global ID names its host: events of that domain there (host, when given, must be the same).
+    const named = domainOfGlobalId(String(ref.id), 'domain.id');
+    if (host !== undefined && host !== named.host) {
+      throw invalidInput('domain.id', `names a domain of host ${named.host}, not of host ${host}`);
+    }
+    const uuid = bareUuid(named.uuid);
+    return (e) => e.host === named.host && e.uuid !== null && bareUuid(e.uuid) === uuid;
+  }
+  if (ref.runtimeId != null) {
+    if (host === undefined) throw invalidInput('domain.runtimeId', 'needs host: runtime ids are per host');
     const { uuid } = (await findDomain(ctx, host, ref, 'domain')).domain;
     return (e) => e.uuid === uuid;
   }
-  throw invalidInput('domain', 'give exactly one of name, uuid or id');
+  throw invalidInput('domain', 'give exactly one of id, name, uuid or runtimeId');
 }
 
 const byName = (name: string | null | undefined) => (e: HubEvent) => name == null || e.name === name;

@@ -1,10 +1,11 @@
 import { type ArgumentRef, InputFieldRef, type SchemaTypes } from '@pothos/core';
+import { z } from 'zod';
 import type { Scope } from '../libvirt/index.ts';
-import { builder } from './builder.ts';
+import { builder, decodeGlobalIdOrMark } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { gatewayError } from './errors.ts';
 import { Host } from './host.ts';
-import { forgetReads } from './request-cache.ts';
+import { forgetReads, splitHostKey } from './request-cache.ts';
 
 export const DeviceScope = builder.enumType('DeviceScope', {
   description:
@@ -118,8 +119,20 @@ function asInputField(argument: ArgumentRef<Types, unknown>): InputFieldRef<Type
  * every argument of `spec` (host, the object ref and the rest) under the same name. Resolvers and
  * authScopes read `args.input` ({@link fromInput}) as they read `args` before.
  */
+/**
+ * A mutation's host is implied by the global ID of the domain it names: `host` omitted becomes the
+ * ID's host (findDomain refuses an ID of another host than a given one).
+ */
+const impliedHost = z.custom<Record<string, unknown>>().transform((input) => {
+  const domain = input.domain as { id?: unknown } | null | undefined;
+  if (input.host != null || typeof domain?.id !== 'string') return input;
+  const decoded = decodeGlobalIdOrMark(domain.id);
+  return decoded.typename === 'Domain' ? { ...input, host: splitHostKey(decoded.id)[0] } : input;
+});
+
 export function mutationInput<A extends ArgumentSpec>(name: string, spec: A) {
   const type = builder.inputRef<InputOf<A>>(`${name}Input`).implement({
+    validate: impliedHost as never,
     description: `Everything ${name.charAt(0).toLowerCase()}${name.slice(1)} acts on and how: its host, the object and the options.`,
     // The spec's refs are arguments; the same configs serve as input fields (typed by InputOf above).
     fields: () =>

@@ -129,7 +129,7 @@ describe('subscriptions on the test driver', () => {
       host: 'lab',
       domain: { uuid: web.uuid.replaceAll('-', '').toUpperCase() },
     });
-    const byId = subscribeWs<DomainEventData>(client, DOMAIN_EVENTS, { host: 'lab', domain: { id: web.id } });
+    const byId = subscribeWs<DomainEventData>(client, DOMAIN_EVENTS, { host: 'lab', domain: { runtimeId: web.id } });
     const suspends = subscribeWs<DomainEventData>(client, DOMAIN_EVENTS, { host: 'lab', types: ['SUSPENDED'] });
     await listening(gw.app.events, 4);
 
@@ -245,10 +245,10 @@ describe('subscriptions on the test driver', () => {
 
   it('rejects an unknown host and a runtime id without a host', async () => {
     const unknown = subscribeWs(client, DOMAIN_EVENTS, { host: 'nope' });
-    const noHost = subscribeSse(gw.url, DOMAIN_EVENTS, { domain: { id: 1 } });
+    const noHost = subscribeSse(gw.url, DOMAIN_EVENTS, { domain: { runtimeId: 1 } });
     const [a, b] = await Promise.all([unknown.results.next(), noHost.results.next()]);
     expect(a.errors?.[0]?.extensions?.code).toBe('UNKNOWN_HOST');
-    expect(b.errors?.[0]).toMatchObject({ extensions: { code: 'INVALID_INPUT', field: 'domain.id' } });
+    expect(b.errors?.[0]).toMatchObject({ extensions: { code: 'INVALID_INPUT', field: 'domain.runtimeId' } });
     unknown.stop();
     noHost.stop();
   });

@@ -310,7 +310,11 @@ describe('Bad input: a typed error naming the field, and nothing changes', () =>
       'mutation { setDomainMemory(input: { domain: { name: "web" }, memoryKiB: "-1" }) { name } }',
       'memoryKiB',
     ],
-    ['undefineDomain: by id', 'mutation { undefineDomain(input: { domain: { id: 1 } }) { name } }', 'domain.id'],
+    [
+      'undefineDomain: by runtime id',
+      'mutation { undefineDomain(input: { domain: { runtimeId: 1 } }) { name } }',
+      'domain.runtimeId',
+    ],
     [
       'attachDisk: relative path',
       'mutation { attachDisk(input: { domain: { name: "web" }, disk: { kind: FILE, sourcePath: "x.img", targetDevice: "vdb" } }) { name } }',

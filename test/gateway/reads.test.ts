@@ -100,7 +100,7 @@ describe('Domains', () => {
     const res = await gw.query<{ host: Record<string, { id: string; name: string }> }>(`{ host(name: "fixture") {
       a: domain(ref: { name: "web" }) { id name }
       b: domain(ref: { uuid: "4DEA22B3-1D52-D8F3-2516-782E98AB3FA0" }) { id name }
-      c: domain(ref: { id: 1 }) { id name } } }`);
+      c: domain(ref: { runtimeId: 1 }) { id name } } }`);
     expect(res.errors).toBeUndefined();
     const { a, b, c } = res.data?.host ?? {};
     expect(a?.name).toBe('web');

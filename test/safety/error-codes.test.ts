@@ -103,7 +103,7 @@ describe('the same condition gets the same code, racing or not (test driver)', (
 
   it('variable coercion errors are INVALID_INPUT naming the variable path', async () => {
     const query = 'query ($d: DomainRef!) { domain(ref: $d) { name } }';
-    const oneOf = await send(query, { d: { name: 'x', id: 26 } });
+    const oneOf = await send(query, { d: { name: 'x', runtimeId: 26 } });
     expect(oneOf.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: '$d' });
     const nested = await send(query, { d: { name: 5 } });
     expect(nested.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: '$d.name' });

@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type TestGateway } from '../support/gateway.ts';
+import { fixtureUri } from '../support/test-host.ts';
+
+// Two hosts, each with a domain named "test"/"web": a global ID names one of them and its host.
+describe('object refs by global ID (test driver, two hosts)', () => {
+  let gw: TestGateway;
+  let web: string;
+  let builtin: string;
+
+  beforeAll(async () => {
+    gw = await startGateway({ fixture: fixtureUri, builtin: 'test:///default' });
+    const res = await gw.query<{ a: { id: string }; b: { id: string } }>(
+      '{ a: domain(ref: { name: "web" }) { id } b: domain(host: "builtin", ref: { name: "test" }) { id } }',
+    );
+    web = res.data?.a.id as string;
+    builtin = res.data?.b.id as string;
+  });
+  afterAll(() => gw?.close());
+
+  it('a mutation acts on the domain a global ID names, on the host it implies', async () => {
+    const res = await gw.query(
+      'mutation ($id: ID!) { suspendDomain(input: { domain: { id: $id } }) { state domain { name host { name } } } }',
+      { id: builtin },
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({
+      suspendDomain: { state: 'PAUSED', domain: { name: 'test', host: { name: 'builtin' } } },
+    });
+    await gw.query('mutation ($id: ID!) { resumeDomain(input: { domain: { id: $id } }) { state } }', { id: builtin });
+  });
+
+  it('a global ID with the same host given works; with another host it is INVALID_INPUT and nothing changes', async () => {
+    const same = await gw.query(
+      'mutation ($id: ID!) { suspendDomain(input: { host: "fixture", domain: { id: $id } }) { state } }',
+      { id: web },
+    );
+    expect(same.data).toEqual({ suspendDomain: { state: 'PAUSED' } });
+    await gw.query('mutation ($id: ID!) { resumeDomain(input: { domain: { id: $id } }) { state } }', { id: web });
+    const other = await gw.query(
+      'mutation ($id: ID!) { suspendDomain(input: { host: "builtin", domain: { id: $id } }) { state } }',
+      { id: web },
+    );
+    expect(other.errors?.map((e) => e.extensions)).toMatchObject([{ code: 'INVALID_INPUT', field: 'domain.id' }]);
+    const state = await gw.query('{ domain(ref: { name: "web" }) { state } }');
+    expect(state.data).toEqual({ domain: { state: 'RUNNING' } });
+  });
+
+  it('a malformed global ID or one of another kind is INVALID_INPUT naming domain.id', async () => {
+    const hostId = (await gw.query<{ host: { id: string } }>('{ host { id } }')).data?.host.id as string;
+    for (const id of ['garbage', hostId]) {
+      const res = await gw.query('mutation ($id: ID!) { suspendDomain(input: { domain: { id: $id } }) { state } }', {
+        id,
+      });
+      expect(res.errors?.map((e) => e.extensions)).toMatchObject([{ code: 'INVALID_INPUT', field: 'domain.id' }]);
+    }
+  });
+
+  it('lookups take the global ID and the runtime id as runtimeId', async () => {
+    const res = await gw.query<{ byId: { name: string }; byRuntime: { name: string; runtimeId: number } }>(
+      `{ byId: domain(ref: { id: "${web}" }) { name } byRuntime: domain(ref: { runtimeId: 1 }) { name runtimeId } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.byId.name).toBe('web');
+    expect(res.data?.byRuntime.runtimeId).toBe(1);
+  });
+});
