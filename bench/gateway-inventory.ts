@@ -9,7 +9,7 @@ import { percentile } from './percentile.ts';
 
 const DOMAINS = 1_000;
 const REPEATS = 5;
-const TARGET_RATIO = 1.5;
+const TARGET_RATIO = 1.1;
 const HOST = 'bench';
 
 const INVENTORY_QUERY =
