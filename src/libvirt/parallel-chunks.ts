@@ -14,6 +14,7 @@ export async function inParallelChunks<T, R>(
   call: (chunk: T[]) => Promise<R[]>,
   minChunk = MIN_CHUNK,
 ): Promise<R[]> {
+  if (items.length === 0) return [];
   const chunks = Math.min(MAX_PARALLEL_CHUNKS, Math.max(1, Math.floor(items.length / minChunk)));
   if (chunks === 1) return call([...items]);
   const size = Math.ceil(items.length / chunks);

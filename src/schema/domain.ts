@@ -142,11 +142,36 @@ const runtimeSnapshot = perHost(async (ctx, host): Promise<Map<string, Runtime>>
       maxMemoryKiB: max,
     });
   }
+  // A shut-off domain's vCPUs and memory are its definition's, exactly what virDomainGetInfo
+  // reports for it: when this request reads the definitions anyway, one RPC per domain is saved.
+  const asked = definitionsAsked(ctx);
+  const definitions = await Promise.all(
+    lacking.map(({ domain, state }) =>
+      state === DomainStateValues.SHUTOFF && asked.has(hostKey(host, domain.uuid))
+        ? definitionLoader(ctx)
+            .load(hostKey(host, domain.uuid))
+            .catch(() => undefined)
+        : undefined,
+    ),
+  );
+  const stillLacking = lacking.filter((l, i) => {
+    const def = definitions[i];
+    if (def === undefined) return true;
+    out.set(l.domain.uuid, {
+      state: 'SHUTOFF',
+      reason: domainStateReasonName(l.state, l.reason),
+      cpuTimeNs: 0n,
+      vcpus: def.vcpus.current,
+      memoryKiB: def.currentMemoryKiB ?? def.memoryKiB,
+      maxMemoryKiB: def.memoryKiB,
+    });
+    return false;
+  });
   const infos = await inParallelChunks(
-    lacking.map((l) => l.domain),
+    stillLacking.map((l) => l.domain),
     (chunk) => Domain.infoMany(chunk),
   );
-  lacking.forEach(({ domain, state, reason }, i) => {
+  stillLacking.forEach(({ domain, state, reason }, i) => {
     const info = infos[i];
     if (info && !(info instanceof LibvirtError)) {
       out.set(domain.uuid, { ...info, reason: state < 0 ? undefined : domainStateReasonName(state, reason) });
@@ -215,9 +240,14 @@ const definitionLoader = hostLoader<DomainXml>(async (ctx, host, uuids) => {
   return xmls.map((x) => (typeof x === 'string' ? (parsed[next++] as DomainXml | Error) : x));
 });
 
+/** Domains whose definition this request reads: the runtime snapshot takes shut-off domains' figures from it. */
+const definitionsAsked = perRequest(() => new Set<string>());
+
 /** The live definition, parsed once per request; concurrent fields and domains share one batch. */
 export function domainDefinition(ctx: GatewayContext, s: DomainShape): Promise<DomainXml> {
-  return definitionLoader(ctx).load(hostKey(s.host, s.domain.uuid));
+  const key = hostKey(s.host, s.domain.uuid);
+  definitionsAsked(ctx).add(key);
+  return definitionLoader(ctx).load(key);
 }
 
 /** What each libvirt domain state means to a user (virDomainState). */

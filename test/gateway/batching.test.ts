@@ -98,3 +98,33 @@ describe('Mutations', () => {
     }
   });
 });
+
+describe('Shut-off domains', () => {
+  it('take vCPUs and memory from the definition the query reads anyway, equal to virDomainGetInfo, with no info call', async () => {
+    const gw = await startGateway({ fixture: fixtureUri });
+    try {
+      const c = await gw.registry.connection('fixture');
+      await (await c.domainByName('web')).destroy();
+      const before = bindingCalls.byName.get('domainGetInfoMany') ?? 0;
+      const res = await gw.query<{
+        host: {
+          domains: Array<{ name: string; state: string; vcpus: number; memoryKiB: string; maxMemoryKiB: string }>;
+        };
+      }>('{ host { domains { name state vcpus memoryKiB maxMemoryKiB disks { sourcePath } } } }');
+      expect(res.errors).toBeUndefined();
+      expect((bindingCalls.byName.get('domainGetInfoMany') ?? 0) - before).toBe(0);
+      const domains = res.data?.host.domains ?? [];
+      expect(domains.map((d) => d.state)).toEqual(['SHUTOFF', 'SHUTOFF']);
+      for (const d of domains) {
+        const info = await (await c.domainByName(d.name)).info();
+        expect(d).toMatchObject({
+          vcpus: info.vcpus,
+          memoryKiB: String(info.memoryKiB),
+          maxMemoryKiB: String(info.maxMemoryKiB),
+        });
+      }
+    } finally {
+      await gw.close();
+    }
+  });
+});
