@@ -8,7 +8,7 @@ import { DomainNode, DomainRef, domainDefinition, findDomain, onDomainArg } from
 import { act, DomainStateChange, invalidState, reread } from './domain-lifecycle.ts';
 import { invalidInput } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
-import { DeviceScope, scopeFor } from './mutation-support.ts';
+import { DeviceScope, fromInput, mutationInput, scopeFor } from './mutation-support.ts';
 
 builder.objectFields(DomainNode, (t) => ({
   title: t.string({
@@ -77,37 +77,37 @@ builder.mutationFields((t) => {
   });
   return {
     resetDomain: t.field({
-      authScopes: onDomainArg('VM.PowerMgmt'),
+      authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
       nullable: false,
       description:
         'Resets the domain like its reset button (virDomainReset): at once, without asking the guest; disks are not flushed.',
-      args: domainArgs,
-      resolve: (_r, args, ctx) =>
+      args: mutationInput('ResetDomain', domainArgs),
+      resolve: (_r, { input: args }, ctx) =>
         act(ctx, args, ['RUNNING', 'PAUSED'], 'only a running or paused domain can be reset', undefined, (d) =>
           d.reset(),
         ),
     }),
     pmWakeupDomain: t.field({
-      authScopes: onDomainArg('VM.PowerMgmt'),
+      authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
       nullable: false,
       description: 'Wakes a guest that suspended itself to RAM (PMSUSPENDED) (virDomainPMWakeup).',
-      args: domainArgs,
-      resolve: (_r, args, ctx) =>
+      args: mutationInput('PmWakeupDomain', domainArgs),
+      resolve: (_r, { input: args }, ctx) =>
         act(ctx, args, ['PMSUSPENDED'], 'only a PM-suspended domain can be woken', 'RUNNING', (d) => d.pmWakeup()),
     }),
     renameDomain: t.field({
-      authScopes: onDomainAndNewName('VM.Config'),
+      authScopes: fromInput(onDomainAndNewName('VM.Config')),
       type: DomainNode,
       nullable: false,
       description:
         'Gives a shut-off domain a new name (virDomainRename); its UUID stays. Needs VM.Config on both names.',
-      args: {
+      args: mutationInput('RenameDomain', {
         ...domainArgs,
         newName: t.arg.string({ required: true, description: 'The new name.', validate: domainName }),
-      },
-      resolve: async (_r, args, ctx) => {
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         const host = hostName(ctx, args.host);
         const s = await findDomain(ctx, host, args.domain);
         const { state } = await s.domain.state();
@@ -126,12 +126,12 @@ builder.mutationFields((t) => {
       },
     }),
     sendKey: t.field({
-      authScopes: onDomainArg('VM.Config'),
+      authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
       nullable: false,
       description:
         'Presses keys on the running domain’s keyboard together, holds them, then releases them (virDomainSendKey), e.g. [29, 56, 111] for Ctrl+Alt+Delete in LINUX codes.',
-      args: {
+      args: mutationInput('SendKey', {
         ...domainArgs,
         keycodes: t.arg.intList({
           required: true,
@@ -148,8 +148,8 @@ builder.mutationFields((t) => {
           description: 'How long the keys stay pressed, 1 to 60000 milliseconds; libvirt’s default when omitted.',
           validate: z.number().int().min(1, 'must be at least 1 ms').max(60_000, 'must be at most 60000 ms').nullish(),
         }),
-      },
-      resolve: async (_r, args, ctx) => {
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         const host = hostName(ctx, args.host);
         const s = await findDomain(ctx, host, args.domain);
         const { state } = await s.domain.state();
@@ -159,20 +159,20 @@ builder.mutationFields((t) => {
       },
     }),
     setDomainDescription: t.field({
-      authScopes: onDomainArg('VM.Config'),
+      authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
       nullable: false,
       description:
         'Sets the domain’s free-text description (virDomainSetMetadata), live and/or in its configuration; null removes it.',
-      args: {
+      args: mutationInput('SetDomainDescription', {
         ...domainArgs,
         description: t.arg.string({
           description: 'At most 4096 characters; null removes it.',
           validate: domainDescription,
         }),
         scope,
-      },
-      resolve: async (_r, args, ctx) => {
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         const host = hostName(ctx, args.host);
         const s = await findDomain(ctx, host, args.domain);
         await s.domain.setMetadata(
@@ -184,17 +184,17 @@ builder.mutationFields((t) => {
       },
     }),
     setDomainTitle: t.field({
-      authScopes: onDomainArg('VM.Config'),
+      authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
       nullable: false,
       description:
         'Sets the domain’s one-line title (virDomainSetMetadata), live and/or in its configuration; null removes it.',
-      args: {
+      args: mutationInput('SetDomainTitle', {
         ...domainArgs,
         title: t.arg.string({ description: 'One line, at most 1024 characters; null removes it.', validate: title }),
         scope,
-      },
-      resolve: async (_r, args, ctx) => {
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         const host = hostName(ctx, args.host);
         const s = await findDomain(ctx, host, args.domain);
         await s.domain.setMetadata('TITLE', args.title ?? null, scopeFor(args.scope, await s.domain.isActive()));

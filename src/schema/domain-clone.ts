@@ -10,7 +10,7 @@ import { invalidState } from './domain-lifecycle.ts';
 import { gatewayError, invalidInput } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { checkBuiltXml } from './host-safety.ts';
-import { changed } from './mutation-support.ts';
+import { changed, fromInput, mutationInput } from './mutation-support.ts';
 import { OperationRef } from './operations.ts';
 
 export interface CloneProgressShape {
@@ -145,17 +145,17 @@ async function planClone(c: Connection, source: Domain, name: string): Promise<{
 
 builder.mutationFields((t) => ({
   cloneDomain: t.field({
-    authScopes: onDomainArg('VM.Allocate'),
+    authScopes: fromInput(onDomainArg('VM.Allocate')),
     type: OperationRef,
     nullable: false,
     description:
       'Defines a copy of a shut-off domain as a tracked operation (follow operationUpdated(id)): each writable disk backed by a pool volume is copied into the same pool (as <name>-<target>), the copy gets a new UUID and new NIC MAC addresses. If a step fails, what was done is undone (copies deleted, definition removed) and the operation FAILS; cancelOperation stops it the same way between steps. The clone is not started.',
-    args: {
+    args: mutationInput('CloneDomain', {
       host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
       domain: t.arg({ type: DomainRef, required: true, description: 'The shut-off domain to copy.' }),
       name: t.arg.string({ required: true, description: 'The clone’s name.', validate: domainName }),
-    },
-    resolve: async (_r, args, ctx) => {
+    }),
+    resolve: async (_r, { input: args }, ctx) => {
       const host = hostName(ctx, args.host);
       const s = await findDomain(ctx, host, args.domain);
       // A grant limited to name globs must cover the new name too.

@@ -9,6 +9,7 @@ import { ACTIVE_STATES, act, DomainStateChange, reread } from './domain-lifecycl
 import { gatewayError, invalidInput } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { checkHostSafety, safeClientPath } from './host-safety.ts';
+import { fromInput, mutationInput } from './mutation-support.ts';
 
 builder.objectFields(DomainNode, (t) => ({
   hasManagedSave: t.boolean({
@@ -77,13 +78,13 @@ builder.mutationFields((t) => {
   });
   return {
     managedSaveDomain: t.field({
-      authScopes: onDomainArg('VM.PowerMgmt'),
+      authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
       nullable: false,
       description:
         'Saves an active domain’s memory and device state to a file libvirt manages and stops it (virDomainManagedSave). startDomain resumes it from there; hasManagedSave tells whether one exists.',
-      args: { ...domainArgs, bypassCache, running, paused },
-      resolve: (_r, args, ctx) => {
+      args: mutationInput('ManagedSaveDomain', { ...domainArgs, bypassCache, running, paused }),
+      resolve: (_r, { input: args }, ctx) => {
         const flags = saveFlags(args);
         return act(ctx, args, ACTIVE_STATES, 'only an active domain can be saved', 'SHUTOFF', (d) =>
           d.managedSave(flags),
@@ -91,13 +92,13 @@ builder.mutationFields((t) => {
       },
     }),
     removeManagedSave: t.field({
-      authScopes: onDomainArg('VM.PowerMgmt'),
+      authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainNode,
       nullable: false,
       description:
         'Discards a domain’s managed save image: its next start boots afresh. NOT_FOUND-free: no image is success.',
-      args: domainArgs,
-      resolve: async (_r, args, ctx) => {
+      args: mutationInput('RemoveManagedSave', domainArgs),
+      resolve: async (_r, { input: args }, ctx) => {
         const host = hostName(ctx, args.host);
         const s = await findDomain(ctx, host, args.domain);
         await s.domain.removeManagedSave();
@@ -105,19 +106,19 @@ builder.mutationFields((t) => {
       },
     }),
     saveDomain: t.field({
-      authScopes: onDomainArg('VM.PowerMgmt'),
+      authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
       nullable: false,
       description:
         'Saves an active domain’s memory and device state to a file on its host and stops it (virDomainSaveFlags); restoreDomain brings it back. The path must lie in the host’s storage (its pools’ directories or storage.allowedPaths) and must not be a storage volume.',
-      args: {
+      args: mutationInput('SaveDomain', {
         ...domainArgs,
         path: t.arg.string({ required: true, description: 'Absolute path on the host.', validate: absolutePath }),
         bypassCache,
         running,
         paused,
-      },
-      resolve: async (_r, args, ctx) => {
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         const flags = saveFlags(args);
         await safeClientPath(ctx, hostName(ctx, args.host), 'path', args.path, { notAVolume: true });
         return act(ctx, args, ACTIVE_STATES, 'only an active domain can be saved', 'SHUTOFF', (d) =>
@@ -127,23 +128,23 @@ builder.mutationFields((t) => {
     }),
     restoreDomain: t.field({
       // VM.PowerMgmt on the domain the file holds; on the host when the file cannot be read (the resolver then says why).
-      authScopes: async (_p, args, ctx) => {
+      authScopes: fromInput(async (_p, args, ctx) => {
         const host = hostName(ctx, args.host);
         const saved = await savedDomain(ctx, args).catch(() => undefined);
         return { privilege: { privilege: 'VM.PowerMgmt' as const, host, ...(saved ? { domain: saved.name } : {}) } };
-      },
+      }),
       type: DomainStateChange,
       nullable: false,
       description:
         'Starts the domain a save file holds (virDomainRestoreFlags), in the state it was saved in unless running or paused. The path is checked like saveDomain’s, and the domain definition inside the file passes the host-safety policy like a client’s XML.',
-      args: {
+      args: mutationInput('RestoreDomain', {
         host: domainArgs.host,
         path: t.arg.string({ required: true, description: 'Absolute path on the host.', validate: absolutePath }),
         bypassCache,
         running,
         paused,
-      },
-      resolve: async (_r, args, ctx) => {
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         const flags = saveFlags(args);
         const saved = await savedDomain(ctx, args);
         await checkHostSafety(ctx, saved.host, 'domain', 'path', documentElement(parseXmlNodes(saved.xml)));

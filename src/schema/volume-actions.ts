@@ -14,7 +14,7 @@ import type { GatewayContext } from './context.ts';
 import { gatewayError, invalidInput, notFound } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { checkBuiltXml } from './host-safety.ts';
-import { actOn, changed } from './mutation-support.ts';
+import { actOn, changed, fromInput, mutationInput } from './mutation-support.ts';
 import { pools, StoragePoolNode } from './storage-pool.ts';
 import { VolumeNode, VolumeRef, type VolumeShape } from './volume.ts';
 
@@ -81,12 +81,12 @@ builder.mutationFields((t) => {
   const ref = t.arg({ type: VolumeRef, required: true, description: 'The volume, by path or key.' });
   return {
     cloneVolume: t.field({
-      authScopes: onHostArg('Storage.Allocate'),
+      authScopes: fromInput(onHostArg('Storage.Allocate')),
       type: VolumeNode,
       nullable: false,
       description:
         'Copies a volume’s contents into a new volume (virStorageVolCreateXMLFrom), in the same pool or another active one of the host. The copy has the source’s capacity and, unless format says otherwise, its format.',
-      args: {
+      args: mutationInput('CloneVolume', {
         host,
         ref,
         name: t.arg.string({ required: true, description: 'The new volume’s name.', validate: volumeName }),
@@ -98,8 +98,8 @@ builder.mutationFields((t) => {
           description: 'The copy’s format (raw, qcow2…), converted by libvirt; the source’s when omitted.',
           validate: z.string().regex(/^[a-z0-9]{1,16}$/, 'must be a volume format such as raw or qcow2'),
         }),
-      },
-      resolve: async (_r, args, ctx) => {
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         const h = hostName(ctx, args.host);
         const source = await volumeByRef(ctx, h, args.ref);
         const target = await activePool(ctx, h, args.pool ?? (await source.object.pool()).name);
@@ -119,12 +119,12 @@ builder.mutationFields((t) => {
       },
     }),
     resizeVolume: t.field({
-      authScopes: onHostArg('Storage.Allocate'),
+      authScopes: fromInput(onHostArg('Storage.Allocate')),
       type: VolumeNode,
       nullable: false,
       description:
         'Changes a volume’s capacity (virStorageVolResize). Growing is safe; a smaller capacity needs shrink: true, and the data beyond it is lost.',
-      args: {
+      args: mutationInput('ResizeVolume', {
         host,
         ref,
         capacityBytes: t.arg({ type: 'BigInt', required: true, description: 'The new capacity, in bytes.' }),
@@ -133,8 +133,8 @@ builder.mutationFields((t) => {
           required: true,
           description: 'Allow a capacity below the current one. @default false',
         }),
-      },
-      resolve: async (_r, args, ctx) => {
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         if (args.capacityBytes <= 0n) throw invalidInput('capacityBytes', 'must be more than 0');
         const s = await volumeByRef(ctx, hostName(ctx, args.host), args.ref);
         const current = (await s.object.info()).capacityBytes;
@@ -149,12 +149,12 @@ builder.mutationFields((t) => {
       },
     }),
     wipeVolume: t.field({
-      authScopes: onHostArg('Storage.Allocate'),
+      authScopes: fromInput(onHostArg('Storage.Allocate')),
       type: VolumeNode,
       nullable: false,
       description:
         'Overwrites a volume’s data (virStorageVolWipePattern); the volume stays. ZERO by default. For a file volume libvirt overwrites the file itself: a qcow2 is left as raw zeroes of its allocation, not an empty qcow2.',
-      args: {
+      args: mutationInput('WipeVolume', {
         host,
         ref,
         algorithm: t.arg({
@@ -163,28 +163,28 @@ builder.mutationFields((t) => {
           required: true,
           description: 'The pattern to write. @default ZERO',
         }),
-      },
-      resolve: async (_r, args, ctx) => {
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         const s = await volumeByRef(ctx, hostName(ctx, args.host), args.ref);
         await s.object.wipe(args.algorithm);
         return reloaded(ctx, s);
       },
     }),
     deleteStoragePool: t.field({
-      authScopes: onHostArg('Storage.Allocate'),
+      authScopes: fromInput(onHostArg('Storage.Allocate')),
       type: StoragePoolNode,
       nullable: false,
       description:
         'Deletes an inactive pool’s storage (virStoragePoolDelete: its directory, its volume group…), with every volume in it. The definition stays; buildStoragePool makes the storage again. confirm must repeat the pool’s name.',
-      args: {
+      args: mutationInput('DeleteStoragePool', {
         host,
         name: t.arg.string({ required: true, description: 'The pool name.' }),
         confirm: t.arg.string({
           required: true,
           description: 'The pool name again: deleting storage cannot be undone.',
         }),
-      },
-      resolve: async (_r, args, ctx) => {
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
         if (args.confirm !== args.name) {
           throw invalidInput('confirm', `must repeat the pool name (${args.name}) to delete its storage`);
         }

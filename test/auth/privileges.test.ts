@@ -53,28 +53,10 @@ const diskXml = "<disk type='file' device='disk'><source file='/default-pool/web
 
 /** Every mutation with the privilege shared/operations.md gives it; destructive ones last. */
 function mutations(who: string): Array<{ name: string; privilege: string; query: string }> {
-  // Every mutation takes one input (Relay style) but these, not converted yet.
-  const OLD_STYLE = new Set([
-    'cloneDomain',
-    'cloneVolume',
-    'deleteStoragePool',
-    'managedSaveDomain',
-    'pmWakeupDomain',
-    'removeManagedSave',
-    'renameDomain',
-    'resetDomain',
-    'resizeVolume',
-    'restoreDomain',
-    'saveDomain',
-    'sendKey',
-    'setDomainDescription',
-    'setDomainTitle',
-    'wipeVolume',
-  ]);
   const q = (name: string, privilege: string, args: string, select = '__typename') => ({
     name,
     privilege,
-    query: `mutation${args.includes('$xml') ? '($xml: String!)' : ''} { ${name}(${OLD_STYLE.has(name) ? args : `input: { ${args} }`}) { ${select} } }`,
+    query: `mutation${args.includes('$xml') ? '($xml: String!)' : ''} { ${name}(input: { ${args} }) { ${select} } }`,
   });
   return [
     q('openConsole', 'VM.Console', `${web}, kind: SERIAL`, 'kind'),

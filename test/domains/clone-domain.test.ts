@@ -36,7 +36,7 @@ describe('cloneDomain as a tracked operation (test driver)', () => {
 
   /** Starts a clone and follows it to its end; returns every state seen. */
   async function cloneToEnd(args: string): Promise<Op[]> {
-    const { cloneDomain } = await ok<{ cloneDomain: Op }>(`mutation { cloneDomain(${args}) { ${OP} } }`);
+    const { cloneDomain } = await ok<{ cloneDomain: Op }>(`mutation { cloneDomain(input: { ${args} }) { ${OP} } }`);
     expect(cloneDomain).toMatchObject({ kind: 'CLONE', status: 'RUNNING' });
     const sub = subscribeSse<{ operationUpdated: Op }>(
       gw.url,
@@ -69,7 +69,7 @@ describe('cloneDomain as a tracked operation (test driver)', () => {
   });
 
   it('copies the volume-backed disk, defines the clone with a new UUID and MAC, and reports progress', async () => {
-    await ok('mutation { destroyDomain(domain: { name: "web" }) { state } }');
+    await ok('mutation { destroyDomain(input: { domain: { name: "web" } }) { state } }');
     const source = await ok<{ domain: { uuid: string; interfaces: Array<{ mac: string }> } }>(
       '{ domain(ref: { name: "web" }) { uuid interfaces { mac } } }',
     );
@@ -94,12 +94,12 @@ describe('cloneDomain as a tracked operation (test driver)', () => {
 
   it('refuses a running source, a taken name and a bad name before starting, and changes nothing', async () => {
     const code = async (args: string) =>
-      (await query(`mutation { cloneDomain(${args}) { id } }`)).errors?.[0]?.extensions as {
+      (await query(`mutation { cloneDomain(input: { ${args} }) { id } }`)).errors?.[0]?.extensions as {
         code: string;
         field?: string;
       };
     expect((await code('domain: { name: "web" }, name: "web2"')).code).toBe('INVALID_STATE');
-    await ok('mutation { destroyDomain(domain: { name: "web" }) { state } }');
+    await ok('mutation { destroyDomain(input: { domain: { name: "web" } }) { state } }');
     expect(await code('domain: { name: "web" }, name: "db"')).toMatchObject({ code: 'INVALID_INPUT', field: 'name' });
     expect(await code('domain: { name: "web" }, name: "a b"')).toMatchObject({ code: 'INVALID_INPUT', field: 'name' });
     expect(await names()).toEqual(['db', 'web']);
@@ -113,10 +113,10 @@ describe('cloneDomain as a tracked operation (test driver)', () => {
     );
     // Room for a copy of web.img (the test driver allocates a copy in full), not for a copy of big.img.
     const big = BigInt(pool.storagePool.availableBytes) - BigInt(pool.volume.capacityBytes) - (1n << 20n);
-    await ok('mutation ($xml: String!) { createVolume(pool: "default-pool", xml: $xml) { name } }', {
+    await ok('mutation ($xml: String!) { createVolume(input: { pool: "default-pool", xml: $xml }) { name } }', {
       xml: `<volume><name>big.img</name><capacity>${big}</capacity><allocation>${big}</allocation></volume>`,
     });
-    await ok('mutation ($xml: String!) { defineDomainFromXml(xml: $xml) { name } }', {
+    await ok('mutation ($xml: String!) { defineDomainFromXml(input: { xml: $xml }) { name } }', {
       xml: `<domain type='test'><name>pair</name><memory>1024</memory><os><type>hvm</type></os><devices>
         <disk type='file' device='disk'><source file='/default-pool/web.img'/><target dev='vda'/></disk>
         <disk type='file' device='disk'><source file='/default-pool/big.img'/><target dev='vdb'/></disk>

@@ -80,7 +80,7 @@ describe.skipIf(skip !== undefined)('cloneDomain on a private libvirtd', { timeo
 
   it('copies the qcow2 disk with its data, gives a new MAC, and the clone boots', async () => {
     const { cloneDomain } = await ok<{ cloneDomain: { id: string } }>(
-      `mutation { cloneDomain(host: "qemu", domain: { name: "${SOURCE}" }, name: "${CLONE}") { id } }`,
+      `mutation { cloneDomain(input: { host: "qemu", domain: { name: "${SOURCE}" }, name: "${CLONE}" }) { id } }`,
     );
     const sub = subscribeSse<{
       operationUpdated: { status: string; errorMessage: string | null; clone: { volumes: string[] } | null };
@@ -102,7 +102,7 @@ describe.skipIf(skip !== undefined)('cloneDomain on a private libvirtd', { timeo
     expect(clone.domain.disks).toEqual([{ sourcePath: copy }]);
     expect(clone.domain.interfaces[0]?.mac).not.toBe('52:54:00:aa:bb:01');
 
-    await ok(`mutation { startDomain(host: "qemu", domain: { name: "${CLONE}" }) { state } }`);
+    await ok(`mutation { startDomain(input: { host: "qemu", domain: { name: "${CLONE}" } }) { state } }`);
     await waitForConsole(log, { count: 1, timeoutMs: 120_000 });
   });
 });

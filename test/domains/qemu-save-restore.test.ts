@@ -43,7 +43,7 @@ describe.skipIf(skip !== undefined)(
      */
     async function uptime(): Promise<number> {
       const seen = [...(await text()).matchAll(SYSRQ_LINE)].length;
-      await ok(`mutation { sendKey(domain: { name: "${NAME}" }, keycodes: ${SYSRQ_LOGLEVEL}) { name } }`);
+      await ok(`mutation { sendKey(input: { domain: { name: "${NAME}" }, keycodes: ${SYSRQ_LOGLEVEL} }) { name } }`);
       const after = await waitForConsole(log, { marker: 'sysrq: Loglevel set to 7', count: seen + 1 });
       const stamps = [...after.matchAll(SYSRQ_LINE)].map((m) => Number(m[1]));
       return stamps[stamps.length - 1] as number;
@@ -79,15 +79,18 @@ describe.skipIf(skip !== undefined)(
       const before = await uptime();
       const path = join(root, `${NAME}.save`);
       const saved = await ok<{ saveDomain: { state: string } }>(
-        `mutation ($path: String!) { saveDomain(domain: { name: "${NAME}" }, path: $path) { state } }`,
+        `mutation ($path: String!) { saveDomain(input: { domain: { name: "${NAME}" }, path: $path }) { state } }`,
         { path },
       );
       expect(saved.saveDomain.state).toBe('SHUTOFF');
       const restored = await ok<{
         restoreDomain: { previousState: string; state: string; domain: { stateReason: string } };
-      }>(`mutation ($path: String!) { restoreDomain(path: $path) { previousState state domain { stateReason } } }`, {
-        path,
-      });
+      }>(
+        `mutation ($path: String!) { restoreDomain(input: { path: $path }) { previousState state domain { stateReason } } }`,
+        {
+          path,
+        },
+      );
       expect(restored.restoreDomain).toEqual({
         previousState: 'SHUTOFF',
         state: 'RUNNING',
@@ -101,7 +104,7 @@ describe.skipIf(skip !== undefined)(
     it('managedSaveDomain then startDomain resumes the guest; forceBoot boots it afresh', async () => {
       const before = await uptime();
       const saved = await ok<{ managedSaveDomain: { state: string; domain: { hasManagedSave: boolean } } }>(
-        `mutation { managedSaveDomain(domain: { name: "${NAME}" }) { state domain { hasManagedSave } } }`,
+        `mutation { managedSaveDomain(input: { domain: { name: "${NAME}" } }) { state domain { hasManagedSave } } }`,
       );
       expect(saved.managedSaveDomain).toEqual({ state: 'SHUTOFF', domain: { hasManagedSave: true } });
       const started = await ok<{ startDomain: { domain: { stateReason: string; hasManagedSave: boolean } } }>(
@@ -111,7 +114,7 @@ describe.skipIf(skip !== undefined)(
       expect(await uptime()).toBeGreaterThanOrEqual(before);
       expect(countMarker(await text(), GUEST_READY_MARKER)).toBe(0);
 
-      await ok(`mutation { managedSaveDomain(domain: { name: "${NAME}" }) { state } }`);
+      await ok(`mutation { managedSaveDomain(input: { domain: { name: "${NAME}" } }) { state } }`);
       const fresh = await ok<{ startDomain: { domain: { stateReason: string; hasManagedSave: boolean } } }>(
         `mutation { startDomain(input: { domain: { name: "${NAME}" }, forceBoot: true }) { domain { stateReason hasManagedSave } } }`,
       );

@@ -47,7 +47,7 @@ describe('save, restore and managed save on the test driver', () => {
   it('managedSaveDomain stops the domain with an image that startDomain resumes from', async () => {
     expect((await web()).hasManagedSave).toBe(false);
     const saved = await ok<{ managedSaveDomain: Change }>(
-      `mutation { managedSaveDomain(domain: { name: "web" }) { ${CHANGE} } }`,
+      `mutation { managedSaveDomain(input: { domain: { name: "web" } }) { ${CHANGE} } }`,
     );
     expect(saved.managedSaveDomain).toEqual({
       previousState: 'RUNNING',
@@ -62,9 +62,9 @@ describe('save, restore and managed save on the test driver', () => {
   });
 
   it('removeManagedSave discards the image: the next start boots afresh', async () => {
-    await ok('mutation { managedSaveDomain(domain: { name: "web" }) { state } }');
+    await ok('mutation { managedSaveDomain(input: { domain: { name: "web" } }) { state } }');
     const removed = await ok<{ removeManagedSave: { hasManagedSave: boolean } }>(
-      'mutation { removeManagedSave(domain: { name: "web" }) { hasManagedSave } }',
+      'mutation { removeManagedSave(input: { domain: { name: "web" } }) { hasManagedSave } }',
     );
     expect(removed.removeManagedSave.hasManagedSave).toBe(false);
     await ok('mutation { startDomain(input: { domain: { name: "web" } }) { state } }');
@@ -74,13 +74,13 @@ describe('save, restore and managed save on the test driver', () => {
   it('saveDomain writes a file that restoreDomain starts the domain from', async () => {
     const path = join(dir, 'web.save');
     const saved = await ok<{ saveDomain: Change }>(
-      `mutation ($path: String!) { saveDomain(domain: { name: "web" }, path: $path) { ${CHANGE} } }`,
+      `mutation ($path: String!) { saveDomain(input: { domain: { name: "web" }, path: $path }) { ${CHANGE} } }`,
       { path },
     );
     expect(saved.saveDomain).toMatchObject({ previousState: 'RUNNING', state: 'SHUTOFF' });
     expect((await stat(path)).size).toBeGreaterThan(0);
     const restored = await ok<{ restoreDomain: Change }>(
-      `mutation ($path: String!) { restoreDomain(path: $path) { ${CHANGE} } }`,
+      `mutation ($path: String!) { restoreDomain(input: { path: $path }) { ${CHANGE} } }`,
       { path },
     );
     expect(restored.restoreDomain).toEqual({
@@ -91,7 +91,7 @@ describe('save, restore and managed save on the test driver', () => {
   });
 
   it('refuses bad inputs with typed errors and changes nothing', async () => {
-    const save = 'mutation ($path: String!) { saveDomain(domain: { name: "web" }, path: $path) { state } }';
+    const save = 'mutation ($path: String!) { saveDomain(input: { domain: { name: "web" }, path: $path }) { state } }';
     // Outside the storage roots: the host-safety policy.
     expect((await refused(save, { path: '/etc/web.save' })).extensions).toMatchObject({
       code: 'UNSAFE_INPUT',
@@ -105,17 +105,20 @@ describe('save, restore and managed save on the test driver', () => {
     });
     expect((await refused(save, { path: 'relative.save' })).extensions).toMatchObject({ code: 'INVALID_INPUT' });
     expect(
-      (await refused('mutation { managedSaveDomain(domain: { name: "web" }, running: true, paused: true) { state } }'))
-        .extensions,
+      (
+        await refused(
+          'mutation { managedSaveDomain(input: { domain: { name: "web" }, running: true, paused: true }) { state } }',
+        )
+      ).extensions,
     ).toMatchObject({ code: 'INVALID_INPUT', field: 'paused' });
-    expect((await refused('mutation { managedSaveDomain(domain: { name: "db" }) { state } }')).extensions.code).toBe(
-      'INVALID_STATE',
-    );
+    expect(
+      (await refused('mutation { managedSaveDomain(input: { domain: { name: "db" } }) { state } }')).extensions.code,
+    ).toBe('INVALID_STATE');
     expect(await web()).toEqual({ name: 'web', state: 'RUNNING', stateReason: 'UNKNOWN', hasManagedSave: false });
 
     const notASave = join(dir, 'junk.save');
     await writeFile(notASave, 'not a save image');
-    const restore = 'mutation ($path: String!) { restoreDomain(path: $path) { state } }';
+    const restore = 'mutation ($path: String!) { restoreDomain(input: { path: $path }) { state } }';
     expect((await refused(restore, { path: notASave })).extensions).toMatchObject({
       code: 'INVALID_INPUT',
       field: 'path',

@@ -48,7 +48,7 @@ describe('undefineDomain asks for what would go with the definition (test driver
   });
 
   it('refuses a domain with a managed save image until managedSave is given', async () => {
-    await ok('mutation { managedSaveDomain(domain: { name: "web" }) { state } }');
+    await ok('mutation { managedSaveDomain(input: { domain: { name: "web" } }) { state } }');
     const refused = await gw.query('mutation { undefineDomain(input: { domain: { name: "web" } }) { name } }');
     expect(refused.errors?.[0]?.extensions?.code).toBe('INVALID_STATE');
     expect(refused.errors?.[0]?.message).toContain('managedSave: true');

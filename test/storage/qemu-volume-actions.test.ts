@@ -65,13 +65,13 @@ describe.skipIf(skip !== undefined)('volume resize, wipe, clone and pool deletio
   it('grows a qcow2 (qemu-img sees the new virtual size) and shrinks only with shrink', async () => {
     const p = await path();
     const grown = await ok<{ resizeVolume: { capacityBytes: string } }>(
-      `mutation { resizeVolume(host: "qemu", ref: { path: "${p}" }, capacityBytes: "${32n * MiB}") { capacityBytes } }`,
+      `mutation { resizeVolume(input: { host: "qemu", ref: { path: "${p}" }, capacityBytes: "${32n * MiB}" }) { capacityBytes } }`,
     );
     expect(grown.resizeVolume.capacityBytes).toBe(String(32n * MiB));
     expect(await qemuImgInfo(p)).toMatchObject({ format: 'qcow2', 'virtual-size': Number(32n * MiB) });
 
     const refused = await gw.query(
-      `mutation { resizeVolume(host: "qemu", ref: { path: "${p}" }, capacityBytes: "${8n * MiB}") { capacityBytes } }`,
+      `mutation { resizeVolume(input: { host: "qemu", ref: { path: "${p}" }, capacityBytes: "${8n * MiB}" }) { capacityBytes } }`,
     );
     expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'capacityBytes' });
     expect((await qemuImgInfo(p))['virtual-size']).toBe(Number(32n * MiB));
@@ -83,7 +83,7 @@ describe.skipIf(skip !== undefined)('volume resize, wipe, clone and pool deletio
     try {
       await run('qemu-io', ['-f', 'raw', '-c', 'write -P 0x55 0 64k', raw.path]);
       const wiped = await ok<{ wipeVolume: { capacityBytes: string } }>(
-        `mutation { wipeVolume(host: "qemu", ref: { path: "${raw.path}" }) { capacityBytes } }`,
+        `mutation { wipeVolume(input: { host: "qemu", ref: { path: "${raw.path}" } }) { capacityBytes } }`,
       );
       expect(wiped.wipeVolume.capacityBytes).toBe(String(MiB));
       const read = await run('qemu-io', ['-f', 'raw', '-c', 'read -P 0 0 64k', raw.path]);
@@ -99,7 +99,7 @@ describe.skipIf(skip !== undefined)('volume resize, wipe, clone and pool deletio
       xml: `<pool type='dir'><name>${OTHER}</name><target><path>${otherDir}</path></target></pool>`,
     });
     const copy = await ok<{ cloneVolume: { path: string; pool: { name: string } } }>(
-      `mutation { cloneVolume(host: "qemu", ref: { path: "${await path()}" }, name: "copy.raw", pool: "${OTHER}", format: "raw") {
+      `mutation { cloneVolume(input: { host: "qemu", ref: { path: "${await path()}" }, name: "copy.raw", pool: "${OTHER}", format: "raw" }) {
         path pool { name } } }`,
     );
     expect(copy.cloneVolume).toEqual({ path: join(otherDir, 'copy.raw'), pool: { name: OTHER } });
@@ -109,7 +109,7 @@ describe.skipIf(skip !== undefined)('volume resize, wipe, clone and pool deletio
     });
 
     const active = await gw.query(
-      `mutation { deleteStoragePool(host: "qemu", name: "${OTHER}", confirm: "${OTHER}") { name } }`,
+      `mutation { deleteStoragePool(input: { host: "qemu", name: "${OTHER}", confirm: "${OTHER}" }) { name } }`,
     );
     expect(active.errors?.[0]?.extensions?.code).toBe('INVALID_STATE');
     await ok(
@@ -117,7 +117,7 @@ describe.skipIf(skip !== undefined)('volume resize, wipe, clone and pool deletio
     );
     await ok(`mutation { stopStoragePool(input: { host: "qemu", name: "${OTHER}" }) { name } }`);
     const deleted = await ok<{ deleteStoragePool: { name: string; active: boolean } }>(
-      `mutation { deleteStoragePool(host: "qemu", name: "${OTHER}", confirm: "${OTHER}") { name active } }`,
+      `mutation { deleteStoragePool(input: { host: "qemu", name: "${OTHER}", confirm: "${OTHER}" }) { name active } }`,
     );
     expect(deleted.deleteStoragePool).toEqual({ name: OTHER, active: false });
     expect(existsSync(otherDir)).toBe(false);

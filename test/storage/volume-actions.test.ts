@@ -36,7 +36,7 @@ describe('volume clone, resize, wipe and pool deletion on the test driver', () =
     const same = await ok<{
       cloneVolume: { name: string; path: string; capacityBytes: string; pool: { name: string } };
     }>(
-      'mutation { cloneVolume(ref: { path: "/default-pool/web.img" }, name: "web-copy.img") { name path capacityBytes pool { name } } }',
+      'mutation { cloneVolume(input: { ref: { path: "/default-pool/web.img" }, name: "web-copy.img" }) { name path capacityBytes pool { name } } }',
     );
     expect(same.cloneVolume).toEqual({
       name: 'web-copy.img',
@@ -49,7 +49,7 @@ describe('volume clone, resize, wipe and pool deletion on the test driver', () =
 
   it('refuses bad clones with typed errors and creates nothing', async () => {
     const clone = (args: string) =>
-      `mutation { cloneVolume(ref: { path: "/default-pool/web.img" }, ${args}) { name } }`;
+      `mutation { cloneVolume(input: { ref: { path: "/default-pool/web.img" }, ${args} }) { name } }`;
     expect(await error(clone('name: "web.img"'))).toMatchObject({ code: 'INVALID_INPUT', field: 'name' });
     expect(await error(clone('name: "../escape.img"'))).toMatchObject({ code: 'INVALID_INPUT', field: 'name' });
     expect(await error(clone('name: "x.img", pool: "nope"'))).toMatchObject({ code: 'NOT_FOUND' });
@@ -58,7 +58,9 @@ describe('volume clone, resize, wipe and pool deletion on the test driver', () =
       field: 'format',
     });
     expect(
-      await error('mutation { cloneVolume(ref: { path: "/default-pool/none.img" }, name: "x.img") { name } }'),
+      await error(
+        'mutation { cloneVolume(input: { ref: { path: "/default-pool/none.img" }, name: "x.img" }) { name } }',
+      ),
     ).toMatchObject({ code: 'NOT_FOUND' });
     expect((await volumes()).map((v) => v.name)).toEqual(['web.img']);
   });
@@ -68,32 +70,35 @@ describe('volume clone, resize, wipe and pool deletion on the test driver', () =
     const smaller = BigInt(web?.capacityBytes as string) / 2n;
     expect(
       await error(
-        `mutation { resizeVolume(ref: { path: "/default-pool/web.img" }, capacityBytes: "${smaller}") { name } }`,
+        `mutation { resizeVolume(input: { ref: { path: "/default-pool/web.img" }, capacityBytes: "${smaller}" }) { name } }`,
       ),
     ).toMatchObject({ code: 'INVALID_INPUT', field: 'capacityBytes' });
     expect(
-      await error('mutation { resizeVolume(ref: { path: "/default-pool/web.img" }, capacityBytes: "0") { name } }'),
+      await error(
+        'mutation { resizeVolume(input: { ref: { path: "/default-pool/web.img" }, capacityBytes: "0" }) { name } }',
+      ),
     ).toMatchObject({ code: 'INVALID_INPUT', field: 'capacityBytes' });
     const bigger = BigInt(web?.capacityBytes as string) * 2n;
     expect(
       (
         await error(
-          `mutation { resizeVolume(ref: { path: "/default-pool/web.img" }, capacityBytes: "${bigger}") { name } }`,
+          `mutation { resizeVolume(input: { ref: { path: "/default-pool/web.img" }, capacityBytes: "${bigger}" }) { name } }`,
         )
       ).code,
     ).toBe('UNSUPPORTED');
-    expect((await error('mutation { wipeVolume(ref: { path: "/default-pool/web.img" }) { name } }')).code).toBe(
-      'UNSUPPORTED',
-    );
+    expect(
+      (await error('mutation { wipeVolume(input: { ref: { path: "/default-pool/web.img" } }) { name } }')).code,
+    ).toBe('UNSUPPORTED');
     expect(await volumes()).toEqual([web]);
   });
 
   it('deleteStoragePool needs the name repeated and an inactive pool', async () => {
     expect(
-      await error('mutation { deleteStoragePool(name: "default-pool", confirm: "default") { name } }'),
+      await error('mutation { deleteStoragePool(input: { name: "default-pool", confirm: "default" }) { name } }'),
     ).toMatchObject({ code: 'INVALID_INPUT', field: 'confirm' });
     expect(
-      (await error('mutation { deleteStoragePool(name: "default-pool", confirm: "default-pool") { name } }')).code,
+      (await error('mutation { deleteStoragePool(input: { name: "default-pool", confirm: "default-pool" }) { name } }'))
+        .code,
     ).toBe('INVALID_STATE');
     expect((await volumes()).map((v) => v.name)).toEqual(['web.img']);
   });
