@@ -63,6 +63,13 @@ async function filtered(ctx: GatewayContext, host: string, filter: Filter | null
 }
 
 builder.objectFields(Host, (t) => ({
+  domains: t.field({
+    authScopes: somewhereOnParentHost('VM.Audit'),
+    type: [DomainNode],
+    description: 'Domains of this host, every one or those the filter keeps, in libvirt’s order.',
+    args: { filter: t.arg({ type: DomainFilter, description: 'Conditions the domains must meet.' }) },
+    resolve: (h, args, ctx) => filtered(ctx, h.name, args.filter),
+  }),
   domainConnection: t.connection(
     {
       authScopes: somewhereOnParentHost('VM.Audit'),

@@ -13,7 +13,7 @@ import { somewhereOnHostArg, somewhereOnParentHost } from './auth-scopes.ts';
 import { builder, decodeGlobalIdOrMark } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { invalidInput, notFound } from './errors.ts';
-import { connectionOf, Host, type HostShape, hostName } from './host.ts';
+import { connectionOf, Host, hostName } from './host.ts';
 import { hostKey, hostLoader, loadByHost, perHost, perRequest, splitHostKey } from './request-cache.ts';
 
 export interface DomainShape {
@@ -272,15 +272,6 @@ export const DomainStateEnum = builder.enumType('DomainState', {
   ) as Record<DomainStateName, { value: DomainStateName; description: string }>,
 });
 
-const DomainListState = builder.enumType('DomainListState', {
-  description: 'Which domains a list returns.',
-  values: {
-    ALL: { description: 'Running and defined-but-stopped domains.' },
-    ACTIVE: { description: 'Running (or paused) domains, with a runtime id.' },
-    INACTIVE: { description: 'Defined domains that are not running.' },
-  } as const,
-});
-
 export const DomainRef = builder.inputType('DomainRef', {
   description:
     'One domain by exactly one of its global ID, name, UUID or runtime id. A global ID names its host: a mutation’s host is then implied, and a different host is INVALID_INPUT.',
@@ -447,25 +438,6 @@ DomainNode.implement({
 });
 
 builder.objectFields(Host, (t) => ({
-  domains: t.field({
-    authScopes: somewhereOnParentHost('VM.Audit'),
-    type: [DomainNode],
-    description: 'Domains of this host: all (default), only active, or only inactive.',
-    args: {
-      state: t.arg({
-        type: DomainListState,
-        defaultValue: 'ALL',
-        required: true,
-        description: 'Which domains: ALL, ACTIVE or INACTIVE.',
-      }),
-    },
-    resolve: async (h: HostShape, args, ctx) => {
-      const all = await domainList(ctx, h.name);
-      if (args.state === 'ACTIVE') return all.filter((s) => s.domain.id !== -1);
-      if (args.state === 'INACTIVE') return all.filter((s) => s.domain.id === -1);
-      return all;
-    },
-  }),
   domain: t.field({
     authScopes: somewhereOnParentHost('VM.Audit'),
     type: DomainNode,

@@ -5,6 +5,7 @@ import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { invalidInput, notFound } from './errors.ts';
 import { Host, hostName } from './host.ts';
+import { nameMatcher } from './keyset-connection.ts';
 import { objectCache, type Shaped } from './object-cache.ts';
 import { hostKey, splitHostKey } from './request-cache.ts';
 
@@ -105,19 +106,31 @@ async function findInterface(ctx: GatewayContext, host: string, ref: { name?: st
   return found;
 }
 
+const InterfaceFilter = builder.inputType('InterfaceFilter', {
+  description: 'Which host interfaces a list returns: every condition given must hold.',
+  fields: (t) => ({
+    nameContains: t.string({ description: 'Only names containing this text, ignoring case.' }),
+    nameGlob: t.string({
+      description: 'Only names matching this glob (`*` any run, `?` one character; case-sensitive, as in grants).',
+    }),
+    active: t.boolean({ description: 'Only interfaces that are up when true, only those down when false.' }),
+  }),
+});
+
 builder.objectFields(Host, (t) => ({
   interfaces: t.field({
     authScopes: onParentHost('Host.Audit'),
     type: [HostInterfaceNode],
-    description: 'Host interfaces: all (default) or only the active ones.',
-    args: {
-      all: t.arg.boolean({
-        defaultValue: true,
-        required: true,
-        description: 'Every interface (true) or only the active ones (false).',
-      }),
+    description: 'Host interfaces, every one or those the filter keeps.',
+    args: { filter: t.arg({ type: InterfaceFilter, description: 'Conditions the interfaces must meet.' }) },
+    resolve: async (h, args, ctx) => {
+      const named = nameMatcher(args.filter);
+      const list = (await interfaces.all(ctx, h.name)).filter((s) => named(s.object.name));
+      const wanted = args.filter?.active;
+      if (wanted == null) return list;
+      const active = await Promise.all(list.map((s) => interfaces.is('active')(s, {}, ctx)));
+      return list.filter((_s, i) => active[i] === wanted);
     },
-    resolve: (h, args, ctx) => interfaces.list(ctx, h.name, args.all),
   }),
   interface: t.field({
     authScopes: onParentHost('Host.Audit'),

@@ -38,6 +38,13 @@ async function filtered(ctx: GatewayContext, host: string, filter: Filter | null
 }
 
 builder.objectFields(Host, (t) => ({
+  networks: t.field({
+    authScopes: onParentHost('Network.Audit'),
+    type: [NetworkNode],
+    description: 'Virtual networks of this host, every one or those the filter keeps.',
+    args: { filter: t.arg({ type: NetworkFilter, description: 'Conditions the networks must meet.' }) },
+    resolve: (h, args, ctx) => filtered(ctx, h.name, args.filter),
+  }),
   networkConnection: t.connection(
     {
       authScopes: onParentHost('Network.Audit'),

@@ -120,19 +120,6 @@ NetworkNode.implement({
 });
 
 builder.objectFields(Host, (t) => ({
-  networks: t.field({
-    authScopes: onParentHost('Network.Audit'),
-    type: [NetworkNode],
-    description: 'Virtual networks: all (default) or only the active ones.',
-    args: {
-      all: t.arg.boolean({
-        defaultValue: true,
-        required: true,
-        description: 'Every network (true) or only the active ones (false).',
-      }),
-    },
-    resolve: (h, args, ctx) => networks.list(ctx, h.name, args.all),
-  }),
   network: t.field({
     authScopes: onParentHost('Network.Audit'),
     type: NetworkNode,

@@ -4,6 +4,7 @@ import { onHostArg, onParentHost } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { Host, hostName } from './host.ts';
+import { nameMatcher } from './keyset-connection.ts';
 import { objectCache, type Shaped } from './object-cache.ts';
 import { hostKey, perObject, splitHostKey } from './request-cache.ts';
 import type { VolumeShape } from './volume.ts';
@@ -112,19 +113,38 @@ StoragePoolNode.implement({
   }),
 });
 
+const StoragePoolFilter = builder.inputType('StoragePoolFilter', {
+  description: 'Which storage pools a list returns: every condition given must hold.',
+  fields: (t) => ({
+    nameContains: t.string({ description: 'Only names containing this text, ignoring case.' }),
+    nameGlob: t.string({
+      description: 'Only names matching this glob (`*` any run, `?` one character; case-sensitive, as in grants).',
+    }),
+    active: t.boolean({ description: 'Only started pools when true, only stopped ones when false.' }),
+    autostart: t.boolean({ description: 'Only pools the host starts at boot when true, only the others when false.' }),
+    persistent: t.boolean({
+      description: 'Only pools with a persistent definition when true, only transient ones when false.',
+    }),
+  }),
+});
+
 builder.objectFields(Host, (t) => ({
   storagePools: t.field({
     authScopes: onParentHost('Storage.Audit'),
     type: [StoragePoolNode],
-    description: 'Storage pools: all (default) or only the active ones.',
-    args: {
-      all: t.arg.boolean({
-        defaultValue: true,
-        required: true,
-        description: 'Every pool (true) or only the active ones (false).',
-      }),
+    description: 'Storage pools of this host, every one or those the filter keeps.',
+    args: { filter: t.arg({ type: StoragePoolFilter, description: 'Conditions the pools must meet.' }) },
+    resolve: async (h, args, ctx) => {
+      const named = nameMatcher(args.filter);
+      let list = (await pools.all(ctx, h.name)).filter((s) => named(s.object.name));
+      for (const flag of ['active', 'autostart', 'persistent'] as const) {
+        const wanted = args.filter?.[flag];
+        if (wanted == null) continue;
+        const has = await Promise.all(list.map((s) => pools.is(flag)(s, {}, ctx)));
+        list = list.filter((_s, i) => has[i] === wanted);
+      }
+      return list;
     },
-    resolve: (h, args, ctx) => pools.list(ctx, h.name, args.all),
   }),
   storagePool: t.field({
     authScopes: onParentHost('Storage.Audit'),

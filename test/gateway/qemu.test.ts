@@ -91,7 +91,7 @@ describe.skipIf(skip !== undefined)('the gateway on a private libvirtd with QEMU
   it('reports a running domain’s live state and target device, and the real hypervisor', async () => {
     await dom.start();
     const res = await gw.query(`{ host(name: "qemu") { hypervisor { type capabilities { domainTypes } }
-      domains(state: ACTIVE) { name state stateReason runtimeId cpuTimeNs interfaces { targetDevice } } } }`);
+      domains(filter: { active: true }) { name state stateReason runtimeId cpuTimeNs interfaces { targetDevice } } } }`);
     expect(res.errors).toBeUndefined();
     const host = res.data?.host as {
       hypervisor: { type: string; capabilities: { domainTypes: string[] } };

@@ -92,7 +92,7 @@ describe('Domains', () => {
 
   it('filters by state', async () => {
     const res = await gw.query(`{ host(name: "fixture") {
-      active: domains(state: ACTIVE) { name } inactive: domains(state: INACTIVE) { name } } }`);
+      active: domains(filter: { active: true }) { name } inactive: domains(filter: { active: false }) { name } } }`);
     expect(res.data?.host).toEqual({ active: [{ name: 'web' }], inactive: [{ name: 'db' }] });
   });
 
@@ -198,7 +198,7 @@ describe('Networks, pools, volumes and host interfaces', () => {
 
   it('reads pools with sizes and volumes, and a volume by path and key', async () => {
     const res = await gw.query(`{ host(name: "fixture") {
-      storagePools(all: false) { name state capacityBytes allocationBytes availableBytes persistent autostart type targetPath
+      storagePools(filter: { active: true }) { name state capacityBytes allocationBytes availableBytes persistent autostart type targetPath
         volumes { name path type format capacityBytes allocationBytes } }
       byPath: volume(ref: { path: "/default-pool/web.img" }) { name pool { name } }
       byKey: volume(ref: { key: "/default-pool/web.img" }) { name } } }`);

@@ -294,7 +294,7 @@ describe('query limits with the defaults', () => {
     expect(introspection.body.data?.__schema).toBeTruthy();
     const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
     const inventory = readme.match(/```graphql\n(\{\n {2}hosts[\s\S]*?)```/)?.[1] as string;
-    const { body } = await post(big.url, inventory.replace('domains(state: ACTIVE)', 'domains'));
+    const { body } = await post(big.url, inventory.replace('domains(filter: { active: true })', 'domains'));
     expect(body.errors).toBeUndefined();
     const hosts = body.data?.hosts as Array<{ name: string; domains: unknown[] }>;
     expect(hosts.find((h) => h.name === 'big')?.domains).toHaveLength(1000);

@@ -14,7 +14,7 @@ const IDLE = 'nowait-idle';
 /** What the issue allows a domain in a job to add to a stats query of its host. */
 const MAX_DELAY_MS = 100;
 
-const QUERY = `{ host(name: "qemu") { domains(state: ACTIVE) { name stats { blockDevices { name readBytes } } } } }`;
+const QUERY = `{ host(name: "qemu") { domains(filter: { active: true }) { name stats { blockDevices { name readBytes } } } } }`;
 
 interface Answer {
   host: {

@@ -1,0 +1,41 @@
+import { readFile } from 'node:fs/promises';
+import { buildSchema, isInputObjectType, isNonNullType, isObjectType } from 'graphql';
+import { describe, expect, it } from 'vitest';
+
+const schema = buildSchema(await readFile(new URL('../../schema/schema.graphql', import.meta.url), 'utf8'));
+
+describe('one API style (schema/schema.graphql)', () => {
+  // cancelOperation alone has no host: an operation id names one operation of the whole gateway.
+  it('every mutation takes one argument, input: <Mutation>Input!, holding host', () => {
+    const odd = Object.values(schema.getMutationType()?.getFields() ?? {}).flatMap((field) => {
+      const [arg, ...more] = field.args;
+      const expected = `${field.name.charAt(0).toUpperCase()}${field.name.slice(1)}Input`;
+      const type = arg && isNonNullType(arg.type) ? arg.type.ofType : undefined;
+      const ok =
+        more.length === 0 &&
+        arg?.name === 'input' &&
+        isInputObjectType(type) &&
+        type.name === expected &&
+        ('host' in type.getFields() || field.name === 'cancelOperation');
+      return ok ? [] : [field.name];
+    });
+    expect(odd).toEqual([]);
+  });
+
+  it('lists and connections of a host are narrowed by one filter argument of the same type', () => {
+    const host = schema.getType('Host');
+    if (!isObjectType(host)) throw new Error('no Host type');
+    const fields = host.getFields();
+    const filterOf = (name: string) =>
+      fields[name]?.args.map((a) => `${a.name}: ${a.type}`).find((a) => a.startsWith('filter'));
+    expect(filterOf('domains')).toBe('filter: DomainFilter');
+    expect(filterOf('domainConnection')).toBe('filter: DomainFilter');
+    expect(filterOf('networks')).toBe('filter: NetworkFilter');
+    expect(filterOf('networkConnection')).toBe('filter: NetworkFilter');
+    expect(filterOf('storagePools')).toBe('filter: StoragePoolFilter');
+    expect(filterOf('interfaces')).toBe('filter: InterfaceFilter');
+    for (const name of ['domains', 'networks', 'storagePools', 'interfaces']) {
+      expect(fields[name]?.args.map((a) => a.name)).toEqual(['filter']);
+    }
+  });
+});
