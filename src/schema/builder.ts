@@ -39,6 +39,19 @@ export function decodeGlobalIdOrMark(globalID: string): DecodedID {
   return { typename: MALFORMED_ID, id: `Invalid global ID: ${globalID}` };
 }
 
+/**
+ * The key within its host of the object a global ID names, for a ref's `id` on `host`: an ID of
+ * another kind, or of another host, is INVALID_INPUT naming `field`.
+ */
+export function keyOfGlobalId(id: string, typename: string, host: string, field: string): string {
+  const decoded = decodeGlobalIdOrMark(id);
+  if (decoded.typename !== typename) throw malformed(field, `is not the global ID of a ${typename}`);
+  const i = decoded.id.indexOf('\u001f');
+  const [named, key] = [decoded.id.slice(0, i), decoded.id.slice(i + 1)];
+  if (named !== host) throw malformed(field, `names a ${typename} of host ${named}, not of host ${host}`);
+  return key;
+}
+
 function malformed(field: string, reason: string) {
   return gatewayError('INVALID_INPUT', `${field}: ${reason}`, { field, reason });
 }

@@ -1,7 +1,7 @@
 import { HostInterface } from '../libvirt/index.ts';
 import { parseInterfaceXml } from '../libvirt/xml/interface-xml.ts';
 import { onHostArg, onParentHost } from './auth-scopes.ts';
-import { builder } from './builder.ts';
+import { builder, keyOfGlobalId } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { invalidInput, notFound } from './errors.ts';
 import { Host, hostName } from './host.ts';
@@ -89,17 +89,23 @@ HostInterfaceNode.implement({
 });
 
 export const InterfaceRef = builder.inputType('InterfaceRef', {
-  description: 'One host interface by exactly one of its name or MAC address.',
+  description: 'One host interface by exactly one of its global ID, name or MAC address.',
   isOneOf: true,
   fields: (t) => ({
+    id: t.id({ description: 'The global ID, as `HostInterface.id` gives it; of this host.' }),
     name: t.string({ description: 'e.g. eth0.' }),
     mac: t.string({ description: 'e.g. 52:54:00:12:34:56.' }),
   }),
 });
 
-async function findInterface(ctx: GatewayContext, host: string, ref: { name?: string | null; mac?: string | null }) {
+async function findInterface(
+  ctx: GatewayContext,
+  host: string,
+  ref: { id?: string | null; name?: string | null; mac?: string | null },
+) {
+  if (ref.id != null) return interfaces.find(ctx, host, keyOfGlobalId(String(ref.id), 'HostInterface', host, 'ref.id'));
   if (ref.name != null) return interfaces.find(ctx, host, ref.name);
-  if (ref.mac == null) throw invalidInput('ref', 'give exactly one of name or mac');
+  if (ref.mac == null) throw invalidInput('ref', 'give exactly one of id, name or mac');
   const mac = ref.mac.toLowerCase();
   const found = (await interfaces.all(ctx, host)).find((s) => s.object.mac.toLowerCase() === mac);
   if (!found) throw notFound('interface with MAC', ref.mac, { host });

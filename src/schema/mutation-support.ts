@@ -120,14 +120,21 @@ function asInputField(argument: ArgumentRef<Types, unknown>): InputFieldRef<Type
  * authScopes read `args.input` ({@link fromInput}) as they read `args` before.
  */
 /**
- * A mutation's host is implied by the global ID of the domain it names: `host` omitted becomes the
- * ID's host (findDomain refuses an ID of another host than a given one).
+ * A mutation's host is implied by the global ID of the object it names (a DomainRef or VolumeRef
+ * `id`): `host` omitted becomes the ID's host (the ref's lookup refuses an ID of another host than a
+ * given one).
  */
+const REF_KINDS = new Set(['Domain', 'Volume', 'HostInterface']);
+
 const impliedHost = z.custom<Record<string, unknown>>().transform((input) => {
-  const domain = input.domain as { id?: unknown } | null | undefined;
-  if (input.host != null || typeof domain?.id !== 'string') return input;
-  const decoded = decodeGlobalIdOrMark(domain.id);
-  return decoded.typename === 'Domain' ? { ...input, host: splitHostKey(decoded.id)[0] } : input;
+  if (input.host != null) return input;
+  for (const value of Object.values(input)) {
+    const id = (value as { id?: unknown } | null | undefined)?.id;
+    if (typeof id !== 'string') continue;
+    const decoded = decodeGlobalIdOrMark(id);
+    if (REF_KINDS.has(decoded.typename)) return { ...input, host: splitHostKey(decoded.id)[0] };
+  }
+  return input;
 });
 
 export function mutationInput<A extends ArgumentSpec>(name: string, spec: A) {

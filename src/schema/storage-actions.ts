@@ -9,7 +9,7 @@ import { connectionOf, hostName } from './host.ts';
 import { safeClientXml } from './host-safety.ts';
 import { actOn, allOrNothing, changed, fromInput, mutationInput, RemovedObject } from './mutation-support.ts';
 import { type PoolShape, pools, StoragePoolNode } from './storage-pool.ts';
-import { VolumeNode, VolumeRef } from './volume.ts';
+import { plainVolumeRef, VolumeNode, VolumeRef } from './volume.ts';
 
 /** Defines, builds (when it needs it), starts and autostarts a pool, or creates a transient one; undone on failure. */
 async function createPool(
@@ -179,15 +179,14 @@ builder.mutationFields((t) => {
       resolve: async (_r, { input: args }, ctx) => {
         const h = hostName(ctx, args.host);
         const c = await connectionOf(ctx, h);
-        const what = args.ref.path ?? args.ref.key;
-        if (what == null) throw invalidInput('ref', 'give exactly one of path or key');
-        const vol = await (args.ref.path != null ? c.volumeByPath(args.ref.path) : c.volumeByKey(what)).catch(
-          (e: unknown) => {
-            if (e instanceof LibvirtError && e.codeName === 'NO_STORAGE_VOL')
-              throw notFound('volume', what, { host: h }, e);
-            throw e;
-          },
-        );
+        const ref = plainVolumeRef(h, args.ref);
+        const what = ref.path ?? ref.key;
+        if (what == null) throw invalidInput('ref', 'give exactly one of id, path or key');
+        const vol = await (ref.path != null ? c.volumeByPath(ref.path) : c.volumeByKey(what)).catch((e: unknown) => {
+          if (e instanceof LibvirtError && e.codeName === 'NO_STORAGE_VOL')
+            throw notFound('volume', what, { host: h }, e);
+          throw e;
+        });
         await vol.delete();
         changed(ctx);
         return { host: h, name: vol.path };

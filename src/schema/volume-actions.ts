@@ -16,7 +16,7 @@ import { connectionOf, hostName } from './host.ts';
 import { checkBuiltXml } from './host-safety.ts';
 import { actOn, changed, fromInput, mutationInput } from './mutation-support.ts';
 import { pools, StoragePoolNode } from './storage-pool.ts';
-import { VolumeNode, VolumeRef, type VolumeShape } from './volume.ts';
+import { plainVolumeRef, VolumeNode, VolumeRef, type VolumeShape } from './volume.ts';
 
 /** libvirt's wipe patterns (virStorageVolWipeAlgorithm), as its documentation names them. */
 const wipeAlgorithmDescriptions: Record<WipeAlgorithm, string> = {
@@ -46,8 +46,9 @@ const WipeAlgorithmEnum = builder.enumType('WipeAlgorithm', {
 export async function volumeByRef(
   ctx: GatewayContext,
   host: string,
-  ref: { path?: string | null; key?: string | null },
+  given: { id?: string | null; path?: string | null; key?: string | null },
 ): Promise<VolumeShape> {
+  const ref = plainVolumeRef(host, given);
   const c = await connectionOf(ctx, host);
   const what = ref.path ?? ref.key;
   if (what == null) throw invalidInput('ref', 'give exactly one of path or key');

@@ -1,7 +1,7 @@
 import { LibvirtError, Volume, type VolumeInfo } from '../libvirt/index.ts';
 import { parseVolumeXml } from '../libvirt/xml/volume-xml.ts';
 import { onHostArg, onParentHost } from './auth-scopes.ts';
-import { builder } from './builder.ts';
+import { builder, keyOfGlobalId } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { invalidInput, notFound } from './errors.ts';
 import { connectionOf, Host, hostName } from './host.ts';
@@ -136,21 +136,36 @@ builder.objectField(StoragePoolNode, 'volumes', (t) =>
 );
 
 export const VolumeRef = builder.inputType('VolumeRef', {
-  description: 'One volume by exactly one of its path or its key.',
+  description:
+    'One volume by exactly one of its global ID, path or key. A global ID names its host: a mutation’s host is then implied, and a different host is INVALID_INPUT.',
   isOneOf: true,
   fields: (t) => ({
+    id: t.id({ description: 'The global ID, as `Volume.id` gives it.' }),
     path: t.string({ description: 'The path on the host, e.g. /var/lib/libvirt/images/disk.qcow2.' }),
     key: t.string({ description: 'libvirt’s volume key.' }),
   }),
 });
 
-async function findVolume(ctx: GatewayContext, host: string, ref: { path?: string | null; key?: string | null }) {
+/** A VolumeRef by path or key: its global ID (checked against `host`) becomes the key it names. */
+export function plainVolumeRef(
+  host: string,
+  ref: { id?: string | null; path?: string | null; key?: string | null },
+): { path?: string | null; key?: string | null } {
+  return ref.id != null ? { key: keyOfGlobalId(String(ref.id), 'Volume', host, 'ref.id') } : ref;
+}
+
+async function findVolume(
+  ctx: GatewayContext,
+  host: string,
+  given: { id?: string | null; path?: string | null; key?: string | null },
+) {
+  const ref = plainVolumeRef(host, given);
   const found =
     ref.path != null
       ? await byPath(ctx).load(hostKey(host, ref.path))
       : ref.key != null
         ? await byKey(ctx).load(hostKey(host, ref.key))
-        : Promise.reject(invalidInput('ref', 'give exactly one of path or key'));
+        : Promise.reject(invalidInput('ref', 'give exactly one of id, path or key'));
   if (!found) throw notFound('volume', String(ref.path ?? ref.key), { host });
   return found;
 }

@@ -64,4 +64,24 @@ describe('object refs by global ID (test driver, two hosts)', () => {
     expect(res.data?.byId.name).toBe('web');
     expect(res.data?.byRuntime.runtimeId).toBe(1);
   });
+
+  it('volume and interface refs take the global ID too, on its own host only', async () => {
+    const ids = await gw.query<{ host: { volume: { id: string }; interface: { id: string } } }>(
+      '{ host(name: "fixture") { volume(ref: { path: "/default-pool/web.img" }) { id } interface(ref: { name: "eth1" }) { id } } }',
+    );
+    const volume = ids.data?.host.volume.id as string;
+    const nic = ids.data?.host.interface.id as string;
+    const found = await gw.query(
+      `{ host(name: "fixture") { volume(ref: { id: "${volume}" }) { path } interface(ref: { id: "${nic}" }) { name } } }`,
+    );
+    expect(found.data).toEqual({ host: { volume: { path: '/default-pool/web.img' }, interface: { name: 'eth1' } } });
+    const elsewhere = await gw.query(`{ host(name: "builtin") { volume(ref: { id: "${volume}" }) { path } } }`);
+    expect(elsewhere.errors?.map((e) => e.extensions)).toMatchObject([{ code: 'INVALID_INPUT', field: 'ref.id' }]);
+    // A mutation without host acts on the volume's host.
+    const copied = await gw.query(
+      `mutation { cloneVolume(input: { ref: { id: "${volume}" }, name: "web-copy.img" }) { path } }`,
+    );
+    expect(copied.errors).toBeUndefined();
+    expect(copied.data).toEqual({ cloneVolume: { path: '/default-pool/web-copy.img' } });
+  });
 });
