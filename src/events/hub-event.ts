@@ -1,4 +1,6 @@
 import type {
+  DomainDetailEventType,
+  DomainEventDetails,
   DomainEventTypeName,
   LibvirtEvent,
   NetworkEventLifecycleTypeName,
@@ -16,10 +18,15 @@ export type HostStatusType = 'HOST_DOWN' | 'RESYNC';
  * replicas), naming the object by UUID and name; subscribers look the object up themselves.
  */
 export type HubEvent =
-  | ObjectEvent<'domain', DomainEventTypeName>
+  | (ObjectEvent<'domain', DomainEventTypeName | DomainDetailEventType> & { details?: HubDomainEventDetails })
   | ObjectEvent<'network', NetworkEventLifecycleTypeName>
   | ObjectEvent<'storagePool', StoragePoolEventLifecycleTypeName>
   | HostStatusEvent;
+
+/** A domain event's details as JSON: the balloon's size is a decimal string (JSON has no 64-bit integers). */
+export type HubDomainEventDetails =
+  | Exclude<DomainEventDetails, { type: 'BALLOON_CHANGE' }>
+  | { type: 'BALLOON_CHANGE'; actualKiB: string };
 
 export interface ObjectEvent<K extends string, T extends string> {
   kind: K;
@@ -61,6 +68,19 @@ export function toHubEvent(host: string, event: LibvirtEvent): HubEvent | undefi
         detail: event.detail === 'UNKNOWN' ? null : event.detail,
         timestamp,
       };
+    case 'domainDetail': {
+      const d = event.details;
+      return {
+        kind: 'domain',
+        host,
+        type: event.type,
+        name: event.domain.name,
+        uuid: event.domain.uuid,
+        detail: null,
+        details: d.type === 'BALLOON_CHANGE' ? { type: d.type, actualKiB: d.actualKiB.toString() } : d,
+        timestamp,
+      };
+    }
     case 'network':
       if (event.type === 'UNKNOWN') return undefined;
       return {

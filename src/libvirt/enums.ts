@@ -317,6 +317,118 @@ export function domainEventDetailName(event: number, detail: number): string {
   }
 }
 
+// virDomainEventID (the ones besides LIFECYCLE that the binding registers) — libvirt-libvirt-domain.html#virDomainEventID
+export const DomainEventID = {
+  REBOOT: 1,
+  WATCHDOG: 3,
+  IO_ERROR_REASON: 6,
+  TRAY_CHANGE: 10,
+  BALLOON_CHANGE: 13,
+  DEVICE_REMOVED: 15,
+  BLOCK_JOB_2: 16,
+  AGENT_LIFECYCLE: 18,
+  DEVICE_ADDED: 19,
+  MIGRATION_ITERATION: 20,
+  METADATA_CHANGE: 23,
+} as const;
+export type DomainEventIDName = keyof typeof DomainEventID;
+const domainEventIDNames = invert(DomainEventID);
+export function domainEventIDName(value: number): DomainEventIDName | 'UNKNOWN' {
+  return domainEventIDNames.get(value) ?? 'UNKNOWN';
+}
+
+// virDomainBlockJobType — libvirt-libvirt-domain.html#virDomainBlockJobType
+export const DomainBlockJobType = {
+  UNKNOWN: 0,
+  PULL: 1,
+  COPY: 2,
+  COMMIT: 3,
+  ACTIVE_COMMIT: 4,
+  BACKUP: 5,
+} as const;
+export type DomainBlockJobTypeName = keyof typeof DomainBlockJobType;
+const domainBlockJobTypeNames = invert(DomainBlockJobType);
+export function domainBlockJobTypeName(value: number): DomainBlockJobTypeName {
+  return domainBlockJobTypeNames.get(value) ?? 'UNKNOWN';
+}
+
+// virConnectDomainEventBlockJobStatus — libvirt-libvirt-domain.html#virConnectDomainEventBlockJobStatus
+export const ConnectDomainEventBlockJobStatus = {
+  COMPLETED: 0,
+  FAILED: 1,
+  CANCELED: 2,
+  READY: 3,
+} as const;
+export type ConnectDomainEventBlockJobStatusName = keyof typeof ConnectDomainEventBlockJobStatus;
+const connectDomainEventBlockJobStatusNames = invert(ConnectDomainEventBlockJobStatus);
+export function connectDomainEventBlockJobStatusName(value: number): ConnectDomainEventBlockJobStatusName | 'UNKNOWN' {
+  return connectDomainEventBlockJobStatusNames.get(value) ?? 'UNKNOWN';
+}
+
+// virConnectDomainEventAgentLifecycleState — libvirt-libvirt-domain.html#virConnectDomainEventAgentLifecycleState
+export const ConnectDomainEventAgentLifecycleState = {
+  CONNECTED: 1,
+  DISCONNECTED: 2,
+} as const;
+export type ConnectDomainEventAgentLifecycleStateName = keyof typeof ConnectDomainEventAgentLifecycleState;
+const connectDomainEventAgentLifecycleStateNames = invert(ConnectDomainEventAgentLifecycleState);
+export function connectDomainEventAgentLifecycleStateName(
+  value: number,
+): ConnectDomainEventAgentLifecycleStateName | 'UNKNOWN' {
+  return connectDomainEventAgentLifecycleStateNames.get(value) ?? 'UNKNOWN';
+}
+
+// virConnectDomainEventAgentLifecycleReason — libvirt-libvirt-domain.html#virConnectDomainEventAgentLifecycleReason
+export const ConnectDomainEventAgentLifecycleReason = {
+  UNKNOWN: 0,
+  DOMAIN_STARTED: 1,
+  CHANNEL: 2,
+} as const;
+export type ConnectDomainEventAgentLifecycleReasonName = keyof typeof ConnectDomainEventAgentLifecycleReason;
+const connectDomainEventAgentLifecycleReasonNames = invert(ConnectDomainEventAgentLifecycleReason);
+export function connectDomainEventAgentLifecycleReasonName(value: number): ConnectDomainEventAgentLifecycleReasonName {
+  return connectDomainEventAgentLifecycleReasonNames.get(value) ?? 'UNKNOWN';
+}
+
+// virDomainEventTrayChangeReason — libvirt-libvirt-domain.html#virDomainEventTrayChangeReason
+export const DomainEventTrayChangeReason = {
+  OPEN: 0,
+  CLOSE: 1,
+} as const;
+export type DomainEventTrayChangeReasonName = keyof typeof DomainEventTrayChangeReason;
+const domainEventTrayChangeReasonNames = invert(DomainEventTrayChangeReason);
+export function domainEventTrayChangeReasonName(value: number): DomainEventTrayChangeReasonName | 'UNKNOWN' {
+  return domainEventTrayChangeReasonNames.get(value) ?? 'UNKNOWN';
+}
+
+// virDomainEventWatchdogAction — libvirt-libvirt-domain.html#virDomainEventWatchdogAction
+export const DomainEventWatchdogAction = {
+  NONE: 0,
+  PAUSE: 1,
+  RESET: 2,
+  POWEROFF: 3,
+  SHUTDOWN: 4,
+  DEBUG: 5,
+  INJECTNMI: 6,
+} as const;
+export type DomainEventWatchdogActionName = keyof typeof DomainEventWatchdogAction;
+const domainEventWatchdogActionNames = invert(DomainEventWatchdogAction);
+export function domainEventWatchdogActionName(value: number): DomainEventWatchdogActionName | 'UNKNOWN' {
+  return domainEventWatchdogActionNames.get(value) ?? 'UNKNOWN';
+}
+
+// virDomainEventIOErrorAction — libvirt-libvirt-domain.html#virDomainEventIOErrorAction
+export const DomainEventIOErrorAction = {
+  NONE: 0,
+  PAUSE: 1,
+  REPORT: 2,
+} as const;
+export type DomainEventIOErrorActionName = keyof typeof DomainEventIOErrorAction;
+const domainEventIOErrorActionNames = invert(DomainEventIOErrorAction);
+export function domainEventIOErrorActionName(value: number): DomainEventIOErrorActionName | 'UNKNOWN' {
+  return domainEventIOErrorActionNames.get(value) ?? 'UNKNOWN';
+}
+
 // virNetworkEventLifecycleType — libvirt-libvirt-network.html#virNetworkEventLifecycleType
 export const NetworkEventLifecycleType = {
   DEFINED: 0,
@@ -774,6 +886,11 @@ export const DomainMetadataType = {
   TITLE: 1,
   ELEMENT: 2,
 } as const;
+export type DomainMetadataTypeName = keyof typeof DomainMetadataType;
+const domainMetadataTypeNames = invert(DomainMetadataType);
+export function domainMetadataTypeName(value: number): DomainMetadataTypeName | 'UNKNOWN' {
+  return domainMetadataTypeNames.get(value) ?? 'UNKNOWN';
+}
 
 // virKeycodeSet — libvirt-libvirt-domain.html#virKeycodeSet
 export const KeycodeSet = {

@@ -86,7 +86,19 @@ export interface RawVolumeInfo {
   allocationBytes: bigint;
 }
 export type RawEvent =
-  | { kind: 'domain'; event: number; detail: number; subject: RawDomain }
+  | {
+      kind: 'domain';
+      /** VIR_DOMAIN_EVENT_ID_*: 0 for lifecycle, where event and detail are its type and detail. */
+      id: number;
+      /** The callback's integers, in its order (e.g. block job type and status). */
+      event: number;
+      detail: number;
+      /** The callback's strings, in its order (device alias, path, namespace URI...). */
+      strings: Array<string | null>;
+      /** BALLOON_CHANGE: the balloon's size in KiB. */
+      big?: bigint;
+      subject: RawDomain;
+    }
   | { kind: 'network'; event: number; detail: number; subject: RawNetwork }
   | { kind: 'storagePool'; event: number; detail: number; subject: RawPool }
   | { kind: 'close'; event: number; detail: number };

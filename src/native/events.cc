@@ -1,4 +1,6 @@
-// Domain, network and storage-pool lifecycle events plus the connection close callback.
+// Domain, network and storage-pool lifecycle events, the other domain events (reboot, devices,
+// block jobs, balloon, migration iterations, agent, metadata, tray, watchdog, I/O errors) and
+// the connection close callback.
 //
 // libvirt calls us on the event-loop thread; each event goes through a ThreadSafeFunction
 // to JS. The sink's thread count is one for the registrar plus one per registration, each
@@ -8,6 +10,9 @@
 #include "events.h"
 
 #include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
 #include <thread>
 
 namespace virtql {
@@ -20,6 +25,7 @@ struct EventSink {
   napi_ref connObject = nullptr;  // keeps the connection alive while events can arrive
   std::weak_ptr<ConnState> conn;
   int domainCb = -1;
+  std::vector<int> domainOtherCbs;  // the typed domain events besides lifecycle
   int networkCb = -1;
   int poolCb = -1;
   bool closeCb = false;
@@ -30,10 +36,16 @@ namespace {
 enum class Kind { kDomain, kNetwork, kStoragePool, kClose };
 
 struct EventMsg {
+  EventMsg(Kind k, int e, int d, void* o) : kind(k), event(e), detail(d), object(o) {}
   Kind kind;
   int event;
   int detail;
   void* object;  // a referenced virDomainPtr / virNetworkPtr / virStoragePoolPtr
+  // Domains: which VIR_DOMAIN_EVENT_ID_* it is (LIFECYCLE = 0), its strings copied out of the
+  // callback (libvirt frees them when it returns) and the balloon's size.
+  int id = VIR_DOMAIN_EVENT_ID_LIFECYCLE;
+  std::vector<std::optional<std::string>> strings;
+  unsigned long long big = 0;
 };
 
 void FreeObject(const EventMsg* m) {
@@ -55,6 +67,86 @@ int OnDomain(virConnectPtr, virDomainPtr d, int event, int detail, void* opaque)
   Push(static_cast<EventSink*>(opaque), new EventMsg{Kind::kDomain, event, detail, d});
   return 0;
 }
+
+std::optional<std::string> Str(const char* s) {
+  if (s == nullptr) return std::nullopt;
+  return std::string(s);
+}
+
+// A typed domain event: `event` and `detail` carry its integers in the callback's order.
+void PushDomain(void* opaque, virDomainPtr d, int id, int event, int detail,
+                std::vector<std::optional<std::string>> strings = {}, unsigned long long big = 0) {
+  virDomainRef(d);
+  auto* m = new EventMsg{Kind::kDomain, event, detail, d};
+  m->id = id;
+  m->strings = std::move(strings);
+  m->big = big;
+  Push(static_cast<EventSink*>(opaque), m);
+}
+
+void OnReboot(virConnectPtr, virDomainPtr d, void* opaque) {
+  PushDomain(opaque, d, VIR_DOMAIN_EVENT_ID_REBOOT, 0, 0);
+}
+
+void OnWatchdog(virConnectPtr, virDomainPtr d, int action, void* opaque) {
+  PushDomain(opaque, d, VIR_DOMAIN_EVENT_ID_WATCHDOG, action, 0);
+}
+
+void OnIOErrorReason(virConnectPtr, virDomainPtr d, const char* srcPath, const char* devAlias, int action,
+                     const char* reason, void* opaque) {
+  PushDomain(opaque, d, VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON, action, 0, {Str(srcPath), Str(devAlias), Str(reason)});
+}
+
+void OnTrayChange(virConnectPtr, virDomainPtr d, const char* devAlias, int reason, void* opaque) {
+  PushDomain(opaque, d, VIR_DOMAIN_EVENT_ID_TRAY_CHANGE, reason, 0, {Str(devAlias)});
+}
+
+void OnBalloonChange(virConnectPtr, virDomainPtr d, unsigned long long actual, void* opaque) {
+  PushDomain(opaque, d, VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, 0, 0, {}, actual);
+}
+
+void OnDeviceRemoved(virConnectPtr, virDomainPtr d, const char* devAlias, void* opaque) {
+  PushDomain(opaque, d, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, 0, 0, {Str(devAlias)});
+}
+
+void OnDeviceAdded(virConnectPtr, virDomainPtr d, const char* devAlias, void* opaque) {
+  PushDomain(opaque, d, VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, 0, 0, {Str(devAlias)});
+}
+
+void OnBlockJob2(virConnectPtr, virDomainPtr d, const char* disk, int type, int status, void* opaque) {
+  PushDomain(opaque, d, VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, type, status, {Str(disk)});
+}
+
+void OnAgentLifecycle(virConnectPtr, virDomainPtr d, int state, int reason, void* opaque) {
+  PushDomain(opaque, d, VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE, state, reason);
+}
+
+void OnMigrationIteration(virConnectPtr, virDomainPtr d, int iteration, void* opaque) {
+  PushDomain(opaque, d, VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION, iteration, 0);
+}
+
+void OnMetadataChange(virConnectPtr, virDomainPtr d, int type, const char* nsuri, void* opaque) {
+  PushDomain(opaque, d, VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, type, 0, {Str(nsuri)});
+}
+
+struct TypedDomainEvent {
+  int id;
+  virConnectDomainEventGenericCallback cb;
+};
+
+const TypedDomainEvent kOtherDomainEvents[] = {
+    {VIR_DOMAIN_EVENT_ID_REBOOT, VIR_DOMAIN_EVENT_CALLBACK(OnReboot)},
+    {VIR_DOMAIN_EVENT_ID_WATCHDOG, VIR_DOMAIN_EVENT_CALLBACK(OnWatchdog)},
+    {VIR_DOMAIN_EVENT_ID_IO_ERROR_REASON, VIR_DOMAIN_EVENT_CALLBACK(OnIOErrorReason)},
+    {VIR_DOMAIN_EVENT_ID_TRAY_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(OnTrayChange)},
+    {VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(OnBalloonChange)},
+    {VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED, VIR_DOMAIN_EVENT_CALLBACK(OnDeviceRemoved)},
+    {VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, VIR_DOMAIN_EVENT_CALLBACK(OnBlockJob2)},
+    {VIR_DOMAIN_EVENT_ID_AGENT_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(OnAgentLifecycle)},
+    {VIR_DOMAIN_EVENT_ID_DEVICE_ADDED, VIR_DOMAIN_EVENT_CALLBACK(OnDeviceAdded)},
+    {VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION, VIR_DOMAIN_EVENT_CALLBACK(OnMigrationIteration)},
+    {VIR_DOMAIN_EVENT_ID_METADATA_CHANGE, VIR_DOMAIN_EVENT_CALLBACK(OnMetadataChange)},
+};
 
 void OnNetwork(virConnectPtr, virNetworkPtr n, int event, int detail, void* opaque) {
   virNetworkRef(n);
@@ -105,6 +197,16 @@ void CallJs(napi_env raw, napi_value callback, void* context, void* data) {
   payload.Set("kind", KindName(m->kind));
   payload.Set("event", m->event);
   payload.Set("detail", m->detail);
+  if (m->kind == Kind::kDomain) {
+    payload.Set("id", m->id);
+    Napi::Array strings = Napi::Array::New(env, m->strings.size());
+    for (uint32_t i = 0; i < m->strings.size(); i++) {
+      const auto& s = m->strings[i];
+      strings.Set(i, s ? Napi::Value(Napi::String::New(env, *s)) : env.Null());
+    }
+    payload.Set("strings", strings);
+    if (m->id == VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE) payload.Set("big", Napi::BigInt::New(env, static_cast<uint64_t>(m->big)));
+  }
   if (subject) payload.Set("subject", subject(env));
   delete m;
   napi_value argv[] = {payload};
@@ -137,6 +239,15 @@ Build Register(virConnectPtr c, EventSink* s) {
   Acquire(s);
   s->domainCb = virConnectDomainEventRegisterAny(c, nullptr, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                                                  VIR_DOMAIN_EVENT_CALLBACK(OnDomain), s, ReleaseOne);
+  // The other domain events: a driver that does not know one (an older libvirt) still gives
+  // lifecycle events, so a refused registration is skipped rather than failing them all.
+  for (const auto& e : kOtherDomainEvents) {
+    if (s->domainCb < 0) break;
+    Acquire(s);
+    int id = virConnectDomainEventRegisterAny(c, nullptr, e.id, e.cb, s, ReleaseOne);
+    if (id >= 0) s->domainOtherCbs.push_back(id);
+    else ReleaseOne(s);
+  }
   if (s->domainCb >= 0) {
     Acquire(s);
     s->networkCb = virConnectNetworkEventRegisterAny(c, nullptr, VIR_NETWORK_EVENT_ID_LIFECYCLE,
@@ -226,6 +337,8 @@ void StartEventLoop() {
 
 void DeregisterEvents(virConnectPtr c, EventSink* s) {
   if (s->domainCb >= 0) virConnectDomainEventDeregisterAny(c, s->domainCb);
+  for (int id : s->domainOtherCbs) virConnectDomainEventDeregisterAny(c, id);
+  s->domainOtherCbs.clear();
   if (s->networkCb >= 0) virConnectNetworkEventDeregisterAny(c, s->networkCb);
   if (s->poolCb >= 0) virConnectStoragePoolEventDeregisterAny(c, s->poolCb);
   if (s->closeCb) {
