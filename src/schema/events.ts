@@ -1,5 +1,5 @@
 import type { Privilege } from '../auth/privileges.ts';
-import type { HubEvent, HubEventKind } from '../events/hub-event.ts';
+import type { HubDomainEventDetails, HubEvent, HubEventKind } from '../events/hub-event.ts';
 import { somewhereOnHostArg } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
@@ -32,7 +32,8 @@ const HOST_WIDE =
   'HOST_DOWN and RESYNC concern the whole host: they are delivered whatever the object and type filters say.';
 
 const DomainEventType = builder.enumType('DomainEventType', {
-  description: 'What happened to a domain (virDomainEventType), or to the host’s event stream (HOST_DOWN, RESYNC).',
+  description:
+    'What happened to a domain: a lifecycle change (virDomainEventType), one of the other events libvirt reports (virDomainEventID), or something about the host’s event stream (HOST_DOWN, RESYNC).',
   values: {
     DEFINED: { description: 'Defined or its definition changed; detail ADDED, UPDATED, RENAMED, FROM_SNAPSHOT.' },
     UNDEFINED: { description: 'Its definition was removed; detail REMOVED, RENAMED.' },
@@ -46,6 +47,40 @@ const DomainEventType = builder.enumType('DomainEventType', {
     SHUTDOWN: { description: 'The guest finished shutting down (STOPPED follows); detail FINISHED, GUEST, HOST.' },
     PMSUSPENDED: { description: 'The guest suspended itself (power management); detail MEMORY, DISK.' },
     CRASHED: { description: 'The guest crashed; detail PANICKED, CRASHLOADED.' },
+    REBOOT: { description: 'The guest rebooted, or was reset (VIR_DOMAIN_EVENT_ID_REBOOT); no details.' },
+    DEVICE_ADDED: {
+      description: 'A device was hot-plugged and the guest took it (DEVICE_ADDED); details: DomainDeviceEventDetails.',
+    },
+    DEVICE_REMOVED: {
+      description:
+        'A device was unplugged and the guest released it (DEVICE_REMOVED); details: DomainDeviceEventDetails.',
+    },
+    BLOCK_JOB: {
+      description:
+        'A block job (pull, copy, commit, backup) finished, failed, was canceled or is ready to pivot (BLOCK_JOB_2); details: DomainBlockJobEventDetails.',
+    },
+    BALLOON_CHANGE: {
+      description: 'The memory balloon changed size (BALLOON_CHANGE); details: DomainBalloonEventDetails.',
+    },
+    MIGRATION_ITERATION: {
+      description:
+        'A live migration started another pass over the guest’s memory (MIGRATION_ITERATION); details: DomainMigrationIterationEventDetails.',
+    },
+    AGENT_LIFECYCLE: {
+      description:
+        'The guest agent connected or disconnected (AGENT_LIFECYCLE); details: DomainAgentLifecycleEventDetails.',
+    },
+    METADATA_CHANGE: {
+      description:
+        'The description, title or a metadata element changed (METADATA_CHANGE); details: DomainMetadataEventDetails.',
+    },
+    TRAY_CHANGE: {
+      description: 'A removable disk’s tray opened or closed (TRAY_CHANGE); details: DomainTrayChangeEventDetails.',
+    },
+    WATCHDOG: { description: 'The guest’s watchdog fired (WATCHDOG); details: DomainWatchdogEventDetails.' },
+    IO_ERROR: {
+      description: 'A disk hit an I/O error (IO_ERROR_REASON); details: DomainIoErrorEventDetails.',
+    },
     ...HOST_STATUS_VALUES,
   } as const,
 });
@@ -72,6 +107,214 @@ const StoragePoolEventType = builder.enumType('StoragePoolEventType', {
     DELETED: { description: 'Deleted (its storage removed).' },
     ...HOST_STATUS_VALUES,
   } as const,
+});
+
+const BlockJobType = builder.enumType('BlockJobType', {
+  description: 'What a block job does (virDomainBlockJobType).',
+  values: {
+    UNKNOWN: { description: 'A kind of job this libvirt does not name.' },
+    PULL: { description: 'Pulls the backing chain into the active image.' },
+    COPY: { description: 'Copies the disk to a new image (mirror).' },
+    COMMIT: { description: 'Commits an image of the chain into its backing file.' },
+    ACTIVE_COMMIT: { description: 'Commits the active image into its backing file.' },
+    BACKUP: { description: 'A backup job.' },
+  } as const,
+});
+
+const BlockJobStatus = builder.enumType('BlockJobStatus', {
+  description: 'How a block job ended, or that it is ready (virConnectDomainEventBlockJobStatus).',
+  values: {
+    COMPLETED: { description: 'It finished.' },
+    FAILED: { description: 'It failed.' },
+    CANCELED: { description: 'It was canceled.' },
+    READY: { description: 'Copy or active commit is in sync: it can be pivoted or canceled.' },
+    UNKNOWN: { description: 'A status this libvirt does not name.' },
+  } as const,
+});
+
+const GuestAgentState = builder.enumType('GuestAgentState', {
+  description: 'The guest agent’s channel (virConnectDomainEventAgentLifecycleState).',
+  values: {
+    CONNECTED: { description: 'The agent connected.' },
+    DISCONNECTED: { description: 'The agent disconnected.' },
+    UNKNOWN: { description: 'A state this libvirt does not name.' },
+  } as const,
+});
+
+const GuestAgentStateReason = builder.enumType('GuestAgentStateReason', {
+  description: 'Why the guest agent’s state changed (virConnectDomainEventAgentLifecycleReason).',
+  values: {
+    UNKNOWN: { description: 'Not said.' },
+    DOMAIN_STARTED: { description: 'The domain started.' },
+    CHANNEL: { description: 'The channel’s state changed (the agent started or stopped in the guest).' },
+  } as const,
+});
+
+const MetadataKind = builder.enumType('MetadataKind', {
+  description: 'Which metadata of a domain changed (virDomainMetadataType).',
+  values: {
+    DESCRIPTION: { description: 'Its description.' },
+    TITLE: { description: 'Its title.' },
+    ELEMENT: { description: 'An application’s element under <metadata>, named by its namespace URI.' },
+    UNKNOWN: { description: 'A kind this libvirt does not name.' },
+  } as const,
+});
+
+const TrayChangeReason = builder.enumType('TrayChangeReason', {
+  description: 'What a removable disk’s tray did (virDomainEventTrayChangeReason).',
+  values: {
+    OPEN: { description: 'It opened.' },
+    CLOSE: { description: 'It closed.' },
+    UNKNOWN: { description: 'A change this libvirt does not name.' },
+  } as const,
+});
+
+const WatchdogAction = builder.enumType('WatchdogAction', {
+  description: 'What the hypervisor did when the watchdog fired (virDomainEventWatchdogAction).',
+  values: {
+    NONE: { description: 'Nothing: the watchdog was ignored.' },
+    PAUSE: { description: 'The guest’s CPUs were paused.' },
+    RESET: { description: 'The guest was reset.' },
+    POWEROFF: { description: 'The guest was forcibly powered off.' },
+    SHUTDOWN: { description: 'The guest was asked to shut down gracefully.' },
+    DEBUG: { description: 'Nothing but a debug message logged.' },
+    INJECTNMI: { description: 'A non-maskable interrupt was injected into the guest.' },
+    UNKNOWN: { description: 'An action this libvirt does not name.' },
+  } as const,
+});
+
+const IoErrorAction = builder.enumType('IoErrorAction', {
+  description: 'What the hypervisor did on a disk I/O error (virDomainEventIOErrorAction).',
+  values: {
+    NONE: { description: 'Nothing: the error was ignored.' },
+    PAUSE: { description: 'The guest’s CPUs were paused.' },
+    REPORT: { description: 'The error was reported to the guest.' },
+    UNKNOWN: { description: 'An action this libvirt does not name.' },
+  } as const,
+});
+
+type Details<T extends HubDomainEventDetails['type']> = Extract<HubDomainEventDetails, { type: T }>;
+
+const DomainDeviceEventDetails = builder
+  .objectRef<Details<'DEVICE_ADDED' | 'DEVICE_REMOVED'>>('DomainDeviceEventDetails')
+  .implement({
+    description: 'DEVICE_ADDED and DEVICE_REMOVED: which device.',
+    fields: (t) => ({
+      deviceAlias: t.exposeString('deviceAlias', {
+        description: 'The device’s alias in the domain’s definition (e.g. virtio-disk1, net1, ua-...).',
+      }),
+    }),
+  });
+
+const DomainBlockJobEventDetails = builder.objectRef<Details<'BLOCK_JOB'>>('DomainBlockJobEventDetails').implement({
+  description: 'BLOCK_JOB: which disk’s job, of what kind, and how it ended.',
+  fields: (t) => ({
+    disk: t.exposeString('disk', { description: 'The disk’s target name (vda, sdb...).' }),
+    jobType: t.field({ type: BlockJobType, description: 'What the job does.', resolve: (d) => d.jobType }),
+    status: t.field({ type: BlockJobStatus, description: 'How it ended, or READY.', resolve: (d) => d.status }),
+  }),
+});
+
+const DomainBalloonEventDetails = builder.objectRef<Details<'BALLOON_CHANGE'>>('DomainBalloonEventDetails').implement({
+  description: 'BALLOON_CHANGE: the balloon’s new size.',
+  fields: (t) => ({
+    actualKiB: t.field({
+      type: 'BigInt',
+      description: 'The memory the guest now has, in KiB.',
+      resolve: (d) => BigInt(d.actualKiB),
+    }),
+  }),
+});
+
+const DomainMigrationIterationEventDetails = builder
+  .objectRef<Details<'MIGRATION_ITERATION'>>('DomainMigrationIterationEventDetails')
+  .implement({
+    description: 'MIGRATION_ITERATION: which pass over memory the live migration started.',
+    fields: (t) => ({
+      iteration: t.exposeInt('iteration', { description: 'The pass’s number, from 1.' }),
+    }),
+  });
+
+const DomainAgentLifecycleEventDetails = builder
+  .objectRef<Details<'AGENT_LIFECYCLE'>>('DomainAgentLifecycleEventDetails')
+  .implement({
+    description: 'AGENT_LIFECYCLE: the guest agent’s new state and why.',
+    fields: (t) => ({
+      state: t.field({ type: GuestAgentState, description: 'Connected or not.', resolve: (d) => d.state }),
+      stateReason: t.field({
+        type: GuestAgentStateReason,
+        description: 'Why it changed.',
+        resolve: (d) => d.reason,
+      }),
+    }),
+  });
+
+const DomainMetadataEventDetails = builder
+  .objectRef<Details<'METADATA_CHANGE'>>('DomainMetadataEventDetails')
+  .implement({
+    description: 'METADATA_CHANGE: which metadata changed.',
+    fields: (t) => ({
+      kind: t.field({
+        type: MetadataKind,
+        description: 'Description, title or an element.',
+        resolve: (d) => d.metadataType,
+      }),
+      nsUri: t.string({
+        description: 'For ELEMENT the namespace URI of the element that changed; otherwise null.',
+        resolve: (d) => d.nsUri,
+      }),
+    }),
+  });
+
+const DomainTrayChangeEventDetails = builder
+  .objectRef<Details<'TRAY_CHANGE'>>('DomainTrayChangeEventDetails')
+  .implement({
+    description: 'TRAY_CHANGE: which removable disk’s tray, and what it did.',
+    fields: (t) => ({
+      deviceAlias: t.exposeString('deviceAlias', { description: 'The disk’s alias in the domain’s definition.' }),
+      tray: t.field({ type: TrayChangeReason, description: 'Opened or closed.', resolve: (d) => d.reason }),
+    }),
+  });
+
+const DomainWatchdogEventDetails = builder.objectRef<Details<'WATCHDOG'>>('DomainWatchdogEventDetails').implement({
+  description: 'WATCHDOG: what the hypervisor did about it.',
+  fields: (t) => ({
+    action: t.field({ type: WatchdogAction, description: 'The action taken.', resolve: (d) => d.action }),
+  }),
+});
+
+const DomainIoErrorEventDetails = builder.objectRef<Details<'IO_ERROR'>>('DomainIoErrorEventDetails').implement({
+  description: 'IO_ERROR: which disk, what the hypervisor did, and why.',
+  fields: (t) => ({
+    srcPath: t.exposeString('srcPath', {
+      description: 'The disk’s source (file or device path); empty if it has none.',
+    }),
+    deviceAlias: t.exposeString('deviceAlias', { description: 'The disk’s alias in the domain’s definition.' }),
+    errorAction: t.field({ type: IoErrorAction, description: 'The action taken.', resolve: (d) => d.action }),
+    reason: t.exposeString('reason', {
+      description: 'The hypervisor’s cause, e.g. enospc (no space left) or eio; empty if not said.',
+    }),
+  }),
+});
+
+const DETAIL_TYPES = {
+  DEVICE_ADDED: DomainDeviceEventDetails,
+  DEVICE_REMOVED: DomainDeviceEventDetails,
+  BLOCK_JOB: DomainBlockJobEventDetails,
+  BALLOON_CHANGE: DomainBalloonEventDetails,
+  MIGRATION_ITERATION: DomainMigrationIterationEventDetails,
+  AGENT_LIFECYCLE: DomainAgentLifecycleEventDetails,
+  METADATA_CHANGE: DomainMetadataEventDetails,
+  TRAY_CHANGE: DomainTrayChangeEventDetails,
+  WATCHDOG: DomainWatchdogEventDetails,
+  IO_ERROR: DomainIoErrorEventDetails,
+} as const;
+
+const DomainEventDetails = builder.unionType('DomainEventDetails', {
+  description:
+    'What a domain event besides lifecycle says; which member follows from the event’s type. Field names differ across members, so one selection can ask for all of them.',
+  types: [...new Set(Object.values(DETAIL_TYPES))],
+  resolveType: (d: HubDomainEventDetails) => DETAIL_TYPES[d.type as keyof typeof DETAIL_TYPES],
 });
 
 type DomainEventTypeName = typeof DomainEventType.$inferType;
@@ -181,7 +424,7 @@ const LifecycleEvent = builder.interfaceRef<HubEvent>('LifecycleEvent').implemen
 });
 
 const DomainEvent = builder.objectRef<HubEvent>('DomainEvent').implement({
-  description: `A domain lifecycle event, or a host-wide HOST_DOWN / RESYNC. ${HOST_WIDE}`,
+  description: `A domain event (lifecycle, or one of the others with its details), or a host-wide HOST_DOWN / RESYNC. ${HOST_WIDE}`,
   interfaces: [LifecycleEvent],
   fields: (t) => ({
     domain: t.field({
@@ -214,8 +457,14 @@ const DomainEvent = builder.objectRef<HubEvent>('DomainEvent').implement({
     }),
     detail: t.string({
       description:
-        'libvirt’s detail name for the type, e.g. BOOTED, PAUSED, DESTROYED; for HOST_DOWN why the host is unreachable; for RESYNC what brought it back (RECONNECTED, PUBLISHER_CHANGED).',
+        'libvirt’s detail name for a lifecycle type, e.g. BOOTED, PAUSED, DESTROYED; for HOST_DOWN why the host is unreachable; for RESYNC what brought it back (RECONNECTED, PUBLISHER_CHANGED); null for the other types (see details).',
       resolve: (e) => e.detail,
+    }),
+    details: t.field({
+      type: DomainEventDetails,
+      description:
+        'What an event besides lifecycle says (device alias, block job, balloon size, migration pass, agent state, metadata, tray, watchdog action, I/O error); null for lifecycle types, REBOOT, HOST_DOWN and RESYNC.',
+      resolve: (e) => (e.kind === 'domain' && e.details?.type !== 'REBOOT' ? (e.details ?? null) : null),
     }),
   }),
 });
@@ -291,7 +540,7 @@ builder.subscriptionFields((t) => ({
     type: DomainEvent,
     authScopes: somewhereOnHostArg('VM.Audit'),
     nullable: false,
-    description: `Domain lifecycle events as libvirt reports them, over graphql-ws or SSE. ${HOST_WIDE}`,
+    description: `Domain events as libvirt reports them (lifecycle, reboot, devices, block jobs, balloon, migration passes, guest agent, metadata, tray, watchdog, I/O errors), over graphql-ws or SSE. ${HOST_WIDE}`,
     args: {
       host: t.arg.string({ description: HOST_ARG }),
       domain: t.arg({
