@@ -13,6 +13,18 @@ const VolumeFilter = builder.inputType('VolumeFilter', {
   }),
 });
 
+builder.objectField(StoragePoolNode, 'volumes', (t) =>
+  t.field({
+    type: [VolumeNode],
+    description: 'Volumes of the pool, every one or those the filter keeps (the pool must be active).',
+    args: { filter: t.arg({ type: VolumeFilter, description: 'Conditions the volumes must meet.' }) },
+    resolve: async (pool, args, ctx) => {
+      const named = nameMatcher(args.filter);
+      return (await volumesOf(ctx, pool)).filter((s) => named(s.object.name));
+    },
+  }),
+);
+
 builder.objectField(StoragePoolNode, 'volumeConnection', (t) =>
   t.connection(
     {

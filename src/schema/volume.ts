@@ -127,14 +127,6 @@ VolumeNode.implement({
   }),
 });
 
-builder.objectField(StoragePoolNode, 'volumes', (t) =>
-  t.field({
-    type: [VolumeNode],
-    description: 'Every volume in the pool (the pool must be active).',
-    resolve: (s, _a, ctx) => volumesOf(ctx, s),
-  }),
-);
-
 export const VolumeRef = builder.inputType('VolumeRef', {
   description:
     'One volume by exactly one of its global ID, path or key. A global ID names its host: a mutation’s host is then implied, and a different host is INVALID_INPUT.',

@@ -196,6 +196,21 @@ describe('Networks, pools, volumes and host interfaces', () => {
     });
   });
 
+  it('narrows pools, interfaces and volumes with the same filter vocabulary as domains and networks', async () => {
+    const res = await gw.query<{
+      host: {
+        storagePools: Array<{ name: string; volumes: Array<{ name: string }> }>;
+        interfaces: Array<{ name: string }>;
+      };
+    }>(`{ host(name: "fixture") {
+      storagePools(filter: { nameGlob: "default-*", persistent: true }) { name volumes(filter: { nameContains: "WEB" }) { name } }
+      interfaces(filter: { nameGlob: "eth1" }) { name } } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.host.storagePools.map((p) => p.name)).toEqual(['default-pool']);
+    expect(res.data?.host.storagePools[0]?.volumes.map((v) => v.name)).toEqual(['web.img']);
+    expect(res.data?.host.interfaces).toEqual([{ name: 'eth1' }]);
+  });
+
   it('reads pools with sizes and volumes, and a volume by path and key', async () => {
     const res = await gw.query(`{ host(name: "fixture") {
       storagePools(filter: { active: true }) { name state capacityBytes allocationBytes availableBytes persistent autostart type targetPath

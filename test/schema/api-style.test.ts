@@ -34,6 +34,16 @@ describe('one API style (schema/schema.graphql)', () => {
     expect(filterOf('networkConnection')).toBe('filter: NetworkFilter');
     expect(filterOf('storagePools')).toBe('filter: StoragePoolFilter');
     expect(filterOf('interfaces')).toBe('filter: InterfaceFilter');
+    const pool = schema.getType('StoragePool');
+    if (!isObjectType(pool)) throw new Error('no StoragePool type');
+    for (const name of ['volumes', 'volumeConnection']) {
+      expect(
+        pool
+          .getFields()
+          [name]?.args.find((a) => a.name === 'filter')
+          ?.type.toString(),
+      ).toBe('VolumeFilter');
+    }
     for (const name of ['domains', 'networks', 'storagePools', 'interfaces']) {
       expect(fields[name]?.args.map((a) => a.name)).toEqual(['filter']);
     }
