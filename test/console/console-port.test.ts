@@ -7,6 +7,7 @@ import {
   openGraphicsSocket,
   takeScreenshot,
 } from '../../src/libvirt/index.ts';
+import { consoleCollector } from '../support/console-collector.ts';
 import {
   buildGuestImage,
   GUEST_READY_MARKER,
@@ -31,36 +32,6 @@ const verbose = (image: GuestImage): GuestImage => ({
   cmdline: image.cmdline.replace('loglevel=4', 'loglevel=6'),
 });
 
-/** Collects a stream's text and resolves waits for a substring. */
-function collector() {
-  let text = '';
-  const waits: Array<{ needle: string; resolve: () => void }> = [];
-  const ended = deferred<'end' | 'error'>();
-  return {
-    get text() {
-      return text;
-    },
-    ended: ended.promise,
-    listener: {
-      onData(data: Buffer) {
-        text += data.toString('latin1');
-        for (const w of waits.filter((w) => text.includes(w.needle))) {
-          waits.splice(waits.indexOf(w), 1);
-          w.resolve();
-        }
-      },
-      onEnd: () => ended.resolve('end'),
-      onError: () => ended.resolve('error'),
-    },
-    until(needle: string): Promise<void> {
-      if (text.includes(needle)) return Promise.resolve();
-      const d = deferred<void>();
-      waits.push({ needle, resolve: () => d.resolve() });
-      return d.promise;
-    },
-  };
-}
-
 describe.skipIf(skip !== undefined)(
   'consoles on the libvirt port (private libvirtd, tiny guest)',
   { timeout: 120_000 },
@@ -84,11 +55,11 @@ describe.skipIf(skip !== undefined)(
       await c?.close();
     });
 
-    let out: ReturnType<typeof collector>;
+    let out: ReturnType<typeof consoleCollector>;
     let stream: ConsoleStream;
 
     it('reads the boot log and the marker, runs a command, refuses a second client; screenshot and VNC', async () => {
-      out = collector();
+      out = consoleCollector();
       stream = await ConsoleStream.open(dom, out.listener, { inflightCap: CAP });
       await dom.resume();
       await out.until(GUEST_READY_MARKER);
@@ -97,7 +68,7 @@ describe.skipIf(skip !== undefined)(
       await out.until('sum=42');
 
       // libvirt refuses a second client (the gateway maps this to 4409 CONSOLE_BUSY, also across replicas).
-      const second = ConsoleStream.open(dom, collector().listener);
+      const second = ConsoleStream.open(dom, consoleCollector().listener);
       await expect(second).rejects.toBeInstanceOf(LibvirtError);
       await expect(second).rejects.toMatchObject({ codeName: 'OPERATION_FAILED' });
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Connection, ConsoleStream, type Domain, type Volume } from '../../src/libvirt/index.ts';
 import { buildVolumeXml } from '../../src/libvirt/xml/volume-xml.ts';
 import { type ListeningGateway, listen, stopAll, subscribeWs, wsClient } from '../events/event-clients.ts';
+import { consoleCollector } from '../support/console-collector.ts';
 import {
   buildGuestImage,
   GUEST_READY_MARKER,
@@ -13,7 +14,6 @@ import {
 } from '../support/guest-image.ts';
 import { DIR_POOL, openPrivateDaemon, privateDaemon, privateDaemonSkipReason } from '../support/private-daemon.ts';
 import { virsh } from '../support/run-command.ts';
-import { deferred } from '../support/test-host.ts';
 
 const skip = privateDaemonSkipReason() ?? (await guestImageUnavailableReason());
 if (skip) console.warn(`skipping the guest stats cases: ${skip}`);
@@ -111,34 +111,6 @@ async function raiseCpuWeight(pid: number): Promise<() => Promise<void>> {
   };
 }
 
-/** Text read from the guest's serial console, with waits for what the shell prints. */
-function consoleText() {
-  let text = '';
-  const waits: Array<{ needle: string; resolve: () => void }> = [];
-  return {
-    get text() {
-      return text;
-    },
-    listener: {
-      onData(data: Buffer) {
-        text += data.toString('latin1');
-        for (const w of waits.filter((w) => text.includes(w.needle))) {
-          waits.splice(waits.indexOf(w), 1);
-          w.resolve();
-        }
-      },
-      onEnd() {},
-      onError() {},
-    },
-    until(needle: string): Promise<void> {
-      if (text.includes(needle)) return Promise.resolve();
-      const d = deferred<void>();
-      waits.push({ needle, resolve: () => d.resolve() });
-      return d.promise;
-    },
-  };
-}
-
 describe.skipIf(skip !== undefined)(
   'domainStats of a busy tiny guest (private libvirtd, TCG)',
   { timeout: 90_000 },
@@ -149,7 +121,7 @@ describe.skipIf(skip !== undefined)(
     let dom: Domain;
     let stream: ConsoleStream;
     let gw: ListeningGateway;
-    const out = consoleText();
+    const out = consoleCollector();
 
     /** Types a command line and waits for what only its output (not its echo) contains. */
     async function run(command: string, answer: string): Promise<void> {
