@@ -1,8 +1,7 @@
-import { createPubSub, type PubSub } from 'graphql-yoga';
+import { createPubSub, type PubSub, type PubSubEventTarget } from 'graphql-yoga';
 import { type Logger, pino } from 'pino';
 import type { HostRegistryEvents } from '../hosts/host-registry.ts';
 import type { Connection, LibvirtEvent } from '../libvirt/index.ts';
-import { type CountingEventTarget, countListeners } from './counting-event-target.ts';
 import { createMemoryTransport, type EventTransport } from './event-transport.ts';
 import { type HubEvent, hostStatusEvent, toHubEvent } from './hub-event.ts';
 import { SubscriberQueue } from './subscriber-queue.ts';
@@ -72,7 +71,7 @@ const errorMessage = (error: unknown) => (error instanceof Error ? error.message
 export class EventHub {
   readonly #registry: EventRegistry;
   readonly #transport: EventTransport;
-  readonly #target: CountingEventTarget<Topics>;
+  readonly #target: PubSubEventTarget<Topics>;
   readonly #pubsub: PubSub<Topics>;
   readonly #log: Logger;
   readonly #retry: { initialDelayMs: number; maxDelayMs: number };
@@ -103,8 +102,7 @@ export class EventHub {
     this.#log = (options.logger ?? pino({ level: 'silent' })).child({ component: 'event-hub' });
     this.#retry = options.retry ?? { initialDelayMs: 1_000, maxDelayMs: 30_000 };
     this.#maxQueued = options.maxQueuedEvents ?? 1_000;
-    this.#target = countListeners<Topics>(this.#transport.eventTarget);
-    this.#target.onChange(() => this.#changed());
+    this.#target = this.#transport.eventTarget;
     this.#pubsub = createPubSub<Topics>({ eventTarget: this.#target });
     this.#offRegistry = [
       this.#registry.on('connected', (host, connection) => void this.#attach(host, connection)),
