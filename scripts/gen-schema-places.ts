@@ -178,21 +178,31 @@ export function renderTable(dir: string): string {
     '// Every place in a client document whose value libvirt’s schema types as a host path, as',
     '// [parent element, element, attribute or #text, schema type], per document kind.',
     '',
-    'export type SchemaPathType = ' + PATH_TYPES.map((t) => `'${t}'`).join(' | ') + ';',
+    `export type SchemaPathType = ${PATH_TYPES.map((t) => `'${t}'`).join(' | ')};`,
     'export type SchemaPlaceRow = readonly [parent: string, element: string, attribute: string, type: SchemaPathType];',
     '',
     'export const SCHEMA_PATH_PLACES: Readonly<Record<string, readonly SchemaPlaceRow[]>> = {',
   ];
   for (const [kind, rows] of Object.entries(places)) {
     lines.push(`  ${kind}: [`);
-    for (const r of rows) lines.push(`    [${JSON.stringify(r.parent)}, ${JSON.stringify(r.element)}, ${JSON.stringify(r.attribute)}, '${r.type}'],`);
+    for (const r of rows)
+      lines.push(
+        `    [${JSON.stringify(r.parent)}, ${JSON.stringify(r.element)}, ${JSON.stringify(r.attribute)}, '${r.type}'],`,
+      );
     lines.push('  ],');
   }
   lines.push('};', '');
   return lines.join('\n');
 }
 
-export const TABLE_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'libvirt', 'xml', 'schema-places.ts');
+export const TABLE_FILE = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'src',
+  'libvirt',
+  'xml',
+  'schema-places.ts',
+);
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
