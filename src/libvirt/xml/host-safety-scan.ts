@@ -276,7 +276,8 @@ export class Scanner {
     const owner = el.parent;
     if ((el.local === 'script' || el.local === 'downscript') && a.interfaceScripts) return true;
     if (el.local === 'backend' && owner?.local === 'interface' && a.hostdev) return true;
-    if (owner?.local === 'input' && ['passthrough', 'evdev'].includes(owner.attr('type') ?? '') && a.hostdev) return true;
+    if (owner?.local === 'input' && ['passthrough', 'evdev'].includes(owner.attr('type') ?? '') && a.hostdev)
+      return true;
     if (el.local === 'source' && owner !== undefined && a.charSourceTypes.includes(owner.attr('type') ?? 'pty')) {
       return CHAR_DEVICES.includes(owner.local) || ['redirdev', 'smartcard', 'backend'].includes(owner.local);
     }

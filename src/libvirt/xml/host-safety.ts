@@ -287,10 +287,14 @@ class FindingCheck {
       throw unsafe(f, `names a relative path ${JSON.stringify(path)}`, 'storage.allowedPaths', path);
     const place = await this.storage.place(path);
     const shown = place.canonical === path ? path : `${path} (${place.canonical})`;
+    // A pool the caller may not see is no storage at all to it: the same answer as any path outside.
+    if (place.pool && !this.access.seePool(place.pool.pool)) {
+      throw unsafe(f, `names ${path}, outside the allowed storage`, 'storage.allowedPaths', path);
+    }
     if (place.pool) {
-      if (!this.access.seePool(place.pool.pool) || (await this.access.volumeHidden(place.canonical))) {
+      if (await this.access.volumeHidden(place.canonical)) {
         throw new UseDeniedError(
-          `<${f.element}> at ${f.location} names ${path}, which is in no storage you may see`,
+          `<${f.element}> at ${f.location} names ${path}: no such volume`,
           false,
           'Storage.Use',
           f.location,
