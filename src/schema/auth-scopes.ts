@@ -54,9 +54,8 @@ export function somewhereOnHostNamed(privilege: Privilege) {
 
 /**
  * A privilege on one existing object (a pool, a network, a volume's pool), found by `find` the
- * way the resolver will find it, so what the caller may not see is NOT_FOUND and never FORBIDDEN.
- * Without the privilege on any object of the host it is FORBIDDEN before anything is looked up:
- * that answer is the same whether the object exists or not.
+ * way the resolver will find it, so what the caller may not see is NOT_FOUND and never FORBIDDEN,
+ * as for domains (onDomainArg).
  */
 export function onObject<A extends HostArgs>(
   privilege: Privilege,
@@ -65,7 +64,6 @@ export function onObject<A extends HostArgs>(
 ) {
   return async (_parent: unknown, args: A, ctx: GatewayContext) => {
     const host = hostName(ctx, args.host);
-    if (!ctx.identity.canSome(privilege, host)) return { privilege: { privilege, host } };
     return { privilege: { privilege, host, [kind]: await find(ctx, host, args) } };
   };
 }

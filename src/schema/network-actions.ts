@@ -4,6 +4,7 @@ import { simpleNetworkInput } from '../validation/index.ts';
 import { onNewObject } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
+import { refuseUsedUuid, withoutOtherNames } from './define-conflicts.ts';
 import { invalidInput, parsedArgument } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { safeClientXml } from './host-safety.ts';
@@ -50,17 +51,24 @@ async function createNetwork(
   autostart: boolean,
 ): Promise<NetworkShape> {
   await safeClientXml(ctx, host, 'network', 'xml', xml);
-  const { name } = parsedArgument('xml', () => parseNetworkXml(xml));
+  const { name, uuid } = parsedArgument('xml', () => parseNetworkXml(xml));
   const c = await connectionOf(ctx, host);
-  if ((await c.networks()).some((n) => n.name === name)) {
+  const existing = await c.networks();
+  if (existing.some((n) => n.name === name)) {
     throw invalidInput('name', `a network named ${name} already exists on host ${host}`);
   }
+  // libvirt's answer to a used UUID names the network that has it, which the caller may not see.
+  refuseUsedUuid(uuid, existing);
+  const scrub = withoutOtherNames('network', name, existing);
   let net: Network | undefined;
   if (!persistent) {
-    net = await c.createNetwork(xml);
+    net = await c.createNetwork(xml).catch(scrub);
   } else {
     await allOrNothing([
-      { run: async () => (net = await c.defineNetwork(xml)), undo: () => net?.undefine() ?? Promise.resolve() },
+      {
+        run: async () => (net = await c.defineNetwork(xml).catch(scrub)),
+        undo: () => net?.undefine() ?? Promise.resolve(),
+      },
       { run: () => (net as Network).start(), undo: () => net?.stop() ?? Promise.resolve() },
       { run: () => (autostart ? (net as Network).setAutostart(true) : Promise.resolve()) },
     ]);

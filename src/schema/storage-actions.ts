@@ -4,6 +4,7 @@ import { parseVolumeXml } from '../libvirt/xml/volume-xml.ts';
 import { onNewObject } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
+import { refuseUsedUuid, withoutOtherNames } from './define-conflicts.ts';
 import { gatewayError, invalidInput, parsedArgument } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { safeClientXml } from './host-safety.ts';
@@ -20,18 +21,25 @@ async function createPool(
   autostart: boolean,
 ): Promise<PoolShape> {
   await safeClientXml(ctx, host, 'pool', 'xml', xml);
-  const { name, type } = parsedArgument('xml', () => parseStoragePoolXml(xml));
+  const { name, type, uuid } = parsedArgument('xml', () => parseStoragePoolXml(xml));
   const c = await connectionOf(ctx, host);
-  if ((await c.storagePools()).some((p) => p.name === name)) {
+  const existing = await c.storagePools();
+  if (existing.some((p) => p.name === name)) {
     throw invalidInput('xml', `a storage pool named ${name} already exists on host ${host}`);
   }
+  // libvirt's answers to a used UUID or source name the pool that has it, which the caller may not see.
+  refuseUsedUuid(uuid, existing);
+  const scrub = withoutOtherNames('storage pool', name, existing);
   let pool: StoragePool | undefined;
   if (!persistent) {
-    pool = await c.createStoragePool(xml, 'WITH_BUILD');
+    pool = await c.createStoragePool(xml, 'WITH_BUILD').catch(scrub);
   } else {
     const p = () => pool as StoragePool;
     await allOrNothing([
-      { run: async () => (pool = await c.defineStoragePool(xml)), undo: () => pool?.undefine() ?? Promise.resolve() },
+      {
+        run: async () => (pool = await c.defineStoragePool(xml).catch(scrub)),
+        undo: () => pool?.undefine() ?? Promise.resolve(),
+      },
       { run: () => p().build(buildFlags(type)).catch(alreadyBuilt), undo: () => p().deleteBacking() },
       { run: () => p().start(), undo: () => p().stop() },
       { run: () => (autostart ? p().setAutostart(true) : Promise.resolve()) },
