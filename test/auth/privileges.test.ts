@@ -357,7 +357,7 @@ async function furnish(c: Connection): Promise<void> {
     "<pool type='dir'><name>team-a-pool</name><target><path>/team-a-pool</path></target></pool>",
   );
   await pool.start();
-  for (const name of ['team-a-web.img', 'shared.img']) {
+  for (const name of ['team-a-web.img', 'shared.img', 'next.img']) {
     await pool.createVolume(`<volume><name>${name}</name><capacity>1048576</capacity></volume>`);
   }
   const net = await c.defineNetwork("<network><name>team-a-lan</name><bridge name='tabr0'/></network>");
@@ -368,10 +368,15 @@ async function furnish(c: Connection): Promise<void> {
   await c.defineDomain(
     domain(
       'team-a-web',
-      `${disk('/team-a-pool/team-a-web.img')}<interface type='network'><source network='team-a-lan'/></interface>`,
+      `${disk('/team-a-pool/team-a-web.img')}<interface type='network'><source network='team-a-lan'/></interface><interface type='network'><source network='lan'/></interface>`,
     ),
   );
-  await c.defineDomain(domain('other', disk('/team-a-pool/shared.img')));
+  // Running on shared.img, with next.img in its definition for the next boot: both are in use.
+  const other = await c.defineDomain(domain('other', disk('/team-a-pool/shared.img')));
+  await other.start();
+  await c.defineDomain(
+    domain('other', disk('/team-a-pool/next.img')).replace('</name>', `</name><uuid>${other.uuid}</uuid>`),
+  );
 }
 
 /** What libvirt itself holds, read through the port the tenant's gateway uses: the oracle for every call below. */
@@ -441,10 +446,14 @@ describe('a tenant narrowed to team-a domains, pools and networks (admin role)',
     // The admin sees it: the volume is hidden from the tenant only.
     const all = (await as('admin', 'tenant')('{ host { storagePool(name: "team-a-pool") { volumes { name } } } }'))
       .data as { host: { storagePool: { volumes: Array<{ name: string }> } } };
-    expect(all.host.storagePool.volumes.map((v) => v.name).sort()).toEqual(['shared.img', 'team-a-web.img']);
+    expect(all.host.storagePool.volumes.map((v) => v.name).sort()).toEqual([
+      'next.img',
+      'shared.img',
+      'team-a-web.img',
+    ]);
     const absent = await call()('{ volume(ref: { path: "/team-a-pool/absent.img" }) { name } }');
     expect(absent.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-    for (const path of ['/team-a-pool/shared.img', '/default-pool/web.img']) {
+    for (const path of ['/team-a-pool/shared.img', '/team-a-pool/next.img', '/default-pool/web.img']) {
       const res = await call()(`{ volume(ref: { path: "${path}" }) { name } }`);
       expect(res.errors?.[0]?.extensions?.code, path).toBe('NOT_FOUND');
       expect(res.errors?.[0]?.message, path).toBe(
@@ -471,6 +480,18 @@ describe('a tenant narrowed to team-a domains, pools and networks (admin role)',
       ids: [admin.pool, admin.volume, admin.network, admin.domain],
     });
     expect(nodes.data).toEqual({ nodes: [null, null, null, null] });
+    // Its own domain's NIC on a network it cannot see: the network is null, as a missing one.
+    const nics = await call()('{ domain(ref: { name: "team-a-web" }) { interfaces { sourceName network { name } } } }');
+    expect(nics).toEqual({
+      data: {
+        domain: {
+          interfaces: [
+            { sourceName: 'team-a-lan', network: { name: 'team-a-lan' } },
+            { sourceName: 'lan', network: null },
+          ],
+        },
+      },
+    });
   });
 
   it('every mutation on the fixture’s objects is refused (NOT_FOUND where the object exists but is not its own) and changes nothing libvirt holds', async () => {
@@ -517,9 +538,9 @@ describe('a tenant narrowed to team-a domains, pools and networks (admin role)',
       xml: '<volume><name>v1.img</name><capacity>1024</capacity></volume>',
     });
     await ok('mutation { cloneVolume(input: { ref: { path: "/team-a-pool/v1.img" }, name: "v2.img" }) { name } }');
-    expect(await volumesOf('team-a-pool')).toEqual(['shared.img', 'team-a-web.img', 'v1.img', 'v2.img']);
+    expect(await volumesOf('team-a-pool')).toEqual(['next.img', 'shared.img', 'team-a-web.img', 'v1.img', 'v2.img']);
     await ok('mutation { deleteVolume(input: { ref: { path: "/team-a-pool/v2.img" } }) { name } }');
-    expect(await volumesOf('team-a-pool')).toEqual(['shared.img', 'team-a-web.img', 'v1.img']);
+    expect(await volumesOf('team-a-pool')).toEqual(['next.img', 'shared.img', 'team-a-web.img', 'v1.img']);
 
     await ok(`mutation($xml: String!) { createStoragePool(input: { xml: $xml }) { name } }`, {
       xml: `<pool type='dir'><name>team-a-extra</name><target><path>${saveDir}/team-a-extra</path></target></pool>`,
