@@ -661,6 +661,20 @@ describe('a pool and network viewer (viewer role narrowed to team-a pools and ne
     ]) {
       expect((await viewer(query)).errors?.[0]?.extensions?.code, query).toBe('NOT_FOUND');
     }
+    // A volume: FORBIDDEN naming its pool when the pool is seen, NOT_FOUND in another pool.
+    const port = await (gateways.get('tenant') as TestGateway).registry.connection('fixture');
+    await (await port.storagePoolByName('team-a-pool')).createVolume(
+      '<volume><name>pv.img</name><capacity>1024</capacity></volume>',
+    );
+    const wipe = await viewer('mutation { deleteVolume(input: { ref: { path: "/team-a-pool/pv.img" } }) { name } }');
+    expect(wipe.errors?.[0]?.extensions).toMatchObject({
+      code: 'FORBIDDEN',
+      privilege: 'Storage.Allocate',
+      pool: 'team-a-pool',
+    });
+    const other = await viewer('mutation { deleteVolume(input: { ref: { path: "/default-pool/web.img" } }) { name } }');
+    expect(other.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await (await port.storagePoolByName('team-a-pool')).volumes()).map((v) => v.name)).toContain('pv.img');
     expect((await viewer('{ host { domains { name } } }')).errors?.[0]?.extensions).toMatchObject({
       code: 'FORBIDDEN',
       privilege: 'VM.Audit',
