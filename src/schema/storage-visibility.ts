@@ -31,9 +31,17 @@ const hiddenDiskPaths = perHost(async (ctx, host): Promise<Set<string>> => {
       return inParallelChunks(list, (chunk) => Domain.xmlMany(chunk, { inactive }));
     }),
   );
-  // A domain undefined since the list has no definition left: it uses nothing.
-  const texts = xmls.flat().filter((x): x is string => typeof x === 'string');
-  const definitions = (await parseDomainXmls(texts)).filter((x): x is DomainXml => !(x instanceof Error));
+  // A domain undefined since the list has no definition left: it uses nothing. Any other failure
+  // fails the read, rather than showing volumes that might be in use.
+  const texts = xmls.flat().filter((x): x is string => {
+    if (typeof x === 'string') return true;
+    if (x.codeName === 'NO_DOMAIN') return false;
+    throw x;
+  });
+  const definitions = (await parseDomainXmls(texts)).map((x): DomainXml => {
+    if (x instanceof Error) throw x;
+    return x;
+  });
   const paths = new Set<string>();
   const named: Array<{ pool: string; volume: string }> = [];
   for (const def of definitions) {

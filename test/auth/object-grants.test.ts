@@ -3,6 +3,8 @@ import { Authenticator, createApiToken } from '../../src/auth/authenticator.ts';
 import type { Identity } from '../../src/auth/identity.ts';
 import { BUILT_IN_ROLES } from '../../src/auth/privileges.ts';
 import { resolveConfig } from '../../src/config/config.ts';
+import { LibvirtError } from '../../src/libvirt/index.ts';
+import { refuseUsedUuid, withoutOtherNames } from '../../src/schema/define-conflicts.ts';
 import { problemsOf } from '../support/config-problems.ts';
 
 // Identity.can over grants narrowed to domains, pools and networks: the contract other code
@@ -113,5 +115,39 @@ describe('grants narrowed to pools and networks', () => {
       'auth.grants[1].networks[0]',
       'auth.grants[2].volumes',
     ]);
+  });
+});
+
+describe('define conflicts name no other object', () => {
+  const existing = [
+    { name: 'web', uuid: '4dea22b3-1d52-d8f3-2516-782e98ab3fa0' },
+    { name: 'db', uuid: '4dea22b3-1d52-d8f3-2516-782e98ab3fa1' },
+  ];
+  const reworded = (message: string) => {
+    try {
+      withoutOtherNames('domain', 'team-a-x', existing)(new LibvirtError(message, 9, 10, 2));
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'accepted';
+  };
+
+  it('a used UUID, in any spelling, is refused before libvirt is asked', () => {
+    expect(() => refuseUsedUuid('4DEA22B31D52D8F32516782E98AB3FA1', existing)).toThrow(/^xml: UUID already in use$/);
+    expect(() => refuseUsedUuid('4dea22b3-1d52-d8f3-2516-782e98ab3fa2', existing)).not.toThrow();
+    expect(() => refuseUsedUuid(undefined, existing)).not.toThrow();
+  });
+
+  it('libvirt’s messages quoting another object or its UUID lose it; others pass unchanged', () => {
+    expect(
+      reworded("operation failed: domain 'db' is already defined with uuid 4dea22b3-1d52-d8f3-2516-782e98ab3fa1"),
+    ).toBe('xml: UUID already in use');
+    expect(
+      reworded("operation failed: domain 'team-a-x' already exists with uuid 4dea22b3-1d52-d8f3-2516-782e98ab3fa0"),
+    ).toBe('xml: a domain named team-a-x already exists');
+    expect(reworded("Requested operation is not valid: disk in use by domain 'web'")).toBe(
+      'xml: conflicts with another domain of the host',
+    );
+    expect(reworded('internal error: unknown machine type')).toBe('internal error: unknown machine type');
   });
 });

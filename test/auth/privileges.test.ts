@@ -576,6 +576,32 @@ describe('a tenant narrowed to team-a domains, pools and networks (admin role)',
     expect(await libvirtState(port)).toEqual(before);
   });
 
+  it('clones its own domain into its own pool, but not one whose disk lies in a pool it cannot see', async () => {
+    const cloned = await call()(
+      'mutation { cloneDomain(input: { domain: { name: "team-a-web" }, name: "team-a-web2" }) { id } }',
+    );
+    expect(cloned.errors).toBeUndefined();
+    const id = (cloned.data as { cloneDomain: { id: string } }).cloneDomain.id;
+    await expect
+      .poll(async () => (await call()(`{ operation(id: "${id}") { status } }`)).data)
+      .toEqual({ operation: { status: 'COMPLETED' } });
+    expect((await port.domains()).map((d) => d.name)).toContain('team-a-web2');
+    expect((await (await port.storagePoolByName('team-a-pool')).volumes()).map((v) => v.name)).toContain(
+      'team-a-web2-vda.img',
+    );
+    const cross = await port.defineDomain(
+      "<domain type='test'><name>team-a-cross</name><memory>1024</memory><os><type>hvm</type></os><devices><disk type='file' device='disk'><source file='/default-pool/web.img'/><target dev='vda'/></disk></devices></domain>",
+    );
+    const before = await libvirtState(port);
+    const refused = await call()(
+      'mutation { cloneDomain(input: { domain: { name: "team-a-cross" }, name: "team-a-cross2" }) { id } }',
+    );
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', privilege: 'Storage.Use' });
+    expect(JSON.stringify(refused.errors)).not.toContain('default-pool');
+    expect(await libvirtState(port)).toEqual(before);
+    await cross.undefine();
+  });
+
   it('a UUID another object has is "UUID already in use", naming nothing, and nothing is defined', async () => {
     const uuids = (
       await as(
@@ -635,6 +661,20 @@ describe('a pool and network viewer (viewer role narrowed to team-a pools and ne
     ]) {
       expect((await viewer(query)).errors?.[0]?.extensions?.code, query).toBe('NOT_FOUND');
     }
+    // A volume: FORBIDDEN naming its pool when the pool is seen, NOT_FOUND in another pool.
+    const port = await (gateways.get('tenant') as TestGateway).registry.connection('fixture');
+    await (await port.storagePoolByName('team-a-pool')).createVolume(
+      '<volume><name>pv.img</name><capacity>1024</capacity></volume>',
+    );
+    const wipe = await viewer('mutation { deleteVolume(input: { ref: { path: "/team-a-pool/pv.img" } }) { name } }');
+    expect(wipe.errors?.[0]?.extensions).toMatchObject({
+      code: 'FORBIDDEN',
+      privilege: 'Storage.Allocate',
+      pool: 'team-a-pool',
+    });
+    const other = await viewer('mutation { deleteVolume(input: { ref: { path: "/default-pool/web.img" } }) { name } }');
+    expect(other.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await (await port.storagePoolByName('team-a-pool')).volumes()).map((v) => v.name)).toContain('pv.img');
     expect((await viewer('{ host { domains { name } } }')).errors?.[0]?.extensions).toMatchObject({
       code: 'FORBIDDEN',
       privilege: 'VM.Audit',
