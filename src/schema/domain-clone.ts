@@ -203,6 +203,9 @@ builder.mutationFields((t) => ({
       );
       if (exists) throw invalidInput('name', `a domain named ${args.name} already exists on host ${host}`);
       const { xml, copies } = await planClone(ctx, host, c, s.domain, args.name);
+      // Everything but the copies' new paths is known now: a NIC on a network the caller may not
+      // use, or anything else the policy refuses, is refused before a disk is copied.
+      await checkBuiltXml(ctx, host, 'domain', 'domain', cloneDomainXml(xml, { name: args.name, disks: new Map() }));
       const progress: CloneProgressShape = { step: 'COPYING_DISKS', disksDone: 0, disksTotal: copies.length };
       let cancelled = false;
       const run = async (): Promise<ClonedShape> => {

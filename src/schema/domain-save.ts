@@ -210,10 +210,13 @@ builder.mutationFields((t) => {
       resolve: async (_r, { input: args }, ctx) => {
         const flags = saveFlags(args);
         const saved = await savedDomain(ctx, args);
-        await checkHostSafety(ctx, saved.host, 'domain', 'path', documentElement(parseXmlNodes(saved.xml)));
         const c = await connectionOf(ctx, saved.host);
         const uuid = parseDomainXml(saved.xml).uuid;
         const before = await (uuid ? c.domainByUuid(uuid) : c.domainByName(saved.name)).catch(() => undefined);
+        // What the domain's own definition already has (its NICs, its disks) was checked when it
+        // was defined: only what the image adds to it needs the caller's Network.Use or Storage.Use.
+        const own = before ? documentElement(parseXmlNodes(await before.xml({ inactive: true }))) : undefined;
+        await checkHostSafety(ctx, saved.host, 'domain', 'path', documentElement(parseXmlNodes(saved.xml)), own);
         const previousState = before ? (await before.state()).state : 'SHUTOFF';
         await c.restoreDomain(saved.path, flags);
         const after = await reread(

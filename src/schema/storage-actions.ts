@@ -11,6 +11,7 @@ import { safeClientXml } from './host-safety.ts';
 import { actOn, allOrNothing, changed, fromInput, mutationInput, RemovedObject } from './mutation-support.ts';
 import { onPoolArg, type PoolShape, pools, StoragePoolNode } from './storage-pool.ts';
 import { findVolume, onVolumeRef, VolumeNode, VolumeRef } from './volume.ts';
+import { checkXmlSize } from './xml-size.ts';
 
 /** Defines, builds (when it needs it), starts and autostarts a pool, or creates a transient one; undone on failure. */
 async function createPool(
@@ -20,7 +21,7 @@ async function createPool(
   persistent: boolean,
   autostart: boolean,
 ): Promise<PoolShape> {
-  await safeClientXml(ctx, host, 'pool', 'xml', xml);
+  checkXmlSize(ctx, 'xml', xml);
   const { name, type, uuid } = parsedArgument('xml', () => parseStoragePoolXml(xml));
   const c = await connectionOf(ctx, host);
   const existing = await c.storagePools();
@@ -29,6 +30,8 @@ async function createPool(
   }
   // libvirt's answers to a used UUID or source name the pool that has it, which the caller may not see.
   refuseUsedUuid(uuid, existing);
+  // The host-safety policy after the conflicts: a used name or UUID is the answer whatever the directory.
+  await safeClientXml(ctx, host, 'pool', 'xml', xml);
   const scrub = withoutOtherNames('storage pool', name, existing);
   let pool: StoragePool | undefined;
   if (!persistent) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/auth/authenticator.ts';
 import type { Connection } from '../../src/libvirt/index.ts';
+import { buildXmlNodes, parseDocument } from '../../src/libvirt/xml/xml-codec.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import { fixtureUri } from '../support/test-host.ts';
 
@@ -577,9 +578,23 @@ describe('a tenant narrowed to team-a domains, pools and networks (admin role)',
   });
 
   it('clones its own domain into its own pool, but not one whose disk lies in a pool it cannot see', async () => {
-    const cloned = await call()(
-      'mutation { cloneDomain(input: { domain: { name: "team-a-web" }, name: "team-a-web2" }) { id } }',
+    const clone = 'mutation { cloneDomain(input: { domain: { name: "team-a-web" }, name: "team-a-web2" }) { id } }';
+    // Its second NIC is on the fixture's network, which the tenant may not use: refused before anything is copied.
+    const onLan = await call()(clone);
+    expect(onLan.errors?.[0]?.extensions).toMatchObject({ code: 'UNSAFE_INPUT', field: 'domain' });
+    const pool = await port.storagePoolByName('team-a-pool');
+    expect((await pool.volumes()).map((v) => v.name)).not.toContain('team-a-web2-vda.img');
+    // The operator takes the NIC off (the test driver cannot detach devices: define the domain anew without it).
+    const { nodes, root } = parseDocument(
+      await (await port.domainByName('team-a-web')).xml({ inactive: true }),
+      'domain',
     );
+    const devices = root.child('devices');
+    const onLanNic = devices?.elements('interface').find((nic) => nic.attrAt(['source'], 'network') === 'lan');
+    if (devices && onLanNic) devices.remove(onLanNic);
+    await port.defineDomain(buildXmlNodes(nodes));
+    expect(await (await port.domainByName('team-a-web')).xml({ inactive: true })).not.toContain("network='lan'");
+    const cloned = await call()(clone);
     expect(cloned.errors).toBeUndefined();
     const id = (cloned.data as { cloneDomain: { id: string } }).cloneDomain.id;
     await expect
@@ -630,12 +645,13 @@ describe('a tenant narrowed to team-a domains, pools and networks (admin role)',
       expect(res.errors?.[0]?.extensions, name).toMatchObject({ code: 'INVALID_INPUT', field: 'xml' });
       expect(res.errors?.[0]?.message, name).toBe('xml: UUID already in use');
     }
-    // A pool over another pool's target: libvirt's answer names that pool.
+    // A pool over another pool's target: the host-safety policy refuses the overlap without naming that pool.
     const overlap = await call()('mutation($xml: String!) { createStoragePool(input: { xml: $xml }) { name } }', {
       xml: "<pool type='dir'><name>team-a-over</name><target><path>/default-pool</path></target></pool>",
     });
-    expect(overlap.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'xml' });
-    expect(JSON.stringify(overlap.errors)).not.toContain('default-pool');
+    expect(overlap.errors?.[0]?.extensions).toMatchObject({ code: 'UNSAFE_INPUT', field: 'xml' });
+    // Only the path the caller gave itself: no pool's name.
+    expect(JSON.stringify(overlap.errors).replaceAll('/default-pool', '')).not.toContain('default-pool');
     expect(await libvirtState(port)).toEqual(before);
   });
 });

@@ -316,28 +316,21 @@ class FindingCheck {
     return place;
   }
 
-  /** A new pool's directory: under storage.allowedPaths, and neither inside nor around another pool's directory. */
+  /** A new pool's directory: under storage.allowedPaths, and neither inside nor around another pool's directory (whose volumes it would show under another name). */
   async #poolDirectory(f: Finding, path: string): Promise<void> {
     if (!isAbsolute(path))
       throw unsafe(f, `names a relative path ${JSON.stringify(path)}`, 'storage.allowedPaths', path);
     const place = await this.storage.place(path);
+    if (!place.underAllowedPath) {
+      throw unsafe(f, `names ${path}, outside the allowed storage`, 'storage.allowedPaths', path);
+    }
+    // Who may create the pool is Storage.Allocate on its name, checked before the document is read.
     const overlap = (await this.storage.pools()).find(
       (t) => isInside(t.path, place.canonical) || isInside(place.canonical, t.path),
     );
     if (overlap) {
       const name = this.access.seePool(overlap.pool) ? `pool ${overlap.pool}’s directory` : 'another pool’s directory';
       throw unsafe(f, `names ${path}, which overlaps ${name}`, 'storage.allowedPaths', path);
-    }
-    if (!place.underAllowedPath) {
-      throw unsafe(f, `names ${path}, outside the allowed storage`, 'storage.allowedPaths', path);
-    }
-    if (!this.access.useUnpooledStorage()) {
-      throw new UseDeniedError(
-        `<${f.element}> at ${f.location} names ${path}: a new pool’s directory needs Storage.Use on the whole host`,
-        true,
-        'Storage.Use',
-        f.location,
-      );
     }
   }
 
