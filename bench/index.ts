@@ -34,6 +34,7 @@ const { measureAuthCost, reportAuthCost } = await import('./gateway-auth.ts');
 const { measureGatewaySubscriptions, reportGatewaySubscriptions } = await import('./gateway-subscriptions.ts');
 const { measureMetricsScrape, reportMetricsScrape } = await import('./metrics-scrape.ts');
 const { measureLibvirtdInventory, reportLibvirtdInventory } = await import('./libvirtd-inventory.ts');
+const { measureHostSafetyCost, reportHostSafetyCost } = await import('./host-safety-cost.ts');
 print(reportGatewayInventory(await measureGatewayInventory()));
 // Starts the test harness's private libvirtd and stops it again; prints why when it cannot run here.
 print(reportLibvirtdInventory(await measureLibvirtdInventory()));
@@ -41,4 +42,5 @@ print(reportGatewayHttp(await measureGatewayHttp()));
 print(reportAuthCost(await measureAuthCost()));
 print(reportGatewaySubscriptions(await measureGatewaySubscriptions()));
 print(reportMetricsScrape(await measureMetricsScrape()));
+print(reportHostSafetyCost(await measureHostSafetyCost()));
 console.log(`Figures only: no target here fails the run. Total ${seconds(performance.now() - started)}.`);
