@@ -102,7 +102,11 @@ function placesOf(kind: ClientDocumentKind): Map<string, SchemaPathType> {
   let places = PLACES.get(table);
   if (!places) {
     places = new Map();
-    for (const [parent, element, attribute, type] of SCHEMA_PATH_PLACES[table] ?? []) {
+    const rows = [
+      ...(SCHEMA_PATH_PLACES[table] ?? []),
+      ...(table === 'snapshot' ? (SCHEMA_PATH_PLACES.domain ?? []) : []),
+    ];
+    for (const [parent, element, attribute, type] of rows) {
       places.set(`${parent}/${element}@${attribute}`, type);
     }
     PLACES.set(table, places);
