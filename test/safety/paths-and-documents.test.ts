@@ -134,6 +134,16 @@ describe('network and host interface documents', () => {
   afterAll(() => gw?.close());
 
   const NETWORK = 'mutation ($xml: String!) { createNetwork(input: { xml: $xml }) { name } }';
+
+  it('a PXE boot file named relative to the TFTP root is no host path; a TFTP root outside the storage is', async () => {
+    const pxe = (extra: string) =>
+      `<network><name>n-pxe</name><ip address="10.7.0.1" netmask="255.255.255.0">${extra}<dhcp><range start="10.7.0.2" end="10.7.0.9"/><bootp file="pxelinux.0"/></dhcp></ip></network>`;
+    expect((await gw.query(NETWORK, { xml: pxe('') })).errors).toBeUndefined();
+    const root = await gw.query(NETWORK, {
+      xml: pxe('<tftp root="/etc"/>').replace('n-pxe', 'n-pxe2'),
+    });
+    expect(root.errors?.[0]?.extensions).toMatchObject({ code: 'UNSAFE_INPUT', element: 'tftp', path: '/etc' });
+  });
   const cases: Array<{ name: string; xml: string; ext: Record<string, unknown>; allow: Record<string, unknown> }> = [
     {
       name: 'a forward device the host lacks',

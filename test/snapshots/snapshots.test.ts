@@ -207,7 +207,14 @@ describe('domain snapshots on the test driver', () => {
       );
       expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'UNSAFE_INPUT', field: 'xml' });
     }
-    expect((await snapshotsOf()).map((s) => s.name)).toEqual(['from-xml']);
+    // A disk named by its target is no host path.
+    const byTarget = await gw.query(
+      'mutation ($xml: String!) { createDomainSnapshot(input: { domain: { name: "web" }, xml: $xml }) { name } }',
+      { xml: "<domainsnapshot><name>by-target</name><disks><disk name='vda' snapshot='no'/></disks></domainsnapshot>" },
+    );
+    expect(byTarget.errors?.[0]?.extensions?.code).not.toBe('UNSAFE_INPUT');
+    expect((await snapshotsOf()).map((s) => s.name)).toContain('from-xml');
+    expect((await snapshotsOf()).map((s) => s.name)).not.toContain('evil');
   });
 });
 

@@ -296,6 +296,12 @@ export class Scanner {
         return { kind: 'emulator', path: value };
       case 'rng/backend@#text':
         return RNG_DEVICES.includes(value) ? 'allowed' : undefined;
+      // A file the network's TFTP server (or another server) offers to PXE clients, not read by libvirt.
+      case 'dhcp/bootp@file':
+        return value.startsWith('/') ? undefined : 'allowed';
+      // A snapshot's disk is named by its target (vda) or by its source path: only a path is one.
+      case 'disks/disk@name':
+        return value.startsWith('/') ? undefined : 'allowed';
       case 'resource/partition@#text':
         if (value === DEFAULT_PARTITION || this.allow.seclabel) return 'allowed';
         return {
