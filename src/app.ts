@@ -225,10 +225,11 @@ export function buildApp(options: AppOptions): App {
         : []),
       useAuthentication(auth),
       useAudit(audit),
+      // Before every plugin that walks the variables (shared subscriptions key on them): too deep is refused here.
+      useNulFreeArguments(),
       useSharedEventExecution(),
       ...limits.plugins,
       useNestingLimit(),
-      useNulFreeArguments(),
       useInputErrorCodes(),
       useReadinessCheck({
         endpoint: '/ready',

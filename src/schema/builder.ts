@@ -32,7 +32,9 @@ interface DecodedID {
 export function decodeGlobalIdOrMark(globalID: string): DecodedID {
   try {
     const decoded = decodeGlobalID(globalID);
-    if (isTypeName(decoded.typename)) return decoded;
+    // Every node but a Host is keyed within its host: "host<US>key". Without the separator the
+    // host would be read as all but its last character (UNKNOWN_HOST of a truncated name).
+    if (isTypeName(decoded.typename) && (decoded.typename === 'Host' || decoded.id.includes('\u001f'))) return decoded;
   } catch {
     // Not base64 of "Type:key": marked below like an unknown type.
   }

@@ -11,7 +11,7 @@ import { poolName, volumeName } from '../validation/index.ts';
 import { onHostArg } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
-import { gatewayError, invalidInput, notFound } from './errors.ts';
+import { gatewayError, invalidInput, notFound, refusedAs } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { checkBuiltXml } from './host-safety.ts';
 import { actOn, changed, fromInput, mutationInput } from './mutation-support.ts';
@@ -114,7 +114,9 @@ builder.mutationFields((t) => {
           ...(format ? { format } : {}),
         });
         await checkBuiltXml(ctx, h, 'volume', 'name', xml);
-        const object = await target.object.cloneVolume(xml, source.object);
+        const cloned = target.object.cloneVolume(xml, source.object);
+        // A format the host's storage does not know is the client's `format`, whatever libvirt calls it.
+        const object = await (args.format ? refusedAs('format', cloned, ['INVALID_INPUT', 'UNSUPPORTED']) : cloned);
         changed(ctx);
         return { host: h, object, pool: target };
       },
