@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
 import { type Logger, pino } from 'pino';
-import { AuditLog } from './audit/audit-log.ts';
+import { AuditLog, UNAUTHENTICATED_OPERATION } from './audit/audit-log.ts';
 import { useAudit } from './audit/use-audit.ts';
 import { AuthService } from './auth/auth-service.ts';
 import { Identity } from './auth/identity.ts';
@@ -147,7 +147,24 @@ export function buildApp(options: AppOptions): App {
     routes,
     cors: security.cors,
     loopbackHostOnly: !hasIdentities(security.auth) && !security.insecure,
-    authenticate: (request, req) => authenticateRequest(auth, request, req),
+    authenticate: async (request, req) => {
+      const refused = await authenticateRequest(auth, request, req);
+      // Refused before parsing, so the operation is unknown: every refused POST is recorded (mutations
+      // come only by POST), within the audit's per-address bound, before the 401 is sent.
+      if (refused && request.method === 'POST') {
+        await audit.write({
+          time: new Date().toISOString(),
+          identity: { name: 'unknown', kind: 'anonymous' },
+          source: req?.socket.remoteAddress ?? null,
+          host: registry.defaultName,
+          operation: UNAUTHENTICATED_OPERATION,
+          arguments: {},
+          result: refused.code,
+          durationMs: 0,
+        });
+      }
+      return refused;
+    },
   });
   const limits = createLimits({
     limits: security.limits,

@@ -41,6 +41,13 @@ export function decodeGlobalIdOrMark(globalID: string): DecodedID {
   return { typename: MALFORMED_ID, id: `Invalid global ID: ${globalID}` };
 }
 
+/** The host a global ID names: a Host's ID is its name, every other node's is "host<US>key". */
+export function hostOfGlobalId(globalID: string): string | undefined {
+  const decoded = decodeGlobalIdOrMark(globalID);
+  if (decoded.typename === MALFORMED_ID) return undefined;
+  return decoded.typename === 'Host' ? decoded.id : decoded.id.slice(0, decoded.id.indexOf('\u001f'));
+}
+
 /**
  * The key within its host of the object a global ID names, for a ref's `id` on `host`: an ID of
  * another kind, or of another host, is INVALID_INPUT naming `field`.
