@@ -14,7 +14,8 @@
         "src/native/snapshot.cc",
         "src/native/stream.cc",
         "src/native/events.cc",
-        "src/native/xml-tree.cc"
+        "src/native/xml-tree.cc",
+        "src/native/xml-schema.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "cflags_cc": ["<!@(pkg-config --cflags libvirt libxml-2.0)", "-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"],

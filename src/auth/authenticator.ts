@@ -94,6 +94,8 @@ export class Authenticator {
         privileges,
         hosts: g.hosts.map(globPattern),
         ...(g.domains ? { domains: g.domains.map(globPattern) } : {}),
+        ...(g.pools ? { pools: g.pools.map(globPattern) } : {}),
+        ...(g.networks ? { networks: g.networks.map(globPattern) } : {}),
         ...(g.identity === undefined ? {} : { identity: g.identity }),
         ...(g.group === undefined ? {} : { group: g.group }),
       };

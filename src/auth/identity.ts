@@ -1,14 +1,32 @@
 import { matchesAny } from './glob.ts';
-import { isDomainPrivilege, PRIVILEGES, type Privilege } from './privileges.ts';
+import { type ObjectKind, objectKindOf, PRIVILEGES, type Privilege } from './privileges.ts';
 
 export type IdentityKind = 'token' | 'jwt' | 'certificate' | 'anonymous';
 
-/** A grant as checked: a role's privileges on host globs, optionally narrowed to domain-name globs. */
+/**
+ * A grant as checked: a role's privileges on host globs, optionally narrowed to name globs of
+ * domains, storage pools and networks. A narrowed grant (any of the three set) gives only the
+ * privileges of the kinds it names, only on objects matching that kind's globs.
+ */
 export interface CompiledGrant {
   role: string;
   privileges: ReadonlySet<Privilege>;
   hosts: readonly RegExp[];
   domains?: readonly RegExp[];
+  pools?: readonly RegExp[];
+  networks?: readonly RegExp[];
+}
+
+const OBJECT_KINDS: readonly ObjectKind[] = ['domains', 'pools', 'networks'];
+
+function isNarrowed(g: CompiledGrant): boolean {
+  return OBJECT_KINDS.some((k) => g[k] !== undefined);
+}
+
+/** The globs a narrowed grant has for the objects the privilege acts on; undefined when it gives none of that kind. */
+function globsFor(g: CompiledGrant, privilege: Privilege): readonly RegExp[] | undefined {
+  const kind = objectKindOf(privilege);
+  return kind === undefined ? undefined : g[kind];
 }
 
 /**
@@ -41,7 +59,7 @@ export class Identity {
       this.grants.map((g) => [
         [...g.privileges].sort(),
         g.hosts.map((h) => h.source),
-        g.domains?.map((d) => d.source) ?? null,
+        ...OBJECT_KINDS.map((k) => g[k]?.map((d) => d.source) ?? null),
       ]),
     );
     return this.#scope;
@@ -53,17 +71,18 @@ export class Identity {
   }
 
   /**
-   * Whether the privilege is held on the host and, for VM privileges, on the domain of that
-   * name. Without a domain, grants narrowed to domain globs do not count.
+   * Whether the privilege is held on the host and, for privileges that act on one object, on
+   * that object: `object` names a domain for VM.*, a storage pool for Storage.*, a network for
+   * Network.* privileges. An unnarrowed grant holds its privileges on every object of its hosts
+   * (`object` is ignored); a narrowed one only with an object given that matches its globs.
    */
-  can(privilege: Privilege, host: string, domain?: string): boolean {
-    return this.grants.some(
-      (g) =>
-        g.privileges.has(privilege) &&
-        matchesAny(g.hosts, host) &&
-        (g.domains === undefined ||
-          (isDomainPrivilege(privilege) && domain !== undefined && matchesAny(g.domains, domain))),
-    );
+  can(privilege: Privilege, host: string, object?: string): boolean {
+    return this.grants.some((g) => {
+      if (!g.privileges.has(privilege) || !matchesAny(g.hosts, host)) return false;
+      if (!isNarrowed(g)) return true;
+      const globs = globsFor(g, privilege);
+      return globs !== undefined && object !== undefined && matchesAny(globs, object);
+    });
   }
 
   /** Whether the privilege is held on some object of the host: lists and event streams then filter per object. */
@@ -72,8 +91,17 @@ export class Identity {
       (g) =>
         g.privileges.has(privilege) &&
         matchesAny(g.hosts, host) &&
-        (g.domains === undefined || isDomainPrivilege(privilege)),
+        (!isNarrowed(g) || globsFor(g, privilege) !== undefined),
     );
+  }
+
+  /**
+   * Whether the privilege is held on every object of the host (an unnarrowed grant gives it):
+   * then nothing of that kind on the host is hidden from this identity, and per-object checks
+   * that cost libvirt reads can be skipped.
+   */
+  canAll(privilege: Privilege, host: string): boolean {
+    return this.grants.some((g) => g.privileges.has(privilege) && matchesAny(g.hosts, host) && !isNarrowed(g));
   }
 
   /** Whether the privilege is held on any host (Sys.Audit: the audit stream and /metrics). */

@@ -11,7 +11,9 @@ export const PRIVILEGES = [
   'VM.Console',
   'VM.Snapshot',
   'Network.Modify',
+  'Network.Use',
   'Storage.Allocate',
+  'Storage.Use',
   'Interface.Modify',
   'Sys.Audit',
   'Sys.Unsafe',
@@ -23,16 +25,31 @@ export function isPrivilege(name: string): name is Privilege {
   return (PRIVILEGES as readonly string[]).includes(name);
 }
 
+/** The objects a grant can be narrowed to, by the `domains`, `pools` and `networks` globs of its config. */
+export type ObjectKind = 'domains' | 'pools' | 'networks';
+
+/**
+ * What a privilege acts on: VM.* a domain, Storage.* a storage pool, Network.* a network; the
+ * others (Host.*, Interface.*, Sys.*) a whole host, so no narrowed grant gives them.
+ */
+export function objectKindOf(p: Privilege): ObjectKind | undefined {
+  if (p.startsWith('VM.')) return 'domains';
+  if (p.startsWith('Storage.')) return 'pools';
+  if (p.startsWith('Network.')) return 'networks';
+  return undefined;
+}
+
 /** Privileges that act on one domain: a grant limited to domain-name globs gives only these, only on those domains. */
 export function isDomainPrivilege(p: Privilege): boolean {
-  return p.startsWith('VM.');
+  return objectKindOf(p) === 'domains';
 }
 
 const AUDIT = PRIVILEGES.filter((p) => p.endsWith('.Audit') && p !== 'Sys.Audit');
 
 export const BUILT_IN_ROLES: Readonly<Record<string, readonly Privilege[]>> = {
   viewer: AUDIT,
-  operator: [...AUDIT, 'VM.PowerMgmt', 'VM.Console', 'VM.Snapshot'],
+  // Storage.Use: a save writes into a pool volume and a restore reads one, both power management.
+  operator: [...AUDIT, 'VM.PowerMgmt', 'VM.Console', 'VM.Snapshot', 'Storage.Use'],
   admin: PRIVILEGES,
 };
 

@@ -48,8 +48,16 @@ const grantSchema = z
     role: nonEmpty,
     /** Host names or globs (`kvm*`). */
     hosts: globs.default(['*']),
-    /** Domain-name globs: when set, the grant's VM privileges apply to these domains only. */
+    /**
+     * Domain-name globs. With any of domains, pools or networks set the grant is narrowed: it
+     * gives only VM privileges on matching domains, Storage privileges on matching pools and
+     * Network privileges on matching networks, and no others.
+     */
     domains: globs.optional(),
+    /** Storage-pool-name globs: the grant's Storage privileges apply to these pools (and their volumes) only. */
+    pools: globs.optional(),
+    /** Network-name globs: the grant's Network privileges apply to these networks only. */
+    networks: globs.optional(),
   })
   .refine((g) => (g.identity === undefined) !== (g.group === undefined), {
     error: 'give exactly one of identity or group',

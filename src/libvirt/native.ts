@@ -157,6 +157,8 @@ export interface Native {
   connectSetEventsRef(c: ConnHandle, ref: boolean): void;
   /** Not a libvirt call: parses documents with libxml2 on the libuv pool, each to the JSON of its ordered tree. */
   xmlParseTrees(documents: readonly string[]): P<Array<string | Error>>;
+  /** Not a libvirt call: validates documents against a RelaxNG schema file with libxml2 on the pool; null when valid, else "line N: why". */
+  xmlValidateRelaxNG(schemaFile: string, documents: readonly string[]): P<Array<string | null>>;
 
   connectListAllDomains(c: ConnHandle, flags: number): P<RawDomain[]>;
   domainLookupByName(c: ConnHandle, name: string): P<RawDomain>;
@@ -362,7 +364,7 @@ function timed(name: string, call: () => unknown): unknown {
 }
 
 /** Functions of the binding that make no libvirt call, so count as no round trip. */
-const LOCAL_FUNCTIONS = new Set(['xmlParseTrees']);
+const LOCAL_FUNCTIONS = new Set(['xmlParseTrees', 'xmlValidateRelaxNG']);
 
 export const native: Native = Object.fromEntries(
   Object.entries(addon).map(([name, value]) => [

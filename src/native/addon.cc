@@ -11,6 +11,7 @@ void InitStorage(Napi::Env env, Exports exports);
 void InitSnapshot(Napi::Env env, Exports exports);
 void InitStream(Napi::Env env, Exports exports);
 void InitXmlTree(Napi::Env env, Exports exports);
+void InitXmlSchema(Napi::Env env, Exports exports);
 
 namespace {
 
@@ -31,6 +32,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSnapshot(env, exports);
   InitStream(env, exports);
   InitXmlTree(env, exports);
+  InitXmlSchema(env, exports);
   InitEvents(env, exports);
   unsigned long version = 0;
   virGetVersion(&version, nullptr, nullptr);

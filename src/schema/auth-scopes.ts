@@ -45,6 +45,42 @@ export function somewhereOnHostArg(privilege: Privilege) {
   });
 }
 
+/** A privilege held on some object of the host named by `host` (the default host when omitted): the lookup that follows finds only what the caller may see. */
+export function somewhereOnHostNamed(privilege: Privilege) {
+  return (_parent: unknown, args: HostArgs, ctx: GatewayContext) => ({
+    somewhere: { privilege, host: hostName(ctx, args.host) },
+  });
+}
+
+/**
+ * A privilege on one existing object (a pool, a network, a volume's pool), found by `find` the
+ * way the resolver will find it, so what the caller may not see is NOT_FOUND and never FORBIDDEN,
+ * as for domains (onDomainArg).
+ */
+export function onObject<A extends HostArgs>(
+  privilege: Privilege,
+  kind: 'pool' | 'network',
+  find: (ctx: GatewayContext, host: string, args: A) => Promise<string>,
+) {
+  return async (_parent: unknown, args: A, ctx: GatewayContext) => {
+    const host = hostName(ctx, args.host);
+    return { privilege: { privilege, host, [kind]: await find(ctx, host, args) } };
+  };
+}
+
+/** A privilege for an object that does not exist yet (a pool or network), by the name its input or XML gives. */
+export function onNewObject<A extends HostArgs>(
+  privilege: Privilege,
+  kind: 'pool' | 'network',
+  nameOf: (args: A) => string,
+) {
+  return (_parent: unknown, args: A & { xml?: string }, ctx: GatewayContext) => {
+    const host = hostName(ctx, args.host);
+    if (args.xml) checkXmlSize(ctx, 'xml', args.xml);
+    return { privilege: { privilege, host, [kind]: nameOf(args) } };
+  };
+}
+
 /** A privilege held on some object of the parent's host: the list that follows filters per object. */
 export function somewhereOnParentHost(privilege: Privilege) {
   return (parent: { name: string }, _args: unknown, ctx: GatewayContext) => ({

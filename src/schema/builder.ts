@@ -4,15 +4,32 @@ import RelayPlugin, { decodeGlobalID, resolveNodes } from '@pothos/plugin-relay'
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { Privilege } from '../auth/privileges.ts';
+import { objectKindOf, type Privilege } from '../auth/privileges.ts';
 import type { GatewayContext } from './context.ts';
 import { forbidden, gatewayError, invalidInput } from './errors.ts';
 
-/** A privilege needed on a host and, for VM privileges, on the domain of that name. */
+/**
+ * A privilege needed on a host and, for privileges that act on one object, on the object of that
+ * name: the domain for VM.*, the storage pool for Storage.*, the network for Network.* privileges.
+ */
 export interface PrivilegeScope {
   privilege: Privilege;
   host: string;
   domain?: string;
+  pool?: string;
+  network?: string;
+}
+
+/** The name Identity.can checks a scope's privilege against: the object of the privilege's kind. */
+function objectOf(scope: PrivilegeScope): string | undefined {
+  const kind = objectKindOf(scope.privilege);
+  return kind === 'domains'
+    ? scope.domain
+    : kind === 'pools'
+      ? scope.pool
+      : kind === 'networks'
+        ? scope.network
+        : undefined;
 }
 
 /** Set once the builder exists: whether the schema has a node type of that name. */
@@ -99,7 +116,7 @@ export const builder = new SchemaBuilder<{
     authorizeOnSubscribe: true,
     cacheKey: (value) => JSON.stringify(value),
     authScopes: (ctx) => ({
-      privilege: ({ privilege, host, domain }) => ctx.identity.can(privilege, host, domain),
+      privilege: (scope) => ctx.identity.can(scope.privilege, scope.host, objectOf(scope)),
       somewhere: ({ privilege, host }) =>
         host === undefined ? ctx.identity.canAnywhere(privilege) : ctx.identity.canSome(privilege, host),
     }),

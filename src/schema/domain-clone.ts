@@ -5,6 +5,7 @@ import { buildVolumeXml, parseVolumeXml } from '../libvirt/xml/volume-xml.ts';
 import type { Operation } from '../operations/operation-tracker.ts';
 import { domainName } from '../validation/index.ts';
 import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
 import { DomainNode, DomainRef, findDomain, onDomainArg } from './domain.ts';
 import { invalidState } from './domain-lifecycle.ts';
 import { gatewayError, invalidInput } from './errors.ts';
@@ -111,8 +112,18 @@ function copyName(cloneName: string, disk: DomainDisk, source: Volume): string {
   return `${cloneName}-${disk.target.dev}${ext}`;
 }
 
-/** Checks what can be checked before anything is created; returns the disks to copy. */
-async function planClone(c: Connection, source: Domain, name: string): Promise<{ xml: string; copies: DiskCopy[] }> {
+/**
+ * Checks what can be checked before anything is created; returns the disks to copy. Each copy
+ * reads a volume of a pool and makes one in it: Storage.Use and Storage.Allocate on that pool. A
+ * pool the caller may not audit is named in no answer (its disk's target device is).
+ */
+async function planClone(
+  ctx: GatewayContext,
+  host: string,
+  c: Connection,
+  source: Domain,
+  name: string,
+): Promise<{ xml: string; copies: DiskCopy[] }> {
   const xml = await source.xml({ inactive: true });
   const parsed = parseDomainXml(xml);
   if (parsed.os.nvram !== undefined || parsed.os.loaderType === 'pflash') {
@@ -135,9 +146,25 @@ async function planClone(c: Connection, source: Domain, name: string): Promise<{
   }
   for (const { disk, source: volume } of copies) {
     const pool = await volume.pool();
+    const seen = ctx.identity.can('Storage.Audit', host, pool.name);
+    const where = seen ? `pool ${pool.name}` : `the pool of disk ${disk.target.dev}`;
+    for (const privilege of ['Storage.Use', 'Storage.Allocate'] as const) {
+      if (!ctx.identity.can(privilege, host, pool.name)) {
+        throw gatewayError(
+          'FORBIDDEN',
+          `${ctx.identity.name} lacks ${privilege} on ${where} for Mutation.cloneDomain`,
+          {
+            privilege,
+            host,
+            ...(seen ? { pool: pool.name } : {}),
+            field: 'Mutation.cloneDomain',
+          },
+        );
+      }
+    }
     const taken = (await pool.volumes()).some((v) => v.name === copyName(name, disk, volume));
     if (taken) {
-      throw invalidInput('name', `pool ${pool.name} already has a volume named ${copyName(name, disk, volume)}`);
+      throw invalidInput('name', `${where} already has a volume named ${copyName(name, disk, volume)}`);
     }
   }
   return { xml, copies };
@@ -175,7 +202,10 @@ builder.mutationFields((t) => ({
         () => false,
       );
       if (exists) throw invalidInput('name', `a domain named ${args.name} already exists on host ${host}`);
-      const { xml, copies } = await planClone(c, s.domain, args.name);
+      const { xml, copies } = await planClone(ctx, host, c, s.domain, args.name);
+      // Everything but the copies' new paths is known now: a NIC on a network the caller may not
+      // use, or anything else the policy refuses, is refused before a disk is copied.
+      await checkBuiltXml(ctx, host, 'domain', 'domain', cloneDomainXml(xml, { name: args.name, disks: new Map() }));
       const progress: CloneProgressShape = { step: 'COPYING_DISKS', disksDone: 0, disksTotal: copies.length };
       let cancelled = false;
       const run = async (): Promise<ClonedShape> => {

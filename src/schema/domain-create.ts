@@ -12,6 +12,7 @@ import {
 import { onNewDomain } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
+import { refuseUsedUuid, withoutOtherNames } from './define-conflicts.ts';
 import { DomainNode, type DomainShape } from './domain.ts';
 import { reread } from './domain-lifecycle.ts';
 import { invalidInput, parsedArgument } from './errors.ts';
@@ -109,13 +110,25 @@ async function checkXml(ctx: GatewayContext, host: string, xml: string): Promise
   await ensureNameFree(ctx, host, name, 'xml');
 }
 
-async function define(ctx: GatewayContext, host: string, xml: string, autostart: boolean): Promise<DomainShape> {
+/**
+ * The host's domains (every one, seen by the caller or not) after checking the document's UUID
+ * is free: libvirt would name the domain that has it. Errors from libvirt then name no other domain.
+ */
+async function conflictChecked(ctx: GatewayContext, host: string, xml: string) {
   const c = await connectionOf(ctx, host);
+  const { name, uuid } = parsedArgument('xml', () => parseDomainXml(xml));
+  const existing = await c.domains();
+  refuseUsedUuid(uuid, existing);
+  return { c, scrub: withoutOtherNames('domain', name, existing) };
+}
+
+async function define(ctx: GatewayContext, host: string, xml: string, autostart: boolean): Promise<DomainShape> {
+  const { c, scrub } = await conflictChecked(ctx, host, xml);
   let shape: DomainShape | undefined;
   await allOrNothing([
     {
       run: async () => {
-        shape = { host, domain: await c.defineDomain(xml) };
+        shape = { host, domain: await c.defineDomain(xml).catch(scrub) };
       },
       undo: () => shape?.domain.undefine() ?? Promise.resolve(),
     },
@@ -125,8 +138,8 @@ async function define(ctx: GatewayContext, host: string, xml: string, autostart:
 }
 
 async function create(ctx: GatewayContext, host: string, xml: string): Promise<DomainShape> {
-  const c = await connectionOf(ctx, host);
-  const domain = await c.createDomain(xml);
+  const { c, scrub } = await conflictChecked(ctx, host, xml);
+  const domain = await c.createDomain(xml).catch(scrub);
   changed(ctx);
   return { host, domain };
 }

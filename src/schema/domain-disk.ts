@@ -4,7 +4,7 @@ import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { DomainNode, type DomainShape, domainDefinition } from './domain.ts';
 import { connectionOf } from './host.ts';
-import { VolumeNode, type VolumeShape, volumeAtPath, volumeInfo } from './volume.ts';
+import { VolumeNode, type VolumeShape, visibleVolume, volumeAtPath, volumeInfo } from './volume.ts';
 
 interface DiskShape {
   domain: DomainShape;
@@ -32,10 +32,10 @@ async function sourcePathOf(ctx: GatewayContext, s: DiskShape): Promise<string |
 
 async function volumeOf(s: DiskShape, ctx: GatewayContext): Promise<VolumeShape | null> {
   if (s.disk.type === 'volume') {
-    // As for a path: the volume is there for those who may read the host's storage.
-    if (!ctx.identity.can('Storage.Audit', s.domain.host)) return null;
+    // As for a path: the volume is there for those who may audit its pool (and see every domain using it).
+    if (!ctx.identity.canSome('Storage.Audit', s.domain.host)) return null;
     const object = await namedVolume(ctx, s);
-    return object ? { host: s.domain.host, object } : null;
+    return object ? visibleVolume(ctx, { host: s.domain.host, object }) : null;
   }
   return s.disk.sourcePath ? volumeAtPath(ctx, s.domain.host, s.disk.sourcePath) : null;
 }

@@ -30,8 +30,14 @@ export const DomainInterfaceRef = builder.objectRef<NicShape>('DomainInterface')
     alias: t.string({ description: 'The device alias of a running domain.', resolve: (s) => s.nic.alias ?? null }),
     network: t.field({
       type: NetworkNode,
-      description: 'The virtual network, for type network.',
-      resolve: (s, _a, ctx) => (s.nic.source.network ? networks.find(ctx, s.domain.host, s.nic.source.network) : null),
+      description: 'The virtual network, for type network; null when the caller may not see it.',
+      resolve: async (s, _a, ctx) => {
+        const name = s.nic.source.network;
+        if (!name) return null;
+        // A network outside the caller's grants is not there for it: null, as no network at all.
+        if (!ctx.identity.can('Network.Audit', s.domain.host, name)) return null;
+        return networks.find(ctx, s.domain.host, name);
+      },
     }),
     xml: t.string({
       description: 'This interface’s own <interface> element, as the domain has it.',

@@ -1,14 +1,17 @@
+import { lstat } from 'node:fs/promises';
 import { LibvirtError, type SaveRestoreFlag } from '../libvirt/index.ts';
 import { parseDomainXml } from '../libvirt/xml/domain-xml.ts';
+import { canonicalPath, type PathPlace } from '../libvirt/xml/host-safety.ts';
 import { documentElement, parseXmlNodes } from '../libvirt/xml/xml-codec.ts';
 import { absolutePath } from '../validation/index.ts';
+import { somewhereOnHostArg } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { DomainNode, DomainRef, findDomain, onDomainArg } from './domain.ts';
 import { ACTIVE_STATES, act, DomainStateChange, reread } from './domain-lifecycle.ts';
 import { gatewayError, invalidInput } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
-import { checkHostSafety, safeClientPath } from './host-safety.ts';
+import { checkHostSafety, isLocalHost, safeClientPath } from './host-safety.ts';
 import { fromInput, mutationInput } from './mutation-support.ts';
 
 builder.objectFields(DomainNode, (t) => ({
@@ -33,27 +36,86 @@ interface RestoreArgs {
   path: string;
 }
 
+/** The definition inside a save image, or undefined when the file is none libvirt can read. */
+async function saveImageXml(ctx: GatewayContext, host: string, path: string): Promise<string | undefined> {
+  const c = await connectionOf(ctx, host);
+  return c.saveImageXml(path).catch((e: unknown) => {
+    if (e instanceof LibvirtError) return undefined;
+    throw e;
+  });
+}
+
 /**
- * The domain a save file holds, by name, read once per request: restoreDomain's privilege is on
- * that domain. The path passes the host-safety policy before libvirt opens it.
+ * Whether a file is at the (canonical) path already. In a pool, libvirt answers (after a refresh,
+ * so a file made behind its back counts too); elsewhere only a local host's filesystem can.
+ */
+async function fileExists(ctx: GatewayContext, host: string, place: PathPlace): Promise<boolean> {
+  const local = isLocalHost(ctx, host);
+  if (place.pool) {
+    const pool = await (await connectionOf(ctx, host)).storagePoolByName(place.pool.pool);
+    await pool.refresh();
+    const paths = await Promise.all((await pool.volumes()).map((v) => canonicalPath(v.path, local)));
+    return paths.includes(place.canonical);
+  }
+  if (!local) {
+    throw gatewayError(
+      'INVALID_INPUT',
+      'path: on a host reached over the network a save goes into a storage pool, where libvirt can tell whether the file exists',
+      { field: 'path' },
+    );
+  }
+  return lstat(place.canonical).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * A save never overwrites a file unless it is a save image of the same domain: not another
+ * tenant's disk, not any other file under the storage roots, whatever the path's spelling.
+ */
+async function refuseOverwrite(ctx: GatewayContext, host: string, place: PathPlace, uuid: string): Promise<void> {
+  if (!(await fileExists(ctx, host, place))) return;
+  const xml = await saveImageXml(ctx, host, place.canonical);
+  if (xml === undefined || parseDomainXml(xml).uuid !== uuid) {
+    throw gatewayError(
+      'INVALID_INPUT',
+      'path: a file is there already and is not a save image of this domain; a save never overwrites it',
+      { field: 'path' },
+    );
+  }
+}
+
+/**
+ * The domain a save file holds, for restoreDomain. The path passes the host-safety policy and the
+ * caller's storage grants first; a file that is no save image is INVALID_INPUT, and one holding a
+ * domain the caller may not see is NOT_FOUND, as if there were no file (its name is not told).
  */
 async function savedDomain(
   ctx: GatewayContext,
   args: RestoreArgs,
-): Promise<{ host: string; xml: string; name: string }> {
+): Promise<{ host: string; path: string; xml: string; name: string }> {
   const host = hostName(ctx, args.host);
-  await safeClientPath(ctx, host, 'path', args.path);
-  const c = await connectionOf(ctx, host);
-  const xml = await c.saveImageXml(args.path).catch((e: unknown) => {
-    if (e instanceof LibvirtError) {
-      throw gatewayError('INVALID_INPUT', `path: ${args.path} is not a save file libvirt can read: ${e.message}`, {
-        field: 'path',
-        libvirtCode: e.codeName,
-      });
-    }
-    throw e;
-  });
-  return { host, xml, name: parseDomainXml(xml).name };
+  const place = await safeClientPath(ctx, host, 'path', args.path);
+  const xml = await saveImageXml(ctx, host, place.canonical);
+  if (xml === undefined) {
+    throw gatewayError('INVALID_INPUT', `path: ${args.path} is not a save image libvirt can read`, { field: 'path' });
+  }
+  const name = parseDomainXml(xml).name;
+  if (!ctx.identity.can('VM.Audit', host, name)) {
+    throw gatewayError('NOT_FOUND', `path: no save image of a domain you may see at ${args.path}`, { field: 'path' });
+  }
+  if (!ctx.identity.can('VM.PowerMgmt', host, name)) {
+    throw gatewayError(
+      'FORBIDDEN',
+      `${ctx.identity.name} may not restore domain ${name}: it needs VM.PowerMgmt on it`,
+      {
+        field: 'restoreDomain',
+        privilege: 'VM.PowerMgmt',
+      },
+    );
+  }
+  return { host, path: place.canonical, xml, name };
 }
 
 builder.mutationFields((t) => {
@@ -111,7 +173,7 @@ builder.mutationFields((t) => {
       type: DomainStateChange,
       nullable: false,
       description:
-        'Saves an active domain’s memory and device state to a file on its host and stops it (virDomainSaveFlags); restoreDomain brings it back. The path must lie in the host’s storage (its pools’ directories or storage.allowedPaths) and must not be a storage volume.',
+        'Saves an active domain’s memory and device state to a file on its host and stops it (virDomainSaveFlags); restoreDomain brings it back. The path must lie in a storage pool the caller holds Storage.Use on (the image becomes a volume of it) or, on a local host, under storage.allowedPaths with Storage.Use on the whole host; it never overwrites a file unless that file is a save image of the same domain.',
       args: mutationInput('SaveDomain', {
         ...domainArgs,
         path: t.arg.string({ required: true, description: 'Absolute path on the host.', validate: absolutePath }),
@@ -121,19 +183,20 @@ builder.mutationFields((t) => {
       }),
       resolve: async (_r, { input: args }, ctx) => {
         const flags = saveFlags(args);
-        await safeClientPath(ctx, hostName(ctx, args.host), 'path', args.path, { notAVolume: true });
-        return act(ctx, args, ACTIVE_STATES, 'only an active domain can be saved', 'SHUTOFF', (d) =>
-          d.save(args.path, flags),
-        );
+        const host = hostName(ctx, args.host);
+        const place = await safeClientPath(ctx, host, 'path', args.path);
+        return act(ctx, args, ACTIVE_STATES, 'only an active domain can be saved', 'SHUTOFF', async (d) => {
+          await refuseOverwrite(ctx, host, place, d.uuid);
+          await d.save(place.canonical, flags);
+          // The image is a volume of its pool from now on, for lists and for restoreDomain's checks.
+          if (place.pool)
+            await (await connectionOf(ctx, host)).storagePoolByName(place.pool.pool).then((p) => p.refresh());
+        });
       },
     }),
     restoreDomain: t.field({
-      // VM.PowerMgmt on the domain the file holds; on the host when the file cannot be read (the resolver then says why).
-      authScopes: fromInput(async (_p, args, ctx) => {
-        const host = hostName(ctx, args.host);
-        const saved = await savedDomain(ctx, args).catch(() => undefined);
-        return { privilege: { privilege: 'VM.PowerMgmt' as const, host, ...(saved ? { domain: saved.name } : {}) } };
-      }),
+      // VM.PowerMgmt on some domain of the host; the resolver checks it on the domain the file holds.
+      authScopes: fromInput(somewhereOnHostArg('VM.PowerMgmt')),
       type: DomainStateChange,
       nullable: false,
       description:
@@ -148,12 +211,15 @@ builder.mutationFields((t) => {
       resolve: async (_r, { input: args }, ctx) => {
         const flags = saveFlags(args);
         const saved = await savedDomain(ctx, args);
-        await checkHostSafety(ctx, saved.host, 'domain', 'path', documentElement(parseXmlNodes(saved.xml)));
         const c = await connectionOf(ctx, saved.host);
         const uuid = parseDomainXml(saved.xml).uuid;
         const before = await (uuid ? c.domainByUuid(uuid) : c.domainByName(saved.name)).catch(() => undefined);
+        // What the domain's own definition already has (its NICs, its disks) was checked when it
+        // was defined: only what the image adds to it needs the caller's Network.Use or Storage.Use.
+        const own = before ? documentElement(parseXmlNodes(await before.xml({ inactive: true }))) : undefined;
+        await checkHostSafety(ctx, saved.host, 'domain', 'path', documentElement(parseXmlNodes(saved.xml)), own);
         const previousState = before ? (await before.state()).state : 'SHUTOFF';
-        await c.restoreDomain(args.path, flags);
+        await c.restoreDomain(saved.path, flags);
         const after = await reread(
           ctx,
           saved.host,

@@ -144,10 +144,12 @@ export function invalidInput(field: string, reason: string): GraphQLError {
 }
 
 /** The privilege scopes a failed check asked for (plugin-scope-auth's failure tree, flattened). */
-function missingScopes(failure: AuthFailure): Array<{ privilege?: string; host?: string; domain?: string }> {
+type MissingScope = { privilege?: string; host?: string; domain?: string; pool?: string; network?: string };
+
+function missingScopes(failure: AuthFailure): MissingScope[] {
   if ('failures' in failure) return failure.failures.flatMap(missingScopes);
   if ('parameter' in failure && typeof failure.parameter === 'object' && failure.parameter !== null) {
-    return [failure.parameter as { privilege?: string; host?: string; domain?: string }];
+    return [failure.parameter as MissingScope];
   }
   return [];
 }
@@ -157,7 +159,12 @@ export function forbidden(identity: string, info: GraphQLResolveInfo, failure: A
   const [missing] = missingScopes(failure);
   const field = `${info.parentType.name}.${info.fieldName}`;
   if (!missing?.privilege) return gatewayError('FORBIDDEN', `${identity} may not use ${field}`, { field });
-  const where = [missing.host && `host ${missing.host}`, missing.domain && `domain ${missing.domain}`]
+  const where = [
+    missing.host && `host ${missing.host}`,
+    missing.domain && `domain ${missing.domain}`,
+    missing.pool && `storage pool ${missing.pool}`,
+    missing.network && `network ${missing.network}`,
+  ]
     .filter(Boolean)
     .join(', ');
   return gatewayError(
@@ -168,6 +175,8 @@ export function forbidden(identity: string, info: GraphQLResolveInfo, failure: A
       privilege: missing.privilege,
       ...(missing.host ? { host: missing.host } : {}),
       ...(missing.domain ? { domain: missing.domain } : {}),
+      ...(missing.pool ? { pool: missing.pool } : {}),
+      ...(missing.network ? { network: missing.network } : {}),
     },
   );
 }

@@ -1,4 +1,5 @@
 import type { GraphQLError } from 'graphql';
+import type { Privilege } from '../auth/privileges.ts';
 import { LibvirtError } from '../libvirt/index.ts';
 import { parseCapabilitiesXml } from '../libvirt/xml/capabilities-xml.ts';
 import {
@@ -6,18 +7,24 @@ import {
   checkClientDocument,
   checkClientPath,
   defaultHostSafety,
+  type HostAccess,
   type HostInventory,
   type HostSafetyConfig,
+  type PathPlace,
   UNSAFE_PRIVILEGE,
   UnsafeInputError,
+  UseDeniedError,
 } from '../libvirt/xml/host-safety.ts';
 import { parseInterfaceXml } from '../libvirt/xml/interface-xml.ts';
 import { parseNetworkXml } from '../libvirt/xml/network-xml.ts';
+import { schemaProblem } from '../libvirt/xml/schema-validation.ts';
 import { parseStoragePoolXml } from '../libvirt/xml/storage-pool-xml.ts';
-import { documentElement, parseXmlNodes, type XmlElement } from '../libvirt/xml/xml-codec.ts';
+import { buildXml, documentElement, parseXmlNodes, type XmlElement } from '../libvirt/xml/xml-codec.ts';
+import { parseClientTree } from '../libvirt/xml/xml-trees.ts';
 import type { GatewayContext } from './context.ts';
 import { gatewayError, parsedArgument } from './errors.ts';
 import { connectionOf } from './host.ts';
+import { volumeHiddenFrom } from './storage-visibility.ts';
 import { checkXmlSize } from './xml-size.ts';
 
 function settingsOf(ctx: GatewayContext): HostSafetyConfig {
@@ -25,6 +32,10 @@ function settingsOf(ctx: GatewayContext): HostSafetyConfig {
 }
 
 /** Whether libvirt runs on this machine (no host in the URI), so paths can be resolved on this filesystem. */
+export function isLocalHost(ctx: GatewayContext, host: string): boolean {
+  return isLocalUri(ctx.hosts.uri(host));
+}
+
 function isLocalUri(uri: string): boolean {
   try {
     return new URL(uri).hostname === '';
@@ -79,34 +90,23 @@ function hostInventory(ctx: GatewayContext, host: string): HostInventory {
         const pools = await c.storagePools();
         const xmls = await Promise.all(pools.map((p) => p.xml()));
         return xmls.flatMap((xml) => {
-          const path = parseStoragePoolXml(xml).targetPath;
-          return path === undefined ? [] : [path];
+          const parsed = parseStoragePoolXml(xml);
+          return parsed.targetPath === undefined ? [] : [{ pool: parsed.name, path: parsed.targetPath }];
         });
       }),
-    volumeExists: async (pool, volume) => {
+    volumePath: async (pool, volume) => {
       const c = await connection();
       try {
-        await (await c.storagePoolByName(pool)).volumeByName(volume);
-        return true;
+        return (await (await c.storagePoolByName(pool)).volumeByName(volume)).path;
       } catch (e) {
-        if (missing(e, 'NO_STORAGE_POOL', 'NO_STORAGE_VOL')) return false;
-        throw e;
-      }
-    },
-    isVolumePath: async (path) => {
-      const c = await connection();
-      try {
-        await c.volumeByPath(path);
-        return true;
-      } catch (e) {
-        if (missing(e, 'NO_STORAGE_VOL', 'NO_STORAGE_POOL', 'INVALID_ARG')) return false;
+        if (missing(e, 'NO_STORAGE_POOL', 'NO_STORAGE_VOL')) return undefined;
         throw e;
       }
     },
     networks: async () => (await networkXmls()).map((n) => n.name),
     bridges: async () => [
-      ...(await networkXmls()).flatMap((n) => (n.bridge?.name ? [n.bridge.name] : [])),
-      ...(await interfaceXmls()).filter((i) => i.type === 'bridge').map((i) => i.name),
+      ...(await networkXmls()).flatMap((n) => (n.bridge?.name ? [{ name: n.bridge.name, network: n.name }] : [])),
+      ...(await interfaceXmls()).filter((i) => i.type === 'bridge').map((i) => ({ name: i.name })),
     ],
     hostInterfaces: async () => (await interfaceXmls()).map((i) => i.name),
     emulators: () =>
@@ -129,6 +129,18 @@ function unsafeInput(e: UnsafeInputError, field: string): GraphQLError {
   });
 }
 
+/** FORBIDDEN naming Storage.Use or Network.Use, or NOT_FOUND when the caller may not even see what was named. */
+function useDenied(e: UseDeniedError, field: string): GraphQLError {
+  if (!e.visible) return gatewayError('NOT_FOUND', e.message, { field, location: e.location });
+  return gatewayError('FORBIDDEN', e.message, { field, location: e.location, privilege: e.privilege });
+}
+
+function policyError(e: unknown, field: string): unknown {
+  if (e instanceof UnsafeInputError) return unsafeInput(e, field);
+  if (e instanceof UseDeniedError) return useDenied(e, field);
+  return e;
+}
+
 /** Whether the policy applies to this caller on this host. */
 function policyApplies(ctx: GatewayContext, host: string): boolean {
   if (settingsOf(ctx).allowUnsafeXml) return false;
@@ -136,8 +148,51 @@ function policyApplies(ctx: GatewayContext, host: string): boolean {
   return ctx.identity.kind === 'anonymous' || !ctx.identity.can(UNSAFE_PRIVILEGE, host);
 }
 
-/** Runs the host-safety policy on an already parsed document. */
-export async function checkHostSafety(
+/** What the caller's grants let it use and see on the host, for the policy. */
+function hostAccess(ctx: GatewayContext, host: string): HostAccess {
+  const can = (privilege: Privilege, object?: string) => ctx.identity.can(privilege, host, object);
+  return {
+    usePool: (pool) => can('Storage.Use', pool),
+    seePool: (pool) => can('Storage.Audit', pool),
+    useUnpooledStorage: () => can('Storage.Use'),
+    useNetwork: (network) => can('Network.Use', network),
+    seeNetwork: (network) => can('Network.Audit', network),
+    useHostBridges: () => can('Network.Use'),
+    volumeHidden: (path) => volumeHiddenFrom(ctx, host, path),
+  };
+}
+
+/**
+ * Runs libvirt's schema and then the host-safety policy on a client document, as libxml2 (libvirt's
+ * own parser) reads `xml`: INVALID_INPUT naming the line when the schema refuses it, UNSAFE_INPUT
+ * when the operator's config does not allow what it asks of the host, FORBIDDEN or NOT_FOUND when
+ * the caller's grants do not cover the storage or network it names.
+ */
+async function checkClientXml(
+  ctx: GatewayContext,
+  host: string,
+  kind: ClientDocumentKind,
+  field: string,
+  xml: string,
+  baseline?: XmlElement,
+): Promise<void> {
+  if (!policyApplies(ctx, host)) return;
+  const tree = await parseClientTree(xml).catch((e: unknown) => {
+    throw gatewayError('INVALID_INPUT', `${field}: ${(e as Error).message}`, { field });
+  });
+  const problem = await schemaProblem(kind, xml, tree);
+  if (problem !== undefined) {
+    throw gatewayError('INVALID_INPUT', `${field}: libvirt’s ${kind} schema refuses it at ${problem}`, { field });
+  }
+  try {
+    await checkClientDocument(tree, kind, settingsOf(ctx), hostInventory(ctx, host), hostAccess(ctx, host), baseline);
+  } catch (e) {
+    throw policyError(e, field);
+  }
+}
+
+/** Runs the schema and the policy on an already parsed document (an edit of a definition, a save file's). */
+export function checkHostSafety(
   ctx: GatewayContext,
   host: string,
   kind: ClientDocumentKind,
@@ -145,19 +200,13 @@ export async function checkHostSafety(
   root: XmlElement,
   baseline?: XmlElement,
 ): Promise<void> {
-  if (!policyApplies(ctx, host)) return;
-  try {
-    await checkClientDocument(root, kind, settingsOf(ctx), hostInventory(ctx, host), baseline);
-  } catch (e) {
-    if (e instanceof UnsafeInputError) throw unsafeInput(e, field);
-    throw e;
-  }
+  return checkClientXml(ctx, host, kind, field, buildXml(root), baseline);
 }
 
 /**
- * A client's XML argument, size-capped, parsed and checked against the host-safety policy
- * before libvirt sees it: INVALID_INPUT when too large or malformed, UNSAFE_INPUT when the
- * operator's config does not allow what it asks of the host.
+ * A client's XML argument, size-capped, parsed and checked against libvirt's schema and the
+ * host-safety policy before libvirt sees it: INVALID_INPUT when too large, malformed or refused by
+ * the schema, UNSAFE_INPUT when the operator's config does not allow what it asks of the host.
  */
 export async function safeClientXml(
   ctx: GatewayContext,
@@ -168,7 +217,7 @@ export async function safeClientXml(
 ): Promise<XmlElement> {
   checkXmlSize(ctx, field, xml);
   const root = parsedArgument(field, () => documentElement(parseXmlNodes(xml)));
-  await checkHostSafety(ctx, host, kind, field, root);
+  await checkClientXml(ctx, host, kind, field, xml);
   return root;
 }
 
@@ -178,34 +227,27 @@ export function parsedClientXml(ctx: GatewayContext, field: string, xml: string)
   return parsedArgument(field, () => documentElement(parseXmlNodes(xml)));
 }
 
-/** The root of XML the gateway built itself, checked like a client's (its values came from the client). */
+/** XML the gateway built itself, checked like a client's (its values came from the client). */
 export function checkBuiltXml(ctx: GatewayContext, host: string, kind: ClientDocumentKind, field: string, xml: string) {
-  return checkHostSafety(ctx, host, kind, field, documentElement(parseXmlNodes(xml)));
+  return checkClientXml(ctx, host, kind, field, xml);
 }
 
 /**
- * A host path argument (a save file) under the host-safety policy: inside the configured storage
- * roots or the host's pool targets, else UNSAFE_INPUT. With `notAVolume`, a path that is one of the
- * host's storage volumes is INVALID_INPUT: writing there would overwrite a disk.
+ * A host path argument (a save file) under the host-safety policy and the caller's storage grants:
+ * inside a pool it may use or under storage.allowedPaths, else UNSAFE_INPUT, FORBIDDEN or NOT_FOUND.
+ * Answers where the path lies, in canonical form.
  */
 export async function safeClientPath(
   ctx: GatewayContext,
   host: string,
   field: string,
   path: string,
-  options: { notAVolume?: boolean } = {},
-): Promise<void> {
-  const inventory = hostInventory(ctx, host);
-  if (options.notAVolume && (await inventory.isVolumePath(path))) {
-    throw gatewayError('INVALID_INPUT', `${field}: ${path} is a storage volume; writing there would overwrite it`, {
-      field,
-    });
-  }
-  if (!policyApplies(ctx, host)) return;
+): Promise<PathPlace> {
+  const unchecked = !policyApplies(ctx, host);
+  const config = unchecked ? { ...settingsOf(ctx), allowUnsafeXml: true } : settingsOf(ctx);
   try {
-    await checkClientPath(path, field, settingsOf(ctx), inventory);
+    return await checkClientPath(path, field, config, hostInventory(ctx, host), hostAccess(ctx, host));
   } catch (e) {
-    if (e instanceof UnsafeInputError) throw unsafeInput(e, field);
-    throw e;
+    throw policyError(e, field);
   }
 }

@@ -1,14 +1,15 @@
 import type { Network } from '../libvirt/index.ts';
 import { buildNetworkXml, parseNetworkXml } from '../libvirt/xml/network-xml.ts';
 import { simpleNetworkInput } from '../validation/index.ts';
-import { onHostArg } from './auth-scopes.ts';
+import { onNewObject } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
+import { refuseUsedUuid, withoutOtherNames } from './define-conflicts.ts';
 import { invalidInput, parsedArgument } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { safeClientXml } from './host-safety.ts';
 import { actOn, allOrNothing, changed, fromInput, mutationInput, RemovedObject } from './mutation-support.ts';
-import { ForwardMode, NetworkNode, type NetworkShape, networks } from './network.ts';
+import { ForwardMode, NetworkNode, type NetworkShape, networks, onNetworkArg } from './network.ts';
 
 const DhcpRangeInput = builder.inputType('DhcpRangeInput', {
   description: 'Addresses the network’s DHCP server hands out; both ends inside the subnet, start before end.',
@@ -50,17 +51,24 @@ async function createNetwork(
   autostart: boolean,
 ): Promise<NetworkShape> {
   await safeClientXml(ctx, host, 'network', 'xml', xml);
-  const { name } = parsedArgument('xml', () => parseNetworkXml(xml));
+  const { name, uuid } = parsedArgument('xml', () => parseNetworkXml(xml));
   const c = await connectionOf(ctx, host);
-  if ((await c.networks()).some((n) => n.name === name)) {
+  const existing = await c.networks();
+  if (existing.some((n) => n.name === name)) {
     throw invalidInput('name', `a network named ${name} already exists on host ${host}`);
   }
+  // libvirt's answer to a used UUID names the network that has it, which the caller may not see.
+  refuseUsedUuid(uuid, existing);
+  const scrub = withoutOtherNames('network', name, existing);
   let net: Network | undefined;
   if (!persistent) {
-    net = await c.createNetwork(xml);
+    net = await c.createNetwork(xml).catch(scrub);
   } else {
     await allOrNothing([
-      { run: async () => (net = await c.defineNetwork(xml)), undo: () => net?.undefine() ?? Promise.resolve() },
+      {
+        run: async () => (net = await c.defineNetwork(xml).catch(scrub)),
+        undo: () => net?.undefine() ?? Promise.resolve(),
+      },
       { run: () => (net as Network).start(), undo: () => net?.stop() ?? Promise.resolve() },
       { run: () => (autostart ? (net as Network).setAutostart(true) : Promise.resolve()) },
     ]);
@@ -84,7 +92,13 @@ builder.mutationFields((t) => {
   const name = t.arg.string({ required: true, description: 'The network name.' });
   return {
     createNetwork: t.field({
-      authScopes: fromInput(onHostArg('Network.Modify')),
+      authScopes: fromInput(
+        onNewObject(
+          'Network.Modify',
+          'network',
+          (a: { host?: string | null; xml: string }) => parsedArgument('xml', () => parseNetworkXml(a.xml)).name,
+        ),
+      ),
       type: NetworkNode,
       nullable: false,
       description:
@@ -107,7 +121,13 @@ builder.mutationFields((t) => {
         createNetwork(ctx, hostName(ctx, args.host), args.xml, args.persistent, args.autostart),
     }),
     createSimpleNetwork: t.field({
-      authScopes: fromInput(onHostArg('Network.Modify')),
+      authScopes: fromInput(
+        onNewObject(
+          'Network.Modify',
+          'network',
+          (a: { host?: string | null; network: { name: string } }) => a.network.name,
+        ),
+      ),
       type: NetworkNode,
       nullable: false,
       description: 'Creates a network from parameters, checked before libvirt is asked (see SimpleNetworkInput).',
@@ -129,7 +149,7 @@ builder.mutationFields((t) => {
       },
     }),
     startNetwork: t.field({
-      authScopes: fromInput(onHostArg('Network.Modify')),
+      authScopes: fromInput(onNetworkArg('Network.Modify')),
       type: NetworkNode,
       nullable: false,
       description: 'Starts an inactive network.',
@@ -137,7 +157,7 @@ builder.mutationFields((t) => {
       resolve: (_r, { input: args }, ctx) => networkAction(ctx, args, false, (n) => n.start()),
     }),
     stopNetwork: t.field({
-      authScopes: fromInput(onHostArg('Network.Modify')),
+      authScopes: fromInput(onNetworkArg('Network.Modify')),
       type: NetworkNode,
       nullable: false,
       description: 'Stops an active network (a transient one then disappears: read only its name).',
@@ -145,7 +165,7 @@ builder.mutationFields((t) => {
       resolve: (_r, { input: args }, ctx) => networkAction(ctx, args, true, (n) => n.stop()),
     }),
     undefineNetwork: t.field({
-      authScopes: fromInput(onHostArg('Network.Modify')),
+      authScopes: fromInput(onNetworkArg('Network.Modify')),
       type: RemovedObject,
       nullable: false,
       description: 'Removes a network’s persistent definition (an active one keeps running until stopped).',
@@ -156,7 +176,7 @@ builder.mutationFields((t) => {
       },
     }),
     setNetworkAutostart: t.field({
-      authScopes: fromInput(onHostArg('Network.Modify')),
+      authScopes: fromInput(onNetworkArg('Network.Modify')),
       type: NetworkNode,
       nullable: false,
       description: 'Whether the host starts the network at boot.',

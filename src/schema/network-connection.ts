@@ -1,4 +1,4 @@
-import { onParentHost } from './auth-scopes.ts';
+import { somewhereOnParentHost } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { Host } from './host.ts';
@@ -39,7 +39,7 @@ async function filtered(ctx: GatewayContext, host: string, filter: Filter | null
 
 builder.objectFields(Host, (t) => ({
   networks: t.field({
-    authScopes: onParentHost('Network.Audit'),
+    authScopes: somewhereOnParentHost('Network.Audit'),
     type: [NetworkNode],
     description: 'Virtual networks of this host, every one or those the filter keeps.',
     args: { filter: t.arg({ type: NetworkFilter, description: 'Conditions the networks must meet.' }) },
@@ -47,7 +47,7 @@ builder.objectFields(Host, (t) => ({
   }),
   networkConnection: t.connection(
     {
-      authScopes: onParentHost('Network.Audit'),
+      authScopes: somewhereOnParentHost('Network.Audit'),
       type: NetworkNode,
       description:
         'Virtual networks of this host a page at a time (Relay cursor connection), ordered by name then UUID; filter to narrow them.',

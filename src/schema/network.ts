@@ -1,6 +1,7 @@
+import type { Privilege } from '../auth/privileges.ts';
 import { Network } from '../libvirt/index.ts';
 import { parseNetworkXml } from '../libvirt/xml/network-xml.ts';
-import { onHostArg, onParentHost } from './auth-scopes.ts';
+import { onObject, somewhereOnHostNamed, somewhereOnParentHost } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { Host, hostName } from './host.ts';
@@ -34,6 +35,14 @@ export const networks = objectCache<Network>({
   key: (n) => n.name,
   xmlMany: (list) => Network.xmlMany(list),
 });
+
+/** authScopes: a Network privilege on the network `name` names (NOT_FOUND when the caller may not see it). */
+export function onNetworkArg(privilege: Privilege) {
+  return onObject(privilege, 'network', async (ctx, host, args: { host?: string | null; name: string }) => {
+    await networks.find(ctx, host, args.name);
+    return args.name;
+  });
+}
 
 const definition = async (ctx: GatewayContext, s: NetworkShape) => parseNetworkXml(await networks.xml(ctx, s));
 type NetworkIpShape = Awaited<ReturnType<typeof definition>>['ips'][number];
@@ -121,7 +130,7 @@ NetworkNode.implement({
 
 builder.objectFields(Host, (t) => ({
   network: t.field({
-    authScopes: onParentHost('Network.Audit'),
+    authScopes: somewhereOnParentHost('Network.Audit'),
     type: NetworkNode,
     description: 'One network by name; a NOT_FOUND error when there is none.',
     args: { name: t.arg.string({ required: true, description: 'The network name.' }) },
@@ -131,7 +140,7 @@ builder.objectFields(Host, (t) => ({
 
 builder.queryFields((t) => ({
   network: t.field({
-    authScopes: onHostArg('Network.Audit'),
+    authScopes: somewhereOnHostNamed('Network.Audit'),
     type: NetworkNode,
     description: 'One network of a host (the default host when omitted).',
     args: {

@@ -17,7 +17,7 @@ export interface Shaped<O> {
  */
 export function objectCache<O>(options: {
   kind: string;
-  /** What reading these objects needs: without it the host has none of them for the caller. */
+  /** What reading one of these objects needs, checked on its key (its name): without it the object is not there for the caller. */
   audit: Privilege;
   list: (c: Connection, filter?: ListFilter) => Promise<O[]>;
   key: (o: O) => string;
@@ -26,8 +26,11 @@ export function objectCache<O>(options: {
   const { kind, audit, list, key, xmlMany } = options;
   const all_ = perHost(async (ctx, host): Promise<Array<Shaped<O>>> => {
     const connection = await connectionOf(ctx, host);
-    if (!ctx.identity.can(audit, host)) return [];
-    return (await list(connection)).map((object) => ({ host, object }));
+    if (!ctx.identity.canSome(audit, host)) return [];
+    // What the caller may not audit is not there for it: absent from lists, NOT_FOUND by key.
+    return (await list(connection))
+      .filter((object) => ctx.identity.can(audit, host, key(object)))
+      .map((object) => ({ host, object }));
   });
   const filtered = (filter: ListFilter) =>
     perHost(async (ctx, host) => new Set((await list(await connectionOf(ctx, host), filter)).map(key)));

@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import { type Domain, DomainJobField, type DomainJobStats, LibvirtError } from '../libvirt/index.ts';
 import type { Operation } from '../operations/operation-tracker.ts';
 import { builder } from './builder.ts';
@@ -81,8 +82,13 @@ export const OperationRef = builder.objectRef<MigrationOperation>('Operation').i
     }),
     errorCode: t.string({
       description: 'The typed error code of a failure (see the README’s error codes).',
-      resolve: (o) =>
-        o.error instanceof LibvirtError ? String(libvirtExtensions(o.error).code) : o.error ? 'INTERNAL' : null,
+      resolve: (o) => {
+        if (o.error instanceof LibvirtError) return String(libvirtExtensions(o.error).code);
+        // A typed refusal raised while it ran (the host-safety policy, a cancelled clone) keeps its code.
+        if (o.error instanceof GraphQLError && typeof o.error.extensions.code === 'string')
+          return o.error.extensions.code;
+        return o.error ? 'INTERNAL' : null;
+      },
     }),
     startedAt: t.field({
       type: 'DateTime',

@@ -1,15 +1,17 @@
 import { LibvirtError, type PoolBuildFlag, type StoragePool } from '../libvirt/index.ts';
 import { parseStoragePoolXml } from '../libvirt/xml/storage-pool-xml.ts';
 import { parseVolumeXml } from '../libvirt/xml/volume-xml.ts';
-import { onHostArg } from './auth-scopes.ts';
+import { onNewObject } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
-import { gatewayError, invalidInput, notFound, parsedArgument } from './errors.ts';
+import { refuseUsedUuid, withoutOtherNames } from './define-conflicts.ts';
+import { gatewayError, invalidInput, parsedArgument } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { safeClientXml } from './host-safety.ts';
 import { actOn, allOrNothing, changed, fromInput, mutationInput, RemovedObject } from './mutation-support.ts';
-import { type PoolShape, pools, StoragePoolNode } from './storage-pool.ts';
-import { plainVolumeRef, VolumeNode, VolumeRef } from './volume.ts';
+import { onPoolArg, type PoolShape, pools, StoragePoolNode } from './storage-pool.ts';
+import { findVolume, onVolumeRef, VolumeNode, VolumeRef } from './volume.ts';
+import { checkXmlSize } from './xml-size.ts';
 
 /** Defines, builds (when it needs it), starts and autostarts a pool, or creates a transient one; undone on failure. */
 async function createPool(
@@ -19,19 +21,28 @@ async function createPool(
   persistent: boolean,
   autostart: boolean,
 ): Promise<PoolShape> {
-  await safeClientXml(ctx, host, 'pool', 'xml', xml);
-  const { name, type } = parsedArgument('xml', () => parseStoragePoolXml(xml));
+  checkXmlSize(ctx, 'xml', xml);
+  const { name, type, uuid } = parsedArgument('xml', () => parseStoragePoolXml(xml));
   const c = await connectionOf(ctx, host);
-  if ((await c.storagePools()).some((p) => p.name === name)) {
+  const existing = await c.storagePools();
+  if (existing.some((p) => p.name === name)) {
     throw invalidInput('xml', `a storage pool named ${name} already exists on host ${host}`);
   }
+  // libvirt's answers to a used UUID or source name the pool that has it, which the caller may not see.
+  refuseUsedUuid(uuid, existing);
+  // The host-safety policy after the conflicts: a used name or UUID is the answer whatever the directory.
+  await safeClientXml(ctx, host, 'pool', 'xml', xml);
+  const scrub = withoutOtherNames('storage pool', name, existing);
   let pool: StoragePool | undefined;
   if (!persistent) {
-    pool = await c.createStoragePool(xml, 'WITH_BUILD');
+    pool = await c.createStoragePool(xml, 'WITH_BUILD').catch(scrub);
   } else {
     const p = () => pool as StoragePool;
     await allOrNothing([
-      { run: async () => (pool = await c.defineStoragePool(xml)), undo: () => pool?.undefine() ?? Promise.resolve() },
+      {
+        run: async () => (pool = await c.defineStoragePool(xml).catch(scrub)),
+        undo: () => pool?.undefine() ?? Promise.resolve(),
+      },
       { run: () => p().build(buildFlags(type)).catch(alreadyBuilt), undo: () => p().deleteBacking() },
       { run: () => p().start(), undo: () => p().stop() },
       { run: () => (autostart ? p().setAutostart(true) : Promise.resolve()) },
@@ -75,7 +86,13 @@ builder.mutationFields((t) => {
   const name = t.arg.string({ required: true, description: 'The pool name.' });
   return {
     createStoragePool: t.field({
-      authScopes: fromInput(onHostArg('Storage.Allocate')),
+      authScopes: fromInput(
+        onNewObject(
+          'Storage.Allocate',
+          'pool',
+          (a: { host?: string | null; xml: string }) => parsedArgument('xml', () => parseStoragePoolXml(a.xml)).name,
+        ),
+      ),
       type: StoragePoolNode,
       nullable: false,
       description:
@@ -98,7 +115,7 @@ builder.mutationFields((t) => {
         createPool(ctx, hostName(ctx, args.host), args.xml, args.persistent, args.autostart),
     }),
     startStoragePool: t.field({
-      authScopes: fromInput(onHostArg('Storage.Allocate')),
+      authScopes: fromInput(onPoolArg('Storage.Allocate')),
       type: StoragePoolNode,
       nullable: false,
       description: 'Starts an inactive pool.',
@@ -106,7 +123,7 @@ builder.mutationFields((t) => {
       resolve: (_r, { input: args }, ctx) => poolAction(ctx, args, false, (p) => p.start()),
     }),
     stopStoragePool: t.field({
-      authScopes: fromInput(onHostArg('Storage.Allocate')),
+      authScopes: fromInput(onPoolArg('Storage.Allocate')),
       type: StoragePoolNode,
       nullable: false,
       description: 'Stops an active pool (its volumes stay on disk).',
@@ -114,7 +131,7 @@ builder.mutationFields((t) => {
       resolve: (_r, { input: args }, ctx) => poolAction(ctx, args, true, (p) => p.stop()),
     }),
     refreshStoragePool: t.field({
-      authScopes: fromInput(onHostArg('Storage.Allocate')),
+      authScopes: fromInput(onPoolArg('Storage.Allocate')),
       type: StoragePoolNode,
       nullable: false,
       description: 'Rescans an active pool for volumes changed outside libvirt.',
@@ -122,7 +139,7 @@ builder.mutationFields((t) => {
       resolve: (_r, { input: args }, ctx) => poolAction(ctx, args, true, (p) => p.refresh()),
     }),
     buildStoragePool: t.field({
-      authScopes: fromInput(onHostArg('Storage.Allocate')),
+      authScopes: fromInput(onPoolArg('Storage.Allocate')),
       type: StoragePoolNode,
       nullable: false,
       description:
@@ -134,7 +151,7 @@ builder.mutationFields((t) => {
       },
     }),
     undefineStoragePool: t.field({
-      authScopes: fromInput(onHostArg('Storage.Allocate')),
+      authScopes: fromInput(onPoolArg('Storage.Allocate')),
       type: RemovedObject,
       nullable: false,
       description: 'Removes an inactive pool’s definition; its volumes stay on disk.',
@@ -145,7 +162,7 @@ builder.mutationFields((t) => {
       },
     }),
     createVolume: t.field({
-      authScopes: fromInput(onHostArg('Storage.Allocate')),
+      authScopes: fromInput(onPoolArg('Storage.Allocate', 'pool')),
       type: VolumeNode,
       nullable: false,
       description: 'Creates a volume in an active pool from volume XML (name, capacity, format…).',
@@ -168,7 +185,7 @@ builder.mutationFields((t) => {
       },
     }),
     deleteVolume: t.field({
-      authScopes: fromInput(onHostArg('Storage.Allocate')),
+      authScopes: fromInput(onVolumeRef('Storage.Allocate')),
       type: RemovedObject,
       nullable: false,
       description: 'Deletes a volume, found by path or key, and its data.',
@@ -178,15 +195,7 @@ builder.mutationFields((t) => {
       }),
       resolve: async (_r, { input: args }, ctx) => {
         const h = hostName(ctx, args.host);
-        const c = await connectionOf(ctx, h);
-        const ref = plainVolumeRef(h, args.ref);
-        const what = ref.path ?? ref.key;
-        if (what == null) throw invalidInput('ref', 'give exactly one of id, path or key');
-        const vol = await (ref.path != null ? c.volumeByPath(ref.path) : c.volumeByKey(what)).catch((e: unknown) => {
-          if (e instanceof LibvirtError && e.codeName === 'NO_STORAGE_VOL')
-            throw notFound('volume', what, { host: h }, e);
-          throw e;
-        });
+        const vol = (await findVolume(ctx, h, args.ref)).object;
         await vol.delete();
         changed(ctx);
         return { host: h, name: vol.path };

@@ -1,6 +1,7 @@
+import type { Privilege } from '../auth/privileges.ts';
 import { LibvirtError, StoragePool, type StoragePoolInfo } from '../libvirt/index.ts';
 import { parseStoragePoolXml } from '../libvirt/xml/storage-pool-xml.ts';
-import { onHostArg, onParentHost } from './auth-scopes.ts';
+import { onObject, somewhereOnHostNamed, somewhereOnParentHost } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { Host, hostName } from './host.ts';
@@ -18,6 +19,19 @@ export const pools = objectCache<StoragePool>({
   key: (p) => p.name,
   xmlMany: (list) => StoragePool.xmlMany(list),
 });
+
+/** authScopes: a Storage privilege on the pool the argument names (NOT_FOUND when the caller may not see it). */
+export function onPoolArg(privilege: Privilege, field: 'name' | 'pool' = 'name') {
+  return onObject(
+    privilege,
+    'pool',
+    async (ctx, host, args: { host?: string | null; name?: string; pool?: string }) => {
+      const name = args[field] as string;
+      await pools.find(ctx, host, name);
+      return name;
+    },
+  );
+}
 
 const poolKey = (s: PoolShape) => hostKey(s.host, s.object.name);
 
@@ -130,7 +144,7 @@ const StoragePoolFilter = builder.inputType('StoragePoolFilter', {
 
 builder.objectFields(Host, (t) => ({
   storagePools: t.field({
-    authScopes: onParentHost('Storage.Audit'),
+    authScopes: somewhereOnParentHost('Storage.Audit'),
     type: [StoragePoolNode],
     description: 'Storage pools of this host, every one or those the filter keeps.',
     args: { filter: t.arg({ type: StoragePoolFilter, description: 'Conditions the pools must meet.' }) },
@@ -147,7 +161,7 @@ builder.objectFields(Host, (t) => ({
     },
   }),
   storagePool: t.field({
-    authScopes: onParentHost('Storage.Audit'),
+    authScopes: somewhereOnParentHost('Storage.Audit'),
     type: StoragePoolNode,
     description: 'One storage pool by name; a NOT_FOUND error when there is none.',
     args: { name: t.arg.string({ required: true, description: 'The pool name.' }) },
@@ -157,7 +171,7 @@ builder.objectFields(Host, (t) => ({
 
 builder.queryFields((t) => ({
   storagePool: t.field({
-    authScopes: onHostArg('Storage.Audit'),
+    authScopes: somewhereOnHostNamed('Storage.Audit'),
     type: StoragePoolNode,
     description: 'One storage pool of a host (the default host when omitted).',
     args: {

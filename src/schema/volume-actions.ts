@@ -1,22 +1,16 @@
 import { z } from 'zod';
-import {
-  LibvirtError,
-  type StoragePool,
-  StorageVolWipeAlgorithm,
-  type Volume,
-  type WipeAlgorithm,
-} from '../libvirt/index.ts';
+import type { Privilege } from '../auth/privileges.ts';
+import { type StoragePool, StorageVolWipeAlgorithm, type Volume, type WipeAlgorithm } from '../libvirt/index.ts';
 import { buildVolumeXml, parseVolumeXml } from '../libvirt/xml/volume-xml.ts';
 import { poolName, volumeName } from '../validation/index.ts';
-import { onHostArg } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
-import { gatewayError, invalidInput, notFound, refusedAs } from './errors.ts';
+import { gatewayError, invalidInput, refusedAs } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { checkBuiltXml } from './host-safety.ts';
 import { actOn, changed, fromInput, mutationInput } from './mutation-support.ts';
-import { pools, StoragePoolNode } from './storage-pool.ts';
-import { plainVolumeRef, VolumeNode, VolumeRef, type VolumeShape } from './volume.ts';
+import { onPoolArg, pools, StoragePoolNode } from './storage-pool.ts';
+import { findVolume, onVolumeRef, poolOf, VolumeNode, VolumeRef, type VolumeShape } from './volume.ts';
 
 /** libvirt's wipe patterns (virStorageVolWipeAlgorithm), as its documentation names them. */
 const wipeAlgorithmDescriptions: Record<WipeAlgorithm, string> = {
@@ -42,21 +36,22 @@ const WipeAlgorithmEnum = builder.enumType('WipeAlgorithm', {
   ) as Record<WipeAlgorithm, { value: WipeAlgorithm; description: string }>,
 });
 
-/** A volume by path or key; NOT_FOUND when the host has none. */
-export async function volumeByRef(
-  ctx: GatewayContext,
-  host: string,
-  given: { id?: string | null; path?: string | null; key?: string | null },
-): Promise<VolumeShape> {
-  const ref = plainVolumeRef(host, given);
-  const c = await connectionOf(ctx, host);
-  const what = ref.path ?? ref.key;
-  if (what == null) throw invalidInput('ref', 'give exactly one of path or key');
-  const object = await (ref.path != null ? c.volumeByPath(ref.path) : c.volumeByKey(what)).catch((e: unknown) => {
-    if (e instanceof LibvirtError && e.codeName === 'NO_STORAGE_VOL') throw notFound('volume', what, { host }, e);
-    throw e;
-  });
-  return { host, object };
+/**
+ * cloneVolume's scopes: the privilege on the source volume's pool and on the target pool (the
+ * source's when omitted); either one the caller may not see is NOT_FOUND.
+ */
+function onBothPools(privilege: Privilege) {
+  const source = onVolumeRef(privilege);
+  const target = onPoolArg(privilege, 'pool');
+  return async (
+    parent: unknown,
+    args: { host?: string | null; ref: Parameters<typeof findVolume>[2]; pool?: string | null },
+    ctx: GatewayContext,
+  ) => {
+    const onSource = await source(parent, args, ctx);
+    if (args.pool == null) return onSource;
+    return { $all: { ...onSource, $all: await target(parent, { host: args.host, pool: args.pool }, ctx) } };
+  };
 }
 
 /** The volume again after a change (its size or path may differ). */
@@ -82,7 +77,7 @@ builder.mutationFields((t) => {
   const ref = t.arg({ type: VolumeRef, required: true, description: 'The volume, by path or key.' });
   return {
     cloneVolume: t.field({
-      authScopes: fromInput(onHostArg('Storage.Allocate')),
+      authScopes: fromInput(onBothPools('Storage.Allocate')),
       type: VolumeNode,
       nullable: false,
       description:
@@ -102,8 +97,8 @@ builder.mutationFields((t) => {
       }),
       resolve: async (_r, { input: args }, ctx) => {
         const h = hostName(ctx, args.host);
-        const source = await volumeByRef(ctx, h, args.ref);
-        const target = await activePool(ctx, h, args.pool ?? (await source.object.pool()).name);
+        const source = await findVolume(ctx, h, args.ref);
+        const target = await activePool(ctx, h, args.pool ?? (await poolOf(ctx, source)).object.name);
         if ((await target.object.volumes()).some((v) => v.name === args.name)) {
           throw invalidInput('name', `pool ${target.object.name} already has a volume named ${args.name}`);
         }
@@ -122,7 +117,7 @@ builder.mutationFields((t) => {
       },
     }),
     resizeVolume: t.field({
-      authScopes: fromInput(onHostArg('Storage.Allocate')),
+      authScopes: fromInput(onVolumeRef('Storage.Allocate')),
       type: VolumeNode,
       nullable: false,
       description:
@@ -139,7 +134,7 @@ builder.mutationFields((t) => {
       }),
       resolve: async (_r, { input: args }, ctx) => {
         if (args.capacityBytes <= 0n) throw invalidInput('capacityBytes', 'must be more than 0');
-        const s = await volumeByRef(ctx, hostName(ctx, args.host), args.ref);
+        const s = await findVolume(ctx, hostName(ctx, args.host), args.ref);
         const current = (await s.object.info()).capacityBytes;
         if (args.capacityBytes < current && !args.shrink) {
           throw invalidInput(
@@ -152,7 +147,7 @@ builder.mutationFields((t) => {
       },
     }),
     wipeVolume: t.field({
-      authScopes: fromInput(onHostArg('Storage.Allocate')),
+      authScopes: fromInput(onVolumeRef('Storage.Allocate')),
       type: VolumeNode,
       nullable: false,
       description:
@@ -168,13 +163,13 @@ builder.mutationFields((t) => {
         }),
       }),
       resolve: async (_r, { input: args }, ctx) => {
-        const s = await volumeByRef(ctx, hostName(ctx, args.host), args.ref);
+        const s = await findVolume(ctx, hostName(ctx, args.host), args.ref);
         await s.object.wipe(args.algorithm);
         return reloaded(ctx, s);
       },
     }),
     deleteStoragePool: t.field({
-      authScopes: fromInput(onHostArg('Storage.Allocate')),
+      authScopes: fromInput(onPoolArg('Storage.Allocate')),
       type: StoragePoolNode,
       nullable: false,
       description:

@@ -1,7 +1,7 @@
 import { builder } from './builder.ts';
 import { keysetConnection, nameMatcher } from './keyset-connection.ts';
 import { StoragePoolNode, volumesOf } from './storage-pool.ts';
-import { VolumeNode } from './volume.ts';
+import { unhidden, VolumeNode } from './volume.ts';
 
 const VolumeFilter = builder.inputType('VolumeFilter', {
   description: 'Which volumes a connection returns: every condition given must hold.',
@@ -20,7 +20,10 @@ builder.objectField(StoragePoolNode, 'volumes', (t) =>
     args: { filter: t.arg({ type: VolumeFilter, description: 'Conditions the volumes must meet.' }) },
     resolve: async (pool, args, ctx) => {
       const named = nameMatcher(args.filter);
-      return (await volumesOf(ctx, pool)).filter((s) => named(s.object.name));
+      return unhidden(
+        ctx,
+        (await volumesOf(ctx, pool)).filter((s) => named(s.object.name)),
+      );
     },
   }),
 );
@@ -34,7 +37,10 @@ builder.objectField(StoragePoolNode, 'volumeConnection', (t) =>
       args: { filter: t.arg({ type: VolumeFilter, description: 'Conditions the volumes must meet.' }) },
       resolve: async (pool, args, ctx) => {
         const named = nameMatcher(args.filter);
-        const list = (await volumesOf(ctx, pool)).filter((s) => named(s.object.name));
+        const list = await unhidden(
+          ctx,
+          (await volumesOf(ctx, pool)).filter((s) => named(s.object.name)),
+        );
         return keysetConnection('Volume', args, list, (s) => [s.object.name, s.object.key]);
       },
     },

@@ -1,12 +1,14 @@
+import type { Privilege } from '../auth/privileges.ts';
 import { LibvirtError, Volume, type VolumeInfo } from '../libvirt/index.ts';
 import { parseVolumeXml } from '../libvirt/xml/volume-xml.ts';
-import { onHostArg, onParentHost } from './auth-scopes.ts';
+import { onObject, somewhereOnHostNamed, somewhereOnParentHost } from './auth-scopes.ts';
 import { builder, keyOfGlobalId } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { invalidInput, notFound } from './errors.ts';
 import { connectionOf, Host, hostName } from './host.ts';
 import { hostKey, hostLoader, loadByHost, perHost, perObject } from './request-cache.ts';
 import { type PoolShape, pools, StoragePoolNode, volumesOf } from './storage-pool.ts';
+import { volumeHiddenFrom } from './storage-visibility.ts';
 
 export interface VolumeShape {
   host: string;
@@ -28,22 +30,50 @@ function isMissing(e: unknown): boolean {
   return e instanceof LibvirtError && e.codeName === 'NO_STORAGE_VOL';
 }
 
-/** Lookups by path or by key: one lookup for one key, the listing for several. */
+/** Lookups by path or by key: one lookup for one key, the listing for several; null for what the caller may not see. */
 function volumeLoader(field: 'path' | 'key') {
   return hostLoader<VolumeShape | null>(async (ctx, host, keys) => {
-    if (!ctx.identity.can('Storage.Audit', host)) return keys.map(() => null);
+    if (!ctx.identity.canSome('Storage.Audit', host)) return keys.map(() => null);
     if (keys.length === 1) {
       const c = await connectionOf(ctx, host);
       const k = keys[0] as string;
+      let found: VolumeShape;
       try {
-        return [{ host, object: await (field === 'path' ? c.volumeByPath(k) : c.volumeByKey(k)) }];
+        found = { host, object: await (field === 'path' ? c.volumeByPath(k) : c.volumeByKey(k)) };
       } catch (e) {
         return [isMissing(e) ? null : (e as Error)];
       }
+      return [(await isVisible(ctx, found)) ? found : null];
     }
-    const found = new Map((await allVolumes(ctx, host)).map((s) => [s.object[field], s]));
+    // The listing holds the volumes of the pools the caller may audit only.
+    const listed = await allVolumes(ctx, host);
+    const hidden = await Promise.all(listed.map((s) => volumeHiddenFrom(ctx, host, s.object.path)));
+    const found = new Map(listed.filter((_s, i) => !hidden[i]).map((s) => [s.object[field], s]));
     return keys.map((k) => found.get(k) ?? null);
   });
+}
+
+/**
+ * Whether the caller may see a volume: Storage.Audit on its pool, and no domain it may not see
+ * uses it as a disk (issue 18: the volume of a domain it cannot see is not there for it).
+ */
+async function isVisible(ctx: GatewayContext, s: VolumeShape): Promise<boolean> {
+  if (!ctx.identity.canAll('Storage.Audit', s.host)) {
+    const pool = await poolOf(ctx, s);
+    if (!ctx.identity.can('Storage.Audit', s.host, pool.object.name)) return false;
+  }
+  return !(await volumeHiddenFrom(ctx, s.host, s.object.path));
+}
+
+/** The volume as the caller may see it, or null: for volumes found other than by path or key (a disk's `<source pool volume>`). */
+export async function visibleVolume(ctx: GatewayContext, s: VolumeShape): Promise<VolumeShape | null> {
+  return (await isVisible(ctx, s)) ? s : null;
+}
+
+/** The volumes the caller may see among those of pools it may audit: without those domains it cannot see use. */
+export async function unhidden(ctx: GatewayContext, list: VolumeShape[]): Promise<VolumeShape[]> {
+  const hidden = await Promise.all(list.map((s) => volumeHiddenFrom(ctx, s.host, s.object.path)));
+  return list.filter((_s, i) => !hidden[i]);
 }
 
 const byPath = volumeLoader('path');
@@ -61,7 +91,8 @@ const xml = perObject<VolumeShape, string>(volumeKey, (shapes: readonly VolumeSh
   Volume.xmlMany(shapes.map((s) => s.object)),
 );
 
-const poolOf = perObject(volumeKey, (shapes: readonly VolumeShape[]) =>
+/** The pool that holds a volume (the one it was listed in, or libvirt's answer), batched per request. */
+export const poolOf = perObject(volumeKey, (shapes: readonly VolumeShape[]) =>
   Promise.all(
     shapes.map(async (s) => {
       if (s.pool) return s.pool;
@@ -146,7 +177,8 @@ export function plainVolumeRef(
   return ref.id != null ? { key: keyOfGlobalId(String(ref.id), 'Volume', host, 'ref.id') } : ref;
 }
 
-async function findVolume(
+/** A volume by ref (global ID, path or key); NOT_FOUND when the host has none the caller may see. */
+export async function findVolume(
   ctx: GatewayContext,
   host: string,
   given: { id?: string | null; path?: string | null; key?: string | null },
@@ -164,7 +196,7 @@ async function findVolume(
 
 builder.objectField(Host, 'volume', (t) =>
   t.field({
-    authScopes: onParentHost('Storage.Audit'),
+    authScopes: somewhereOnParentHost('Storage.Audit'),
     type: VolumeNode,
     description: 'One volume by path or key; a NOT_FOUND error when there is none.',
     args: { ref: t.arg({ type: VolumeRef, required: true, description: 'The volume: by path or key.' }) },
@@ -174,7 +206,7 @@ builder.objectField(Host, 'volume', (t) =>
 
 builder.queryFields((t) => ({
   volume: t.field({
-    authScopes: onHostArg('Storage.Audit'),
+    authScopes: somewhereOnHostNamed('Storage.Audit'),
     type: VolumeNode,
     description: 'One volume of a host (the default host when omitted).',
     args: {
@@ -184,6 +216,16 @@ builder.queryFields((t) => ({
     resolve: (_root, args, ctx) => findVolume(ctx, hostName(ctx, args.host), args.ref),
   }),
 }));
+
+type VolumeRefValue = { id?: string | null; path?: string | null; key?: string | null };
+
+/** authScopes: a Storage privilege on the pool of the volume `ref` names (NOT_FOUND when the caller may not see it). */
+export function onVolumeRef(privilege: Privilege) {
+  return onObject(privilege, 'pool', async (ctx, host, args: { host?: string | null; ref: VolumeRefValue }) => {
+    const s = await findVolume(ctx, host, args.ref);
+    return (await poolOf(ctx, s)).object.name;
+  });
+}
 
 /** Size and type of a volume, batched with every other volume the request reads. */
 export function volumeInfo(ctx: GatewayContext, s: VolumeShape): Promise<VolumeInfo> {

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/auth/authenticator.ts';
+import type { Connection } from '../../src/libvirt/index.ts';
+import { buildXmlNodes, parseDocument } from '../../src/libvirt/xml/xml-codec.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import { fixtureUri } from '../support/test-host.ts';
 
@@ -14,6 +16,8 @@ const tokens = {
   operator: createApiToken(),
   admin: createApiToken(),
   'team-a': createApiToken(),
+  tenant: createApiToken(),
+  'pool-viewer': createApiToken(),
 };
 type Who = keyof typeof tokens;
 
@@ -26,13 +30,23 @@ const authConfig = {
       { identity: 'operator', role: 'operator' },
       { identity: 'admin', role: 'admin' },
       { identity: 'team-a', role: 'team-power', hosts: ['fix*'], domains: ['web', 'team-a-*'] },
+      // Everything, but only on its own domains, pools and networks.
+      {
+        identity: 'tenant',
+        role: 'admin',
+        hosts: ['fix*'],
+        domains: ['team-a-*'],
+        pools: ['team-a*'],
+        networks: ['team-a*'],
+      },
+      { identity: 'pool-viewer', role: 'viewer', hosts: ['fix*'], pools: ['team-a*'], networks: ['team-a*'] },
     ],
   },
 };
 
-const ROLE_PRIVILEGES: Record<Exclude<Who, 'team-a'>, string[]> = {
+const ROLE_PRIVILEGES: Record<Exclude<Who, 'team-a' | 'tenant' | 'pool-viewer'>, string[]> = {
   viewer: [],
-  operator: ['VM.PowerMgmt', 'VM.Console', 'VM.Snapshot'],
+  operator: ['VM.PowerMgmt', 'VM.Console', 'VM.Snapshot', 'Storage.Use'],
   admin: [
     'VM.PowerMgmt',
     'VM.Console',
@@ -43,6 +57,8 @@ const ROLE_PRIVILEGES: Record<Exclude<Who, 'team-a'>, string[]> = {
     'Network.Modify',
     'Storage.Allocate',
     'Interface.Modify',
+    'Storage.Use',
+    'Network.Use',
   ],
 };
 
@@ -333,6 +349,352 @@ describe('a team-scoped grant (team-a: VM.Audit and VM.PowerMgmt on web and team
   it('an unknown host and a host outside the grants answer the same', async () => {
     const res = await call()('{ host(name: "elsewhere") { name } }');
     expect(res.errors?.[0]?.extensions?.code).toBe('UNKNOWN_HOST');
+  });
+});
+
+/** The tenant's own objects, made through the port beside the fixture's: and `other`, a domain it cannot see using one of its pool's volumes. */
+async function furnish(c: Connection): Promise<void> {
+  const pool = await c.defineStoragePool(
+    "<pool type='dir'><name>team-a-pool</name><target><path>/team-a-pool</path></target></pool>",
+  );
+  await pool.start();
+  for (const name of ['team-a-web.img', 'shared.img', 'next.img']) {
+    await pool.createVolume(`<volume><name>${name}</name><capacity>1048576</capacity></volume>`);
+  }
+  const net = await c.defineNetwork("<network><name>team-a-lan</name><bridge name='tabr0'/></network>");
+  await net.start();
+  const disk = (file: string) => `<disk type='file' device='disk'><source file='${file}'/><target dev='vda'/></disk>`;
+  const domain = (name: string, devices: string) =>
+    `<domain type='test'><name>${name}</name><memory>1024</memory><os><type>hvm</type></os><devices>${devices}</devices></domain>`;
+  await c.defineDomain(
+    domain(
+      'team-a-web',
+      `${disk('/team-a-pool/team-a-web.img')}<interface type='network'><source network='team-a-lan'/></interface><interface type='network'><source network='lan'/></interface>`,
+    ),
+  );
+  // Running on shared.img, with next.img in its definition for the next boot: both are in use.
+  const other = await c.defineDomain(domain('other', disk('/team-a-pool/shared.img')));
+  await other.start();
+  await c.defineDomain(
+    domain('other', disk('/team-a-pool/next.img')).replace('</name>', `</name><uuid>${other.uuid}</uuid>`),
+  );
+}
+
+/** What libvirt itself holds, read through the port the tenant's gateway uses: the oracle for every call below. */
+async function libvirtState(c: Connection) {
+  const pools = await c.storagePools();
+  return {
+    domains: (await c.domains()).map((d) => d.name).sort(),
+    networks: await Promise.all(
+      (await c.networks()).map(async (n) => `${n.name}:${(await n.isActive()) ? 'up' : 'down'}`),
+    ),
+    pools: await Promise.all(
+      pools.map(async (p) => ({
+        name: p.name,
+        active: await p.isActive(),
+        volumes: (await p.isActive()) ? (await p.volumes()).map((v) => v.name).sort() : [],
+      })),
+    ),
+  };
+}
+
+describe('a tenant narrowed to team-a domains, pools and networks (admin role)', () => {
+  const call = () => as('tenant');
+  let port: Connection;
+  let admin: Record<string, string>;
+  beforeAll(async () => {
+    port = await (gateways.get('tenant') as TestGateway).registry.connection('fixture');
+    await furnish(port);
+    const ids = await as(
+      'admin',
+      'tenant',
+    )(`{ host {
+      storagePool(name: "default-pool") { id volumes { id } }
+      network(name: "lan") { id }
+      domain(ref: { name: "web" }) { id uuid } } }`);
+    const h = (ids.data as { host: Record<string, { id: string; uuid?: string; volumes?: Array<{ id: string }> }> })
+      .host;
+    admin = {
+      pool: h.storagePool?.id as string,
+      volume: h.storagePool?.volumes?.[0]?.id as string,
+      network: h.network?.id as string,
+      domain: h.domain?.id as string,
+      webUuid: h.domain?.uuid as string,
+    };
+  });
+
+  it('lists only its own pools, networks and domains, with totals to match', async () => {
+    const res = await call()(`{ host {
+      storagePools { name } networks { name } domains { name }
+      networkConnection(first: 10) { totalCount edges { node { name } } } } }`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({
+      host: {
+        storagePools: [{ name: 'team-a-pool' }],
+        networks: [{ name: 'team-a-lan' }],
+        domains: [{ name: 'team-a-web' }],
+        networkConnection: { totalCount: 1, edges: [{ node: { name: 'team-a-lan' } }] },
+      },
+    });
+  });
+
+  it('does not see a volume of its own pool that a domain it cannot see uses, nor volumes of other pools', async () => {
+    const pool = await call()(`{ host { storagePool(name: "team-a-pool") {
+      volumes { name } volumeConnection(first: 10) { totalCount } } } }`);
+    expect(pool.data).toEqual({
+      host: { storagePool: { volumes: [{ name: 'team-a-web.img' }], volumeConnection: { totalCount: 1 } } },
+    });
+    // The admin sees it: the volume is hidden from the tenant only.
+    const all = (await as('admin', 'tenant')('{ host { storagePool(name: "team-a-pool") { volumes { name } } } }'))
+      .data as { host: { storagePool: { volumes: Array<{ name: string }> } } };
+    expect(all.host.storagePool.volumes.map((v) => v.name).sort()).toEqual([
+      'next.img',
+      'shared.img',
+      'team-a-web.img',
+    ]);
+    const absent = await call()('{ volume(ref: { path: "/team-a-pool/absent.img" }) { name } }');
+    expect(absent.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    for (const path of ['/team-a-pool/shared.img', '/team-a-pool/next.img', '/default-pool/web.img']) {
+      const res = await call()(`{ volume(ref: { path: "${path}" }) { name } }`);
+      expect(res.errors?.[0]?.extensions?.code, path).toBe('NOT_FOUND');
+      expect(res.errors?.[0]?.message, path).toBe(
+        absent.errors?.[0]?.message?.replace('/team-a-pool/absent.img', path),
+      );
+    }
+    const disks = await call()('{ domain(ref: { name: "team-a-web" }) { disks { volume { name pool { name } } } } }');
+    expect(disks.data).toEqual({
+      domain: { disks: [{ volume: { name: 'team-a-web.img', pool: { name: 'team-a-pool' } } }] },
+    });
+  });
+
+  it('an invisible pool or network answers as an absent one does, by name and by global ID', async () => {
+    for (const [field, name, absent] of [
+      ['storagePool', 'default-pool', 'team-a-absent'],
+      ['network', 'lan', 'team-a-absent'],
+    ] as const) {
+      const missing = await call()(`{ ${field}(name: "${absent}") { name } }`);
+      const hidden = await call()(`{ ${field}(name: "${name}") { name } }`);
+      expect(hidden.errors?.[0]?.extensions?.code, name).toBe('NOT_FOUND');
+      expect(hidden.errors?.[0]?.message).toBe(missing.errors?.[0]?.message?.replace(absent, name));
+    }
+    const nodes = await call()('query($ids: [ID!]!) { nodes(ids: $ids) { id } }', {
+      ids: [admin.pool, admin.volume, admin.network, admin.domain],
+    });
+    expect(nodes.data).toEqual({ nodes: [null, null, null, null] });
+    // Its own domain's NIC on a network it cannot see: the network is null, as a missing one.
+    const nics = await call()('{ domain(ref: { name: "team-a-web" }) { interfaces { sourceName network { name } } } }');
+    expect(nics).toEqual({
+      data: {
+        domain: {
+          interfaces: [
+            { sourceName: 'team-a-lan', network: { name: 'team-a-lan' } },
+            { sourceName: 'lan', network: null },
+          ],
+        },
+      },
+    });
+  });
+
+  it('every mutation on the fixture’s objects is refused (NOT_FOUND where the object exists but is not its own) and changes nothing libvirt holds', async () => {
+    // New objects outside its globs, and host-wide privileges, are FORBIDDEN; the rest names objects it cannot see.
+    const forbidden = new Set([
+      'createDomain',
+      'defineDomain',
+      'createDomainFromXml',
+      'defineDomainFromXml',
+      'createNetwork',
+      'createSimpleNetwork',
+      'createStoragePool',
+      'defineInterface',
+      'defineEthernetInterface',
+      'stopInterface',
+      'startInterface',
+      'undefineInterface',
+      // An image that does not exist names no domain: VM.PowerMgmt on the host is what it lacks.
+      'restoreDomain',
+    ]);
+    const before = await libvirtState(port);
+    const seen: Record<string, unknown> = {};
+    for (const m of mutations('tenant')) {
+      const xml = XML[m.name]?.('tenant');
+      const res = await call()(m.query, xml === undefined ? undefined : { xml });
+      seen[m.name] = res.errors?.map((e) => e.extensions?.code);
+      expect(res.data?.[m.name] ?? null, m.name).toBeNull();
+      expect(await libvirtState(port), `${m.name} changed the host`).toEqual(before);
+    }
+    const expected = Object.fromEntries(
+      mutations('tenant').map((m) => [m.name, [forbidden.has(m.name) ? 'FORBIDDEN' : 'NOT_FOUND']]),
+    );
+    expect(seen).toEqual(expected);
+  });
+
+  it('changes its own pools, volumes and networks, and libvirt holds the result', async () => {
+    const ok = async (query: string, variables?: Record<string, unknown>) => {
+      const res = await call()(query, variables);
+      expect(res.errors, query).toBeUndefined();
+    };
+    const volumesOf = async (pool: string) =>
+      (await (await port.storagePoolByName(pool)).volumes()).map((v) => v.name).sort();
+    await ok('mutation($xml: String!) { createVolume(input: { pool: "team-a-pool", xml: $xml }) { name } }', {
+      xml: '<volume><name>v1.img</name><capacity>1024</capacity></volume>',
+    });
+    await ok('mutation { cloneVolume(input: { ref: { path: "/team-a-pool/v1.img" }, name: "v2.img" }) { name } }');
+    expect(await volumesOf('team-a-pool')).toEqual(['next.img', 'shared.img', 'team-a-web.img', 'v1.img', 'v2.img']);
+    await ok('mutation { deleteVolume(input: { ref: { path: "/team-a-pool/v2.img" } }) { name } }');
+    expect(await volumesOf('team-a-pool')).toEqual(['next.img', 'shared.img', 'team-a-web.img', 'v1.img']);
+
+    await ok(`mutation($xml: String!) { createStoragePool(input: { xml: $xml }) { name } }`, {
+      xml: `<pool type='dir'><name>team-a-extra</name><target><path>${saveDir}/team-a-extra</path></target></pool>`,
+    });
+    await ok('mutation { stopStoragePool(input: { name: "team-a-extra" }) { name } }');
+    expect(await (await port.storagePoolByName('team-a-extra')).isActive()).toBe(false);
+    await ok('mutation { undefineStoragePool(input: { name: "team-a-extra" }) { name } }');
+    expect((await port.storagePools()).map((p) => p.name)).not.toContain('team-a-extra');
+
+    await ok(
+      'mutation { createSimpleNetwork(input: { network: { name: "team-a-net2", forwardMode: NONE } }) { name } }',
+    );
+    await ok('mutation { stopNetwork(input: { name: "team-a-net2" }) { name } }');
+    expect(await (await port.networkByName('team-a-net2')).isActive()).toBe(false);
+    await ok('mutation { undefineNetwork(input: { name: "team-a-net2" }) { name } }');
+    expect((await port.networks()).map((n) => n.name)).not.toContain('team-a-net2');
+  });
+
+  it('cannot move data between its pools and others: a clone into or out of an invisible pool is NOT_FOUND and copies nothing', async () => {
+    const before = await libvirtState(port);
+    const into = await call()(
+      'mutation { cloneVolume(input: { ref: { path: "/team-a-pool/team-a-web.img" }, name: "x.img", pool: "default-pool" }) { name } }',
+    );
+    expect(into.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const out = await call()(
+      'mutation { cloneVolume(input: { ref: { path: "/default-pool/web.img" }, name: "x.img", pool: "team-a-pool" }) { name } }',
+    );
+    expect(out.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const shared = await call()(
+      'mutation { deleteVolume(input: { ref: { path: "/team-a-pool/shared.img" } }) { name } }',
+    );
+    expect(shared.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(await libvirtState(port)).toEqual(before);
+  });
+
+  it('clones its own domain into its own pool, but not one whose disk lies in a pool it cannot see', async () => {
+    const clone = 'mutation { cloneDomain(input: { domain: { name: "team-a-web" }, name: "team-a-web2" }) { id } }';
+    // Its second NIC is on the fixture's network, which the tenant may not use: refused before anything is copied.
+    const onLan = await call()(clone);
+    expect(onLan.errors?.[0]?.extensions).toMatchObject({ code: 'UNSAFE_INPUT', field: 'domain' });
+    const pool = await port.storagePoolByName('team-a-pool');
+    expect((await pool.volumes()).map((v) => v.name)).not.toContain('team-a-web2-vda.img');
+    // The operator takes the NIC off (the test driver cannot detach devices: define the domain anew without it).
+    const { nodes, root } = parseDocument(
+      await (await port.domainByName('team-a-web')).xml({ inactive: true }),
+      'domain',
+    );
+    const devices = root.child('devices');
+    const onLanNic = devices?.elements('interface').find((nic) => nic.attrAt(['source'], 'network') === 'lan');
+    if (devices && onLanNic) devices.remove(onLanNic);
+    await port.defineDomain(buildXmlNodes(nodes));
+    expect(await (await port.domainByName('team-a-web')).xml({ inactive: true })).not.toContain("network='lan'");
+    const cloned = await call()(clone);
+    expect(cloned.errors).toBeUndefined();
+    const id = (cloned.data as { cloneDomain: { id: string } }).cloneDomain.id;
+    await expect
+      .poll(async () => (await call()(`{ operation(id: "${id}") { status } }`)).data)
+      .toEqual({ operation: { status: 'COMPLETED' } });
+    expect((await port.domains()).map((d) => d.name)).toContain('team-a-web2');
+    expect((await (await port.storagePoolByName('team-a-pool')).volumes()).map((v) => v.name)).toContain(
+      'team-a-web2-vda.img',
+    );
+    const cross = await port.defineDomain(
+      "<domain type='test'><name>team-a-cross</name><memory>1024</memory><os><type>hvm</type></os><devices><disk type='file' device='disk'><source file='/default-pool/web.img'/><target dev='vda'/></disk></devices></domain>",
+    );
+    const before = await libvirtState(port);
+    const refused = await call()(
+      'mutation { cloneDomain(input: { domain: { name: "team-a-cross" }, name: "team-a-cross2" }) { id } }',
+    );
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', privilege: 'Storage.Use' });
+    expect(JSON.stringify(refused.errors)).not.toContain('default-pool');
+    expect(await libvirtState(port)).toEqual(before);
+    await cross.undefine();
+  });
+
+  it('a UUID another object has is "UUID already in use", naming nothing, and nothing is defined', async () => {
+    const uuids = (
+      await as(
+        'admin',
+        'tenant',
+      )('{ host { network(name: "lan") { uuid } storagePool(name: "default-pool") { uuid } } }')
+    ).data as { host: { network: { uuid: string }; storagePool: { uuid: string } } };
+    const before = await libvirtState(port);
+    const attempts: Array<[string, string]> = [
+      [
+        'defineDomainFromXml',
+        `<domain type='test'><name>team-a-dup</name><uuid>${admin.webUuid}</uuid><memory>1024</memory><os><type>hvm</type></os></domain>`,
+      ],
+      [
+        'createDomainFromXml',
+        `<domain type='test'><name>team-a-dup</name><uuid>${admin.webUuid}</uuid><memory>1024</memory><os><type>hvm</type></os></domain>`,
+      ],
+      ['createNetwork', `<network><name>team-a-dup</name><uuid>${uuids.host.network.uuid}</uuid></network>`],
+      [
+        'createStoragePool',
+        `<pool type='dir'><name>team-a-dup</name><uuid>${uuids.host.storagePool.uuid}</uuid><target><path>${saveDir}/team-a-dup</path></target></pool>`,
+      ],
+    ];
+    for (const [name, xml] of attempts) {
+      const res = await call()(`mutation($xml: String!) { ${name}(input: { xml: $xml }) { __typename } }`, { xml });
+      expect(res.errors?.[0]?.extensions, name).toMatchObject({ code: 'INVALID_INPUT', field: 'xml' });
+      expect(res.errors?.[0]?.message, name).toBe('xml: UUID already in use');
+    }
+    // A pool over another pool's target: the host-safety policy refuses the overlap without naming that pool.
+    const overlap = await call()('mutation($xml: String!) { createStoragePool(input: { xml: $xml }) { name } }', {
+      xml: "<pool type='dir'><name>team-a-over</name><target><path>/default-pool</path></target></pool>",
+    });
+    expect(overlap.errors?.[0]?.extensions).toMatchObject({ code: 'UNSAFE_INPUT', field: 'xml' });
+    // Only the path the caller gave itself: no pool's name.
+    expect(JSON.stringify(overlap.errors).replaceAll('/default-pool', '')).not.toContain('default-pool');
+    expect(await libvirtState(port)).toEqual(before);
+  });
+});
+
+describe('a pool and network viewer (viewer role narrowed to team-a pools and networks)', () => {
+  it('a change of a pool or network it sees is FORBIDDEN naming it; of one it does not see, NOT_FOUND', async () => {
+    const viewer = as('pool-viewer', 'tenant');
+    const seen = await viewer('mutation { stopStoragePool(input: { name: "team-a-pool" }) { name } }');
+    expect(seen.errors?.[0]?.extensions).toMatchObject({
+      code: 'FORBIDDEN',
+      privilege: 'Storage.Allocate',
+      pool: 'team-a-pool',
+    });
+    const net = await viewer('mutation { stopNetwork(input: { name: "team-a-lan" }) { name } }');
+    expect(net.errors?.[0]?.extensions).toMatchObject({
+      code: 'FORBIDDEN',
+      privilege: 'Network.Modify',
+      network: 'team-a-lan',
+    });
+    for (const query of [
+      'mutation { stopStoragePool(input: { name: "default-pool" }) { name } }',
+      'mutation { stopNetwork(input: { name: "lan" }) { name } }',
+    ]) {
+      expect((await viewer(query)).errors?.[0]?.extensions?.code, query).toBe('NOT_FOUND');
+    }
+    // A volume: FORBIDDEN naming its pool when the pool is seen, NOT_FOUND in another pool.
+    const port = await (gateways.get('tenant') as TestGateway).registry.connection('fixture');
+    await (await port.storagePoolByName('team-a-pool')).createVolume(
+      '<volume><name>pv.img</name><capacity>1024</capacity></volume>',
+    );
+    const wipe = await viewer('mutation { deleteVolume(input: { ref: { path: "/team-a-pool/pv.img" } }) { name } }');
+    expect(wipe.errors?.[0]?.extensions).toMatchObject({
+      code: 'FORBIDDEN',
+      privilege: 'Storage.Allocate',
+      pool: 'team-a-pool',
+    });
+    const other = await viewer('mutation { deleteVolume(input: { ref: { path: "/default-pool/web.img" } }) { name } }');
+    expect(other.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await (await port.storagePoolByName('team-a-pool')).volumes()).map((v) => v.name)).toContain('pv.img');
+    expect((await viewer('{ host { domains { name } } }')).errors?.[0]?.extensions).toMatchObject({
+      code: 'FORBIDDEN',
+      privilege: 'VM.Audit',
+    });
   });
 });
 

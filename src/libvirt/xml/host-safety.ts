@@ -1,39 +1,10 @@
 import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, posix } from 'node:path';
-import { tagOf, XmlElement, type XmlNode } from './xml-codec.ts';
+import { type ClientDocumentKind, type Finding, scanDocument, type XmlAllowConfig } from './host-safety-scan.ts';
+import type { XmlElement } from './xml-codec.ts';
 
-/** The kinds of client documents the policy reads. */
-export type ClientDocumentKind = 'domain' | 'device' | 'network' | 'pool' | 'volume' | 'interface' | 'snapshot';
-
-/** Which of libvirt's host-reaching elements clients may use (config `xml.allow`). */
-export interface XmlAllowConfig {
-  /** `qemu:commandline`, `qemu:capabilities` and every other element in libvirt's QEMU namespace. */
-  qemuNamespace: boolean;
-  /** Elements of any other namespace outside `<metadata>` (`dnsmasq:options`, `xen:commandline`, `lxc:…`). */
-  otherNamespaces: boolean;
-  /** `<hostdev>`, NVMe disks, PCI network forwards, TPM and input passthrough, host-certificate smartcards, tap/vhost overrides. */
-  hostdev: boolean;
-  /** `<filesystem>` of any type. */
-  filesystem: boolean;
-  /** `<shmem>`. */
-  shmem: boolean;
-  /** `<script>`/`<downscript>` on a NIC: programs libvirt runs as root. */
-  interfaceScripts: boolean;
-  /** `<seclabel>` that is not libvirt's dynamic default: confinement off, chosen labels, relabel="no". */
-  seclabel: boolean;
-  /** `<emulator>` binaries other than those the host's capabilities list. */
-  emulator: boolean;
-  /** NICs on networks and bridges, and network forward devices, the host does not list. */
-  unlistedNetworks: boolean;
-  /** NIC types beyond `network` and `bridge`: ethernet, direct, user, vhostuser, hostdev, udp, mcast… */
-  interfaceTypes: string[];
-  /** Char device source types beyond `pty` and `null` (and `unix` without a path): file, unix, pipe, dev, tcp, udp, stdio, spicevmc… */
-  charSourceTypes: string[];
-  /** Disk types beyond `file`, `block`, `dir` and `volume`: network, nvme, vhostuser, vhostvdpa. */
-  diskTypes: string[];
-  /** Pool types beyond `dir`, `fs`, `logical` and `disk`: netfs, iscsi, rbd, gluster, scsi, mpath, zfs… */
-  poolTypes: string[];
-}
+export type { ClientDocumentKind, XmlAllowConfig } from './host-safety-scan.ts';
+export { QEMU_NAMESPACE } from './host-safety-scan.ts';
 
 export interface HostSafetyConfig {
   /** Turns the policy off for everyone. */
@@ -71,22 +42,52 @@ export function defaultHostSafety(): HostSafetyConfig {
   };
 }
 
-export const QEMU_NAMESPACE = 'http://libvirt.org/schemas/domain/qemu/1.0';
 export const UNSAFE_PRIVILEGE = 'Sys.Unsafe';
+
+/** A storage pool's directory on the host. */
+export interface PoolTarget {
+  pool: string;
+  path: string;
+}
 
 /** What the policy asks of the host, lazily: only documents that need an answer cost a libvirt call. */
 export interface HostInventory {
   /** Whether libvirt shares this machine's filesystem, so symlinks can be resolved here. */
   readonly local: boolean;
-  poolTargets(): Promise<string[]>;
-  volumeExists(pool: string, volume: string): Promise<boolean>;
-  isVolumePath(path: string): Promise<boolean>;
+  poolTargets(): Promise<PoolTarget[]>;
+  /** The path of a pool's volume, or undefined when the host has no such pool or volume. */
+  volumePath(pool: string, volume: string): Promise<string | undefined>;
   networks(): Promise<string[]>;
-  /** Bridges of the host's networks and host interfaces of type bridge. */
-  bridges(): Promise<string[]>;
+  /** Bridges of the host's networks (with the network's name) and host interfaces of type bridge. */
+  bridges(): Promise<Array<{ name: string; network?: string }>>;
   hostInterfaces(): Promise<string[]>;
   emulators(): Promise<string[]>;
 }
+
+/** What the caller's grants let it use (Storage.Use, Network.Use) and see (Storage.Audit, Network.Audit). */
+export interface HostAccess {
+  usePool(pool: string): boolean;
+  seePool(pool: string): boolean;
+  /** Storage outside every pool (storage.allowedPaths): Storage.Use on the whole host. */
+  useUnpooledStorage(): boolean;
+  useNetwork(network: string): boolean;
+  seeNetwork(network: string): boolean;
+  /** Bridges no network of the host owns: Network.Use on the whole host. */
+  useHostBridges(): boolean;
+  /** Whether the volume at this path is used by a domain the caller may not see. */
+  volumeHidden(path: string): Promise<boolean>;
+}
+
+/** Everything allowed: the policy's paths and elements still apply, grants do not narrow them. */
+export const FULL_ACCESS: HostAccess = {
+  usePool: () => true,
+  seePool: () => true,
+  useUnpooledStorage: () => true,
+  useNetwork: () => true,
+  seeNetwork: () => true,
+  useHostBridges: () => true,
+  volumeHidden: async () => false,
+};
 
 /** Client input the operator's config does not let reach the host. */
 export class UnsafeInputError extends Error {
@@ -106,374 +107,28 @@ export class UnsafeInputError extends Error {
   }
 }
 
-type Requirement =
-  | { kind: 'refuse'; why: string; allowedBy: string }
-  | { kind: 'path'; path: string }
-  | { kind: 'volume'; pool: string; volume: string }
-  | { kind: 'network'; name: string }
-  | { kind: 'bridge'; name: string }
-  | { kind: 'hostInterface'; name: string }
-  | { kind: 'emulator'; path: string };
-
-interface Finding {
-  element: string;
-  location: string;
-  need: Requirement;
-}
-
-const DISK_TYPES = ['file', 'block', 'dir', 'volume'];
-const POOL_TYPES = ['dir', 'fs', 'logical', 'disk'];
-const SAFE_CHAR_TYPES = ['pty', 'null'];
-const CHAR_DEVICES = ['serial', 'console', 'parallel', 'channel'];
-const RNG_DEVICES = ['/dev/random', '/dev/urandom', '/dev/hwrng'];
-
-/** Walks a client document and lists what it would make the host do. */
-class Scanner {
-  readonly findings: Finding[] = [];
-  constructor(private readonly allow: XmlAllowConfig) {}
-
-  #add(el: Located, need: Requirement): void {
-    this.findings.push({ element: el.tag, location: el.location, need });
-  }
-
-  #refuse(el: Located, why: string, allowedBy: string): void {
-    this.#add(el, { kind: 'refuse', why, allowedBy });
-  }
-
-  #path(el: Located, path: string | undefined): void {
-    if (path !== undefined) this.#add(el, { kind: 'path', path });
-  }
-
-  scan(root: Located, kind: ClientDocumentKind): void {
-    this.#namespaces(root);
-    if (kind === 'device') this.#device(root);
-    if (kind === 'domain') this.#domain(root);
-    if (kind === 'network') this.#network(root);
-    if (kind === 'pool') this.#pool(root);
-    if (kind === 'volume') this.#volume(root);
-    if (kind === 'snapshot') this.#snapshot(root);
-  }
-
-  /** Namespaced elements: libvirt interprets some (qemu:, dnsmasq:, xen:), and a device root is matched by its local name. */
-  #namespaces(el: Located): void {
-    if (el.namespace !== undefined) {
-      if (el.namespace === QEMU_NAMESPACE) {
-        if (!this.allow.qemuNamespace) {
-          this.#refuse(el, 'passes options straight to QEMU', 'xml.allow.qemuNamespace');
-        }
-        return;
-      }
-      if (!el.insideMetadata && !this.allow.otherNamespaces) {
-        this.#refuse(el, `is in namespace ${el.namespace}, which libvirt may interpret`, 'xml.allow.otherNamespaces');
-        return;
-      }
-    }
-    for (const child of el.children()) this.#namespaces(child);
-  }
-
-  #domain(root: Located): void {
-    const os = root.child('os');
-    if (os) {
-      for (const name of ['kernel', 'initrd', 'dtb', 'loader', 'nvram']) {
-        for (const el of os.childrenNamed(name)) this.#path(el, nonEmpty(el.text()));
-      }
-      for (const nvram of os.childrenNamed('nvram')) {
-        this.#path(nvram, nvram.attr('template'));
-        for (const source of nvram.childrenNamed('source')) this.#path(source, source.attr('file'));
-      }
-      for (const table of os.child('acpi')?.childrenNamed('table') ?? []) this.#path(table, nonEmpty(table.text()));
-    }
-    for (const sysinfo of root.childrenNamed('sysinfo')) {
-      for (const entry of sysinfo.childrenNamed('entry')) this.#path(entry, entry.attr('file'));
-    }
-    for (const seclabel of root.childrenNamed('seclabel')) this.#seclabel(seclabel);
-    const devices = root.child('devices');
-    for (const device of devices?.children() ?? []) this.#device(device);
-  }
-
-  #device(el: Located): void {
-    if (el.namespace !== undefined) return;
-    switch (el.local) {
-      case 'emulator':
-        this.#add(el, { kind: 'emulator', path: el.text().trim() });
-        return;
-      case 'disk':
-        this.#disk(el);
-        return;
-      case 'interface':
-        this.#interface(el);
-        return;
-      case 'hostdev':
-        if (!this.allow.hostdev) this.#refuse(el, 'hands a host device to the guest', 'xml.allow.hostdev');
-        return;
-      case 'filesystem':
-        if (!this.allow.filesystem) this.#refuse(el, 'shares host files with the guest', 'xml.allow.filesystem');
-        return;
-      case 'shmem':
-        if (!this.allow.shmem) this.#refuse(el, 'maps host shared memory into the guest', 'xml.allow.shmem');
-        return;
-      case 'smartcard':
-        if (el.attr('mode') !== 'passthrough') {
-          if (!this.allow.hostdev) this.#refuse(el, 'uses the host’s smartcard or certificates', 'xml.allow.hostdev');
-          return;
-        }
-        this.#charSource(el);
-        return;
-      case 'redirdev':
-        this.#charSource(el);
-        return;
-      case 'rng':
-        this.#rng(el);
-        return;
-      case 'tpm':
-        this.#tpm(el);
-        return;
-      case 'input':
-        if (['passthrough', 'evdev'].includes(el.attr('type') ?? '') && !this.allow.hostdev) {
-          this.#refuse(el, 'hands a host input device to the guest', 'xml.allow.hostdev');
-        }
-        return;
-      case 'graphics':
-        this.#path(el, el.attr('socket'));
-        for (const listen of el.childrenNamed('listen')) this.#path(listen, listen.attr('socket'));
-        return;
-      case 'audio':
-        this.#path(el, el.attr('path'));
-        return;
-      case 'memory':
-        for (const path of el.child('source')?.childrenNamed('path') ?? []) this.#path(path, nonEmpty(path.text()));
-        return;
-      case 'lease':
-        for (const target of el.childrenNamed('target')) this.#path(target, target.attr('path'));
-        return;
-      default:
-        if (CHAR_DEVICES.includes(el.local)) this.#charSource(el);
-    }
-  }
-
-  #disk(el: Located): void {
-    const type = el.attr('type') ?? 'file';
-    if (!DISK_TYPES.includes(type) && !this.allow.diskTypes.includes(type)) {
-      this.#refuse(el, `of type ${type} reaches beyond the host’s storage`, 'xml.allow.diskTypes');
-      return;
-    }
-    this.#diskSources(el, type);
-  }
-
-  /** The disk's source and its backing chain. */
-  #diskSources(el: Located, type: string): void {
-    for (const source of el.childrenNamed('source')) {
-      if (type === 'volume') {
-        const pool = source.attr('pool');
-        const volume = source.attr('volume');
-        if (pool !== undefined && volume !== undefined) this.#add(source, { kind: 'volume', pool, volume });
-      } else {
-        for (const attr of ['file', 'dev', 'dir']) this.#path(source, source.attr(attr));
-      }
-      for (const seclabel of source.childrenNamed('seclabel')) this.#seclabel(seclabel);
-    }
-    for (const backing of el.childrenNamed('backingStore')) {
-      const backingType = backing.attr('type') ?? 'file';
-      if (backing.children().length === 0) continue;
-      if (!DISK_TYPES.includes(backingType) && !this.allow.diskTypes.includes(backingType)) {
-        this.#refuse(backing, `of type ${backingType} reaches beyond the host’s storage`, 'xml.allow.diskTypes');
-      } else {
-        this.#diskSources(backing, backingType);
-      }
-    }
-  }
-
-  #interface(el: Located): void {
-    const type = el.attr('type') ?? '';
-    const source = el.child('source');
-    if (type === 'network' || type === 'bridge') {
-      const name = source?.attr(type);
-      if (name !== undefined && !this.allow.unlistedNetworks) this.#add(source ?? el, { kind: type, name });
-    } else if (!this.allow.interfaceTypes.includes(type)) {
-      this.#refuse(el, `of type ${type || '(none)'} reaches the host’s network directly`, 'xml.allow.interfaceTypes');
-      return;
-    }
-    for (const name of ['script', 'downscript']) {
-      for (const script of el.childrenNamed(name)) {
-        if (!this.allow.interfaceScripts) {
-          this.#refuse(script, `runs ${script.attr('path') ?? 'a program'} on the host`, 'xml.allow.interfaceScripts');
-        }
-      }
-    }
-    for (const backend of el.childrenNamed('backend')) {
-      if ((backend.attr('tap') !== undefined || backend.attr('vhost') !== undefined) && !this.allow.hostdev) {
-        this.#refuse(backend, 'opens host device files for the NIC', 'xml.allow.hostdev');
-      }
-    }
-  }
-
-  /** serial, console, parallel, channel, redirdev and passthrough smartcards: where their data goes on the host. */
-  #charSource(el: Located): void {
-    const type = el.attr('type') ?? 'pty';
-    const sources = el.childrenNamed('source');
-    // libvirt picks the socket path itself (under its own directory) when none is given.
-    const libvirtsSocket = type === 'unix' && sources.every((s) => s.attr('path') === undefined);
-    if (!SAFE_CHAR_TYPES.includes(type) && !libvirtsSocket && !this.allow.charSourceTypes.includes(type)) {
-      this.#refuse(el, `with a ${type} source reaches host files, sockets or ports`, 'xml.allow.charSourceTypes');
-    }
-    for (const log of el.childrenNamed('log')) this.#path(log, log.attr('file'));
-  }
-
-  #rng(el: Located): void {
-    for (const backend of el.childrenNamed('backend')) {
-      const model = backend.attr('model');
-      if (model === 'random') {
-        const path = nonEmpty(backend.text().trim());
-        if (path !== undefined && !RNG_DEVICES.includes(path)) this.#path(backend, path);
-      } else if (model === 'egd') {
-        this.#charSource(backend);
-      }
-    }
-  }
-
-  #tpm(el: Located): void {
-    for (const backend of el.childrenNamed('backend')) {
-      const type = backend.attr('type');
-      if (type === 'passthrough' && !this.allow.hostdev) {
-        this.#refuse(backend, 'hands the host’s TPM to the guest', 'xml.allow.hostdev');
-      } else if (type === 'external') {
-        this.#charSource(backend);
-      }
-    }
-  }
-
-  #seclabel(el: Located): void {
-    const dynamic = (el.attr('type') ?? 'dynamic') === 'dynamic' && el.children().length === 0;
-    if (!dynamic || el.attr('relabel') === 'no') {
-      if (!this.allow.seclabel) {
-        this.#refuse(el, 'changes how the host confines the guest', 'xml.allow.seclabel');
-      }
-    }
-  }
-
-  #network(root: Located): void {
-    for (const ip of root.childrenNamed('ip')) {
-      for (const tftp of ip.childrenNamed('tftp')) this.#path(tftp, tftp.attr('root'));
-    }
-    const forward = root.child('forward');
-    if (!forward) return;
-    const mode = forward.attr('mode');
-    const dev = forward.attr('dev');
-    const listed = !this.allow.unlistedNetworks;
-    if (dev !== undefined && listed) this.#add(forward, { kind: 'hostInterface', name: dev });
-    for (const name of ['interface', 'pf']) {
-      for (const iface of forward.childrenNamed(name)) {
-        const d = iface.attr('dev');
-        if (d !== undefined && listed) this.#add(iface, { kind: 'hostInterface', name: d });
-      }
-    }
-    if ((mode === 'hostdev' || forward.childrenNamed('address').length > 0) && !this.allow.hostdev) {
-      this.#refuse(forward, 'hands host PCI functions to guests', 'xml.allow.hostdev');
-    }
-  }
-
-  #pool(root: Located): void {
-    const type = root.attr('type') ?? '';
-    if (!POOL_TYPES.includes(type) && !this.allow.poolTypes.includes(type)) {
-      this.#refuse(root, `of type ${type || '(none)'} reaches beyond the host’s local storage`, 'xml.allow.poolTypes');
-      return;
-    }
-    for (const device of root.child('source')?.childrenNamed('device') ?? []) this.#path(device, device.attr('path'));
-    for (const dir of root.child('source')?.childrenNamed('dir') ?? []) this.#path(dir, dir.attr('path'));
-    for (const path of root.child('target')?.childrenNamed('path') ?? []) this.#path(path, path.text().trim());
-  }
-
-  /** Where libvirt writes memory and external disk overlays, and the domain definitions a snapshot carries. */
-  #snapshot(root: Located): void {
-    for (const memory of root.childrenNamed('memory')) this.#path(memory, memory.attr('file'));
-    for (const disk of root.child('disks')?.childrenNamed('disk') ?? []) this.#disk(disk);
-    for (const name of ['domain', 'inactiveDomain']) {
-      for (const domain of root.childrenNamed(name)) this.#domain(domain);
-    }
-  }
-
-  #volume(root: Located): void {
-    for (const path of root.child('target')?.childrenNamed('path') ?? []) this.#path(path, path.text().trim());
-    for (const path of root.child('backingStore')?.childrenNamed('path') ?? []) this.#path(path, path.text().trim());
-  }
-}
-
-function nonEmpty(text: string): string | undefined {
-  const t = text.trim();
-  return t === '' ? undefined : t;
-}
-
-/** An element with its namespace resolved and its place in the document, for the scanner and for messages. */
-class Located {
-  readonly el: XmlElement;
-  readonly tag: string;
-  readonly local: string;
-  readonly namespace: string | undefined;
-  readonly #scope: ReadonlyMap<string, string>;
-
+/** Client input naming storage or a network the caller's grants do not cover: FORBIDDEN, or NOT_FOUND when it may not even see it. */
+export class UseDeniedError extends Error {
+  override readonly name = 'UseDeniedError';
   constructor(
-    node: XmlNode,
-    scope: ReadonlyMap<string, string>,
+    message: string,
+    readonly visible: boolean,
+    /** The privilege that is missing: Storage.Use or Network.Use. */
+    readonly privilege: 'Storage.Use' | 'Network.Use',
     readonly location: string,
-    readonly insideMetadata: boolean,
   ) {
-    this.el = new XmlElement(node);
-    this.tag = this.el.name;
-    const colon = this.tag.indexOf(':');
-    const prefix = colon < 0 ? '' : this.tag.slice(0, colon);
-    this.local = colon < 0 ? this.tag : this.tag.slice(colon + 1);
-    const declared = new Map(scope);
-    const attributes = (node[':@'] ?? {}) as Record<string, string>;
-    for (const [key, value] of Object.entries(attributes)) {
-      if (key === '@_xmlns') declared.set('', value);
-      else if (key.startsWith('@_xmlns:')) declared.set(key.slice('@_xmlns:'.length), value);
-    }
-    this.#scope = declared;
-    const uri = declared.get(prefix);
-    // An undeclared prefix is still a namespace: libvirt's parser would not read it as its own element.
-    this.namespace = uri === '' ? undefined : (uri ?? (prefix === '' ? undefined : `(undeclared prefix ${prefix})`));
-  }
-
-  static root(node: XmlNode): Located {
-    const tag = tagOf(node) ?? '?';
-    return new Located(node, new Map(), `/${tag}`, false);
-  }
-
-  attr(name: string): string | undefined {
-    return this.el.attr(name);
-  }
-
-  text(): string {
-    return this.el.text();
-  }
-
-  children(): Located[] {
-    const counts = new Map<string, number>();
-    const out: Located[] = [];
-    for (const node of this.el.content) {
-      const tag = tagOf(node);
-      if (tag === undefined) continue;
-      const n = (counts.get(tag) ?? 0) + 1;
-      counts.set(tag, n);
-      const metadata = this.insideMetadata || (this.location.split('/').length === 2 && tag === 'metadata');
-      out.push(new Located(node, this.#scope, `${this.location}/${tag}[${n}]`, metadata));
-    }
-    return out;
-  }
-
-  /** Child elements in libvirt's (empty) namespace with this local name. */
-  childrenNamed(name: string): Located[] {
-    return this.children().filter((c) => c.tag === name && c.namespace === undefined);
-  }
-
-  child(name: string): Located | undefined {
-    return this.childrenNamed(name)[0];
+    super(message);
   }
 }
 
-/** `p` with `.` and `..` resolved and, when the host is local, symlinks too (through its deepest existing ancestor). */
-async function resolvedPath(p: string, local: boolean): Promise<string> {
-  const normal = posix.normalize(p);
+/**
+ * One canonical form of a host path: `.`, `..`, repeated and trailing slashes resolved and, when
+ * the host is local, symlinks too (through its deepest existing ancestor). Every candidate and
+ * every root or volume it is compared with goes through here.
+ */
+export async function canonicalPath(p: string, local: boolean): Promise<string> {
+  let normal = posix.normalize(p);
+  if (normal.length > 1 && normal.endsWith('/')) normal = normal.slice(0, -1);
   if (!local) return normal;
   let existing = normal;
   const rest: string[] = [];
@@ -490,13 +145,13 @@ async function resolvedPath(p: string, local: boolean): Promise<string> {
   }
 }
 
-function inside(root: string, p: string): boolean {
+/** Whether canonical `p` is `root` or lies under it. */
+export function isInside(root: string, p: string): boolean {
   if (root === '/') return true;
-  const r = root.endsWith('/') ? root.slice(0, -1) : root;
-  return p === r || p.startsWith(`${r}/`);
+  return p === root || p.startsWith(`${root}/`);
 }
 
-function unsafe(f: Finding, why: string, allowedBy: string, path?: string): UnsafeInputError {
+function unsafe(f: Pick<Finding, 'element' | 'location'>, why: string, allowedBy: string, path?: string) {
   const thing = `<${f.element}> at ${f.location}`;
   return new UnsafeInputError(
     `${thing} ${why}; allowed by ${allowedBy} or the ${UNSAFE_PRIVILEGE} privilege`,
@@ -507,93 +162,114 @@ function unsafe(f: Finding, why: string, allowedBy: string, path?: string): Unsa
   );
 }
 
-/** Checks one path against the storage roots (configured and the host's pool targets) and the host's volumes. */
-class PathCheck {
+/** Where a path lies: the pool whose directory holds it, or a configured root, or neither. */
+export interface PathPlace {
+  canonical: string;
+  pool?: PoolTarget;
+  underAllowedPath: boolean;
+}
+
+/** Places paths among the host's pools and the configured roots, all in canonical form. */
+export class StorageMap {
+  #pools: Promise<PoolTarget[]> | undefined;
   #roots: Promise<string[]> | undefined;
   constructor(
     private readonly config: HostSafetyConfig,
     private readonly host: HostInventory,
   ) {}
 
-  roots(): Promise<string[]> {
-    this.#roots ??= (async () => {
-      const targets = await this.host.poolTargets();
-      const all = [...this.config.allowedPaths, ...targets.filter((t) => isAbsolute(t))];
-      return Promise.all(all.map((r) => resolvedPath(r, this.host.local)));
+  pools(): Promise<PoolTarget[]> {
+    this.#pools ??= (async () => {
+      const targets = (await this.host.poolTargets()).filter((t) => isAbsolute(t.path));
+      const resolved = await Promise.all(
+        targets.map(async (t) => ({ pool: t.pool, path: await canonicalPath(t.path, this.host.local) })),
+      );
+      // The deepest directory first, so a path is placed in the innermost pool holding it.
+      return resolved.sort((a, b) => b.path.length - a.path.length);
     })();
+    return this.#pools;
+  }
+
+  roots(): Promise<string[]> {
+    this.#roots ??= Promise.all(this.config.allowedPaths.map((r) => canonicalPath(r, this.host.local)));
     return this.#roots;
   }
 
-  /** Why `p` is refused, or undefined when it may be used. */
-  async problem(p: string): Promise<string | undefined> {
-    if (!isAbsolute(p)) return `names a relative path ${JSON.stringify(p)}`;
-    const resolved = await resolvedPath(p, this.host.local);
-    if ((await this.roots()).some((r) => inside(r, resolved))) return undefined;
-    if (await this.host.isVolumePath(p)) return undefined;
-    const shown = resolved === p ? p : `${p} (${resolved})`;
-    return `names ${shown}, outside the allowed storage`;
+  async place(p: string): Promise<PathPlace> {
+    const canonical = await canonicalPath(p, this.host.local);
+    const pool = (await this.pools()).find((t) => isInside(t.path, canonical));
+    const underAllowedPath = (await this.roots()).some((r) => isInside(r, canonical));
+    return { canonical, ...(pool ? { pool } : {}), underAllowedPath };
   }
 }
 
-/**
- * Checks a client document against the operator's policy before libvirt sees it; throws
- * UnsafeInputError for the first thing the policy does not allow. With `baseline` (the
- * document before an edit), only what the edit added is checked.
- */
-export async function checkClientDocument(
-  root: XmlElement,
-  kind: ClientDocumentKind,
-  config: HostSafetyConfig,
-  host: HostInventory,
-  baseline?: XmlElement,
-): Promise<void> {
-  if (config.allowUnsafeXml) return;
-  const findings = scanDocument(root, kind, config.allow);
-  const known = new Set(
-    baseline ? scanDocument(baseline, kind, config.allow).map((f) => JSON.stringify([f.location, f.need])) : [],
-  );
-  const paths = new PathCheck(config, host);
-  for (const f of findings) {
-    if (known.has(JSON.stringify([f.location, f.need]))) continue;
+/** Checks what a document's findings ask of the host against the storage map, the host and the caller's grants. */
+class FindingCheck {
+  readonly storage: StorageMap;
+  constructor(
+    private readonly config: HostSafetyConfig,
+    private readonly host: HostInventory,
+    private readonly access: HostAccess,
+  ) {
+    this.storage = new StorageMap(config, host);
+  }
+
+  async check(f: Finding): Promise<void> {
     const { need } = f;
     switch (need.kind) {
       case 'refuse':
         throw unsafe(f, need.why, need.allowedBy);
-      case 'path': {
-        const problem = await paths.problem(need.path);
-        if (problem) throw unsafe(f, problem, 'storage.allowedPaths', need.path);
-        break;
-      }
-      case 'volume':
-        if (!(await host.volumeExists(need.pool, need.volume))) {
-          throw unsafe(
-            f,
-            `names volume ${need.volume} of pool ${need.pool}, which the host does not have`,
-            'storage.allowedPaths',
+      case 'path':
+        if (need.role === 'pool') await this.#poolDirectory(f, need.path);
+        else await this.storagePath(f, need.path);
+        return;
+      case 'volume': {
+        const path = this.access.seePool(need.pool) ? await this.host.volumePath(need.pool, need.volume) : undefined;
+        if (path === undefined || (await this.access.volumeHidden(path))) {
+          throw new UseDeniedError(
+            `<${f.element}> at ${f.location} names volume ${need.volume} of pool ${need.pool}, which does not exist`,
+            false,
+            'Storage.Use',
+            f.location,
           );
         }
-        break;
+        this.#usePool(f, need.pool);
+        return;
+      }
       case 'network':
-        if (!(await host.networks()).includes(need.name)) {
+        if (!(await this.host.networks()).includes(need.name) || !this.access.seeNetwork(need.name)) {
           throw unsafe(f, `names network ${need.name}, which the host does not have`, 'xml.allow.unlistedNetworks');
         }
-        break;
-      case 'bridge':
-        if (!(await host.bridges()).includes(need.name)) {
+        this.#useNetwork(f, need.name);
+        return;
+      case 'bridge': {
+        const bridge = (await this.host.bridges()).find((b) => b.name === need.name);
+        const visible = bridge && (bridge.network === undefined || this.access.seeNetwork(bridge.network));
+        if (!visible) {
           throw unsafe(f, `names bridge ${need.name}, which the host does not have`, 'xml.allow.unlistedNetworks');
         }
-        break;
+        if (bridge.network !== undefined) this.#useNetwork(f, bridge.network);
+        else if (!this.access.useHostBridges()) {
+          throw new UseDeniedError(
+            `<${f.element}> at ${f.location} names bridge ${need.name}: a bridge outside the host’s networks needs Network.Use on the whole host`,
+            true,
+            'Network.Use',
+            f.location,
+          );
+        }
+        return;
+      }
       case 'hostInterface':
-        if (!(await host.hostInterfaces()).includes(need.name)) {
+        if (!(await this.host.hostInterfaces()).includes(need.name)) {
           throw unsafe(
             f,
             `names host interface ${need.name}, which the host does not have`,
             'xml.allow.unlistedNetworks',
           );
         }
-        break;
+        return;
       case 'emulator':
-        if (!config.allow.emulator && !(await host.emulators()).includes(need.path)) {
+        if (!this.config.allow.emulator && !(await this.host.emulators()).includes(need.path)) {
           throw unsafe(
             f,
             `runs ${need.path}, which is not an emulator the host lists`,
@@ -601,34 +277,122 @@ export async function checkClientDocument(
             need.path,
           );
         }
-        break;
+        return;
+    }
+  }
+
+  /** A path libvirt reads or writes: inside a pool the caller may use, or under storage.allowedPaths. */
+  async storagePath(f: Pick<Finding, 'element' | 'location'>, path: string): Promise<PathPlace> {
+    if (!isAbsolute(path))
+      throw unsafe(f, `names a relative path ${JSON.stringify(path)}`, 'storage.allowedPaths', path);
+    const place = await this.storage.place(path);
+    const shown = place.canonical === path ? path : `${path} (${place.canonical})`;
+    // A pool the caller may not see is no storage at all to it: the same answer as any path outside.
+    if (place.pool && !this.access.seePool(place.pool.pool)) {
+      throw unsafe(f, `names ${path}, outside the allowed storage`, 'storage.allowedPaths', path);
+    }
+    if (place.pool) {
+      if (await this.access.volumeHidden(place.canonical)) {
+        throw new UseDeniedError(
+          `<${f.element}> at ${f.location} names ${path}: no such volume`,
+          false,
+          'Storage.Use',
+          f.location,
+        );
+      }
+      this.#usePool(f, place.pool.pool);
+      return place;
+    }
+    if (!place.underAllowedPath)
+      throw unsafe(f, `names ${shown}, outside the allowed storage`, 'storage.allowedPaths', path);
+    if (!this.access.useUnpooledStorage()) {
+      throw new UseDeniedError(
+        `<${f.element}> at ${f.location} names ${path}: storage outside the host’s pools needs Storage.Use on the whole host`,
+        true,
+        'Storage.Use',
+        f.location,
+      );
+    }
+    return place;
+  }
+
+  /** A new pool's directory: under storage.allowedPaths, and neither inside nor around another pool's directory (whose volumes it would show under another name). */
+  async #poolDirectory(f: Finding, path: string): Promise<void> {
+    if (!isAbsolute(path))
+      throw unsafe(f, `names a relative path ${JSON.stringify(path)}`, 'storage.allowedPaths', path);
+    const place = await this.storage.place(path);
+    if (!place.underAllowedPath) {
+      throw unsafe(f, `names ${path}, outside the allowed storage`, 'storage.allowedPaths', path);
+    }
+    // Who may create the pool is Storage.Allocate on its name, checked before the document is read.
+    const overlap = (await this.storage.pools()).find(
+      (t) => isInside(t.path, place.canonical) || isInside(place.canonical, t.path),
+    );
+    if (overlap) {
+      const name = this.access.seePool(overlap.pool) ? `pool ${overlap.pool}’s directory` : 'another pool’s directory';
+      throw unsafe(f, `names ${path}, which overlaps ${name}`, 'storage.allowedPaths', path);
+    }
+  }
+
+  #usePool(f: Pick<Finding, 'element' | 'location'>, pool: string): void {
+    if (!this.access.usePool(pool)) {
+      throw new UseDeniedError(
+        `<${f.element}> at ${f.location} uses storage of pool ${pool}, which needs Storage.Use on it`,
+        true,
+        'Storage.Use',
+        f.location,
+      );
+    }
+  }
+
+  #useNetwork(f: Finding, network: string): void {
+    if (!this.access.useNetwork(network)) {
+      throw new UseDeniedError(
+        `<${f.element}> at ${f.location} puts a NIC on network ${network}, which needs Network.Use on it`,
+        true,
+        'Network.Use',
+        f.location,
+      );
     }
   }
 }
 
-function scanDocument(root: XmlElement, kind: ClientDocumentKind, allow: XmlAllowConfig): Finding[] {
-  const scanner = new Scanner(allow);
-  scanner.scan(Located.root(root.node), kind);
-  return scanner.findings;
+/**
+ * Checks a client document against the operator's policy and the caller's grants before libvirt
+ * sees it; throws UnsafeInputError or UseDeniedError for the first thing not allowed. With
+ * `baseline` (the document before an edit), only what the edit added is checked.
+ */
+export async function checkClientDocument(
+  root: XmlElement,
+  kind: ClientDocumentKind,
+  config: HostSafetyConfig,
+  host: HostInventory,
+  access: HostAccess = FULL_ACCESS,
+  baseline?: XmlElement,
+): Promise<void> {
+  if (config.allowUnsafeXml) return;
+  const findings = scanDocument(root, kind, config.allow);
+  const known = new Set(
+    baseline ? scanDocument(baseline, kind, config.allow).map((f) => JSON.stringify([f.location, f.need])) : [],
+  );
+  const check = new FindingCheck(config, host, access);
+  for (const f of findings) {
+    if (!known.has(JSON.stringify([f.location, f.need]))) await check.check(f);
+  }
 }
 
 /**
- * Checks a path the client names outside any document (a save file) against the same storage
- * roots as paths in documents; throws UnsafeInputError naming `field` when it is refused.
+ * Checks a path the client names outside any document (a save file) like a path in one; throws
+ * naming `field` when it is refused. Returns where the path lies.
  */
 export async function checkClientPath(
   path: string,
   field: string,
   config: HostSafetyConfig,
   host: HostInventory,
-): Promise<void> {
-  if (config.allowUnsafeXml) return;
-  const problem = await new PathCheck(config, host).problem(path);
-  if (problem)
-    throw unsafe(
-      { element: field, location: field, need: { kind: 'path', path } },
-      problem,
-      'storage.allowedPaths',
-      path,
-    );
+  access: HostAccess = FULL_ACCESS,
+): Promise<PathPlace> {
+  const check = new FindingCheck(config, host, access);
+  if (config.allowUnsafeXml) return check.storage.place(path);
+  return check.storagePath({ element: field, location: field }, path);
 }

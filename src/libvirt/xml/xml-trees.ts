@@ -20,3 +20,14 @@ export async function parseRoots(xmls: readonly string[], name: string): Promise
     return root.name === name ? root : new XmlError(`expected a <${name}> document, got <${root.name.slice(0, 200)}>`);
   });
 }
+
+/**
+ * Parses one client document with libxml2, the parser libvirt itself uses, so that the
+ * host-safety policy reads exactly the tree libvirt will read (no second parser's view of
+ * entities, namespaces or whitespace). Throws XmlError when it is malformed.
+ */
+export async function parseClientTree(xml: string): Promise<XmlElement> {
+  const [tree] = await native.xmlParseTrees([xml]);
+  if (tree === undefined || tree instanceof Error) throw new XmlError(tree?.message ?? 'malformed XML');
+  return new XmlElement(JSON.parse(tree) as XmlNode);
+}
