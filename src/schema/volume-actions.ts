@@ -108,7 +108,8 @@ builder.mutationFields((t) => {
           capacityBytes: (await source.object.info()).capacityBytes,
           ...(format ? { format } : {}),
         });
-        await checkBuiltXml(ctx, h, 'volume', 'name', xml);
+        // The name passed volumeName; what libvirt's schema can refuse in the copy's document is the client's format.
+        await checkBuiltXml(ctx, h, 'volume', args.format ? 'format' : 'name', xml);
         const cloned = target.object.cloneVolume(xml, source.object);
         // A format the host's storage does not know is the client's `format`, whatever libvirt calls it.
         const object = await (args.format ? refusedAs('format', cloned, ['INVALID_INPUT', 'UNSUPPORTED']) : cloned);
