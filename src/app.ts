@@ -190,7 +190,8 @@ export function buildApp(options: AppOptions): App {
     if (initial.identity instanceof Identity) return initial.identity;
     const found = requestIdentity(initial.request);
     if (found) return found;
-    if (auth.enabled) throw gatewayError('UNAUTHENTICATED', 'authentication required');
+    // The gate authenticates every GraphQL request first; should one get here without, it is still a 401.
+    if (auth.enabled) throw gatewayError('UNAUTHENTICATED', 'authentication required', { http: { status: 401 } });
     return Identity.anonymous();
   };
   const requestLogging = createRequestLogging({
