@@ -3,11 +3,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
 import { type Logger, pino } from 'pino';
-import { AuditLog } from './audit/audit-log.ts';
+import { AuditLog, UNAUTHENTICATED_OPERATION } from './audit/audit-log.ts';
 import { useAudit } from './audit/use-audit.ts';
 import { AuthService } from './auth/auth-service.ts';
 import { Identity } from './auth/identity.ts';
-import { requestIdentity, useAuthentication } from './auth/use-authentication.ts';
+import { authenticateRequest, requestIdentity, useAuthentication } from './auth/use-authentication.ts';
 import { defaultSecurity, hasIdentities, type SecurityConfig } from './config/security.ts';
 import { type AuthConfig, consolesSchema, metricsSchema } from './config/security-schema.ts';
 import { CONSOLE_PATH, type ConsoleServer, createConsoleServer } from './console/console-server.ts';
@@ -17,16 +17,22 @@ import { createMemoryTransport } from './events/event-transport.ts';
 import { type GraphQLWsServer, serveGraphQLWs } from './events/graphql-ws-server.ts';
 import { createRedisTransport, type RedisTransportOptions } from './events/redis-transport.ts';
 import { useSharedEventExecution } from './events/use-shared-event-execution.ts';
-import { DEFAULT_QUERY, renderGraphiQLPage, useGraphiQLAssets } from './graphiql/use-graphiql-assets.ts';
+import {
+  DEFAULT_QUERY,
+  GRAPHIQL_ASSETS_PATH,
+  isGraphiQLPageRequest,
+  useGraphiQLAssets,
+} from './graphiql/use-graphiql-assets.ts';
 import { createLimits } from './limits/create-limits.ts';
 import { createRequestLogging } from './logging/use-request-logging.ts';
 import { createMetrics, type GatewayMetrics } from './metrics/create-metrics.ts';
+import { METRICS_PATH } from './metrics/use-metrics-endpoint.ts';
 import { OperationTracker } from './operations/operation-tracker.ts';
 import { createRedisOperations } from './operations/redis-operations.ts';
 import type { GatewayContext, HostSource } from './schema/context.ts';
 import { clientErrorCode, gatewayError, maskError } from './schema/errors.ts';
 import { schema } from './schema/index.ts';
-import { CSRF_HEADER, createBrowserDefenses } from './security/create-browser-defenses.ts';
+import { CSRF_HEADER, createGate, type Route } from './security/create-gate.ts';
 import { trackConnections } from './server-shutdown.ts';
 import { StatsSamplers } from './stats/stats-samplers.ts';
 import { startTracing, type Tracing } from './tracing/tracing.ts';
@@ -119,8 +125,46 @@ export function buildApp(options: AppOptions): App {
     auth,
   });
   const audit = new AuditLog({ ...security.audit, logger: options.logger ?? pino({ level: 'info' }) });
-  const browser = createBrowserDefenses(security.cors, '/graphql', {
+  const graphqlEndpoint = '/graphql';
+  // Every path the app answers on. The GraphiQL page and its assets carry no data, the probes only counts.
+  const routes: Route[] = [
+    {
+      path: graphqlEndpoint,
+      access: (request, url) => (security.graphiql && isGraphiQLPageRequest(request, url) ? 'public' : 'authenticated'),
+    },
+    { path: '/health', access: 'public' },
+    { path: '/ready', access: 'public' },
+    ...(security.metrics?.listen === undefined ? [{ path: METRICS_PATH, access: 'authenticated' as const }] : []),
+    ...(security.graphiql
+      ? [
+          { path: '/', access: 'public' as const },
+          { path: GRAPHIQL_ASSETS_PATH, prefix: true, access: 'public' as const },
+        ]
+      : []),
+  ];
+  const gate = createGate({
+    graphqlEndpoint,
+    routes,
+    cors: security.cors,
     loopbackHostOnly: !hasIdentities(security.auth) && !security.insecure,
+    authenticate: async (request, req) => {
+      const refused = await authenticateRequest(auth, request, req);
+      // Refused before parsing, so the operation is unknown: every refused POST is recorded (mutations
+      // come only by POST), within the audit's per-address bound, before the 401 is sent.
+      if (refused && request.method === 'POST') {
+        await audit.write({
+          time: new Date().toISOString(),
+          identity: { name: 'unknown', kind: 'anonymous' },
+          source: req?.socket.remoteAddress ?? null,
+          host: registry.defaultName,
+          operation: UNAUTHENTICATED_OPERATION,
+          arguments: {},
+          result: refused.code,
+          durationMs: 0,
+        });
+      }
+      return refused;
+    },
   });
   const limits = createLimits({
     limits: security.limits,
@@ -146,7 +190,8 @@ export function buildApp(options: AppOptions): App {
     if (initial.identity instanceof Identity) return initial.identity;
     const found = requestIdentity(initial.request);
     if (found) return found;
-    if (auth.enabled) throw gatewayError('UNAUTHENTICATED', 'authentication required');
+    // The gate authenticates every GraphQL request first; should one get here without, it is still a 401.
+    if (auth.enabled) throw gatewayError('UNAUTHENTICATED', 'authentication required', { http: { status: 401 } });
     return Identity.anonymous();
   };
   const requestLogging = createRequestLogging({
@@ -156,7 +201,7 @@ export function buildApp(options: AppOptions): App {
   });
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint,
     healthCheckEndpoint: '/health',
     context: (initial) => ({
       ...requestLogging.contextFor(initial),
@@ -170,31 +215,39 @@ export function buildApp(options: AppOptions): App {
       ...(security.hostSafety ? { hostSafety: security.hostSafety } : {}),
     }),
     maskedErrors: { maskError },
-    // Its requests carry the CSRF header, so GET queries from GraphiQL pass too.
-    graphiql: security.graphiql && {
-      title: 'virtql',
-      defaultQuery: DEFAULT_QUERY,
-      additionalHeaders: { [CSRF_HEADER]: '1' },
-      isHeadersEditorEnabled: true,
-    },
-    // Served from the installed package, never a CDN; no yoga landing page (and its version) on other paths.
-    renderGraphiQL: renderGraphiQLPage,
+    // yoga renders GraphiQL before any plugin of ours could check the request: useGraphiQLAssets
+    // serves it behind the gate. No yoga landing page (and its version) on other paths.
+    graphiql: false,
     landingPage: false,
-    cors: browser.cors,
+    cors: gate.cors,
     maxRequestBodySize: limits.maxRequestBodySize,
     logging: requestLogging.yogaLogger,
     plugins: [
       ...(security.tracing ? [useTracing()] : []),
+      gate.plugin,
       ...metrics.plugins,
       requestLogging.plugin,
-      ...(security.graphiql ? [useGraphiQLAssets()] : []),
-      ...browser.plugins,
+      ...(security.graphiql
+        ? [
+            useGraphiQLAssets(
+              {
+                title: 'virtql',
+                defaultQuery: DEFAULT_QUERY,
+                // Its requests carry the CSRF header, so GET queries from GraphiQL pass too.
+                additionalHeaders: { [CSRF_HEADER]: '1' },
+                isHeadersEditorEnabled: true,
+              },
+              graphqlEndpoint,
+            ),
+          ]
+        : []),
       useAuthentication(auth),
       useAudit(audit),
+      // Before every plugin that walks the variables (shared subscriptions key on them): too deep is refused here.
+      useNulFreeArguments(),
       useSharedEventExecution(),
       ...limits.plugins,
       useNestingLimit(),
-      useNulFreeArguments(),
       useInputErrorCodes(),
       useReadinessCheck({
         endpoint: '/ready',
@@ -244,7 +297,7 @@ export function buildApp(options: AppOptions): App {
         ws = serveGraphQLWs(server, yoga, {
           auth,
           maxPayload: limits.maxPayload,
-          upgradeGuards: [...browser.upgradeGuards, ...limits.upgradeGuards],
+          upgradeGuards: [...gate.upgradeGuards, ...limits.upgradeGuards],
           connectGuards: limits.connectGuards,
           routes: { [CONSOLE_PATH]: (req, socket, head) => consoles.handleUpgrade(req, socket, head) },
         });

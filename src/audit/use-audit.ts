@@ -3,6 +3,7 @@ import { defaultFieldResolver, type GraphQLField, type GraphQLSchema } from 'gra
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Identity } from '../auth/identity.ts';
+import { hostOfGlobalId } from '../schema/builder.ts';
 import type { HostSource } from '../schema/context.ts';
 import { clientErrorCode } from '../schema/errors.ts';
 import type { AuditLog } from './audit-log.ts';
@@ -21,10 +22,32 @@ export interface AuditContext {
   audit?: AuditLog;
   identity?: Identity;
   hosts?: HostSource;
+  /** Tracked operations: cancelOperation acts on its operation's host. */
+  operations?: { get(id: string): Promise<{ host?: string } | undefined> };
   /** The Node request: yoga's server context over HTTP, the upgrade request over graphql-ws. */
   req?: IncomingMessage;
   /** The request's logger (its lines carry the request id). */
   log?: Logger;
+}
+
+/**
+ * The host a call acts on: its `host` argument; else the host of the object it names by global ID
+ * (a DomainRef, VolumeRef or InterfaceRef `id`, which the mutation itself follows); else, for an
+ * operation id (cancelOperation), the host that operation runs on; else the default host.
+ */
+export async function actedOnHost(asked: Record<string, unknown>, context: AuditContext): Promise<string> {
+  if (typeof asked.host === 'string') return asked.host;
+  for (const value of [asked, ...Object.values(asked)]) {
+    if (typeof value !== 'object' || value === null) continue;
+    const { id } = value as { id?: unknown };
+    const host = typeof id === 'string' ? hostOfGlobalId(id) : undefined;
+    if (host !== undefined) return host;
+  }
+  if (typeof asked.id === 'string' && context.operations) {
+    const operation = await context.operations.get(asked.id).catch(() => undefined);
+    if (operation?.host) return operation.host;
+  }
+  return context.hosts?.defaultName ?? '';
 }
 
 // The schema object is shared by every app of the process: its mutation fields are wrapped once,
@@ -41,13 +64,15 @@ function audit(field: GraphQLField<unknown, AuditContext>): void {
     const time = new Date().toISOString();
     const asked = argumentsOf(args);
     const started = performance.now();
-    const finish = (result: string) =>
+    // Before the call: cancelOperation's operation is then still known.
+    const host = actedOnHost(asked, context);
+    const finish = async (result: string) =>
       log.write(
         {
           time,
           identity: { name: context.identity?.name ?? 'unknown', kind: context.identity?.kind ?? 'anonymous' },
           source: context.req?.socket?.remoteAddress ?? null,
-          host: typeof asked.host === 'string' ? asked.host : (context.hosts?.defaultName ?? ''),
+          host: await host,
           operation: field.name,
           arguments: redactArguments(asked),
           result,

@@ -10,11 +10,6 @@ interface AuthContext {
   request: Request;
 }
 
-/** The body of a refused request: a GraphQL error with its code, as yoga shapes errors. */
-export function authErrorBody(e: AuthError): string {
-  return JSON.stringify({ errors: [{ message: e.message, extensions: { code: e.code } }] });
-}
-
 /**
  * Wraps a subscription so that `end(last)` (a revoked or expired credential) delivers `last`, if
  * given, and completes it. Each pending `next()` gets its own wake-up: racing every `next()` against one long-lived promise
@@ -85,41 +80,36 @@ export function requestIdentity(request: Request | undefined): Identity | undefi
 }
 
 /**
- * Resolves the caller once per HTTP request (API token, JWT or client certificate) and puts
- * the identity in the context; a request to the GraphQL endpoint without valid credentials
- * ends with 401 before any parsing. WebSocket operations arrive with the identity that
- * graphql-ws authenticated at connection time. Subscriptions (SSE and WebSocket) end when
- * their credentials are revoked by a config reload or expire.
+ * Resolves the caller of an HTTP request (API token, JWT or client certificate) and keeps the
+ * identity for the context; resolves to the AuthError saying why not. The gate
+ * (src/security/create-gate.ts) calls it for every route that needs a caller, before any parsing.
  */
-export function useAuthentication(auth: AuthService, graphqlEndpoint = '/graphql'): Plugin<AuthContext> {
+export async function authenticateRequest(
+  auth: AuthService,
+  request: Request,
+  req: IncomingMessage | undefined,
+): Promise<AuthError | undefined> {
+  const authorization = request.headers.get('authorization');
+  try {
+    identities.set(request, {
+      identity: await auth.authenticate(credentialsOf(authorization, req)),
+      authorization,
+      req,
+    });
+    return undefined;
+  } catch (e) {
+    if (e instanceof AuthError) return e;
+    throw e;
+  }
+}
+
+/**
+ * WebSocket operations arrive with the identity that graphql-ws authenticated at connection
+ * time, HTTP ones with the identity {@link authenticateRequest} resolved. Subscriptions (SSE and
+ * WebSocket) end when their credentials are revoked by a config reload or expire.
+ */
+export function useAuthentication(auth: AuthService): Plugin<AuthContext> {
   return {
-    async onRequest({ request, serverContext, url, endResponse, fetchAPI }) {
-      if (url.pathname !== graphqlEndpoint || request.method === 'OPTIONS') return;
-      // The GraphiQL page itself carries no data; its requests authenticate like any other.
-      if (
-        request.method === 'GET' &&
-        !url.searchParams.has('query') &&
-        request.headers.get('accept')?.includes('text/html')
-      )
-        return;
-      const req = (serverContext as { req?: IncomingMessage }).req;
-      const authorization = request.headers.get('authorization');
-      try {
-        identities.set(request, {
-          identity: await auth.authenticate(credentialsOf(authorization, req)),
-          authorization,
-          req,
-        });
-      } catch (e) {
-        if (!(e instanceof AuthError)) throw e;
-        endResponse(
-          new fetchAPI.Response(authErrorBody(e), {
-            status: 401,
-            headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer' },
-          }),
-        );
-      }
-    },
     onSubscribe({ args }) {
       const context = args.contextValue as { identity?: Identity; request?: Request; revoked?: Promise<void> };
       return {

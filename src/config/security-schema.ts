@@ -125,6 +125,16 @@ export const auditSchema = z
   .strictObject({
     /** A JSONL file that every audit record is appended to. */
     file: nonEmpty.optional(),
+    /** The file's size at which it is renamed to file.1 (file.1 to file.2…) and a new one begun. */
+    maxBytes: z
+      .number()
+      .int()
+      .min(4096, 'must be at least 4096')
+      .default(100 * 1024 * 1024),
+    /** Rotated files kept beside the current one (file.1 … file.N); older ones are deleted. */
+    keep: z.number().int().min(0).max(100).default(5),
+    /** Failed or refused calls recorded per identity, and per client address, each minute; then one record says how many more were not. */
+    maxFailuresPerMinute: z.number().int().min(1).default(60),
   })
   .prefault({});
 

@@ -8,6 +8,7 @@ import type { AuthService } from '../auth/auth-service.ts';
 import { AuthError } from '../auth/authenticator.ts';
 import { credentialsOf } from '../auth/credentials.ts';
 import { Identity } from '../auth/identity.ts';
+import { formattedForWire } from '../schema/errors.ts';
 
 /** Why an upgrade request is refused before the WebSocket handshake: an HTTP status and a message. */
 export interface UpgradeRefusal {
@@ -171,6 +172,10 @@ export function serveGraphQLWs(
         operations += 1;
         return args;
       },
+      // yoga's extensions.http (an HTTP status) is for HTTP responses only.
+      onError: (_ctx, _id, _payload, errors) => errors.map(formattedForWire),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: result.errors.map(formattedForWire) } : undefined,
       onComplete: () => {
         operations -= 1;
         if (operations === 0) drained?.();

@@ -24,7 +24,7 @@ interface Asset {
 const packageDir = dirname(dirname(createRequire(import.meta.url).resolve('@graphql-yoga/render-graphiql')));
 const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string };
 
-/** Where the assets are served: outside the GraphQL endpoint, so neither its authentication nor its Host check applies. The version in the path lets browsers cache them for good. */
+/** Where the assets are served: public routes (no credentials), behind the gate's Host and Origin checks. The version in the path lets browsers cache them for good. */
 export const GRAPHIQL_ASSETS_PATH = `/graphiql/${version}/`;
 
 /** The example query GraphiQL opens with. */
@@ -94,18 +94,32 @@ async function loadAssets(): Promise<Map<string, Asset>> {
   ]);
 }
 
+/** A browser opening the GraphQL endpoint: a GET asking for HTML, with no query to run. */
+export function isGraphiQLPageRequest(request: Request, url: URL): boolean {
+  return (
+    request.method === 'GET' && !url.searchParams.has('query') && !!request.headers.get('accept')?.includes('text/html')
+  );
+}
+
 /**
- * Serves GraphiQL's assets from the installed package, so the page works without internet
- * (air-gapped hypervisor networks), and sends `/` to the GraphQL endpoint, where GraphiQL is.
- * They carry no data: anyone may fetch them, as anyone may fetch the GraphiQL page itself.
+ * Serves the GraphiQL page at the GraphQL endpoint and its assets from the installed package, so
+ * the page works without internet (air-gapped hypervisor networks), and sends `/` to the GraphQL
+ * endpoint. They carry no data: they are public routes of the gate (no credentials), which has
+ * checked Host and Origin before this runs.
  */
-export function useGraphiQLAssets(graphqlEndpoint = '/graphql'): Plugin {
+export function useGraphiQLAssets(page: GraphiQLOptions, graphqlEndpoint = '/graphql'): Plugin {
   let assets: Promise<Map<string, Asset>> | undefined;
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (request.method !== 'GET' && request.method !== 'HEAD') return;
       if (url.pathname === '/') {
         endResponse(new fetchAPI.Response(null, { status: 302, headers: { location: graphqlEndpoint } }));
+        return;
+      }
+      if (url.pathname === graphqlEndpoint && isGraphiQLPageRequest(request, url)) {
+        endResponse(
+          new fetchAPI.Response(renderGraphiQLPage(page), { headers: { 'content-type': 'text/html; charset=utf-8' } }),
+        );
         return;
       }
       if (!url.pathname.startsWith(GRAPHIQL_ASSETS_PATH)) return;

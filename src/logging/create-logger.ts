@@ -1,4 +1,4 @@
-import { type DestinationStream, type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino, stdSerializers } from 'pino';
 import pretty from 'pino-pretty';
 
 export type LogFormat = 'json' | 'pretty';
@@ -18,11 +18,26 @@ export function parseLogFormat(value: string | undefined): LogFormat | undefined
   return value === 'pretty' ? 'pretty' : undefined;
 }
 
+/** The most a logged error's message and stack keep, in characters: a client's 1 MB value inside one stays out. */
+const MAX_ERROR_TEXT = 8192;
+
+const cut = (text: string | undefined) =>
+  text !== undefined && text.length > MAX_ERROR_TEXT
+    ? `${text.slice(0, MAX_ERROR_TEXT)} … (${text.length} characters, cut)`
+    : text;
+
+/** pino's error serializer with the message and stack bounded. */
+export function boundedErrorSerializer(error: Error): ReturnType<typeof stdSerializers.err> {
+  const serialized = stdSerializers.err(error);
+  return { ...serialized, message: cut(serialized.message) ?? '', stack: cut(serialized.stack) ?? '' };
+}
+
 /** The gateway's root logger. Pretty output is written synchronously, so lines logged right before an exit are not lost. */
 export function createLogger({ level = 'info', format = 'json', destination }: LoggerOptions = {}): Logger {
+  const options = { level, serializers: { err: boundedErrorSerializer } };
   if (format === 'pretty') {
     return pino(
-      { level },
+      options,
       pretty({
         sync: true,
         translateTime: 'SYS:HH:MM:ss.l',
@@ -31,5 +46,5 @@ export function createLogger({ level = 'info', format = 'json', destination }: L
       }),
     );
   }
-  return destination ? pino({ level }, destination) : pino({ level });
+  return destination ? pino(options, destination) : pino(options);
 }

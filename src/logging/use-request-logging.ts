@@ -3,11 +3,19 @@ import { randomUUID } from 'node:crypto';
 import { type DocumentNode, type GraphQLError, getOperationAST } from 'graphql';
 import { isAsyncIterable, type Plugin, type YogaLogger } from 'graphql-yoga';
 import type { Logger } from 'pino';
+import { boundedErrorSerializer } from './create-logger.ts';
 
 /** The header a caller may set to name its request, and the one every response carries. */
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** The longest message a log line repeats: a client's 1 MB argument echoed in an error stays out of the log. */
+export const MAX_LOGGED_MESSAGE = 2048;
+
+function bounded(message: string, limit = MAX_LOGGED_MESSAGE): string {
+  return message.length <= limit ? message : `${message.slice(0, limit)} … (${message.length} characters, cut)`;
+}
 
 /** The caller's request id when it is one we can log as is; anything else is replaced by a fresh one. */
 export function parseRequestId(value: string | null | undefined): string | undefined {
@@ -102,7 +110,7 @@ export function createRequestLogging({ logger, codeOf, identityOf }: RequestLogg
     operation.done = true;
     operation.request.log.info(
       {
-        operationName: operation.name ?? null,
+        operationName: operation.name === undefined ? null : bounded(operation.name, 256),
         operationType: operation.type ?? null,
         durationMs: Math.round((performance.now() - operation.started) * 1000) / 1000,
         codes: [...operation.codes],
@@ -118,8 +126,14 @@ export function createRequestLogging({ logger, codeOf, identityOf }: RequestLogg
       const log = store ? store.log.child({ component: 'graphql' }) : base;
       const [first, ...rest] = args;
       const details = rest.length > 0 ? { details: rest } : {};
-      if (first instanceof Error) log[level]({ err: first, ...details }, first.message);
-      else if (typeof first === 'string') log[level](details, first);
+      // yoga logs at error every error maskError changed, expected ones too (a name taken, a format
+      // the host lacks): those are the client's, logged at info with their code and no stack.
+      const code = level === 'error' && first instanceof Error ? codeOf(first) : undefined;
+      if (code !== undefined && code !== 'INTERNAL') {
+        log.info({ code, ...details }, bounded(first instanceof Error ? first.message : ''));
+      } else if (first instanceof Error) {
+        log[level]({ err: boundedErrorSerializer(first), ...details }, bounded(first.message));
+      } else if (typeof first === 'string') log[level](details, first);
       else log[level]({ details: args }, 'graphql');
     };
 

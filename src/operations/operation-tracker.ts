@@ -8,6 +8,8 @@ export interface Operation<P = unknown, R = unknown> {
   kind: string;
   /** Who started it (an identity key): they may follow and cancel it, as may holders of Sys.Audit. */
   owner?: string;
+  /** The host it acts on (what cancelOperation's audit record names). */
+  host?: string;
   status: OperationStatus;
   /** The latest progress reading while it runs (and the last one after). */
   progress?: P;
@@ -20,6 +22,7 @@ export interface Operation<P = unknown, R = unknown> {
 export interface OperationTask<P, R> {
   kind: string;
   owner?: string;
+  host?: string;
   run: () => Promise<R>;
   /** Reads progress while the task runs; undefined when there is nothing to report. */
   poll: () => Promise<P | undefined>;
@@ -91,6 +94,7 @@ export class OperationTracker {
       id: randomUUID(),
       kind: task.kind,
       ...(task.owner === undefined ? {} : { owner: task.owner }),
+      ...(task.host === undefined ? {} : { host: task.host }),
       status: 'RUNNING',
       startedAt: now,
       updatedAt: now,

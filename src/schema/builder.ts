@@ -49,11 +49,20 @@ interface DecodedID {
 export function decodeGlobalIdOrMark(globalID: string): DecodedID {
   try {
     const decoded = decodeGlobalID(globalID);
-    if (isTypeName(decoded.typename)) return decoded;
+    // Every node but a Host is keyed within its host: "host<US>key". Without the separator the
+    // host would be read as all but its last character (UNKNOWN_HOST of a truncated name).
+    if (isTypeName(decoded.typename) && (decoded.typename === 'Host' || decoded.id.includes('\u001f'))) return decoded;
   } catch {
     // Not base64 of "Type:key": marked below like an unknown type.
   }
   return { typename: MALFORMED_ID, id: `Invalid global ID: ${globalID}` };
+}
+
+/** The host a global ID names: a Host's ID is its name, every other node's is "host<US>key". */
+export function hostOfGlobalId(globalID: string): string | undefined {
+  const decoded = decodeGlobalIdOrMark(globalID);
+  if (decoded.typename === MALFORMED_ID) return undefined;
+  return decoded.typename === 'Host' ? decoded.id : decoded.id.slice(0, decoded.id.indexOf('\u001f'));
 }
 
 /**

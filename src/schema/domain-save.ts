@@ -163,7 +163,8 @@ builder.mutationFields((t) => {
       resolve: async (_r, { input: args }, ctx) => {
         const host = hostName(ctx, args.host);
         const s = await findDomain(ctx, host, args.domain);
-        await s.domain.removeManagedSave();
+        // No image is success, as described; the qemu driver would fail to unlink the missing file (SYSTEM_ERROR).
+        if (await s.domain.hasManagedSave()) await s.domain.removeManagedSave();
         return reread(ctx, host, s.domain);
       },
     }),

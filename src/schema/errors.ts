@@ -1,5 +1,5 @@
 import type { AuthFailure } from '@pothos/plugin-scope-auth';
-import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLResolveInfo } from 'graphql';
 import { HostRegistryClosedError, HostTimeoutError, UnknownHostError } from '../hosts/errors.ts';
 import { type ErrorNumberName, LibvirtError, NulByteError } from '../libvirt/index.ts';
 import { XmlError } from '../libvirt/xml/xml-codec.ts';
@@ -107,13 +107,20 @@ export function libvirtExtensions(e: LibvirtError): Record<string, unknown> {
   };
 }
 
-/** Runs a libvirt call whose one client value is `field`: libvirt refusing it is INVALID_INPUT naming that field. */
-export async function refusedAs<T>(field: string, call: Promise<T>): Promise<T> {
+/**
+ * Runs a libvirt call whose one client value is `field`: libvirt refusing it (INVALID_INPUT, or
+ * another of `codes`, such as UNSUPPORTED for a format the host lacks) is that code naming the field.
+ */
+export async function refusedAs<T>(
+  field: string,
+  call: Promise<T>,
+  codes: readonly ErrorCode[] = ['INVALID_INPUT'],
+): Promise<T> {
   try {
     return await call;
   } catch (e) {
-    if (!(e instanceof LibvirtError) || codeOf(e) !== 'INVALID_INPUT') throw e;
-    throw gatewayError('INVALID_INPUT', `${field}: ${e.message}`, {
+    if (!(e instanceof LibvirtError) || !codes.includes(codeOf(e))) throw e;
+    throw gatewayError(codeOf(e), `${field}: ${e.message}`, {
       ...libvirtExtensions(e),
       field,
       reason: e.message,
@@ -193,20 +200,48 @@ function truncated(text: string, limit: number): string {
     .replace(/\uFFFD$/, '')}${note}`;
 }
 
-/** The same error with its message and string extensions cut to MAX_ERROR_BYTES. */
+/** The longest value of a client's an error echoes (a host name, a field path). */
+const MAX_ECHO_BYTES = 256;
+
+/** A client's value as an error may repeat it: at most MAX_ECHO_BYTES. */
+export function echoed(value: string): string {
+  return truncated(value, MAX_ECHO_BYTES);
+}
+
+/**
+ * The same error with its message cut to MAX_ERROR_BYTES, `reason` and libvirt's message to half
+ * that, and every other string extension (`host`, `field`…) to MAX_ECHO_BYTES.
+ */
 function bounded(error: GraphQLError): GraphQLError {
-  const long = (v: unknown) => typeof v === 'string' && Buffer.byteLength(v) > MAX_ERROR_BYTES / 2;
   const { extensions } = error;
   const libvirt = extensions.libvirt as Record<string, unknown> | undefined;
-  if (Buffer.byteLength(error.message) <= MAX_ERROR_BYTES && !long(extensions.reason) && !long(libvirt?.message)) {
-    return error;
-  }
+  const limitOf = (key: string) => (key === 'reason' ? MAX_ERROR_BYTES / 2 : MAX_ECHO_BYTES);
+  const long = (key: string, v: unknown) => typeof v === 'string' && Buffer.byteLength(v) > limitOf(key);
+  const tooLong =
+    Buffer.byteLength(error.message) > MAX_ERROR_BYTES ||
+    Object.entries(extensions).some(([k, v]) => long(k, v)) ||
+    long('reason', libvirt?.message);
+  if (!tooLong) return error;
+  const cut = Object.fromEntries(
+    Object.entries(extensions).map(([k, v]) => [k, long(k, v) ? truncated(v as string, limitOf(k)) : v]),
+  );
   const half = (v: unknown) => (typeof v === 'string' ? truncated(v, MAX_ERROR_BYTES / 2) : v);
   return withFields(error, truncated(error.message, MAX_ERROR_BYTES), {
-    ...extensions,
-    ...(extensions.reason !== undefined ? { reason: half(extensions.reason) } : {}),
+    ...cut,
     ...(libvirt ? { libvirt: { ...libvirt, message: half(libvirt.message) } } : {}),
   });
+}
+
+/**
+ * An error as graphql-ws sends it: coded like yoga's, and without yoga's `extensions.http` (an
+ * HTTP status and headers meant for the HTTP layer, which yoga strips from HTTP responses itself).
+ */
+export function formattedForWire(error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError {
+  // graphql-ws's own refusals ("Unable to identify operation") have no code: INVALID_INPUT like yoga's.
+  const formatted = isGraphQLError(error) ? withGatewayCode(error).toJSON() : error;
+  if (formatted.extensions?.http === undefined) return formatted;
+  const { http: _http, ...extensions } = formatted.extensions;
+  return { ...formatted, extensions };
 }
 
 /**
@@ -219,6 +254,8 @@ const FOREIGN_INPUT_CODES = new Set<unknown>([
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_USER_INPUT',
   'BAD_REQUEST',
+  // yoga: a document of several operations without operationName, or naming none of them.
+  'OPERATION_RESOLUTION_FAILURE',
 ]);
 
 /**
@@ -262,7 +299,11 @@ function typedFailure(original: unknown, located: GraphQLError | undefined): Gra
     return relocated(located, original.message, { code: 'CONNECTION_FAILED', host: original.host });
   }
   if (original instanceof UnknownHostError) {
-    return relocated(located, original.message, { code: 'UNKNOWN_HOST', host: original.host });
+    // The client's host name, however long, is echoed cut (the message goes on with the configured names).
+    const named = `unknown host ${JSON.stringify(original.host)}`;
+    const rest = original.message.startsWith(named) ? original.message.slice(named.length) : '';
+    const host = echoed(original.host);
+    return relocated(located, `unknown host ${JSON.stringify(host)}${rest}`, { code: 'UNKNOWN_HOST', host });
   }
   // plugin-relay's malformed global IDs (and any other Pothos input check).
   if (original instanceof Error && original.name === 'PothosValidationError') {
@@ -310,12 +351,13 @@ export function clientErrorCode(error: unknown): string {
  * variable coercion) become INVALID_INPUT naming the variable or `query`; every message is bounded.
  */
 export function withGatewayCode(error: GraphQLError): GraphQLError {
-  if (!FOREIGN_INPUT_CODES.has(error.extensions?.code)) return bounded(error);
+  const code = error.extensions?.code;
+  if (!FOREIGN_INPUT_CODES.has(code)) return bounded(error);
   return bounded(
     withFields(error, error.message, {
       ...error.extensions,
       code: 'INVALID_INPUT',
-      field: inputFieldOf(error.message),
+      field: code === 'OPERATION_RESOLUTION_FAILURE' ? 'operationName' : inputFieldOf(error.message),
       reason: reasonOf(error.message),
     }),
   );

@@ -2,7 +2,7 @@ import type { Connection, NodeInfo } from '../libvirt/index.ts';
 import { onParentHost } from './auth-scopes.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
-import { gatewayError } from './errors.ts';
+import { echoed, gatewayError } from './errors.ts';
 import { perHost } from './request-cache.ts';
 
 export interface HostShape {
@@ -18,7 +18,10 @@ export const connectionOf = perHost(
   (ctx, host): Promise<Connection> => {
     if (!isVisible(ctx, host)) {
       return Promise.reject(
-        gatewayError('UNKNOWN_HOST', `host: no host named "${host}" is configured`, { field: 'host', host }),
+        gatewayError('UNKNOWN_HOST', `host: no host named "${echoed(host)}" is configured`, {
+          field: 'host',
+          host: echoed(host),
+        }),
       );
     }
     return ctx.hosts.connection(host);
@@ -35,7 +38,10 @@ function isVisible(ctx: GatewayContext, host: string): boolean {
 export function hostName(ctx: GatewayContext, host: string | null | undefined): string {
   const name = host ?? ctx.hosts.defaultName;
   if (!isVisible(ctx, name)) {
-    throw gatewayError('UNKNOWN_HOST', `host: no host named "${name}" is configured`, { field: 'host', host: name });
+    throw gatewayError('UNKNOWN_HOST', `host: no host named "${echoed(name)}" is configured`, {
+      field: 'host',
+      host: echoed(name),
+    });
   }
   return name;
 }

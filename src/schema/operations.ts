@@ -180,6 +180,7 @@ builder.mutationFields((t) => ({
       return (await ctx.operations.start({
         kind: 'MIGRATION',
         owner: ctx.identity.key,
+        host: source.host,
         run,
         poll: () => source.domain.jobStats().catch(() => undefined),
         cancel: (running) => abortWhenStarted(source.domain, running),

@@ -5,7 +5,7 @@ import { buildVolumeXml, parseVolumeXml } from '../libvirt/xml/volume-xml.ts';
 import { poolName, volumeName } from '../validation/index.ts';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
-import { gatewayError, invalidInput } from './errors.ts';
+import { gatewayError, invalidInput, refusedAs } from './errors.ts';
 import { connectionOf, hostName } from './host.ts';
 import { checkBuiltXml } from './host-safety.ts';
 import { actOn, changed, fromInput, mutationInput } from './mutation-support.ts';
@@ -108,8 +108,11 @@ builder.mutationFields((t) => {
           capacityBytes: (await source.object.info()).capacityBytes,
           ...(format ? { format } : {}),
         });
-        await checkBuiltXml(ctx, h, 'volume', 'name', xml);
-        const object = await target.object.cloneVolume(xml, source.object);
+        // The name passed volumeName; what libvirt's schema can refuse in the copy's document is the client's format.
+        await checkBuiltXml(ctx, h, 'volume', args.format ? 'format' : 'name', xml);
+        const cloned = target.object.cloneVolume(xml, source.object);
+        // A format the host's storage does not know is the client's `format`, whatever libvirt calls it.
+        const object = await (args.format ? refusedAs('format', cloned, ['INVALID_INPUT', 'UNSUPPORTED']) : cloned);
         changed(ctx);
         return { host: h, object, pool: target };
       },

@@ -1,5 +1,9 @@
+import { GraphQLError } from 'graphql';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorDomain, ErrorNumber, LibvirtError } from '../../src/libvirt/index.ts';
+import { createRequestLogging } from '../../src/logging/use-request-logging.ts';
+import { clientErrorCode } from '../../src/schema/errors.ts';
 import { wsConnect, wsQuery } from '../auth/auth-clients.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 
@@ -125,5 +129,47 @@ describe('over graphql-ws', () => {
     expect(access[0]?.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(access[1]?.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(access[0]?.requestId).not.toBe(access[1]?.requestId);
+  });
+});
+
+describe('what yoga logs of the errors it masks', () => {
+  const logged: Line[] = [];
+  const logging = createRequestLogging({
+    logger: pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line) as Line) }),
+    codeOf: clientErrorCode,
+    identityOf: () => undefined,
+  });
+  const located = (original: Error) => new GraphQLError(original.message, { originalError: original, path: ['x'] });
+
+  it('an expected client error (a name taken, a format the host lacks) is one info line with its code, no stack', () => {
+    logged.length = 0;
+    const taken = new LibvirtError(
+      "operation failed: domain 'web' already exists with uuid 1234",
+      ErrorNumber.OPERATION_FAILED,
+      ErrorDomain.DOMAIN,
+      2,
+    );
+    const format = new LibvirtError(
+      'unknown volume format type nosuchfmt',
+      ErrorNumber.CONFIG_UNSUPPORTED,
+      ErrorDomain.STORAGE,
+      2,
+    );
+    logging.yogaLogger.error(located(taken));
+    logging.yogaLogger.error(located(format));
+    expect(logged.map((l) => [l.level, l.code, 'err' in l, 'stack' in l])).toEqual([
+      [30, 'INVALID_INPUT', false, false],
+      [30, 'UNSUPPORTED', false, false],
+    ]);
+  });
+
+  it('an unexpected one stays at error with its stack, its message bounded', () => {
+    logged.length = 0;
+    logging.yogaLogger.error(located(new TypeError(`cannot read ${'x'.repeat(1_000_000)}`)));
+    const [line] = logged;
+    expect(line?.level).toBe(50);
+    expect((line?.err as { stack?: string } | undefined)?.stack).toContain('TypeError');
+    expect(JSON.stringify(line).length).toBeLessThan(1_100_000);
+    expect(String(line?.msg).length).toBeLessThan(2_200);
   });
 });

@@ -1,10 +1,12 @@
 import { GraphQLError } from 'graphql';
+import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { HostRegistryClosedError, HostTimeoutError } from '../../src/hosts/errors.ts';
 import { ErrorDomain, ErrorNumber, type ErrorNumberName, LibvirtError } from '../../src/libvirt/index.ts';
 import { codeOf, MAX_ERROR_BYTES, maskError } from '../../src/schema/errors.ts';
 import { type GraphQLResponse, startGateway, type TestGateway } from '../support/gateway.ts';
-import { fixtureUri } from '../support/test-host.ts';
+import { deferred, fixtureUri } from '../support/test-host.ts';
 
 type Errors = NonNullable<GraphQLResponse['errors']>;
 interface Change {
@@ -145,6 +147,128 @@ describe('the same condition gets the same code, racing or not (test driver)', (
       expect(Buffer.byteLength(String(e.extensions?.reason ?? ''))).toBeLessThanOrEqual(MAX_ERROR_BYTES);
       expect(Buffer.byteLength(JSON.stringify(e))).toBeLessThan(3 * MAX_ERROR_BYTES);
     }
+  });
+});
+
+describe('the error contract: documented codes, bounded echoes, nothing internal (test driver)', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway({ default: fixtureUri });
+  });
+  afterAll(() => gw?.close());
+
+  /** POSTs a body written by hand: JSON.stringify itself overflows on values 5,000 levels deep. */
+  async function raw(body: string): Promise<GraphQLResponse> {
+    const res = await gw.app.yoga.fetch('http://localhost/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    return (await res.json()) as GraphQLResponse;
+  }
+  const deep = (inner: string, levels: number) => `${'{"name":'.repeat(levels)}${inner}${'}'.repeat(levels)}`;
+  const REF = JSON.stringify('query ($d: DomainRef!) { domain(ref: $d) { name } }');
+
+  it.each([
+    ['an input object 5,000 levels deep', `{"query":${REF},"variables":{"d":${deep('"web"', 5000)}}}`, '$d'],
+    ['one with a NUL at the bottom', `{"query":${REF},"variables":{"d":${deep('"a\\u0000b"', 5000)}}}`, '$d'],
+    [
+      'an unused variable 5,000 levels deep',
+      `{"query":${REF},"variables":{"d":{"name":"web"},"x":${deep('1', 5000)}}}`,
+      '$x',
+    ],
+    [
+      'a list 5,000 levels deep',
+      `{"query":${JSON.stringify('query ($i: [ID!]!) { nodes(ids: $i) { id } }')},"variables":{"i":${'['.repeat(5000)}"x"${']'.repeat(5000)}}}`,
+      '$i',
+    ],
+  ])('variables: %s are INVALID_INPUT naming the variable, not INTERNAL', async (_label, body, variable) => {
+    const res = await raw(body);
+    expect(res.errors).toHaveLength(1);
+    expect(res.errors?.[0]?.extensions).toMatchObject({
+      code: 'INVALID_INPUT',
+      reason: 'is nested more than 100 levels deep',
+    });
+    expect(String(res.errors?.[0]?.extensions?.field).startsWith(variable)).toBe(true);
+  });
+
+  it('a NUL in a variable’s default value is refused before anything runs', async () => {
+    const res = await gw.query(
+      'mutation ($n: String = "w\\u0000eb") { suspendDomain(input: { domain: { name: $n } }) { state } }',
+    );
+    expect(res.errors?.[0]?.extensions).toMatchObject({
+      code: 'INVALID_INPUT',
+      field: '$n',
+      reason: 'must not contain a NUL byte',
+    });
+    const state = await gw.query<{ domain: { state: string } }>('{ domain(ref: { name: "web" }) { state } }');
+    expect(state.data?.domain.state).toBe('RUNNING');
+    // Sent, the variable's own value is what counts.
+    const given = await gw.query('query ($n: String = "a\\u0000b") { domain(ref: { name: $n }) { name } }', {
+      n: 'web',
+    });
+    expect(given.errors?.[0]?.extensions).toMatchObject({ field: '$n' });
+  });
+
+  it('a document of two operations without operationName is INVALID_INPUT naming operationName', async () => {
+    const res = await gw.query('query A { hosts { name } } query B { hosts { name } }');
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'operationName' });
+  });
+
+  it('an unknown host of 100 KB is echoed cut: message ≤ 2 KB, host ≤ 256 bytes', async () => {
+    const host = 'h'.repeat(100_000);
+    const res = await gw.query('query ($h: String!) { domain(host: $h, ref: { name: "web" }) { name } }', { h: host });
+    const [error] = res.errors ?? [];
+    expect(error?.extensions?.code).toBe('UNKNOWN_HOST');
+    expect(Buffer.byteLength(error?.message ?? '')).toBeLessThanOrEqual(MAX_ERROR_BYTES);
+    expect(Buffer.byteLength(String(error?.extensions?.host))).toBeLessThanOrEqual(256);
+    expect(Buffer.byteLength(error?.message ?? '')).toBeLessThan(512);
+    expect(Buffer.byteLength(JSON.stringify(error))).toBeLessThan(MAX_ERROR_BYTES);
+  });
+
+  it('a global ID without its host separator is INVALID_INPUT naming the field, not UNKNOWN_HOST', async () => {
+    const id = Buffer.from('Domain:defaultnoseparator').toString('base64');
+    const ref = await gw.query(`{ domain(ref: { id: "${id}" }) { name } }`);
+    expect(ref.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'ref.id' });
+    const mutation = await gw.query(`mutation { suspendDomain(input: { domain: { id: "${id}" } }) { state } }`);
+    expect(mutation.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'domain.id' });
+    const node = await gw.query(`{ node(id: "${id}") { id } }`);
+    expect(node.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'id' });
+  });
+
+  it('cloneVolume with a format the host lacks names the field', async () => {
+    const res = await gw.query(
+      'mutation { cloneVolume(input: { ref: { path: "/default-pool/web.img" }, name: "copy.img", format: "nosuchfmt" }) { name } }',
+    );
+    expect(res.errors?.[0]?.extensions).toMatchObject({ field: 'format' });
+    expect(['INVALID_INPUT', 'UNSUPPORTED']).toContain(res.errors?.[0]?.extensions?.code);
+  });
+
+  it('graphql-ws errors are coded and carry no internal extensions (yoga’s extensions.http)', async () => {
+    const url = (await gw.app.start()).replace(/^http/, 'ws');
+    const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+    const errorsOf = (query: string) => {
+      const done = deferred<unknown>();
+      client.subscribe(
+        { query },
+        { next: (r) => done.resolve(r.errors), error: done.resolve, complete: () => done.resolve(undefined) },
+      );
+      return done.promise;
+    };
+    const invalid = (await errorsOf('{ nosuchfield }')) as Array<{ extensions?: Record<string, unknown> }>;
+    const twoOps = (await errorsOf('query A { hosts { name } } query B { hosts { name } }')) as typeof invalid;
+    await client.dispose();
+    for (const errors of [invalid, twoOps]) {
+      expect(errors?.[0]?.extensions?.code).toBe('INVALID_INPUT');
+      expect(errors?.[0]?.extensions).not.toHaveProperty('http');
+    }
+  });
+
+  it('removeManagedSave with nothing saved succeeds, as described, rather than LIBVIRT_ERROR', async () => {
+    const res = await gw.query<{ removeManagedSave: { hasManagedSave: boolean } }>(
+      'mutation { removeManagedSave(input: { domain: { name: "web" } }) { hasManagedSave } }',
+    );
+    expect(res).toEqual({ data: { removeManagedSave: { hasManagedSave: false } } });
   });
 });
 

@@ -20,6 +20,8 @@ import {
   literalOf,
   operationFor,
   sampleValue,
+  stringPaths,
+  valueWith,
 } from '../support/schema-arguments.ts';
 import { fixtureUri } from '../support/test-host.ts';
 
@@ -43,7 +45,12 @@ function random(seed: number): () => number {
 function documentedCodes(): Set<string> {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const item = /^- Failures are GraphQL errors[\s\S]*?(?=\n- |\n\n)/m.exec(readme)?.[0] ?? '';
-  const graphqlJs = ['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT'];
+  const graphqlJs = [
+    'GRAPHQL_PARSE_FAILED',
+    'GRAPHQL_VALIDATION_FAILED',
+    'BAD_USER_INPUT',
+    'OPERATION_RESOLUTION_FAILURE',
+  ];
   return new Set(
     [...item.matchAll(/`([A-Z][A-Z_]+)`/g)].map((m) => m[1] as string).filter((c) => !graphqlJs.includes(c)),
   );
@@ -275,6 +282,54 @@ describe(`fuzzing every field that takes arguments (seed ${SEED}; FUZZ_SEED=${SE
       });
     }
     console.info(`fuzz seed ${SEED}: codes ${JSON.stringify(Object.fromEntries(codes))}`);
+    expect(problems.slice(0, 20)).toEqual([]);
+    expect(await snapshotHost(host)).toEqual(before);
+  }, 60_000);
+
+  it('every field: an argument 5,000 levels deep, and a NUL in a variable’s default value, are INVALID_INPUT before anything runs', async () => {
+    const documented = documentedCodes();
+    const problems: string[] = [];
+    const expectRefused = (what: string, res: GraphQLResponse) => {
+      const codes = (res.errors ?? []).map((e) => String(e.extensions?.code));
+      if (!codes.includes('INVALID_INPUT') || codes.some((c) => c === 'INTERNAL' || !documented.has(c))) {
+        problems.push(`${what}: ${JSON.stringify(res).slice(0, 300)}`);
+      }
+    };
+    const post = async (body: string): Promise<GraphQLResponse> => {
+      const res = await gw.app.yoga.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      return (await res.json()) as GraphQLResponse;
+    };
+    let nulDefaults = 0;
+    for (const target of targets) {
+      const args = argumentValues(target.field, {}) as Record<string, unknown>;
+      const [first] = target.field.args;
+      if (!first) continue;
+      const { query, variables } = operationFor(target, { [first.name]: null, ...args }, false);
+      // Written by hand: JSON.stringify of a value 5,000 levels deep overflows the test's own stack.
+      const deep = `${'{"x":'.repeat(5_000)}1${'}'.repeat(5_000)}`;
+      const others = JSON.stringify({ ...variables, a0: undefined }).slice(1, -1);
+      expectRefused(
+        `${target.name} deep`,
+        await post(`{"query":${JSON.stringify(query)},"variables":{"a0":${deep}${others ? `,${others}` : ''}}}`),
+      );
+      // The first argument with a string inside, given as the default of its variable and not sent.
+      const arg = target.field.args.find((a) => stringPaths(a.type).length > 0);
+      if (!arg) continue;
+      const [path] = stringPaths(arg.type) as [string[]];
+      const withNul = valueWith(arg.type, path, 'web\u0000x');
+      const call = operationFor(target, { ...args, [arg.name]: withNul }, false);
+      const index = Object.keys({ ...args, [arg.name]: withNul }).indexOf(arg.name);
+      const definition = `$a${index}: ${String(arg.type)}`;
+      const withDefault = call.query.replace(definition, `${definition} = ${literalOf(withNul, arg.type)}`);
+      const { [`a${index}`]: _sent, ...rest } = call.variables;
+      expectRefused(`${target.name} default`, await gw.query(withDefault, rest));
+      nulDefaults++;
+    }
+    expect(nulDefaults).toBeGreaterThan(targets.length / 2);
     expect(problems.slice(0, 20)).toEqual([]);
     expect(await snapshotHost(host)).toEqual(before);
   }, 60_000);
