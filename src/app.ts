@@ -248,6 +248,7 @@ export function buildApp(options: AppOptions): App {
         ws = serveGraphQLWs(server, yoga, {
           auth,
           maxPayload: limits.maxPayload,
+          connectionInitWaitTimeout: limits.connectionInitWaitMs,
           upgradeGuards: [...browser.upgradeGuards, ...limits.upgradeGuards],
           connectGuards: limits.connectGuards,
           routes: { [CONSOLE_PATH]: (req, socket, head) => consoles.handleUpgrade(req, socket, head) },
