@@ -21,6 +21,17 @@ export class LockTimeoutError extends Error {
   }
 }
 
+/** Redis, where the replicas' locks are, did not answer. */
+export class LockUnavailableError extends Error {
+  constructor(
+    readonly key: string,
+    cause: unknown,
+  ) {
+    super(`the lock on ${key} cannot be taken: Redis does not answer`, { cause });
+    this.name = 'LockUnavailableError';
+  }
+}
+
 /** A queue per key in this process; the entry goes once its queue is empty, so keys do not accumulate. */
 export function createLocalLocks(): ObjectLocks {
   const tails = new Map<string, Promise<void>>();
@@ -39,9 +50,8 @@ export function createLocalLocks(): ObjectLocks {
       return result;
     },
     size: () => tails.size,
-    close: async () => {
-      await Promise.all([...tails.values()]);
-    },
+    // Nothing to release: an action still under way (on a hung host, say) must not hold up shutdown.
+    close: async () => undefined,
   };
 }
 
@@ -69,13 +79,18 @@ export interface RedisLocksOptions {
 export function createRedisLocks(url: string, options: RedisLocksOptions = {}): ObjectLocks {
   const { ttlMs = 30_000, waitMs = 60_000, retryMs = 20 } = options;
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  // A Redis that does not answer fails the commands (LockUnavailableError); the event adds nothing.
+  redis.on('error', () => undefined);
   const local = createLocalLocks();
   const redisKey = (key: string) => `virtql:lock:${key}`;
 
   async function acquire(key: string, token: string): Promise<void> {
     const deadline = Date.now() + waitMs;
     for (;;) {
-      if ((await redis.set(redisKey(key), token, 'PX', ttlMs, 'NX')) === 'OK') return;
+      const taken = await redis.set(redisKey(key), token, 'PX', ttlMs, 'NX').catch((e: unknown) => {
+        throw new LockUnavailableError(key, e);
+      });
+      if (taken === 'OK') return;
       if (Date.now() >= deadline) throw new LockTimeoutError(key, waitMs);
       await new Promise((resolve) => setTimeout(resolve, retryMs + Math.random() * retryMs));
     }

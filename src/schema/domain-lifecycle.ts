@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createLocalLocks, LockTimeoutError } from '../hosts/object-locks.ts';
+import { createLocalLocks, LockTimeoutError, LockUnavailableError } from '../hosts/object-locks.ts';
 import {
   type Connection,
   type Domain,
@@ -118,6 +118,9 @@ export function exclusively<T>(ctx: GatewayContext, s: DomainShape, fn: () => Pr
       throw gatewayError('INVALID_STATE', `domain ${s.domain.name} is busy with another action; try again`, {
         host: s.host,
       });
+    }
+    if (e instanceof LockUnavailableError) {
+      throw gatewayError('CONNECTION_FAILED', `domain ${s.domain.name}: ${e.message}`, { host: s.host });
     }
     throw e;
   });
