@@ -23,6 +23,7 @@ import {
   isGraphiQLPageRequest,
   useGraphiQLAssets,
 } from './graphiql/use-graphiql-assets.ts';
+import { createLocalLocks, createRedisLocks } from './hosts/object-locks.ts';
 import { createLimits } from './limits/create-limits.ts';
 import { createRequestLogging } from './logging/use-request-logging.ts';
 import { createMetrics, type GatewayMetrics } from './metrics/create-metrics.ts';
@@ -175,6 +176,8 @@ export function buildApp(options: AppOptions): App {
   const consolesConfig = security.consoles ?? consolesSchema.parse({});
   // In Redis when replicas share one, so any replica can take the WebSocket of a ticket another issued.
   const ticketStore = options.redis ? createRedisTicketStore(options.redis.url) : createMemoryTicketStore();
+  // Lifecycle actions on one domain run one at a time, across replicas when they share Redis.
+  const locks = options.redis ? createRedisLocks(options.redis.url) : createLocalLocks();
   const consoleTickets = createConsoleTickets(ticketStore, consolesConfig.ticketSeconds);
   const consoles = createConsoleServer({
     tickets: ticketStore,
@@ -210,6 +213,7 @@ export function buildApp(options: AppOptions): App {
       events,
       operations,
       stats,
+      locks,
       consoles: { tickets: consoleTickets, path: CONSOLE_PATH },
       allowUnsafeClientUris: options.allowUnsafeClientUris ?? false,
       ...(security.hostSafety ? { hostSafety: security.hostSafety } : {}),
@@ -297,6 +301,7 @@ export function buildApp(options: AppOptions): App {
         ws = serveGraphQLWs(server, yoga, {
           auth,
           maxPayload: limits.maxPayload,
+          connectionInitWaitTimeout: limits.connectionInitWaitMs,
           upgradeGuards: [...gate.upgradeGuards, ...limits.upgradeGuards],
           connectGuards: limits.connectGuards,
           routes: { [CONSOLE_PATH]: (req, socket, head) => consoles.handleUpgrade(req, socket, head) },
@@ -324,6 +329,7 @@ export function buildApp(options: AppOptions): App {
         await metrics.close();
         await registry.close();
         await limits.close();
+        await locks.close();
         await operationsClosed;
         await audit.close();
         // Last, so that the spans of what the steps above ended are sent too.

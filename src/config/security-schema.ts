@@ -107,6 +107,10 @@ export const limitsSchema = z
     /** Open WebSockets in all; clamped below the process's file-descriptor limit. */
     webSockets: int(1).default(10_000),
     webSocketsPerIdentity: int(1).default(2_000),
+    /** WebSockets at once that have not authenticated yet (graphql-ws connection_init, a console's ticket); past it the oldest closes. */
+    webSocketsAwaitingInit: int(1).default(100),
+    /** Seconds a WebSocket may take to authenticate before it is closed. */
+    webSocketInitSeconds: z.number({ error: 'must be a number' }).positive('must be positive').max(60).default(3),
     subscriptionsPerIdentity: int(1).default(2_000),
     /** Events that may wait for one subscriber that does not read them; one more and it is dropped (SLOW_CONSUMER). */
     eventQueue: int(1).default(1_000),

@@ -35,6 +35,8 @@ export interface GraphQLWsOptions {
   connectGuards?: ConnectGuard[];
   /** Largest message accepted, in bytes; a larger one closes the socket (1009). @default 4 MiB */
   maxPayload?: number;
+  /** How long a socket may take to send connection_init before it is closed (4408). @default 3_000 */
+  connectionInitWaitTimeout?: number;
   /** Other WebSocket endpoints on the same port, by path (the consoles); the upgrade guards run for them too. @default none */
   routes?: Record<string, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>;
 }
@@ -112,6 +114,7 @@ export function serveGraphQLWs(
   let drained: (() => void) | undefined;
   const disposable = useServer(
     {
+      connectionInitWaitTimeout: options.connectionInitWaitTimeout ?? 3_000,
       execute: (args) => (args.rootValue as EnvelopedRoot).execute(args),
       subscribe: (args) => (args.rootValue as EnvelopedRoot).subscribe(args),
       onConnect: async (ctx) => {

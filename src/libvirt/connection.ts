@@ -8,6 +8,7 @@ import {
   DomainCreateFlags,
   DomainDefineFlags,
   DomainSaveRestoreFlags,
+  DomainState,
   DomainStatsTypes,
   StoragePoolCreateFlags,
 } from './enums.ts';
@@ -56,6 +57,22 @@ export interface DomainStats {
 const NODE_ALL = -1;
 /** The most cells the remote protocol answers for at once (REMOTE_NODE_MAX_CELLS). */
 const MAX_CELLS = 1024;
+
+const CPU_TIMES = /^(?:cpu\.(?:time|user|system)|vcpu\.\d+\.time)$/;
+
+/**
+ * libvirt 9.0's QEMU driver reports libvirtd's own CPU time as the
+ * `cpu.*` times of a domain that is not running: a shut-off domain has none, so they go.
+ */
+function withoutInactiveCpu(params: TypedParams, keepState: boolean): TypedParams {
+  const shutOff = params['state.state'] === DomainState.SHUTOFF;
+  if (!shutOff && keepState) return params;
+  return Object.fromEntries(
+    Object.entries(params).filter(
+      ([key]) => !(shutOff && CPU_TIMES.test(key)) && (keepState || !key.startsWith('state.')),
+    ),
+  );
+}
 
 /** One libvirt connection (virConnectPtr) and everything reachable through it. */
 export class Connection {
@@ -221,10 +238,15 @@ export class Connection {
       listFlags(ConnectGetAllDomainStatsFlags, filter) |
       (enforce ? ConnectGetAllDomainStatsFlags.ENFORCE_STATS : 0) |
       (options.nowait ? ConnectGetAllDomainStatsFlags.NOWAIT : 0);
+    // STATE comes too, so the CPU times of a domain that is not running can be told apart and dropped.
+    const groups: DomainStatsType[] = stats.includes('STATE') ? stats : [...stats, 'STATE'];
     const rows = await invoke(() =>
-      native.connectGetAllDomainStats(this.#handle, flagsOf(DomainStatsTypes, stats), flags >>> 0),
+      native.connectGetAllDomainStats(this.#handle, flagsOf(DomainStatsTypes, groups), flags >>> 0),
     );
-    return rows.map((row) => ({ domain: new Domain(this, row.domain), params: row.params }));
+    return rows.map((row) => ({
+      domain: new Domain(this, row.domain),
+      params: withoutInactiveCpu(row.params, stats.includes('STATE')),
+    }));
   }
 
   async networks(filter?: ListFilter): Promise<Network[]> {

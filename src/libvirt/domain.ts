@@ -104,12 +104,14 @@ function xmlFlags(o: XmlOptions): number {
 }
 
 function toDomainInfo(i: RawDomainInfo): DomainInfo {
+  const state = domainStateName(i.state);
   return {
-    state: domainStateName(i.state),
+    state,
     maxMemoryKiB: i.maxMemKiB,
     memoryKiB: i.memoryKiB,
     vcpus: i.vcpus,
-    cpuTimeNs: i.cpuTimeNs,
+    // libvirt 9.0's QEMU driver reports libvirtd's own CPU time for a domain that is not running.
+    cpuTimeNs: state === 'SHUTOFF' ? 0n : i.cpuTimeNs,
   };
 }
 

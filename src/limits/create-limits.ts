@@ -10,7 +10,7 @@ import { useNoIntrospection } from './use-no-introspection.ts';
 import { useNodeIdsLimit } from './use-node-ids-limit.ts';
 import { useRateLimit } from './use-rate-limit.ts';
 import { useSubscriptionCap } from './use-subscription-cap.ts';
-import { createWebSocketLimits } from './websocket-limits.ts';
+import { createWebSocketLimits, type WebSocketLimits } from './websocket-limits.ts';
 import { createMemoryCounter, createRedisCounter } from './window-counter.ts';
 
 export interface LimitsOptions {
@@ -30,6 +30,10 @@ export interface Limits {
   maxPayload: number;
   upgradeGuards: UpgradeGuard[];
   connectGuards: ConnectGuard[];
+  /** How long graphql-ws waits for connection_init (the WebSocket limits close the socket then too). */
+  connectionInitWaitMs: number;
+  /** What the WebSocket limits hold now. */
+  webSockets: WebSocketLimits['held'];
   close(): Promise<void>;
 }
 
@@ -52,6 +56,8 @@ export function createLimits({ limits, introspection, redisUrl, logger }: Limits
     maxPayload: limits.webSocketMessageBytes,
     upgradeGuards: [sockets.upgradeGuard],
     connectGuards: [sockets.connectGuard],
+    connectionInitWaitMs: limits.webSocketInitSeconds * 1000,
+    webSockets: sockets.held,
     close: async () => {
       await Promise.all([counter.close(), slots.close()]);
     },

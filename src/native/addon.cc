@@ -1,4 +1,4 @@
-// virtql's libvirt binding: every call async on the libuv pool, events from libvirt's own loop.
+// virtql's libvirt binding: calls async on threads of their own per connection (others on the libuv pool), events from libvirt's own loop.
 #include "events.h"
 
 namespace virtql {

@@ -1,7 +1,12 @@
 #include "call.h"
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 namespace virtql {
@@ -80,7 +85,132 @@ class Call : public Napi::AsyncWorker {
 
 }  // namespace
 
-Napi::Value Run(Napi::Env env, Work work, std::function<void()> release) {
+// A call run on a lane: gathered on a lane thread, settled on the main thread.
+struct LaneJob {
+  Napi::Promise::Deferred deferred;
+  Work work;
+  std::function<void()> release;
+  Build build;
+  VirError error;
+};
+
+namespace {
+
+void Settle(Napi::Env env, Napi::Function, std::nullptr_t*, LaneJob* job);
+using Done = Napi::TypedThreadSafeFunction<std::nullptr_t, LaneJob, Settle>;
+
+// Per JS environment (thread): the function lane threads hand finished jobs to, referenced
+// (keeping the process alive) only while jobs are under way.
+struct Completion {
+  Done done;
+  long pending = 0;
+};
+thread_local Completion* completion = nullptr;
+
+Completion& CompletionFor(Napi::Env env) {
+  if (completion == nullptr) {
+    auto* c = new Completion();
+    c->done = Done::New(env, "virtql:lane", 0, 1, nullptr);
+    c->done.Unref(env);
+    completion = c;
+    napi_add_env_cleanup_hook(
+        env,
+        [](void* arg) {
+          auto* c = static_cast<Completion*>(arg);
+          c->done.Abort();
+          if (completion == c) completion = nullptr;
+        },
+        c);
+  }
+  return *completion;
+}
+
+void Settle(Napi::Env env, Napi::Function, std::nullptr_t*, LaneJob* job) {
+  std::unique_ptr<LaneJob> owned(job);
+  if (env == nullptr) return;  // the environment is going away
+  Completion& c = CompletionFor(env);
+  if (--c.pending == 0) c.done.Unref(env);
+  if (!job->build) {
+    job->deferred.Reject(ToJs(env, job->error));
+    return;
+  }
+  try {
+    job->deferred.Resolve(job->build(env));
+  } catch (const Napi::Error& e) {
+    job->deferred.Reject(e.Value());
+  }
+}
+
+}  // namespace
+
+class Lane : public std::enable_shared_from_this<Lane> {
+ public:
+  explicit Lane(int maxThreads) : max_(maxThreads) {}
+
+  void Push(LaneJob* job, Done done) {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back({job, done});
+    if (idle_ > 0) {
+      cv_.notify_one();
+    } else if (threads_ < max_) {
+      threads_ += 1;
+      // Detached: a thread still inside a hung libvirt call must not hold up process exit.
+      std::thread([self = shared_from_this()] { self->Loop(); }).detach();
+    }
+  }
+
+ private:
+  struct Item {
+    LaneJob* job;
+    Done done;
+  };
+
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      if (queue_.empty()) {
+        idle_ += 1;
+        // An idle thread ends after a while: a lane costs no thread while its host is quiet.
+        bool woke = cv_.wait_for(lock, std::chrono::seconds(10), [this] { return !queue_.empty(); });
+        idle_ -= 1;
+        if (!woke) {
+          threads_ -= 1;
+          return;
+        }
+      }
+      Item item = queue_.front();
+      queue_.pop_front();
+      lock.unlock();
+      LaneJob* job = item.job;
+      job->build = job->work();
+      if (!job->build) job->error = VirError::Capture();
+      if (job->release) job->release();
+      job->work = nullptr;
+      job->release = nullptr;
+      item.done.NonBlockingCall(job);
+      lock.lock();
+    }
+  }
+
+  const int max_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;
+  int threads_ = 0;
+  int idle_ = 0;
+};
+
+std::shared_ptr<Lane> NewLane(int maxThreads) { return std::make_shared<Lane>(maxThreads); }
+
+Napi::Value Run(Napi::Env env, Work work, std::function<void()> release, std::shared_ptr<Lane> lane) {
+  if (lane) {
+    Completion& c = CompletionFor(env);
+    auto* job = new LaneJob{Napi::Promise::Deferred::New(env), std::move(work), std::move(release), nullptr, {}};
+    Napi::Promise promise = job->deferred.Promise();
+    if (c.pending++ == 0) c.done.Ref(env);
+    lane->Push(job, c.done);
+    return promise;
+  }
   auto* call = new Call(env, std::move(work), std::move(release));
   Napi::Promise promise = call->Promise();
   call->Queue();

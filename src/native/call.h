@@ -1,4 +1,4 @@
-// Async calls onto the libuv pool, with libvirt's error captured on the calling thread.
+// Async calls onto per-connection threads (lanes) or the libuv pool, with libvirt's error captured on the calling thread.
 #pragma once
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace virtql {
@@ -28,8 +29,18 @@ using Build = std::function<Napi::Value(Napi::Env)>;
 // Runs on the pool; returns nullptr when libvirt failed (the error is captured then).
 using Work = std::function<Build()>;
 
-// Queues work and returns a promise. `release` runs on the pool after the error is captured.
-Napi::Value Run(Napi::Env env, Work work, std::function<void()> release = nullptr);
+// Threads of their own for the calls of one libvirt connection (or one open), off the libuv pool.
+// A host whose daemon hangs (stopped, restarting, unreachable until keepalive gives up) then ties
+// up only its own lane's threads, never the pool other hosts' calls and Node's fs/crypto need.
+// At most `maxThreads` run at once; the rest queue. libvirtd serves 5 calls of a client at once
+// (max_client_requests), so more threads would only wait inside libvirt.
+class Lane;
+std::shared_ptr<Lane> NewLane(int maxThreads);
+
+// Queues work and returns a promise. `release` runs after the error is captured, on the same
+// thread as the work: the libuv pool, or the lane's threads when a lane is given.
+Napi::Value Run(Napi::Env env, Work work, std::function<void()> release = nullptr,
+                std::shared_ptr<Lane> lane = nullptr);
 Napi::Value Rejected(Napi::Env env, const VirError& err);
 
 // Builders for the common shapes of libvirt return values.

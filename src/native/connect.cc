@@ -37,7 +37,7 @@ Napi::Value ConnectOpen(const Napi::CallbackInfo& info) {
     if (c == nullptr) return nullptr;
     auto conn = std::make_shared<ConnState>(c);
     return [conn](Napi::Env env) { return WrapConn(env, conn); };
-  });
+  }, nullptr, NewLane(1));  // its own thread: an open that hangs (a daemon still starting) holds no pool thread
 }
 
 Napi::Value ConnectIsAlive(const Napi::CallbackInfo& info) {

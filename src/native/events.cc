@@ -235,7 +235,10 @@ void Finalize(napi_env env, void* data, void*) {
 bool Acquire(EventSink* s) { return napi_acquire_threadsafe_function(s->tsfn) == napi_ok; }
 
 // Registers every callback; on failure undoes what it did and keeps libvirt's error.
-Build Register(virConnectPtr c, EventSink* s) {
+// Registers every event of the connection. On failure it deregisters what it had registered
+// (releasing the sink, which may then be freed) and sets `*ok` false.
+Build Register(virConnectPtr c, EventSink* s, bool* ok) {
+  *ok = false;
   Acquire(s);
   s->domainCb = virConnectDomainEventRegisterAny(c, nullptr, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                                                  VIR_DOMAIN_EVENT_CALLBACK(OnDomain), s, ReleaseOne);
@@ -270,6 +273,7 @@ Build Register(virConnectPtr c, EventSink* s) {
   s->closeCb = virConnectRegisterCloseCallback(c, OnClose, s, nullptr) == 0;
   if (!s->closeCb) ReleaseOne(s);
   virResetLastError();
+  *ok = true;
   return Void(0);
 }
 
@@ -296,7 +300,22 @@ Napi::Value RegisterEvents(const Napi::CallbackInfo& info) {
   conn->events = sink;
   virConnectPtr p = conn->ptr;
   virConnectRef(p);
-  return Run(env, [p, sink] { return Register(p, sink); }, [p] { virConnectClose(p); });
+  std::weak_ptr<ConnState> weak = conn;
+  return Run(
+      env,
+      [p, sink, weak]() -> Build {
+        bool ok = false;
+        Build result = Register(p, sink, &ok);
+        if (ok) return result;
+        // The failed registration deregistered itself: the connection forgets its sink, so a
+        // close does not deregister it again (a double release, then a freed sink: an abort
+        // when a daemon died during registration) and a later subscribe may register afresh.
+        return [result, sink, weak](Napi::Env env) -> Napi::Value {
+          if (ConnRef c = weak.lock(); c && c->events == sink) c->events = nullptr;
+          return result(env);
+        };
+      },
+      [p] { virConnectClose(p); });
 }
 
 // Lets the process exit while events are registered (Node's ref/unref convention).

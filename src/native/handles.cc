@@ -95,7 +95,7 @@ Napi::Value OnConn(const Napi::CallbackInfo& info, std::function<Build(virConnec
   if (conn->closed) return Rejected(info.Env(), ClosedError());
   virConnectPtr p = conn->ptr;
   virConnectRef(p);
-  return Run(info.Env(), [p, conn, work] { return work(p, conn); }, [p] { virConnectClose(p); });
+  return Run(info.Env(), [p, conn, work] { return work(p, conn); }, [p] { virConnectClose(p); }, conn->lane);
 }
 
 namespace {

@@ -11,10 +11,14 @@ namespace virtql {
 
 struct EventSink;
 
+// Calls of one connection at once on its lane (libvirtd's max_client_requests is 5).
+constexpr int kLaneThreads = 4;
+
 struct ConnState {
   explicit ConnState(virConnectPtr p) : ptr(p) {}
   ~ConnState();
   virConnectPtr ptr;
+  std::shared_ptr<Lane> lane = NewLane(kLaneThreads);
   std::atomic<bool> closed{false};
   EventSink* events = nullptr;  // owned through its thread-safe function, see events.cc
 };
@@ -108,7 +112,7 @@ Napi::Value OnHandle(const Napi::CallbackInfo& info, std::function<Build(P, Conn
   P p = h->ptr;
   ConnRef conn = h->conn;
   Traits<P>::Ref(p);
-  return Run(info.Env(), [p, conn, work] { return work(p, conn); }, [p] { Traits<P>::Free(p); });
+  return Run(info.Env(), [p, conn, work] { return work(p, conn); }, [p] { Traits<P>::Free(p); }, conn->lane);
 }
 
 // OnHandle for work that needs only the object.
@@ -129,8 +133,10 @@ Napi::Value OnMany(const Napi::CallbackInfo& info, std::function<Build(P)> work)
   };
   std::vector<Item> items;
   items.reserve(arr.Length());
+  std::shared_ptr<Lane> lane;
   for (uint32_t i = 0; i < arr.Length(); i++) {
     Handle<P>* h = Unwrap<P>(arr.Get(i));
+    if (i == 0) lane = h->conn->lane;
     bool closed = h->conn->closed;
     if (!closed) Traits<P>::Ref(h->ptr);
     items.push_back({h->ptr, closed});
@@ -159,7 +165,8 @@ Napi::Value OnMany(const Napi::CallbackInfo& info, std::function<Build(P)> work)
       [items] {
         for (const Item& it : items)
           if (!it.closed) Traits<P>::Free(it.ptr);
-      });
+      },
+      lane);
 }
 
 // Descriptions gathered on the pool: the handle plus the identity fields libvirt keeps locally.

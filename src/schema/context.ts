@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Identity } from '../auth/identity.ts';
 import type { ConsoleTickets } from '../console/console-tickets.ts';
 import type { EventHub } from '../events/event-hub.ts';
+import type { ObjectLocks } from '../hosts/object-locks.ts';
 import type { Connection } from '../libvirt/index.ts';
 import type { HostSafetyConfig } from '../libvirt/xml/host-safety.ts';
 import type { OperationTracker } from '../operations/operation-tracker.ts';
@@ -24,6 +25,8 @@ export interface GatewayContext {
   events: EventHub;
   /** Long actions (migrations) running in the background. */
   operations: OperationTracker;
+  /** Per-object locks (shared through Redis by replicas) that serialise lifecycle actions on one domain. @default this process's */
+  locks?: ObjectLocks;
   /** Shared per-host stats samplers, for the domainStats subscription. */
   stats: StatsSamplers;
   /** Set by the transport that can drop a subscriber which stopped reading (graphql-ws closes its socket). */

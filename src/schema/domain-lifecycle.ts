@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { createLocalLocks, LockTimeoutError, LockUnavailableError } from '../hosts/object-locks.ts';
 import {
   type Connection,
   type Domain,
@@ -103,11 +104,35 @@ export function invalidState(s: DomainShape, state: StateName, wanted: string): 
 
 export const ACTIVE_STATES: StateName[] = ['RUNNING', 'PAUSED', 'BLOCKED', 'PMSUSPENDED', 'SHUTDOWN', 'CRASHED'];
 
+/** Lifecycle actions of a process whose context names no locks (schema tests): serialised in this process. */
+const processLocks = createLocalLocks();
+
 /**
- * A lifecycle action on a domain that must be in one of `allowed` states. `produces` is the
- * state a successful action leaves the domain in: that is the transition this request made,
- * whatever concurrent requests do before the domain is read back. Without it (an ACPI shutdown
- * the guest may still be carrying out) the state is read back.
+ * Runs `fn` as the only lifecycle action on the domain `s` (across replicas when they share
+ * Redis), so the state `fn` reads is still the state when its libvirt call runs.
+ */
+export function exclusively<T>(ctx: GatewayContext, s: DomainShape, fn: () => Promise<T>): Promise<T> {
+  const key = `domain:${s.host}:${s.domain.uuid}`;
+  return (ctx.locks ?? processLocks).run(key, fn).catch((e: unknown) => {
+    if (e instanceof LockTimeoutError) {
+      throw gatewayError('INVALID_STATE', `domain ${s.domain.name} is busy with another action; try again`, {
+        host: s.host,
+      });
+    }
+    if (e instanceof LockUnavailableError) {
+      throw gatewayError('CONNECTION_FAILED', `domain ${s.domain.name}: ${e.message}`, { host: s.host });
+    }
+    throw e;
+  });
+}
+
+/**
+ * A lifecycle action on a domain that must be in one of `allowed` states. The state check and
+ * the action run under the domain's lock, so of concurrent requests for one transition exactly
+ * one makes it and the others see the state it left (INVALID_STATE): each answer is its own
+ * request's transition. `produces` is the state a successful action leaves the domain in.
+ * Without it (an ACPI shutdown the guest may still be carrying out) the state is read back.
+ * `settle` runs after the lock is released (waiting for a guest to stop must not hold up a destroy).
  */
 export async function act(
   ctx: GatewayContext,
@@ -116,12 +141,17 @@ export async function act(
   wanted: string,
   produces: StateName | undefined,
   action: (d: Domain) => Promise<unknown>,
+  settle?: (s: DomainShape) => Promise<boolean | undefined>,
 ): Promise<StateChange> {
   const host = hostName(ctx, args.host);
   const s = await findDomain(ctx, host, args.domain);
-  const { state: previousState } = await s.domain.state();
-  if (!allowed.includes(previousState)) invalidState(s, previousState, wanted);
-  const forced = await action(s.domain);
+  const previousState = await exclusively(ctx, s, async () => {
+    const { state } = await s.domain.state();
+    if (!allowed.includes(state)) invalidState(s, state, wanted);
+    await action(s.domain);
+    return state;
+  });
+  const forced = settle ? await settle(s) : undefined;
   const outcome = typeof forced === 'boolean' ? { forced } : {};
   if (produces !== undefined && produces !== 'SHUTOFF' && previousState !== 'SHUTOFF') {
     // Paused, resumed or rebooted, the domain keeps its runtime id: no need to look it up again.
@@ -323,13 +353,24 @@ builder.mutationFields((t) => {
         }),
       }),
       resolve: (_r, { input: args }, ctx) =>
-        act(ctx, args, ACTIVE_STATES, 'only an active domain can be shut down', stopsBy(args), async (d) => {
-          await d.shutdown();
-          if (args.timeoutSeconds == null) return undefined;
-          if (await stoppedWithin(d, args.timeoutSeconds * 1000)) return false;
-          await d.destroy();
-          return true;
-        }),
+        act(
+          ctx,
+          args,
+          ACTIVE_STATES,
+          'only an active domain can be shut down',
+          stopsBy(args),
+          (d) => d.shutdown(),
+          async (s) => {
+            if (args.timeoutSeconds == null) return undefined;
+            if (await stoppedWithin(s.domain, args.timeoutSeconds * 1000)) return false;
+            // Under the lock again: a destroy another request made meanwhile is not made twice.
+            return exclusively(ctx, s, async () => {
+              if (!(await s.domain.isActive())) return false;
+              await s.domain.destroy();
+              return true;
+            });
+          },
+        ),
     }),
     destroyDomain: t.field({
       authScopes: fromInput(onDomainArg('VM.PowerMgmt')),

@@ -14,6 +14,7 @@ import { builder, decodeGlobalIdOrMark } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { invalidInput, notFound } from './errors.ts';
 import { connectionOf, Host, hostName } from './host.ts';
+import { impliedHostOf } from './mutation-support.ts';
 import { hostKey, hostLoader, loadByHost, perHost, perRequest, splitHostKey } from './request-cache.ts';
 
 export interface DomainShape {
@@ -456,6 +457,6 @@ builder.queryFields((t) => ({
       host: t.arg.string({ description: 'Registry name of the host.' }),
       ref: t.arg({ type: DomainRef, required: true, description: 'The domain: by name, UUID or runtime id.' }),
     },
-    resolve: (_root, args, ctx) => findDomain(ctx, hostName(ctx, args.host), args.ref, 'ref'),
+    resolve: (_root, args, ctx) => findDomain(ctx, hostName(ctx, impliedHostOf(args.host, args.ref)), args.ref, 'ref'),
   }),
 }));

@@ -126,15 +126,22 @@ function asInputField(argument: ArgumentRef<Types, unknown>): InputFieldRef<Type
  */
 const REF_KINDS = new Set(['Domain', 'Volume', 'HostInterface']);
 
-const impliedHost = z.custom<Record<string, unknown>>().transform((input) => {
-  if (input.host != null) return input;
-  for (const value of Object.values(input)) {
+/** `host`, or else the host named by the global ID of a ref among `refs` (undefined: the default host). */
+export function impliedHostOf(host: string | null | undefined, ...refs: unknown[]): string | undefined {
+  if (host != null) return host;
+  for (const value of refs) {
     const id = (value as { id?: unknown } | null | undefined)?.id;
     if (typeof id !== 'string') continue;
     const decoded = decodeGlobalIdOrMark(id);
-    if (REF_KINDS.has(decoded.typename)) return { ...input, host: splitHostKey(decoded.id)[0] };
+    if (REF_KINDS.has(decoded.typename)) return splitHostKey(decoded.id)[0];
   }
-  return input;
+  return undefined;
+}
+
+const impliedHost = z.custom<Record<string, unknown>>().transform((input) => {
+  if (input.host != null) return input;
+  const host = impliedHostOf(undefined, ...Object.values(input));
+  return host === undefined ? input : { ...input, host };
 });
 
 export function mutationInput<A extends ArgumentSpec>(name: string, spec: A) {

@@ -6,6 +6,7 @@ import { builder, keyOfGlobalId } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { invalidInput, notFound } from './errors.ts';
 import { connectionOf, Host, hostName } from './host.ts';
+import { impliedHostOf } from './mutation-support.ts';
 import { hostKey, hostLoader, loadByHost, perHost, perObject } from './request-cache.ts';
 import { type PoolShape, pools, StoragePoolNode, volumesOf } from './storage-pool.ts';
 import { volumeHiddenFrom } from './storage-visibility.ts';
@@ -206,14 +207,16 @@ builder.objectField(Host, 'volume', (t) =>
 
 builder.queryFields((t) => ({
   volume: t.field({
-    authScopes: somewhereOnHostNamed('Storage.Audit'),
+    // Storage.Audit somewhere on the host the ref implies; the pool's own check follows in findVolume.
+    authScopes: (parent, args, ctx) =>
+      somewhereOnHostNamed('Storage.Audit')(parent, { host: impliedHostOf(args.host, args.ref) }, ctx),
     type: VolumeNode,
     description: 'One volume of a host (the default host when omitted).',
     args: {
       host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
       ref: t.arg({ type: VolumeRef, required: true, description: 'The volume: by path or key.' }),
     },
-    resolve: (_root, args, ctx) => findVolume(ctx, hostName(ctx, args.host), args.ref),
+    resolve: (_root, args, ctx) => findVolume(ctx, hostName(ctx, impliedHostOf(args.host, args.ref)), args.ref),
   }),
 }));
 

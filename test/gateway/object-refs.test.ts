@@ -84,4 +84,26 @@ describe('object refs by global ID (test driver, two hosts)', () => {
     expect(copied.errors).toBeUndefined();
     expect(copied.data).toEqual({ cloneVolume: { path: '/default-pool/web-copy.img' } });
   });
+
+  it('domain(ref: { id }) and volume(ref: { id }) without host read the ID’s host, not the default one', async () => {
+    const made = await gw.query<{ createVolume: { id: string } }>(
+      `mutation { createVolume(input: { host: "builtin", pool: "default-pool",
+        xml: "<volume><name>by-id.img</name><capacity>1048576</capacity></volume>" }) { id } }`,
+    );
+    expect(made.errors).toBeUndefined();
+    const volume = made.data?.createVolume.id as string;
+    expect(volume).toBeTruthy();
+    const res = await gw.query<{ domain: { name: string; host: { name: string } }; volume: { path: string } }>(
+      `{ domain(ref: { id: "${builtin}" }) { name host { name } } volume(ref: { id: "${volume}" }) { path } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data).toEqual({
+      domain: { name: 'test', host: { name: 'builtin' } },
+      volume: { path: '/default-pool/by-id.img' },
+    });
+    const disagreeing = await gw.query(
+      `{ domain(host: "fixture", ref: { id: "${builtin}" }) { name } volume(host: "fixture", ref: { id: "${volume}" }) { path } }`,
+    );
+    expect(disagreeing.errors?.map((e) => e.extensions?.code)).toEqual(['INVALID_INPUT', 'INVALID_INPUT']);
+  });
 });
