@@ -315,7 +315,7 @@ Napi::Value RegisterEvents(const Napi::CallbackInfo& info) {
           return result(env);
         };
       },
-      [p] { virConnectClose(p); });
+      [p] { virConnectClose(p); }, conn->lane);
 }
 
 // Lets the process exit while events are registered (Node's ref/unref convention).
@@ -335,10 +335,14 @@ Napi::Value ConnectClose(const Napi::CallbackInfo& info) {
   EventSink* sink = conn->events;
   conn->events = nullptr;
   virConnectPtr p = conn->ptr;
-  return Run(info.Env(), [p, sink] {
-    if (sink != nullptr) DeregisterEvents(p, sink);
-    return Void(virConnectClose(p));
-  });
+  // Its own thread: deregistering talks to the daemon, which may be the one that hangs.
+  return Run(
+      info.Env(),
+      [p, sink] {
+        if (sink != nullptr) DeregisterEvents(p, sink);
+        return Void(virConnectClose(p));
+      },
+      nullptr, NewLane(1));
 }
 
 }  // namespace
