@@ -1,5 +1,5 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { get } from 'node:http';
+import { get, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getIntrospectionQuery, Kind, OperationTypeNode, parse } from 'graphql';
@@ -38,13 +38,37 @@ async function listenWith(hosts: Record<string, string>, config: Record<string, 
   return { gw, url, wsUrl: url.replace(/^http/, 'ws'), health: url.replace(/\/graphql$/, '/health') };
 }
 
-async function post(url: string, query: string, variables?: Record<string, unknown>) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
+/**
+ * POSTs a query on a connection of its own. The gateway runs in this process: when a heavy query
+ * stalls the loop, the client's and the server's keep-alive timers fire late together, and a
+ * pooled socket the server is closing as idle just then fails with ECONNRESET, saying nothing
+ * about the gateway (seen in CI on the 1,000-domain host).
+ */
+function post(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<{ status: number; headers: Headers; body: GraphQLResponse }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: 'POST', agent: false, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+        });
+        res.on('end', () => {
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(res.headers))
+            if (typeof value === 'string') headers.set(name, value);
+          resolve({ status: res.statusCode ?? 0, headers, body: JSON.parse(text) as GraphQLResponse });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify({ query, variables }));
   });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as GraphQLResponse };
 }
 
 /**
