@@ -89,6 +89,26 @@ describe('unsafe domain and device XML on the test driver', () => {
     expect(res.errors?.[0]?.message).toContain('nope.img');
   });
 
+  it('a path in a place the schema leaves untyped is still one, with a leading space too', async () => {
+    for (const file of ['/etc/shadow', ' /etc/shadow', '//etc//shadow']) {
+      const xml = domainWith(
+        {
+          name: 'fw_cfg',
+          element: 'entry',
+          allowedBy: 'storage.allowedPaths',
+          allow: {},
+          domainPart: `<sysinfo type="fwcfg"><entry name="opt/x" file="${file}"/></sysinfo>`,
+        },
+        'spaced-vm',
+      );
+      const res = await gw.query(DEFINE, { xml });
+      expect(res.errors?.[0]?.extensions, JSON.stringify(file)).toMatchObject({
+        code: 'UNSAFE_INPUT',
+        element: 'entry',
+      });
+    }
+  });
+
   it('checks attachDisk and attachNetwork inputs too', async () => {
     const disk = await gw.query(
       'mutation { attachDisk(input: { domain: { name: "web" }, disk: { kind: BLOCK, sourcePath: "/dev/sda", targetDevice: "vdb" } }) { name } }',

@@ -250,7 +250,8 @@ export class Scanner {
     if (text !== '') values.push(['#text', text]);
     for (const [attribute, value] of values) {
       const typed = this.#places.has(`${parent}/${el.local}@${attribute}`);
-      const looksLikePath = value.startsWith('/') && !isFreeText(parent, el.local, attribute);
+      // Trimmed: a leading space must not hide a path from the rule (libvirt's own reading may trim it).
+      const looksLikePath = value.trim().startsWith('/') && !isFreeText(parent, el.local, attribute);
       if (!typed && !looksLikePath) continue;
       if (this.#openedByConfig(el)) continue;
       const special = this.#specialValue(el, attribute, value);
