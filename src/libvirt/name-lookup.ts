@@ -6,3 +6,29 @@ export function invert<T extends Readonly<Record<string, number>>>(values: T): R
   }
   return byValue;
 }
+
+/** A generated table's members under `prefix`, named without it (`VIR_DOMAIN_RUNNING` → `RUNNING`), in the table's order. */
+export type Unprefixed<T, P extends string> = {
+  readonly [K in keyof T as K extends `${P}${infer Rest}` ? Rest : never]: T[K];
+};
+
+export function members<T extends Readonly<Record<string, number | string>>, P extends string>(
+  table: T,
+  prefix: P,
+): Unprefixed<T, P> {
+  const out: Record<string, number | string> = {};
+  for (const [name, value] of Object.entries(table)) {
+    if (name.startsWith(prefix)) out[name.slice(prefix.length)] = value;
+  }
+  return out as Unprefixed<T, P>;
+}
+
+/** The named members of a table, in the order given: where the code wants a subset of libvirt's enum. */
+export function pick<T extends object, K extends keyof T & string>(table: T, names: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const name of names) {
+    if (!(name in table)) throw new Error(`no member ${name}`);
+    out[name] = table[name];
+  }
+  return out;
+}
