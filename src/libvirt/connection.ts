@@ -308,6 +308,14 @@ export class Connection {
     return new StoragePool(this, await invoke(() => native.storagePoolLookupByUUID(this.#handle, uuid)));
   }
 
+  /**
+   * The pool holding a volume (virStoragePoolLookupByVolume). Volume.pool() asks here: volume.ts and
+   * storage-pool.ts would otherwise each need the other at run time.
+   */
+  async storagePoolByVolume(volume: Volume): Promise<StoragePool> {
+    return new StoragePool(this, await invoke(() => native.storageVolGetPool(volume.handle)));
+  }
+
   /** A persistent pool, left inactive (see StoragePool.build and start). */
   async defineStoragePool(xml: string): Promise<StoragePool> {
     return new StoragePool(this, await invoke(() => native.storagePoolDefineXML(this.#handle, xml, 0)));

@@ -8,7 +8,7 @@ import {
 } from './enums.ts';
 import { invoke, invokeMany, type LibvirtError } from './errors.ts';
 import { native, type RawVolume, type RawVolumeInfo, type VolumeHandle } from './native.ts';
-import { StoragePool } from './storage-pool.ts';
+import type { StoragePool } from './storage-pool.ts';
 
 export type WipeAlgorithm = keyof typeof StorageVolWipeAlgorithm;
 
@@ -62,8 +62,8 @@ export class Volume {
     return invokeMany(() => native.storageVolGetXMLDescMany(volumes.map((v) => v.#handle)), String);
   }
 
-  async pool(): Promise<StoragePool> {
-    return new StoragePool(this.connection, await invoke(() => native.storageVolGetPool(this.#handle)));
+  pool(): Promise<StoragePool> {
+    return this.connection.storagePoolByVolume(this);
   }
 
   /** Removes the volume and its data; `zeroed` overwrites the data first. */
