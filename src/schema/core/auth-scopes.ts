@@ -1,8 +1,8 @@
 import type { Privilege } from '../../auth/privileges.ts';
 import { parseDomainXml } from '../../libvirt/xml/domain-xml.ts';
-import { hostName } from '../host/host.ts';
 import type { GatewayContext } from './context.ts';
 import { parsedArgument } from './errors.ts';
+import { hostName } from './hosts.ts';
 import { checkXmlSize } from './xml-size.ts';
 
 // The authScopes of fields, by what they act on. Each resolves the host (and domain) the way the

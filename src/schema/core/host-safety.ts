@@ -21,9 +21,9 @@ import { schemaProblem } from '../../libvirt/xml/schema-validation.ts';
 import { parseStoragePoolXml } from '../../libvirt/xml/storage-pool-xml.ts';
 import { buildXml, documentElement, parseXmlNodes, type XmlElement } from '../../libvirt/xml/xml-codec.ts';
 import { parseClientTree } from '../../libvirt/xml/xml-trees.ts';
-import { connectionOf } from '../host/host.ts';
 import type { GatewayContext } from './context.ts';
 import { gatewayError, parsedArgument } from './errors.ts';
+import { connectionOf } from './hosts.ts';
 import { volumeHiddenFrom } from './storage-visibility.ts';
 import { checkXmlSize } from './xml-size.ts';
 

@@ -1,10 +1,10 @@
 import { type ArgumentRef, InputFieldRef, type SchemaTypes } from '@pothos/core';
 import { z } from 'zod';
 import type { Scope } from '../../libvirt/index.ts';
-import { Host } from '../host/host.ts';
 import { builder, decodeGlobalIdOrMark } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { gatewayError } from './errors.ts';
+import { Host } from './hosts.ts';
 import { forgetReads, splitHostKey } from './request-cache.ts';
 
 export const DeviceScope = builder.enumType('DeviceScope', {

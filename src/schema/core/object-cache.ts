@@ -1,8 +1,8 @@
 import type { Privilege } from '../../auth/privileges.ts';
 import type { Connection, LibvirtError, ListFilter } from '../../libvirt/index.ts';
-import { connectionOf } from '../host/host.ts';
 import type { GatewayContext } from './context.ts';
 import { notFound } from './errors.ts';
+import { connectionOf } from './hosts.ts';
 import { hostKey, hostLoader, perHost } from './request-cache.ts';
 
 export interface Shaped<O> {

@@ -2,8 +2,8 @@ import { posix } from 'node:path';
 import { Domain, LibvirtError } from '../../libvirt/index.ts';
 import { inParallelChunks } from '../../libvirt/parallel-chunks.ts';
 import { type DomainXml, parseDomainXmls } from '../../libvirt/xml/domain-xml.ts';
-import { connectionOf } from '../host/host.ts';
 import type { GatewayContext } from './context.ts';
+import { connectionOf } from './hosts.ts';
 import { perHost } from './request-cache.ts';
 
 /** One spelling per path (`.`, `..`, `//` and a trailing `/` resolved), for the volume and the disk source alike. */

@@ -5,8 +5,8 @@ import { domainDescription, domainName } from '../../validation/index.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { invalidInput } from '../core/errors.ts';
+import { connectionOf, hostName } from '../core/hosts.ts';
 import { DeviceScope, fromInput, mutationInput, scopeFor } from '../core/mutation-support.ts';
-import { connectionOf, hostName } from '../host/host.ts';
 import { DomainNode, DomainRef, domainDefinition, findDomain, onDomainArg } from './domain.ts';
 import { act, DomainStateChange, invalidState, reread } from './lifecycle.ts';
 

@@ -4,8 +4,8 @@ import { takeScreenshot } from '../../libvirt/index.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { gatewayError, invalidInput } from '../core/errors.ts';
+import { hostName } from '../core/hosts.ts';
 import { fromInput, mutationInput } from '../core/mutation-support.ts';
-import { hostName } from '../host/host.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
 
 /** What yoga adds to the context: the Fetch request (HTTP) or Node's request (HTTP and graphql-ws). */

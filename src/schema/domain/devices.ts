@@ -20,8 +20,8 @@ import {
 import { builder } from '../core/builder.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
 import { checkBuiltXml, parsedClientXml, safeClientXml } from '../core/host-safety.ts';
+import { hostName } from '../core/hosts.ts';
 import { DeviceScope, fromInput, mutationInput } from '../core/mutation-support.ts';
-import { hostName } from '../host/host.ts';
 import { DomainNode, DomainRef, type DomainShape, onDomainArg } from './domain.ts';
 import { changeInScope } from './lifecycle.ts';
 

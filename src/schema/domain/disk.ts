@@ -2,7 +2,7 @@ import { LibvirtError, type Volume } from '../../libvirt/index.ts';
 import type { DomainDisk } from '../../libvirt/xml/domain-xml.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import { connectionOf } from '../host/host.ts';
+import { connectionOf } from '../core/hosts.ts';
 import { VolumeNode, type VolumeShape, visibleVolume, volumeAtPath, volumeInfo } from '../storage/volume.ts';
 import { DomainNode, type DomainShape, domainDefinition } from './domain.ts';
 

@@ -13,9 +13,9 @@ import { somewhereOnHostArg, somewhereOnParentHost } from '../core/auth-scopes.t
 import { builder, decodeGlobalIdOrMark } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
+import { connectionOf, Host, hostName } from '../core/hosts.ts';
 import { impliedHostOf } from '../core/mutation-support.ts';
 import { hostKey, hostLoader, loadByHost, perHost, perRequest, splitHostKey } from '../core/request-cache.ts';
-import { connectionOf, Host, hostName } from '../host/host.ts';
 
 export interface DomainShape {
   host: string;

@@ -13,6 +13,7 @@ import { type DomainDisk, parseDomainXml } from '../../libvirt/xml/domain-xml.ts
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { codeOf, gatewayError, invalidInput } from '../core/errors.ts';
+import { connectionOf, hostName } from '../core/hosts.ts';
 import {
   changed,
   type DeviceScopeValue,
@@ -21,7 +22,6 @@ import {
   RemovedObject,
   scopeFor,
 } from '../core/mutation-support.ts';
-import { connectionOf, hostName } from '../host/host.ts';
 import {
   DomainNode,
   DomainRef,

@@ -3,8 +3,8 @@ import { Connection, type Domain, type MigrateFlag } from '../../libvirt/index.t
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { invalidInput } from '../core/errors.ts';
+import { connectionOf, hostName } from '../core/hosts.ts';
 import { changed, fromInput, mutationInput } from '../core/mutation-support.ts';
-import { connectionOf, hostName } from '../host/host.ts';
 import { DomainNode, DomainRef, type DomainRefValue, type DomainShape, findDomain } from './domain.ts';
 
 const UriParamInput = builder.inputType('UriParamInput', {

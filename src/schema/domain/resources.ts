@@ -4,8 +4,8 @@ import { configureDomainInput, domainDescription, memoryKiB, vcpuCount } from '.
 import { builder } from '../core/builder.ts';
 import { refusedAs } from '../core/errors.ts';
 import { checkHostSafety } from '../core/host-safety.ts';
+import { connectionOf, hostName } from '../core/hosts.ts';
 import { DeviceScope, fromInput, mutationInput } from '../core/mutation-support.ts';
-import { connectionOf, hostName } from '../host/host.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
 import { changeInScope, reread } from './lifecycle.ts';
 

@@ -9,8 +9,8 @@ import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { gatewayError, invalidInput } from '../core/errors.ts';
 import { checkHostSafety, isLocalHost, safeClientPath } from '../core/host-safety.ts';
+import { connectionOf, hostName } from '../core/hosts.ts';
 import { fromInput, mutationInput } from '../core/mutation-support.ts';
-import { connectionOf, hostName } from '../host/host.ts';
 import { DomainNode, DomainRef, findDomain, onDomainArg } from './domain.ts';
 import { ACTIVE_STATES, act, DomainStateChange, reread } from './lifecycle.ts';
 

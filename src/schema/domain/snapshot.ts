@@ -11,9 +11,9 @@ import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { invalidInput, notFound, parsedArgument } from '../core/errors.ts';
 import { checkBuiltXml, safeClientXml } from '../core/host-safety.ts';
+import { hostName } from '../core/hosts.ts';
 import { changed, fromInput, mutationInput } from '../core/mutation-support.ts';
 import { hostKey, perObject } from '../core/request-cache.ts';
-import { hostName } from '../host/host.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
 import { reread } from './lifecycle.ts';
 

@@ -15,8 +15,8 @@ import type { SampledDomain, StatsSample } from '../../stats/stats-samplers.ts';
 import { somewhereOnHostArg } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import { invalidInput } from '../core/errors.ts';
+import { connectionOf, Host, hostName } from '../core/hosts.ts';
 import { perHost } from '../core/request-cache.ts';
-import { connectionOf, Host, hostName } from '../host/host.ts';
 import { DomainNode } from './domain.ts';
 
 interface DomainStatsShape {

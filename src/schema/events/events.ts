@@ -4,8 +4,8 @@ import { somewhereOnHostArg } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { invalidInput } from '../core/errors.ts';
+import { Host, hostName } from '../core/hosts.ts';
 import { DomainNode, DomainRef, type DomainRefValue, domainOfGlobalId, findDomain } from '../domain/domain.ts';
-import { Host, hostName } from '../host/host.ts';
 import { NetworkNode, networks } from '../network/network.ts';
 import { pools, StoragePoolNode } from '../storage/pool.ts';
 

@@ -6,8 +6,8 @@ import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { parsedArgument } from '../core/errors.ts';
 import { safeClientXml } from '../core/host-safety.ts';
+import { connectionOf, hostName } from '../core/hosts.ts';
 import { changed, fromInput, mutationInput, RemovedObject } from '../core/mutation-support.ts';
-import { connectionOf, hostName } from '../host/host.ts';
 import { HostInterfaceNode, type InterfaceShape, interfaces, StartMode } from './host-interface.ts';
 
 const Ipv4Input = builder.inputType('InterfaceIpv4Input', {

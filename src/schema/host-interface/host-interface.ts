@@ -4,10 +4,10 @@ import { onHostArg, onParentHost } from '../core/auth-scopes.ts';
 import { builder, keyOfGlobalId } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
+import { Host, hostName } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';
 import { hostKey, splitHostKey } from '../core/request-cache.ts';
-import { Host, hostName } from '../host/host.ts';
 
 export type InterfaceShape = Shaped<HostInterface>;
 

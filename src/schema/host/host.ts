@@ -1,50 +1,7 @@
-import type { Connection, NodeInfo } from '../../libvirt/index.ts';
+import type { NodeInfo } from '../../libvirt/index.ts';
 import { onParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
-import type { GatewayContext } from '../core/context.ts';
-import { echoed, gatewayError } from '../core/errors.ts';
-import { perHost } from '../core/request-cache.ts';
-
-export interface HostShape {
-  name: string;
-}
-
-/**
- * The host's connection, asked of the registry once per request; an unknown name is a
- * typed error naming the argument.
- */
-/** The host's connection, checked alive once per request: a change made by a mutation keeps it. */
-export const connectionOf = perHost(
-  (ctx, host): Promise<Connection> => {
-    if (!isVisible(ctx, host)) {
-      return Promise.reject(
-        gatewayError('UNKNOWN_HOST', `host: no host named "${echoed(host)}" is configured`, {
-          field: 'host',
-          host: echoed(host),
-        }),
-      );
-    }
-    return ctx.hosts.connection(host);
-  },
-  { keep: true },
-);
-
-/** Whether the host is configured and the caller has a grant on it: otherwise it is as absent as an unknown one. */
-function isVisible(ctx: GatewayContext, host: string): boolean {
-  return ctx.hosts.has(host) && ctx.identity.seesHost(host);
-}
-
-/** The host named by an optional `host` argument: the registry's default when omitted. */
-export function hostName(ctx: GatewayContext, host: string | null | undefined): string {
-  const name = host ?? ctx.hosts.defaultName;
-  if (!isVisible(ctx, name)) {
-    throw gatewayError('UNKNOWN_HOST', `host: no host named "${echoed(name)}" is configured`, {
-      field: 'host',
-      host: echoed(name),
-    });
-  }
-  return name;
-}
+import { connectionOf, Host, hostName, isVisible } from '../core/hosts.ts';
 
 export const HostInfo = builder.objectRef<NodeInfo>('HostInfo').implement({
   description: 'The host machine as libvirt sees it (virNodeGetInfo).',
@@ -59,8 +16,6 @@ export const HostInfo = builder.objectRef<NodeInfo>('HostInfo').implement({
     threads: t.exposeInt('threads', { nullable: false, description: 'Threads per core.' }),
   }),
 });
-
-export const Host = builder.objectRef<HostShape>('Host');
 
 builder.node(Host, {
   description:

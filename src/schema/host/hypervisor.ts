@@ -3,8 +3,8 @@ import { parseCapabilitiesXml } from '../../libvirt/xml/capabilities-xml.ts';
 import { onParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { connectionOf, Host, type HostShape } from '../core/hosts.ts';
 import { perHost } from '../core/request-cache.ts';
-import { connectionOf, Host, type HostShape } from './host.ts';
 
 const capabilitiesOf = perHost(async (ctx, host) => {
   const xml = await (await connectionOf(ctx, host)).capabilities();

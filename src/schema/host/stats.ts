@@ -1,6 +1,6 @@
 import { onParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
-import { connectionOf, Host, type HostShape } from './host.ts';
+import { connectionOf, Host, type HostShape } from '../core/hosts.ts';
 
 type Fields = Record<string, bigint>;
 

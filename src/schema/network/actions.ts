@@ -7,8 +7,8 @@ import type { GatewayContext } from '../core/context.ts';
 import { refuseUsedUuid, withoutOtherNames } from '../core/define-conflicts.ts';
 import { invalidInput, parsedArgument } from '../core/errors.ts';
 import { safeClientXml } from '../core/host-safety.ts';
+import { connectionOf, hostName } from '../core/hosts.ts';
 import { actOn, allOrNothing, changed, fromInput, mutationInput, RemovedObject } from '../core/mutation-support.ts';
-import { connectionOf, hostName } from '../host/host.ts';
 import { ForwardMode, NetworkNode, type NetworkShape, networks, onNetworkArg } from './network.ts';
 
 const DhcpRangeInput = builder.inputType('DhcpRangeInput', {

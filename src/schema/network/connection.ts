@@ -1,8 +1,8 @@
 import { somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { Host } from '../core/hosts.ts';
 import { keysetConnection, nameMatcher } from '../core/keyset-connection.ts';
-import { Host } from '../host/host.ts';
 import { NetworkNode, type NetworkShape, networks } from './network.ts';
 
 const NetworkFilter = builder.inputType('NetworkFilter', {

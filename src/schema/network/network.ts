@@ -4,9 +4,9 @@ import { parseNetworkXml } from '../../libvirt/xml/network-xml.ts';
 import { onObject, somewhereOnHostNamed, somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { Host, hostName } from '../core/hosts.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';
 import { hostKey, splitHostKey } from '../core/request-cache.ts';
-import { Host, hostName } from '../host/host.ts';
 
 export type NetworkShape = Shaped<Network>;
 

@@ -7,9 +7,9 @@ import type { GatewayContext } from '../core/context.ts';
 import { refuseUsedUuid, withoutOtherNames } from '../core/define-conflicts.ts';
 import { gatewayError, invalidInput, parsedArgument } from '../core/errors.ts';
 import { safeClientXml } from '../core/host-safety.ts';
+import { connectionOf, hostName } from '../core/hosts.ts';
 import { actOn, allOrNothing, changed, fromInput, mutationInput, RemovedObject } from '../core/mutation-support.ts';
 import { checkXmlSize } from '../core/xml-size.ts';
-import { connectionOf, hostName } from '../host/host.ts';
 import { onPoolArg, type PoolShape, pools, StoragePoolNode } from './pool.ts';
 import { findVolume, onVolumeRef, VolumeNode, VolumeRef } from './volume.ts';
 

@@ -4,10 +4,10 @@ import { parseStoragePoolXml } from '../../libvirt/xml/storage-pool-xml.ts';
 import { onObject, somewhereOnHostNamed, somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { Host, hostName } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';
 import { hostKey, perObject, splitHostKey } from '../core/request-cache.ts';
-import { Host, hostName } from '../host/host.ts';
 import type { VolumeShape } from './volume.ts';
 
 export type PoolShape = Shaped<StoragePool>;

@@ -7,8 +7,8 @@ import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { gatewayError, invalidInput, refusedAs } from '../core/errors.ts';
 import { checkBuiltXml } from '../core/host-safety.ts';
+import { connectionOf, hostName } from '../core/hosts.ts';
 import { actOn, changed, fromInput, mutationInput } from '../core/mutation-support.ts';
-import { connectionOf, hostName } from '../host/host.ts';
 import { onPoolArg, pools, StoragePoolNode } from './pool.ts';
 import { findVolume, onVolumeRef, poolOf, VolumeNode, VolumeRef, type VolumeShape } from './volume.ts';
 

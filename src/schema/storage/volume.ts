@@ -5,10 +5,10 @@ import { onObject, somewhereOnHostNamed, somewhereOnParentHost } from '../core/a
 import { builder, keyOfGlobalId } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
+import { connectionOf, Host, hostName } from '../core/hosts.ts';
 import { impliedHostOf } from '../core/mutation-support.ts';
 import { hostKey, hostLoader, loadByHost, perHost, perObject } from '../core/request-cache.ts';
 import { volumeHiddenFrom } from '../core/storage-visibility.ts';
-import { connectionOf, Host, hostName } from '../host/host.ts';
 import { type PoolShape, pools, StoragePoolNode, volumesOf } from './pool.ts';
 
 export interface VolumeShape {
