@@ -30,8 +30,8 @@ import { createMetrics, type GatewayMetrics } from './metrics/create-metrics.ts'
 import { METRICS_PATH } from './metrics/use-metrics-endpoint.ts';
 import { OperationTracker } from './operations/operation-tracker.ts';
 import { createRedisOperations } from './operations/redis-operations.ts';
-import type { GatewayContext, HostSource } from './schema/context.ts';
-import { clientErrorCode, gatewayError, maskError } from './schema/errors.ts';
+import type { GatewayContext, HostSource } from './schema/core/context.ts';
+import { clientErrorCode, gatewayError, maskError } from './schema/core/errors.ts';
 import { schema } from './schema/index.ts';
 import { CSRF_HEADER, createGate, type Route } from './security/create-gate.ts';
 import { trackConnections } from './server-shutdown.ts';

@@ -3,9 +3,9 @@ import { defaultFieldResolver, type GraphQLField, type GraphQLSchema } from 'gra
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Identity } from '../auth/identity.ts';
-import { hostOfGlobalId } from '../schema/builder.ts';
-import type { HostSource } from '../schema/context.ts';
-import { clientErrorCode } from '../schema/errors.ts';
+import { hostOfGlobalId } from '../schema/core/builder.ts';
+import type { HostSource } from '../schema/core/context.ts';
+import { clientErrorCode } from '../schema/core/errors.ts';
 import type { AuditLog } from './audit-log.ts';
 import { redactArguments } from './redact-arguments.ts';
 

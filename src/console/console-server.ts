@@ -11,7 +11,7 @@ import { Identity } from '../auth/identity.ts';
 import type { ConsolesConfig } from '../config/security-schema.ts';
 import { CloseCode, type ConnectGuard } from '../events/graphql-ws-server.ts';
 import { ConsoleStream, type Domain, LibvirtError, openGraphicsSocket } from '../libvirt/index.ts';
-import type { HostSource } from '../schema/context.ts';
+import type { HostSource } from '../schema/core/context.ts';
 import type { ConsoleGrant, TicketStore } from './console-tickets.ts';
 
 /** Where consoles are served, on the GraphQL port. */

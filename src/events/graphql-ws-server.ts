@@ -8,7 +8,7 @@ import type { AuthService } from '../auth/auth-service.ts';
 import { AuthError } from '../auth/authenticator.ts';
 import { credentialsOf } from '../auth/credentials.ts';
 import { Identity } from '../auth/identity.ts';
-import { formattedForWire } from '../schema/errors.ts';
+import { formattedForWire } from '../schema/core/errors.ts';
 
 /** Why an upgrade request is refused before the WebSocket handshake: an HTTP status and a message. */
 export interface UpgradeRefusal {

@@ -1,6 +1,6 @@
 import type { GraphQLError } from 'graphql';
 import type { LimitsConfig } from '../config/security-schema.ts';
-import { gatewayError } from '../schema/errors.ts';
+import { gatewayError } from '../schema/core/errors.ts';
 
 /** The name of a configured limit, as clients see it in `extensions.limit`. */
 export type LimitName = Exclude<keyof LimitsConfig, 'assumedListSize'>;

@@ -15,7 +15,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../schema/keyset-connection.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../schema/core/keyset-connection.ts';
 import { limitExceeded } from './limit-errors.ts';
 
 export interface ListCostOptions {

@@ -1,7 +1,7 @@
 import { type DocumentNode, getOperationAST } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { clientErrorCode } from '../schema/errors.ts';
+import { clientErrorCode } from '../schema/core/errors.ts';
 
 const BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** Paths reported by name; anything else is `other`, so scanners cannot grow the label set. */

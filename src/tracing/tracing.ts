@@ -7,7 +7,7 @@ import { wrapBindingCalls } from '../libvirt/native.ts';
  * startTracing() runs (dynamic imports), and while it is off each place that could open a span
  * costs one check of a module variable.
  *
- * Spans: the GraphQL operation (useTracing), each loader batch under it (src/schema/request-cache.ts)
+ * Spans: the GraphQL operation (useTracing), each loader batch under it (src/schema/core/request-cache.ts)
  * and each libvirt binding call under those (src/libvirt/native.ts). Exported over OTLP/HTTP
  * (JSON) to `tracing.otlpUrl`.
  */

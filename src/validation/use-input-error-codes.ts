@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { withGatewayCode } from '../schema/errors.ts';
+import { withGatewayCode } from '../schema/core/errors.ts';
 
 /**
  * Parse and validation errors never reach yoga's maskError, and graphql-js gives them no code

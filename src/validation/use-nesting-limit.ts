@@ -1,5 +1,5 @@
 import type { Plugin } from 'graphql-yoga';
-import { invalidInput } from '../schema/errors.ts';
+import { invalidInput } from '../schema/core/errors.ts';
 
 /** Deeper than any real query, far below where graphql-js's recursive parser overflows (~2,000). */
 export const MAX_NESTING = 100;

@@ -1,6 +1,6 @@
 import { BREAK, type DocumentNode, Kind, type ValueNode, visit } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { invalidInput } from '../schema/errors.ts';
+import { invalidInput } from '../schema/core/errors.ts';
 
 type Variables = Readonly<Record<string, unknown>> | null | undefined;
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/auth/authenticator.ts';
 import type { Connection } from '../../src/libvirt/index.ts';
 import { parseStoragePoolXml } from '../../src/libvirt/xml/storage-pool-xml.ts';
-import { withoutOtherNames } from '../../src/schema/define-conflicts.ts';
+import { withoutOtherNames } from '../../src/schema/core/define-conflicts.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import {
   bareDomainXml,

@@ -4,7 +4,7 @@ import type { Identity } from '../../src/auth/identity.ts';
 import { BUILT_IN_ROLES } from '../../src/auth/privileges.ts';
 import { resolveConfig } from '../../src/config/config.ts';
 import { LibvirtError } from '../../src/libvirt/index.ts';
-import { refuseUsedUuid, withoutOtherNames } from '../../src/schema/define-conflicts.ts';
+import { refuseUsedUuid, withoutOtherNames } from '../../src/schema/core/define-conflicts.ts';
 import { problemsOf } from '../support/config-problems.ts';
 
 // Identity.can over grants narrowed to domains, pools and networks: the contract other code

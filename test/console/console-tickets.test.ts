@@ -8,7 +8,7 @@ import { resolveConfig } from '../../src/config/config.ts';
 import { ConsoleCloseCode } from '../../src/console/console-server.ts';
 import { type ConsoleGrant, createMemoryTicketStore } from '../../src/console/console-tickets.ts';
 import { HostRegistry } from '../../src/hosts/host-registry.ts';
-import { toPng } from '../../src/schema/domain-console.ts';
+import { toPng } from '../../src/schema/domain/console.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import { startRedis, stopRedis } from '../support/redis-server.ts';
 import { fixtureUri } from '../support/test-host.ts';

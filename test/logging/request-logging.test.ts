@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorDomain, ErrorNumber, LibvirtError } from '../../src/libvirt/index.ts';
 import { createRequestLogging } from '../../src/logging/use-request-logging.ts';
-import { clientErrorCode } from '../../src/schema/errors.ts';
+import { clientErrorCode } from '../../src/schema/core/errors.ts';
 import { wsConnect, wsQuery } from '../auth/auth-clients.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 

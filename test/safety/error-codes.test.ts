@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { HostRegistryClosedError, HostTimeoutError } from '../../src/hosts/errors.ts';
 import { ErrorDomain, ErrorNumber, type ErrorNumberName, LibvirtError } from '../../src/libvirt/index.ts';
-import { codeOf, MAX_ERROR_BYTES, maskError } from '../../src/schema/errors.ts';
+import { codeOf, MAX_ERROR_BYTES, maskError } from '../../src/schema/core/errors.ts';
 import { type GraphQLResponse, startGateway, type TestGateway } from '../support/gateway.ts';
 import { deferred, fixtureUri } from '../support/test-host.ts';
 

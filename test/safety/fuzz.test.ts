@@ -56,9 +56,9 @@ function documentedCodes(): Set<string> {
   );
 }
 
-/** The members of the ErrorCode union in src/schema/errors.ts. */
+/** The members of the ErrorCode union in src/schema/core/errors.ts. */
 function errorCodeUnion(): string[] {
-  const source = readFileSync(new URL('../../src/schema/errors.ts', import.meta.url), 'utf8');
+  const source = readFileSync(new URL('../../src/schema/core/errors.ts', import.meta.url), 'utf8');
   const union = /export type ErrorCode =([^;]+);/.exec(source)?.[1] ?? '';
   return [...union.matchAll(/'([A-Z_]+)'/g)].map((m) => m[1] as string);
 }

@@ -2,7 +2,7 @@ import type { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Connection, NulByteError } from '../../src/libvirt/index.ts';
 import { native } from '../../src/libvirt/native.ts';
-import { maskError } from '../../src/schema/errors.ts';
+import { maskError } from '../../src/schema/core/errors.ts';
 import { schema } from '../../src/schema/index.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import { type HostSnapshot, snapshotHost } from '../support/host-snapshot.ts';

@@ -159,9 +159,9 @@ describe('tracing', () => {
       expect(b.attributes['virtql.batch.size']).toBeGreaterThanOrEqual(1);
       expect(b.name).toBe(`loader ${b.attributes['virtql.loader']}`);
     }
-    // The bulk stats read: its batch (schema/domain-stats.ts), and under it the one binding call.
+    // The bulk stats read: its batch (schema/domain/stats.ts), and under it the one binding call.
     const statsBatch = batches.find((b) =>
-      /^schema\/domain-stats\.ts:\d+$/.test(String(b.attributes['virtql.loader'])),
+      /^schema\/domain\/stats\.ts:\d+$/.test(String(b.attributes['virtql.loader'])),
     );
     if (!statsBatch) throw new Error(`no stats batch among ${batches.map((b) => b.name).join(', ')}`);
     const statsCalls = childrenOf(statsBatch).filter((s) => s.name === 'libvirt connectGetAllDomainStats');
@@ -170,7 +170,7 @@ describe('tracing', () => {
     // The domain list: a batch of its own with the list call under it.
     const listed = trace.find((s) => s.name === 'libvirt connectListAllDomains');
     const listBatch = trace.find((s) => s.spanId === listed?.parentSpanId);
-    expect(listBatch?.name).toMatch(/^loader schema\/domain\.ts:\d+$/);
+    expect(listBatch?.name).toMatch(/^loader schema\/domain\/domain\.ts:\d+$/);
     // Every libvirt call of the trace sits under a batch under the operation.
     const calls = trace.filter((s) => s.name.startsWith('libvirt '));
     for (const c of calls) {

@@ -1,0 +1,269 @@
+import { type Connection, type Domain, LibvirtError, type Volume } from '../../libvirt/index.ts';
+import { type ClonedSource, cloneDomainXml } from '../../libvirt/xml/domain-clone-xml.ts';
+import { type DomainDisk, parseDomainXml } from '../../libvirt/xml/domain-xml.ts';
+import { buildVolumeXml, parseVolumeXml } from '../../libvirt/xml/volume-xml.ts';
+import type { Operation } from '../../operations/operation-tracker.ts';
+import { domainName } from '../../validation/index.ts';
+import { builder } from '../core/builder.ts';
+import type { GatewayContext } from '../core/context.ts';
+import { gatewayError, invalidInput } from '../core/errors.ts';
+import { checkBuiltXml } from '../core/host-safety.ts';
+import { connectionOf, hostName } from '../core/hosts.ts';
+import { changed, fromInput, mutationInput } from '../core/mutation-support.ts';
+import { OperationRef } from '../operations/operations.ts';
+import { DomainNode, DomainRef, findDomain, onDomainArg } from './domain.ts';
+import { invalidState } from './lifecycle.ts';
+
+export interface CloneProgressShape {
+  /** COPYING_DISKS, DEFINING, DONE, or UNDOING after a failure. */
+  step: string;
+  disksDone: number;
+  disksTotal: number;
+  /** The guest target of the disk being copied. */
+  currentDisk?: string;
+}
+
+/** What other replicas read of a finished clone. */
+export interface ClonedShape {
+  host: string;
+  uuid: string;
+  name: string;
+  volumes: string[];
+  /** The last progress: the tracker polls while it runs and may not have seen the end. */
+  progress: CloneProgressShape;
+}
+
+/** A failed clone's error, with where it stopped. */
+type CloneFailure = Error & { cloneProgress?: CloneProgressShape };
+
+type CloneOperation = Operation<CloneProgressShape, ClonedShape>;
+
+const CloneProgress = builder.objectRef<CloneProgressShape>('CloneProgress').implement({
+  description: 'Where a cloneDomain operation is.',
+  fields: (t) => ({
+    step: t.exposeString('step', {
+      nullable: false,
+      description: 'COPYING_DISKS, DEFINING, DONE, or UNDOING after a failed step.',
+    }),
+    disksDone: t.exposeInt('disksDone', { nullable: false, description: 'Disks copied so far.' }),
+    disksTotal: t.exposeInt('disksTotal', { nullable: false, description: 'Disks to copy.' }),
+    currentDisk: t.string({
+      description: 'The guest target (vda…) of the disk being copied.',
+      resolve: (p) => p.currentDisk ?? null,
+    }),
+  }),
+});
+
+const CloneResult = builder.objectRef<ClonedShape>('CloneResult').implement({
+  description: 'The domain a cloneDomain operation defined.',
+  fields: (t) => ({
+    name: t.exposeString('name', { nullable: false, description: 'The clone’s name.' }),
+    uuid: t.exposeString('uuid', { nullable: false, description: 'Its new UUID.' }),
+    volumes: t.exposeStringList('volumes', { nullable: false, description: 'Paths of the copied volumes.' }),
+    domain: t.field({
+      type: DomainNode,
+      description: 'The clone, while it exists.',
+      resolve: (r, _a, ctx) => findDomain(ctx, r.host, { uuid: r.uuid }).catch(() => null),
+    }),
+  }),
+});
+
+builder.objectFields(OperationRef, (t) => ({
+  cloneProgress: t.field({
+    type: CloneProgress,
+    description: 'Where a clone is.',
+    resolve: (o) => {
+      if (o.kind !== 'CLONE') return null;
+      const op = o as unknown as CloneOperation;
+      if (op.status === 'RUNNING') return op.progress ?? null;
+      return op.result?.progress ?? (op.error as CloneFailure | undefined)?.cloneProgress ?? op.progress ?? null;
+    },
+  }),
+  clone: t.field({
+    type: CloneResult,
+    description: 'The outcome of a clone, once COMPLETED.',
+    resolve: (o) => (o.kind === 'CLONE' ? ((o as unknown as CloneOperation).result ?? null) : null),
+  }),
+}));
+
+/** A disk the clone copies: a writable disk (not a CD-ROM, floppy or shared disk) backed by a pool volume. */
+interface DiskCopy {
+  disk: DomainDisk;
+  source: Volume;
+}
+
+async function volumeBehind(c: Connection, d: DomainDisk): Promise<Volume | undefined> {
+  try {
+    if (d.type === 'volume' && d.source.pool !== undefined && d.source.volume !== undefined) {
+      return await (await c.storagePoolByName(d.source.pool)).volumeByName(d.source.volume);
+    }
+    return d.sourcePath === undefined ? undefined : await c.volumeByPath(d.sourcePath);
+  } catch (e) {
+    if (e instanceof LibvirtError && ['NO_STORAGE_VOL', 'NO_STORAGE_POOL', 'INVALID_ARG'].includes(e.codeName)) {
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+/** The clone's copy of `source`: `<clone>-<target><extension of the source>`, e.g. web2-vda.qcow2. */
+function copyName(cloneName: string, disk: DomainDisk, source: Volume): string {
+  const ext = /\.[A-Za-z0-9]{1,8}$/.exec(source.name)?.[0] ?? '';
+  return `${cloneName}-${disk.target.dev}${ext}`;
+}
+
+/**
+ * Checks what can be checked before anything is created; returns the disks to copy. Each copy
+ * reads a volume of a pool and makes one in it: Storage.Use and Storage.Allocate on that pool. A
+ * pool the caller may not audit is named in no answer (its disk's target device is).
+ */
+async function planClone(
+  ctx: GatewayContext,
+  host: string,
+  c: Connection,
+  source: Domain,
+  name: string,
+): Promise<{ xml: string; copies: DiskCopy[] }> {
+  const xml = await source.xml({ inactive: true });
+  const parsed = parseDomainXml(xml);
+  if (parsed.os.nvram !== undefined || parsed.os.loaderType === 'pflash') {
+    throw gatewayError(
+      'UNSUPPORTED',
+      `domain ${source.name} keeps UEFI variables (NVRAM); cloneDomain does not copy them`,
+    );
+  }
+  const copies: DiskCopy[] = [];
+  for (const disk of parsed.disks) {
+    if (disk.device !== 'disk' || disk.readonly || disk.shareable) continue;
+    const volume = await volumeBehind(c, disk);
+    if (!volume) {
+      throw invalidInput(
+        'domain',
+        `disk ${disk.target.dev} of ${source.name} (${disk.sourcePath ?? disk.type}) is not a storage volume; cloneDomain copies pool volumes only`,
+      );
+    }
+    copies.push({ disk, source: volume });
+  }
+  for (const { disk, source: volume } of copies) {
+    const pool = await volume.pool();
+    const seen = ctx.identity.can('Storage.Audit', host, pool.name);
+    const where = seen ? `pool ${pool.name}` : `the pool of disk ${disk.target.dev}`;
+    for (const privilege of ['Storage.Use', 'Storage.Allocate'] as const) {
+      if (!ctx.identity.can(privilege, host, pool.name)) {
+        throw gatewayError(
+          'FORBIDDEN',
+          `${ctx.identity.name} lacks ${privilege} on ${where} for Mutation.cloneDomain`,
+          {
+            privilege,
+            host,
+            ...(seen ? { pool: pool.name } : {}),
+            field: 'Mutation.cloneDomain',
+          },
+        );
+      }
+    }
+    const taken = (await pool.volumes()).some((v) => v.name === copyName(name, disk, volume));
+    if (taken) {
+      throw invalidInput('name', `${where} already has a volume named ${copyName(name, disk, volume)}`);
+    }
+  }
+  return { xml, copies };
+}
+
+builder.mutationFields((t) => ({
+  cloneDomain: t.field({
+    authScopes: fromInput(onDomainArg('VM.Allocate')),
+    type: OperationRef,
+    nullable: false,
+    description:
+      'Defines a copy of a shut-off domain as a tracked operation (follow operationUpdated(id)): each writable disk backed by a pool volume is copied into the same pool (as <name>-<target>), the copy gets a new UUID and new NIC MAC addresses. If a step fails, what was done is undone (copies deleted, definition removed) and the operation FAILS; cancelOperation stops it the same way between steps. The clone is not started.',
+    args: mutationInput('CloneDomain', {
+      host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
+      domain: t.arg({ type: DomainRef, required: true, description: 'The shut-off domain to copy.' }),
+      name: t.arg.string({ required: true, description: 'The clone’s name.', validate: domainName }),
+    }),
+    resolve: async (_r, { input: args }, ctx) => {
+      const host = hostName(ctx, args.host);
+      const s = await findDomain(ctx, host, args.domain);
+      // A grant limited to name globs must cover the new name too.
+      if (!ctx.identity.can('VM.Allocate', host, args.name)) {
+        throw gatewayError('FORBIDDEN', `${ctx.identity.name} lacks VM.Allocate on domain ${args.name}`, {
+          privilege: 'VM.Allocate',
+          host,
+          domain: args.name,
+          field: 'Mutation.cloneDomain',
+        });
+      }
+      const { state } = await s.domain.state();
+      if (state !== 'SHUTOFF') invalidState(s, state, 'only a shut-off domain can be cloned');
+      const c = await connectionOf(ctx, host);
+      const exists = await c.domainByName(args.name).then(
+        () => true,
+        () => false,
+      );
+      if (exists) throw invalidInput('name', `a domain named ${args.name} already exists on host ${host}`);
+      const { xml, copies } = await planClone(ctx, host, c, s.domain, args.name);
+      // Everything but the copies' new paths is known now: a NIC on a network the caller may not
+      // use, or anything else the policy refuses, is refused before a disk is copied.
+      await checkBuiltXml(ctx, host, 'domain', 'domain', cloneDomainXml(xml, { name: args.name, disks: new Map() }));
+      const progress: CloneProgressShape = { step: 'COPYING_DISKS', disksDone: 0, disksTotal: copies.length };
+      let cancelled = false;
+      const run = async (): Promise<ClonedShape> => {
+        const made: Volume[] = [];
+        let defined: Domain | undefined;
+        try {
+          const sources = new Map<string, ClonedSource>();
+          for (const { disk, source } of copies) {
+            if (cancelled) throw gatewayError('INVALID_STATE', 'cloneDomain was cancelled');
+            progress.currentDisk = disk.target.dev;
+            const pool = await source.pool();
+            const format = parseVolumeXml(await source.xml()).format;
+            const volumeXml = buildVolumeXml({
+              name: copyName(args.name, disk, source),
+              capacityBytes: (await source.info()).capacityBytes,
+              ...(format ? { format } : {}),
+            });
+            await checkBuiltXml(ctx, host, 'volume', 'name', volumeXml);
+            const copy = await pool.cloneVolume(volumeXml, source);
+            made.push(copy);
+            sources.set(
+              disk.target.dev,
+              disk.type === 'volume' ? { pool: pool.name, volume: copy.name } : { file: copy.path },
+            );
+            progress.disksDone += 1;
+          }
+          if (cancelled) throw gatewayError('INVALID_STATE', 'cloneDomain was cancelled');
+          progress.step = 'DEFINING';
+          progress.currentDisk = undefined;
+          const cloneXml = cloneDomainXml(xml, { name: args.name, disks: sources });
+          await checkBuiltXml(ctx, host, 'domain', 'domain', cloneXml);
+          defined = await c.defineDomain(cloneXml);
+          progress.step = 'DONE';
+          changed(ctx);
+          return {
+            host,
+            uuid: defined.uuid,
+            name: defined.name,
+            volumes: made.map((v) => v.path),
+            progress: { ...progress },
+          };
+        } catch (e) {
+          progress.step = 'UNDOING';
+          await defined?.undefine().catch(() => undefined);
+          for (const v of made.reverse()) await v.delete().catch(() => undefined);
+          if (e instanceof Error) (e as CloneFailure).cloneProgress = { ...progress };
+          throw e;
+        }
+      };
+      return (await ctx.operations.start({
+        kind: 'CLONE',
+        owner: ctx.identity.key,
+        run,
+        poll: async () => ({ ...progress }),
+        cancel: async () => {
+          cancelled = true;
+        },
+      })) as never;
+    },
+  }),
+}));

@@ -1,0 +1,99 @@
+import { somewhereOnParentHost } from '../core/auth-scopes.ts';
+import { builder } from '../core/builder.ts';
+import type { GatewayContext } from '../core/context.ts';
+import { Host } from '../core/hosts.ts';
+import { keysetConnection, nameMatcher } from '../core/keyset-connection.ts';
+import {
+  autostartSet,
+  DomainNode,
+  type DomainShape,
+  DomainStateEnum,
+  domainList,
+  persistentSet,
+  runtimeOf,
+} from './domain.ts';
+
+const DomainFilter = builder.inputType('DomainFilter', {
+  description: 'Which domains a connection returns: every condition given must hold.',
+  fields: (t) => ({
+    nameContains: t.string({ description: 'Only names containing this text, ignoring case.' }),
+    nameGlob: t.string({
+      description: 'Only names matching this glob (`*` any run, `?` one character; case-sensitive, as in grants).',
+    }),
+    state: t.field({
+      type: [DomainStateEnum],
+      description: 'Only domains in one of these states.',
+    }),
+    active: t.boolean({ description: 'Only running (or paused) domains when true, only stopped ones when false.' }),
+    autostart: t.boolean({
+      description: 'Only domains the host starts at boot when true, only the others when false.',
+    }),
+    persistent: t.boolean({
+      description: 'Only domains with a persistent definition when true, only transient ones when false.',
+    }),
+  }),
+});
+
+type Filter = typeof DomainFilter.$inferInput;
+
+/**
+ * The visible domains matching the filter. Each condition reads what the plain list's fields read
+ * (the list, the bulk stats, the persistent and autostart lists), once per request and host, and
+ * only when it is asked for.
+ */
+async function filtered(ctx: GatewayContext, host: string, filter: Filter | null | undefined): Promise<DomainShape[]> {
+  const named = nameMatcher(filter);
+  let list = (await domainList(ctx, host)).filter((s) => named(s.domain.name));
+  if (filter?.active != null) list = list.filter((s) => (s.domain.id !== -1) === filter.active);
+  for (const [flag, set] of [
+    ['persistent', persistentSet],
+    ['autostart', autostartSet],
+  ] as const) {
+    const wanted = filter?.[flag];
+    if (wanted == null) continue;
+    const members = await set(ctx, host);
+    list = list.filter((s) => members.has(s.domain.uuid) === wanted);
+  }
+  if (filter?.state != null) {
+    const states = new Set<string>(filter.state);
+    const runtimes = await Promise.all(list.map((s) => runtimeOf(ctx, s)));
+    list = list.filter((_s, i) => states.has(runtimes[i]?.state ?? 'UNKNOWN'));
+  }
+  return list;
+}
+
+builder.objectFields(Host, (t) => ({
+  domains: t.field({
+    authScopes: somewhereOnParentHost('VM.Audit'),
+    type: [DomainNode],
+    description: 'Domains of this host, every one or those the filter keeps, in libvirt’s order.',
+    args: { filter: t.arg({ type: DomainFilter, description: 'Conditions the domains must meet.' }) },
+    resolve: (h, args, ctx) => filtered(ctx, h.name, args.filter),
+  }),
+  domainConnection: t.connection(
+    {
+      authScopes: somewhereOnParentHost('VM.Audit'),
+      type: DomainNode,
+      description:
+        'Domains of this host a page at a time (Relay cursor connection), ordered by name then UUID; filter to narrow them. A page costs libvirt the same calls as the whole `domains` list, and reads XML only for the domains on it.',
+      args: { filter: t.arg({ type: DomainFilter, description: 'Conditions the domains must meet.' }) },
+      resolve: async (h, args, ctx) =>
+        keysetConnection('Domain', args, await filtered(ctx, h.name, args.filter), (s) => [
+          s.domain.name,
+          s.domain.uuid,
+        ]),
+    },
+    {
+      name: 'DomainConnection',
+      description: 'A page of domains.',
+      fields: (c) => ({
+        totalCount: c.int({
+          nullable: false,
+          description: 'How many domains match the filter, on every page (only those the caller may see).',
+          resolve: (connection) => connection.totalCount,
+        }),
+      }),
+    },
+    { name: 'DomainEdge', description: 'A domain on a page, with the cursor of its place.' },
+  ),
+}));

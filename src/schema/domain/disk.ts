@@ -1,0 +1,152 @@
+import { LibvirtError, type Volume } from '../../libvirt/index.ts';
+import type { DomainDisk } from '../../libvirt/xml/domain-xml.ts';
+import { builder } from '../core/builder.ts';
+import type { GatewayContext } from '../core/context.ts';
+import { connectionOf } from '../core/hosts.ts';
+import { VolumeNode, type VolumeShape, visibleVolume, volumeAtPath, volumeInfo } from '../storage/volume.ts';
+import { DomainNode, type DomainShape, domainDefinition } from './domain.ts';
+
+interface DiskShape {
+  domain: DomainShape;
+  disk: DomainDisk;
+}
+
+/** The pool volume a `<disk type='volume'>` names (`<source pool= volume=>`); null when the host has none by that name. */
+async function namedVolume(ctx: GatewayContext, s: DiskShape): Promise<Volume | null> {
+  const { pool, volume } = s.disk.source;
+  if (pool === undefined || volume === undefined) return null;
+  const c = await connectionOf(ctx, s.domain.host);
+  try {
+    return await (await c.storagePoolByName(pool)).volumeByName(volume);
+  } catch (e) {
+    if (e instanceof LibvirtError && ['NO_STORAGE_POOL', 'NO_STORAGE_VOL'].includes(e.codeName)) return null;
+    throw e;
+  }
+}
+
+/** The host path behind the disk: its source file, device or directory, or the path of the pool volume it names. */
+async function sourcePathOf(ctx: GatewayContext, s: DiskShape): Promise<string | null> {
+  if (s.disk.sourcePath !== undefined) return s.disk.sourcePath;
+  return (await namedVolume(ctx, s))?.path ?? null;
+}
+
+async function volumeOf(s: DiskShape, ctx: GatewayContext): Promise<VolumeShape | null> {
+  if (s.disk.type === 'volume') {
+    // As for a path: the volume is there for those who may audit its pool (and see every domain using it).
+    if (!ctx.identity.canSome('Storage.Audit', s.domain.host)) return null;
+    const object = await namedVolume(ctx, s);
+    return object ? visibleVolume(ctx, { host: s.domain.host, object }) : null;
+  }
+  return s.disk.sourcePath ? volumeAtPath(ctx, s.domain.host, s.disk.sourcePath) : null;
+}
+
+const DomainDiskSource = builder.objectRef<DiskShape>('DomainDiskSource').implement({
+  description:
+    'What backs a disk, as its <source> says: a file, block device or directory, a pool volume, or a network image.',
+  fields: (t) => ({
+    kind: t.string({
+      nullable: false,
+      description: 'The disk type: file, block, dir, volume, network, nvme…',
+      resolve: (s) => s.disk.type,
+    }),
+    path: t.string({
+      description: 'The host path: the file, device or directory, or the pool volume’s path.',
+      resolve: (s, _a, ctx) => sourcePathOf(ctx, s),
+    }),
+    pool: t.string({
+      description: 'For a volume: the storage pool it names.',
+      resolve: (s) => s.disk.source.pool ?? null,
+    }),
+    volume: t.string({
+      description: 'For a volume: the volume name in that pool.',
+      resolve: (s) => s.disk.source.volume ?? null,
+    }),
+    protocol: t.string({
+      description: 'For a network disk: rbd, iscsi, nbd, gluster, http…',
+      resolve: (s) => s.disk.source.protocol ?? null,
+    }),
+    name: t.string({
+      description: 'For a network disk: the image name (pool/image for rbd, the iSCSI target…).',
+      resolve: (s) => (s.disk.type === 'network' ? (s.disk.source.name ?? null) : null),
+    }),
+  }),
+});
+
+const DomainDiskRef = builder.objectRef<DiskShape>('DomainDisk').implement({
+  description:
+    'A disk (or CD-ROM, floppy, LUN) attached to a domain, with the storage volume behind it when a pool holds it.',
+  fields: (t) => ({
+    type: t.string({
+      nullable: false,
+      description: 'file, block, network, volume or dir.',
+      resolve: (s) => s.disk.type,
+    }),
+    device: t.string({ nullable: false, description: 'disk, cdrom, floppy or lun.', resolve: (s) => s.disk.device }),
+    format: t.string({
+      description: 'Image format from the driver: raw, qcow2…',
+      resolve: (s) => s.disk.driverType ?? null,
+    }),
+    sourcePath: t.string({
+      description:
+        'The file, block device or directory on the host, or the path of the pool volume a volume disk names; null for network disks and empty drives.',
+      resolve: (s, _a, ctx) => sourcePathOf(ctx, s),
+    }),
+    source: t.field({
+      type: DomainDiskSource,
+      nullable: false,
+      description: 'Which kind of source backs it, with the pool and volume or the network protocol and image name.',
+      resolve: (s) => s,
+    }),
+    targetDevice: t.string({
+      nullable: false,
+      description: 'The guest device name, e.g. vda.',
+      resolve: (s) => s.disk.target.dev,
+    }),
+    bus: t.string({ description: 'virtio, scsi, sata, ide, usb…', resolve: (s) => s.disk.target.bus ?? null }),
+    readonly: t.boolean({
+      nullable: false,
+      description: 'Whether the guest sees it read-only.',
+      resolve: (s) => s.disk.readonly,
+    }),
+    shareable: t.boolean({
+      nullable: false,
+      description: 'Whether several domains may use it at once.',
+      resolve: (s) => s.disk.shareable,
+    }),
+    serial: t.string({
+      description: 'The serial number the guest sees, when set.',
+      resolve: (s) => s.disk.serial ?? null,
+    }),
+    alias: t.string({ description: 'The device alias of a running domain.', resolve: (s) => s.disk.alias ?? null }),
+    volume: t.field({
+      type: VolumeNode,
+      description:
+        'The storage volume behind it: the one a volume disk names, or the one at sourcePath when a pool of this host holds it.',
+      resolve: (s, _a, ctx) => volumeOf(s, ctx),
+    }),
+    capacityBytes: t.field({
+      type: 'BigInt',
+      description: 'Size the guest sees, in bytes (from the volume; null when no pool holds it).',
+      resolve: async (s, _a, ctx) => {
+        const v = await volumeOf(s, ctx);
+        return v ? (await volumeInfo(ctx, v)).capacityBytes : null;
+      },
+    }),
+    allocationBytes: t.field({
+      type: 'BigInt',
+      description: 'Bytes allocated on the host (from the volume; null when no pool holds it).',
+      resolve: async (s, _a, ctx) => {
+        const v = await volumeOf(s, ctx);
+        return v ? (await volumeInfo(ctx, v)).allocationBytes : null;
+      },
+    }),
+  }),
+});
+
+builder.objectFields(DomainNode, (t) => ({
+  disks: t.field({
+    type: [DomainDiskRef],
+    description: 'The domain’s disks, in definition order.',
+    resolve: async (s, _a, ctx) => (await domainDefinition(ctx, s)).disks.map((disk) => ({ domain: s, disk })),
+  }),
+}));

@@ -1,0 +1,329 @@
+import { Domain, LibvirtError, type SnapshotCreateFlag } from '../../libvirt/index.ts';
+import {
+  buildSnapshotXml,
+  parseSnapshotXml,
+  SNAPSHOT_STATES,
+  type SnapshotState,
+  type SnapshotXml,
+} from '../../libvirt/xml/snapshot-xml.ts';
+import { domainDescription, snapshotName } from '../../validation/index.ts';
+import { builder } from '../core/builder.ts';
+import type { GatewayContext } from '../core/context.ts';
+import { invalidInput, notFound, parsedArgument } from '../core/errors.ts';
+import { checkBuiltXml, safeClientXml } from '../core/host-safety.ts';
+import { hostName } from '../core/hosts.ts';
+import { changed, fromInput, mutationInput } from '../core/mutation-support.ts';
+import { hostKey, perObject } from '../core/request-cache.ts';
+import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
+import { reread } from './lifecycle.ts';
+
+interface SnapshotShape {
+  owner: DomainShape;
+  xml: string;
+  parsed: SnapshotXml;
+  current: boolean;
+  parent?: SnapshotShape;
+  children: SnapshotShape[];
+}
+
+/** A domain's snapshots by name, linked into their tree. */
+type SnapshotTree = Map<string, SnapshotShape>;
+
+function treeOf(owner: DomainShape, details: Array<{ name: string; xml: string; current: boolean }>): SnapshotTree {
+  const tree: SnapshotTree = new Map();
+  for (const d of details) {
+    tree.set(d.name, { owner, xml: d.xml, parsed: parseSnapshotXml(d.xml), current: d.current, children: [] });
+  }
+  for (const s of tree.values()) {
+    const parent = s.parsed.parent === undefined ? undefined : tree.get(s.parsed.parent);
+    if (parent) {
+      s.parent = parent;
+      parent.children.push(s);
+    }
+  }
+  return tree;
+}
+
+/**
+ * Every snapshot of every domain a request touches: one binding call for all of them. libvirt has no
+ * bulk snapshot call, so libvirt itself still makes one list call per domain and one XML read per snapshot.
+ */
+const snapshotTree = perObject<DomainShape, SnapshotTree>(
+  (s) => hostKey(s.host, s.domain.uuid),
+  async (owners) => {
+    const lists = await Domain.snapshotDetailsMany(owners.map((o) => o.domain));
+    return owners.map((owner, i) => {
+      const list = lists[i];
+      if (list === undefined || list instanceof LibvirtError) return list ?? new Error('no result');
+      return treeOf(owner, list);
+    });
+  },
+);
+
+function snapshotNotFound(owner: DomainShape, name: string, cause?: LibvirtError) {
+  return notFound('snapshot', name, { host: owner.host, domain: owner.domain.name }, cause);
+}
+
+async function snapshotIn(ctx: GatewayContext, owner: DomainShape, name: string): Promise<SnapshotShape> {
+  const found = (await snapshotTree(ctx, owner)).get(name);
+  if (!found) throw snapshotNotFound(owner, name);
+  return found;
+}
+
+type StateValue = Uppercase<SnapshotState> extends infer U ? (U extends string ? U : never) : never;
+const enumName = (s: SnapshotState) => s.toUpperCase().replace('-', '_') as StateValue;
+
+const snapshotStateDescriptions: Record<SnapshotState, string> = {
+  nostate: 'libvirt reported no state.',
+  running: 'The domain was running.',
+  blocked: 'The domain was blocked on a resource.',
+  paused: 'The domain was paused.',
+  shutdown: 'The domain was shutting down.',
+  shutoff: 'The domain was stopped.',
+  crashed: 'The domain had crashed.',
+  pmsuspended: 'The domain was suspended by the guest’s power management.',
+  'disk-snapshot': 'A disk-only snapshot: no memory state was saved.',
+};
+
+const DomainSnapshotState = builder.enumType('DomainSnapshotState', {
+  description: 'The domain’s state when the snapshot was taken; DISK_SNAPSHOT for a disk-only snapshot.',
+  values: Object.fromEntries(
+    SNAPSHOT_STATES.map((s) => [enumName(s), { value: s, description: snapshotStateDescriptions[s] }]),
+  ) as Record<string, { value: SnapshotState; description: string }>,
+});
+
+const DomainSnapshot = builder.objectRef<SnapshotShape>('DomainSnapshot');
+
+DomainSnapshot.implement({
+  description: 'A snapshot of a domain (virDomainSnapshotPtr), named uniquely within its domain.',
+  fields: (t) => ({
+    name: t.string({
+      nullable: false,
+      description: 'Its name, unique within its domain.',
+      resolve: (s) => s.parsed.name,
+    }),
+    description: t.string({ description: 'Its free-text description.', resolve: (s) => s.parsed.description ?? null }),
+    creationTime: t.field({
+      type: 'DateTime',
+      description: 'When libvirt took it.',
+      resolve: (s) => s.parsed.creationTime ?? null,
+    }),
+    state: t.field({
+      type: DomainSnapshotState,
+      description: 'The domain’s state when it was taken: what a revert returns to.',
+      resolve: (s) => s.parsed.state ?? null,
+    }),
+    current: t.boolean({
+      nullable: false,
+      description: 'Whether it is the domain’s current snapshot (the one the next snapshot builds on).',
+      resolve: (s) => s.current,
+    }),
+    diskOnly: t.boolean({
+      nullable: false,
+      description: 'Whether it holds disk contents only, without memory or device state.',
+      resolve: (s) => s.parsed.diskOnly,
+    }),
+    parent: t.field({
+      type: DomainSnapshot,
+      description: 'The snapshot it was taken on top of; null for a root.',
+      resolve: (s) => s.parent ?? null,
+    }),
+    children: t.field({
+      type: [DomainSnapshot],
+      nullable: false,
+      description: 'The snapshots taken on top of this one.',
+      resolve: (s) => s.children,
+    }),
+    domain: t.field({
+      type: DomainNode,
+      nullable: false,
+      description: 'The domain it belongs to.',
+      resolve: (s) => s.owner,
+    }),
+    xml: t.string({
+      nullable: false,
+      description: 'The snapshot document (libvirt’s formatsnapshot), including the domain definition it saved.',
+      resolve: (s) => s.xml,
+    }),
+  }),
+});
+
+builder.objectFields(DomainNode, (t) => ({
+  snapshots: t.field({
+    type: [DomainSnapshot],
+    nullable: false,
+    description:
+      'The domain’s snapshots: every one, or only the roots of the tree with rootsOnly (walk it with children).',
+    args: {
+      rootsOnly: t.arg.boolean({
+        defaultValue: false,
+        required: true,
+        description: 'Only the snapshots without a parent (the roots of the tree). @default false',
+      }),
+    },
+    resolve: async (s, args, ctx) => {
+      const all = [...(await snapshotTree(ctx, s)).values()];
+      return args.rootsOnly ? all.filter((x) => x.parent === undefined) : all;
+    },
+  }),
+  currentSnapshot: t.field({
+    type: DomainSnapshot,
+    description: 'The current snapshot; null when there is none.',
+    resolve: async (s, _a, ctx) => [...(await snapshotTree(ctx, s)).values()].find((x) => x.current) ?? null,
+  }),
+}));
+
+const DomainSnapshotInput = builder.inputType('DomainSnapshotInput', {
+  description: 'A snapshot described by parameters; the gateway writes its XML.',
+  fields: (t) => ({
+    name: t.string({
+      required: true,
+      description: 'Letters, digits, "-", "_" and "."; unique within the domain.',
+      validate: snapshotName,
+    }),
+    description: t.string({ description: 'Free text (at most 4096 characters).', validate: domainDescription }),
+    diskOnly: t.boolean({
+      defaultValue: false,
+      description: 'Disks only, without memory (external overlays on a running domain). @default false',
+    }),
+    quiesce: t.boolean({
+      defaultValue: false,
+      description: 'Freeze the guest’s filesystems while the disks are captured (needs a guest agent). @default false',
+    }),
+  }),
+});
+
+/** The snapshot again after a change, read afresh. */
+async function reloaded(ctx: GatewayContext, owner: DomainShape, name: string): Promise<SnapshotShape> {
+  changed(ctx);
+  const fresh = await reread(ctx, owner.host, owner.domain);
+  return snapshotIn(ctx, fresh, name);
+}
+
+/** The named snapshot's libvirt handle; NOT_FOUND when the domain has none by that name. */
+async function lookup(owner: DomainShape, name: string) {
+  try {
+    return await owner.domain.snapshotByName(name);
+  } catch (e) {
+    if (e instanceof LibvirtError && e.codeName === 'NO_DOMAIN_SNAPSHOT') throw snapshotNotFound(owner, name, e);
+    throw e;
+  }
+}
+
+builder.mutationFields((t) => {
+  const host = t.arg.string({ description: 'Registry name of the host; the default host when omitted.' });
+  const domain = t.arg({ type: DomainRef, required: true, description: 'The domain: by name, UUID or runtime id.' });
+  const name = t.arg.string({ required: true, description: 'The snapshot’s name.' });
+  return {
+    createDomainSnapshot: t.field({
+      authScopes: fromInput(onDomainArg('VM.Snapshot')),
+      type: DomainSnapshot,
+      nullable: false,
+      description:
+        'Takes a snapshot from parameters (snapshot) or from a snapshot document (xml, checked by the host-safety policy); give exactly one. It becomes the current snapshot.',
+      args: mutationInput('CreateDomainSnapshot', {
+        host,
+        domain,
+        snapshot: t.arg({ type: DomainSnapshotInput, description: 'The snapshot by parameters.' }),
+        xml: t.arg.string({ description: 'A complete snapshot document (libvirt’s formatsnapshot).' }),
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
+        if ((args.snapshot == null) === (args.xml == null))
+          throw invalidInput('snapshot', 'give exactly one of snapshot or xml');
+        const h = hostName(ctx, args.host);
+        const owner = await findDomain(ctx, h, args.domain);
+        let xml: string;
+        const flags: SnapshotCreateFlag[] = [];
+        if (args.xml != null) {
+          await safeClientXml(ctx, h, 'snapshot', 'xml', args.xml);
+          parsedArgument('xml', () => parseSnapshotXml(args.xml as string));
+          xml = args.xml;
+        } else {
+          const input = args.snapshot as NonNullable<typeof args.snapshot>;
+          xml = buildSnapshotXml({
+            name: input.name,
+            description: input.description ?? undefined,
+            diskOnly: input.diskOnly ?? false,
+          });
+          await checkBuiltXml(ctx, h, 'snapshot', 'snapshot', xml);
+          if (input.diskOnly) flags.push('DISK_ONLY');
+          if (input.quiesce) flags.push('QUIESCE');
+        }
+        const created = await owner.domain.createSnapshot(xml, flags);
+        return reloaded(ctx, owner, created.name);
+      },
+    }),
+    revertDomainSnapshot: t.field({
+      authScopes: fromInput(onDomainArg('VM.Snapshot')),
+      type: DomainNode,
+      nullable: false,
+      description:
+        'Returns the domain to a snapshot; the snapshot becomes current. running or paused choose the state after revert (default: the state the snapshot holds); force allows reverts libvirt deems risky.',
+      args: mutationInput('RevertDomainSnapshot', {
+        host,
+        domain,
+        name,
+        running: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description: 'Leave the domain running after the revert. @default false',
+        }),
+        paused: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description: 'Leave the domain paused after the revert. @default false',
+        }),
+        force: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description: 'Revert even where libvirt deems it risky (VIR_DOMAIN_SNAPSHOT_REVERT_FORCE). @default false',
+        }),
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
+        if (args.running && args.paused) throw invalidInput('paused', 'give at most one of running or paused');
+        const owner = await findDomain(ctx, hostName(ctx, args.host), args.domain);
+        const snapshot = await lookup(owner, args.name);
+        await snapshot.revert([
+          ...(args.running ? (['RUNNING'] as const) : []),
+          ...(args.paused ? (['PAUSED'] as const) : []),
+          ...(args.force ? (['FORCE'] as const) : []),
+        ]);
+        return reread(ctx, owner.host, owner.domain);
+      },
+    }),
+    deleteDomainSnapshot: t.field({
+      authScopes: fromInput(onDomainArg('VM.Snapshot')),
+      type: DomainNode,
+      nullable: false,
+      description:
+        'Deletes a snapshot (its children then hang from its parent); with children, its descendants too; with childrenOnly, only its descendants. Returns the domain.',
+      args: mutationInput('DeleteDomainSnapshot', {
+        host,
+        domain,
+        name,
+        children: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description: 'Delete its descendants with it. @default false',
+        }),
+        childrenOnly: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description: 'Delete only its descendants, keeping it. @default false',
+        }),
+      }),
+      resolve: async (_r, { input: args }, ctx) => {
+        if (args.children && args.childrenOnly) {
+          throw invalidInput('childrenOnly', 'give at most one of children or childrenOnly');
+        }
+        const owner = await findDomain(ctx, hostName(ctx, args.host), args.domain);
+        const snapshot = await lookup(owner, args.name);
+        await snapshot.delete([
+          ...(args.children ? (['CHILDREN'] as const) : []),
+          ...(args.childrenOnly ? (['CHILDREN_ONLY'] as const) : []),
+        ]);
+        return reread(ctx, owner.host, owner.domain);
+      },
+    }),
+  };
+});

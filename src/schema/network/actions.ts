@@ -1,0 +1,191 @@
+import type { Network } from '../../libvirt/index.ts';
+import { buildNetworkXml, parseNetworkXml } from '../../libvirt/xml/network-xml.ts';
+import { simpleNetworkInput } from '../../validation/index.ts';
+import { onNewObject } from '../core/auth-scopes.ts';
+import { builder } from '../core/builder.ts';
+import type { GatewayContext } from '../core/context.ts';
+import { refuseUsedUuid, withoutOtherNames } from '../core/define-conflicts.ts';
+import { invalidInput, parsedArgument } from '../core/errors.ts';
+import { safeClientXml } from '../core/host-safety.ts';
+import { connectionOf, hostName } from '../core/hosts.ts';
+import { actOn, allOrNothing, changed, fromInput, mutationInput, RemovedObject } from '../core/mutation-support.ts';
+import { ForwardMode, NetworkNode, type NetworkShape, networks, onNetworkArg } from './network.ts';
+
+const DhcpRangeInput = builder.inputType('DhcpRangeInput', {
+  description: 'Addresses the network’s DHCP server hands out; both ends inside the subnet, start before end.',
+  fields: (t) => ({
+    start: t.string({ required: true, description: 'The first address handed out.' }),
+    end: t.string({ required: true, description: 'The last address handed out.' }),
+  }),
+});
+
+const SimpleNetworkInput = builder.inputType('SimpleNetworkInput', {
+  description: 'A virtual network by parameters (createSimpleNetwork).',
+  fields: (t) => ({
+    name: t.string({ required: true, description: 'Letters, digits, "-", "_" and ".".' }),
+    forwardMode: t.field({
+      type: ForwardMode,
+      defaultValue: 'nat',
+      description: 'NAT and ROUTE need ipAddress and netmask. @default NAT',
+    }),
+    forwardDevice: t.string({ description: 'The host interface to forward through (NAT/ROUTE only).' }),
+    ipAddress: t.string({ description: 'The host’s address on the network, e.g. 192.168.100.1.' }),
+    netmask: t.string({ description: 'e.g. 255.255.255.0.' }),
+    dhcpRange: t.field({ type: DhcpRangeInput, description: 'Needs ipAddress; both ends or neither.' }),
+    dhcpDomain: t.string({ description: 'DNS domain for DHCP clients.' }),
+    persistent: t.boolean({ defaultValue: true, description: 'Defined (true) or transient (false). @default true' }),
+    autostart: t.boolean({
+      defaultValue: true,
+      description: 'Started at host boot; ignored for transient. @default true',
+    }),
+  }),
+  validate: simpleNetworkInput,
+});
+
+/** Creates a network: transient (started at once), or defined, started and autostarted, undone on any failure. */
+async function createNetwork(
+  ctx: GatewayContext,
+  host: string,
+  xml: string,
+  persistent: boolean,
+  autostart: boolean,
+): Promise<NetworkShape> {
+  await safeClientXml(ctx, host, 'network', 'xml', xml);
+  const { name, uuid } = parsedArgument('xml', () => parseNetworkXml(xml));
+  const c = await connectionOf(ctx, host);
+  const existing = await c.networks();
+  if (existing.some((n) => n.name === name)) {
+    throw invalidInput('name', `a network named ${name} already exists on host ${host}`);
+  }
+  // libvirt's answer to a used UUID names the network that has it, which the caller may not see.
+  refuseUsedUuid(uuid, existing);
+  const scrub = withoutOtherNames('network', name, existing);
+  let net: Network | undefined;
+  if (!persistent) {
+    net = await c.createNetwork(xml).catch(scrub);
+  } else {
+    await allOrNothing([
+      {
+        run: async () => (net = await c.defineNetwork(xml).catch(scrub)),
+        undo: () => net?.undefine() ?? Promise.resolve(),
+      },
+      { run: () => (net as Network).start(), undo: () => net?.stop() ?? Promise.resolve() },
+      { run: () => (autostart ? (net as Network).setAutostart(true) : Promise.resolve()) },
+    ]);
+  }
+  changed(ctx);
+  return { host, object: net as Network };
+}
+
+function networkAction(
+  ctx: GatewayContext,
+  args: { host?: string | null; name: string },
+  mustBeActive: boolean | undefined,
+  action: (n: Network) => Promise<unknown>,
+): Promise<NetworkShape> {
+  const found = networks.find(ctx, hostName(ctx, args.host), args.name);
+  return actOn(ctx, found, `network ${args.name}`, mustBeActive, action);
+}
+
+builder.mutationFields((t) => {
+  const host = t.arg.string({ description: 'Registry name of the host; the default host when omitted.' });
+  const name = t.arg.string({ required: true, description: 'The network name.' });
+  return {
+    createNetwork: t.field({
+      authScopes: fromInput(
+        onNewObject(
+          'Network.Modify',
+          'network',
+          (a: { host?: string | null; xml: string }) => parsedArgument('xml', () => parseNetworkXml(a.xml)).name,
+        ),
+      ),
+      type: NetworkNode,
+      nullable: false,
+      description:
+        'Creates a network from XML: persistent (defined, started, autostart as asked) or transient (started, gone when stopped).',
+      args: mutationInput('CreateNetwork', {
+        host,
+        xml: t.arg.string({ required: true, description: 'A network XML document.' }),
+        persistent: t.arg.boolean({
+          defaultValue: true,
+          required: true,
+          description: 'Defined (true) or transient (false, gone when stopped). @default true',
+        }),
+        autostart: t.arg.boolean({
+          defaultValue: true,
+          required: true,
+          description: 'Ignored when transient. @default true',
+        }),
+      }),
+      resolve: (_r, { input: args }, ctx) =>
+        createNetwork(ctx, hostName(ctx, args.host), args.xml, args.persistent, args.autostart),
+    }),
+    createSimpleNetwork: t.field({
+      authScopes: fromInput(
+        onNewObject(
+          'Network.Modify',
+          'network',
+          (a: { host?: string | null; network: { name: string } }) => a.network.name,
+        ),
+      ),
+      type: NetworkNode,
+      nullable: false,
+      description: 'Creates a network from parameters, checked before libvirt is asked (see SimpleNetworkInput).',
+      args: mutationInput('CreateSimpleNetwork', {
+        host,
+        network: t.arg({ type: SimpleNetworkInput, required: true, description: 'The network to create.' }),
+      }),
+      resolve: (_r, { input: args }, ctx) => {
+        const i = args.network;
+        const xml = buildNetworkXml({
+          name: i.name,
+          forwardMode: i.forwardMode ?? 'nat',
+          forwardDev: i.forwardDevice ?? undefined,
+          ...(i.ipAddress ? { ip: { address: i.ipAddress, netmask: i.netmask ?? undefined } } : {}),
+          ...(i.dhcpRange ? { dhcpRange: { start: i.dhcpRange.start, end: i.dhcpRange.end } } : {}),
+          domainName: i.dhcpDomain ?? undefined,
+        });
+        return createNetwork(ctx, hostName(ctx, args.host), xml, i.persistent ?? true, i.autostart ?? true);
+      },
+    }),
+    startNetwork: t.field({
+      authScopes: fromInput(onNetworkArg('Network.Modify')),
+      type: NetworkNode,
+      nullable: false,
+      description: 'Starts an inactive network.',
+      args: mutationInput('StartNetwork', { host, name }),
+      resolve: (_r, { input: args }, ctx) => networkAction(ctx, args, false, (n) => n.start()),
+    }),
+    stopNetwork: t.field({
+      authScopes: fromInput(onNetworkArg('Network.Modify')),
+      type: NetworkNode,
+      nullable: false,
+      description: 'Stops an active network (a transient one then disappears: read only its name).',
+      args: mutationInput('StopNetwork', { host, name }),
+      resolve: (_r, { input: args }, ctx) => networkAction(ctx, args, true, (n) => n.stop()),
+    }),
+    undefineNetwork: t.field({
+      authScopes: fromInput(onNetworkArg('Network.Modify')),
+      type: RemovedObject,
+      nullable: false,
+      description: 'Removes a network’s persistent definition (an active one keeps running until stopped).',
+      args: mutationInput('UndefineNetwork', { host, name }),
+      resolve: async (_r, { input: args }, ctx) => {
+        const s = await networkAction(ctx, args, undefined, (n) => n.undefine());
+        return { host: s.host, name: s.object.name, uuid: s.object.uuid };
+      },
+    }),
+    setNetworkAutostart: t.field({
+      authScopes: fromInput(onNetworkArg('Network.Modify')),
+      type: NetworkNode,
+      nullable: false,
+      description: 'Whether the host starts the network at boot.',
+      args: mutationInput('SetNetworkAutostart', {
+        host,
+        name,
+        autostart: t.arg.boolean({ required: true, description: 'Start it when the host boots (true) or not.' }),
+      }),
+      resolve: (_r, { input: args }, ctx) => networkAction(ctx, args, undefined, (n) => n.setAutostart(args.autostart)),
+    }),
+  };
+});

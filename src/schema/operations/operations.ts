@@ -1,0 +1,223 @@
+import { GraphQLError } from 'graphql';
+import { type Domain, DomainJobField, type DomainJobStats, LibvirtError } from '../../libvirt/index.ts';
+import type { Operation } from '../../operations/operation-tracker.ts';
+import { builder } from '../core/builder.ts';
+import type { GatewayContext } from '../core/context.ts';
+import { gatewayError, libvirtExtensions, notFound } from '../core/errors.ts';
+import { fromInput, mutationInput } from '../core/mutation-support.ts';
+import { findDomain } from '../domain/domain.ts';
+import { type Migrated, MigrationResult, migrationArgs, onMigration, prepareMigration } from '../domain/migration.ts';
+
+type MigrationOperation = Operation<DomainJobStats, Migrated>;
+
+const OperationStatus = builder.enumType('OperationStatus', {
+  description: 'Where a tracked operation is.',
+  values: {
+    RUNNING: { description: 'Still running.' },
+    COMPLETED: { description: 'Ended successfully; its result is set.' },
+    FAILED: { description: 'Ended with an error; its error is set.' },
+    CANCELLED: { description: 'Ended by cancelOperation.' },
+  } as const,
+});
+
+const big = (v: unknown) => (typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : null);
+
+const MigrationProgress = builder.objectRef<DomainJobStats>('MigrationProgress').implement({
+  description: 'libvirt’s job statistics of a running migration (virDomainGetJobStats). Sizes in bytes, times in ms.',
+  fields: (t) => {
+    const field = (name: string, description: string) =>
+      t.field({ type: 'BigInt', description, resolve: (j: DomainJobStats) => big(j.fields[name]) });
+    return {
+      jobType: t.string({
+        nullable: false,
+        description: 'NONE, BOUNDED, UNBOUNDED, COMPLETED…',
+        resolve: (j) => j.type,
+      }),
+      timeElapsedMs: field(DomainJobField.TIME_ELAPSED, 'Time since the job started.'),
+      timeRemainingMs: field(DomainJobField.TIME_REMAINING, 'Estimated time left, when known.'),
+      dataTotalBytes: field(DomainJobField.DATA_TOTAL, 'Everything to transfer (memory and disks).'),
+      dataProcessedBytes: field(DomainJobField.DATA_PROCESSED, 'Transferred so far.'),
+      dataRemainingBytes: field(DomainJobField.DATA_REMAINING, 'Left to transfer.'),
+      memoryTotalBytes: field(DomainJobField.MEMORY_TOTAL, 'Guest memory to transfer.'),
+      memoryProcessedBytes: field(DomainJobField.MEMORY_PROCESSED, 'Guest memory transferred.'),
+      memoryRemainingBytes: field(DomainJobField.MEMORY_REMAINING, 'Guest memory left.'),
+      downtimeMs: field(DomainJobField.DOWNTIME, 'Expected or actual time the guest is paused for the switch-over.'),
+      percent: t.float({
+        description: 'dataProcessed / dataTotal, in percent.',
+        resolve: (j) => {
+          const total = big(j.fields[DomainJobField.DATA_TOTAL]);
+          const done = big(j.fields[DomainJobField.DATA_PROCESSED]);
+          return total && done !== null ? Number((done * 10000n) / total) / 100 : null;
+        },
+      }),
+    };
+  },
+});
+
+export const OperationRef = builder.objectRef<MigrationOperation>('Operation').implement({
+  description:
+    'A long action run in the background (a migration, a clone): poll it with operation(id) or follow operationUpdated(id).',
+  fields: (t) => ({
+    id: t.exposeID('id', { nullable: false, description: 'The operation id (not a global node ID).' }),
+    kind: t.exposeString('kind', { nullable: false, description: 'MIGRATION or CLONE.' }),
+    status: t.field({
+      type: OperationStatus,
+      nullable: false,
+      description: 'RUNNING until it ends.',
+      resolve: (o) => o.status,
+    }),
+    progress: t.field({
+      type: MigrationProgress,
+      description: 'The latest job statistics of a migration.',
+      resolve: (o) => (o.kind === 'MIGRATION' ? (o.progress ?? null) : null),
+    }),
+    migration: t.field({
+      type: MigrationResult,
+      description: 'The outcome of a migration, once COMPLETED.',
+      resolve: (o, _a, ctx) => (o.kind === 'MIGRATION' ? migrationOf(ctx, o.result) : null),
+    }),
+    errorMessage: t.string({
+      description: 'Why it FAILED (libvirt’s message).',
+      resolve: (o) => o.error?.message ?? null,
+    }),
+    errorCode: t.string({
+      description: 'The typed error code of a failure (see the README’s error codes).',
+      resolve: (o) => {
+        if (o.error instanceof LibvirtError) return String(libvirtExtensions(o.error).code);
+        // A typed refusal raised while it ran (the host-safety policy, a cancelled clone) keeps its code.
+        if (o.error instanceof GraphQLError && typeof o.error.extensions.code === 'string')
+          return o.error.extensions.code;
+        return o.error ? 'INTERNAL' : null;
+      },
+    }),
+    startedAt: t.field({
+      type: 'DateTime',
+      nullable: false,
+      description: 'When it started.',
+      resolve: (o) => o.startedAt,
+    }),
+    updatedAt: t.field({
+      type: 'DateTime',
+      nullable: false,
+      description: 'Its last change.',
+      resolve: (o) => o.updatedAt,
+    }),
+  }),
+});
+
+/**
+ * virDomainAbortJob, once libvirt has a job to abort: right after startMigration the
+ * migration job may not have begun yet (OPERATION_INVALID "no job is active").
+ */
+async function abortWhenStarted(domain: Domain, running: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      await domain.abortJob();
+      return;
+    } catch (e) {
+      const notYet = e instanceof LibvirtError && e.codeName === 'OPERATION_INVALID';
+      if (!notYet || !running() || Date.now() > deadline) throw e;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function find(ops: { get(id: string): Promise<Operation | undefined> }, id: string): Promise<MigrationOperation> {
+  const op = await ops.get(id);
+  if (!op) throw notFound('operation', id, { field: 'id' });
+  return op as MigrationOperation;
+}
+
+/** The operation's owner, or Sys.Audit (on whichever replica started it). */
+async function onOperation(_parent: unknown, args: { id: string | number }, ctx: GatewayContext) {
+  const op = await find(ctx.operations, String(args.id));
+  return op.owner === ctx.identity.key || { somewhere: { privilege: 'Sys.Audit' as const } };
+}
+
+/**
+ * A migration's result as other replicas read it: the destination domain as its host and
+ * UUID, found again by the replica that answers.
+ */
+interface SharedMigrated extends Omit<Migrated, 'domain'> {
+  domain?: Migrated['domain'];
+  destinationHost?: string;
+}
+
+function shareable({ domain, ...rest }: Migrated): SharedMigrated {
+  return domain ? { ...rest, destinationHost: domain.host } : rest;
+}
+
+async function migrationOf(ctx: GatewayContext, result: SharedMigrated | undefined): Promise<Migrated | null> {
+  if (!result) return null;
+  const { destinationHost, ...migrated } = result;
+  if (migrated.domain || destinationHost === undefined || !ctx.hosts.has(destinationHost)) return migrated;
+  const domain = await findDomain(ctx, destinationHost, { uuid: migrated.uuid }).catch(() => undefined);
+  return domain ? { ...migrated, domain } : migrated;
+}
+
+builder.queryField('operation', (t) =>
+  t.field({
+    type: OperationRef,
+    description:
+      'A tracked operation by id (kept an hour after it ends): to the identity that started it, or with Sys.Audit.',
+    authScopes: onOperation,
+    args: { id: t.arg.id({ required: true, description: 'The operation id startMigration returned.' }) },
+    resolve: (_r, args, ctx) => find(ctx.operations, String(args.id)),
+  }),
+);
+
+builder.mutationFields((t) => ({
+  startMigration: t.field({
+    type: OperationRef,
+    nullable: false,
+    description:
+      'Starts migrateDomain as a tracked operation and answers at once: follow operationUpdated(id) for job statistics until it ends, cancelOperation(id) to abort it.',
+    args: mutationInput('StartMigration', migrationArgs),
+    authScopes: fromInput(onMigration),
+    resolve: async (_r, { input: args }, ctx) => {
+      const { source, run } = await prepareMigration(ctx, args);
+      return (await ctx.operations.start({
+        kind: 'MIGRATION',
+        owner: ctx.identity.key,
+        host: source.host,
+        run,
+        poll: () => source.domain.jobStats().catch(() => undefined),
+        cancel: (running) => abortWhenStarted(source.domain, running),
+        shareable,
+      })) as MigrationOperation;
+    },
+  }),
+  cancelOperation: t.field({
+    type: OperationRef,
+    nullable: false,
+    description: 'Aborts a running operation (virDomainAbortJob); it then ends as CANCELLED.',
+    args: mutationInput('CancelOperation', {
+      id: t.arg.id({ required: true, description: 'The operation id startMigration returned.' }),
+    }),
+    authScopes: fromInput(onOperation),
+    resolve: async (_r, { input: args }, ctx) => {
+      const id = String(args.id);
+      const op = await find(ctx.operations, id);
+      if (!(await ctx.operations.cancel(id))) {
+        throw gatewayError('INVALID_STATE', `operation ${id} is ${op.status}; only a running one can be cancelled`);
+      }
+      return ((await ctx.operations.get(id)) ?? op) as MigrationOperation;
+    },
+  }),
+}));
+
+builder.subscriptionField('operationUpdated', (t) =>
+  t.field({
+    type: OperationRef,
+    nullable: false,
+    description: 'The operation now, then on every progress reading or change of status, ending when it finishes.',
+    args: { id: t.arg.id({ required: true, description: 'The operation id startMigration returned.' }) },
+    authScopes: onOperation,
+    subscribe: async (_r, args, ctx) => {
+      await find(ctx.operations, String(args.id));
+      return ctx.operations.updates(String(args.id)) as AsyncGenerator<MigrationOperation>;
+    },
+    resolve: (op) => op,
+  }),
+);

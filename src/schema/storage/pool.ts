@@ -1,0 +1,183 @@
+import type { Privilege } from '../../auth/privileges.ts';
+import { LibvirtError, StoragePool, type StoragePoolInfo } from '../../libvirt/index.ts';
+import { parseStoragePoolXml } from '../../libvirt/xml/storage-pool-xml.ts';
+import { onObject, somewhereOnHostNamed, somewhereOnParentHost } from '../core/auth-scopes.ts';
+import { builder } from '../core/builder.ts';
+import type { GatewayContext } from '../core/context.ts';
+import { Host, hostName } from '../core/hosts.ts';
+import { nameMatcher } from '../core/keyset-connection.ts';
+import { objectCache, type Shaped } from '../core/object-cache.ts';
+import { hostKey, perObject, splitHostKey } from '../core/request-cache.ts';
+import type { VolumeShape } from './volume.ts';
+
+export type PoolShape = Shaped<StoragePool>;
+
+export const pools = objectCache<StoragePool>({
+  kind: 'storage pool',
+  audit: 'Storage.Audit',
+  list: (c, filter) => c.storagePools(filter),
+  key: (p) => p.name,
+  xmlMany: (list) => StoragePool.xmlMany(list),
+});
+
+/** authScopes: a Storage privilege on the pool the argument names (NOT_FOUND when the caller may not see it). */
+export function onPoolArg(privilege: Privilege, field: 'name' | 'pool' = 'name') {
+  return onObject(
+    privilege,
+    'pool',
+    async (ctx, host, args: { host?: string | null; name?: string; pool?: string }) => {
+      const name = args[field] as string;
+      await pools.find(ctx, host, name);
+      return name;
+    },
+  );
+}
+
+const poolKey = (s: PoolShape) => hostKey(s.host, s.object.name);
+
+const info = perObject<PoolShape, StoragePoolInfo>(poolKey, (shapes: readonly PoolShape[]) =>
+  StoragePool.infoMany(shapes.map((s) => s.object)),
+);
+
+/** Volumes of every pool asked for in a request: one batch call per host. */
+export const volumesOf = perObject(poolKey, async (shapes: readonly PoolShape[]) => {
+  const out: Array<VolumeShape[] | Error> = new Array(shapes.length);
+  const hosts = new Set(shapes.map((s) => s.host));
+  for (const host of hosts) {
+    const indexes = shapes.flatMap((s, i) => (s.host === host ? [i] : []));
+    const lists = await StoragePool.volumesMany(indexes.map((i) => (shapes[i] as PoolShape).object));
+    indexes.forEach((shapeIndex, j) => {
+      const pool = shapes[shapeIndex] as PoolShape;
+      const list = lists[j] as (typeof lists)[number];
+      out[shapeIndex] = list instanceof LibvirtError ? list : list.map((object) => ({ host, object, pool }));
+    });
+  }
+  return out;
+});
+
+const definition = async (ctx: GatewayContext, s: PoolShape) => parseStoragePoolXml(await pools.xml(ctx, s));
+
+const PoolState = builder.enumType('StoragePoolState', {
+  description: 'libvirt’s storage pool state (virStoragePoolState).',
+  values: {
+    INACTIVE: { description: 'Not started.' },
+    BUILDING: { description: 'Being built (initialized).' },
+    RUNNING: { description: 'Started: its volumes can be used.' },
+    DEGRADED: { description: 'Running, but degraded.' },
+    INACCESSIBLE: { description: 'Running, but its storage cannot be reached.' },
+  } as const,
+});
+
+export const StoragePoolNode = builder.loadableNodeRef('StoragePool', {
+  id: { resolve: (s: PoolShape) => poolKey(s) },
+  load: (keys: string[], ctx: GatewayContext) =>
+    Promise.all(keys.map((k) => pools.find(ctx, ...splitHostKey(k)).catch((e: Error) => e))),
+});
+
+StoragePoolNode.implement({
+  description: 'A libvirt storage pool. Sizes are in bytes.',
+  fields: (t) => ({
+    host: t.field({
+      type: Host,
+      nullable: false,
+      description: 'The host it is on.',
+      resolve: (s) => ({ name: s.host }),
+    }),
+    name: t.string({ nullable: false, description: 'Its name, unique on the host.', resolve: (s) => s.object.name }),
+    uuid: t.string({
+      nullable: false,
+      description: 'Its UUID: its identity on the host.',
+      resolve: (s) => s.object.uuid,
+    }),
+    type: t.string({
+      description: 'dir, fs, netfs, logical, disk, iscsi, rbd…',
+      resolve: async (s, _a, ctx) => (await definition(ctx, s)).type,
+    }),
+    targetPath: t.string({
+      description: 'Where its volumes appear on the host.',
+      resolve: async (s, _a, ctx) => (await definition(ctx, s)).targetPath ?? null,
+    }),
+    state: t.field({
+      type: PoolState,
+      description: 'Whether it is running, and if not, why.',
+      resolve: async (s, _a, ctx) => {
+        const { state } = await info(ctx, s);
+        return state === 'UNKNOWN' ? null : state;
+      },
+    }),
+    capacityBytes: t.field({
+      type: 'BigInt',
+      description: 'Total size in bytes.',
+      resolve: async (s, _a, ctx) => (await info(ctx, s)).capacityBytes,
+    }),
+    allocationBytes: t.field({
+      type: 'BigInt',
+      description: 'Bytes allocated to volumes.',
+      resolve: async (s, _a, ctx) => (await info(ctx, s)).allocationBytes,
+    }),
+    availableBytes: t.field({
+      type: 'BigInt',
+      description: 'Free bytes for new volumes.',
+      resolve: async (s, _a, ctx) => (await info(ctx, s)).availableBytes,
+    }),
+    active: t.boolean({ description: 'Whether it is started.', resolve: pools.is('active') }),
+    persistent: t.boolean({ description: 'Whether it has a persistent definition.', resolve: pools.is('persistent') }),
+    autostart: t.boolean({ description: 'Whether the host starts it at boot.', resolve: pools.is('autostart') }),
+    xml: t.string({ description: 'The pool XML.', resolve: (s, _a, ctx) => pools.xml(ctx, s) }),
+  }),
+});
+
+const StoragePoolFilter = builder.inputType('StoragePoolFilter', {
+  description: 'Which storage pools a list returns: every condition given must hold.',
+  fields: (t) => ({
+    nameContains: t.string({ description: 'Only names containing this text, ignoring case.' }),
+    nameGlob: t.string({
+      description: 'Only names matching this glob (`*` any run, `?` one character; case-sensitive, as in grants).',
+    }),
+    active: t.boolean({ description: 'Only started pools when true, only stopped ones when false.' }),
+    autostart: t.boolean({ description: 'Only pools the host starts at boot when true, only the others when false.' }),
+    persistent: t.boolean({
+      description: 'Only pools with a persistent definition when true, only transient ones when false.',
+    }),
+  }),
+});
+
+builder.objectFields(Host, (t) => ({
+  storagePools: t.field({
+    authScopes: somewhereOnParentHost('Storage.Audit'),
+    type: [StoragePoolNode],
+    description: 'Storage pools of this host, every one or those the filter keeps.',
+    args: { filter: t.arg({ type: StoragePoolFilter, description: 'Conditions the pools must meet.' }) },
+    resolve: async (h, args, ctx) => {
+      const named = nameMatcher(args.filter);
+      let list = (await pools.all(ctx, h.name)).filter((s) => named(s.object.name));
+      for (const flag of ['active', 'autostart', 'persistent'] as const) {
+        const wanted = args.filter?.[flag];
+        if (wanted == null) continue;
+        const has = await Promise.all(list.map((s) => pools.is(flag)(s, {}, ctx)));
+        list = list.filter((_s, i) => has[i] === wanted);
+      }
+      return list;
+    },
+  }),
+  storagePool: t.field({
+    authScopes: somewhereOnParentHost('Storage.Audit'),
+    type: StoragePoolNode,
+    description: 'One storage pool by name; a NOT_FOUND error when there is none.',
+    args: { name: t.arg.string({ required: true, description: 'The pool name.' }) },
+    resolve: (h, args, ctx) => pools.find(ctx, h.name, args.name),
+  }),
+}));
+
+builder.queryFields((t) => ({
+  storagePool: t.field({
+    authScopes: somewhereOnHostNamed('Storage.Audit'),
+    type: StoragePoolNode,
+    description: 'One storage pool of a host (the default host when omitted).',
+    args: {
+      host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
+      name: t.arg.string({ required: true, description: 'The pool name.' }),
+    },
+    resolve: (_root, args, ctx) => pools.find(ctx, hostName(ctx, args.host), args.name),
+  }),
+}));
