@@ -55,6 +55,7 @@ function family(
   }
 }
 
+/** A row of a metric table: name (after the table's prefix), kind, help, and the value it reads. */
 type Spec<T> = [name: string, kind: 'gauge' | 'counter', help: string, value: (item: T) => number | undefined];
 
 const n = (v: bigint | undefined) => (v === undefined ? undefined : Number(v));
@@ -63,156 +64,61 @@ const kib = (v: bigint | undefined) => (v === undefined ? undefined : Number(v) 
 
 // Names and labels follow prometheus-libvirt-exporter (inovex), with `host` added.
 const DOMAIN: Spec<DomainStatsRecord>[] = [
-  ['libvirt_domain_info_cpu_time_seconds_total', 'counter', 'CPU time used by the domain.', (d) => secs(d.cpu.timeNs)],
+  ['info_cpu_time_seconds_total', 'counter', 'CPU time used by the domain.', (d) => secs(d.cpu.timeNs)],
+  ['info_memory_usage_bytes', 'gauge', 'Memory the domain holds (balloon current).', (d) => kib(d.balloon.currentKiB)],
+  ['info_maximum_memory_bytes', 'gauge', 'Maximum memory of the domain.', (d) => kib(d.balloon.maximumKiB)],
+  ['info_virtual_cpus', 'gauge', 'vCPUs of the domain.', (d) => d.vcpu.current],
+  ['vcpu_maximum', 'gauge', 'Maximum vCPUs of the domain.', (d) => d.vcpu.maximum],
+  ['memory_stats_rss_bytes', 'gauge', 'Resident memory of the domain process.', (d) => kib(d.balloon.rssKiB)],
+  ['memory_stats_unused_bytes', 'gauge', 'Memory the guest leaves unused.', (d) => kib(d.balloon.unusedKiB)],
+  ['memory_stats_available_bytes', 'gauge', 'Memory the guest sees.', (d) => kib(d.balloon.availableKiB)],
   [
-    'libvirt_domain_info_memory_usage_bytes',
-    'gauge',
-    'Memory the domain holds (balloon current).',
-    (d) => kib(d.balloon.currentKiB),
-  ],
-  [
-    'libvirt_domain_info_maximum_memory_bytes',
-    'gauge',
-    'Maximum memory of the domain.',
-    (d) => kib(d.balloon.maximumKiB),
-  ],
-  ['libvirt_domain_info_virtual_cpus', 'gauge', 'vCPUs of the domain.', (d) => d.vcpu.current],
-  ['libvirt_domain_vcpu_maximum', 'gauge', 'Maximum vCPUs of the domain.', (d) => d.vcpu.maximum],
-  [
-    'libvirt_domain_memory_stats_rss_bytes',
-    'gauge',
-    'Resident memory of the domain process.',
-    (d) => kib(d.balloon.rssKiB),
-  ],
-  [
-    'libvirt_domain_memory_stats_unused_bytes',
-    'gauge',
-    'Memory the guest leaves unused.',
-    (d) => kib(d.balloon.unusedKiB),
-  ],
-  [
-    'libvirt_domain_memory_stats_available_bytes',
-    'gauge',
-    'Memory the guest sees.',
-    (d) => kib(d.balloon.availableKiB),
-  ],
-  [
-    'libvirt_domain_memory_stats_usable_bytes',
+    'memory_stats_usable_bytes',
     'gauge',
     'Memory the guest could use without swapping.',
     (d) => kib(d.balloon.usableKiB),
   ],
-  [
-    'libvirt_domain_memory_stats_swap_in_bytes',
-    'gauge',
-    'Memory swapped in by the guest.',
-    (d) => kib(d.balloon.swapInKiB),
-  ],
-  [
-    'libvirt_domain_memory_stats_swap_out_bytes',
-    'gauge',
-    'Memory swapped out by the guest.',
-    (d) => kib(d.balloon.swapOutKiB),
-  ],
-  [
-    'libvirt_domain_memory_stats_major_fault_total',
-    'counter',
-    'Major page faults in the guest.',
-    (d) => n(d.balloon.majorFaults),
-  ],
-  [
-    'libvirt_domain_memory_stats_minor_fault_total',
-    'counter',
-    'Minor page faults in the guest.',
-    (d) => n(d.balloon.minorFaults),
-  ],
+  ['memory_stats_swap_in_bytes', 'gauge', 'Memory swapped in by the guest.', (d) => kib(d.balloon.swapInKiB)],
+  ['memory_stats_swap_out_bytes', 'gauge', 'Memory swapped out by the guest.', (d) => kib(d.balloon.swapOutKiB)],
+  ['memory_stats_major_fault_total', 'counter', 'Major page faults in the guest.', (d) => n(d.balloon.majorFaults)],
+  ['memory_stats_minor_fault_total', 'counter', 'Minor page faults in the guest.', (d) => n(d.balloon.minorFaults)],
 ];
 
 const VCPU: Spec<VcpuStats>[] = [
-  ['libvirt_domain_vcpu_state', 'gauge', 'vCPU state (virVcpuState: 0 offline, 1 running, 2 blocked).', (v) => v.state],
-  ['libvirt_domain_vcpu_time_seconds_total', 'counter', 'CPU time used by the vCPU.', (v) => secs(v.timeNs)],
+  ['state', 'gauge', 'vCPU state (virVcpuState: 0 offline, 1 running, 2 blocked).', (v) => v.state],
+  ['time_seconds_total', 'counter', 'CPU time used by the vCPU.', (v) => secs(v.timeNs)],
 ];
 
 const BLOCK: Spec<BlockStats>[] = [
-  [
-    'libvirt_domain_block_stats_read_bytes_total',
-    'counter',
-    'Bytes read from the block device.',
-    (b) => n(b.readBytes),
-  ],
-  [
-    'libvirt_domain_block_stats_read_requests_total',
-    'counter',
-    'Read requests on the block device.',
-    (b) => n(b.readRequests),
-  ],
-  ['libvirt_domain_block_stats_read_time_seconds_total', 'counter', 'Time spent reading.', (b) => secs(b.readTimeNs)],
-  [
-    'libvirt_domain_block_stats_write_bytes_total',
-    'counter',
-    'Bytes written to the block device.',
-    (b) => n(b.writeBytes),
-  ],
-  [
-    'libvirt_domain_block_stats_write_requests_total',
-    'counter',
-    'Write requests on the block device.',
-    (b) => n(b.writeRequests),
-  ],
-  ['libvirt_domain_block_stats_write_time_seconds_total', 'counter', 'Time spent writing.', (b) => secs(b.writeTimeNs)],
-  [
-    'libvirt_domain_block_stats_flush_requests_total',
-    'counter',
-    'Flush requests on the block device.',
-    (b) => n(b.flushRequests),
-  ],
-  [
-    'libvirt_domain_block_stats_flush_time_seconds_total',
-    'counter',
-    'Time spent flushing.',
-    (b) => secs(b.flushTimeNs),
-  ],
-  [
-    'libvirt_domain_block_stats_capacity_bytes',
-    'gauge',
-    'Logical size of the block device.',
-    (b) => n(b.capacityBytes),
-  ],
-  [
-    'libvirt_domain_block_stats_allocation_bytes',
-    'gauge',
-    'Bytes allocated to the block device.',
-    (b) => n(b.allocationBytes),
-  ],
-  [
-    'libvirt_domain_block_stats_physical_bytes',
-    'gauge',
-    'Physical size of the block device.',
-    (b) => n(b.physicalBytes),
-  ],
+  ['read_bytes_total', 'counter', 'Bytes read from the block device.', (b) => n(b.readBytes)],
+  ['read_requests_total', 'counter', 'Read requests on the block device.', (b) => n(b.readRequests)],
+  ['read_time_seconds_total', 'counter', 'Time spent reading.', (b) => secs(b.readTimeNs)],
+  ['write_bytes_total', 'counter', 'Bytes written to the block device.', (b) => n(b.writeBytes)],
+  ['write_requests_total', 'counter', 'Write requests on the block device.', (b) => n(b.writeRequests)],
+  ['write_time_seconds_total', 'counter', 'Time spent writing.', (b) => secs(b.writeTimeNs)],
+  ['flush_requests_total', 'counter', 'Flush requests on the block device.', (b) => n(b.flushRequests)],
+  ['flush_time_seconds_total', 'counter', 'Time spent flushing.', (b) => secs(b.flushTimeNs)],
+  ['capacity_bytes', 'gauge', 'Logical size of the block device.', (b) => n(b.capacityBytes)],
+  ['allocation_bytes', 'gauge', 'Bytes allocated to the block device.', (b) => n(b.allocationBytes)],
+  ['physical_bytes', 'gauge', 'Physical size of the block device.', (b) => n(b.physicalBytes)],
 ];
 
 const NIC: Spec<NicStats>[] = [
-  ['libvirt_domain_interface_stats_receive_bytes_total', 'counter', 'Bytes received.', (i) => n(i.rxBytes)],
-  ['libvirt_domain_interface_stats_receive_packets_total', 'counter', 'Packets received.', (i) => n(i.rxPackets)],
-  ['libvirt_domain_interface_stats_receive_errors_total', 'counter', 'Receive errors.', (i) => n(i.rxErrors)],
-  ['libvirt_domain_interface_stats_receive_drops_total', 'counter', 'Received packets dropped.', (i) => n(i.rxDrops)],
-  ['libvirt_domain_interface_stats_transmit_bytes_total', 'counter', 'Bytes transmitted.', (i) => n(i.txBytes)],
-  ['libvirt_domain_interface_stats_transmit_packets_total', 'counter', 'Packets transmitted.', (i) => n(i.txPackets)],
-  ['libvirt_domain_interface_stats_transmit_errors_total', 'counter', 'Transmit errors.', (i) => n(i.txErrors)],
-  [
-    'libvirt_domain_interface_stats_transmit_drops_total',
-    'counter',
-    'Transmitted packets dropped.',
-    (i) => n(i.txDrops),
-  ],
+  ['receive_bytes_total', 'counter', 'Bytes received.', (i) => n(i.rxBytes)],
+  ['receive_packets_total', 'counter', 'Packets received.', (i) => n(i.rxPackets)],
+  ['receive_errors_total', 'counter', 'Receive errors.', (i) => n(i.rxErrors)],
+  ['receive_drops_total', 'counter', 'Received packets dropped.', (i) => n(i.rxDrops)],
+  ['transmit_bytes_total', 'counter', 'Bytes transmitted.', (i) => n(i.txBytes)],
+  ['transmit_packets_total', 'counter', 'Packets transmitted.', (i) => n(i.txPackets)],
+  ['transmit_errors_total', 'counter', 'Transmit errors.', (i) => n(i.txErrors)],
+  ['transmit_drops_total', 'counter', 'Transmitted packets dropped.', (i) => n(i.txDrops)],
 ];
 
 const POOL: Spec<PoolReading>[] = [
-  ['libvirt_storage_pool_state', 'gauge', 'Pool state code (virStoragePoolState).', (p) => p.state],
-  ['libvirt_storage_pool_capacity_bytes', 'gauge', 'Logical size of the pool.', (p) => p.capacityBytes],
-  ['libvirt_storage_pool_allocation_bytes', 'gauge', 'Bytes allocated in the pool.', (p) => p.allocationBytes],
-  ['libvirt_storage_pool_available_bytes', 'gauge', 'Bytes free in the pool.', (p) => p.availableBytes],
+  ['state', 'gauge', 'Pool state code (virStoragePoolState).', (p) => p.state],
+  ['capacity_bytes', 'gauge', 'Logical size of the pool.', (p) => p.capacityBytes],
+  ['allocation_bytes', 'gauge', 'Bytes allocated in the pool.', (p) => p.allocationBytes],
+  ['available_bytes', 'gauge', 'Bytes free in the pool.', (p) => p.availableBytes],
 ];
 
 /** libvirt_* metrics of every configured host, read through the shared sampler. */
@@ -246,20 +152,24 @@ export function collectHypervisorMetrics(registry: Registry, sampler: HostSample
     },
   );
   for (const [name, kind, help, value] of DOMAIN) {
-    family(registry, sampler, kind, name, help, domainLabels, (sample, put) => {
+    family(registry, sampler, kind, `libvirt_domain_${name}`, help, domainLabels, (sample, put) => {
       for (const d of sample.reading?.domains ?? []) put(labelsOf(sample.host, d), value(d.stats));
     });
   }
   for (const [name, kind, help, value] of VCPU) {
-    family(registry, sampler, kind, name, help, [...domainLabels, 'vcpu'], (sample, put) => {
+    family(registry, sampler, kind, `libvirt_domain_vcpu_${name}`, help, [...domainLabels, 'vcpu'], (sample, put) => {
       for (const d of sample.reading?.domains ?? []) {
         for (const v of d.stats.vcpu.vcpus) put({ ...labelsOf(sample.host, d), vcpu: String(v.index) }, value(v));
       }
     });
   }
-  const devices = <T extends { name?: string }>(specs: Spec<T>[], of: (d: DomainStatsRecord) => T[]) => {
+  const devices = <T extends { name?: string }>(
+    prefix: string,
+    specs: Spec<T>[],
+    of: (d: DomainStatsRecord) => T[],
+  ) => {
     for (const [name, kind, help, value] of specs) {
-      family(registry, sampler, kind, name, help, [...domainLabels, 'target_device'], (sample, put) => {
+      family(registry, sampler, kind, `${prefix}${name}`, help, [...domainLabels, 'target_device'], (sample, put) => {
         for (const d of sample.reading?.domains ?? []) {
           for (const item of of(d.stats)) {
             if (item.name !== undefined) put({ ...labelsOf(sample.host, d), target_device: item.name }, value(item));
@@ -268,10 +178,10 @@ export function collectHypervisorMetrics(registry: Registry, sampler: HostSample
       });
     }
   };
-  devices(BLOCK, (d) => d.blocks);
-  devices(NIC, (d) => d.nics);
+  devices('libvirt_domain_block_stats_', BLOCK, (d) => d.blocks);
+  devices('libvirt_domain_interface_stats_', NIC, (d) => d.nics);
   for (const [name, kind, help, value] of POOL) {
-    family(registry, sampler, kind, name, help, ['host', 'storage_pool'], (s, put) => {
+    family(registry, sampler, kind, `libvirt_storage_pool_${name}`, help, ['host', 'storage_pool'], (s, put) => {
       for (const p of s.reading?.pools ?? []) put({ host: s.host, storage_pool: p.name }, value(p));
     });
   }
