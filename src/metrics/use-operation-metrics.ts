@@ -30,32 +30,30 @@ function outcomeOf(errors: readonly unknown[] | undefined): string {
  * by name, type and outcome code, each with a latency histogram.
  */
 export function useOperationMetrics(registry: Registry): Plugin {
-  const requests = new Counter({
-    name: 'virtql_http_requests_total',
-    help: 'HTTP requests answered, by method, path and status.',
-    labelNames: ['method', 'path', 'status'] as const,
-    registers: [registry],
-  });
-  const requestDuration = new Histogram({
-    name: 'virtql_http_request_duration_seconds',
-    help: 'Time to answer an HTTP request (to the response head, for streams), by method and path.',
-    labelNames: ['method', 'path'] as const,
-    buckets: BUCKETS,
-    registers: [registry],
-  });
-  const operations = new Counter({
-    name: 'virtql_graphql_operations_total',
-    help: 'GraphQL operations executed or subscribed, by operation name, type and outcome code (OK or the first error code).',
-    labelNames: ['operation_name', 'operation_type', 'code'] as const,
-    registers: [registry],
-  });
-  const operationDuration = new Histogram({
-    name: 'virtql_graphql_operation_duration_seconds',
-    help: 'Time to execute a query or mutation, or to set up a subscription, by operation name and type.',
-    labelNames: ['operation_name', 'operation_type'] as const,
-    buckets: BUCKETS,
-    registers: [registry],
-  });
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Counter<L>({ name, help, labelNames, registers: [registry] });
+  const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Histogram<L>({ name, help, labelNames, buckets: BUCKETS, registers: [registry] });
+  const requests = counter('virtql_http_requests_total', 'HTTP requests answered, by method, path and status.', [
+    'method',
+    'path',
+    'status',
+  ]);
+  const requestDuration = histogram(
+    'virtql_http_request_duration_seconds',
+    'Time to answer an HTTP request (to the response head, for streams), by method and path.',
+    ['method', 'path'],
+  );
+  const operations = counter(
+    'virtql_graphql_operations_total',
+    'GraphQL operations executed or subscribed, by operation name, type and outcome code (OK or the first error code).',
+    ['operation_name', 'operation_type', 'code'],
+  );
+  const operationDuration = histogram(
+    'virtql_graphql_operation_duration_seconds',
+    'Time to execute a query or mutation, or to set up a subscription, by operation name and type.',
+    ['operation_name', 'operation_type'],
+  );
   const started = new WeakMap<Request, number>();
   const finish = (operation: Operation, start: number, code: string) => {
     operations.inc({ ...operation, code });
