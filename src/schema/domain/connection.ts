@@ -1,8 +1,9 @@
 import { somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { filteredListFields } from '../core/filtered-list.ts';
 import { Host } from '../core/hosts.ts';
-import { keysetConnection, nameMatcher } from '../core/keyset-connection.ts';
+import { nameMatcher } from '../core/keyset-connection.ts';
 import {
   autostartSet,
   DomainNode,
@@ -62,38 +63,24 @@ async function filtered(ctx: GatewayContext, host: string, filter: Filter | null
   return list;
 }
 
-builder.objectFields(Host, (t) => ({
-  domains: t.field({
-    authScopes: somewhereOnParentHost('VM.Audit'),
-    type: [DomainNode],
+filteredListFields(Host, {
+  kind: 'Domain',
+  node: DomainNode,
+  filter: DomainFilter,
+  filterDescription: 'Conditions the domains must meet.',
+  authScopes: somewhereOnParentHost('VM.Audit'),
+  list: {
+    field: 'domains',
     description: 'Domains of this host, every one or those the filter keeps, in libvirt’s order.',
-    args: { filter: t.arg({ type: DomainFilter, description: 'Conditions the domains must meet.' }) },
-    resolve: (h, args, ctx) => filtered(ctx, h.name, args.filter),
-  }),
-  domainConnection: t.connection(
-    {
-      authScopes: somewhereOnParentHost('VM.Audit'),
-      type: DomainNode,
-      description:
-        'Domains of this host a page at a time (Relay cursor connection), ordered by name then UUID; filter to narrow them. A page costs libvirt the same calls as the whole `domains` list, and reads XML only for the domains on it.',
-      args: { filter: t.arg({ type: DomainFilter, description: 'Conditions the domains must meet.' }) },
-      resolve: async (h, args, ctx) =>
-        keysetConnection('Domain', args, await filtered(ctx, h.name, args.filter), (s) => [
-          s.domain.name,
-          s.domain.uuid,
-        ]),
-    },
-    {
-      name: 'DomainConnection',
-      description: 'A page of domains.',
-      fields: (c) => ({
-        totalCount: c.int({
-          nullable: false,
-          description: 'How many domains match the filter, on every page (only those the caller may see).',
-          resolve: (connection) => connection.totalCount,
-        }),
-      }),
-    },
-    { name: 'DomainEdge', description: 'A domain on a page, with the cursor of its place.' },
-  ),
-}));
+  },
+  connection: {
+    field: 'domainConnection',
+    description:
+      'Domains of this host a page at a time (Relay cursor connection), ordered by name then UUID; filter to narrow them. A page costs libvirt the same calls as the whole `domains` list, and reads XML only for the domains on it.',
+    page: 'A page of domains.',
+    edge: 'A domain on a page, with the cursor of its place.',
+    totalCount: 'How many domains match the filter, on every page (only those the caller may see).',
+  },
+  read: (h, filter, ctx) => filtered(ctx, h.name, filter),
+  sortKey: (s) => [s.domain.name, s.domain.uuid],
+});

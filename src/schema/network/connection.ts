@@ -1,8 +1,9 @@
 import { somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { filteredListFields } from '../core/filtered-list.ts';
 import { Host } from '../core/hosts.ts';
-import { keysetConnection, nameMatcher } from '../core/keyset-connection.ts';
+import { nameMatcher } from '../core/keyset-connection.ts';
 import { NetworkNode, type NetworkShape, networks } from './network.ts';
 
 const NetworkFilter = builder.inputType('NetworkFilter', {
@@ -37,38 +38,21 @@ async function filtered(ctx: GatewayContext, host: string, filter: Filter | null
   return list;
 }
 
-builder.objectFields(Host, (t) => ({
-  networks: t.field({
-    authScopes: somewhereOnParentHost('Network.Audit'),
-    type: [NetworkNode],
-    description: 'Virtual networks of this host, every one or those the filter keeps.',
-    args: { filter: t.arg({ type: NetworkFilter, description: 'Conditions the networks must meet.' }) },
-    resolve: (h, args, ctx) => filtered(ctx, h.name, args.filter),
-  }),
-  networkConnection: t.connection(
-    {
-      authScopes: somewhereOnParentHost('Network.Audit'),
-      type: NetworkNode,
-      description:
-        'Virtual networks of this host a page at a time (Relay cursor connection), ordered by name then UUID; filter to narrow them.',
-      args: { filter: t.arg({ type: NetworkFilter, description: 'Conditions the networks must meet.' }) },
-      resolve: async (h, args, ctx) =>
-        keysetConnection('Network', args, await filtered(ctx, h.name, args.filter), (s) => [
-          s.object.name,
-          s.object.uuid,
-        ]),
-    },
-    {
-      name: 'NetworkConnection',
-      description: 'A page of virtual networks.',
-      fields: (c) => ({
-        totalCount: c.int({
-          nullable: false,
-          description: 'How many networks match the filter, on every page.',
-          resolve: (connection) => connection.totalCount,
-        }),
-      }),
-    },
-    { name: 'NetworkEdge', description: 'A network on a page, with the cursor of its place.' },
-  ),
-}));
+filteredListFields(Host, {
+  kind: 'Network',
+  node: NetworkNode,
+  filter: NetworkFilter,
+  filterDescription: 'Conditions the networks must meet.',
+  authScopes: somewhereOnParentHost('Network.Audit'),
+  list: { field: 'networks', description: 'Virtual networks of this host, every one or those the filter keeps.' },
+  connection: {
+    field: 'networkConnection',
+    description:
+      'Virtual networks of this host a page at a time (Relay cursor connection), ordered by name then UUID; filter to narrow them.',
+    page: 'A page of virtual networks.',
+    edge: 'A network on a page, with the cursor of its place.',
+    totalCount: 'How many networks match the filter, on every page.',
+  },
+  read: (h, filter, ctx) => filtered(ctx, h.name, filter),
+  sortKey: (s) => [s.object.name, s.object.uuid],
+});

@@ -1,5 +1,6 @@
 import { builder } from '../core/builder.ts';
-import { keysetConnection, nameMatcher } from '../core/keyset-connection.ts';
+import { filteredListFields } from '../core/filtered-list.ts';
+import { nameMatcher } from '../core/keyset-connection.ts';
 import { StoragePoolNode, volumesOf } from './pool.ts';
 import { unhidden, VolumeNode } from './volume.ts';
 
@@ -13,48 +14,29 @@ const VolumeFilter = builder.inputType('VolumeFilter', {
   }),
 });
 
-builder.objectField(StoragePoolNode, 'volumes', (t) =>
-  t.field({
-    type: [VolumeNode],
+filteredListFields(StoragePoolNode, {
+  kind: 'Volume',
+  node: VolumeNode,
+  filter: VolumeFilter,
+  filterDescription: 'Conditions the volumes must meet.',
+  list: {
+    field: 'volumes',
     description: 'Volumes of the pool, every one or those the filter keeps (the pool must be active).',
-    args: { filter: t.arg({ type: VolumeFilter, description: 'Conditions the volumes must meet.' }) },
-    resolve: async (pool, args, ctx) => {
-      const named = nameMatcher(args.filter);
-      return unhidden(
-        ctx,
-        (await volumesOf(ctx, pool)).filter((s) => named(s.object.name)),
-      );
-    },
-  }),
-);
-
-builder.objectField(StoragePoolNode, 'volumeConnection', (t) =>
-  t.connection(
-    {
-      type: VolumeNode,
-      description:
-        'Volumes of the pool a page at a time (Relay cursor connection), ordered by name then key; the pool must be active.',
-      args: { filter: t.arg({ type: VolumeFilter, description: 'Conditions the volumes must meet.' }) },
-      resolve: async (pool, args, ctx) => {
-        const named = nameMatcher(args.filter);
-        const list = await unhidden(
-          ctx,
-          (await volumesOf(ctx, pool)).filter((s) => named(s.object.name)),
-        );
-        return keysetConnection('Volume', args, list, (s) => [s.object.name, s.object.key]);
-      },
-    },
-    {
-      name: 'VolumeConnection',
-      description: 'A page of storage volumes.',
-      fields: (c) => ({
-        totalCount: c.int({
-          nullable: false,
-          description: 'How many volumes of the pool match the filter, on every page.',
-          resolve: (connection) => connection.totalCount,
-        }),
-      }),
-    },
-    { name: 'VolumeEdge', description: 'A volume on a page, with the cursor of its place.' },
-  ),
-);
+  },
+  connection: {
+    field: 'volumeConnection',
+    description:
+      'Volumes of the pool a page at a time (Relay cursor connection), ordered by name then key; the pool must be active.',
+    page: 'A page of storage volumes.',
+    edge: 'A volume on a page, with the cursor of its place.',
+    totalCount: 'How many volumes of the pool match the filter, on every page.',
+  },
+  read: async (pool, filter, ctx) => {
+    const named = nameMatcher(filter);
+    return unhidden(
+      ctx,
+      (await volumesOf(ctx, pool)).filter((s) => named(s.object.name)),
+    );
+  },
+  sortKey: (s) => [s.object.name, s.object.key],
+});

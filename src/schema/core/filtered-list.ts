@@ -1,0 +1,67 @@
+import type { InputObjectRef, ObjectRef } from '@pothos/core';
+import { builder } from './builder.ts';
+import type { GatewayContext } from './context.ts';
+import { keysetConnection, type SortKey } from './keyset-connection.ts';
+
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+
+/** What a parent's list of one kind of object declares: the nouns, the docs, and how to read and sort it. */
+export interface FilteredListOptions<Parent, Item, Filter> {
+  /** The object's type name: it names `<kind>Connection`, `<kind>Edge` and the connection's cursors. */
+  kind: string;
+  node: ObjectRef<Types, Item | string, Item>;
+  filter: InputObjectRef<Types, Filter>;
+  filterDescription: string;
+  /** The scope both fields require, if any (as `somewhereOnParentHost` gives it). */
+  authScopes?: (parent: Parent, args: object, ctx: GatewayContext) => object;
+  list: { field: string; description: string };
+  connection: { field: string; description: string; page: string; edge: string; totalCount: string };
+  /** The objects the filter keeps, in the plain list's order. */
+  read: (parent: Parent, filter: Filter | null | undefined, ctx: GatewayContext) => Promise<Item[]>;
+  sortKey: (item: Item) => SortKey;
+}
+
+/**
+ * A plain list field and a Relay connection field over the same filtered objects, as every
+ * listed kind (domains, networks, volumes) declares them: the connection pages the list the
+ * plain field returns, ordered by name then identity.
+ */
+export function filteredListFields<Parent, Item, Filter>(
+  parent: ObjectRef<Types, unknown, Parent>,
+  o: FilteredListOptions<Parent, Item, Filter>,
+): void {
+  const scopes = o.authScopes ? { authScopes: o.authScopes as never } : {};
+  // Pothos cannot narrow its mapped argument type while `Filter` is still generic.
+  const filterOf = (args: object) => (args as { filter?: Filter | null }).filter;
+  builder.objectFields(parent, (t) => ({
+    [o.list.field]: t.field({
+      ...scopes,
+      type: [o.node],
+      description: o.list.description,
+      args: { filter: t.arg({ type: o.filter, description: o.filterDescription }) },
+      resolve: (p, args, ctx) => o.read(p, filterOf(args), ctx),
+    }),
+    [o.connection.field]: t.connection(
+      {
+        ...scopes,
+        type: o.node,
+        description: o.connection.description,
+        args: { filter: t.arg({ type: o.filter, description: o.filterDescription }) },
+        resolve: async (p, args, ctx) =>
+          keysetConnection(o.kind, args, await o.read(p, filterOf(args), ctx), o.sortKey),
+      },
+      {
+        name: `${o.kind}Connection`,
+        description: o.connection.page,
+        fields: (c) => ({
+          totalCount: c.int({
+            nullable: false,
+            description: o.connection.totalCount,
+            resolve: (connection) => connection.totalCount,
+          }),
+        }),
+      },
+      { name: `${o.kind}Edge`, description: o.connection.edge },
+    ),
+  }));
+}
