@@ -65,3 +65,23 @@ export function filteredListFields<Parent, Item, Filter>(
     ),
   }));
 }
+
+type InputFields = PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>;
+
+/** The name conditions every list filter starts with; `nameMatcher` applies them. */
+export const nameFilterFields = (t: InputFields) => ({
+  nameContains: t.string({ description: 'Only names containing this text, ignoring case.' }),
+  nameGlob: t.string({
+    description: 'Only names matching this glob (`*` any run, `?` one character; case-sensitive, as in grants).',
+  }),
+});
+
+/** The conditions on libvirt's autostart and persistent flags, worded for `plural` (`domains`, `pools`). */
+export const definitionFilterFields = (t: InputFields, plural: string) => ({
+  autostart: t.boolean({
+    description: `Only ${plural} the host starts at boot when true, only the others when false.`,
+  }),
+  persistent: t.boolean({
+    description: `Only ${plural} with a persistent definition when true, only transient ones when false.`,
+  }),
+});

@@ -1,7 +1,7 @@
 import { somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import { filteredListFields } from '../core/filtered-list.ts';
+import { definitionFilterFields, filteredListFields, nameFilterFields } from '../core/filtered-list.ts';
 import { Host } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import {
@@ -17,21 +17,13 @@ import {
 const DomainFilter = builder.inputType('DomainFilter', {
   description: 'Which domains a connection returns: every condition given must hold.',
   fields: (t) => ({
-    nameContains: t.string({ description: 'Only names containing this text, ignoring case.' }),
-    nameGlob: t.string({
-      description: 'Only names matching this glob (`*` any run, `?` one character; case-sensitive, as in grants).',
-    }),
+    ...nameFilterFields(t),
     state: t.field({
       type: [DomainStateEnum],
       description: 'Only domains in one of these states.',
     }),
     active: t.boolean({ description: 'Only running (or paused) domains when true, only stopped ones when false.' }),
-    autostart: t.boolean({
-      description: 'Only domains the host starts at boot when true, only the others when false.',
-    }),
-    persistent: t.boolean({
-      description: 'Only domains with a persistent definition when true, only transient ones when false.',
-    }),
+    ...definitionFilterFields(t, 'domains'),
   }),
 });
 

@@ -4,6 +4,7 @@ import { onHostArg, onParentHost } from '../core/auth-scopes.ts';
 import { builder, keyOfGlobalId } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
+import { nameFilterFields } from '../core/filtered-list.ts';
 import { Host, hostName } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';
@@ -115,10 +116,7 @@ async function findInterface(
 const InterfaceFilter = builder.inputType('InterfaceFilter', {
   description: 'Which host interfaces a list returns: every condition given must hold.',
   fields: (t) => ({
-    nameContains: t.string({ description: 'Only names containing this text, ignoring case.' }),
-    nameGlob: t.string({
-      description: 'Only names matching this glob (`*` any run, `?` one character; case-sensitive, as in grants).',
-    }),
+    ...nameFilterFields(t),
     active: t.boolean({ description: 'Only interfaces that are up when true, only those down when false.' }),
   }),
 });

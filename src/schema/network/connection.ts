@@ -1,7 +1,7 @@
 import { somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import { filteredListFields } from '../core/filtered-list.ts';
+import { definitionFilterFields, filteredListFields, nameFilterFields } from '../core/filtered-list.ts';
 import { Host } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import { NetworkNode, type NetworkShape, networks } from './network.ts';
@@ -9,17 +9,9 @@ import { NetworkNode, type NetworkShape, networks } from './network.ts';
 const NetworkFilter = builder.inputType('NetworkFilter', {
   description: 'Which networks a connection returns: every condition given must hold.',
   fields: (t) => ({
-    nameContains: t.string({ description: 'Only names containing this text, ignoring case.' }),
-    nameGlob: t.string({
-      description: 'Only names matching this glob (`*` any run, `?` one character; case-sensitive, as in grants).',
-    }),
+    ...nameFilterFields(t),
     active: t.boolean({ description: 'Only started networks when true, only stopped ones when false.' }),
-    autostart: t.boolean({
-      description: 'Only networks the host starts at boot when true, only the others when false.',
-    }),
-    persistent: t.boolean({
-      description: 'Only networks with a persistent definition when true, only transient ones when false.',
-    }),
+    ...definitionFilterFields(t, 'networks'),
   }),
 });
 

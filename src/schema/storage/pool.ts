@@ -4,6 +4,7 @@ import { parseStoragePoolXml } from '../../libvirt/xml/storage-pool-xml.ts';
 import { onObject, somewhereOnHostNamed, somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { definitionFilterFields, nameFilterFields } from '../core/filtered-list.ts';
 import { Host, hostName } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';
@@ -130,15 +131,9 @@ StoragePoolNode.implement({
 const StoragePoolFilter = builder.inputType('StoragePoolFilter', {
   description: 'Which storage pools a list returns: every condition given must hold.',
   fields: (t) => ({
-    nameContains: t.string({ description: 'Only names containing this text, ignoring case.' }),
-    nameGlob: t.string({
-      description: 'Only names matching this glob (`*` any run, `?` one character; case-sensitive, as in grants).',
-    }),
+    ...nameFilterFields(t),
     active: t.boolean({ description: 'Only started pools when true, only stopped ones when false.' }),
-    autostart: t.boolean({ description: 'Only pools the host starts at boot when true, only the others when false.' }),
-    persistent: t.boolean({
-      description: 'Only pools with a persistent definition when true, only transient ones when false.',
-    }),
+    ...definitionFilterFields(t, 'pools'),
   }),
 });
 

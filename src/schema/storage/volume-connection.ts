@@ -1,5 +1,5 @@
 import { builder } from '../core/builder.ts';
-import { filteredListFields } from '../core/filtered-list.ts';
+import { filteredListFields, nameFilterFields } from '../core/filtered-list.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import { StoragePoolNode, volumesOf } from './pool.ts';
 import { unhidden, VolumeNode } from './volume.ts';
@@ -7,10 +7,7 @@ import { unhidden, VolumeNode } from './volume.ts';
 const VolumeFilter = builder.inputType('VolumeFilter', {
   description: 'Which volumes a connection returns: every condition given must hold.',
   fields: (t) => ({
-    nameContains: t.string({ description: 'Only names containing this text, ignoring case.' }),
-    nameGlob: t.string({
-      description: 'Only names matching this glob (`*` any run, `?` one character; case-sensitive, as in grants).',
-    }),
+    ...nameFilterFields(t),
   }),
 });
 
