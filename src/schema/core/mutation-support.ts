@@ -161,3 +161,19 @@ export function mutationInput<A extends ArgumentSpec>(name: string, spec: A) {
 export function fromInput<P, I, C, R>(scopes: (parent: P, args: I, ctx: C) => R) {
   return (parent: P, args: { input: I }, ctx: C): R => scopes(parent, args.input, ctx);
 }
+
+/**
+ * The arguments of a create-from-XML mutation (networks, storage pools): the document, and
+ * whether the object is defined (else transient) and, when defined, started at host boot.
+ */
+export function createFromXmlArgs(document: string, autostartDescription: string) {
+  return builder.args((t) => ({
+    xml: t.string({ required: true, description: `A ${document} XML document.` }),
+    persistent: t.boolean({
+      defaultValue: true,
+      required: true,
+      description: 'Defined (true) or transient (false, gone when stopped). @default true',
+    }),
+    autostart: t.boolean({ defaultValue: true, required: true, description: autostartDescription }),
+  }));
+}

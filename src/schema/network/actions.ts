@@ -8,7 +8,15 @@ import { refuseUsedUuid, withoutOtherNames } from '../core/define-conflicts.ts';
 import { invalidInput, parsedArgument } from '../core/errors.ts';
 import { safeClientXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
-import { actOn, allOrNothing, changed, fromInput, mutationInput, RemovedObject } from '../core/mutation-support.ts';
+import {
+  actOn,
+  allOrNothing,
+  changed,
+  createFromXmlArgs,
+  fromInput,
+  mutationInput,
+  RemovedObject,
+} from '../core/mutation-support.ts';
 import { ForwardMode, NetworkNode, type NetworkShape, networks, onNetworkArg } from './network.ts';
 
 const DhcpRangeInput = builder.inputType('DhcpRangeInput', {
@@ -105,17 +113,7 @@ builder.mutationFields((t) => {
         'Creates a network from XML: persistent (defined, started, autostart as asked) or transient (started, gone when stopped).',
       args: mutationInput('CreateNetwork', {
         host,
-        xml: t.arg.string({ required: true, description: 'A network XML document.' }),
-        persistent: t.arg.boolean({
-          defaultValue: true,
-          required: true,
-          description: 'Defined (true) or transient (false, gone when stopped). @default true',
-        }),
-        autostart: t.arg.boolean({
-          defaultValue: true,
-          required: true,
-          description: 'Ignored when transient. @default true',
-        }),
+        ...createFromXmlArgs('network', 'Ignored when transient. @default true'),
       }),
       resolve: (_r, { input: args }, ctx) =>
         createNetwork(ctx, hostName(ctx, args.host), args.xml, args.persistent, args.autostart),

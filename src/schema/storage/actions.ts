@@ -8,7 +8,15 @@ import { refuseUsedUuid, withoutOtherNames } from '../core/define-conflicts.ts';
 import { gatewayError, invalidInput, parsedArgument } from '../core/errors.ts';
 import { safeClientXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
-import { actOn, allOrNothing, changed, fromInput, mutationInput, RemovedObject } from '../core/mutation-support.ts';
+import {
+  actOn,
+  allOrNothing,
+  changed,
+  createFromXmlArgs,
+  fromInput,
+  mutationInput,
+  RemovedObject,
+} from '../core/mutation-support.ts';
 import { checkXmlSize } from '../core/xml-size.ts';
 import { onPoolArg, type PoolShape, pools, StoragePoolNode } from './pool.ts';
 import { findVolume, onVolumeRef, VolumeNode, VolumeRef } from './volume.ts';
@@ -99,17 +107,7 @@ builder.mutationFields((t) => {
         'Creates a pool from XML: persistent (defined, built when needed, started, autostart as asked; undone on failure) or transient.',
       args: mutationInput('CreateStoragePool', {
         host,
-        xml: t.arg.string({ required: true, description: 'A storage pool XML document.' }),
-        persistent: t.arg.boolean({
-          defaultValue: true,
-          required: true,
-          description: 'Defined (true) or transient (false, gone when stopped). @default true',
-        }),
-        autostart: t.arg.boolean({
-          defaultValue: true,
-          required: true,
-          description: 'Start it when the host boots; ignored when transient. @default true',
-        }),
+        ...createFromXmlArgs('storage pool', 'Start it when the host boots; ignored when transient. @default true'),
       }),
       resolve: (_r, { input: args }, ctx) =>
         createPool(ctx, hostName(ctx, args.host), args.xml, args.persistent, args.autostart),
