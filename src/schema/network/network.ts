@@ -1,10 +1,11 @@
 import type { Privilege } from '../../auth/privileges.ts';
 import { Network } from '../../libvirt/index.ts';
 import { parseNetworkXml } from '../../libvirt/xml/network-xml.ts';
-import { onObject, somewhereOnHostNamed, somewhereOnParentHost } from '../core/auth-scopes.ts';
+import { onObject } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import { Host, hostName } from '../core/hosts.ts';
+import { byNameFields } from '../core/filtered-list.ts';
+import { Host } from '../core/hosts.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';
 import { hostKey, splitHostKey } from '../core/request-cache.ts';
 
@@ -128,25 +129,12 @@ NetworkNode.implement({
   }),
 });
 
-builder.objectFields(Host, (t) => ({
-  network: t.field({
-    authScopes: somewhereOnParentHost('Network.Audit'),
-    type: NetworkNode,
-    description: 'One network by name; a NOT_FOUND error when there is none.',
-    args: { name: t.arg.string({ required: true, description: 'The network name.' }) },
-    resolve: (h, args, ctx) => networks.find(ctx, h.name, args.name),
-  }),
-}));
-
-builder.queryFields((t) => ({
-  network: t.field({
-    authScopes: somewhereOnHostNamed('Network.Audit'),
-    type: NetworkNode,
-    description: 'One network of a host (the default host when omitted).',
-    args: {
-      host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
-      name: t.arg.string({ required: true, description: 'The network name.' }),
-    },
-    resolve: (_root, args, ctx) => networks.find(ctx, hostName(ctx, args.host), args.name),
-  }),
-}));
+byNameFields({
+  field: 'network',
+  node: NetworkNode,
+  privilege: 'Network.Audit',
+  onHost: 'One network by name; a NOT_FOUND error when there is none.',
+  onQuery: 'One network of a host (the default host when omitted).',
+  nameDescription: 'The network name.',
+  find: networks.find,
+});

@@ -1,11 +1,11 @@
 import type { Privilege } from '../../auth/privileges.ts';
 import { LibvirtError, StoragePool, type StoragePoolInfo } from '../../libvirt/index.ts';
 import { parseStoragePoolXml } from '../../libvirt/xml/storage-pool-xml.ts';
-import { onObject, somewhereOnHostNamed, somewhereOnParentHost } from '../core/auth-scopes.ts';
+import { onObject, somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import { definitionFilterFields, nameFilterFields } from '../core/filtered-list.ts';
-import { Host, hostName } from '../core/hosts.ts';
+import { byNameFields, definitionFilterFields, nameFilterFields } from '../core/filtered-list.ts';
+import { Host } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';
 import { hostKey, perObject, splitHostKey } from '../core/request-cache.ts';
@@ -155,24 +155,14 @@ builder.objectFields(Host, (t) => ({
       return list;
     },
   }),
-  storagePool: t.field({
-    authScopes: somewhereOnParentHost('Storage.Audit'),
-    type: StoragePoolNode,
-    description: 'One storage pool by name; a NOT_FOUND error when there is none.',
-    args: { name: t.arg.string({ required: true, description: 'The pool name.' }) },
-    resolve: (h, args, ctx) => pools.find(ctx, h.name, args.name),
-  }),
 }));
 
-builder.queryFields((t) => ({
-  storagePool: t.field({
-    authScopes: somewhereOnHostNamed('Storage.Audit'),
-    type: StoragePoolNode,
-    description: 'One storage pool of a host (the default host when omitted).',
-    args: {
-      host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
-      name: t.arg.string({ required: true, description: 'The pool name.' }),
-    },
-    resolve: (_root, args, ctx) => pools.find(ctx, hostName(ctx, args.host), args.name),
-  }),
-}));
+byNameFields({
+  field: 'storagePool',
+  node: StoragePoolNode,
+  privilege: 'Storage.Audit',
+  onHost: 'One storage pool by name; a NOT_FOUND error when there is none.',
+  onQuery: 'One storage pool of a host (the default host when omitted).',
+  nameDescription: 'The pool name.',
+  find: pools.find,
+});
