@@ -3,7 +3,7 @@ import type { Connection, LibvirtError, ListFilter } from '../../libvirt/index.t
 import type { GatewayContext } from './context.ts';
 import { notFound } from './errors.ts';
 import { connectionOf } from './hosts.ts';
-import { hostKey, hostLoader, perHost } from './request-cache.ts';
+import { hostKey, hostLoader, perHost, splitHostKey } from './request-cache.ts';
 
 export interface Shaped<O> {
   host: string;
@@ -46,6 +46,7 @@ export function objectCache<O>(options: {
     const byObject = new Map(present.map((s, i) => [key(s.object), xmls[i]]));
     return shapes.map((s) => (s instanceof Error ? s : (byObject.get(key(s.object)) as string | Error)));
   });
+  const find = (ctx: GatewayContext, host: string, k: string) => byKey(ctx).load(hostKey(host, k));
   const is = (flag: keyof typeof sets) => async (s: Shaped<O>, _args: unknown, ctx: GatewayContext) =>
     (await sets[flag](ctx, s.host)).has(key(s.object));
   return {
@@ -59,7 +60,10 @@ export function objectCache<O>(options: {
       return list.filter((s) => active.has(key(s.object)));
     },
     /** The listed object with this key, or NOT_FOUND. */
-    find: (ctx: GatewayContext, host: string, k: string) => byKey(ctx).load(hostKey(host, k)),
+    find,
+    /** A node ref's `load`: the object of each host key, or its error in its slot. */
+    load: (keys: string[], ctx: GatewayContext) =>
+      Promise.all(keys.map((k) => find(ctx, ...splitHostKey(k)).catch((e: Error) => e))),
     is,
     xml: (ctx: GatewayContext, s: Shaped<O>) => xml(ctx).load(hostKey(s.host, key(s.object))),
   };

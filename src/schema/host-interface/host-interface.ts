@@ -8,7 +8,7 @@ import { nameFilterFields } from '../core/filtered-list.ts';
 import { Host, hostName } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';
-import { hostKey, splitHostKey } from '../core/request-cache.ts';
+import { hostKey } from '../core/request-cache.ts';
 
 export type InterfaceShape = Shaped<HostInterface>;
 
@@ -44,8 +44,7 @@ const InterfaceAddress = builder.objectRef<Address>('InterfaceAddress').implemen
 
 export const HostInterfaceNode = builder.loadableNodeRef('HostInterface', {
   id: { resolve: (s: InterfaceShape) => hostKey(s.host, s.object.name) },
-  load: (keys: string[], ctx: GatewayContext) =>
-    Promise.all(keys.map((k) => interfaces.find(ctx, ...splitHostKey(k)).catch((e: Error) => e))),
+  load: interfaces.load,
 });
 
 HostInterfaceNode.implement({

@@ -7,7 +7,7 @@ import type { GatewayContext } from '../core/context.ts';
 import { byNameFields } from '../core/filtered-list.ts';
 import { Host } from '../core/hosts.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';
-import { hostKey, splitHostKey } from '../core/request-cache.ts';
+import { hostKey } from '../core/request-cache.ts';
 
 export type NetworkShape = Shaped<Network>;
 
@@ -74,8 +74,7 @@ const NetworkIp = builder.objectRef<NetworkIpShape>('NetworkIp').implement({
 
 export const NetworkNode = builder.loadableNodeRef('Network', {
   id: { resolve: (s: NetworkShape) => hostKey(s.host, s.object.name) },
-  load: (keys: string[], ctx: GatewayContext) =>
-    Promise.all(keys.map((k) => networks.find(ctx, ...splitHostKey(k)).catch((e: Error) => e))),
+  load: networks.load,
 });
 
 NetworkNode.implement({

@@ -8,7 +8,7 @@ import { byNameFields, definitionFilterFields, nameFilterFields } from '../core/
 import { Host } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';
-import { hostKey, perObject, splitHostKey } from '../core/request-cache.ts';
+import { hostKey, perObject } from '../core/request-cache.ts';
 import type { VolumeShape } from './volume.ts';
 
 export type PoolShape = Shaped<StoragePool>;
@@ -71,8 +71,7 @@ const PoolState = builder.enumType('StoragePoolState', {
 
 export const StoragePoolNode = builder.loadableNodeRef('StoragePool', {
   id: { resolve: (s: PoolShape) => poolKey(s) },
-  load: (keys: string[], ctx: GatewayContext) =>
-    Promise.all(keys.map((k) => pools.find(ctx, ...splitHostKey(k)).catch((e: Error) => e))),
+  load: pools.load,
 });
 
 StoragePoolNode.implement({
