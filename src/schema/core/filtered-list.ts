@@ -126,3 +126,29 @@ export function byNameFields<Item>(o: {
     }),
   }));
 }
+
+/**
+ * The fields every listed libvirt object starts with: the host it is on and its name
+ * (`nameDescription` says where the name is unique).
+ */
+export function hostedObjectFields<S extends { host: string; object: { name: string } }>(
+  node: ObjectRef<Types, S | string, S>,
+  nameDescription: string,
+): void {
+  builder.objectFields(node, (t) => ({
+    host: t.field({
+      type: Host,
+      nullable: false,
+      description: 'The host it is on.',
+      resolve: (s) => ({ name: s.host }),
+    }),
+    name: t.string({ nullable: false, description: nameDescription, resolve: (s) => s.object.name }),
+  }));
+}
+
+/** The UUID field of the objects libvirt identifies by UUID (networks, pools). */
+export function uuidField<S extends { object: { uuid: string } }>(node: ObjectRef<Types, S | string, S>): void {
+  builder.objectField(node, 'uuid', (t) =>
+    t.string({ nullable: false, description: 'Its UUID: its identity on the host.', resolve: (s) => s.object.uuid }),
+  );
+}

@@ -4,7 +4,7 @@ import { onHostArg, onParentHost } from '../core/auth-scopes.ts';
 import { builder, keyOfGlobalId } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
-import { nameFilterFields } from '../core/filtered-list.ts';
+import { hostedObjectFields, nameFilterFields } from '../core/filtered-list.ts';
 import { Host, hostName } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';
@@ -47,16 +47,10 @@ export const HostInterfaceNode = builder.loadableNodeRef('HostInterface', {
   load: interfaces.load,
 });
 
+hostedObjectFields(HostInterfaceNode, 'Its name, unique on the host.');
 HostInterfaceNode.implement({
   description: 'A network interface of the host itself (netcf-style definition).',
   fields: (t) => ({
-    host: t.field({
-      type: Host,
-      nullable: false,
-      description: 'The host it is on.',
-      resolve: (s) => ({ name: s.host }),
-    }),
-    name: t.string({ nullable: false, description: 'Its name, unique on the host.', resolve: (s) => s.object.name }),
     mac: t.string({ description: 'MAC address.', resolve: (s) => s.object.mac || null }),
     active: t.boolean({ description: 'Whether it is up.', resolve: interfaces.is('active') }),
     type: t.string({

@@ -4,8 +4,7 @@ import { parseNetworkXml } from '../../libvirt/xml/network-xml.ts';
 import { onObject } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import { byNameFields } from '../core/filtered-list.ts';
-import { Host } from '../core/hosts.ts';
+import { byNameFields, hostedObjectFields, uuidField } from '../core/filtered-list.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';
 import { hostKey } from '../core/request-cache.ts';
 
@@ -77,21 +76,11 @@ export const NetworkNode = builder.loadableNodeRef('Network', {
   load: networks.load,
 });
 
+hostedObjectFields(NetworkNode, 'Its name, unique on the host.');
+uuidField(NetworkNode);
 NetworkNode.implement({
   description: 'A libvirt virtual network.',
   fields: (t) => ({
-    host: t.field({
-      type: Host,
-      nullable: false,
-      description: 'The host it is on.',
-      resolve: (s) => ({ name: s.host }),
-    }),
-    name: t.string({ nullable: false, description: 'Its name, unique on the host.', resolve: (s) => s.object.name }),
-    uuid: t.string({
-      nullable: false,
-      description: 'Its UUID: its identity on the host.',
-      resolve: (s) => s.object.uuid,
-    }),
     active: t.boolean({ description: 'Whether it is started.', resolve: networks.is('active') }),
     persistent: t.boolean({
       description: 'Whether it has a persistent definition (transient networks exist only while active).',

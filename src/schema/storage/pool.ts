@@ -4,7 +4,13 @@ import { parseStoragePoolXml } from '../../libvirt/xml/storage-pool-xml.ts';
 import { onObject, somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import { byNameFields, definitionFilterFields, nameFilterFields } from '../core/filtered-list.ts';
+import {
+  byNameFields,
+  definitionFilterFields,
+  hostedObjectFields,
+  nameFilterFields,
+  uuidField,
+} from '../core/filtered-list.ts';
 import { Host } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';
@@ -74,21 +80,11 @@ export const StoragePoolNode = builder.loadableNodeRef('StoragePool', {
   load: pools.load,
 });
 
+hostedObjectFields(StoragePoolNode, 'Its name, unique on the host.');
+uuidField(StoragePoolNode);
 StoragePoolNode.implement({
   description: 'A libvirt storage pool. Sizes are in bytes.',
   fields: (t) => ({
-    host: t.field({
-      type: Host,
-      nullable: false,
-      description: 'The host it is on.',
-      resolve: (s) => ({ name: s.host }),
-    }),
-    name: t.string({ nullable: false, description: 'Its name, unique on the host.', resolve: (s) => s.object.name }),
-    uuid: t.string({
-      nullable: false,
-      description: 'Its UUID: its identity on the host.',
-      resolve: (s) => s.object.uuid,
-    }),
     type: t.string({
       description: 'dir, fs, netfs, logical, disk, iscsi, rbd…',
       resolve: async (s, _a, ctx) => (await definition(ctx, s)).type,

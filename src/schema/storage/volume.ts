@@ -5,6 +5,7 @@ import { onObject, somewhereOnHostNamed, somewhereOnParentHost } from '../core/a
 import { builder, keyOfGlobalId } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
+import { hostedObjectFields } from '../core/filtered-list.ts';
 import { connectionOf, Host, hostName } from '../core/hosts.ts';
 import { impliedHostOf } from '../core/mutation-support.ts';
 import { hostKey, hostLoader, loadByHost, perHost, perObject } from '../core/request-cache.ts';
@@ -112,20 +113,10 @@ export const VolumeNode = builder.loadableNodeRef('Volume', {
     }),
 });
 
+hostedObjectFields(VolumeNode, 'Its name, unique within its pool.');
 VolumeNode.implement({
   description: 'A storage volume. Identity is its key; sizes are in bytes.',
   fields: (t) => ({
-    host: t.field({
-      type: Host,
-      nullable: false,
-      description: 'The host it is on.',
-      resolve: (s) => ({ name: s.host }),
-    }),
-    name: t.string({
-      nullable: false,
-      description: 'Its name, unique within its pool.',
-      resolve: (s) => s.object.name,
-    }),
     key: t.string({
       nullable: false,
       description: 'libvirt’s unique key for the volume.',
