@@ -53,56 +53,44 @@ export interface HostStatusEvent {
 
 export type HubEventKind = Exclude<HubEvent['kind'], 'host'>;
 
+/** An object event's JSON, keys in the order every event has them (`details` before the timestamp). */
+function objectEvent<K extends string, T extends string, X extends object>(
+  kind: K,
+  host: string,
+  type: T,
+  object: { name: string; uuid: string },
+  detail: string | null,
+  timestamp: string,
+  extra?: X,
+): ObjectEvent<K, T> & X {
+  return { kind, host, type, name: object.name, uuid: object.uuid, detail, ...(extra as X), timestamp };
+}
+
 /** The JSON form of a libvirt event; undefined for the connection's close (the registry reports that) and for types this libvirt port does not know. */
 export function toHubEvent(host: string, event: LibvirtEvent): HubEvent | undefined {
   const timestamp = event.receivedAt.toISOString();
   switch (event.kind) {
     case 'domain':
       if (event.type === 'UNKNOWN') return undefined;
-      return {
-        kind: 'domain',
+      return objectEvent(
+        'domain',
         host,
-        type: event.type,
-        name: event.domain.name,
-        uuid: event.domain.uuid,
-        detail: event.detail === 'UNKNOWN' ? null : event.detail,
+        event.type,
+        event.domain,
+        event.detail === 'UNKNOWN' ? null : event.detail,
         timestamp,
-      };
+      );
     case 'domainDetail': {
       const d = event.details;
-      return {
-        kind: 'domain',
-        host,
-        type: event.type,
-        name: event.domain.name,
-        uuid: event.domain.uuid,
-        detail: null,
-        details: d.type === 'BALLOON_CHANGE' ? { type: d.type, actualKiB: d.actualKiB.toString() } : d,
-        timestamp,
-      };
+      const details = d.type === 'BALLOON_CHANGE' ? { type: d.type, actualKiB: d.actualKiB.toString() } : d;
+      return objectEvent('domain', host, event.type, event.domain, null, timestamp, { details });
     }
     case 'network':
       if (event.type === 'UNKNOWN') return undefined;
-      return {
-        kind: 'network',
-        host,
-        type: event.type,
-        name: event.network.name,
-        uuid: event.network.uuid,
-        detail: null,
-        timestamp,
-      };
+      return objectEvent('network', host, event.type, event.network, null, timestamp);
     case 'storagePool':
       if (event.type === 'UNKNOWN') return undefined;
-      return {
-        kind: 'storagePool',
-        host,
-        type: event.type,
-        name: event.pool.name,
-        uuid: event.pool.uuid,
-        detail: null,
-        timestamp,
-      };
+      return objectEvent('storagePool', host, event.type, event.pool, null, timestamp);
     case 'close':
       return undefined;
   }
