@@ -143,6 +143,18 @@ export function buildApp(options: AppOptions): App {
         ]
       : []),
   ];
+  /** A request or WebSocket refused for its credentials, before any operation is known (a mutation may follow). */
+  const recordUnauthenticated = ({ code, source }: { code: string; source: string | null }) =>
+    audit.write({
+      time: new Date().toISOString(),
+      identity: { name: 'unknown', kind: 'anonymous' },
+      source,
+      host: registry.defaultName,
+      operation: UNAUTHENTICATED_OPERATION,
+      arguments: {},
+      result: code,
+      durationMs: 0,
+    });
   const gate = createGate({
     graphqlEndpoint,
     routes,
@@ -153,16 +165,7 @@ export function buildApp(options: AppOptions): App {
       // Refused before parsing, so the operation is unknown: every refused POST is recorded (mutations
       // come only by POST), within the audit's per-address bound, before the 401 is sent.
       if (refused && request.method === 'POST') {
-        await audit.write({
-          time: new Date().toISOString(),
-          identity: { name: 'unknown', kind: 'anonymous' },
-          source: req?.socket.remoteAddress ?? null,
-          host: registry.defaultName,
-          operation: UNAUTHENTICATED_OPERATION,
-          arguments: {},
-          result: refused.code,
-          durationMs: 0,
-        });
+        await recordUnauthenticated({ code: refused.code, source: req?.socket.remoteAddress ?? null });
       }
       return refused;
     },
@@ -302,6 +305,7 @@ export function buildApp(options: AppOptions): App {
           auth,
           maxPayload: limits.maxPayload,
           connectionInitWaitTimeout: limits.connectionInitWaitMs,
+          onUnauthenticated: recordUnauthenticated,
           upgradeGuards: [...gate.upgradeGuards, ...limits.upgradeGuards],
           connectGuards: limits.connectGuards,
           routes: { [CONSOLE_PATH]: (req, socket, head) => consoles.handleUpgrade(req, socket, head) },

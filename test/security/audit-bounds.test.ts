@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { AuditLog, SUPPRESSED_OPERATION, UNAUTHENTICATED_OPERATION } from '../../src/audit/audit-log.ts';
 import type { AuditRecord } from '../../src/audit/audit-record.ts';
 import { MAX_ARGUMENT_BYTES, redactArguments } from '../../src/audit/redact-arguments.ts';
@@ -147,6 +148,34 @@ describe('unauthenticated attempts, on an address of their own', () => {
     const lines = (await readFile(join(dir, 'unauth.jsonl'), 'utf8')).trim().split('\n');
     expect(lines.map((l) => JSON.parse(l))).toMatchObject([
       { operation: UNAUTHENTICATED_OPERATION, result: 'UNAUTHENTICATED', identity: { kind: 'anonymous' } },
+    ]);
+  });
+});
+
+describe('unauthenticated WebSockets', () => {
+  it('a graphql-ws connection refused for its credentials (4401) is recorded with its address', async () => {
+    const auditFile = join(dir, 'unauth-ws.jsonl');
+    const g = await startGateway({ fixture: fixtureUri }, 'fixture', {
+      config: { auth: { tokens: [admin.entry] }, audit: { file: auditFile } },
+    });
+    try {
+      const wsUrl = (await g.app.start()).replace('//localhost:', '//127.0.0.1:').replace(/^http/, 'ws');
+      const socket = new WebSocket(wsUrl, 'graphql-transport-ws');
+      const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+      socket.once('open', () =>
+        socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer vq_forged' } })),
+      );
+      expect(await closed).toBe(4401);
+    } finally {
+      await g.close();
+    }
+    const lines = (await readFile(auditFile, 'utf8')).trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l))).toMatchObject([
+      {
+        operation: UNAUTHENTICATED_OPERATION,
+        identity: { kind: 'anonymous' },
+        source: expect.stringContaining('127.0.0.1'),
+      },
     ]);
   });
 });
