@@ -100,7 +100,11 @@ describe.skipIf(skip !== undefined)('noVNC in headless Chromium through the gate
     const url = `${base}/console?ticket=${res.data?.openConsole.ticket}`;
     const page = await browser.newPage();
     await page.goto(`${origin}/?url=${encodeURIComponent(url)}`);
-    await page.waitForFunction(() => (window as unknown as { vnc: { state: string } }).vnc.state !== 'connecting');
+    // The page's module may not have run yet when the wait starts: until window.vnc exists, keep waiting.
+    await page.waitForFunction(() => {
+      const state = (window as unknown as { vnc?: { state: string } }).vnc?.state;
+      return state !== undefined && state !== 'connecting';
+    });
     expect(await page.evaluate(() => (window as unknown as { vnc: { state: string } }).vnc.state)).toBe('connected');
 
     const shot = await gw.query<{ domain: { screenshot: string } }>(
