@@ -127,8 +127,7 @@ export class UseDeniedError extends Error {
  * every root or volume it is compared with goes through here.
  */
 export async function canonicalPath(p: string, local: boolean): Promise<string> {
-  let normal = posix.normalize(p);
-  if (normal.length > 1 && normal.endsWith('/')) normal = normal.slice(0, -1);
+  const normal = normalPath(p);
   if (!local) return normal;
   let existing = normal;
   const rest: string[] = [];
@@ -143,6 +142,12 @@ export async function canonicalPath(p: string, local: boolean): Promise<string> 
       existing = parent;
     }
   }
+}
+
+/** The spelling-only part of the canonical form (`.`, `..`, repeated and trailing slashes), without the filesystem. */
+export function normalPath(p: string): string {
+  const normal = posix.normalize(p);
+  return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
 }
 
 /** Whether canonical `p` is `root` or lies under it. */

@@ -1,16 +1,10 @@
-import { posix } from 'node:path';
 import { Domain, LibvirtError } from '../../libvirt/index.ts';
 import { inParallelChunks } from '../../libvirt/parallel-chunks.ts';
 import { type DomainXml, parseDomainXmls } from '../../libvirt/xml/domain-xml.ts';
+import { normalPath } from '../../libvirt/xml/host-safety.ts';
 import type { GatewayContext } from './context.ts';
 import { connectionOf } from './hosts.ts';
 import { perHost } from './request-cache.ts';
-
-/** One spelling per path (`.`, `..`, `//` and a trailing `/` resolved), for the volume and the disk source alike. */
-function canonical(path: string): string {
-  const normal = posix.normalize(path);
-  return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
-}
 
 /**
  * The paths used as disk sources by domains of the host that the caller may not see: their live
@@ -46,7 +40,7 @@ const hiddenDiskPaths = perHost(async (ctx, host): Promise<Set<string>> => {
   const named: Array<{ pool: string; volume: string }> = [];
   for (const def of definitions) {
     for (const disk of def.disks) {
-      if (disk.sourcePath !== undefined) paths.add(canonical(disk.sourcePath));
+      if (disk.sourcePath !== undefined) paths.add(normalPath(disk.sourcePath));
       else if (disk.source.pool !== undefined && disk.source.volume !== undefined) {
         named.push({ pool: disk.source.pool, volume: disk.source.volume });
       }
@@ -54,7 +48,7 @@ const hiddenDiskPaths = perHost(async (ctx, host): Promise<Set<string>> => {
   }
   for (const { pool, volume } of named) {
     try {
-      paths.add(canonical((await (await c.storagePoolByName(pool)).volumeByName(volume)).path));
+      paths.add(normalPath((await (await c.storagePoolByName(pool)).volumeByName(volume)).path));
     } catch (e) {
       if (!(e instanceof LibvirtError && ['NO_STORAGE_POOL', 'NO_STORAGE_VOL'].includes(e.codeName))) throw e;
     }
@@ -70,5 +64,5 @@ const hiddenDiskPaths = perHost(async (ctx, host): Promise<Set<string>> => {
  */
 export async function volumeHiddenFrom(ctx: GatewayContext, host: string, volumePath: string): Promise<boolean> {
   if (ctx.identity.canAll('VM.Audit', host)) return false;
-  return (await hiddenDiskPaths(ctx, host)).has(canonical(volumePath));
+  return (await hiddenDiskPaths(ctx, host)).has(normalPath(volumePath));
 }
