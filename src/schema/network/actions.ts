@@ -4,19 +4,11 @@ import { simpleNetworkInput } from '../../validation/index.ts';
 import { onNewObject } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import { refuseUsedUuid, withoutOtherNames } from '../core/define-conflicts.ts';
-import { invalidInput, parsedArgument } from '../core/errors.ts';
+import { actionFields, actOnNamed, createDefined } from '../core/defined-objects.ts';
+import { parsedArgument } from '../core/errors.ts';
 import { safeClientXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
-import {
-  actOn,
-  allOrNothing,
-  changed,
-  createFromXmlArgs,
-  fromInput,
-  mutationInput,
-  RemovedObject,
-} from '../core/mutation-support.ts';
+import { createFromXmlArgs, fromInput, mutationInput } from '../core/mutation-support.ts';
 import { ForwardMode, NetworkNode, type NetworkShape, networks, onNetworkArg } from './network.ts';
 
 const DhcpRangeInput = builder.inputType('DhcpRangeInput', {
@@ -61,39 +53,30 @@ async function createNetwork(
   await safeClientXml(ctx, host, 'network', 'xml', xml);
   const { name, uuid } = parsedArgument('xml', () => parseNetworkXml(xml));
   const c = await connectionOf(ctx, host);
-  const existing = await c.networks();
-  if (existing.some((n) => n.name === name)) {
-    throw invalidInput('name', `a network named ${name} already exists on host ${host}`);
-  }
-  // libvirt's answer to a used UUID names the network that has it, which the caller may not see.
-  refuseUsedUuid(uuid, existing);
-  const scrub = withoutOtherNames('network', name, existing);
-  let net: Network | undefined;
-  if (!persistent) {
-    net = await c.createNetwork(xml).catch(scrub);
-  } else {
-    await allOrNothing([
-      {
-        run: async () => (net = await c.defineNetwork(xml).catch(scrub)),
-        undo: () => net?.undefine() ?? Promise.resolve(),
-      },
-      { run: () => (net as Network).start(), undo: () => net?.stop() ?? Promise.resolve() },
-      { run: () => (autostart ? (net as Network).setAutostart(true) : Promise.resolve()) },
-    ]);
-  }
-  changed(ctx);
-  return { host, object: net as Network };
+  const object = await createDefined<Network>(ctx, {
+    kind: 'network',
+    host,
+    name,
+    uuid,
+    nameField: 'name',
+    existing: await c.networks(),
+    persistent,
+    autostart,
+    createTransient: () => c.createNetwork(xml),
+    define: () => c.defineNetwork(xml),
+  });
+  return { host, object };
 }
 
-function networkAction(
-  ctx: GatewayContext,
-  args: { host?: string | null; name: string },
-  mustBeActive: boolean | undefined,
-  action: (n: Network) => Promise<unknown>,
-): Promise<NetworkShape> {
-  const found = networks.find(ctx, hostName(ctx, args.host), args.name);
-  return actOn(ctx, found, `network ${args.name}`, mustBeActive, action);
-}
+const actions = {
+  typeName: 'Network',
+  kind: 'network',
+  nameDescription: 'The network name.',
+  node: NetworkNode,
+  authScopes: onNetworkArg('Network.Modify'),
+  find: (ctx: GatewayContext, a: { host?: string | null; name: string }) =>
+    networks.find(ctx, hostName(ctx, a.host), a.name),
+};
 
 builder.mutationFields((t) => {
   const host = t.arg.string({ description: 'Registry name of the host; the default host when omitted.' });
@@ -146,33 +129,22 @@ builder.mutationFields((t) => {
         return createNetwork(ctx, hostName(ctx, args.host), xml, i.persistent ?? true, i.autostart ?? true);
       },
     }),
-    startNetwork: t.field({
-      authScopes: fromInput(onNetworkArg('Network.Modify')),
-      type: NetworkNode,
-      nullable: false,
-      description: 'Starts an inactive network.',
-      args: mutationInput('StartNetwork', { host, name }),
-      resolve: (_r, { input: args }, ctx) => networkAction(ctx, args, false, (n) => n.start()),
-    }),
-    stopNetwork: t.field({
-      authScopes: fromInput(onNetworkArg('Network.Modify')),
-      type: NetworkNode,
-      nullable: false,
-      description: 'Stops an active network (a transient one then disappears: read only its name).',
-      args: mutationInput('StopNetwork', { host, name }),
-      resolve: (_r, { input: args }, ctx) => networkAction(ctx, args, true, (n) => n.stop()),
-    }),
-    undefineNetwork: t.field({
-      authScopes: fromInput(onNetworkArg('Network.Modify')),
-      type: RemovedObject,
-      nullable: false,
-      description: 'Removes a network’s persistent definition (an active one keeps running until stopped).',
-      args: mutationInput('UndefineNetwork', { host, name }),
-      resolve: async (_r, { input: args }, ctx) => {
-        const s = await networkAction(ctx, args, undefined, (n) => n.undefine());
-        return { host: s.host, name: s.object.name, uuid: s.object.uuid };
+    ...actionFields(t, actions, [
+      { verb: 'start', mustBeActive: false, run: (n) => n.start(), description: 'Starts an inactive network.' },
+      {
+        verb: 'stop',
+        mustBeActive: true,
+        run: (n) => n.stop(),
+        description: 'Stops an active network (a transient one then disappears: read only its name).',
       },
-    }),
+      {
+        verb: 'undefine',
+        mustBeActive: undefined,
+        run: (n) => n.undefine(),
+        removes: true,
+        description: 'Removes a network’s persistent definition (an active one keeps running until stopped).',
+      },
+    ]),
     setNetworkAutostart: t.field({
       authScopes: fromInput(onNetworkArg('Network.Modify')),
       type: NetworkNode,
@@ -183,7 +155,8 @@ builder.mutationFields((t) => {
         name,
         autostart: t.arg.boolean({ required: true, description: 'Start it when the host boots (true) or not.' }),
       }),
-      resolve: (_r, { input: args }, ctx) => networkAction(ctx, args, undefined, (n) => n.setAutostart(args.autostart)),
+      resolve: (_r, { input: args }, ctx) =>
+        actOnNamed(ctx, actions, args, undefined, (n) => n.setAutostart(args.autostart)),
     }),
   };
 });

@@ -4,7 +4,7 @@ import { parseVolumeXml } from '../../libvirt/xml/volume-xml.ts';
 import { onNewObject } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import { refuseUsedUuid, withoutOtherNames } from '../core/define-conflicts.ts';
+import { actionFields, createDefined } from '../core/defined-objects.ts';
 import { gatewayError, invalidInput, parsedArgument } from '../core/errors.ts';
 import { safeClientXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
@@ -32,32 +32,22 @@ async function createPool(
   checkXmlSize(ctx, 'xml', xml);
   const { name, type, uuid } = parsedArgument('xml', () => parseStoragePoolXml(xml));
   const c = await connectionOf(ctx, host);
-  const existing = await c.storagePools();
-  if (existing.some((p) => p.name === name)) {
-    throw invalidInput('xml', `a storage pool named ${name} already exists on host ${host}`);
-  }
-  // libvirt's answers to a used UUID or source name the pool that has it, which the caller may not see.
-  refuseUsedUuid(uuid, existing);
-  // The host-safety policy after the conflicts: a used name or UUID is the answer whatever the directory.
-  await safeClientXml(ctx, host, 'pool', 'xml', xml);
-  const scrub = withoutOtherNames('storage pool', name, existing);
-  let pool: StoragePool | undefined;
-  if (!persistent) {
-    pool = await c.createStoragePool(xml, 'WITH_BUILD').catch(scrub);
-  } else {
-    const p = () => pool as StoragePool;
-    await allOrNothing([
-      {
-        run: async () => (pool = await c.defineStoragePool(xml).catch(scrub)),
-        undo: () => pool?.undefine() ?? Promise.resolve(),
-      },
-      { run: () => p().build(buildFlags(type)).catch(alreadyBuilt), undo: () => p().deleteBacking() },
-      { run: () => p().start(), undo: () => p().stop() },
-      { run: () => (autostart ? p().setAutostart(true) : Promise.resolve()) },
-    ]);
-  }
-  changed(ctx);
-  return { host, object: pool as StoragePool };
+  const object = await createDefined<StoragePool>(ctx, {
+    kind: 'storage pool',
+    host,
+    name,
+    uuid,
+    nameField: 'xml',
+    existing: await c.storagePools(),
+    persistent,
+    autostart,
+    // The host-safety policy after the conflicts: a used name or UUID is the answer whatever the directory.
+    check: () => safeClientXml(ctx, host, 'pool', 'xml', xml),
+    createTransient: () => c.createStoragePool(xml, 'WITH_BUILD'),
+    define: () => c.defineStoragePool(xml),
+    prepare: { run: (p) => p.build(buildFlags(type)).catch(alreadyBuilt), undo: (p) => p.deleteBacking() },
+  });
+  return { host, object };
 }
 
 /**
@@ -80,14 +70,14 @@ async function named(ctx: GatewayContext, host: string | null | undefined, name:
   return pools.find(ctx, hostName(ctx, host), name);
 }
 
-function poolAction(
-  ctx: GatewayContext,
-  args: { host?: string | null; name: string },
-  mustBeActive: boolean | undefined,
-  action: (p: StoragePool) => Promise<unknown>,
-): Promise<PoolShape> {
-  return actOn(ctx, named(ctx, args.host, args.name), `storage pool ${args.name}`, mustBeActive, action);
-}
+const actions = {
+  typeName: 'StoragePool',
+  kind: 'storage pool',
+  nameDescription: 'The pool name.',
+  node: StoragePoolNode,
+  authScopes: onPoolArg('Storage.Allocate'),
+  find: (ctx: GatewayContext, a: { host?: string | null; name: string }) => named(ctx, a.host, a.name),
+};
 
 builder.mutationFields((t) => {
   const host = t.arg.string({ description: 'Registry name of the host; the default host when omitted.' });
@@ -112,53 +102,35 @@ builder.mutationFields((t) => {
       resolve: (_r, { input: args }, ctx) =>
         createPool(ctx, hostName(ctx, args.host), args.xml, args.persistent, args.autostart),
     }),
-    startStoragePool: t.field({
-      authScopes: fromInput(onPoolArg('Storage.Allocate')),
-      type: StoragePoolNode,
-      nullable: false,
-      description: 'Starts an inactive pool.',
-      args: mutationInput('StartStoragePool', { host, name }),
-      resolve: (_r, { input: args }, ctx) => poolAction(ctx, args, false, (p) => p.start()),
-    }),
-    stopStoragePool: t.field({
-      authScopes: fromInput(onPoolArg('Storage.Allocate')),
-      type: StoragePoolNode,
-      nullable: false,
-      description: 'Stops an active pool (its volumes stay on disk).',
-      args: mutationInput('StopStoragePool', { host, name }),
-      resolve: (_r, { input: args }, ctx) => poolAction(ctx, args, true, (p) => p.stop()),
-    }),
-    refreshStoragePool: t.field({
-      authScopes: fromInput(onPoolArg('Storage.Allocate')),
-      type: StoragePoolNode,
-      nullable: false,
-      description: 'Rescans an active pool for volumes changed outside libvirt.',
-      args: mutationInput('RefreshStoragePool', { host, name }),
-      resolve: (_r, { input: args }, ctx) => poolAction(ctx, args, true, (p) => p.refresh()),
-    }),
-    buildStoragePool: t.field({
-      authScopes: fromInput(onPoolArg('Storage.Allocate')),
-      type: StoragePoolNode,
-      nullable: false,
-      description:
-        'Prepares an inactive pool’s backing (creates its directory, formats its disk…) without overwriting.',
-      args: mutationInput('BuildStoragePool', { host, name }),
-      resolve: async (_r, { input: args }, ctx) => {
-        const type = parseStoragePoolXml(await (await named(ctx, args.host, args.name)).object.xml()).type;
-        return poolAction(ctx, args, false, (p) => p.build(buildFlags(type)));
+    ...actionFields(t, actions, [
+      { verb: 'start', mustBeActive: false, run: (p) => p.start(), description: 'Starts an inactive pool.' },
+      {
+        verb: 'stop',
+        mustBeActive: true,
+        run: (p) => p.stop(),
+        description: 'Stops an active pool (its volumes stay on disk).',
       },
-    }),
-    undefineStoragePool: t.field({
-      authScopes: fromInput(onPoolArg('Storage.Allocate')),
-      type: RemovedObject,
-      nullable: false,
-      description: 'Removes an inactive pool’s definition; its volumes stay on disk.',
-      args: mutationInput('UndefineStoragePool', { host, name }),
-      resolve: async (_r, { input: args }, ctx) => {
-        const s = await poolAction(ctx, args, false, (p) => p.undefine());
-        return { host: s.host, name: s.object.name, uuid: s.object.uuid };
+      {
+        verb: 'refresh',
+        mustBeActive: true,
+        run: (p) => p.refresh(),
+        description: 'Rescans an active pool for volumes changed outside libvirt.',
       },
-    }),
+      {
+        verb: 'build',
+        mustBeActive: false,
+        run: async (p) => p.build(buildFlags(parseStoragePoolXml(await p.xml()).type)),
+        description:
+          'Prepares an inactive pool’s backing (creates its directory, formats its disk…) without overwriting.',
+      },
+      {
+        verb: 'undefine',
+        mustBeActive: false,
+        run: (p) => p.undefine(),
+        removes: true,
+        description: 'Removes an inactive pool’s definition; its volumes stay on disk.',
+      },
+    ]),
     createVolume: t.field({
       authScopes: fromInput(onPoolArg('Storage.Allocate', 'pool')),
       type: VolumeNode,
