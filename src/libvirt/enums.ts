@@ -76,79 +76,52 @@ import {
   virStorageXMLFlags,
   virStringMacros,
 } from './enums.generated.ts';
-import { invert, members, pick } from './name-lookup.ts';
+import { members, nameOf, pick } from './name-lookup.ts';
 
 // virDomainState — libvirt-libvirt-domain.html#virDomainState
 export const DomainState = members(virDomainState, 'VIR_DOMAIN_');
 export type DomainStateName = keyof typeof DomainState;
-const domainStateNames = invert(DomainState);
-export function domainStateName(value: number): DomainStateName | 'UNKNOWN' {
-  return domainStateNames.get(value) ?? 'UNKNOWN';
-}
+export const domainStateName = nameOf(DomainState);
 
 // virDomainRunningReason — libvirt-libvirt-domain.html#virDomainRunningReason
 export const DomainRunningReason = members(virDomainRunningReason, 'VIR_DOMAIN_RUNNING_');
 export type DomainRunningReasonName = keyof typeof DomainRunningReason;
-const domainRunningReasonNames = invert(DomainRunningReason);
-export function domainRunningReasonName(value: number): DomainRunningReasonName | 'UNKNOWN' {
-  return domainRunningReasonNames.get(value) ?? 'UNKNOWN';
-}
+export const domainRunningReasonName = nameOf(DomainRunningReason);
 
 // virDomainPausedReason — libvirt-libvirt-domain.html#virDomainPausedReason
 export const DomainPausedReason = members(virDomainPausedReason, 'VIR_DOMAIN_PAUSED_');
 export type DomainPausedReasonName = keyof typeof DomainPausedReason;
-const domainPausedReasonNames = invert(DomainPausedReason);
-export function domainPausedReasonName(value: number): DomainPausedReasonName | 'UNKNOWN' {
-  return domainPausedReasonNames.get(value) ?? 'UNKNOWN';
-}
+export const domainPausedReasonName = nameOf(DomainPausedReason);
 
 // virDomainShutdownReason — libvirt-libvirt-domain.html#virDomainShutdownReason
 export const DomainShutdownReason = members(virDomainShutdownReason, 'VIR_DOMAIN_SHUTDOWN_');
 export type DomainShutdownReasonName = keyof typeof DomainShutdownReason;
-const domainShutdownReasonNames = invert(DomainShutdownReason);
-export function domainShutdownReasonName(value: number): DomainShutdownReasonName | 'UNKNOWN' {
-  return domainShutdownReasonNames.get(value) ?? 'UNKNOWN';
-}
+export const domainShutdownReasonName = nameOf(DomainShutdownReason);
 
 // virDomainShutoffReason — libvirt-libvirt-domain.html#virDomainShutoffReason
 export const DomainShutoffReason = members(virDomainShutoffReason, 'VIR_DOMAIN_SHUTOFF_');
 export type DomainShutoffReasonName = keyof typeof DomainShutoffReason;
-const domainShutoffReasonNames = invert(DomainShutoffReason);
-export function domainShutoffReasonName(value: number): DomainShutoffReasonName | 'UNKNOWN' {
-  return domainShutoffReasonNames.get(value) ?? 'UNKNOWN';
-}
+export const domainShutoffReasonName = nameOf(DomainShutoffReason);
 
 // virDomainCrashedReason — libvirt-libvirt-domain.html#virDomainCrashedReason
 export const DomainCrashedReason = members(virDomainCrashedReason, 'VIR_DOMAIN_CRASHED_');
 export type DomainCrashedReasonName = keyof typeof DomainCrashedReason;
-const domainCrashedReasonNames = invert(DomainCrashedReason);
-export function domainCrashedReasonName(value: number): DomainCrashedReasonName | 'UNKNOWN' {
-  return domainCrashedReasonNames.get(value) ?? 'UNKNOWN';
-}
+export const domainCrashedReasonName = nameOf(DomainCrashedReason);
 
 // virDomainBlockedReason — libvirt-libvirt-domain.html#virDomainBlockedReason
 export const DomainBlockedReason = members(virDomainBlockedReason, 'VIR_DOMAIN_BLOCKED_');
 export type DomainBlockedReasonName = keyof typeof DomainBlockedReason;
-const domainBlockedReasonNames = invert(DomainBlockedReason);
-export function domainBlockedReasonName(value: number): DomainBlockedReasonName | 'UNKNOWN' {
-  return domainBlockedReasonNames.get(value) ?? 'UNKNOWN';
-}
+export const domainBlockedReasonName = nameOf(DomainBlockedReason);
 
 // virDomainNostateReason — libvirt-libvirt-domain.html#virDomainNostateReason
 export const DomainNostateReason = members(virDomainNostateReason, 'VIR_DOMAIN_NOSTATE_');
 export type DomainNostateReasonName = keyof typeof DomainNostateReason;
-const domainNostateReasonNames = invert(DomainNostateReason);
-export function domainNostateReasonName(value: number): DomainNostateReasonName | 'UNKNOWN' {
-  return domainNostateReasonNames.get(value) ?? 'UNKNOWN';
-}
+export const domainNostateReasonName = nameOf(DomainNostateReason);
 
 // virDomainPMSuspendedReason — libvirt-libvirt-domain.html#virDomainPMSuspendedReason
 export const DomainPMSuspendedReason = members(virDomainPMSuspendedReason, 'VIR_DOMAIN_PMSUSPENDED_');
 export type DomainPMSuspendedReasonName = keyof typeof DomainPMSuspendedReason;
-const domainPMSuspendedReasonNames = invert(DomainPMSuspendedReason);
-export function domainPMSuspendedReasonName(value: number): DomainPMSuspendedReasonName | 'UNKNOWN' {
-  return domainPMSuspendedReasonNames.get(value) ?? 'UNKNOWN';
-}
+export const domainPMSuspendedReasonName = nameOf(DomainPMSuspendedReason);
 
 export function domainStateReasonName(state: number, reason: number): string {
   switch (state) {
@@ -176,66 +149,42 @@ export function domainStateReasonName(state: number, reason: number): string {
 // virDomainEventType — libvirt-libvirt-domain.html#virDomainEventType
 export const DomainEventType = members(virDomainEventType, 'VIR_DOMAIN_EVENT_');
 export type DomainEventTypeName = keyof typeof DomainEventType;
-const domainEventTypeNames = invert(DomainEventType);
-export function domainEventTypeName(value: number): DomainEventTypeName | 'UNKNOWN' {
-  return domainEventTypeNames.get(value) ?? 'UNKNOWN';
-}
+export const domainEventTypeName = nameOf(DomainEventType);
 
 // virDomainEventDefinedDetailType — libvirt-libvirt-domain.html#virDomainEventDefinedDetailType
 export const DomainEventDefinedDetailType = members(virDomainEventDefinedDetailType, 'VIR_DOMAIN_EVENT_DEFINED_');
 export type DomainEventDefinedDetailTypeName = keyof typeof DomainEventDefinedDetailType;
-const domainEventDefinedDetailTypeNames = invert(DomainEventDefinedDetailType);
-export function domainEventDefinedDetailTypeName(value: number): DomainEventDefinedDetailTypeName | 'UNKNOWN' {
-  return domainEventDefinedDetailTypeNames.get(value) ?? 'UNKNOWN';
-}
+export const domainEventDefinedDetailTypeName = nameOf(DomainEventDefinedDetailType);
 
 // virDomainEventUndefinedDetailType — libvirt-libvirt-domain.html#virDomainEventUndefinedDetailType
 export const DomainEventUndefinedDetailType = members(virDomainEventUndefinedDetailType, 'VIR_DOMAIN_EVENT_UNDEFINED_');
 export type DomainEventUndefinedDetailTypeName = keyof typeof DomainEventUndefinedDetailType;
-const domainEventUndefinedDetailTypeNames = invert(DomainEventUndefinedDetailType);
-export function domainEventUndefinedDetailTypeName(value: number): DomainEventUndefinedDetailTypeName | 'UNKNOWN' {
-  return domainEventUndefinedDetailTypeNames.get(value) ?? 'UNKNOWN';
-}
+export const domainEventUndefinedDetailTypeName = nameOf(DomainEventUndefinedDetailType);
 
 // virDomainEventStartedDetailType — libvirt-libvirt-domain.html#virDomainEventStartedDetailType
 export const DomainEventStartedDetailType = members(virDomainEventStartedDetailType, 'VIR_DOMAIN_EVENT_STARTED_');
 export type DomainEventStartedDetailTypeName = keyof typeof DomainEventStartedDetailType;
-const domainEventStartedDetailTypeNames = invert(DomainEventStartedDetailType);
-export function domainEventStartedDetailTypeName(value: number): DomainEventStartedDetailTypeName | 'UNKNOWN' {
-  return domainEventStartedDetailTypeNames.get(value) ?? 'UNKNOWN';
-}
+export const domainEventStartedDetailTypeName = nameOf(DomainEventStartedDetailType);
 
 // virDomainEventSuspendedDetailType — libvirt-libvirt-domain.html#virDomainEventSuspendedDetailType
 export const DomainEventSuspendedDetailType = members(virDomainEventSuspendedDetailType, 'VIR_DOMAIN_EVENT_SUSPENDED_');
 export type DomainEventSuspendedDetailTypeName = keyof typeof DomainEventSuspendedDetailType;
-const domainEventSuspendedDetailTypeNames = invert(DomainEventSuspendedDetailType);
-export function domainEventSuspendedDetailTypeName(value: number): DomainEventSuspendedDetailTypeName | 'UNKNOWN' {
-  return domainEventSuspendedDetailTypeNames.get(value) ?? 'UNKNOWN';
-}
+export const domainEventSuspendedDetailTypeName = nameOf(DomainEventSuspendedDetailType);
 
 // virDomainEventResumedDetailType — libvirt-libvirt-domain.html#virDomainEventResumedDetailType
 export const DomainEventResumedDetailType = members(virDomainEventResumedDetailType, 'VIR_DOMAIN_EVENT_RESUMED_');
 export type DomainEventResumedDetailTypeName = keyof typeof DomainEventResumedDetailType;
-const domainEventResumedDetailTypeNames = invert(DomainEventResumedDetailType);
-export function domainEventResumedDetailTypeName(value: number): DomainEventResumedDetailTypeName | 'UNKNOWN' {
-  return domainEventResumedDetailTypeNames.get(value) ?? 'UNKNOWN';
-}
+export const domainEventResumedDetailTypeName = nameOf(DomainEventResumedDetailType);
 
 // virDomainEventStoppedDetailType — libvirt-libvirt-domain.html#virDomainEventStoppedDetailType
 export const DomainEventStoppedDetailType = members(virDomainEventStoppedDetailType, 'VIR_DOMAIN_EVENT_STOPPED_');
 export type DomainEventStoppedDetailTypeName = keyof typeof DomainEventStoppedDetailType;
-const domainEventStoppedDetailTypeNames = invert(DomainEventStoppedDetailType);
-export function domainEventStoppedDetailTypeName(value: number): DomainEventStoppedDetailTypeName | 'UNKNOWN' {
-  return domainEventStoppedDetailTypeNames.get(value) ?? 'UNKNOWN';
-}
+export const domainEventStoppedDetailTypeName = nameOf(DomainEventStoppedDetailType);
 
 // virDomainEventShutdownDetailType — libvirt-libvirt-domain.html#virDomainEventShutdownDetailType
 export const DomainEventShutdownDetailType = members(virDomainEventShutdownDetailType, 'VIR_DOMAIN_EVENT_SHUTDOWN_');
 export type DomainEventShutdownDetailTypeName = keyof typeof DomainEventShutdownDetailType;
-const domainEventShutdownDetailTypeNames = invert(DomainEventShutdownDetailType);
-export function domainEventShutdownDetailTypeName(value: number): DomainEventShutdownDetailTypeName | 'UNKNOWN' {
-  return domainEventShutdownDetailTypeNames.get(value) ?? 'UNKNOWN';
-}
+export const domainEventShutdownDetailTypeName = nameOf(DomainEventShutdownDetailType);
 
 // virDomainEventPMSuspendedDetailType — libvirt-libvirt-domain.html#virDomainEventPMSuspendedDetailType
 export const DomainEventPMSuspendedDetailType = members(
@@ -243,18 +192,12 @@ export const DomainEventPMSuspendedDetailType = members(
   'VIR_DOMAIN_EVENT_PMSUSPENDED_',
 );
 export type DomainEventPMSuspendedDetailTypeName = keyof typeof DomainEventPMSuspendedDetailType;
-const domainEventPMSuspendedDetailTypeNames = invert(DomainEventPMSuspendedDetailType);
-export function domainEventPMSuspendedDetailTypeName(value: number): DomainEventPMSuspendedDetailTypeName | 'UNKNOWN' {
-  return domainEventPMSuspendedDetailTypeNames.get(value) ?? 'UNKNOWN';
-}
+export const domainEventPMSuspendedDetailTypeName = nameOf(DomainEventPMSuspendedDetailType);
 
 // virDomainEventCrashedDetailType — libvirt-libvirt-domain.html#virDomainEventCrashedDetailType
 export const DomainEventCrashedDetailType = members(virDomainEventCrashedDetailType, 'VIR_DOMAIN_EVENT_CRASHED_');
 export type DomainEventCrashedDetailTypeName = keyof typeof DomainEventCrashedDetailType;
-const domainEventCrashedDetailTypeNames = invert(DomainEventCrashedDetailType);
-export function domainEventCrashedDetailTypeName(value: number): DomainEventCrashedDetailTypeName | 'UNKNOWN' {
-  return domainEventCrashedDetailTypeNames.get(value) ?? 'UNKNOWN';
-}
+export const domainEventCrashedDetailTypeName = nameOf(DomainEventCrashedDetailType);
 
 export function domainEventDetailName(event: number, detail: number): string {
   switch (event) {
@@ -296,26 +239,17 @@ export const DomainEventID = pick(members(virDomainEventID, 'VIR_DOMAIN_EVENT_ID
   'METADATA_CHANGE',
 ]);
 export type DomainEventIDName = keyof typeof DomainEventID;
-const domainEventIDNames = invert(DomainEventID);
-export function domainEventIDName(value: number): DomainEventIDName | 'UNKNOWN' {
-  return domainEventIDNames.get(value) ?? 'UNKNOWN';
-}
+export const domainEventIDName = nameOf(DomainEventID);
 
 // virDomainBlockJobType — libvirt-libvirt-domain.html#virDomainBlockJobType
 export const DomainBlockJobType = members(virDomainBlockJobType, 'VIR_DOMAIN_BLOCK_JOB_TYPE_');
 export type DomainBlockJobTypeName = keyof typeof DomainBlockJobType;
-const domainBlockJobTypeNames = invert(DomainBlockJobType);
-export function domainBlockJobTypeName(value: number): DomainBlockJobTypeName {
-  return domainBlockJobTypeNames.get(value) ?? 'UNKNOWN';
-}
+export const domainBlockJobTypeName = nameOf(DomainBlockJobType);
 
 // virConnectDomainEventBlockJobStatus — libvirt-libvirt-domain.html#virConnectDomainEventBlockJobStatus
 export const ConnectDomainEventBlockJobStatus = members(virConnectDomainEventBlockJobStatus, 'VIR_DOMAIN_BLOCK_JOB_');
 export type ConnectDomainEventBlockJobStatusName = keyof typeof ConnectDomainEventBlockJobStatus;
-const connectDomainEventBlockJobStatusNames = invert(ConnectDomainEventBlockJobStatus);
-export function connectDomainEventBlockJobStatusName(value: number): ConnectDomainEventBlockJobStatusName | 'UNKNOWN' {
-  return connectDomainEventBlockJobStatusNames.get(value) ?? 'UNKNOWN';
-}
+export const connectDomainEventBlockJobStatusName = nameOf(ConnectDomainEventBlockJobStatus);
 
 // virConnectDomainEventAgentLifecycleState — libvirt-libvirt-domain.html#virConnectDomainEventAgentLifecycleState
 export const ConnectDomainEventAgentLifecycleState = members(
@@ -323,12 +257,7 @@ export const ConnectDomainEventAgentLifecycleState = members(
   'VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_STATE_',
 );
 export type ConnectDomainEventAgentLifecycleStateName = keyof typeof ConnectDomainEventAgentLifecycleState;
-const connectDomainEventAgentLifecycleStateNames = invert(ConnectDomainEventAgentLifecycleState);
-export function connectDomainEventAgentLifecycleStateName(
-  value: number,
-): ConnectDomainEventAgentLifecycleStateName | 'UNKNOWN' {
-  return connectDomainEventAgentLifecycleStateNames.get(value) ?? 'UNKNOWN';
-}
+export const connectDomainEventAgentLifecycleStateName = nameOf(ConnectDomainEventAgentLifecycleState);
 
 // virConnectDomainEventAgentLifecycleReason — libvirt-libvirt-domain.html#virConnectDomainEventAgentLifecycleReason
 export const ConnectDomainEventAgentLifecycleReason = members(
@@ -336,66 +265,42 @@ export const ConnectDomainEventAgentLifecycleReason = members(
   'VIR_CONNECT_DOMAIN_EVENT_AGENT_LIFECYCLE_REASON_',
 );
 export type ConnectDomainEventAgentLifecycleReasonName = keyof typeof ConnectDomainEventAgentLifecycleReason;
-const connectDomainEventAgentLifecycleReasonNames = invert(ConnectDomainEventAgentLifecycleReason);
-export function connectDomainEventAgentLifecycleReasonName(value: number): ConnectDomainEventAgentLifecycleReasonName {
-  return connectDomainEventAgentLifecycleReasonNames.get(value) ?? 'UNKNOWN';
-}
+export const connectDomainEventAgentLifecycleReasonName = nameOf(ConnectDomainEventAgentLifecycleReason);
 
 // virDomainEventTrayChangeReason — libvirt-libvirt-domain.html#virDomainEventTrayChangeReason
 export const DomainEventTrayChangeReason = members(virDomainEventTrayChangeReason, 'VIR_DOMAIN_EVENT_TRAY_CHANGE_');
 export type DomainEventTrayChangeReasonName = keyof typeof DomainEventTrayChangeReason;
-const domainEventTrayChangeReasonNames = invert(DomainEventTrayChangeReason);
-export function domainEventTrayChangeReasonName(value: number): DomainEventTrayChangeReasonName | 'UNKNOWN' {
-  return domainEventTrayChangeReasonNames.get(value) ?? 'UNKNOWN';
-}
+export const domainEventTrayChangeReasonName = nameOf(DomainEventTrayChangeReason);
 
 // virDomainEventWatchdogAction — libvirt-libvirt-domain.html#virDomainEventWatchdogAction
 export const DomainEventWatchdogAction = members(virDomainEventWatchdogAction, 'VIR_DOMAIN_EVENT_WATCHDOG_');
 export type DomainEventWatchdogActionName = keyof typeof DomainEventWatchdogAction;
-const domainEventWatchdogActionNames = invert(DomainEventWatchdogAction);
-export function domainEventWatchdogActionName(value: number): DomainEventWatchdogActionName | 'UNKNOWN' {
-  return domainEventWatchdogActionNames.get(value) ?? 'UNKNOWN';
-}
+export const domainEventWatchdogActionName = nameOf(DomainEventWatchdogAction);
 
 // virDomainEventIOErrorAction — libvirt-libvirt-domain.html#virDomainEventIOErrorAction
 export const DomainEventIOErrorAction = members(virDomainEventIOErrorAction, 'VIR_DOMAIN_EVENT_IO_ERROR_');
 export type DomainEventIOErrorActionName = keyof typeof DomainEventIOErrorAction;
-const domainEventIOErrorActionNames = invert(DomainEventIOErrorAction);
-export function domainEventIOErrorActionName(value: number): DomainEventIOErrorActionName | 'UNKNOWN' {
-  return domainEventIOErrorActionNames.get(value) ?? 'UNKNOWN';
-}
+export const domainEventIOErrorActionName = nameOf(DomainEventIOErrorAction);
 
 // virNetworkEventLifecycleType — libvirt-libvirt-network.html#virNetworkEventLifecycleType
 export const NetworkEventLifecycleType = members(virNetworkEventLifecycleType, 'VIR_NETWORK_EVENT_');
 export type NetworkEventLifecycleTypeName = keyof typeof NetworkEventLifecycleType;
-const networkEventLifecycleTypeNames = invert(NetworkEventLifecycleType);
-export function networkEventLifecycleTypeName(value: number): NetworkEventLifecycleTypeName | 'UNKNOWN' {
-  return networkEventLifecycleTypeNames.get(value) ?? 'UNKNOWN';
-}
+export const networkEventLifecycleTypeName = nameOf(NetworkEventLifecycleType);
 
 // virStoragePoolEventLifecycleType — libvirt-libvirt-storage.html#virStoragePoolEventLifecycleType
 export const StoragePoolEventLifecycleType = members(virStoragePoolEventLifecycleType, 'VIR_STORAGE_POOL_EVENT_');
 export type StoragePoolEventLifecycleTypeName = keyof typeof StoragePoolEventLifecycleType;
-const storagePoolEventLifecycleTypeNames = invert(StoragePoolEventLifecycleType);
-export function storagePoolEventLifecycleTypeName(value: number): StoragePoolEventLifecycleTypeName | 'UNKNOWN' {
-  return storagePoolEventLifecycleTypeNames.get(value) ?? 'UNKNOWN';
-}
+export const storagePoolEventLifecycleTypeName = nameOf(StoragePoolEventLifecycleType);
 
 // virStoragePoolState — libvirt-libvirt-storage.html#virStoragePoolState
 export const StoragePoolState = members(virStoragePoolState, 'VIR_STORAGE_POOL_');
 export type StoragePoolStateName = keyof typeof StoragePoolState;
-const storagePoolStateNames = invert(StoragePoolState);
-export function storagePoolStateName(value: number): StoragePoolStateName | 'UNKNOWN' {
-  return storagePoolStateNames.get(value) ?? 'UNKNOWN';
-}
+export const storagePoolStateName = nameOf(StoragePoolState);
 
 // virStorageVolType — libvirt-libvirt-storage.html#virStorageVolType
 export const StorageVolType = members(virStorageVolType, 'VIR_STORAGE_VOL_');
 export type StorageVolTypeName = keyof typeof StorageVolType;
-const storageVolTypeNames = invert(StorageVolType);
-export function storageVolTypeName(value: number): StorageVolTypeName | 'UNKNOWN' {
-  return storageVolTypeNames.get(value) ?? 'UNKNOWN';
-}
+export const storageVolTypeName = nameOf(StorageVolType);
 
 // virConnectListAllDomainsFlags — libvirt-libvirt-domain.html#virConnectListAllDomainsFlags
 export const ConnectListAllDomainsFlags = members(virConnectListAllDomainsFlags, 'VIR_CONNECT_LIST_DOMAINS_');
@@ -463,10 +368,7 @@ export const ConnectGetAllDomainStatsFlags = members(
 // virDomainJobType — libvirt-libvirt-domain.html#virDomainJobType
 export const DomainJobType = members(virDomainJobType, 'VIR_DOMAIN_JOB_');
 export type DomainJobTypeName = keyof typeof DomainJobType;
-const domainJobTypeNames = invert(DomainJobType);
-export function domainJobTypeName(value: number): DomainJobTypeName | 'UNKNOWN' {
-  return domainJobTypeNames.get(value) ?? 'UNKNOWN';
-}
+export const domainJobTypeName = nameOf(DomainJobType);
 
 // virDomainGetJobStatsFlags — libvirt-libvirt-domain.html#virDomainGetJobStatsFlags
 export const DomainGetJobStatsFlags = members(virDomainGetJobStatsFlags, 'VIR_DOMAIN_JOB_STATS_');
@@ -474,10 +376,7 @@ export const DomainGetJobStatsFlags = members(virDomainGetJobStatsFlags, 'VIR_DO
 // virConnectCloseReason — libvirt-libvirt-common.html#virConnectCloseReason
 export const ConnectCloseReason = members(virConnectCloseReason, 'VIR_CONNECT_CLOSE_REASON_');
 export type ConnectCloseReasonName = keyof typeof ConnectCloseReason;
-const connectCloseReasonNames = invert(ConnectCloseReason);
-export function connectCloseReasonName(value: number): ConnectCloseReasonName | 'UNKNOWN' {
-  return connectCloseReasonNames.get(value) ?? 'UNKNOWN';
-}
+export const connectCloseReasonName = nameOf(ConnectCloseReason);
 
 // virNetworkXMLFlags — libvirt-libvirt-network.html#virNetworkXMLFlags
 export const NetworkXMLFlags = members(virNetworkXMLFlags, 'VIR_NETWORK_XML_');
@@ -564,10 +463,7 @@ export const DomainSaveRestoreFlags = members(virDomainSaveRestoreFlags, 'VIR_DO
 // virDomainMetadataType — libvirt-libvirt-domain.html#virDomainMetadataType
 export const DomainMetadataType = members(virDomainMetadataType, 'VIR_DOMAIN_METADATA_');
 export type DomainMetadataTypeName = keyof typeof DomainMetadataType;
-const domainMetadataTypeNames = invert(DomainMetadataType);
-export function domainMetadataTypeName(value: number): DomainMetadataTypeName | 'UNKNOWN' {
-  return domainMetadataTypeNames.get(value) ?? 'UNKNOWN';
-}
+export const domainMetadataTypeName = nameOf(DomainMetadataType);
 
 // virKeycodeSet — libvirt-libvirt-domain.html#virKeycodeSet
 export const KeycodeSet = members(virKeycodeSet, 'VIR_KEYCODE_SET_');
@@ -581,10 +477,7 @@ export const DomainInterfaceAddressesSource = members(
 // virIPAddrType — libvirt-libvirt-network.html#virIPAddrType
 export const IPAddrType = members(virIPAddrType, 'VIR_IP_ADDR_TYPE_');
 export type IPAddrTypeName = keyof typeof IPAddrType;
-const ipAddrTypeNames = invert(IPAddrType);
-export function ipAddrTypeName(value: number): IPAddrTypeName | 'UNKNOWN' {
-  return ipAddrTypeNames.get(value) ?? 'UNKNOWN';
-}
+export const ipAddrTypeName = nameOf(IPAddrType);
 
 // virDomainGuestInfoTypes — libvirt-libvirt-domain.html#virDomainGuestInfoTypes
 export const DomainGuestInfoTypes = members(virDomainGuestInfoTypes, 'VIR_DOMAIN_GUEST_INFO_');

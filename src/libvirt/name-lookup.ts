@@ -7,6 +7,14 @@ export function invert<T extends Readonly<Record<string, number>>>(values: T): R
   return byValue;
 }
 
+/** The name of a value of a libvirt enum (the first where libvirt aliases it), or UNKNOWN for a value this build does not know. */
+export function nameOf<T extends Readonly<Record<string, number>>>(
+  values: T,
+): (value: number) => (keyof T & string) | 'UNKNOWN' {
+  const byValue = invert(values);
+  return (value) => byValue.get(value) ?? 'UNKNOWN';
+}
+
 /** A generated table's members under `prefix`, named without it (`VIR_DOMAIN_RUNNING` → `RUNNING`), in the table's order. */
 export type Unprefixed<T, P extends string> = {
   readonly [K in keyof T as K extends `${P}${infer Rest}` ? Rest : never]: T[K];
