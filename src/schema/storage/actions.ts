@@ -8,15 +8,7 @@ import { actionFields, createDefined } from '../core/defined-objects.ts';
 import { gatewayError, invalidInput, parsedArgument } from '../core/errors.ts';
 import { safeClientXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
-import {
-  actOn,
-  allOrNothing,
-  changed,
-  createFromXmlArgs,
-  fromInput,
-  mutationInput,
-  RemovedObject,
-} from '../core/mutation-support.ts';
+import { changed, createFromXmlArgs, fromInput, mutationInput, RemovedObject } from '../core/mutation-support.ts';
 import { checkXmlSize } from '../core/xml-size.ts';
 import { onPoolArg, type PoolShape, pools, StoragePoolNode } from './pool.ts';
 import { findVolume, onVolumeRef, VolumeNode, VolumeRef } from './volume.ts';
@@ -81,7 +73,6 @@ const actions = {
 
 builder.mutationFields((t) => {
   const host = t.arg.string({ description: 'Registry name of the host; the default host when omitted.' });
-  const name = t.arg.string({ required: true, description: 'The pool name.' });
   return {
     createStoragePool: t.field({
       authScopes: fromInput(
