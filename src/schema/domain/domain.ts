@@ -15,6 +15,7 @@ import type { GatewayContext } from '../core/context.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
 import { connectionOf, Host, hostName } from '../core/hosts.ts';
 import { impliedHostOf } from '../core/mutation-support.ts';
+import { bigIntFields } from '../core/read-fields.ts';
 import { hostKey, hostLoader, loadByHost, perHost, perRequest, splitHostKey } from '../core/request-cache.ts';
 
 export interface DomainShape {
@@ -398,15 +399,9 @@ DomainNode.implement({
       description: 'The most virtual CPUs it may have (from its definition).',
       resolve: async (s, _a, ctx) => (await domainDefinition(ctx, s)).vcpus.max,
     }),
-    memoryKiB: t.field({
-      type: 'BigInt',
-      description: 'Memory in use (the balloon’s current size), in KiB.',
-      resolve: async (s, _a, ctx) => (await runtimeOf(ctx, s)).memoryKiB,
-    }),
-    maxMemoryKiB: t.field({
-      type: 'BigInt',
-      description: 'Maximum memory, in KiB.',
-      resolve: async (s, _a, ctx) => (await runtimeOf(ctx, s)).maxMemoryKiB,
+    ...bigIntFields(t, runtimeOf, {
+      memoryKiB: 'Memory in use (the balloon’s current size), in KiB.',
+      maxMemoryKiB: 'Maximum memory, in KiB.',
     }),
     osType: t.string({
       description: 'The guest OS type of its definition, e.g. hvm.',

@@ -14,6 +14,7 @@ import {
 import { Host } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';
+import { bigIntFields } from '../core/read-fields.ts';
 import { hostKey, perObject } from '../core/request-cache.ts';
 import type { VolumeShape } from './volume.ts';
 
@@ -101,20 +102,10 @@ StoragePoolNode.implement({
         return state === 'UNKNOWN' ? null : state;
       },
     }),
-    capacityBytes: t.field({
-      type: 'BigInt',
-      description: 'Total size in bytes.',
-      resolve: async (s, _a, ctx) => (await info(ctx, s)).capacityBytes,
-    }),
-    allocationBytes: t.field({
-      type: 'BigInt',
-      description: 'Bytes allocated to volumes.',
-      resolve: async (s, _a, ctx) => (await info(ctx, s)).allocationBytes,
-    }),
-    availableBytes: t.field({
-      type: 'BigInt',
-      description: 'Free bytes for new volumes.',
-      resolve: async (s, _a, ctx) => (await info(ctx, s)).availableBytes,
+    ...bigIntFields(t, info, {
+      capacityBytes: 'Total size in bytes.',
+      allocationBytes: 'Bytes allocated to volumes.',
+      availableBytes: 'Free bytes for new volumes.',
     }),
     active: t.boolean({ description: 'Whether it is started.', resolve: pools.is('active') }),
     persistent: t.boolean({ description: 'Whether it has a persistent definition.', resolve: pools.is('persistent') }),

@@ -8,6 +8,7 @@ import { invalidInput, notFound } from '../core/errors.ts';
 import { hostedObjectFields } from '../core/filtered-list.ts';
 import { connectionOf, Host, hostName } from '../core/hosts.ts';
 import { impliedHostOf } from '../core/mutation-support.ts';
+import { bigIntFields } from '../core/read-fields.ts';
 import { hostKey, hostLoader, loadByHost, perHost, perObject } from '../core/request-cache.ts';
 import { volumeHiddenFrom } from '../core/storage-visibility.ts';
 import { type PoolShape, pools, StoragePoolNode, volumesOf } from './pool.ts';
@@ -127,15 +128,9 @@ VolumeNode.implement({
       description: 'FILE, BLOCK, DIR, NETWORK, NETDIR or PLOOP.',
       resolve: async (s, _a, ctx) => (await info(ctx, s)).type,
     }),
-    capacityBytes: t.field({
-      type: 'BigInt',
-      description: 'Size the guest sees, in bytes.',
-      resolve: async (s, _a, ctx) => (await info(ctx, s)).capacityBytes,
-    }),
-    allocationBytes: t.field({
-      type: 'BigInt',
-      description: 'Bytes allocated on the host.',
-      resolve: async (s, _a, ctx) => (await info(ctx, s)).allocationBytes,
+    ...bigIntFields(t, info, {
+      capacityBytes: 'Size the guest sees, in bytes.',
+      allocationBytes: 'Bytes allocated on the host.',
     }),
     format: t.string({
       description: 'Image format: raw, qcow2…',
