@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
 import type { AuthService } from '../auth/auth-service.ts';
+import { refusalResponse } from '../security/refusal-response.ts';
 import { refuseMetrics } from './metrics-access.ts';
 
 export const METRICS_PATH = '/metrics';
@@ -18,16 +19,7 @@ export function useMetricsEndpoint(registry: Registry, auth: AuthService): Plugi
       const req = (serverContext as { req?: IncomingMessage }).req;
       const refusal = await refuseMetrics(auth, request, req);
       if (refusal) {
-        const body = JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
-        endResponse(
-          new fetchAPI.Response(body, {
-            status: refusal.status,
-            headers: {
-              'content-type': 'application/json',
-              ...(refusal.status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
-            },
-          }),
-        );
+        endResponse(refusalResponse(fetchAPI, refusal));
         return;
       }
       endResponse(

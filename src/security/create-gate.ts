@@ -4,6 +4,7 @@ import type { CorsConfig } from '../config/security-schema.ts';
 import type { UpgradeGuard } from '../events/graphql-ws-server.ts';
 import { loopbackRefusal } from './loopback-host.ts';
 import { originRefusal } from './origin-refusal.ts';
+import { refusalResponse } from './refusal-response.ts';
 
 /** The header a GET query (or any request whose content type a form could send) must carry. */
 export const CSRF_HEADER = 'x-graphql-yoga-csrf';
@@ -108,16 +109,7 @@ export function createGate(options: GateOptions): Gate {
         endResponse(new fetchAPI.Response(null, { status: 404 }));
         return;
       }
-      const body = JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] });
-      endResponse(
-        new fetchAPI.Response(body, {
-          status: refusal.status,
-          headers: {
-            'content-type': 'application/json',
-            ...(refusal.status === 401 ? { 'www-authenticate': 'Bearer' } : {}),
-          },
-        }),
-      );
+      endResponse(refusalResponse(fetchAPI, refusal));
     },
     onRequestParse({ request, url }) {
       // yoga parses GraphQL on any URL that ends in /graphql (`/health?/graphql`): only the endpoint runs it.

@@ -16,19 +16,17 @@ import { refuseUsedUuid, withoutOtherNames } from '../core/define-conflicts.ts';
 import { invalidInput, parsedArgument } from '../core/errors.ts';
 import { checkBuiltXml, safeClientXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
+import { lowerCaseEnum } from '../core/lower-case-enum.ts';
 import { allOrNothing, changed, fromInput, mutationInput } from '../core/mutation-support.ts';
 import { preferredDomainType } from '../host/hypervisor.ts';
 import { DomainNode, type DomainShape } from './domain.ts';
 import { reread } from './lifecycle.ts';
 
-const BootDeviceEnum = builder.enumType('BootDevice', {
-  description: 'A device the domain boots from, in order.',
-  values: {
-    HD: { value: 'hd', description: 'The first hard disk.' },
-    FD: { value: 'fd', description: 'The first floppy disk.' },
-    CDROM: { value: 'cdrom', description: 'The first CD-ROM.' },
-    NETWORK: { value: 'network', description: 'The network (PXE).' },
-  } as const,
+const BootDeviceEnum = lowerCaseEnum('BootDevice', 'A device the domain boots from, in order.', {
+  HD: 'The first hard disk.',
+  FD: 'The first floppy disk.',
+  CDROM: 'The first CD-ROM.',
+  NETWORK: 'The network (PXE).',
 });
 
 const DomainInput = builder.inputType('DomainInput', {
@@ -147,6 +145,11 @@ async function create(ctx: GatewayContext, host: string, xml: string): Promise<D
 builder.mutationFields((t) => {
   const host = t.arg.string({ description: 'Registry name of the host; the default host when omitted.' });
   const xml = t.arg.string({ required: true, description: 'A complete domain XML document.' });
+  const autostart = t.arg.boolean({
+    defaultValue: false,
+    required: true,
+    description: 'Start it when the host boots. @default false',
+  });
   return {
     createDomain: t.field({
       authScopes: fromInput(onNewDomain('VM.Allocate')),
@@ -182,11 +185,7 @@ builder.mutationFields((t) => {
       args: mutationInput('DefineDomain', {
         host,
         domain: t.arg({ type: DomainInput, required: true, description: 'The domain to define.' }),
-        autostart: t.arg.boolean({
-          defaultValue: false,
-          required: true,
-          description: 'Start it when the host boots. @default false',
-        }),
+        autostart,
       }),
       resolve: async (_r, { input: args }, ctx) => {
         const h = hostName(ctx, args.host);
@@ -202,11 +201,7 @@ builder.mutationFields((t) => {
       args: mutationInput('DefineDomainFromXml', {
         host,
         xml,
-        autostart: t.arg.boolean({
-          defaultValue: false,
-          required: true,
-          description: 'Start it when the host boots. @default false',
-        }),
+        autostart,
       }),
       resolve: async (_r, { input: args }, ctx) => {
         const h = hostName(ctx, args.host);

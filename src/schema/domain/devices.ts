@@ -21,24 +21,19 @@ import { builder } from '../core/builder.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
 import { checkBuiltXml, parsedClientXml, safeClientXml } from '../core/host-safety.ts';
 import { hostName } from '../core/hosts.ts';
+import { lowerCaseEnum } from '../core/lower-case-enum.ts';
 import { DeviceScope, fromInput, mutationInput } from '../core/mutation-support.ts';
 import { DomainNode, DomainRef, type DomainShape, onDomainArg } from './domain.ts';
 import { changeInScope } from './lifecycle.ts';
 
-const DiskKind = builder.enumType('DiskKind', {
-  description: 'What backs an attached disk.',
-  values: {
-    FILE: { value: 'file', description: 'An image file.' },
-    BLOCK: { value: 'block', description: 'A host block device.' },
-  } as const,
+const DiskKind = lowerCaseEnum('DiskKind', 'What backs an attached disk.', {
+  FILE: 'An image file.',
+  BLOCK: 'A host block device.',
 });
 
-const NicKind = builder.enumType('NicKind', {
-  description: 'What a new NIC connects to.',
-  values: {
-    NETWORK: { value: 'network', description: 'A libvirt virtual network.' },
-    BRIDGE: { value: 'bridge', description: 'A host bridge.' },
-  } as const,
+const NicKind = lowerCaseEnum('NicKind', 'What a new NIC connects to.', {
+  NETWORK: 'A libvirt virtual network.',
+  BRIDGE: 'A host bridge.',
 });
 
 const DiskInput = builder.inputType('DiskInput', {

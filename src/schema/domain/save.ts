@@ -123,6 +123,7 @@ builder.mutationFields((t) => {
     host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
     domain: t.arg({ type: DomainRef, required: true, description: 'The domain: by name, UUID or runtime id.' }),
   };
+  const path = t.arg.string({ required: true, description: 'Absolute path on the host.', validate: absolutePath });
   const bypassCache = t.arg.boolean({
     defaultValue: false,
     required: true,
@@ -176,7 +177,7 @@ builder.mutationFields((t) => {
         'Saves an active domain’s memory and device state to a file on its host and stops it (virDomainSaveFlags); restoreDomain brings it back. The path must lie in a storage pool the caller holds Storage.Use on (the image becomes a volume of it) or, on a local host, under storage.allowedPaths with Storage.Use on the whole host; it never overwrites a file unless that file is a save image of the same domain.',
       args: mutationInput('SaveDomain', {
         ...domainArgs,
-        path: t.arg.string({ required: true, description: 'Absolute path on the host.', validate: absolutePath }),
+        path,
         bypassCache,
         running,
         paused,
@@ -203,7 +204,7 @@ builder.mutationFields((t) => {
         'Starts the domain a save file holds (virDomainRestoreFlags), in the state it was saved in unless running or paused. The path is checked like saveDomain’s, and the domain definition inside the file passes the host-safety policy like a client’s XML.',
       args: mutationInput('RestoreDomain', {
         host: domainArgs.host,
-        path: t.arg.string({ required: true, description: 'Absolute path on the host.', validate: absolutePath }),
+        path,
         bypassCache,
         running,
         paused,

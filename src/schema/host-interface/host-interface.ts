@@ -7,6 +7,7 @@ import { invalidInput, notFound } from '../core/errors.ts';
 import { hostedObjectFields, nameFilterFields } from '../core/filtered-list.ts';
 import { Host, hostName } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
+import { lowerCaseEnum } from '../core/lower-case-enum.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';
 import { hostKey } from '../core/request-cache.ts';
 
@@ -14,13 +15,10 @@ export type InterfaceShape = Shaped<HostInterface>;
 
 const START_MODES = ['none', 'onboot', 'hotplug'] as const;
 
-export const StartMode = builder.enumType('InterfaceStartMode', {
-  description: 'When the host brings an interface up.',
-  values: {
-    NONE: { value: 'none', description: 'Not started by the host.' },
-    ONBOOT: { value: 'onboot', description: 'Started when the host boots.' },
-    HOTPLUG: { value: 'hotplug', description: 'Started when its device appears.' },
-  } as const,
+export const StartMode = lowerCaseEnum('InterfaceStartMode', 'When the host brings an interface up.', {
+  NONE: 'Not started by the host.',
+  ONBOOT: 'Started when the host boots.',
+  HOTPLUG: 'Started when its device appears.',
 });
 
 export const interfaces = objectCache<HostInterface>({

@@ -1,0 +1,14 @@
+import { builder } from './builder.ts';
+
+/**
+ * An enum whose values are libvirt's attribute values in lower case: `{ FILE: 'An image file.' }`
+ * is the GraphQL value FILE, which resolvers receive as 'file' (a disk's type, a NIC's type, a
+ * boot device…).
+ */
+export function lowerCaseEnum<const V extends Record<string, string>>(name: string, description: string, values: V) {
+  const entries = Object.entries(values).map(([key, text]) => [key, { value: key.toLowerCase(), description: text }]);
+  return builder.enumType(name, {
+    description,
+    values: Object.fromEntries(entries) as { [K in keyof V & string]: { value: Lowercase<K>; description: string } },
+  });
+}
