@@ -18,13 +18,20 @@ import {
   nicTargetDevice,
 } from '../../validation/index.ts';
 import { builder } from '../core/builder.ts';
+import type { GatewayContext } from '../core/context.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
 import { checkBuiltXml, parsedClientXml, safeClientXml } from '../core/host-safety.ts';
 import { hostName } from '../core/hosts.ts';
 import { lowerCaseEnum } from '../core/lower-case-enum.ts';
 import { DeviceScope, fromInput, mutationInput } from '../core/mutation-support.ts';
 import { DomainNode, DomainRef, type DomainShape, onDomainArg } from './domain.ts';
-import { changeInScope } from './lifecycle.ts';
+import { changeInScope, type ScopedArgs } from './lifecycle.ts';
+
+/** Attaches a device the gateway built from an input, once the host-safety policy passed it (`field`: the input that named its host resource). */
+async function attachBuilt(ctx: GatewayContext, args: ScopedArgs, field: string, xml: string) {
+  await checkBuiltXml(ctx, hostName(ctx, args.host), 'device', field, xml);
+  return changeInScope(ctx, args, (s, scope) => s.domain.attachDevice(xml, scope));
+}
 
 const DiskKind = lowerCaseEnum('DiskKind', 'What backs an attached disk.', {
   FILE: 'An image file.',
@@ -145,8 +152,7 @@ builder.mutationFields((t) => {
           driverType: input.format ?? 'raw',
           readonly: input.readonly ?? false,
         });
-        await checkBuiltXml(ctx, hostName(ctx, args.host), 'device', 'disk.sourcePath', xml);
-        return changeInScope(ctx, args, (s, scope) => s.domain.attachDevice(xml, scope));
+        return attachBuilt(ctx, args, 'disk.sourcePath', xml);
       },
     }),
     detachDisk: t.field({
@@ -185,8 +191,7 @@ builder.mutationFields((t) => {
           mac: args.nic.mac ?? undefined,
           model: args.nic.model ?? undefined,
         });
-        await checkBuiltXml(ctx, hostName(ctx, args.host), 'device', 'nic.source', xml);
-        return changeInScope(ctx, args, (s, scope) => s.domain.attachDevice(xml, scope));
+        return attachBuilt(ctx, args, 'nic.source', xml);
       },
     }),
     detachNetwork: t.field({

@@ -139,6 +139,8 @@ builder.mutationFields((t) => {
     required: true,
     description: 'Come back paused, whatever the state when it was saved. @default false',
   });
+  /** saveDomain's and restoreDomain's: the image's path and how to write or read it. */
+  const imageArgs = { path, bypassCache, running, paused };
   return {
     managedSaveDomain: t.field({
       authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
@@ -177,10 +179,7 @@ builder.mutationFields((t) => {
         'Saves an active domain’s memory and device state to a file on its host and stops it (virDomainSaveFlags); restoreDomain brings it back. The path must lie in a storage pool the caller holds Storage.Use on (the image becomes a volume of it) or, on a local host, under storage.allowedPaths with Storage.Use on the whole host; it never overwrites a file unless that file is a save image of the same domain.',
       args: mutationInput('SaveDomain', {
         ...domainArgs,
-        path,
-        bypassCache,
-        running,
-        paused,
+        ...imageArgs,
       }),
       resolve: async (_r, { input: args }, ctx) => {
         const flags = saveFlags(args);
@@ -204,10 +203,7 @@ builder.mutationFields((t) => {
         'Starts the domain a save file holds (virDomainRestoreFlags), in the state it was saved in unless running or paused. The path is checked like saveDomain’s, and the domain definition inside the file passes the host-safety policy like a client’s XML.',
       args: mutationInput('RestoreDomain', {
         host: domainArgs.host,
-        path,
-        bypassCache,
-        running,
-        paused,
+        ...imageArgs,
       }),
       resolve: async (_r, { input: args }, ctx) => {
         const flags = saveFlags(args);
