@@ -4,7 +4,7 @@ import { parseNetworkXml } from '../../libvirt/xml/network-xml.ts';
 import { onObject } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import { byNameFields, hostedObjectFields, uuidField } from '../core/filtered-list.ts';
+import { byNameFields, hostedObjectFields, uuidField } from '../core/hosted-object.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';
 import { hostKey } from '../core/request-cache.ts';
 

@@ -4,13 +4,8 @@ import { parseStoragePoolXml } from '../../libvirt/xml/storage-pool-xml.ts';
 import { onObject, somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import {
-  byNameFields,
-  definitionFilterFields,
-  hostedObjectFields,
-  nameFilterFields,
-  uuidField,
-} from '../core/filtered-list.ts';
+import { definitionFilterFields, nameFilterFields } from '../core/filtered-list.ts';
+import { byNameFields, hostedObjectFields, uuidField } from '../core/hosted-object.ts';
 import { Host } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';

@@ -5,7 +5,7 @@ import { onObject, somewhereOnHostNamed, somewhereOnParentHost } from '../core/a
 import { builder, keyOfGlobalId } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
-import { hostedObjectFields } from '../core/filtered-list.ts';
+import { hostedObjectFields } from '../core/hosted-object.ts';
 import { connectionOf, Host, hostName } from '../core/hosts.ts';
 import { impliedHostOf } from '../core/mutation-support.ts';
 import { bigIntFields } from '../core/read-fields.ts';
