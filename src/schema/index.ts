@@ -18,6 +18,7 @@ import './domain/lifecycle.ts';
 import './domain/create.ts';
 import './domain/devices.ts';
 import './domain/resources.ts';
+import './domain/update.ts';
 import './domain/stats.ts';
 import './domain/snapshot.ts';
 import './domain/save.ts';

@@ -19,7 +19,8 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'LIMIT_EXCEEDED'
   | 'RATE_LIMITED'
-  | 'UNSAFE_INPUT';
+  | 'UNSAFE_INPUT'
+  | 'CONFLICT';
 
 const BY_LIBVIRT_CODE: Partial<Record<ErrorNumberName, ErrorCode>> = {
   NO_DOMAIN: 'NOT_FOUND',

@@ -1,5 +1,5 @@
 import { updateDomainXml } from '../../libvirt/xml/domain-xml.ts';
-import { documentElement, parseXmlNodes } from '../../libvirt/xml/xml-codec.ts';
+import { parseRoot } from '../../libvirt/xml/xml-codec.ts';
 import { configureDomainInput, domainDescription, memoryKiB, vcpuCount } from '../../validation/index.ts';
 import { builder } from '../core/builder.ts';
 import { refusedAs } from '../core/errors.ts';
@@ -7,22 +7,8 @@ import { checkHostSafety } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
 import { DeviceScope, fromInput, mutationInput } from '../core/mutation-support.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
-import { changeInScope, reread } from './lifecycle.ts';
-
-interface Configured {
-  domain: DomainShape;
-  previousXml: string;
-  xml: string;
-}
-
-const ConfigureDomainResult = builder.objectRef<Configured>('ConfigureDomainResult').implement({
-  description: 'The persistent definition before and after configureDomain.',
-  fields: (t) => ({
-    domain: t.field({ type: DomainNode, nullable: false, resolve: (r) => r.domain, description: 'The domain now.' }),
-    previousXml: t.exposeString('previousXml', { nullable: false, description: 'The definition before the change.' }),
-    xml: t.exposeString('xml', { nullable: false, description: 'The persistent definition now.' }),
-  }),
-});
+import { changeInScope } from './lifecycle.ts';
+import { ConfigChangeResult, changeDefinition } from './update.ts';
 
 const DomainConfigInput = builder.inputType('DomainConfigInput', {
   description:
@@ -87,7 +73,7 @@ builder.mutationFields((t) => {
     }),
     configureDomain: t.field({
       authScopes: fromInput(onDomainArg('VM.Config')),
-      type: ConfigureDomainResult,
+      type: ConfigChangeResult,
       nullable: false,
       description:
         'Writes vCPUs, maximum memory and description into the persistent definition only, keeping every other part of it; a transient domain becomes persistent.',
@@ -98,24 +84,23 @@ builder.mutationFields((t) => {
           required: true,
           description: 'What to change; fields left out stay.',
         }),
+        expectedDigest: t.arg.string({
+          description: 'Domain.configDigest as the caller read it: CONFLICT when the definition changed since.',
+        }),
       }),
       resolve: async (_r, { input: args }, ctx) => {
         const { vcpus, maxMemoryKiB, description } = args.config;
-        const host = hostName(ctx, args.host);
-        const s = await findDomain(ctx, host, args.domain);
-        const previousXml = await s.domain.xml({ inactive: await s.domain.isPersistent() });
-        const next = updateDomainXml(previousXml, {
-          ...(vcpus != null ? { vcpus } : {}),
-          ...(maxMemoryKiB != null ? { maxMemoryKiB } : {}),
-          ...(description != null ? { description: description === '' ? null : description } : {}),
-        });
-        // Only what the edit adds is checked: the domain may hold what an operator put there.
-        const root = (xml: string) => documentElement(parseXmlNodes(xml));
-        await checkHostSafety(ctx, host, 'domain', 'input', root(next), root(previousXml));
-        const c = await connectionOf(ctx, host);
-        await c.defineDomain(next);
-        const domain = await reread(ctx, host, s.domain);
-        return { domain, previousXml, xml: await domain.domain.xml({ inactive: true }) };
+        const s = await findDomain(ctx, hostName(ctx, args.host), args.domain);
+        return changeDefinition(ctx, s, args.expectedDigest, 'input', (current) =>
+          parseRoot(
+            updateDomainXml(current, {
+              ...(vcpus != null ? { vcpus } : {}),
+              ...(maxMemoryKiB != null ? { maxMemoryKiB } : {}),
+              ...(description != null ? { description: description === '' ? null : description } : {}),
+            }),
+            'domain',
+          ),
+        );
       },
     }),
   };
