@@ -3,10 +3,9 @@ import { parseRoot } from '../../libvirt/xml/xml-codec.ts';
 import { configureDomainInput, domainDescription, memoryKiB, vcpuCount } from '../../validation/index.ts';
 import { builder } from '../core/builder.ts';
 import { refusedAs } from '../core/errors.ts';
-import { checkHostSafety } from '../core/host-safety.ts';
-import { connectionOf, hostName } from '../core/hosts.ts';
+import { hostName } from '../core/hosts.ts';
 import { DeviceScope, fromInput, mutationInput } from '../core/mutation-support.ts';
-import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
+import { DomainNode, DomainRef, findDomain, onDomainArg } from './domain.ts';
 import { changeInScope } from './lifecycle.ts';
 import { ConfigChangeResult, changeDefinition } from './update.ts';
 
