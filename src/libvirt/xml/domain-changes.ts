@@ -29,7 +29,10 @@ function sections(root: XmlElement): Map<string, string> {
   };
   for (const el of root.elements()) {
     if (el.name !== 'devices') add(el.name, el);
-    else el.elements().forEach((device, i) => add(deviceKey(device, i), device));
+    else
+      el.elements().forEach((device, i) => {
+        add(deviceKey(device, i), device);
+      });
   }
   return out;
 }
