@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Connection, type Domain } from '../src/libvirt/index.ts';
 import { bindingCalls } from '../src/libvirt/native.ts';
-import { buildDomainXml } from '../src/libvirt/xml/domain-xml.ts';
+import { buildDomainXml } from '../src/libvirt/xml/domain-spec-xml.ts';
 import { buildVolumeXml } from '../src/libvirt/xml/volume-xml.ts';
 import { libvirtdUnavailableReason, type PrivateLibvirtd, startLibvirtd } from '../test/support/libvirtd.ts';
 import { NETWORK_NAME, POOL_NAME } from '../test/support/libvirtd-files.ts';

@@ -143,6 +143,13 @@ export class Connection {
     return invoke(() => native.connectGetCapabilities(this.#handle));
   }
 
+  /** virConnectGetDomainCapabilities: what guests of this arch, machine and virt type can have (firmware, CPU modes…). */
+  domainCapabilities(options: { arch?: string; machine?: string; virtType?: string } = {}): Promise<string> {
+    return invoke(() =>
+      native.connectGetDomainCapabilities(this.#handle, options.arch, options.machine, options.virtType),
+    );
+  }
+
   async nodeInfo(): Promise<NodeInfo> {
     const n = await invoke(() => native.nodeGetInfo(this.#handle));
     return { ...n, numaNodes: n.nodes };

@@ -142,6 +142,7 @@ export interface Native {
   connectGetVersion(c: ConnHandle): P<number>;
   connectGetLibVersion(c: ConnHandle): P<number>;
   connectGetCapabilities(c: ConnHandle): P<string>;
+  connectGetDomainCapabilities(c: ConnHandle, arch?: string, machine?: string, virttype?: string): P<string>;
   nodeGetInfo(c: ConnHandle): P<RawNodeInfo>;
   nodeGetFreeMemory(c: ConnHandle): P<bigint>;
   nodeGetCPUStats(c: ConnHandle, cpuNum: number): P<Record<string, bigint>>;

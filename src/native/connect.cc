@@ -79,6 +79,18 @@ Napi::Value ConnectGetCapabilities(const Napi::CallbackInfo& info) {
   return OnConn(info, [](virConnectPtr c, ConnRef) { return Owned(virConnectGetCapabilities(c)); });
 }
 
+// What the hypervisor offers guests of one kind (firmware, CPU modes, devices); empty strings
+// leave the choice to libvirt (the default emulator, arch, machine and virt type).
+Napi::Value ConnectGetDomainCapabilities(const Napi::CallbackInfo& info) {
+  std::string arch = OptStrArg(info, 1, "arch");
+  std::string machine = OptStrArg(info, 2, "machine");
+  std::string virttype = OptStrArg(info, 3, "virttype");
+  return OnConn(info, [arch, machine, virttype](virConnectPtr c, ConnRef) {
+    auto opt = [](const std::string& s) { return s.empty() ? nullptr : s.c_str(); };
+    return Owned(virConnectGetDomainCapabilities(c, nullptr, opt(arch), opt(machine), opt(virttype), 0));
+  });
+}
+
 Napi::Value NodeGetInfo(const Napi::CallbackInfo& info) {
   return OnConn(info, [](virConnectPtr c, ConnRef) -> Build {
     virNodeInfo n;
@@ -260,6 +272,7 @@ void InitConnect(Napi::Env env, Exports e) {
   Export(env, e, "connectGetVersion", ConnectGetVersion);
   Export(env, e, "connectGetLibVersion", ConnectGetLibVersion);
   Export(env, e, "connectGetCapabilities", ConnectGetCapabilities);
+  Export(env, e, "connectGetDomainCapabilities", ConnectGetDomainCapabilities);
   Export(env, e, "nodeGetInfo", NodeGetInfo);
   Export(env, e, "nodeGetFreeMemory", NodeGetFreeMemory);
   Export(env, e, "nodeGetCPUStats", NodeGetCPUStats);

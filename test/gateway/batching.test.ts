@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bindingCalls } from '../../src/libvirt/native.ts';
 import { MAX_PARALLEL_CHUNKS } from '../../src/libvirt/parallel-chunks.ts';
-import { buildDomainXml } from '../../src/libvirt/xml/domain-xml.ts';
+import { buildDomainXml } from '../../src/libvirt/xml/domain-spec-xml.ts';
 import { startGateway } from '../support/gateway.ts';
 import { fixtureUri } from '../support/test-host.ts';
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiToken } from '../../src/auth/authenticator.ts';
 import { Domain } from '../../src/libvirt/index.ts';
 import { bindingCalls } from '../../src/libvirt/native.ts';
-import { buildDomainXml } from '../../src/libvirt/xml/domain-xml.ts';
+import { buildDomainXml } from '../../src/libvirt/xml/domain-spec-xml.ts';
 import { buildNetworkXml } from '../../src/libvirt/xml/network-xml.ts';
 import { buildVolumeXml } from '../../src/libvirt/xml/volume-xml.ts';
 import { createListCostRule } from '../../src/limits/use-list-cost.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection, Domain, Volume } from '../../src/libvirt/index.ts';
-import { buildDomainXml } from '../../src/libvirt/xml/domain-xml.ts';
+import { buildDomainXml } from '../../src/libvirt/xml/domain-spec-xml.ts';
 import { buildVolumeXml } from '../../src/libvirt/xml/volume-xml.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import {

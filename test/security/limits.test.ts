@@ -6,7 +6,7 @@ import { getIntrospectionQuery, Kind, OperationTypeNode, parse } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { buildDomainXml } from '../../src/libvirt/xml/domain-xml.ts';
+import { buildDomainXml } from '../../src/libvirt/xml/domain-spec-xml.ts';
 import { buildXml, element, parseRoot } from '../../src/libvirt/xml/xml-codec.ts';
 import { webSocketCap } from '../../src/limits/websocket-limits.ts';
 import {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultSecurity } from '../../src/config/security.ts';
 import { bindingCalls } from '../../src/libvirt/native.ts';
-import { buildDomainXml } from '../../src/libvirt/xml/domain-xml.ts';
+import { buildDomainXml } from '../../src/libvirt/xml/domain-spec-xml.ts';
 import {
   type ListeningGateway,
   listen,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/auth/authenticator.ts';
 import { parseDomainStats } from '../../src/libvirt/index.ts';
 import { bindingCalls } from '../../src/libvirt/native.ts';
-import { buildDomainXml } from '../../src/libvirt/xml/domain-xml.ts';
+import { buildDomainXml } from '../../src/libvirt/xml/domain-spec-xml.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import { fixtureUri } from '../support/test-host.ts';
 

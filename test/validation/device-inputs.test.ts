@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { InterfaceSpec } from '../../src/libvirt/xml/domain-xml.ts';
+import type { InterfaceSpec } from '../../src/libvirt/xml/domain-spec-xml.ts';
 import { attachNetworkInput, diskFormat } from '../../src/validation/index.ts';
 import { firstIssue, parsed } from './first-issue.ts';
 

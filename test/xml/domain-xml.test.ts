@@ -4,12 +4,14 @@ import {
   buildDomainXml,
   buildInterfaceDeviceXml,
   type DomainSpec,
+  inferBus,
+} from '../../src/libvirt/xml/domain-spec-xml.ts';
+import {
   type DomainXml,
   deviceXmlOfDisk,
   deviceXmlOfInterface,
   findDisk,
   findInterface,
-  inferBus,
   parseDomainXml,
   updateDomainXml,
 } from '../../src/libvirt/xml/domain-xml.ts';

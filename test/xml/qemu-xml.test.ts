@@ -2,10 +2,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Connection, type Domain, type Network, type StoragePool } from '../../src/libvirt/index.ts';
 import { parseCapabilitiesXml } from '../../src/libvirt/xml/capabilities-xml.ts';
+import { buildDiskXml, buildDomainXml, buildInterfaceDeviceXml } from '../../src/libvirt/xml/domain-spec-xml.ts';
 import {
-  buildDiskXml,
-  buildDomainXml,
-  buildInterfaceDeviceXml,
   deviceXmlOfDisk,
   deviceXmlOfInterface,
   parseDomainXml,

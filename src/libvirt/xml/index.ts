@@ -1,4 +1,6 @@
 export * from './capabilities-xml.ts';
+export * from './domain-capabilities-xml.ts';
+export * from './domain-spec-xml.ts';
 export * from './domain-xml.ts';
 export * from './interface-xml.ts';
 export * from './network-xml.ts';

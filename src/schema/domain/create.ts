@@ -1,5 +1,6 @@
 import { LibvirtError } from '../../libvirt/index.ts';
-import { type BootDevice, buildDomainXml, type DomainType, parseDomainXml } from '../../libvirt/xml/domain-xml.ts';
+import { buildDomainXml } from '../../libvirt/xml/domain-spec-xml.ts';
+import { type BootDevice, type DomainType, parseDomainXml } from '../../libvirt/xml/domain-xml.ts';
 import {
   arch,
   bootDevices,

@@ -1,12 +1,7 @@
 import type { Scope } from '../../libvirt/index.ts';
 import { DeviceMatchError, resolveDeviceXml } from '../../libvirt/xml/device-match.ts';
-import {
-  buildDiskXml,
-  buildInterfaceDeviceXml,
-  deviceXmlOfDisk,
-  deviceXmlOfInterface,
-  inferBus,
-} from '../../libvirt/xml/domain-xml.ts';
+import { buildDiskXml, buildInterfaceDeviceXml, inferBus } from '../../libvirt/xml/domain-spec-xml.ts';
+import { deviceXmlOfDisk, deviceXmlOfInterface } from '../../libvirt/xml/domain-xml.ts';
 import type { XmlElement } from '../../libvirt/xml/xml-codec.ts';
 import {
   absolutePath,
