@@ -46,7 +46,7 @@ describe('cloneDomainXml', () => {
     ]);
     expect(clone.disks[0]?.driverType).toBe('qcow2');
     expect(clone.graphics).toEqual([
-      { type: 'vnc', port: 5901, autoport: false, listen: '127.0.0.1', socket: undefined },
+      { type: 'vnc', port: 5901, autoport: false, listen: '127.0.0.1', socket: undefined, listenType: 'address' },
     ]);
   });
 });

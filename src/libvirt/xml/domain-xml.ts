@@ -72,6 +72,8 @@ export interface DomainGraphics {
   listen?: string;
   /** The UNIX socket of a `<listen type='socket'>`. */
   socket?: string;
+  /** The first `<listen type>`: address, network, socket or none. */
+  listenType?: string;
 }
 
 export interface DomainOs {
@@ -166,6 +168,7 @@ function readGraphics(el: XmlElement): DomainGraphics {
     autoport: autoport === undefined ? undefined : autoport === 'yes',
     listen: el.attr('listen') ?? el.attrAt(['listen'], 'address'),
     socket: el.attrAt(['listen'], 'socket'),
+    listenType: el.attrAt(['listen'], 'type'),
   };
 }
 

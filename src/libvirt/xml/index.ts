@@ -2,6 +2,7 @@ export * from './capabilities-xml.ts';
 export * from './domain-capabilities-xml.ts';
 export * from './domain-spec-xml.ts';
 export * from './domain-xml.ts';
+export * from './graphics-xml.ts';
 export * from './interface-xml.ts';
 export * from './network-xml.ts';
 export * from './storage-pool-xml.ts';
