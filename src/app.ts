@@ -12,6 +12,7 @@ import { defaultSecurity, hasIdentities, type SecurityConfig } from './config/se
 import { type AuthConfig, consolesSchema, metricsSchema } from './config/security-schema.ts';
 import { CONSOLE_PATH, type ConsoleServer, createConsoleServer } from './console/console-server.ts';
 import { createConsoleTickets, createMemoryTicketStore, createRedisTicketStore } from './console/console-tickets.ts';
+import { displayRouteOf } from './console/remote-display.ts';
 import { EventHub, type EventRegistry } from './events/event-hub.ts';
 import { createMemoryTransport } from './events/event-transport.ts';
 import { type GraphQLWsServer, serveGraphQLWs } from './events/graphql-ws-server.ts';
@@ -45,6 +46,8 @@ import { useNulFreeArguments } from './validation/use-nul-free-arguments.ts';
 /** The host registry as the app needs it: named connections, their comings and goings, readiness and shutdown. */
 export interface Registry extends HostSource, EventRegistry {
   checkReady(): Promise<Array<{ host: string; ok: boolean; error?: string }>>;
+  /** The host's console settings, when the registry has any. */
+  config?(name: string): { consoles?: { graphicsAddress?: string } };
   close(): Promise<void>;
 }
 
@@ -189,6 +192,8 @@ export function buildApp(options: AppOptions): App {
     config: consolesConfig,
     auth,
     connectGuards: limits.connectGuards,
+    displayRoute: (host) => displayRouteOf(registry.uri(host), registry.config?.(host).consoles),
+    locks,
     ...(options.logger ? { logger: options.logger } : {}),
   });
   /** graphql-ws passes the socket's identity; HTTP requests get theirs from useAuthentication. Fails closed. */

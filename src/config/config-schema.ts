@@ -37,6 +37,18 @@ export const hostEntrySchema = z.strictObject({
   username: z.unknown().optional(),
   password: z.string().min(1, 'must not be empty').optional(),
   passwordFile: z.string().min(1, 'must not be empty').optional(),
+  consoles: z
+    .strictObject({
+      /** Where the gateway reaches this host's VNC displays, instead of their listen address (NAT, multi-homed hosts). */
+      graphicsAddress: z
+        .string()
+        .regex(
+          /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[?[0-9A-Fa-f:.]{2,45}\]?)$/,
+          'must be a host name or an IP address',
+        )
+        .optional(),
+    })
+    .optional(),
 });
 
 export type HostEntry = z.infer<typeof hostEntrySchema>;

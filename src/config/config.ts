@@ -27,6 +27,8 @@ export interface HostConfig {
   password?: string;
   /** Where the password came from, as configured. */
   passwordFile?: string;
+  /** How the gateway reaches the host's graphical consoles. */
+  consoles?: { graphicsAddress?: string };
 }
 
 export interface KeepAliveConfig {
@@ -276,6 +278,9 @@ async function resolveHost(
     parts,
     ...(password === undefined ? {} : { password }),
     ...(entry.passwordFile === undefined ? {} : { passwordFile: entry.passwordFile }),
+    ...(entry.consoles?.graphicsAddress === undefined
+      ? {}
+      : { consoles: { graphicsAddress: entry.consoles.graphicsAddress } }),
   };
 }
 

@@ -215,6 +215,13 @@ export const consolesSchema = z
     maxBufferedBytes: z.number().int().min(65_536, 'must be at least 65536').default(1_048_576),
     /** The largest WebSocket message a client may send; larger ones close the socket (1009). */
     maxMessageBytes: z.number().int().min(1024, 'must be at least 1024').default(65_536),
+    /** How long the gateway waits for a remote host's VNC display to accept the connection, and again to authenticate. */
+    connectTimeoutMs: z
+      .number()
+      .int({ error: 'must be an integer' })
+      .min(100, 'must be at least 100')
+      .max(60_000, 'must be at most 60000')
+      .default(5000),
   })
   .prefault({});
 

@@ -10,9 +10,13 @@ import { credentialsOf } from '../auth/credentials.ts';
 import { Identity } from '../auth/identity.ts';
 import type { ConsolesConfig } from '../config/security-schema.ts';
 import { CloseCode, type ConnectGuard } from '../events/graphql-ws-server.ts';
+import { createLocalLocks, type ObjectLocks } from '../hosts/object-locks.ts';
+import { withTimeout } from '../hosts/with-timeout.ts';
 import { ConsoleStream, type Domain, LibvirtError, openGraphicsSocket } from '../libvirt/index.ts';
 import type { HostSource } from '../schema/core/context.ts';
 import type { ConsoleGrant, TicketStore } from './console-tickets.ts';
+import { type DisplayRoute, openRemoteDisplay } from './remote-display.ts';
+import { ByteQueue, offerNoAuth } from './rfb-handshake.ts';
 
 /** Where consoles are served, on the GraphQL port. */
 export const CONSOLE_PATH = '/console';
@@ -27,7 +31,7 @@ export const ConsoleCloseCode = {
   GoingAway: 1001,
   /** A message larger than consoles.maxMessageBytes (ws closes with it). */
   TooBig: 1009,
-  /** libvirt could not open the console: the domain is not running, has no such device or display, or the host cannot pass one (remote VNC). */
+  /** The console cannot be opened: the domain is not running, has no such device or display, or a remote display cannot be reached or authenticated. */
   Unavailable: 4404,
   /** Someone already holds this serial console (another client of this gateway, or virsh console). */
   Busy: 4409,
@@ -59,8 +63,18 @@ export interface ConsoleServerOptions {
   auth?: AuthService;
   /** Run once the ticket's identity is known (the per-identity WebSocket cap). */
   connectGuards?: ConnectGuard[];
+  /**
+   * How a host's VNC displays are reached over the network; undefined for a host on the local
+   * UNIX socket, whose displays libvirt hands over (virDomainOpenGraphicsFD). @default every host local
+   */
+  displayRoute?: (host: string) => DisplayRoute | undefined;
+  /** Serialise the one-time passwords set on one domain's display. @default this process's */
+  locks?: ObjectLocks;
   logger?: Logger;
 }
+
+/** How long a client has to finish its side of the RFB handshake with the gateway. */
+const CLIENT_HANDSHAKE_MS = 30_000;
 
 export interface ConsoleServer {
   /** Takes an upgrade request for CONSOLE_PATH (after the origin and connection-cap guards). */
@@ -136,7 +150,8 @@ type Bridge = ConsoleSession;
  * The console endpoint: a WebSocket at /console?ticket=… that openConsole issued. The ticket
  * is taken (single use) before the handshake, so a bad one gets an HTTP 401 and no socket.
  * Then libvirt's console or display is opened and bytes flow both ways as binary frames:
- * raw RFB for VNC (subprotocol `binary`, as websockify, so noVNC connects unchanged), raw
+ * raw RFB for VNC (subprotocol `binary`, as websockify, so noVNC connects unchanged; a remote
+ * host's display is reached over TCP and authenticated by the gateway, see remote-display.ts), raw
  * bytes for serial (xterm.js' attach addon). Each side stops reading while the other has
  * consoles.maxBufferedBytes queued.
  */
@@ -149,6 +164,7 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
     handleProtocols: (offered) => (offered.has('binary') ? 'binary' : false),
   });
   const log = options.logger?.child({ component: 'console' });
+  const locks = options.locks ?? createLocalLocks();
   /** host/uuid/device of each serial console open here: a second client is refused before libvirt is asked. */
   const serialInUse = new Set<string>();
   const sessions = new Map<WebSocket, Bridge>();
@@ -288,10 +304,54 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
     return 'ok';
   }
 
+  /** The display: handed over by libvirt on a local host, over TCP with a one-time VNC password on a remote one. */
+  function openDisplay(grant: ConsoleGrant, route: DisplayRoute | undefined): Promise<Socket> {
+    const index = grant.device ? Number(grant.device) : 0;
+    return domainOf(grant).then((domain) =>
+      route === undefined
+        ? openGraphicsSocket(domain, index)
+        : openRemoteDisplay({
+            domain,
+            index,
+            route,
+            locks,
+            lockKey: `display:${grant.host}:${grant.domainUuid}`,
+            timeoutMs: config.connectTimeoutMs,
+            logger: log,
+          }),
+    );
+  }
+
+  /**
+   * The client's side of the RFB handshake, when the gateway authenticated to the display itself:
+   * the client is offered None, then what it sends from ClientInit on goes to the display.
+   */
+  async function greetClient(ws: WebSocket, bridge: Bridge, input: Input, display: Socket): Promise<void> {
+    const queue = new ByteQueue(config.maxBufferedBytes);
+    input.attach((data) => {
+      bridge.bytesFromClient += data.length;
+      queue.push(data);
+    });
+    const gone = () => queue.fail(new Error('the client closed'));
+    ws.once('close', gone);
+    try {
+      await withTimeout(
+        offerNoAuth(queue, (data) => ws.send(data, { binary: true })),
+        CLIENT_HANDSHAKE_MS,
+        () => new Error(`the client did not finish the RFB handshake within ${CLIENT_HANDSHAKE_MS / 1000} s`),
+      );
+    } finally {
+      ws.off('close', gone);
+    }
+    const rest = queue.drain();
+    if (rest.length > 0) display.write(rest);
+  }
+
   async function serveVnc(ws: WebSocket, grant: ConsoleGrant, bridge: Bridge, input: Input): Promise<string> {
+    const route = options.displayRoute?.(grant.host);
     let display: Socket;
     try {
-      display = await openGraphicsSocket(await domainOf(grant), grant.device ? Number(grant.device) : 0);
+      display = await openDisplay(grant, route);
     } catch (e) {
       ws.close(ConsoleCloseCode.Unavailable, reason('CONSOLE_UNAVAILABLE', e instanceof Error ? e.message : String(e)));
       return 'CONSOLE_UNAVAILABLE';
@@ -300,16 +360,26 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
       display.destroy();
       return 'CLIENT_GONE';
     }
-    const send = sender(ws, bridge, display);
-    display.on('data', send);
+    ws.once('close', () => display.destroy());
     display.on('error', () => undefined);
     display.on('close', () => ws.close(ConsoleCloseCode.Ended, reason('CONSOLE_ENDED', 'the display closed')));
+    if (route !== undefined) {
+      try {
+        await greetClient(ws, bridge, input, display);
+      } catch (e) {
+        ws.close(ConsoleCloseCode.Failed, reason('CONSOLE_FAILED', e instanceof Error ? e.message : String(e)));
+        return 'CONSOLE_FAILED';
+      }
+      if (ws.readyState !== ws.OPEN) return 'CLIENT_GONE';
+      display.resume();
+    }
+    const send = sender(ws, bridge, display);
+    display.on('data', send);
     display.on('drain', () => ws.resume());
     input.attach((data: Buffer) => {
       bridge.bytesFromClient += data.length;
       if (!display.write(data)) ws.pause();
     });
-    ws.once('close', () => display.destroy());
     return 'ok';
   }
 
