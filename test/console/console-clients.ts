@@ -1,4 +1,8 @@
+import { connect as connectTcp } from 'node:net';
+import { expect } from 'vitest';
 import WebSocket from 'ws';
+import { ByteQueue } from '../../src/console/rfb-handshake.ts';
+import { vncAuthResponse } from '../../src/console/vnc-des.ts';
 import { deferred } from '../support/test-host.ts';
 
 /** A console WebSocket as the test sees it: opened, or refused before the handshake with an HTTP status. */
@@ -53,4 +57,69 @@ export function transcript(ws: WebSocket) {
       return d.promise;
     },
   };
+}
+
+/** Reads exact byte counts from a WebSocket's binary messages, in order. */
+export function reader(ws: WebSocket) {
+  let buffered = Buffer.alloc(0);
+  let want: { n: number; resolve: (b: Buffer) => void } | undefined;
+  const check = () => {
+    if (want && buffered.length >= want.n) {
+      const out = buffered.subarray(0, want.n);
+      buffered = buffered.subarray(want.n);
+      const w = want;
+      want = undefined;
+      w.resolve(out);
+    }
+  };
+  ws.on('message', (data: Buffer) => {
+    buffered = Buffer.concat([buffered, data]);
+    check();
+  });
+  return (n: number): Promise<Buffer> => {
+    const d = deferred<Buffer>();
+    want = { n, resolve: d.resolve };
+    check();
+    return d.promise;
+  };
+}
+
+/** RFB 3.8 up to ServerInit with security type None; answers the framebuffer size. */
+export async function handshake(ws: WebSocket): Promise<{ version: string; width: number; height: number }> {
+  const read = reader(ws);
+  const version = (await read(12)).toString('latin1');
+  ws.send(Buffer.from('RFB 003.008\n'));
+  const count = (await read(1))[0] ?? 0;
+  const types = [...(await read(count))];
+  expect(types).toEqual([1]); // None: libvirt opened the display with SKIPAUTH, or the gateway authenticated
+  ws.send(Buffer.from([1]));
+  expect((await read(4)).readUInt32BE(0)).toBe(0); // SecurityResult OK
+  ws.send(Buffer.from([1])); // ClientInit, shared
+  const init = await read(24);
+  const nameLength = init.readUInt32BE(20);
+  await read(nameLength);
+  return { version, width: init.readUInt16BE(0), height: init.readUInt16BE(2) };
+}
+
+/**
+ * A raw RFB 3.8 client straight to a VNC display (no gateway): VNC authentication with
+ * `password`. Resolves with the SecurityResult: 0 when the password opened the display.
+ */
+export async function vncAuthenticate(port: number, password: string): Promise<number> {
+  const socket = connectTcp({ host: '127.0.0.1', port });
+  const queue = new ByteQueue();
+  socket.on('data', (data: Buffer) => queue.push(data));
+  socket.on('error', (e) => queue.fail(e));
+  socket.on('close', () => queue.fail(new Error('the display closed the connection')));
+  try {
+    expect((await queue.read(12)).toString('latin1')).toMatch(/^RFB 003\.00[78]\n$/);
+    socket.write('RFB 003.008\n');
+    const count = (await queue.read(1))[0] ?? 0;
+    expect([...(await queue.read(count))]).toEqual([2]); // VNC authentication only
+    socket.write(Buffer.from([2]));
+    socket.write(vncAuthResponse(password, await queue.read(16)));
+    return (await queue.read(4)).readUInt32BE(0);
+  } finally {
+    socket.destroy();
+  }
 }

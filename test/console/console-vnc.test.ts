@@ -1,6 +1,5 @@
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type WebSocket from 'ws';
 import { createApiToken } from '../../src/auth/authenticator.ts';
 import { authSchema } from '../../src/config/security-schema.ts';
 import { ConsoleCloseCode } from '../../src/console/console-server.ts';
@@ -9,8 +8,7 @@ import type { Connection, Domain } from '../../src/libvirt/index.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import { buildGuestImage, guestDomainXml, guestImageUnavailableReason } from '../support/guest-image.ts';
 import { openPrivateDaemon, privateDaemon, privateDaemonSkipReason } from '../support/private-daemon.ts';
-import { deferred } from '../support/test-host.ts';
-import { closed, connect } from './console-clients.ts';
+import { closed, connect, handshake } from './console-clients.ts';
 
 const skip = privateDaemonSkipReason() ?? (await guestImageUnavailableReason());
 if (skip) console.warn(`skipping the VNC console cases: ${skip}`);
@@ -26,48 +24,6 @@ const auth = (names: Array<keyof typeof tokens>) => ({
   tokens: names.map((name) => ({ name, sha256: tokens[name].sha256 })),
   grants: names.map((identity) => ({ identity, role: 'operator' })),
 });
-
-/** Reads exact byte counts from a WebSocket's binary messages, in order. */
-function reader(ws: WebSocket) {
-  let buffered = Buffer.alloc(0);
-  let want: { n: number; resolve: (b: Buffer) => void } | undefined;
-  const check = () => {
-    if (want && buffered.length >= want.n) {
-      const out = buffered.subarray(0, want.n);
-      buffered = buffered.subarray(want.n);
-      const w = want;
-      want = undefined;
-      w.resolve(out);
-    }
-  };
-  ws.on('message', (data: Buffer) => {
-    buffered = Buffer.concat([buffered, data]);
-    check();
-  });
-  return (n: number): Promise<Buffer> => {
-    const d = deferred<Buffer>();
-    want = { n, resolve: d.resolve };
-    check();
-    return d.promise;
-  };
-}
-
-/** RFB 3.8 up to ServerInit with security type None; answers the framebuffer size. */
-async function handshake(ws: WebSocket): Promise<{ version: string; width: number; height: number }> {
-  const read = reader(ws);
-  const version = (await read(12)).toString('latin1');
-  ws.send(Buffer.from('RFB 003.008\n'));
-  const count = (await read(1))[0] ?? 0;
-  const types = [...(await read(count))];
-  expect(types).toContain(1); // None: libvirt opened the display with SKIPAUTH
-  ws.send(Buffer.from([1]));
-  expect((await read(4)).readUInt32BE(0)).toBe(0); // SecurityResult OK
-  ws.send(Buffer.from([1])); // ClientInit, shared
-  const init = await read(24);
-  const nameLength = init.readUInt32BE(20);
-  await read(nameLength);
-  return { version, width: init.readUInt16BE(0), height: init.readUInt16BE(2) };
-}
 
 /** FramebufferUpdateRequest for the whole screen, not incremental: the server sends every pixel again. */
 function fullUpdateRequest(width: number, height: number): Buffer {

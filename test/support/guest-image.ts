@@ -10,7 +10,7 @@
  * serial console, then runs an interactive shell on it (respawned when it exits).
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
 import { access, copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -572,8 +572,12 @@ export function guestDomainXml(opts: {
   consoleLog?: string;
   /** `pty`: the serial console is an interactive pty (virDomainOpenConsole) and no log is written. @default 'file' */
   serial?: 'file' | 'pty';
-  /** A VNC display without a listening socket (clients come through virDomainOpenGraphicsFD). @default false */
-  vnc?: boolean;
+  /**
+   * `true`: a VNC display without a listening socket (clients come through virDomainOpenGraphicsFD).
+   * An object: a display on TCP `port` at `listen`, with VNC password authentication (an expired
+   * password: nobody gets in until a one-time password is set). @default false
+   */
+  vnc?: boolean | { port: number; listen: string };
   /** Raw files as virtio disks (the guest names them vda, vdb… in this order). @default [] */
   disks?: Array<{ path: string; target: string }>;
 }): string {
@@ -606,11 +610,18 @@ export function guestDomainXml(opts: {
     </disk>`,
     )
     .join('');
-  const graphics = opts.vnc
-    ? `
-    <graphics type='vnc'>
+  const vnc = opts.vnc;
+  const display =
+    typeof vnc === 'object'
+      ? `<graphics type='vnc' port='${vnc.port}' autoport='no' passwd='${randomBytes(4).toString('hex')}' passwdValidTo='1970-01-01T00:00:01'>
+      <listen type='address' address='${xmlText(vnc.listen)}'/>
+    </graphics>`
+      : `<graphics type='vnc'>
       <listen type='none'/>
-    </graphics>
+    </graphics>`;
+  const graphics = vnc
+    ? `
+    ${display}
     <video>
       <model type='vga' vram='16384' heads='1'/>
     </video>`
