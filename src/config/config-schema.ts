@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { type core, z } from 'zod';
 import type { ConfigProblem } from './config-error.ts';
 import {
@@ -15,6 +16,13 @@ import {
 
 export const HOST_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export const HOST_NAME_RULE = 'must be 1 to 64 letters, digits, "-", "_" or "."';
+
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?$/;
+
+/** A DNS name or an IP address (IPv6 with or without brackets): no port, no path. */
+function isHostOrAddress(value: string): boolean {
+  return HOST_NAME.test(value) || isIP(value.replace(/^\[(.*)\]$/, '$1')) !== 0;
+}
 
 const PORT_RULE = 'must be between 1 and 65535';
 
@@ -40,13 +48,7 @@ export const hostEntrySchema = z.strictObject({
   consoles: z
     .strictObject({
       /** Where the gateway reaches this host's VNC displays, instead of their listen address (NAT, multi-homed hosts). */
-      graphicsAddress: z
-        .string()
-        .regex(
-          /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[?[0-9A-Fa-f:.]{2,45}\]?)$/,
-          'must be a host name or an IP address',
-        )
-        .optional(),
+      graphicsAddress: z.string().refine(isHostOrAddress, 'must be a host name or an IP address').optional(),
     })
     .optional(),
 });

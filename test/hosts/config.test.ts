@@ -123,6 +123,23 @@ hosts:
     ]);
   });
 
+  it('reads where a host’s graphical consoles are reached', async () => {
+    const config = await resolveConfig({
+      hosts: [
+        { name: 'nat', uri: 'qemu+tls://hv1.example.net/system', consoles: { graphicsAddress: '203.0.113.7' } },
+        { name: 'v6', host: 'hv2', consoles: { graphicsAddress: '[fd00::2]' } },
+        { name: 'plain', host: 'hv3' },
+      ],
+      consoles: { connectTimeoutMs: 2000 },
+    });
+    expect(config.hosts.map((h) => h.consoles)).toEqual([
+      { graphicsAddress: '203.0.113.7' },
+      { graphicsAddress: '[fd00::2]' },
+      undefined,
+    ]);
+    expect(config.security.consoles?.connectTimeoutMs).toBe(2000);
+  });
+
   it('uses VIRTQL_HOSTS alone, with no embedded default', async () => {
     const config = await loadConfig({ env: { VIRTQL_HOSTS: 'only=test:///default' } });
     expect(config.hosts.map((h) => h.name)).toEqual(['only']);
@@ -267,6 +284,18 @@ describe('bad configuration', () => {
       { hosts: [{ name: 'a', host: 'h', password: 'x', passwordFile: '/run/pw' }] },
       {},
       [{ path: 'hosts[0].passwordFile', reason: 'cannot be combined with password' }],
+    ],
+    [
+      'a console graphicsAddress with a port',
+      { hosts: [{ name: 'a', host: 'h', consoles: { graphicsAddress: 'ab:5900' } }] },
+      {},
+      [{ path: 'hosts[0].consoles.graphicsAddress', reason: 'must be a host name or an IP address' }],
+    ],
+    [
+      'an unknown console setting of a host',
+      { hosts: [{ name: 'a', host: 'h', consoles: { spice: true } }] },
+      {},
+      [{ path: 'hosts[0].consoles.spice', reason: 'unknown key' }],
     ],
     [
       'a password file that does not exist',
