@@ -23,7 +23,7 @@ const ConsoleKind = builder.enumType('ConsoleKind', {
     },
     VNC: {
       description:
-        'The VNC display: the raw RFB stream in binary frames, subprotocol `binary` (websockify’s), so noVNC connects unchanged. libvirt skips the VNC password (the ticket authorized the client).',
+        'The VNC display: the raw RFB stream in binary frames, subprotocol `binary` (websockify’s), so noVNC connects unchanged, offered with security type None (the ticket authorized the client). On a local host libvirt hands the display over; on a remote one the gateway connects to it and answers its VNC password with a one-time password of its own (README, Consoles).',
     },
   } as const,
 });
