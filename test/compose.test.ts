@@ -212,6 +212,19 @@ describe('docker/libvirtd', () => {
     expect(conf.tcp_port ?? '16509').toBe('16509');
   });
 
+  it('lets the gateway reach VNC displays over the compose network, each asking for a password', () => {
+    const { files } = image('libvirtd');
+    const qemuConf = readFileSync(files.get('/etc/libvirt/qemu.conf') as string, 'utf8');
+    expect(qemuConf).toMatch(/^vnc_listen = "0\.0\.0\.0"$/m);
+    // A password of its own at start, so QEMU runs displays with password auth the gateway can set.
+    const entrypoint = readFileSync(files.get('/usr/local/bin/libvirtd-entrypoint') as string, 'utf8');
+    expect(entrypoint).toMatch(/vnc_password/);
+    expect(entrypoint).toMatch(/\/dev\/urandom/);
+    const libvirtd = service('libvirtd');
+    expect((libvirtd.expose ?? []).map(String)).toContain('5900-5999');
+    for (const host of publishedPorts(libvirtd).keys()) expect(host < 5900 || host > 5999).toBe(true);
+  });
+
   it('starts libvirtd with --listen, without which it ignores listen_tcp', () => {
     const { dockerfile, files } = image('libvirtd');
     const started = [dockerfile, ...files.values()]

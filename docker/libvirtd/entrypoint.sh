@@ -13,5 +13,12 @@ if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
 fi
 
 mkdir -p /run/libvirt /var/lib/libvirt/images /var/log/libvirt/qemu
+
+# Displays without a passwd of their own get this one: random, never shown, 8 characters (VNC's
+# limit). QEMU then asks every VNC client for a password, and the gateway opens a display by
+# setting a one-time password on it (README, Consoles); without any, QEMU cannot take one.
+if ! grep -q '^vnc_password' /etc/libvirt/qemu.conf; then
+  printf 'vnc_password = "%s"\n' "$(head -c 6 /dev/urandom | base64 | tr '+/' '-_')" >> /etc/libvirt/qemu.conf
+fi
 virtlogd -d
 exec libvirtd --listen "$@"
