@@ -371,10 +371,11 @@ export function createConsoleServer(options: ConsoleServerOptions): ConsoleServe
         return 'CONSOLE_FAILED';
       }
       if (ws.readyState !== ws.OPEN) return 'CLIENT_GONE';
-      display.resume();
     }
     const send = sender(ws, bridge, display);
     display.on('data', send);
+    // The remote display was paused after its handshake; a handler alone does not restart it.
+    if (route !== undefined) display.resume();
     display.on('drain', () => ws.resume());
     input.attach((data: Buffer) => {
       bridge.bytesFromClient += data.length;
