@@ -64,7 +64,7 @@ export function displayAddress(graphics: DomainGraphics, route: DisplayRoute): {
   if (graphics.type !== 'vnc') throw new DisplayUnavailableError(`the graphics device is ${graphics.type}, not VNC`);
   if (graphics.socket !== undefined || graphics.listenType === 'socket' || graphics.listenType === 'none') {
     throw new DisplayUnavailableError(
-      `the display of this remote host listens on no TCP address (listen type ${graphics.listenType ?? 'socket'}); give it <listen type='address'> on an address the gateway can reach`,
+      `the display listens on no TCP address (listen type ${graphics.listenType ?? 'socket'}): give it <listen type='address'>`,
     );
   }
   const port = graphics.port;
@@ -74,7 +74,7 @@ export function displayAddress(graphics: DomainGraphics, route: DisplayRoute): {
   if (listen === undefined || isWildcard(listen)) return { host: stripBrackets(route.uriHost), port };
   if (isLoopback(listen) && !isLoopback(route.uriHost)) {
     throw new DisplayUnavailableError(
-      `the display listens on ${formatAddress(listen, port)}, the loopback of ${route.uriHost}, which the gateway cannot reach; listen on an address it can, or set the host's consoles.graphicsAddress`,
+      `the display listens on ${formatAddress(listen, port)}, unreachable loopback of ${route.uriHost}: change its listen address or set consoles.graphicsAddress`,
     );
   }
   return { host: stripBrackets(listen), port };
@@ -125,8 +125,9 @@ async function setDisplayPassword(
   } catch (e) {
     const message = (e instanceof Error ? e.message : String(e)).split('\n')[0]?.replaceAll(password, '***') ?? '';
     if (/set_password|expire_password/.test(message)) {
+      // QEMU takes a password only on a display started with password auth (README, Consoles).
       throw new DisplayUnavailableError(
-        `the display has no VNC password authentication, so the gateway cannot give it a one-time password (${message}); give the graphics device a passwd (an expired one keeps it locked)`,
+        'the display has no VNC password authentication: give its <graphics> a passwd (an expired one will do)',
       );
     }
     if (e instanceof LibvirtError) throw new LibvirtError(message, e.code, e.domain, e.level);

@@ -40,6 +40,8 @@ describe.skipIf(skip !== undefined)('VNC of a host reached over qemu+tcp', { tim
   let daemon: PrivateLibvirtd;
   let libvirtPort: NetnsForwarder;
   let displayPort: NetnsForwarder;
+  /** A port for a display without a password: the forwarder keeps it taken here (the gateway never gets to connect). */
+  let openPort: NetnsForwarder;
   let c: Connection;
   let dom: Domain;
   let gw: TestGateway;
@@ -83,6 +85,7 @@ describe.skipIf(skip !== undefined)('VNC of a host reached over qemu+tcp', { tim
       socket.once('close', () => silentSockets.delete(socket));
     });
     await new Promise<void>((resolve) => silent.listen(displayPort.port, SILENT, resolve));
+    openPort = await forwardIntoNetns(daemon.netnsPid);
     c = await Connection.open(daemon.uri);
     dom = await c.createDomain(
       guestDomainXml({ name: NAME, image, serial: 'pty', vnc: { port: displayPort.port, listen: '0.0.0.0' } }),
@@ -112,6 +115,7 @@ describe.skipIf(skip !== undefined)('VNC of a host reached over qemu+tcp', { tim
     if (dom && (await dom.isActive().catch(() => false))) await dom.destroy();
     await c?.close();
     await displayPort?.close();
+    await openPort?.close();
     await libvirtPort?.close();
     await daemon?.stop();
     await pages?.close();
@@ -129,6 +133,42 @@ describe.skipIf(skip !== undefined)('VNC of a host reached over qemu+tcp', { tim
     expect(height).toBeGreaterThanOrEqual(400);
     client.ws.close();
     await closed(client.ws);
+  });
+
+  it('two consoles of one display at once: their passwords are set one after the other, both open', async () => {
+    const [a, b] = await Promise.all([ticket(), ticket()]);
+    const clients = await Promise.all(
+      [a, b].map((t) => connect(`${base}/console?ticket=${t}`, { protocols: ['binary'] })),
+    );
+    const sizes = await Promise.all(clients.map((client) => handshake(client.ws)));
+    expect(sizes[0]).toEqual(sizes[1]);
+    for (const client of clients) client.ws.close();
+    await Promise.all(clients.map((client) => closed(client.ws)));
+  });
+
+  it('a display without password authentication is refused, saying what it needs', async () => {
+    const bare = await c.createDomain(`<domain type='qemu'>
+  <name>${NAME}-nopw</name>
+  <memory unit='MiB'>32</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <graphics type='vnc' port='${openPort.port}' autoport='no'><listen type='address' address='0.0.0.0'/></graphics>
+    <video><model type='vga'/></video>
+  </devices>
+</domain>`);
+    try {
+      const res = await gw.query<Ticket>(
+        `mutation { openConsole(input: { domain: { name: "${NAME}-nopw" }, kind: VNC }) { ticket } }`,
+      );
+      const client = await connect(`${base}/console?ticket=${res.data?.openConsole.ticket}`, { protocols: ['binary'] });
+      const end = await closed(client.ws);
+      expect(end.code).toBe(ConsoleCloseCode.Unavailable);
+      expect(end.reason).toBe(
+        'CONSOLE_UNAVAILABLE: the display has no VNC password authentication: give its <graphics> a passwd (an expired one will do)',
+      );
+    } finally {
+      await bare.destroy();
+    }
   });
 
   it('refuses a ticket-less and a replayed connection', async () => {

@@ -51,7 +51,7 @@ describe('where the gateway connects for a remote display', () => {
 
   it('a display on the remote loopback, a socket or no listener is an error saying why, not a local connect', () => {
     expect(() => displayAddress({ ...vnc, listen: '127.0.0.1' }, route)).toThrow(
-      /listens on 127\.0\.0\.1:5901, the loopback of hv1\.example\.net/,
+      /listens on 127\.0\.0\.1:5901, unreachable loopback of hv1\.example\.net/,
     );
     expect(() => displayAddress({ ...vnc, listen: '::1' }, route)).toThrow(DisplayUnavailableError);
     expect(() => displayAddress({ type: 'vnc', listenType: 'socket', socket: '/run/vnc.sock' }, route)).toThrow(
