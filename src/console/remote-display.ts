@@ -189,7 +189,7 @@ export async function openRemoteDisplay(options: OpenRemoteDisplayOptions): Prom
         connected.off('error', onEnd);
       }
       connected.pause();
-      // Until the console server listens (after the password is reset), a reset by the peer must not go unheard.
+      // While the password is reset, nobody else listens: a peer's reset must not become an uncaught 'error'.
       connected.on('error', () => undefined);
       // The server says nothing between SecurityResult and ClientInit; anything here is a broken peer.
       if (queue.drain().length > 0) throw new DisplayUnavailableError('the display sent data before ClientInit');
