@@ -5,3 +5,4 @@ export * from './ipv4.ts';
 export * from './mac.ts';
 export * from './names.ts';
 export * from './network-inputs.ts';
+export * from './provision-inputs.ts';

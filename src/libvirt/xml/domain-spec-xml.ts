@@ -79,6 +79,8 @@ export interface GraphicsSpec {
   port?: number;
   /** The password a client must give (VNC: at most 8 characters count). */
   password?: string;
+  /** When the password stops opening the display (passwdValidTo); a past time locks it until one is set live. */
+  passwordValidTo?: string;
 }
 
 export interface FirmwareSpec {
@@ -156,7 +158,13 @@ function graphicsElement(spec: GraphicsSpec): XmlNode {
   const fixed = spec.port !== undefined;
   return element(
     'graphics',
-    { type: spec.type, port: fixed ? spec.port : -1, autoport: fixed ? 'no' : 'yes', passwd: spec.password },
+    {
+      type: spec.type,
+      port: fixed ? spec.port : -1,
+      autoport: fixed ? 'no' : 'yes',
+      passwd: spec.password,
+      passwdValidTo: spec.passwordValidTo,
+    },
     [spec.listen !== undefined && element('listen', { type: 'address', address: spec.listen })],
   );
 }

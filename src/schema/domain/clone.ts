@@ -11,6 +11,7 @@ import { checkBuiltXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
 import { changed, fromInput, mutationInput } from '../core/mutation-support.ts';
 import { OperationRef } from '../operations/operations.ts';
+import { requireOnPool } from '../storage/pool-grants.ts';
 import { DomainNode, DomainRef, findDomain, onDomainArg } from './domain.ts';
 import { invalidState } from './lifecycle.ts';
 
@@ -146,22 +147,17 @@ async function planClone(
   }
   for (const { disk, source: volume } of copies) {
     const pool = await volume.pool();
-    const seen = ctx.identity.can('Storage.Audit', host, pool.name);
-    const where = seen ? `pool ${pool.name}` : `the pool of disk ${disk.target.dev}`;
-    for (const privilege of ['Storage.Use', 'Storage.Allocate'] as const) {
-      if (!ctx.identity.can(privilege, host, pool.name)) {
-        throw gatewayError(
-          'FORBIDDEN',
-          `${ctx.identity.name} lacks ${privilege} on ${where} for Mutation.cloneDomain`,
-          {
-            privilege,
-            host,
-            ...(seen ? { pool: pool.name } : {}),
-            field: 'Mutation.cloneDomain',
-          },
-        );
-      }
-    }
+    const where = ctx.identity.can('Storage.Audit', host, pool.name)
+      ? `pool ${pool.name}`
+      : `the pool of disk ${disk.target.dev}`;
+    requireOnPool(
+      ctx,
+      host,
+      pool.name,
+      ['Storage.Use', 'Storage.Allocate'],
+      'Mutation.cloneDomain',
+      `the pool of disk ${disk.target.dev}`,
+    );
     const taken = (await pool.volumes()).some((v) => v.name === copyName(name, disk, volume));
     if (taken) {
       throw invalidInput('name', `${where} already has a volume named ${copyName(name, disk, volume)}`);

@@ -1,79 +1,17 @@
 import { LibvirtError } from '../../libvirt/index.ts';
-import { buildDomainXml } from '../../libvirt/xml/domain-spec-xml.ts';
-import { type BootDevice, type DomainType, parseDomainXml } from '../../libvirt/xml/domain-xml.ts';
-import {
-  arch,
-  bootDevices,
-  domainDescription,
-  domainName,
-  machine,
-  memoryKiB,
-  vcpuCount,
-} from '../../validation/index.ts';
+import { parseDomainXml } from '../../libvirt/xml/domain-xml.ts';
 import { onNewDomain } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { refuseUsedUuid, withoutOtherNames } from '../core/define-conflicts.ts';
 import { invalidInput, parsedArgument } from '../core/errors.ts';
-import { checkBuiltXml, safeClientXml } from '../core/host-safety.ts';
+import { safeClientXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
-import { lowerCaseEnum } from '../core/lower-case-enum.ts';
 import { allOrNothing, changed, fromInput, mutationInput } from '../core/mutation-support.ts';
-import { preferredDomainType } from '../host/hypervisor.ts';
 import { DomainNode, type DomainShape } from './domain.ts';
+import { DomainInput, type DomainInputValue } from './domain-input.ts';
 import { reread } from './lifecycle.ts';
-
-const BootDeviceEnum = lowerCaseEnum('BootDevice', 'A device the domain boots from, in order.', {
-  HD: 'The first hard disk.',
-  FD: 'The first floppy disk.',
-  CDROM: 'The first CD-ROM.',
-  NETWORK: 'The network (PXE).',
-});
-
-const DomainInput = builder.inputType('DomainInput', {
-  description: 'A domain described by parameters; the gateway writes its XML.',
-  fields: (t) => ({
-    name: t.string({
-      required: true,
-      description: 'Letters, digits, "-", "_" and "."; unique on the host.',
-      validate: domainName,
-    }),
-    description: t.string({
-      description: 'Free text stored in the definition (at most 4096 characters).',
-      validate: domainDescription,
-    }),
-    vcpus: t.int({ defaultValue: 1, description: 'Virtual CPUs (1–4096). @default 1', validate: vcpuCount }),
-    memoryKiB: t.field({
-      type: 'BigInt',
-      defaultValue: 524288n,
-      description: 'Memory in KiB. @default 524288 (512 MiB)',
-      validate: memoryKiB,
-    }),
-    arch: t.string({
-      description: 'Guest architecture, e.g. x86_64; the host’s default when omitted.',
-      validate: arch,
-    }),
-    machine: t.string({
-      description: 'Machine type, e.g. pc or q35; the hypervisor’s default when omitted.',
-      validate: machine,
-    }),
-    bootDevices: t.field({
-      type: [BootDeviceEnum],
-      description: 'Boot order: at most 3 of HD, FD, CDROM, NETWORK, no repeats. @default [HD]',
-      validate: bootDevices,
-    }),
-  }),
-});
-
-interface DomainInputValue {
-  name: string;
-  description?: string | null;
-  vcpus?: number | null;
-  memoryKiB?: bigint | null;
-  arch?: string | null;
-  machine?: string | null;
-  bootDevices?: string[] | null;
-}
+import { planDomain, type Step } from './provision.ts';
 
 async function ensureNameFree(ctx: GatewayContext, host: string, name: string, field: string): Promise<void> {
   const c = await connectionOf(ctx, host);
@@ -82,24 +20,6 @@ async function ensureNameFree(ctx: GatewayContext, host: string, name: string, f
     throw e;
   });
   if (existing) throw invalidInput(field, `a domain named ${name} already exists on host ${host}`);
-}
-
-async function xmlFromInput(ctx: GatewayContext, host: string, input: DomainInputValue): Promise<string> {
-  await ensureNameFree(ctx, host, input.name, 'domain.name');
-  const type = await preferredDomainType(ctx, host, input.arch ?? undefined);
-  if (!type) throw invalidInput('domain.arch', `host ${host} cannot run ${input.arch ?? 'hvm'} guests`);
-  const xml = buildDomainXml({
-    type: type as DomainType,
-    name: input.name,
-    description: input.description ?? undefined,
-    vcpus: input.vcpus ?? 1,
-    memoryKiB: input.memoryKiB ?? 524288n,
-    arch: input.arch ?? undefined,
-    machine: input.machine ?? undefined,
-    boot: (input.bootDevices ?? ['hd']) as BootDevice[],
-  });
-  await checkBuiltXml(ctx, host, 'domain', 'input', xml);
-  return xml;
 }
 
 /** The name in a client's domain XML, checked to be new on the host (define would otherwise replace a domain). */
@@ -121,26 +41,66 @@ async function conflictChecked(ctx: GatewayContext, host: string, xml: string) {
   return { c, scrub: withoutOtherNames('domain', name, existing) };
 }
 
-async function define(ctx: GatewayContext, host: string, xml: string, autostart: boolean): Promise<DomainShape> {
-  const { c, scrub } = await conflictChecked(ctx, host, xml);
+/**
+ * Defines a domain, after the steps that make what it uses (a typed input's new volumes), then
+ * autostarts and starts it as asked: any failure undoes every step before it.
+ */
+async function define(
+  ctx: GatewayContext,
+  host: string,
+  xml: string | (() => string),
+  options: { autostart: boolean; start?: boolean; before?: Step[] },
+): Promise<DomainShape> {
+  const text = () => (typeof xml === 'string' ? xml : xml());
   let shape: DomainShape | undefined;
+  const domain = () => (shape as DomainShape).domain;
   await allOrNothing([
+    ...(options.before ?? []),
     {
       run: async () => {
-        shape = { host, domain: await c.defineDomain(xml).catch(scrub) };
+        const { c, scrub } = await conflictChecked(ctx, host, text());
+        shape = { host, domain: await c.defineDomain(text()).catch(scrub) };
       },
       undo: () => shape?.domain.undefine() ?? Promise.resolve(),
     },
-    { run: () => (autostart ? (shape as DomainShape).domain.setAutostart(true) : Promise.resolve()) },
+    { run: () => (options.autostart ? domain().setAutostart(true) : Promise.resolve()) },
+    {
+      run: () => (options.start ? domain().start() : Promise.resolve()),
+      undo: () =>
+        domain()
+          .destroy()
+          .catch(() => undefined),
+    },
   ]);
-  return reread(ctx, host, (shape as DomainShape).domain);
+  return reread(ctx, host, domain());
 }
 
-async function create(ctx: GatewayContext, host: string, xml: string): Promise<DomainShape> {
-  const { c, scrub } = await conflictChecked(ctx, host, xml);
-  const domain = await c.createDomain(xml).catch(scrub);
+/** Creates a transient domain (started at once), after the steps that make what it uses. */
+async function create(
+  ctx: GatewayContext,
+  host: string,
+  xml: string | (() => string),
+  before: Step[] = [],
+): Promise<DomainShape> {
+  const text = () => (typeof xml === 'string' ? xml : xml());
+  let shape: DomainShape | undefined;
+  await allOrNothing([
+    ...before,
+    {
+      run: async () => {
+        const { c, scrub } = await conflictChecked(ctx, host, text());
+        shape = { host, domain: await c.createDomain(text()).catch(scrub) };
+      },
+    },
+  ]);
   changed(ctx);
-  return { host, domain };
+  return shape as DomainShape;
+}
+
+/** A typed input's plan, once its name is known to be free on the host. */
+async function planned(ctx: GatewayContext, host: string, input: DomainInputValue, mutation: string) {
+  await ensureNameFree(ctx, host, input.name, 'domain.name');
+  return planDomain(ctx, host, input, mutation);
 }
 
 builder.mutationFields((t) => {
@@ -156,14 +116,16 @@ builder.mutationFields((t) => {
       authScopes: fromInput(onNewDomain('VM.Allocate')),
       type: DomainNode,
       nullable: false,
-      description: 'Creates a transient domain from parameters and starts it at once.',
+      description:
+        'Creates a transient domain from parameters, with the volumes it asks for, and starts it at once (the volumes stay when it stops).',
       args: mutationInput('CreateDomain', {
         host,
         domain: t.arg({ type: DomainInput, required: true, description: 'The domain to create.' }),
       }),
       resolve: async (_r, { input: args }, ctx) => {
         const h = hostName(ctx, args.host);
-        return create(ctx, h, await xmlFromInput(ctx, h, args.domain));
+        const plan = await planned(ctx, h, args.domain, 'Mutation.createDomain');
+        return create(ctx, h, plan.xml, plan.steps);
       },
     }),
     createDomainFromXml: t.field({
@@ -182,15 +144,22 @@ builder.mutationFields((t) => {
       authScopes: fromInput(onNewDomain('VM.Allocate')),
       type: DomainNode,
       nullable: false,
-      description: 'Defines a persistent domain from parameters, not started; autostart optional.',
+      description:
+        'Defines a persistent domain from parameters, with the volumes it asks for; autostart and start optional. If a step fails, every step before it is undone (new volumes deleted, definition removed).',
       args: mutationInput('DefineDomain', {
         host,
         domain: t.arg({ type: DomainInput, required: true, description: 'The domain to define.' }),
         autostart,
+        start: t.arg.boolean({
+          defaultValue: false,
+          required: true,
+          description: 'Start it once defined. @default false',
+        }),
       }),
       resolve: async (_r, { input: args }, ctx) => {
         const h = hostName(ctx, args.host);
-        return define(ctx, h, await xmlFromInput(ctx, h, args.domain), args.autostart);
+        const plan = await planned(ctx, h, args.domain, 'Mutation.defineDomain');
+        return define(ctx, h, plan.xml, { autostart: args.autostart, start: args.start, before: plan.steps });
       },
     }),
     defineDomainFromXml: t.field({
@@ -207,7 +176,7 @@ builder.mutationFields((t) => {
       resolve: async (_r, { input: args }, ctx) => {
         const h = hostName(ctx, args.host);
         await checkXml(ctx, h, args.xml);
-        return define(ctx, h, args.xml, args.autostart);
+        return define(ctx, h, args.xml, { autostart: args.autostart });
       },
     }),
   };

@@ -61,7 +61,7 @@ const DiskInput = builder.inputType('DiskInput', {
   }),
 });
 
-const NicInput = builder.inputType('NicInput', {
+export const NicInput = builder.inputType('NicInput', {
   description: 'A new NIC on a virtual network or a host bridge.',
   fields: (t) => ({
     kind: t.field({ type: NicKind, required: true, description: 'What the interface connects to.' }),
