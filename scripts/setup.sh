@@ -12,7 +12,7 @@ bash scripts/check-node.sh
 
 packages=(libvirt-dev libxml2-dev pkg-config libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   qemu-system-x86 qemu-utils dnsmasq-base iptables iproute2 util-linux python3 make g++ xz-utils
-  redis-server chromium sasl2-bin libsasl2-modules python3-libvirt)
+  redis-server chromium sasl2-bin libsasl2-modules python3-libvirt genisoimage xorriso)
 
 missing=()
 for p in "${packages[@]}"; do
