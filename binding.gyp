@@ -13,6 +13,7 @@
         "src/native/storage.cc",
         "src/native/snapshot.cc",
         "src/native/stream.cc",
+        "src/native/volume-stream.cc",
         "src/native/events.cc",
         "src/native/xml-tree.cc",
         "src/native/xml-schema.cc"

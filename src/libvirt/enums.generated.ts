@@ -1981,5 +1981,11 @@ export const DomainGuestInfoTypes = members(virDomainGuestInfoTypes, 'VIR_DOMAIN
 // virStorageVolResizeFlags — libvirt-libvirt-storage.html#virStorageVolResizeFlags
 export const StorageVolResizeFlags = members(virStorageVolResizeFlags, 'VIR_STORAGE_VOL_RESIZE_');
 
+// virStorageVolUploadFlags — libvirt-libvirt-storage.html#virStorageVolUploadFlags
+export const StorageVolUploadFlags = members(virStorageVolUploadFlags, 'VIR_STORAGE_VOL_UPLOAD_');
+
+// virStorageVolDownloadFlags — libvirt-libvirt-storage.html#virStorageVolDownloadFlags
+export const StorageVolDownloadFlags = members(virStorageVolDownloadFlags, 'VIR_STORAGE_VOL_DOWNLOAD_');
+
 // virStorageVolWipeAlgorithm — libvirt-libvirt-storage.html#virStorageVolWipeAlgorithm
 export const StorageVolWipeAlgorithm = members(virStorageVolWipeAlgorithm, 'VIR_STORAGE_VOL_WIPE_ALG_');

@@ -13,3 +13,4 @@ export * from './snapshot.ts';
 export * from './storage-pool.ts';
 export * from './version.ts';
 export * from './volume.ts';
+export * from './volume-stream.ts';

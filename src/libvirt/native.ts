@@ -12,6 +12,7 @@ export type PoolHandle = Handle<'storage pool'>;
 export type VolumeHandle = Handle<'storage volume'>;
 export type SnapshotHandle = Handle<'domain snapshot'>;
 export type StreamHandle = Handle<'stream'>;
+export type TransferHandle = Handle<'transfer'>;
 
 export interface RawDomain {
   handle: DomainHandle;
@@ -306,6 +307,15 @@ export interface Native {
   streamSetPaused(s: StreamHandle, paused: boolean): P<void>;
   streamInfo(s: StreamHandle): RawStreamInfo;
   streamClose(s: StreamHandle, abort: boolean): P<void>;
+
+  storageVolUpload(v: VolumeHandle, offset: bigint, length: bigint, flags: number): P<TransferHandle>;
+  storageVolDownload(v: VolumeHandle, offset: bigint, length: bigint, flags: number): P<TransferHandle>;
+  /** Resolves with the trailing zero bytes held back (sparse), to pass as `heldZeros` next time. */
+  transferSend(t: TransferHandle, data: Buffer, sparse: boolean, heldZeros: number): P<number>;
+  transferSendHole(t: TransferHandle, length: bigint): P<void>;
+  /** Data (up to max bytes), a hole's length, or null at the end. */
+  transferRecv(t: TransferHandle, max: number): P<{ data: Buffer } | bigint | null>;
+  transferEnd(t: TransferHandle, abort: boolean): P<void>;
 }
 
 // Long calls (migration, volume creation) hold a pool thread each; libuv reads this once,

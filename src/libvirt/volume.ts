@@ -9,6 +9,7 @@ import {
 import { invoke, invokeMany, type LibvirtError } from './errors.ts';
 import { native, type RawVolume, type RawVolumeInfo, type VolumeHandle } from './native.ts';
 import type { StoragePool } from './storage-pool.ts';
+import { type TransferRange, VolumeDownload, VolumeUpload } from './volume-stream.ts';
 
 export type WipeAlgorithm = keyof typeof StorageVolWipeAlgorithm;
 
@@ -82,5 +83,15 @@ export class Volume {
   /** virStorageVolWipePattern: overwrites the volume's data (ZERO by default); the volume stays. */
   wipe(algorithm: WipeAlgorithm = 'ZERO'): Promise<void> {
     return invoke(() => native.storageVolWipe(this.#handle, StorageVolWipeAlgorithm[algorithm], 0));
+  }
+
+  /** virStorageVolUpload: writes data from `range.offset` on, as the returned upload is given it. */
+  upload(range: TransferRange, options: { sparse: boolean }): Promise<VolumeUpload> {
+    return VolumeUpload.open(this.#handle, range, options.sparse);
+  }
+
+  /** virStorageVolDownload (sparse): reads the range, holes as their length. */
+  download(range: TransferRange): Promise<VolumeDownload> {
+    return VolumeDownload.open(this.#handle, range);
   }
 }

@@ -10,6 +10,7 @@ void InitInterface(Napi::Env env, Exports exports);
 void InitStorage(Napi::Env env, Exports exports);
 void InitSnapshot(Napi::Env env, Exports exports);
 void InitStream(Napi::Env env, Exports exports);
+void InitVolumeStream(Napi::Env env, Exports exports);
 void InitXmlTree(Napi::Env env, Exports exports);
 void InitXmlSchema(Napi::Env env, Exports exports);
 
@@ -31,6 +32,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitStorage(env, exports);
   InitSnapshot(env, exports);
   InitStream(env, exports);
+  InitVolumeStream(env, exports);
   InitXmlTree(env, exports);
   InitXmlSchema(env, exports);
   InitEvents(env, exports);
