@@ -38,7 +38,9 @@ describe.skipIf(skip !== undefined)('volume upload and download through libvirt 
 
   it('round-trips data and holes byte for byte, holes sent and received as holes', async () => {
     const image = imageWithHoles();
-    const volume = await pool.createVolume(buildVolumeXml({ name: NAME, capacityBytes: BigInt(image.length), format: 'raw' }));
+    const volume = await pool.createVolume(
+      buildVolumeXml({ name: NAME, capacityBytes: BigInt(image.length), allocationBytes: 0n, format: 'raw' }),
+    );
     const up = await volume.upload({ offset: 0n, length: 0n }, { sparse: true });
     for (let at = 0; at < image.length; at += 300_000) await up.write(image.subarray(at, at + 300_000));
     await up.finish(true);
@@ -56,7 +58,7 @@ describe.skipIf(skip !== undefined)('volume upload and download through libvirt 
     const back = Buffer.concat(parts);
     expect(back.length).toBe(image.length);
     expect(sha256(back)).toBe(sha256(image));
-    expect(holes).toBeGreaterThanOrEqual(BigInt(MiB));
+    expect(holes).toBeGreaterThanOrEqual(BigInt(3 * MiB));
     expect((await volume.info()).allocationBytes).toBeLessThan(BigInt(6 * MiB));
   });
 
