@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
@@ -10,6 +10,7 @@ import { Identity } from './auth/identity.ts';
 import { authenticateRequest, requestIdentity, useAuthentication } from './auth/use-authentication.ts';
 import { defaultSecurity, hasIdentities, type SecurityConfig } from './config/security.ts';
 import { type AuthConfig, consolesSchema, metricsSchema } from './config/security-schema.ts';
+import { imagesSchema, transfersSchema } from './config/transfer-schema.ts';
 import { CONSOLE_PATH, type ConsoleServer, createConsoleServer } from './console/console-server.ts';
 import { createConsoleTickets, createMemoryTicketStore, createRedisTicketStore } from './console/console-tickets.ts';
 import { displayRouteOf } from './console/remote-display.ts';
@@ -39,6 +40,7 @@ import { trackConnections } from './server-shutdown.ts';
 import { StatsSamplers } from './stats/stats-samplers.ts';
 import { startTracing, type Tracing } from './tracing/tracing.ts';
 import { useTracing } from './tracing/use-tracing.ts';
+import { TRANSFER_PATH, VolumeTransfers } from './transfer/volume-transfers.ts';
 import { useInputErrorCodes } from './validation/use-input-error-codes.ts';
 import { useNestingLimit } from './validation/use-nesting-limit.ts';
 import { useNulFreeArguments } from './validation/use-nul-free-arguments.ts';
@@ -137,6 +139,8 @@ export function buildApp(options: AppOptions): App {
       access: (request, url) => (security.graphiql && isGraphiQLPageRequest(request, url) ? 'public' : 'authenticated'),
     },
     { path: '/health', access: 'public' },
+    // PUT and GET of volume data, served beside yoga (bodies of any size); the ticket names the transfer.
+    { path: TRANSFER_PATH, prefix: true, access: 'authenticated' },
     { path: '/ready', access: 'public' },
     ...(security.metrics?.listen === undefined ? [{ path: METRICS_PATH, access: 'authenticated' as const }] : []),
     ...(security.graphiql
@@ -196,6 +200,20 @@ export function buildApp(options: AppOptions): App {
     locks,
     ...(options.logger ? { logger: options.logger } : {}),
   });
+  const transfers = new VolumeTransfers({
+    hosts: registry,
+    audit,
+    ticketSeconds: (security.transfers ?? transfersSchema.parse({})).ticketSeconds,
+    gate: (request, req) => gate.check(request, req),
+    identityOf: (request) => requestIdentity(request) ?? (auth.enabled ? undefined : Identity.anonymous()),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const images = security.images ?? imagesSchema.parse({});
+  /** Volume data goes to its own handler, which runs the same gate; everything else to yoga. */
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    if (VolumeTransfers.handles(req.url)) void transfers.handle(req, res);
+    else void yoga(req, res);
+  };
   /** graphql-ws passes the socket's identity; HTTP requests get theirs from useAuthentication. Fails closed. */
   const identityFor = (initial: { identity?: unknown; request?: Request }): Identity => {
     if (initial.identity instanceof Identity) return initial.identity;
@@ -223,6 +241,8 @@ export function buildApp(options: AppOptions): App {
       stats,
       locks,
       consoles: { tickets: consoleTickets, path: CONSOLE_PATH },
+      transfers,
+      images,
       allowUnsafeClientUris: options.allowUnsafeClientUris ?? false,
       ...(security.hostSafety ? { hostSafety: security.hostSafety } : {}),
     }),
@@ -303,9 +323,9 @@ export function buildApp(options: AppOptions): App {
                 key: tls.key,
                 ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
               },
-              yoga,
+              handler,
             )
-          : createServer(yoga);
+          : createServer(handler);
         ws = serveGraphQLWs(server, yoga, {
           auth,
           maxPayload: limits.maxPayload,
@@ -334,6 +354,7 @@ export function buildApp(options: AppOptions): App {
         audit.endStreams();
         await ws?.close();
         await consoles.close();
+        await transfers.close();
         await connections?.close();
         await metrics.close();
         await registry.close();

@@ -13,6 +13,7 @@ import {
   tracingSchema,
   xmlSchema,
 } from './security-schema.ts';
+import { imagesSchema, transfersSchema } from './transfer-schema.ts';
 
 export const HOST_NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 export const HOST_NAME_RULE = 'must be 1 to 64 letters, digits, "-", "_" or "."';
@@ -80,6 +81,8 @@ export const configFileSchema = z.strictObject({
   /** Turns the host-safety policy off: client XML and paths reach libvirt unchecked. */
   allowUnsafeXml: z.boolean().default(false),
   storage: storageSchema,
+  images: imagesSchema,
+  transfers: transfersSchema,
   xml: xmlSchema,
   keepAlive: z
     .strictObject({

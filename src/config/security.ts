@@ -20,6 +20,7 @@ import {
   metricsSchema,
   type TracingConfig,
 } from './security-schema.ts';
+import { type ImagesConfig, imagesSchema, type TransfersConfig, transfersSchema } from './transfer-schema.ts';
 
 /** TLS material, read from the configured files. */
 export interface TlsMaterial {
@@ -45,6 +46,10 @@ export interface SecurityConfig {
   metrics?: MetricsConfig;
   /** Console tickets and WebSocket bounds. @default consolesSchema defaults */
   consoles?: ConsolesConfig;
+  /** Where importVolume may fetch images from. @default nowhere */
+  images?: ImagesConfig;
+  /** Transfer URLs of uploadVolume and downloadVolume. @default transfersSchema defaults */
+  transfers?: TransfersConfig;
   /** OpenTelemetry spans over OTLP/HTTP. @default none: no tracing, nothing of OpenTelemetry loaded */
   tracing?: TracingConfig;
 }
@@ -58,6 +63,8 @@ export function defaultSecurity(): SecurityConfig {
     audit: auditSchema.parse({}),
     metrics: metricsSchema.parse({}),
     consoles: consolesSchema.parse({}),
+    images: imagesSchema.parse({}),
+    transfers: transfersSchema.parse({}),
     graphiql: true,
     introspection: true,
     insecure: false,
@@ -127,6 +134,8 @@ export async function resolveSecurity(
     audit: file.audit,
     metrics: file.metrics,
     consoles: file.consoles,
+    images: file.images,
+    transfers: file.transfers,
     ...(file.tracing ? { tracing: file.tracing } : {}),
     graphiql: file.graphiql,
     introspection: file.introspection,

@@ -1,6 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { IdentityKind } from '../auth/identity.ts';
+import {
+  createMemoryTicketStore as createMemoryStore,
+  createRedisTicketStore as createRedisStore,
+  type TicketStore as GenericTicketStore,
+  newTicket,
+} from '../security/ticket-store.ts';
 
 export type ConsoleKind = 'SERIAL' | 'VNC';
 
@@ -24,66 +28,16 @@ export interface ConsoleGrant {
   expiresAt: number;
 }
 
-/** Single-use tickets: `take` hands a grant out once, and never after it expired. */
-export interface TicketStore {
-  put(ticket: string, grant: ConsoleGrant): Promise<void>;
-  take(ticket: string): Promise<ConsoleGrant | undefined>;
-  close(): Promise<void>;
-}
+/** Console tickets: single use, kept as digests (see ../security/ticket-store.ts). */
+export type TicketStore = GenericTicketStore<ConsoleGrant>;
 
-/** The store keeps a digest of each ticket, never the ticket: a dump of Redis opens no console. */
-const digest = (ticket: string) => createHash('sha256').update(ticket).digest('base64url');
-
-/** 32 random bytes, URL-safe: 256 bits nobody guesses within a ticket's seconds of life. */
-export function newTicket(): string {
-  return randomBytes(32).toString('base64url');
-}
-
-/** Tickets of this process only. */
 export function createMemoryTicketStore(now: () => number = Date.now): TicketStore {
-  const grants = new Map<string, ConsoleGrant>();
-  const sweep = () => {
-    const at = now();
-    for (const [k, g] of grants) if (g.expiresAt <= at) grants.delete(k);
-  };
-  return {
-    async put(ticket, grant) {
-      sweep();
-      grants.set(digest(ticket), grant);
-    },
-    async take(ticket) {
-      const key = digest(ticket);
-      const grant = grants.get(key);
-      grants.delete(key);
-      return grant && grant.expiresAt > now() ? grant : undefined;
-    },
-    async close() {
-      grants.clear();
-    },
-  };
+  return createMemoryStore<ConsoleGrant>(now);
 }
 
-/**
- * Tickets in Redis, so the replica that answers the WebSocket need not be the one that issued
- * the ticket. GETDEL (Redis 6.2+) makes the take atomic: two replicas cannot both accept it.
- */
+/** In Redis, so the replica that answers the WebSocket need not be the one that issued the ticket. */
 export function createRedisTicketStore(url: string, now: () => number = Date.now): TicketStore {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  const key = (ticket: string) => `virtql:console-ticket:${digest(ticket)}`;
-  return {
-    async put(ticket, grant) {
-      await redis.set(key(ticket), JSON.stringify(grant), 'PX', Math.max(1, grant.expiresAt - now()));
-    },
-    async take(ticket) {
-      const value = await redis.getdel(key(ticket));
-      if (value === null) return undefined;
-      const grant = JSON.parse(value) as ConsoleGrant;
-      return grant.expiresAt > now() ? grant : undefined;
-    },
-    async close() {
-      redis.disconnect();
-    },
-  };
+  return createRedisStore<ConsoleGrant>(url, 'console-ticket', now);
 }
 
 /** What openConsole needs: a ticket for a grant, stored for `ttlSeconds`. */

@@ -24,6 +24,8 @@ import './domain/snapshot.ts';
 import './domain/save.ts';
 import './domain/actions.ts';
 import './storage/volume-actions.ts';
+import './storage/volume-transfer.ts';
+import './storage/volume-import.ts';
 import './domain/guest.ts';
 import './domain/console.ts';
 import './network/actions.ts';

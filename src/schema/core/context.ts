@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Identity } from '../../auth/identity.ts';
+import type { ImagesConfig } from '../../config/transfer-schema.ts';
 import type { ConsoleTickets } from '../../console/console-tickets.ts';
 import type { EventHub } from '../../events/event-hub.ts';
 import type { ObjectLocks } from '../../hosts/object-locks.ts';
@@ -7,6 +8,7 @@ import type { Connection } from '../../libvirt/index.ts';
 import type { HostSafetyConfig } from '../../libvirt/xml/host-safety.ts';
 import type { OperationTracker } from '../../operations/operation-tracker.ts';
 import type { StatsSamplers } from '../../stats/stats-samplers.ts';
+import type { VolumeTransfers } from '../../transfer/volume-transfers.ts';
 
 /** What the schema needs of the host registry: named libvirt connections. */
 export interface HostSource {
@@ -38,6 +40,10 @@ export interface GatewayContext {
   log: Logger;
   /** Where openConsole's tickets are kept, and the WebSocket path that takes them. */
   consoles?: { tickets: ConsoleTickets; path: string };
+  /** Where uploadVolume and downloadVolume issue their URLs (and importVolume records its audit). */
+  transfers?: VolumeTransfers;
+  /** Where importVolume may fetch from. @default nowhere */
+  images?: ImagesConfig;
   /** The operator's allowUnsafeClientUris: whether client-given URIs may run programs or read files. */
   allowUnsafeClientUris?: boolean;
   /** The operator's storage roots, allowed XML elements and XML size cap. @default defaultHostSafety() */

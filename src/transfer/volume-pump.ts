@@ -1,0 +1,194 @@
+import { createHash } from 'node:crypto';
+import type { Readable, Writable } from 'node:stream';
+import { GraphQLError } from 'graphql';
+import type { Volume } from '../libvirt/index.ts';
+
+/** What goes to libvirt in one job, and comes back from it in one read. */
+export const CHUNK = 1024 * 1024;
+
+/** Holes leave as zeros over HTTP: this one buffer, never written to, is what every hole sends. */
+const ZEROS = Buffer.alloc(CHUNK);
+
+export interface Pumped {
+  bytes: bigint;
+  sha256: string;
+  offset: bigint;
+}
+
+/** A transfer that ended early: INTERRUPTED, with the bytes that went through (where a resume starts). */
+export function interrupted(message: string, offset: bigint, bytes: bigint): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: 'INTERRUPTED', bytesWritten: String(bytes), resumeOffset: String(offset + bytes) },
+  });
+}
+
+export interface UploadInput {
+  volume: Volume;
+  grant: { offset: bigint; length: bigint; capacity: bigint; sparse: boolean };
+  body: Readable;
+  signal: AbortSignal;
+  onProgress(bytes: bigint): void;
+  /** The sha256 (hex) the bytes must have: else the upload is aborted, not finished. */
+  expectSha256?: string;
+}
+
+/**
+ * The body into virStorageVolUpload, CHUNK by CHUNK: the body is read only while no job is in
+ * flight (async iteration pauses the socket), so memory holds one chunk whatever the size. A cut
+ * body commits what arrived (virStreamFinish, so the count the error gives is what the volume
+ * holds and a resume from it is sound); a cancel or a libvirt failure aborts (virStreamAbort).
+ */
+export async function pumpUpload({
+  volume,
+  grant,
+  body,
+  signal,
+  onProgress,
+  expectSha256,
+}: UploadInput): Promise<Pumped> {
+  const hash = createHash('sha256');
+  const up = await volume.upload({ offset: grant.offset, length: grant.length }, { sparse: grant.sparse });
+  const staging = Buffer.allocUnsafe(CHUNK);
+  let fill = 0;
+  let received = 0n;
+  let committed = 0n;
+  const flush = async () => {
+    if (fill === 0) return;
+    await up.write(staging.subarray(0, fill));
+    committed += BigInt(fill);
+    fill = 0;
+    onProgress(committed);
+  };
+  const cancel = () => body.destroy(new Error('cancelled'));
+  signal.addEventListener('abort', cancel, { once: true });
+  let libvirtFailed = false;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      received += BigInt(chunk.length);
+      if (received > grant.length) {
+        throw new GraphQLError(`the body is larger than the transfer's ${grant.length} bytes`, {
+          extensions: { code: 'INVALID_INPUT' },
+        });
+      }
+      hash.update(chunk);
+      for (let at = 0; at < chunk.length; ) {
+        const n = Math.min(CHUNK - fill, chunk.length - at);
+        chunk.copy(staging, fill, at, at + n);
+        fill += n;
+        at += n;
+        if (fill === CHUNK) {
+          libvirtFailed = true;
+          await flush();
+          libvirtFailed = false;
+        }
+      }
+    }
+    libvirtFailed = true;
+    await flush();
+    const sha256 = hash.digest('hex');
+    if (expectSha256 !== undefined && sha256 !== expectSha256.toLowerCase()) {
+      throw new GraphQLError(`sha256 mismatch: the ${received} bytes have ${sha256}, not ${expectSha256}`, {
+        extensions: { code: 'INVALID_INPUT', field: 'sha256' },
+      });
+    }
+    await up.finish(grant.offset + received === grant.capacity);
+    return { bytes: received, sha256, offset: grant.offset };
+  } catch (e) {
+    if (libvirtFailed || signal.aborted || e instanceof GraphQLError) {
+      await up.abort();
+      if (signal.aborted) throw interrupted(`cancelled after ${committed} bytes`, grant.offset, committed);
+      throw e;
+    }
+    // The client went away: keep what it sent.
+    try {
+      await flush();
+      await up.finish(false);
+    } catch {
+      await up.abort();
+      throw interrupted(`the connection was cut and libvirt failed on the way out`, grant.offset, 0n);
+    }
+    throw interrupted(
+      `the connection was cut after ${committed} bytes written: resume with offset ${grant.offset + committed}`,
+      grant.offset,
+      committed,
+    );
+  } finally {
+    signal.removeEventListener('abort', cancel);
+  }
+}
+
+export interface DownloadInput {
+  volume: Volume;
+  window: { offset: bigint; length: bigint };
+  res: Writable;
+  signal: AbortSignal;
+  onProgress(bytes: bigint): void;
+}
+
+/** The response closed before the end. */
+class Closed extends Error {}
+
+/** Resolves when `out` can take more, rejects when it closed first. */
+function drained(out: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (e?: Error) => {
+      out.off('drain', ok);
+      out.off('close', closed);
+      out.off('error', closed);
+      if (e) reject(e);
+      else resolve();
+    };
+    const ok = () => done();
+    const closed = () => done(new Closed('closed'));
+    out.on('drain', ok);
+    out.on('close', closed);
+    out.on('error', closed);
+  });
+}
+
+/**
+ * virStorageVolDownload into the response: the next read from libvirt runs while the last one is
+ * written, and none starts while the response does not drain. Holes go out as zeros (HTTP has no
+ * holes) without libvirt sending them. A response closed early aborts the stream (virStreamAbort).
+ */
+export async function pumpDownload({ volume, window, res, signal, onProgress }: DownloadInput): Promise<Pumped> {
+  const hash = createHash('sha256');
+  const down = await volume.download(window);
+  let sent = 0n;
+  const write = async (data: Buffer) => {
+    if (signal.aborted || res.destroyed) throw new Closed('closed');
+    hash.update(data);
+    sent += BigInt(data.length);
+    onProgress(sent);
+    if (!res.write(data)) await drained(res);
+  };
+  let next: Promise<unknown> = Promise.resolve();
+  try {
+    for (;;) {
+      const read = down.read(CHUNK);
+      next = read;
+      const piece = await read;
+      if (piece === null) break;
+      if ('data' in piece) await write(piece.data);
+      else {
+        for (let left = piece.hole; left > 0n; ) {
+          const n = left < BigInt(CHUNK) ? Number(left) : CHUNK;
+          await write(ZEROS.subarray(0, n));
+          left -= BigInt(n);
+        }
+      }
+    }
+    await down.finish();
+    await new Promise<void>((resolve, reject) => {
+      res.once('error', reject);
+      res.end(resolve);
+    });
+    return { bytes: sent, sha256: hash.digest('hex'), offset: window.offset };
+  } catch (e) {
+    await next.catch(() => undefined);
+    await down.abort();
+    if (!(e instanceof Closed)) throw e;
+    const why = signal.aborted ? 'cancelled' : 'the connection was cut';
+    throw interrupted(`${why} after ${sent} bytes sent`, window.offset, sent);
+  }
+}
