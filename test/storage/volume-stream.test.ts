@@ -1,24 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection, StoragePool } from '../../src/libvirt/index.ts';
 import { buildVolumeXml } from '../../src/libvirt/xml/volume-xml.ts';
 import { DIR_POOL, openPrivateDaemon, privateDaemonSkipReason } from '../support/private-daemon.ts';
+import { imageWithHoles } from '../support/volume-image.ts';
 
 const skip = privateDaemonSkipReason();
 if (skip) console.warn(`skipping the volume stream cases: ${skip}`);
 
 const MiB = 1 << 20;
 const NAME = 'virtql-stream.raw';
-
-/** 8 MiB: data, a 3 MiB hole, data, a short zero run inside data, and a hole at the end. */
-export function imageWithHoles(): Buffer {
-  const image = Buffer.alloc(8 * MiB);
-  randomBytes(MiB).copy(image, 0);
-  randomBytes(2 * MiB).copy(image, 4 * MiB);
-  image.fill(0, 5 * MiB, 5 * MiB + 8192);
-  randomBytes(100_000).copy(image, 7 * MiB - 100_000);
-  return image;
-}
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
