@@ -16,7 +16,9 @@ export interface UrlRule {
  * link-local, documentation, multicast, reserved, and every IPv4-mapped or translated IPv6
  * address (they are IPv4 addresses in disguise).
  */
-const NOT_PUBLIC = (() => {
+// Two lists: BlockList matches an IPv4 address against IPv6 rules as ::ffff:a.b.c.d, and every
+// mapped address is refused.
+const NOT_PUBLIC_V4 = (() => {
   const list = new BlockList();
   for (const [net, bits] of [
     ['0.0.0.0', 8],
@@ -35,6 +37,10 @@ const NOT_PUBLIC = (() => {
     ['224.0.0.0', 3],
   ] as const)
     list.addSubnet(net, bits, 'ipv4');
+  return list;
+})();
+const NOT_PUBLIC_V6 = (() => {
+  const list = new BlockList();
   for (const [net, bits] of [
     ['::', 127],
     ['::ffff:0:0', 96],
@@ -57,7 +63,7 @@ const NOT_PUBLIC = (() => {
 export function isPublicAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return false;
-  return !NOT_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  return family === 4 ? !NOT_PUBLIC_V4.check(address, 'ipv4') : !NOT_PUBLIC_V6.check(address, 'ipv6');
 }
 
 /** `[::1]` → `::1`: URL keeps IPv6 hosts in brackets. */
