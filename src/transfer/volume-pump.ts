@@ -123,6 +123,8 @@ export interface DownloadInput {
   res: Writable;
   signal: AbortSignal;
   onProgress(bytes: bigint): void;
+  /** Once libvirt opened the stream: where the response's head is written (a failure to open is still an error response). */
+  onOpen(): void;
 }
 
 /** The response closed before the end. */
@@ -151,9 +153,17 @@ function drained(out: Writable): Promise<void> {
  * written, and none starts while the response does not drain. Holes go out as zeros (HTTP has no
  * holes) without libvirt sending them. A response closed early aborts the stream (virStreamAbort).
  */
-export async function pumpDownload({ volume, window, res, signal, onProgress }: DownloadInput): Promise<Pumped> {
+export async function pumpDownload({
+  volume,
+  window,
+  res,
+  signal,
+  onProgress,
+  onOpen,
+}: DownloadInput): Promise<Pumped> {
   const hash = createHash('sha256');
   const down = await volume.download(window);
+  onOpen();
   let sent = 0n;
   const write = async (data: Buffer) => {
     if (signal.aborted || res.destroyed) throw new Closed('closed');

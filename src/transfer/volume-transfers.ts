@@ -215,7 +215,8 @@ export class VolumeTransfers {
     } catch (e) {
       const error = asTransferError(e);
       this.#audit(grant, String(error.extensions.code), Date.now() - started, { source, bytes: String(pending.bytes) });
-      this.#end(pending, error);
+      // A libvirt error stays one, so the operation's errorCode maps it as every libvirt error is.
+      this.#end(pending, e instanceof LibvirtError ? e : error);
       if (!res.headersSent) {
         const http = error.extensions.http as { status?: number } | undefined;
         return reply(
@@ -276,13 +277,16 @@ export class VolumeTransfers {
         ? { offset: grant.offset + range.start, length: range.end - range.start + 1n }
         : { offset: grant.offset, length: grant.length };
     pending.total = window.length;
-    res.writeHead(range && range !== 'ignored' ? 206 : 200, {
-      'content-type': 'application/octet-stream',
-      'content-length': String(window.length),
-      'accept-ranges': 'bytes',
-      ...(range && range !== 'ignored' ? { 'content-range': `bytes ${range.start}-${range.end}/${grant.length}` } : {}),
-    });
-    return pumpDownload({ volume, window, res, signal: stop.signal, onProgress });
+    const onOpen = () =>
+      res.writeHead(range && range !== 'ignored' ? 206 : 200, {
+        'content-type': 'application/octet-stream',
+        'content-length': String(window.length),
+        'accept-ranges': 'bytes',
+        ...(range && range !== 'ignored'
+          ? { 'content-range': `bytes ${range.start}-${range.end}/${grant.length}` }
+          : {}),
+      });
+    return pumpDownload({ volume, window, res, signal: stop.signal, onProgress, onOpen });
   }
 
   #audit(grant: TransferGrant, result: string, durationMs: number, extra: Record<string, unknown>): void {
