@@ -108,7 +108,11 @@ describe.skipIf(skip !== undefined)('uploadVolume and downloadVolume over HTTP o
     expect(up.method).toBe('PUT');
     expect(up.path).toMatch(/^\/volume-data\/[A-Za-z0-9_-]{43}$/);
     expect(up.operation).toMatchObject({ kind: 'VOLUME_UPLOAD', status: 'RUNNING' });
-    const put = await fetch(`${base}${up.path}`, { method: 'PUT', body: new Uint8Array(image), headers: bearer('admin') });
+    const put = await fetch(`${base}${up.path}`, {
+      method: 'PUT',
+      body: new Uint8Array(image),
+      headers: bearer('admin'),
+    });
     expect(put.status).toBe(200);
     expect(await put.json()).toEqual({ bytes: String(image.length), sha256: sha256(image), offset: '0' });
     const op = await settled(up.operation.id);
