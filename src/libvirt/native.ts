@@ -316,6 +316,8 @@ export interface Native {
   /** Data (up to max bytes), a hole's length, or null at the end. */
   transferRecv(t: TransferHandle, max: number): P<{ data: Buffer } | bigint | null>;
   transferEnd(t: TransferHandle, abort: boolean): P<void>;
+  /** SHA-256 (hex) of the bytes so far, holes as zeros; synchronous, no libvirt call. */
+  transferSha256(t: TransferHandle): string;
 }
 
 // Long calls (migration, volume creation) hold a pool thread each; libuv reads this once,
@@ -375,7 +377,7 @@ function timed(name: string, call: () => unknown): unknown {
 }
 
 /** Functions of the binding that make no libvirt call, so count as no round trip. */
-const LOCAL_FUNCTIONS = new Set(['xmlParseTrees', 'xmlValidateRelaxNG']);
+const LOCAL_FUNCTIONS = new Set(['xmlParseTrees', 'xmlValidateRelaxNG', 'transferSha256']);
 
 export const native: Native = Object.fromEntries(
   Object.entries(addon).map(([name, value]) => [

@@ -20,6 +20,8 @@ export interface TransferRange {
  */
 export class VolumeUpload {
   #heldZeros = 0n;
+  /** The buffer the binding is reading off Node's thread: referenced here so it lives until the job ends. */
+  #inFlight: Buffer | undefined;
 
   private constructor(
     readonly handle: TransferHandle,
@@ -34,10 +36,19 @@ export class VolumeUpload {
     );
   }
 
-  /** Sends `data` (zero runs held back may go later, as a hole or as zeros). */
+  /**
+   * Sends `data` (zero runs held back may go later, as a hole or as zeros). The binding reads
+   * `data` in place, off Node's thread: keep it unchanged until the promise settles. One write at a time.
+   */
   async write(data: Buffer): Promise<void> {
+    if (this.#inFlight) throw new Error('a volume upload takes one write at a time');
     const held = Number(this.#heldZeros);
-    this.#heldZeros = BigInt(await invoke(() => native.transferSend(this.handle, data, this.sparse, held)));
+    this.#inFlight = data;
+    try {
+      this.#heldZeros = BigInt(await invoke(() => native.transferSend(this.handle, data, this.sparse, held)));
+    } finally {
+      this.#inFlight = undefined;
+    }
   }
 
   /**
@@ -58,6 +69,12 @@ export class VolumeUpload {
   abort(): Promise<void> {
     return invoke(() => native.transferEnd(this.handle, true)).catch(() => undefined);
   }
+
+  /** SHA-256 (hex) of every byte written so far, zeros held back included; hashed off Node's thread. */
+  sha256(): string {
+    if (this.#inFlight) throw new Error('the sha256 of a volume upload is known between writes only');
+    return native.transferSha256(this.handle);
+  }
 }
 
 /**
@@ -65,6 +82,8 @@ export class VolumeUpload {
  * read resolves with up to `max` bytes, or the length of a hole libvirt skipped, or null at the end.
  */
 export class VolumeDownload {
+  #reading = false;
+
   private constructor(readonly handle: TransferHandle) {}
 
   static async open(volume: VolumeHandle, range: TransferRange): Promise<VolumeDownload> {
@@ -73,7 +92,14 @@ export class VolumeDownload {
   }
 
   async read(max: number): Promise<DownloadPiece | null> {
-    const piece = await invoke(() => native.transferRecv(this.handle, max));
+    if (this.#reading) throw new Error('a volume download takes one read at a time');
+    this.#reading = true;
+    let piece: Awaited<ReturnType<typeof native.transferRecv>>;
+    try {
+      piece = await invoke(() => native.transferRecv(this.handle, max));
+    } finally {
+      this.#reading = false;
+    }
     if (piece === null) return null;
     return typeof piece === 'bigint' ? { hole: piece } : piece;
   }
@@ -86,5 +112,11 @@ export class VolumeDownload {
   /** virStreamAbort. Idempotent, never rejects. */
   abort(): Promise<void> {
     return invoke(() => native.transferEnd(this.handle, true)).catch(() => undefined);
+  }
+
+  /** SHA-256 (hex) of every byte read so far, holes as their zeros; hashed off Node's thread. */
+  sha256(): string {
+    if (this.#reading) throw new Error('the sha256 of a volume download is known between reads only');
+    return native.transferSha256(this.handle);
   }
 }

@@ -7,6 +7,10 @@
 // a transfer holds is one buffer whatever the volume's size, and Node's thread never waits.
 // Holes: upload turns runs of zero blocks into virStreamSendHole (sparse flag), download stops at
 // holes (VIR_STREAM_RECV_STOP_AT_HOLE) and hands JS their length instead of their zeros.
+// Each job also feeds a SHA-256 of the bytes (holes as zeros) with Node's own OpenSSL, so the
+// digest the audit records costs Node's thread nothing.
+#include <openssl/evp.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -33,9 +37,21 @@ struct Transfer {
   ConnRef conn;
   virStreamPtr st = nullptr;
   std::atomic<bool> done{false};  // finished or aborted: no more calls
-  bool eof = false;                // only the one job in flight touches it
+  bool eof = false;                // only the one job in flight touches it (as `md`)
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+
+  Transfer() { EVP_DigestInit_ex(md, EVP_sha256(), nullptr); }
+
+  void HashZeros(unsigned long long n) {
+    while (n > 0) {
+      size_t k = n < kPiece ? static_cast<size_t>(n) : kPiece;
+      EVP_DigestUpdate(md, kZeros, k);
+      n -= k;
+    }
+  }
 
   ~Transfer() {
+    EVP_MD_CTX_free(md);
     virStreamPtr p = st;
     if (p == nullptr) return;
     bool open = !done;
@@ -113,6 +129,7 @@ Napi::Value Closed(Napi::Env env) {
 }
 
 // transferSend(t, data, sparse, heldZeros) → the zero bytes at the end of `data` not sent yet.
+// `data` is read on the lane as it is: it must stay alive and unchanged until the promise settles.
 // With `sparse`, zero runs of kMinHole or more become holes; a trailing run is held back (its
 // length returned), to join the next buffer's leading zeros or be sent by the caller at the end:
 // a hole makes the daemon truncate the file where it ends, so the last one must be the volume's end.
@@ -124,14 +141,15 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
   bool sparse = BoolArg(info, 2, "sparse");
   double held = info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : 0;
   if (t->done) return Closed(info.Env());
-  auto data = std::make_shared<std::string>(buf.Data(), buf.Length());
+  // Read in place, not copied: the caller keeps `data` alive and unchanged until the promise settles.
+  const char* p = buf.Data();
+  size_t n = buf.Length();
   auto zeros0 = static_cast<size_t>(held < 0 ? 0 : held);
   return Run(
       info.Env(),
-      [t, data, sparse, zeros0]() -> Build {
+      [t, p, n, sparse, zeros0]() -> Build {
         virStreamPtr st = t->st;
-        const char* p = data->data();
-        size_t n = data->size();
+        EVP_DigestUpdate(t->md, p, n);
         if (!sparse) {
           if (!SendZeros(st, zeros0) || !SendAll(st, p, n)) return nullptr;
           return Num(0);
@@ -215,11 +233,18 @@ Napi::Value Recv(const Napi::CallbackInfo& info) {
         }
         if (got == 0) {
           free(buf);
+          if (hole >= 0) t->HashZeros(static_cast<unsigned long long>(hole));
           if (hole >= 0) return Big(static_cast<unsigned long long>(hole));
           return [](Napi::Env env) { return env.Null(); };
         }
+        EVP_DigestUpdate(t->md, buf, got);
         return [buf, got](Napi::Env env) -> Napi::Value {
-          auto data = Napi::Buffer<char>::New(env, buf, got, [](Napi::Env, char* p) { free(p); });
+          // Told to V8, so that garbage collection keeps up with the buffers a download hands out.
+          Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(got));
+          auto data = Napi::Buffer<char>::New(env, buf, got, [got](Napi::Env env, char* p) {
+            free(p);
+            Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(got));
+          });
           Napi::Object o = Napi::Object::New(env);
           o.Set("data", data);
           return o;
@@ -246,6 +271,25 @@ Napi::Value End(const Napi::CallbackInfo& info) {
       nullptr, t->conn->lane);
 }
 
+// transferSha256(t) → hex: the SHA-256 of every byte sent or received so far (holes as zeros).
+// Synchronous: call it only while no job of the transfer is in flight.
+Napi::Value Sha256(const Napi::CallbackInfo& info) {
+  TransferRef t = UnwrapTransfer(info[0]);
+  EVP_MD_CTX* copy = EVP_MD_CTX_new();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_MD_CTX_copy_ex(copy, t->md);
+  EVP_DigestFinal_ex(copy, digest, &len);
+  EVP_MD_CTX_free(copy);
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < len; i++) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 15]);
+  }
+  return Napi::String::New(info.Env(), hex);
+}
+
 }  // namespace
 
 void InitVolumeStream(Napi::Env env, Exports e) {
@@ -255,6 +299,7 @@ void InitVolumeStream(Napi::Env env, Exports e) {
   Export(env, e, "transferSendHole", SendHole);
   Export(env, e, "transferRecv", Recv);
   Export(env, e, "transferEnd", End);
+  Export(env, e, "transferSha256", Sha256);
 }
 
 }  // namespace virtql

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import { GraphQLError } from 'graphql';
 import type { Volume } from '../libvirt/index.ts';
@@ -46,7 +45,6 @@ export async function pumpUpload({
   onProgress,
   expectSha256,
 }: UploadInput): Promise<Pumped> {
-  const hash = createHash('sha256');
   const up = await volume.upload({ offset: grant.offset, length: grant.length }, { sparse: grant.sparse });
   const staging = Buffer.allocUnsafe(CHUNK);
   let fill = 0;
@@ -70,7 +68,6 @@ export async function pumpUpload({
           extensions: { code: 'INVALID_INPUT' },
         });
       }
-      hash.update(chunk);
       for (let at = 0; at < chunk.length; ) {
         const n = Math.min(CHUNK - fill, chunk.length - at);
         chunk.copy(staging, fill, at, at + n);
@@ -85,7 +82,7 @@ export async function pumpUpload({
     }
     libvirtFailed = true;
     await flush();
-    const sha256 = hash.digest('hex');
+    const sha256 = up.sha256();
     if (expectSha256 !== undefined && sha256 !== expectSha256.toLowerCase()) {
       throw new GraphQLError(`sha256 mismatch: the ${received} bytes have ${sha256}, not ${expectSha256}`, {
         extensions: { code: 'INVALID_INPUT', field: 'sha256' },
@@ -161,13 +158,11 @@ export async function pumpDownload({
   onProgress,
   onOpen,
 }: DownloadInput): Promise<Pumped> {
-  const hash = createHash('sha256');
   const down = await volume.download(window);
   onOpen();
   let sent = 0n;
   const write = async (data: Buffer) => {
     if (signal.aborted || res.destroyed) throw new Closed('closed');
-    hash.update(data);
     sent += BigInt(data.length);
     onProgress(sent);
     if (!res.write(data)) await drained(res);
@@ -193,7 +188,7 @@ export async function pumpDownload({
       res.once('error', reject);
       res.end(resolve);
     });
-    return { bytes: sent, sha256: hash.digest('hex'), offset: window.offset };
+    return { bytes: sent, sha256: down.sha256(), offset: window.offset };
   } catch (e) {
     await next.catch(() => undefined);
     await down.abort();

@@ -34,6 +34,7 @@ describe.skipIf(skip !== undefined)('volume upload and download through libvirt 
     );
     const up = await volume.upload({ offset: 0n, length: 0n }, { sparse: true });
     for (let at = 0; at < image.length; at += 300_000) await up.write(image.subarray(at, at + 300_000));
+    expect(up.sha256()).toBe(sha256(image));
     await up.finish(true);
 
     const down = await volume.download({ offset: 0n, length: 0n });
@@ -49,6 +50,7 @@ describe.skipIf(skip !== undefined)('volume upload and download through libvirt 
     const back = Buffer.concat(parts);
     expect(back.length).toBe(image.length);
     expect(sha256(back)).toBe(sha256(image));
+    expect(down.sha256()).toBe(sha256(image));
     expect(holes).toBeGreaterThanOrEqual(BigInt(3 * MiB));
     expect((await volume.info()).allocationBytes).toBeLessThan(BigInt(6 * MiB));
   });
@@ -62,6 +64,11 @@ describe.skipIf(skip !== undefined)('volume upload and download through libvirt 
     await down.finish();
     const up = await volume.upload({ offset: 0n, length: 0n }, { sparse: false });
     await up.write(Buffer.alloc(1000, 1));
+    const second = up.write(Buffer.alloc(10, 2));
+    await expect(up.write(Buffer.alloc(10))).rejects.toThrow(/one write at a time/);
+    expect(() => up.sha256()).toThrow(/between writes/);
+    await second;
+    expect(up.sha256()).toBe(sha256(Buffer.concat([Buffer.alloc(1000, 1), Buffer.alloc(10, 2)])));
     await up.abort();
     await expect(up.write(Buffer.alloc(10))).rejects.toThrow(/over/);
   });
