@@ -35,6 +35,7 @@ const { measureGatewaySubscriptions, reportGatewaySubscriptions } = await import
 const { measureMetricsScrape, reportMetricsScrape } = await import('./metrics-scrape.ts');
 const { measureLibvirtdInventory, reportLibvirtdInventory } = await import('./libvirtd-inventory.ts');
 const { measureHostSafetyCost, reportHostSafetyCost } = await import('./host-safety-cost.ts');
+const { measureVolumeTransfer, reportVolumeTransfer } = await import('./volume-transfer.ts');
 print(reportGatewayInventory(await measureGatewayInventory()));
 // Starts the test harness's private libvirtd and stops it again; prints why when it cannot run here.
 print(reportLibvirtdInventory(await measureLibvirtdInventory()));
@@ -43,4 +44,6 @@ print(reportAuthCost(await measureAuthCost()));
 print(reportGatewaySubscriptions(await measureGatewaySubscriptions()));
 print(reportMetricsScrape(await measureMetricsScrape()));
 print(reportHostSafetyCost(await measureHostSafetyCost()));
+// Last: 2 GiB through a private libvirtd, against virsh on the same daemon in the same run.
+print(reportVolumeTransfer(await measureVolumeTransfer()));
 console.log(`Figures only: no target here fails the run. Total ${seconds(performance.now() - started)}.`);
