@@ -309,12 +309,19 @@ export interface Native {
   streamClose(s: StreamHandle, abort: boolean): P<void>;
 
   storageVolUpload(v: VolumeHandle, offset: bigint, length: bigint, flags: number): P<TransferHandle>;
-  storageVolDownload(v: VolumeHandle, offset: bigint, length: bigint, flags: number): P<TransferHandle>;
+  /** `previous` (an ended download) hands its running SHA-256 on to the new one. */
+  storageVolDownload(
+    v: VolumeHandle,
+    offset: bigint,
+    length: bigint,
+    flags: number,
+    previous?: TransferHandle,
+  ): P<TransferHandle>;
   /** Resolves with the trailing zero bytes held back (sparse), to pass as `heldZeros` next time. */
   transferSend(t: TransferHandle, data: Buffer, sparse: boolean, heldZeros: number): P<number>;
   transferSendHole(t: TransferHandle, length: bigint): P<void>;
-  /** Data (up to max bytes), a hole's length, or null at the end. */
-  transferRecv(t: TransferHandle, max: number): P<{ data: Buffer } | bigint | null>;
+  /** Bytes read into `into` (≥ 1, written in place: keep it until this settles), a hole's length, or null at the end. */
+  transferRecv(t: TransferHandle, into: Buffer): P<number | bigint | null>;
   transferEnd(t: TransferHandle, abort: boolean): P<void>;
   /** SHA-256 (hex) of the bytes so far, holes as zeros; synchronous, no libvirt call. */
   transferSha256(t: TransferHandle): string;

@@ -78,45 +78,98 @@ export class VolumeUpload {
 }
 
 /**
- * Data out of a volume (virStorageVolDownload with VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM): each
- * read resolves with up to `max` bytes, or the length of a hole libvirt skipped, or null at the end.
+ * How much of a volume one download stream covers. libvirt's client queues whatever the daemon
+ * sends on a stream without limit (virNetClientStreamQueuePacket), and the daemon sends as fast as
+ * it reads: a consumer slower than the disk (a slow HTTP client) would see the whole volume pile up
+ * in this process. Streams of one window each, opened one after the other, bound that queue to a window.
+ */
+export const DOWNLOAD_WINDOW = 32n * 1024n * 1024n;
+
+/**
+ * Data out of a volume (virStorageVolDownload with VIR_STORAGE_VOL_DOWNLOAD_SPARSE_STREAM), one
+ * DOWNLOAD_WINDOW stream after another when the range's length is known: each read fills the
+ * caller's buffer with up to its length in bytes, or gives the length of a hole libvirt skipped,
+ * or null at the end.
  */
 export class VolumeDownload {
-  #reading = false;
+  /** The buffer the binding is filling off Node's thread: referenced here so it lives until the job ends. */
+  #inFlight: Buffer | undefined;
+  #handle: TransferHandle;
+  /** Where the next window starts, and the bytes of the range after the current window. */
+  #next: bigint;
+  #left: bigint;
+  /** Bytes (holes included) the current window gave so far, and its length (0n: to the volume's end). */
+  #got = 0n;
+  #windowLength: bigint;
 
-  private constructor(readonly handle: TransferHandle) {}
-
-  static async open(volume: VolumeHandle, range: TransferRange): Promise<VolumeDownload> {
-    const flags = StorageVolDownloadFlags.SPARSE_STREAM;
-    return new VolumeDownload(await invoke(() => native.storageVolDownload(volume, range.offset, range.length, flags)));
+  private constructor(
+    private readonly volume: VolumeHandle,
+    private readonly window: bigint,
+    handle: TransferHandle,
+    next: bigint,
+    left: bigint,
+    windowLength: bigint,
+  ) {
+    this.#handle = handle;
+    this.#next = next;
+    this.#left = left;
+    this.#windowLength = windowLength;
   }
 
-  async read(max: number): Promise<DownloadPiece | null> {
-    if (this.#reading) throw new Error('a volume download takes one read at a time');
-    this.#reading = true;
-    let piece: Awaited<ReturnType<typeof native.transferRecv>>;
+  /** `window` 0n: one stream for the whole range. */
+  static async open(volume: VolumeHandle, range: TransferRange, window = DOWNLOAD_WINDOW): Promise<VolumeDownload> {
+    const first = range.length > 0n && window > 0n && range.length > window ? window : range.length;
+    const handle = await VolumeDownload.#stream(volume, range.offset, first);
+    return new VolumeDownload(volume, window, handle, range.offset + first, range.length - first, first);
+  }
+
+  static #stream(volume: VolumeHandle, offset: bigint, length: bigint, previous?: TransferHandle) {
+    const flags = StorageVolDownloadFlags.SPARSE_STREAM;
+    return invoke(() => native.storageVolDownload(volume, offset, length, flags, previous));
+  }
+
+  /**
+   * Reads into `into` (1 byte to 16 MiB); `data` is the filled part of `into`, not a copy. The
+   * binding writes `into` off Node's thread: leave it alone until the promise settles. One read at a time.
+   */
+  async read(into: Buffer): Promise<DownloadPiece | null> {
+    if (this.#inFlight) throw new Error('a volume download takes one read at a time');
+    this.#inFlight = into;
     try {
-      piece = await invoke(() => native.transferRecv(this.handle, max));
+      for (;;) {
+        const got = await invoke(() => native.transferRecv(this.#handle, into));
+        if (got !== null) {
+          this.#got += typeof got === 'bigint' ? got : BigInt(got);
+          return typeof got === 'bigint' ? { hole: got } : { data: into.subarray(0, got) };
+        }
+        // A window that ended short ends the range (the volume is shorter than it was).
+        if (this.#left === 0n || this.#got < this.#windowLength) return null;
+        await invoke(() => native.transferEnd(this.#handle, false));
+        const length = this.#left < this.window ? this.#left : this.window;
+        this.#handle = await VolumeDownload.#stream(this.volume, this.#next, length, this.#handle);
+        this.#next += length;
+        this.#left -= length;
+        this.#got = 0n;
+        this.#windowLength = length;
+      }
     } finally {
-      this.#reading = false;
+      this.#inFlight = undefined;
     }
-    if (piece === null) return null;
-    return typeof piece === 'bigint' ? { hole: piece } : piece;
   }
 
   /** virStreamFinish, after the end was read. */
   finish(): Promise<void> {
-    return invoke(() => native.transferEnd(this.handle, false));
+    return invoke(() => native.transferEnd(this.#handle, false));
   }
 
   /** virStreamAbort. Idempotent, never rejects. */
   abort(): Promise<void> {
-    return invoke(() => native.transferEnd(this.handle, true)).catch(() => undefined);
+    return invoke(() => native.transferEnd(this.#handle, true)).catch(() => undefined);
   }
 
   /** SHA-256 (hex) of every byte read so far, holes as their zeros; hashed off Node's thread. */
   sha256(): string {
-    if (this.#reading) throw new Error('the sha256 of a volume download is known between reads only');
-    return native.transferSha256(this.handle);
+    if (this.#inFlight) throw new Error('the sha256 of a volume download is known between reads only');
+    return native.transferSha256(this.#handle);
   }
 }

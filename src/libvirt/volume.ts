@@ -90,8 +90,8 @@ export class Volume {
     return VolumeUpload.open(this.#handle, range, options.sparse);
   }
 
-  /** virStorageVolDownload (sparse): reads the range, holes as their length. */
-  download(range: TransferRange): Promise<VolumeDownload> {
-    return VolumeDownload.open(this.#handle, range);
+  /** virStorageVolDownload (sparse): reads the range, holes as their length, one stream per `window` bytes. */
+  download(range: TransferRange, window?: bigint): Promise<VolumeDownload> {
+    return VolumeDownload.open(this.#handle, range, window);
   }
 }

@@ -6,13 +6,13 @@
 // previous one settled and the other side (the HTTP body or response) is ready, so the memory
 // a transfer holds is one buffer whatever the volume's size, and Node's thread never waits.
 // Holes: upload turns runs of zero blocks into virStreamSendHole (sparse flag), download stops at
-// holes (VIR_STREAM_RECV_STOP_AT_HOLE) and hands JS their length instead of their zeros.
+// holes (VIR_STREAM_RECV_STOP_AT_HOLE) and hands JS their length instead of their zeros. Both
+// read and write JS's buffers in place: nothing is allocated or copied per job.
 // Each job also feeds a SHA-256 of the bytes (holes as zeros) with Node's own OpenSSL, so the
 // digest the audit records costs Node's thread nothing.
 #include <openssl/evp.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -100,25 +100,31 @@ bool SendZeros(virStreamPtr st, size_t n) {
   return true;
 }
 
-// Opens an upload or a download: (volume, offset, length, flags) → transfer handle.
+// Opens an upload or a download: (volume, offset, length, flags[, previous]) → transfer handle.
+// `previous` (a finished transfer) hands its SHA-256 on: a download read window by window hashes
+// as one transfer.
 Napi::Value Open(const Napi::CallbackInfo& info, bool upload) {
   unsigned long long offset = U64Arg(info, 1, "offset");
   unsigned long long length = U64Arg(info, 2, "length");
   unsigned int flags = FlagsArg(info, 3);
-  return OnHandle<virStorageVolPtr>(info, [offset, length, flags, upload](virStorageVolPtr v, ConnRef conn) -> Build {
-    auto t = std::make_shared<Transfer>();
-    t->conn = conn;
-    t->st = virStreamNew(conn->ptr, 0);
-    if (t->st == nullptr) return nullptr;
-    int rc = upload ? virStorageVolUpload(v, t->st, offset, length, flags)
-                    : virStorageVolDownload(v, t->st, offset, length, flags);
-    if (rc < 0) {
-      VirError err = VirError::Capture();
-      t->done = true;  // never started: nothing to abort
-      return Fail(err);
-    }
-    return [t](Napi::Env env) { return WrapTransfer(env, t); };
-  });
+  TransferRef previous = info.Length() > 4 && !info[4].IsUndefined() ? UnwrapTransfer(info[4]) : nullptr;
+  return OnHandle<virStorageVolPtr>(
+      info, [offset, length, flags, upload, previous](virStorageVolPtr v, ConnRef conn) -> Build {
+        auto t = std::make_shared<Transfer>();
+        t->conn = conn;
+        // No job of `previous` runs: its caller opens the next window only once it ended.
+        if (previous) EVP_MD_CTX_copy_ex(t->md, previous->md);
+        t->st = virStreamNew(conn->ptr, 0);
+        if (t->st == nullptr) return nullptr;
+        int rc = upload ? virStorageVolUpload(v, t->st, offset, length, flags)
+                        : virStorageVolDownload(v, t->st, offset, length, flags);
+        if (rc < 0) {
+          VirError err = VirError::Capture();
+          t->done = true;  // never started: nothing to abort
+          return Fail(err);
+        }
+        return [t](Napi::Env env) { return WrapTransfer(env, t); };
+      });
 }
 
 Napi::Value Upload(const Napi::CallbackInfo& info) { return Open(info, true); }
@@ -193,19 +199,24 @@ Napi::Value SendHole(const Napi::CallbackInfo& info) {
       t->conn->lane);
 }
 
-// transferRecv(t, max) → { data } (up to max bytes), { hole } (its length), or null at the end.
+// transferRecv(t, into) → the number of bytes read into `into` (at least 1), a hole's length
+// (bigint), or null at the end. `into` is written on the lane in place: the caller keeps it alive
+// and untouched until the promise settles, and reuses it after, so a download allocates nothing
+// per read.
 Napi::Value Recv(const Napi::CallbackInfo& info) {
   TransferRef t = UnwrapTransfer(info[0]);
-  double want = info[1].IsNumber() ? info[1].As<Napi::Number>().DoubleValue() : 0;
-  if (want < 1 || want > kMaxRecv) throw Napi::RangeError::New(info.Env(), "max must be 1 byte to 16 MiB");
-  size_t max = static_cast<size_t>(want);
+  if (!info[1].IsBuffer()) throw Napi::TypeError::New(info.Env(), "into must be a Buffer");
+  auto into = info[1].As<Napi::Buffer<char>>();
+  if (into.Length() < 1 || into.Length() > kMaxRecv) {
+    throw Napi::RangeError::New(info.Env(), "into must hold 1 byte to 16 MiB");
+  }
+  char* buf = into.Data();
+  size_t max = into.Length();
   if (t->done) return Closed(info.Env());
   return Run(
       info.Env(),
-      [t, max]() -> Build {
+      [t, buf, max]() -> Build {
         if (t->eof) return [](Napi::Env env) { return env.Null(); };
-        char* buf = static_cast<char*>(malloc(max));
-        if (buf == nullptr) return Fail(VirError::Of(VIR_ERR_NO_MEMORY, "out of memory"));
         size_t got = 0;
         long long hole = -1;
         while (got < max) {
@@ -220,35 +231,20 @@ Napi::Value Recv(const Napi::CallbackInfo& info) {
           }
           if (n == -3) {
             if (got > 0) break;  // the hole comes next time
-            if (virStreamRecvHole(t->st, &hole, 0) < 0) {
-              VirError err = VirError::Capture();
-              free(buf);
-              return Fail(err);
-            }
+            if (virStreamRecvHole(t->st, &hole, 0) < 0) return nullptr;
             break;
           }
-          VirError err = VirError::Capture();
-          free(buf);
-          return Fail(err);
+          return nullptr;
         }
-        if (got == 0) {
-          free(buf);
-          if (hole >= 0) t->HashZeros(static_cast<unsigned long long>(hole));
-          if (hole >= 0) return Big(static_cast<unsigned long long>(hole));
-          return [](Napi::Env env) { return env.Null(); };
+        if (got > 0) {
+          EVP_DigestUpdate(t->md, buf, got);
+          return Num(static_cast<double>(got));
         }
-        EVP_DigestUpdate(t->md, buf, got);
-        return [buf, got](Napi::Env env) -> Napi::Value {
-          // Told to V8, so that garbage collection keeps up with the buffers a download hands out.
-          Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(got));
-          auto data = Napi::Buffer<char>::New(env, buf, got, [got](Napi::Env env, char* p) {
-            free(p);
-            Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(got));
-          });
-          Napi::Object o = Napi::Object::New(env);
-          o.Set("data", data);
-          return o;
-        };
+        if (hole >= 0) {
+          t->HashZeros(static_cast<unsigned long long>(hole));
+          return Big(static_cast<unsigned long long>(hole));
+        }
+        return [](Napi::Env env) { return env.Null(); };
       },
       nullptr, t->conn->lane);
 }

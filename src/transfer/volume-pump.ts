@@ -32,10 +32,11 @@ export interface UploadInput {
 }
 
 /**
- * The body into virStorageVolUpload, CHUNK by CHUNK: the body is read only while no job is in
- * flight (async iteration pauses the socket), so memory holds one chunk whatever the size. A cut
- * body commits what arrived (virStreamFinish, so the count the error gives is what the volume
- * holds and a resume from it is sound); a cancel or a libvirt failure aborts (virStreamAbort).
+ * The body into virStorageVolUpload, CHUNK by CHUNK, double-buffered: one chunk fills from the
+ * body while libvirt takes the other, and the body is read no further while both are full (async
+ * iteration pauses the socket), so memory holds two chunks whatever the size. A cut body commits
+ * what arrived (virStreamFinish, so the count the error gives is what the volume holds and a
+ * resume from it is sound); a cancel or a libvirt failure aborts (virStreamAbort).
  */
 export async function pumpUpload({
   volume,
@@ -46,16 +47,35 @@ export async function pumpUpload({
   expectSha256,
 }: UploadInput): Promise<Pumped> {
   const up = await volume.upload({ offset: grant.offset, length: grant.length }, { sparse: grant.sparse });
-  const staging = Buffer.allocUnsafe(CHUNK);
+  const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+  let filling = 0;
   let fill = 0;
   let received = 0n;
   let committed = 0n;
-  const flush = async () => {
+  /** The write of the other buffer, while libvirt takes it. */
+  let inFlight: Promise<void> | undefined;
+  const settle = async () => {
+    const pending = inFlight;
+    inFlight = undefined;
+    await pending;
+  };
+  /** Hands the filled buffer to libvirt (after the previous one went) and goes on with the other. */
+  const launch = async () => {
+    await settle();
     if (fill === 0) return;
-    await up.write(staging.subarray(0, fill));
-    committed += BigInt(fill);
+    const n = fill;
+    const write = up.write((buffers[filling] as Buffer).subarray(0, n)).then(() => {
+      committed += BigInt(n);
+      onProgress(committed);
+    });
+    write.catch(() => undefined); // observed by the next settle
+    inFlight = write;
+    filling ^= 1;
     fill = 0;
-    onProgress(committed);
+  };
+  const flush = async () => {
+    await launch();
+    await settle();
   };
   const cancel = () => body.destroy(new Error('cancelled'));
   signal.addEventListener('abort', cancel, { once: true });
@@ -69,13 +89,14 @@ export async function pumpUpload({
         });
       }
       for (let at = 0; at < chunk.length; ) {
+        const staging = buffers[filling] as Buffer;
         const n = Math.min(CHUNK - fill, chunk.length - at);
         chunk.copy(staging, fill, at, at + n);
         fill += n;
         at += n;
         if (fill === CHUNK) {
           libvirtFailed = true;
-          await flush();
+          await launch();
           libvirtFailed = false;
         }
       }
@@ -92,6 +113,7 @@ export async function pumpUpload({
     return { bytes: received, sha256, offset: grant.offset };
   } catch (e) {
     if (libvirtFailed || signal.aborted || e instanceof GraphQLError) {
+      await settle().catch(() => undefined);
       await up.abort();
       if (signal.aborted) throw interrupted(`cancelled after ${committed} bytes`, grant.offset, committed);
       throw e;
@@ -101,6 +123,7 @@ export async function pumpUpload({
       await flush();
       await up.finish(false);
     } catch {
+      await settle().catch(() => undefined);
       await up.abort();
       throw interrupted(`the connection was cut and libvirt failed on the way out`, grant.offset, 0n);
     }
@@ -145,10 +168,15 @@ function drained(out: Writable): Promise<void> {
   });
 }
 
+/** Buffers a download reads into: one filling on the lane while the others are on their way out. */
+const DOWNLOAD_BUFFERS = 3;
+
 /**
- * virStorageVolDownload into the response: the next read from libvirt runs while the last one is
- * written, and none starts while the response does not drain. Holes go out as zeros (HTTP has no
- * holes) without libvirt sending them. A response closed early aborts the stream (virStreamAbort).
+ * virStorageVolDownload into the response: the next read from libvirt runs while the last ones
+ * are written, into a small ring of buffers reused once the socket took them, and none starts
+ * while the response does not drain: memory stays a few chunks, and nothing is allocated per read.
+ * Holes go out as zeros (HTTP has no holes) without libvirt sending them. A response closed early
+ * aborts the stream (virStreamAbort).
  */
 export async function pumpDownload({
   volume,
@@ -160,27 +188,60 @@ export async function pumpDownload({
 }: DownloadInput): Promise<Pumped> {
   const down = await volume.download(window);
   onOpen();
+  const free: Buffer[] = Array.from({ length: DOWNLOAD_BUFFERS }, () => Buffer.allocUnsafe(CHUNK));
+  let closed = false;
+  let wakeFree: (() => void) | undefined;
+  const wake = () => {
+    const w = wakeFree;
+    wakeFree = undefined;
+    w?.();
+  };
+  const onClose = () => {
+    closed = true;
+    wake();
+  };
+  res.once('close', onClose);
+  signal.addEventListener('abort', wake, { once: true });
+  const over = () => closed || signal.aborted || res.destroyed;
   let sent = 0n;
-  const write = async (data: Buffer) => {
-    if (signal.aborted || res.destroyed) throw new Closed('closed');
+  const write = async (data: Buffer, release?: () => void) => {
+    if (over()) throw new Closed('closed');
     sent += BigInt(data.length);
     onProgress(sent);
-    if (!res.write(data)) await drained(res);
+    if (!res.write(data, release)) await drained(res);
+  };
+  /** A buffer the socket is done with; waits while all are still queued on the response. */
+  const takeFree = async (): Promise<Buffer> => {
+    for (;;) {
+      const buf = free.pop();
+      if (buf) return buf;
+      if (over()) throw new Closed('closed');
+      await new Promise<void>((resolve) => {
+        wakeFree = resolve;
+      });
+    }
   };
   let next: Promise<unknown> = Promise.resolve();
   try {
     for (;;) {
-      const read = down.read(CHUNK);
+      const into = await takeFree();
+      const read = down.read(into);
       next = read;
       const piece = await read;
       if (piece === null) break;
-      if ('data' in piece) await write(piece.data);
-      else {
-        for (let left = piece.hole; left > 0n; ) {
-          const n = left < BigInt(CHUNK) ? Number(left) : CHUNK;
-          await write(ZEROS.subarray(0, n));
-          left -= BigInt(n);
-        }
+      if ('data' in piece) {
+        // Back in the ring once written out (or failed: the response is then over anyway).
+        await write(piece.data, () => {
+          free.push(into);
+          wake();
+        });
+        continue;
+      }
+      free.push(into);
+      for (let left = piece.hole; left > 0n; ) {
+        const n = left < BigInt(CHUNK) ? Number(left) : CHUNK;
+        await write(ZEROS.subarray(0, n));
+        left -= BigInt(n);
       }
     }
     await down.finish();
@@ -195,5 +256,8 @@ export async function pumpDownload({
     if (!(e instanceof Closed)) throw e;
     const why = signal.aborted ? 'cancelled' : 'the connection was cut';
     throw interrupted(`${why} after ${sent} bytes sent`, window.offset, sent);
+  } finally {
+    res.off('close', onClose);
+    signal.removeEventListener('abort', wake);
   }
 }

@@ -26,7 +26,7 @@ const OP_FIELDS = 'id status errorCode errorMessage transfer { bytesDone bytesTo
 async function readAll(volume: Volume): Promise<Buffer> {
   const down = await volume.download({ offset: 0n, length: 0n });
   const parts: Buffer[] = [];
-  for (let piece = await down.read(1 << 20); piece; piece = await down.read(1 << 20)) {
+  for (let piece = await down.read(Buffer.alloc(1 << 20)); piece; piece = await down.read(Buffer.alloc(1 << 20))) {
     parts.push('hole' in piece ? Buffer.alloc(Number(piece.hole)) : piece.data);
   }
   await down.finish();
