@@ -32,6 +32,7 @@ import { createMetrics, type GatewayMetrics } from './metrics/create-metrics.ts'
 import { METRICS_PATH } from './metrics/use-metrics-endpoint.ts';
 import { OperationTracker } from './operations/operation-tracker.ts';
 import { createRedisOperations } from './operations/redis-operations.ts';
+import { startRequestDeadline } from './request-deadline.ts';
 import type { GatewayContext, HostSource } from './schema/core/context.ts';
 import { clientErrorCode, gatewayError, maskError } from './schema/core/errors.ts';
 import { schema } from './schema/index.ts';
@@ -211,6 +212,7 @@ export function buildApp(options: AppOptions): App {
   const images = security.images ?? imagesSchema.parse({});
   /** Volume data goes to its own handler, which runs the same gate; everything else to yoga. */
   const handler = (req: IncomingMessage, res: ServerResponse) => {
+    startRequestDeadline(req, res);
     if (VolumeTransfers.handles(req.url)) void transfers.handle(req, res);
     else void yoga(req, res);
   };
@@ -322,10 +324,12 @@ export function buildApp(options: AppOptions): App {
                 cert: tls.cert,
                 key: tls.key,
                 ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+                requestTimeout: 0,
               },
               handler,
             )
-          : createServer(handler);
+          : // Request bodies have startRequestDeadline's deadline instead, which a volume upload lifts.
+            createServer({ requestTimeout: 0 }, handler);
         ws = serveGraphQLWs(server, yoga, {
           auth,
           maxPayload: limits.maxPayload,

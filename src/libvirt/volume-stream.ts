@@ -77,6 +77,11 @@ export class VolumeUpload {
   }
 }
 
+/** Math.min for bigints. */
+function smaller(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
 /**
  * How much of a volume one download stream covers. libvirt's client queues whatever the daemon
  * sends on a stream without limit (virNetClientStreamQueuePacket), and the daemon sends as fast as
@@ -118,7 +123,7 @@ export class VolumeDownload {
 
   /** `window` 0n: one stream for the whole range. */
   static async open(volume: VolumeHandle, range: TransferRange, window = DOWNLOAD_WINDOW): Promise<VolumeDownload> {
-    const first = range.length > 0n && window > 0n && range.length > window ? window : range.length;
+    const first = range.length > 0n && window > 0n ? smaller(range.length, window) : range.length;
     const handle = await VolumeDownload.#stream(volume, range.offset, first);
     return new VolumeDownload(volume, window, handle, range.offset + first, range.length - first, first);
   }
@@ -145,7 +150,7 @@ export class VolumeDownload {
         // A window that ended short ends the range (the volume is shorter than it was).
         if (this.#left === 0n || this.#got < this.#windowLength) return null;
         await invoke(() => native.transferEnd(this.#handle, false));
-        const length = this.#left < this.window ? this.#left : this.window;
+        const length = smaller(this.#left, this.window);
         this.#handle = await VolumeDownload.#stream(this.volume, this.#next, length, this.#handle);
         this.#next += length;
         this.#left -= length;

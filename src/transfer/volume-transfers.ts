@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.ts';
 import type { IdentityKind } from '../auth/identity.ts';
 import { LibvirtError } from '../libvirt/index.ts';
+import { liftRequestDeadline } from '../request-deadline.ts';
 import type { HostSource } from '../schema/core/context.ts';
 import { createMemoryTicketStore, type Expiring, newTicket, TICKET_SHAPE } from '../security/ticket-store.ts';
 import { parseRange } from './byte-range.ts';
@@ -208,6 +209,8 @@ export class VolumeTransfers {
     }
     pending.state = 'running';
     clearTimeout(pending.timer);
+    // The URL's holder may take as long as the volume's size needs: no request deadline (Node's 5 minutes) cuts it.
+    liftRequestDeadline(req);
     const started = Date.now();
     let outcome: Pumped;
     try {
