@@ -33,7 +33,7 @@ describe('request deadline (Node requestTimeout replaced, so volume uploads may 
   });
 
   async function serve(): Promise<number> {
-    server = createServer({ requestTimeout: 0 }, async (req, res) => {
+    const s = createServer({ requestTimeout: 0 }, async (req, res) => {
       startRequestDeadline(req, res, 300);
       if (req.url === '/lifted') liftRequestDeadline(req);
       let n = 0;
@@ -44,8 +44,9 @@ describe('request deadline (Node requestTimeout replaced, so volume uploads may 
       }
       res.end(String(n));
     });
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-    return (server?.address() as AddressInfo).port;
+    server = s;
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    return (s.address() as AddressInfo).port;
   }
 
   it('cuts a body slower than the deadline, and lets a lifted one (a transfer URL) take longer', async () => {
