@@ -1,10 +1,15 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { inputObject, mustBe, whenFieldsValid, withoutNulls } from './graphql-input.ts';
+import { mustBe, whenFieldsValid, withoutNulls } from './graphql-input.ts';
+
+// Cross-field rules over inputs with more fields than they read: loose objects, so the fields
+// they do not name pass through unchanged (a strict object would drop them from the input).
+const looseInput = <T extends z.core.$ZodLooseShape>(shape: T) =>
+  z.looseObject(shape, { error: mustBe('an input object') });
 
 /** A disk of a typed domain: exactly one source, and a CD-ROM only from an existing volume. */
 export const domainDiskInput = withoutNulls(
-  inputObject({
+  looseInput({
     volume: z.unknown().optional(),
     newVolume: z.unknown().optional(),
     linkedClone: z.unknown().optional(),
@@ -37,7 +42,7 @@ export const displayPort = z
 
 /** A display password: VNC keeps 8 characters, so a longer one would open with its first 8. */
 export const graphicsInput = withoutNulls(
-  inputObject({ type: z.string().optional(), password: z.string().optional() }).superRefine((input, ctx) => {
+  looseInput({ type: z.string().optional(), password: z.string().optional() }).superRefine((input, ctx) => {
     const password = input.password;
     if (password === undefined) return;
     if (password.length === 0) {
@@ -62,7 +67,7 @@ export const cpuModel = z
 
 /** mode CUSTOM names a model; the host modes take none. */
 export const cpuInput = withoutNulls(
-  inputObject({ mode: z.string(), model: z.string().optional() }).superRefine((input, ctx) => {
+  looseInput({ mode: z.string(), model: z.string().optional() }).superRefine((input, ctx) => {
     if (input.mode === 'custom' && input.model === undefined) {
       ctx.addIssue({ code: 'custom', input, path: ['model'], message: 'mode CUSTOM needs a model' });
     }
@@ -83,3 +88,29 @@ export const capacityBytes = z
   .bigint({ error: mustBe('a whole number of bytes') })
   .min(1n, 'must be at least 1 byte')
   .max(2n ** 63n - 1n, 'must be below 2^63 bytes');
+
+/** A cloud-init document: at most 256 KiB (the seed is read whole at boot). */
+export const cloudInitText = z.string({ error: mustBe('text') }).max(256 * 1024, 'must be at most 256 KiB');
+
+/** A host name as meta-data local-hostname takes it: RFC 1123 labels, at most 253 characters. */
+export const hostName = z
+  .string({ error: mustBe('a host name') })
+  .max(253, 'must be at most 253 characters')
+  .regex(
+    /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$/,
+    'must be a host name: letters, digits and "-" in dot-separated labels of at most 63',
+  );
+
+/** OpenSSH public keys, one a line, as authorized_keys holds them. */
+export const sshAuthorizedKeys = z
+  .array(
+    z
+      .string()
+      .max(16 * 1024, 'a key must be at most 16 KiB')
+      .regex(
+        /^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+=*( [^\r\n]*)?$/,
+        'must be one OpenSSH public key (type, base64 and an optional comment, on one line)',
+      ),
+    { error: mustBe('a list of public keys') },
+  )
+  .max(100, 'may list at most 100 keys');

@@ -1,8 +1,7 @@
-import { z } from 'zod';
 import type { Privilege } from '../../auth/privileges.ts';
 import { type StoragePool, StorageVolWipeAlgorithm, type Volume, type WipeAlgorithm } from '../../libvirt/index.ts';
 import { buildVolumeXml, parseVolumeXml } from '../../libvirt/xml/volume-xml.ts';
-import { poolName, volumeName } from '../../validation/index.ts';
+import { diskFormat, poolName, volumeName } from '../../validation/index.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { gatewayError, invalidInput, refusedAs } from '../core/errors.ts';
@@ -92,7 +91,7 @@ builder.mutationFields((t) => {
         }),
         format: t.arg.string({
           description: 'The copy’s format (raw, qcow2…), converted by libvirt; the source’s when omitted.',
-          validate: z.string().regex(/^[a-z0-9]{1,16}$/, 'must be a volume format such as raw or qcow2'),
+          validate: diskFormat,
         }),
       }),
       resolve: async (_r, { input: args }, ctx) => {

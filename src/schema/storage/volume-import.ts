@@ -3,7 +3,7 @@ import { buildVolumeXml } from '../../libvirt/xml/volume-xml.ts';
 import { parseRules, ruleFor, urlProblem } from '../../transfer/url-policy.ts';
 import { importImage } from '../../transfer/volume-import.ts';
 import type { TransferProgress } from '../../transfer/volume-transfers.ts';
-import { volumeName } from '../../validation/index.ts';
+import { diskFormat, volumeName } from '../../validation/index.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { gatewayError, invalidInput } from '../core/errors.ts';
@@ -61,7 +61,7 @@ builder.mutationField('importVolume', (t) =>
       format: t.arg.string({
         defaultValue: 'raw',
         description: 'The image’s format as the volume records it (raw, qcow2…). @default raw',
-        validate: z.string().regex(/^[a-z0-9]{1,16}$/, 'must be a volume format such as raw or qcow2'),
+        validate: diskFormat,
       }),
       sha256: t.arg.string({
         description: 'The image’s sha256 (hex): a mismatch fails the import and deletes the volume.',
