@@ -48,3 +48,22 @@ export function changedSections(beforeXml: string, afterXml: string): string[] {
   const keys = new Set([...before.keys(), ...after.keys()]);
   return [...keys].filter((k) => before.get(k) !== after.get(k)).sort();
 }
+
+/**
+ * Puts back the display passwords a definition read without VIR_DOMAIN_XML_SECURE lacks: libvirt
+ * leaves `passwd` out of what clients read, so a definition edited from that text would otherwise
+ * drop every password on the next define. A display of `next` without `passwd` gets the one of
+ * the display of the same type and rank in `secure` (the current definition, read with SECURE).
+ */
+export function keepDisplayPasswords(next: XmlElement, secure: XmlElement): void {
+  const displays = (root: XmlElement) => root.child('devices')?.elements('graphics') ?? [];
+  const old = displays(secure);
+  const fresh = displays(next);
+  for (const g of fresh) {
+    if (g.attr('passwd') !== undefined) continue;
+    const rank = fresh.filter((f) => f.attr('type') === g.attr('type')).indexOf(g);
+    const before = old.filter((o) => o.attr('type') === g.attr('type'))[rank];
+    const passwd = before?.attr('passwd');
+    if (passwd !== undefined) g.setAttr('passwd', passwd);
+  }
+}

@@ -1,4 +1,4 @@
-import { changedSections, configDigest } from '../../libvirt/xml/domain-changes.ts';
+import { changedSections, configDigest, keepDisplayPasswords } from '../../libvirt/xml/domain-changes.ts';
 import { buildXml, element, parseRoot, type XmlElement } from '../../libvirt/xml/xml-codec.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
@@ -66,6 +66,7 @@ export async function changeDefinition(
       );
     }
     const next = edit(previousXml);
+    keepDisplayPasswords(next, parseRoot(await s.domain.xml({ inactive: true, secure: true }), 'domain'));
     // Only what the change adds is checked: the domain may hold what an operator put there.
     await checkHostSafety(ctx, s.host, 'domain', field, next, parseRoot(previousXml, 'domain'));
     const c = await connectionOf(ctx, s.host);
