@@ -35,6 +35,8 @@ export interface GuestImage {
 
 /** What /init prints on the serial console once acpid runs: from then on the guest obeys ACPI shutdown. */
 export const GUEST_READY_MARKER = 'VIRTQL-GUEST-READY';
+/** What /init prints around the user-data of a cloud-init seed CD-ROM it found (-BEGIN, -END), and before its label (-LABEL). */
+export const SEED_MARKER = 'VIRTQL-GUEST-SEED';
 /** What the power-button handler prints just before `poweroff -f`. */
 export const GUEST_POWEROFF_MARKER = 'VIRTQL-GUEST-POWER-BUTTON';
 
@@ -51,6 +53,10 @@ const WANTED_MODULES = [
   'virtio_console',
   'evdev',
   'button',
+  // A CD-ROM on SATA (a cloud-init seed): the AHCI controller, the SCSI CD-ROM driver, ISO 9660.
+  'ahci',
+  'sr_mod',
+  'isofs',
 ];
 /** Bump when the layout of the cached kernel directory changes. */
 const KERNEL_DIR_FORMAT = 2;
@@ -77,11 +83,34 @@ for m in $(cat /etc/virtql-modules); do
   insmod "/lib/modules/$m.ko" || echo "virtql-guest: insmod $m failed"
 done
 ip link set lo up
+# A NoCloud seed CD-ROM, read at boot (and again whenever a test types virtql-seed on the console).
+virtql-seed
 # The power button (evdev KEY_POWER, or /proc/acpi/event) runs /etc/acpi/PWRF/00000080.
 acpid -c /etc/acpi -l /var/log/acpid.log
 echo "${GUEST_READY_MARKER} kernel=$(uname -r) memory=$(sed -n 's/^MemTotal: *//p' /proc/meminfo)"
 # A shell on the serial console, for the console tests; respawned if it exits.
 while :; do setsid sh -c 'exec sh -i </dev/ttyS0 >/dev/ttyS0 2>&1'; sleep 1; done
+`;
+
+/**
+ * Reads a NoCloud seed (an ISO 9660 CD-ROM labelled cidata) as cloud-init reads it and prints its
+ * label and user-data on the console. AHCI finds its disks asynchronously: it waits a little for
+ * sr0 when an AHCI controller is there.
+ */
+const SEED_SCRIPT = `#!/bin/sh
+if ls /sys/bus/pci/drivers/ahci/0000:* >/dev/null 2>&1; then
+  for i in $(seq 30); do [ -b /dev/sr0 ] && break; sleep 0.1; done
+fi
+for dev in /dev/sr0 /dev/sr1; do
+  [ -b "$dev" ] || continue
+  mkdir -p /mnt/seed
+  if mount -t iso9660 -o ro "$dev" /mnt/seed; then
+    # The ISO 9660 volume label: 32 bytes at offset 40 of the primary volume descriptor (sector 16).
+    echo "${SEED_MARKER}-LABEL $dev LABEL=$(dd if="$dev" bs=1 skip=32808 count=32 2>/dev/null | tr -d ' ')"
+    [ -f /mnt/seed/user-data ] && { echo "${SEED_MARKER}-BEGIN"; cat /mnt/seed/user-data; echo "${SEED_MARKER}-END"; }
+    umount /mnt/seed
+  fi
+done
 `;
 
 const POWER_BUTTON_SCRIPT = `#!/bin/sh
@@ -429,7 +458,7 @@ async function buildKernelDirNow(kernelVersion: string): Promise<KernelDirMeta> 
 
 function recipeHash(meta: KernelDirMeta): string {
   return createHash('sha256')
-    .update(JSON.stringify({ INIT_SCRIPT, POWER_BUTTON_SCRIPT, meta }))
+    .update(JSON.stringify({ INIT_SCRIPT, POWER_BUTTON_SCRIPT, SEED_SCRIPT, meta }))
     .digest('hex')
     .slice(0, 16);
 }
@@ -447,6 +476,7 @@ async function buildInitrd(dir: string, meta: KernelDirMeta): Promise<Buffer> {
     { type: 'dir', path: 'etc/acpi' },
     { type: 'dir', path: 'etc/acpi/PWRF' },
     { type: 'file', path: 'etc/acpi/PWRF/00000080', data: POWER_BUTTON_SCRIPT, mode: 0o755 },
+    { type: 'file', path: 'bin/virtql-seed', data: SEED_SCRIPT, mode: 0o755 },
     { type: 'file', path: 'etc/virtql-modules', data: `${meta.modules.join('\n')}\n` },
     { type: 'file', path: 'bin/busybox', data: await readFile(join(dir, 'busybox')), mode: 0o755 },
     { type: 'symlink', path: 'bin/sh', target: 'busybox' },

@@ -2,20 +2,24 @@ import {
   arch,
   bootDevices,
   capacityBytes,
+  cloudInitText,
   cpuInput,
   cpuModel,
   diskBus,
+  diskFormat,
   diskTargetDevice,
   displayPort,
   domainDescription,
   domainDiskInput,
   domainName,
   graphicsInput,
+  hostName,
   kernelCmdline,
   listenAddress,
   machine,
   memoryKiB,
   poolName,
+  sshAuthorizedKeys,
   vcpuCount,
   volumeName,
 } from '../../validation/index.ts';
@@ -39,11 +43,6 @@ const DiskDevice = lowerCaseEnum('DiskDevice', 'How the guest sees a disk.', {
   CDROM: 'A read-only CD-ROM drive.',
 });
 
-const VolumeFormat = lowerCaseEnum('VolumeFormat', 'The image format of a new volume.', {
-  RAW: 'Raw bytes, sparse where the pool allows.',
-  QCOW2: 'QEMU copy-on-write: grows as the guest writes, holds snapshots, can sit on a backing image.',
-});
-
 const NewVolumeInput = builder.inputType('NewVolumeInput', {
   description: 'A new, empty volume the gateway creates for the disk (Storage.Allocate and Storage.Use on the pool).',
   fields: (t) => ({
@@ -55,7 +54,11 @@ const NewVolumeInput = builder.inputType('NewVolumeInput', {
       description: 'The size the guest sees, in bytes.',
       validate: capacityBytes,
     }),
-    format: t.field({ type: VolumeFormat, defaultValue: 'qcow2', description: '@default QCOW2' }),
+    format: t.string({
+      defaultValue: 'qcow2',
+      description: 'Its image format (raw, qcow2…). @default qcow2',
+      validate: diskFormat,
+    }),
   }),
 });
 
@@ -176,6 +179,40 @@ const DirectKernelBootInput = builder.inputType('DirectKernelBootInput', {
   }),
 });
 
+const CloudInitInput = builder.inputType('CloudInitInput', {
+  description:
+    'What cloud-init in the guest reads at first boot (its NoCloud datasource): the gateway writes a seed image (ISO 9660, label cidata) as a volume `<domain>-cidata.iso` beside the first disk’s volume (or in `pool`) and attaches it as a read-only CD-ROM.',
+  fields: (t) => ({
+    userData: t.string({
+      description:
+        'user-data as cloud-init takes it (#cloud-config YAML, a script…); an empty #cloud-config when omitted.',
+      validate: cloudInitText,
+    }),
+    metaData: t.string({
+      description: 'meta-data YAML (a mapping); instance-id defaults to the domain’s UUID.',
+      validate: cloudInitText,
+    }),
+    networkConfig: t.string({
+      description: 'network-config (version 1 or 2); cloud-init’s default (DHCP on the first NIC) when omitted.',
+      validate: cloudInitText,
+    }),
+    hostname: t.string({ description: 'The guest’s host name (meta-data local-hostname).', validate: hostName }),
+    sshAuthorizedKeys: t.stringList({
+      description: 'Public keys for the default user (meta-data public-keys), one OpenSSH key a line.',
+      validate: sshAuthorizedKeys,
+    }),
+    pool: t.string({
+      description: 'The pool for the seed volume; the pool of the first disk when omitted.',
+      validate: poolName,
+    }),
+  }),
+});
+
+const VirtType = lowerCaseEnum('VirtType', 'How the hypervisor runs a guest (the domain type).', {
+  KVM: 'Hardware virtualization (KVM): the host’s CPU runs the guest.',
+  QEMU: 'Emulation (QEMU’s TCG): slower, but runs where KVM is missing or unusable, and other architectures.',
+});
+
 export const DomainInput = builder.inputType('DomainInput', {
   description: 'A domain described by parameters; the gateway writes its XML and creates the volumes it asks for.',
   fields: (t) => ({
@@ -203,6 +240,10 @@ export const DomainInput = builder.inputType('DomainInput', {
       description: 'Machine type, e.g. pc or q35; the hypervisor’s default when omitted.',
       validate: machine,
     }),
+    virtType: t.field({
+      type: VirtType,
+      description: 'KVM or QEMU (emulation); KVM where the host offers it when omitted.',
+    }),
     bootDevices: t.field({
       type: [BootDeviceEnum],
       description: 'Boot order: at most 3 of HD, FD, CDROM, NETWORK, no repeats. @default [HD]',
@@ -222,6 +263,7 @@ export const DomainInput = builder.inputType('DomainInput', {
     }),
     cpu: t.field({ type: CpuInput, description: 'The guest CPU.' }),
     kernel: t.field({ type: DirectKernelBootInput, description: 'Direct kernel boot.' }),
+    cloudInit: t.field({ type: CloudInitInput, description: 'A cloud-init seed for the first boot.' }),
   }),
 });
 
@@ -244,6 +286,7 @@ export interface DomainInputValue {
   memoryKiB?: bigint | null;
   arch?: string | null;
   machine?: string | null;
+  virtType?: string | null;
   bootDevices?: string[] | null;
   disks?: DomainDiskValue[] | null;
   interfaces?: Array<{ kind: string; source: string; mac?: string | null; model?: string | null }> | null;
@@ -257,4 +300,12 @@ export interface DomainInputValue {
   firmware?: { type: string; secureBoot?: boolean | null } | null;
   cpu?: { mode: string; model?: string | null } | null;
   kernel?: { kernel: VolumeRefValue; initrd?: VolumeRefValue | null; cmdline?: string | null } | null;
+  cloudInit?: {
+    userData?: string | null;
+    metaData?: string | null;
+    networkConfig?: string | null;
+    hostname?: string | null;
+    sshAuthorizedKeys?: string[] | null;
+    pool?: string | null;
+  } | null;
 }

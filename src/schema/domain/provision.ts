@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { CloudInitError, nocloudSeedIso } from '../../cloud-init/nocloud-seed.ts';
 import { type Connection, LibvirtError, type StoragePool, type Volume } from '../../libvirt/index.ts';
 import { parseDomainCapabilitiesXml } from '../../libvirt/xml/domain-capabilities-xml.ts';
 import {
@@ -15,7 +16,7 @@ import type { GatewayContext } from '../core/context.ts';
 import { gatewayError, invalidInput } from '../core/errors.ts';
 import { checkBuiltXml } from '../core/host-safety.ts';
 import { connectionOf } from '../core/hosts.ts';
-import { preferredDomainType } from '../host/hypervisor.ts';
+import { offeredDomainTypes, preferredDomainType } from '../host/hypervisor.ts';
 import { pools } from '../storage/pool.ts';
 import { requireOnPool } from '../storage/pool-grants.ts';
 import { findVolume, poolOf } from '../storage/volume.ts';
@@ -41,7 +42,16 @@ interface DiskPlan {
   targetDev: string;
   bus: string;
   readonly: boolean;
-  source: UsedVolume | { pool: StoragePool; volumeXml: string; format: string; made?: Volume };
+  source: UsedVolume | NewVolume;
+}
+
+/** A volume the steps create: empty, or holding `data` (a cloud-init seed). */
+interface NewVolume {
+  pool: StoragePool;
+  volumeXml: string;
+  format: string;
+  data?: Buffer;
+  made?: Volume;
 }
 
 /** A multi-step change's step, as allOrNothing runs it. */
@@ -101,6 +111,74 @@ async function poolForNew(p: Planner, pool: string, name: string, field: string)
     throw invalidInput(`${field}.name`, `storage pool ${pool} already has a volume named ${name}`);
   }
   return s.object;
+}
+
+/** Writes `data` at the start of a new volume through a libvirt stream (any transport: TLS, SSH…). */
+async function fill(volume: Volume, data: Buffer): Promise<void> {
+  const upload = await volume.upload({ offset: 0n, length: BigInt(data.length) }, { sparse: false });
+  try {
+    await upload.write(data);
+    await upload.finish(true);
+  } catch (e) {
+    await upload.abort();
+    throw e;
+  }
+}
+
+/**
+ * The cloud-init seed as a CD-ROM: an ISO image in a new raw volume `<domain>-cidata.iso`, in the
+ * pool asked for or the pool of the first disk.
+ */
+async function seedDisk(
+  p: Planner,
+  input: DomainInputValue,
+  uuid: string,
+  disks: DiskPlan[],
+): Promise<DiskPlan | undefined> {
+  const ci = input.cloudInit;
+  if (!ci) return undefined;
+  const field = 'domain.cloudInit';
+  let iso: Buffer;
+  try {
+    iso = nocloudSeedIso({
+      ...(ci.userData != null ? { userData: ci.userData } : {}),
+      ...(ci.metaData != null ? { metaData: ci.metaData } : {}),
+      ...(ci.networkConfig != null ? { networkConfig: ci.networkConfig } : {}),
+      ...(ci.hostname != null ? { hostname: ci.hostname } : {}),
+      ...(ci.sshAuthorizedKeys != null ? { sshAuthorizedKeys: ci.sshAuthorizedKeys } : {}),
+      instanceId: uuid,
+    });
+  } catch (e) {
+    if (e instanceof CloudInitError) throw invalidInput(`${field}.${e.field}`, `${e.field} ${e.message}`);
+    throw e;
+  }
+  const first = disks[0]?.source;
+  const poolName =
+    ci.pool ??
+    (first === undefined
+      ? undefined
+      : 'path' in first
+        ? (await (await p.c.volumeByPath(first.path)).pool()).name
+        : first.pool.name);
+  if (poolName === undefined) {
+    throw invalidInput(`${field}.pool`, 'name a pool for the seed volume: the domain has no disk to put it beside');
+  }
+  const name = `${input.name}-cidata.iso`;
+  const pool = await poolForNew(p, poolName, name, field);
+  const taken = new Set(disks.map((d) => d.targetDev));
+  return {
+    field,
+    device: 'cdrom',
+    targetDev: nextTarget('sd', taken),
+    bus: 'sata',
+    readonly: true,
+    source: {
+      pool,
+      format: 'raw',
+      data: iso,
+      volumeXml: buildVolumeXml({ name, capacityBytes: BigInt(iso.length), format: 'raw' }),
+    },
+  };
 }
 
 async function diskSource(p: Planner, disk: DomainDiskValue, field: string): Promise<DiskPlan['source']> {
@@ -245,10 +323,24 @@ export async function planDomain(
 ): Promise<ProvisionPlan> {
   const c = await connectionOf(ctx, host);
   const p: Planner = { ctx, host, c, mutation };
-  const type = await preferredDomainType(ctx, host, input.arch ?? undefined);
+  const type = input.virtType ?? (await preferredDomainType(ctx, host, input.arch ?? undefined));
   if (!type) throw invalidInput('domain.arch', `host ${host} cannot run ${input.arch ?? 'hvm'} guests`);
+  if (input.virtType && !(await offeredDomainTypes(ctx, host, input.arch ?? undefined)).has(input.virtType)) {
+    throw gatewayError(
+      'UNSUPPORTED',
+      `host ${host} offers no ${input.virtType} guests${input.arch ? ` for ${input.arch}` : ''}`,
+      {
+        host,
+        field: 'domain.virtType',
+      },
+    );
+  }
   await checkHostOffers(p, input, type);
   const disks = await planDisks(p, input.disks ?? []);
+  // The UUID is chosen here when a seed needs it: cloud-init's instance-id is the domain's UUID.
+  const uuid = input.cloudInit ? randomUUID() : undefined;
+  const seed = uuid === undefined ? undefined : await seedDisk(p, input, uuid, disks);
+  if (seed) disks.push(seed);
   const kernel = input.kernel
     ? {
         kernel: (await usableVolume(p, input.kernel.kernel, 'domain.kernel.kernel')).path,
@@ -263,6 +355,7 @@ export async function planDomain(
   const spec = (): DomainSpec => ({
     type: type as DomainType,
     name: input.name,
+    ...(uuid !== undefined ? { uuid } : {}),
     description: input.description ?? undefined,
     vcpus: input.vcpus ?? 1,
     memoryKiB: input.memoryKiB ?? 524288n,
@@ -294,6 +387,7 @@ export async function planDomain(
         run: async () => {
           await checkBuiltXml(ctx, host, 'volume', d.field, source.volumeXml);
           source.made = await source.pool.createVolume(source.volumeXml);
+          if (source.data) await fill(source.made, source.data);
         },
         undo: () => source.made?.delete() ?? Promise.resolve(),
       },

@@ -14,14 +14,19 @@ const capabilitiesOf = perHost(async (ctx, host) => {
 type Capabilities = ReturnType<typeof parseCapabilitiesXml>;
 
 /** The best domain type this host offers for a guest architecture: kvm, then qemu, then whatever it has. */
+/** The domain types (kvm, qemu, test…) the host offers hvm guests of `arch` (any arch when omitted). */
+export async function offeredDomainTypes(ctx: GatewayContext, host: string, arch?: string): Promise<Set<string>> {
+  const { parsed } = await capabilitiesOf(ctx, host);
+  const guests = parsed.guests.filter((g) => g.osType === 'hvm' && (arch === undefined || g.arch === arch));
+  return new Set(guests.flatMap((g) => g.domainTypes));
+}
+
 export async function preferredDomainType(
   ctx: GatewayContext,
   host: string,
   arch?: string,
 ): Promise<string | undefined> {
-  const { parsed } = await capabilitiesOf(ctx, host);
-  const guests = parsed.guests.filter((g) => g.osType === 'hvm' && (arch === undefined || g.arch === arch));
-  const types = new Set(guests.flatMap((g) => g.domainTypes));
+  const types = await offeredDomainTypes(ctx, host, arch);
   return ['kvm', 'qemu', 'test'].find((t) => types.has(t)) ?? [...types][0];
 }
 type Guest = Capabilities['guests'][number];
