@@ -171,8 +171,19 @@ describe.skipIf(skip !== undefined)('importVolume from a local HTTP server on a 
     expect(await exists(NAMES[1] as string)).toBe(false);
   });
 
-  it('cancelOperation stops a running import and deletes the partial volume', async () => {
+  it('cancelOperation stops a running import and deletes the partial volume; operationUpdated carried its bytes', async () => {
     const started = await start(NAMES[2] as string, '/images/slow.raw');
+    // Followed over SSE from the start: the stream ends with the operation.
+    const events = Promise.resolve(
+      gw.app.yoga.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({
+          query: 'subscription ($id: ID!) { operationUpdated(id: $id) { status transfer { bytesDone bytesTotal } } }',
+          variables: { id: started.id },
+        }),
+      }),
+    ).then((res: Response) => res.text());
     for (let op = await read(started.id); BigInt(op.transfer.bytesDone) === 0n; op = await read(started.id)) {
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -184,6 +195,15 @@ describe.skipIf(skip !== undefined)('importVolume from a local HTTP server on a 
     const op = await settled(started.id);
     expect(op.status).toBe('CANCELLED');
     expect(await exists(NAMES[2] as string)).toBe(false);
+    const updates = (await events)
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => JSON.parse(line.slice(6)) as { data?: { operationUpdated: Op } })
+      .map((e) => e.data?.operationUpdated)
+      .filter((u) => u !== undefined);
+    expect(updates.some((u) => u.status === 'RUNNING' && BigInt(u.transfer.bytesDone) >= 2n << 20n)).toBe(true);
+    expect(updates.some((u) => u.transfer.bytesTotal === String(image.length))).toBe(true);
+    expect(updates.at(-1)?.status).toBe('CANCELLED');
   });
 
   it('refuses a redirect out of the prefix, and URLs outside it before fetching anything', async () => {
