@@ -161,7 +161,7 @@ describe.skipIf(skip !== undefined)('importVolume from a local HTTP server on a 
     const info = JSON.parse((await runCommand('qemu-img', ['info', '--output=json', '-U', volume.path])).stdout);
     expect(info).toMatchObject({ format: 'qcow2', 'virtual-size': 32 * 2 ** 20 });
     expect((await volume.info()).capacityBytes).toBe(BigInt(32 * 2 ** 20));
-    expect(sha256((await readFile(volume.path)).subarray(0, qcow2.length))).toBe(sha256(qcow2));
+    expect(sha256(await readFile(volume.path))).toBe(sha256(qcow2));
   });
 
   it('a sha256 mismatch fails the import and deletes the volume', async () => {
