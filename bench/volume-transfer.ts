@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection, type Volume } from '../src/libvirt/index.ts';
@@ -22,6 +24,11 @@ const TIMEOUT_MS = 20 * 60_000;
 
 /** Rounds, alternating who goes first; the best time and the worst memory of each side are kept. */
 const ROUNDS = 2;
+/**
+ * A client slower than the daemon reads (curl --limit-rate): libvirt's client queues what the
+ * daemon sends ahead of it, which the download's windows bound.
+ */
+const SLOW_RATE = '200M';
 /** GNU time, for virsh's peak RSS. */
 const TIME = '/usr/bin/time';
 
@@ -33,6 +40,8 @@ interface Row {
   rssGrowth: number;
   /** virsh's whole peak RSS, for scale: libvirt's client queues stream data it has not been asked for yet. */
   virshMaxRss: number;
+  /** The same 2 GiB through a bare node:http server (discarding, or serving one zero buffer): HTTP's own floor. */
+  httpMs: number;
 }
 
 interface Run {
@@ -43,11 +52,50 @@ interface Run {
 interface Pair {
   virsh: Run;
   virtql: Run;
+  http: number;
+}
+
+/**
+ * curl against a bare node:http server on loopback, no libvirt: a PUT of the source file that the
+ * server discards, and a GET of SIZE zero bytes from one shared buffer. What HTTP itself costs here.
+ */
+async function bareHttp(source: string): Promise<{ up: number; down: number }> {
+  const zeros = Buffer.alloc(MiB);
+  const server = createServer((req, res) => {
+    if (req.method === 'PUT') {
+      req.on('data', () => undefined);
+      req.on('end', () => res.end('{}'));
+      return;
+    }
+    res.writeHead(200, { 'content-length': String(SIZE) });
+    let left = SIZE;
+    const pump = () => {
+      while (left > 0) {
+        const n = Math.min(left, zeros.length);
+        left -= n;
+        if (!res.write(zeros.subarray(0, n))) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    pump();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  try {
+    await runCommand('sync', []);
+    const up = await timed(() => runCommand('curl', ['-sS', '-f', '-T', source, url], { timeoutMs: TIMEOUT_MS }));
+    const down = await timed(() =>
+      runCommand('curl', ['-sS', '-f', '-o', '/dev/null', url], { timeoutMs: TIMEOUT_MS }),
+    );
+    return { up, down };
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
 }
 
 export type VolumeTransferResult =
   | { skipped: string }
-  | { rows: Row[]; loadBefore: number[]; loadAfter: number[]; dataBytes: number };
+  | { rows: Row[]; slow: Run; loadBefore: number[]; loadAfter: number[]; dataBytes: number };
 
 /** A 2 GiB sparse raw file: data extents and holes. */
 async function sourceImage(dir: string): Promise<{ path: string; dataBytes: number }> {
@@ -149,6 +197,7 @@ export async function measureVolumeTransfer(): Promise<VolumeTransferResult> {
       return { ms: r.ms, rss: r.growth, out };
     };
     const loadBefore = loadavg();
+    let slow: Run = { ms: 0, rss: 0 };
     const up: Pair[] = [];
     const down: Pair[] = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -179,15 +228,22 @@ export async function measureVolumeTransfer(): Promise<VolumeTransferResult> {
         if (r.out.trim() !== String(SIZE)) throw new Error(`the download sent ${r.out.trim()} bytes, not ${SIZE}`);
         return r;
       };
-      if (virshFirst) up.push({ virsh: await upVirsh(), virtql: await upVirtql() });
+      const http = await bareHttp(source.path);
+      if (virshFirst) up.push({ virsh: await upVirsh(), virtql: await upVirtql(), http: http.up });
       else {
         const virtql = await upVirtql();
-        up.push({ virtql, virsh: await upVirsh() });
+        up.push({ virtql, virsh: await upVirsh(), http: http.up });
       }
-      if (virshFirst) down.push({ virsh: await downVirsh(), virtql: await downVirtql() });
+      if (virshFirst) down.push({ virsh: await downVirsh(), virtql: await downVirtql(), http: http.down });
       else {
         const virtql = await downVirtql();
-        down.push({ virtql, virsh: await downVirsh() });
+        down.push({ virtql, virsh: await downVirsh(), http: http.down });
+      }
+      if (round === ROUNDS - 1) {
+        const url = await issue('download', byVirtql.path);
+        const r = await viaCurl(['--limit-rate', SLOW_RATE, '-o', '/dev/null', '-w', '%{size_download}', url]);
+        if (r.out.trim() !== String(SIZE)) throw new Error(`the slow download got ${r.out.trim()} bytes, not ${SIZE}`);
+        slow = r;
       }
       for (const v of volumes) await v.delete();
       await rm(back, { force: true });
@@ -198,9 +254,10 @@ export async function measureVolumeTransfer(): Promise<VolumeTransferResult> {
       virtqlMs: Math.min(...pairs.map((p) => p.virtql.ms)),
       rssGrowth: Math.max(...pairs.map((p) => p.virtql.rss)),
       virshMaxRss: Math.max(...pairs.map((p) => p.virsh.rss)),
+      httpMs: Math.min(...pairs.map((p) => p.http)),
     });
     const rows = [row('upload', up), row('download', down)];
-    return { rows, loadBefore, loadAfter: loadavg(), dataBytes: source.dataBytes };
+    return { rows, slow, loadBefore, loadAfter: loadavg(), dataBytes: source.dataBytes };
   } catch (e) {
     return { skipped: `failed: ${(e as Error).message.slice(0, 400)}` };
   } finally {
@@ -224,8 +281,12 @@ export function reportVolumeTransfer(r: VolumeTransferResult): string[] {
     const ratio = row.virshMs / row.virtqlMs;
     lines.push(
       `  ${row.what.padEnd(9)} virsh ${seconds(row.virshMs)} (${rate(row.virshMs)}), virtql ${seconds(row.virtqlMs)} (${rate(row.virtqlMs)}): ${ratio.toFixed(2)}× virsh (target ≥ ${TARGET_RATIO}×) ${ratio >= TARGET_RATIO ? 'met' : 'MISSED'}; gateway RSS ${signedMegabytes(row.rssGrowth)} (target ≤ ${TARGET_RSS_MB} MB) ${row.rssGrowth <= TARGET_RSS_MB * MiB ? 'met' : 'MISSED'}; virsh's own peak RSS ${megabytes(row.virshMaxRss)} MB`,
+      `  ${''.padEnd(9)} HTTP alone (curl and a bare node:http server, no libvirt) ${seconds(row.httpMs)} (${rate(row.httpMs)}): virtql takes ${(row.virtqlMs / row.httpMs).toFixed(2)}× that`,
     );
   }
+  lines.push(
+    `  download to a client limited to ${SLOW_RATE}B/s: ${seconds(r.slow.ms)}, gateway RSS ${signedMegabytes(r.slow.rss)} (target ≤ ${TARGET_RSS_MB} MB) ${r.slow.rss <= TARGET_RSS_MB * MiB ? 'met' : 'MISSED'}`,
+  );
   return lines;
 }
 

@@ -271,6 +271,8 @@ export interface Native {
   storageVolLookupByPath(c: ConnHandle, path: string): P<RawVolume>;
   storageVolLookupByKey(c: ConnHandle, key: string): P<RawVolume>;
   storageVolGetInfo(v: VolumeHandle): P<RawVolumeInfo>;
+  /** virStorageVolGetInfoFlags(VIR_STORAGE_VOL_GET_PHYSICAL): the file's or device's size in bytes. */
+  storageVolGetPhysical(v: VolumeHandle): P<bigint>;
   storageVolGetXMLDesc(v: VolumeHandle): P<string>;
   storageVolGetPath(v: VolumeHandle): P<string>;
   storageVolGetInfoMany(v: VolumeHandle[]): Slots<RawVolumeInfo>;

@@ -49,6 +49,14 @@ export class Volume {
     return toVolumeInfo(await invoke(() => native.storageVolGetInfo(this.#handle)));
   }
 
+  /**
+   * The size of what backs the volume (the file or the device): what a download reads, which is not
+   * the capacity for a qcow2. Drivers without VIR_STORAGE_VOL_GET_PHYSICAL (the test driver) reject it.
+   */
+  physicalBytes(): Promise<bigint> {
+    return invoke(() => native.storageVolGetPhysical(this.#handle));
+  }
+
   /** info() of many volumes in one binding call; a volume that fails has its error in its slot. */
   static infoMany(volumes: readonly Volume[]): Promise<Array<VolumeInfo | LibvirtError>> {
     return invokeMany(() => native.storageVolGetInfoMany(volumes.map((v) => v.#handle)), toVolumeInfo);

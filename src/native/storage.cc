@@ -124,6 +124,16 @@ Build VolXMLOf(V v) { return Owned(virStorageVolGetXMLDesc(v, 0)); }
 
 Napi::Value VolGetInfo(const Napi::CallbackInfo& info) { return OnObject<V>(info, VolInfoOf); }
 
+// The bytes the volume's storage holds as a file or device (virStorageVolGetInfoFlags with
+// VIR_STORAGE_VOL_GET_PHYSICAL): what virStorageVolDownload reads, which for a qcow2 is not its capacity.
+Napi::Value VolGetPhysical(const Napi::CallbackInfo& info) {
+  return OnObject<V>(info, [](V v) -> Build {
+    virStorageVolInfo i;
+    if (virStorageVolGetInfoFlags(v, &i, VIR_STORAGE_VOL_GET_PHYSICAL) < 0) return nullptr;
+    return Big(i.allocation);
+  });
+}
+
 Napi::Value VolGetInfoMany(const Napi::CallbackInfo& info) { return OnMany<V>(info, VolInfoOf); }
 
 Napi::Value VolGetXMLDesc(const Napi::CallbackInfo& info) { return OnObject<V>(info, VolXMLOf); }
@@ -200,6 +210,7 @@ void InitStorage(Napi::Env env, Exports e) {
   Export(env, e, "storageVolLookupByName", VolLookupByName);
   Export(env, e, "storageVolCreateXML", VolCreateXML);
   Export(env, e, "storageVolGetInfo", VolGetInfo);
+  Export(env, e, "storageVolGetPhysical", VolGetPhysical);
   Export(env, e, "storageVolGetXMLDesc", VolGetXMLDesc);
   Export(env, e, "storageVolGetPath", VolGetPath);
   Export(env, e, "storageVolDelete", VolDelete);

@@ -37,17 +37,26 @@ struct Transfer {
   ConnRef conn;
   virStreamPtr st = nullptr;
   std::atomic<bool> done{false};  // finished or aborted: no more calls
-  bool eof = false;                // only the one job in flight touches it (as `md`)
+  bool eof = false;                // only the one job in flight touches it (as `md`, `zerosToHash`)
   EVP_MD_CTX* md = EVP_MD_CTX_new();
 
   Transfer() { EVP_DigestInit_ex(md, EVP_sha256(), nullptr); }
 
-  void HashZeros(unsigned long long n) {
+  // Zeros of holes received but not hashed yet: the job that reads a hole hands it to JS at once,
+  // and the next job hashes them while JS writes the hole's zeros out.
+  unsigned long long zerosToHash = 0;
+
+  static void HashZeros(EVP_MD_CTX* ctx, unsigned long long n) {
     while (n > 0) {
       size_t k = n < kPiece ? static_cast<size_t>(n) : kPiece;
-      EVP_DigestUpdate(md, kZeros, k);
+      EVP_DigestUpdate(ctx, kZeros, k);
       n -= k;
     }
+  }
+
+  void FlushZeros() {
+    HashZeros(md, zerosToHash);
+    zerosToHash = 0;
   }
 
   ~Transfer() {
@@ -113,7 +122,10 @@ Napi::Value Open(const Napi::CallbackInfo& info, bool upload) {
         auto t = std::make_shared<Transfer>();
         t->conn = conn;
         // No job of `previous` runs: its caller opens the next window only once it ended.
-        if (previous) EVP_MD_CTX_copy_ex(t->md, previous->md);
+        if (previous) {
+          EVP_MD_CTX_copy_ex(t->md, previous->md);
+          t->zerosToHash = previous->zerosToHash;
+        }
         t->st = virStreamNew(conn->ptr, 0);
         if (t->st == nullptr) return nullptr;
         int rc = upload ? virStorageVolUpload(v, t->st, offset, length, flags)
@@ -216,6 +228,7 @@ Napi::Value Recv(const Napi::CallbackInfo& info) {
   return Run(
       info.Env(),
       [t, buf, max]() -> Build {
+        t->FlushZeros();
         if (t->eof) return [](Napi::Env env) { return env.Null(); };
         size_t got = 0;
         long long hole = -1;
@@ -241,7 +254,7 @@ Napi::Value Recv(const Napi::CallbackInfo& info) {
           return Num(static_cast<double>(got));
         }
         if (hole >= 0) {
-          t->HashZeros(static_cast<unsigned long long>(hole));
+          t->zerosToHash += static_cast<unsigned long long>(hole);
           return Big(static_cast<unsigned long long>(hole));
         }
         return [](Napi::Env env) { return env.Null(); };
@@ -262,6 +275,7 @@ Napi::Value End(const Napi::CallbackInfo& info) {
           virResetLastError();
           return Void(0);
         }
+        t->FlushZeros();
         return Void(virStreamFinish(t->st));
       },
       nullptr, t->conn->lane);
@@ -275,6 +289,7 @@ Napi::Value Sha256(const Napi::CallbackInfo& info) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_MD_CTX_copy_ex(copy, t->md);
+  Transfer::HashZeros(copy, t->zerosToHash);  // none once the transfer ended
   EVP_DigestFinal_ex(copy, digest, &len);
   EVP_MD_CTX_free(copy);
   static const char kHex[] = "0123456789abcdef";

@@ -221,23 +221,32 @@ export async function pumpDownload({
       });
     }
   };
-  let next: Promise<unknown> = Promise.resolve();
+  /** The read under way: each starts before the previous piece is written out, so libvirt and HTTP overlap. */
+  const readInto = (buf: Buffer) => {
+    const read = down.read(buf);
+    read.catch(() => undefined); // awaited below, or by the catch
+    return read;
+  };
+  let into = free.pop() as Buffer; // the ring is full at the start
+  let next = readInto(into);
   try {
     for (;;) {
-      const into = await takeFree();
-      const read = down.read(into);
-      next = read;
-      const piece = await read;
+      const piece = await next;
+      const used = into;
       if (piece === null) break;
       if ('data' in piece) {
+        into = await takeFree();
+        next = readInto(into);
         // Back in the ring once written out (or failed: the response is then over anyway).
         await write(piece.data, () => {
-          free.push(into);
+          free.push(used);
           wake();
         });
         continue;
       }
-      free.push(into);
+      // A hole left `used` untouched: the next read goes into it while the zeros go out (and the
+      // binding hashes them meanwhile).
+      next = readInto(used);
       for (let left = piece.hole; left > 0n; ) {
         const n = left < BigInt(CHUNK) ? Number(left) : CHUNK;
         await write(ZEROS.subarray(0, n));

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/audit/audit-record.ts';
@@ -203,6 +204,25 @@ describe.skipIf(skip !== undefined)('uploadVolume and downloadVolume over HTTP o
     const t = await issue('download', `, offset: "${4 * MiB}", length: "4096"`);
     const got = await download(t);
     expect(got.body.equals(image.subarray(4 * MiB, 4 * MiB + 4096))).toBe(true);
+  });
+
+  it('downloads a qcow2 as its file is (header and clusters), not cut or padded to its capacity', async () => {
+    const name = 'virtql-transfer.qcow2';
+    await (await pool.volumeByName(name).catch(() => undefined))?.delete();
+    const qcow2 = await pool.createVolume(buildVolumeXml({ name, capacityBytes: 64n * BigInt(MiB), format: 'qcow2' }));
+    try {
+      const file = await readFile(qcow2.path);
+      expect(file.length).toBeLessThan(64 * MiB);
+      const res = await gw.query<Record<string, Transfer>>(ISSUE('download'), { path: qcow2.path }, bearer('admin'));
+      expect(res.errors).toBeUndefined();
+      const got = await download((res.data as Record<string, Transfer>).downloadVolume as Transfer);
+      expect(got.status).toBe(200);
+      expect(got.headers.get('content-length')).toBe(String(file.length));
+      expect(got.body.subarray(0, 4).toString('latin1')).toBe('QFI\xfb');
+      expect(sha256(got.body)).toBe(sha256(file));
+    } finally {
+      await qcow2.delete();
+    }
   });
 
   it('a URL serves once, only its identity, only with credentials, only at its exact path', async () => {

@@ -147,10 +147,10 @@ function urlOf(ctx: GatewayContext & RequestContext, path: string): string {
 }
 
 /** The window [offset, offset + length) inside the volume; length 0 or omitted: to its end. */
-function windowOf(offset: bigint, length: bigint | null | undefined, capacity: bigint) {
+function windowOf(offset: bigint, length: bigint | null | undefined, size: bigint, sizeName: string) {
   if (offset < 0n) throw invalidInput('offset', 'must not be negative');
-  if (offset >= capacity) throw invalidInput('offset', `must be below the volume’s capacity (${capacity} bytes)`);
-  const rest = capacity - offset;
+  if (offset >= size) throw invalidInput('offset', `must be below the volume’s ${sizeName} (${size} bytes)`);
+  const rest = size - offset;
   if (length == null || length === 0n) return { offset, length: rest };
   if (length < 0n) throw invalidInput('length', 'must not be negative');
   if (length > rest)
@@ -168,7 +168,10 @@ export async function startTransfer(
   const transfers = ctx.transfers;
   if (!transfers) throw gatewayError('UNSUPPORTED', 'this gateway serves no volume transfers');
   const capacity = (await s.object.info()).capacityBytes;
-  const window = windowOf(args.offset ?? 0n, args.length, capacity);
+  // A download reads the file as it is (a qcow2's header, tables and clusters), not the guest's view:
+  // its window ends at the file's size. Where the driver cannot tell, the capacity stands in.
+  const size = direction === 'DOWNLOAD' ? await s.object.physicalBytes().catch(() => capacity) : capacity;
+  const window = windowOf(args.offset ?? 0n, args.length, size, size === capacity ? 'capacity' : 'file size');
   const issued = await transfers.issue({
     direction,
     identityKey: ctx.identity.key,
