@@ -21,6 +21,7 @@ if (skip) console.warn(`skipping the QEMU clone case: ${skip}`);
 const run = promisify(execFile);
 const SOURCE = 'clone-src';
 const CLONE = 'clone-dst';
+const LINKED = 'clone-linked';
 
 describe.skipIf(skip !== undefined)('cloneDomain on a private libvirtd', { timeout: 240_000 }, () => {
   let gw: ListeningGateway;
@@ -65,13 +66,13 @@ describe.skipIf(skip !== undefined)('cloneDomain on a private libvirtd', { timeo
   }, 180_000);
   afterAll(async () => {
     stopAll();
-    for (const name of [CLONE, SOURCE]) {
+    for (const name of [LINKED, CLONE, SOURCE]) {
       const d = await c?.domainByName(name).catch(() => undefined);
       if (d && (await d.isActive())) await d.destroy();
       await d?.undefine();
     }
     const pool = await c?.storagePoolByName(DIR_POOL).catch(() => undefined);
-    for (const name of [`${SOURCE}.qcow2`, `${CLONE}-vda.qcow2`]) {
+    for (const name of [`${SOURCE}.qcow2`, `${CLONE}-vda.qcow2`, `${LINKED}-vda.qcow2`]) {
       await (await pool?.volumeByName(name).catch(() => undefined))?.delete();
     }
     await gw?.close();
@@ -104,5 +105,31 @@ describe.skipIf(skip !== undefined)('cloneDomain on a private libvirtd', { timeo
 
     await ok(`mutation { startDomain(input: { host: "qemu", domain: { name: "${CLONE}" } }) { state } }`);
     await waitForConsole(log, { count: 1, timeoutMs: 120_000 });
+  });
+
+  it('makes a linked clone: an overlay that reads the source’s data and does not copy it', async () => {
+    const { cloneDomain } = await ok<{ cloneDomain: { id: string } }>(
+      `mutation { cloneDomain(input: { host: "qemu", domain: { name: "${SOURCE}" }, name: "${LINKED}", linked: true }) { id } }`,
+    );
+    const sub = subscribeSse<{ operationUpdated: { status: string; clone: { volumes: string[] } | null } }>(
+      gw.url,
+      'subscription ($id: ID!) { operationUpdated(id: $id) { status clone { volumes } } }',
+      { id: cloneDomain.id },
+    );
+    await sub.results.ended;
+    const last = sub.results.seen.at(-1)?.data?.operationUpdated;
+    expect(last?.status).toBe('COMPLETED');
+    const [overlay] = last?.clone?.volumes ?? [];
+    expect(overlay).toMatch(new RegExp(`/${LINKED}-vda\\.qcow2$`));
+    const source = (await (await c.storagePoolByName(DIR_POOL)).volumeByName(`${SOURCE}.qcow2`)).path;
+    const info = JSON.parse((await run('qemu-img', ['info', '-U', '--output=json', overlay as string])).stdout) as {
+      'backing-filename'?: string;
+      'actual-size': number;
+    };
+    expect(info['backing-filename']).toBe(source);
+    // The 64 KiB pattern lives in the source: the overlay holds only qcow2 metadata.
+    expect(info['actual-size']).toBeLessThan(1 << 20);
+    const read = await run('qemu-io', ['-r', '-f', 'qcow2', '-c', 'read -P 0x5a 0 64k', overlay as string]);
+    expect(read.stdout).not.toContain('Pattern verification failed');
   });
 });

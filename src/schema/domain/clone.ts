@@ -107,9 +107,12 @@ async function volumeBehind(c: Connection, d: DomainDisk): Promise<Volume | unde
   }
 }
 
-/** The clone's copy of `source`: `<clone>-<target><extension of the source>`, e.g. web2-vda.qcow2. */
-function copyName(cloneName: string, disk: DomainDisk, source: Volume): string {
-  const ext = /\.[A-Za-z0-9]{1,8}$/.exec(source.name)?.[0] ?? '';
+/**
+ * The clone's copy of `source`: `<clone>-<target><extension of the source>`, e.g. web2-vda.qcow2;
+ * a linked clone's overlay is always `.qcow2`.
+ */
+function copyName(cloneName: string, disk: DomainDisk, source: Volume, linked = false): string {
+  const ext = linked ? '.qcow2' : (/\.[A-Za-z0-9]{1,8}$/.exec(source.name)?.[0] ?? '');
   return `${cloneName}-${disk.target.dev}${ext}`;
 }
 
@@ -124,6 +127,7 @@ async function planClone(
   c: Connection,
   source: Domain,
   name: string,
+  linked: boolean,
 ): Promise<{ xml: string; copies: DiskCopy[] }> {
   const xml = await source.xml({ inactive: true });
   const parsed = parseDomainXml(xml);
@@ -158,9 +162,9 @@ async function planClone(
       'Mutation.cloneDomain',
       `the pool of disk ${disk.target.dev}`,
     );
-    const taken = (await pool.volumes()).some((v) => v.name === copyName(name, disk, volume));
+    const taken = (await pool.volumes()).some((v) => v.name === copyName(name, disk, volume, linked));
     if (taken) {
-      throw invalidInput('name', `${where} already has a volume named ${copyName(name, disk, volume)}`);
+      throw invalidInput('name', `${where} already has a volume named ${copyName(name, disk, volume, linked)}`);
     }
   }
   return { xml, copies };
@@ -177,6 +181,12 @@ builder.mutationFields((t) => ({
       host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
       domain: t.arg({ type: DomainRef, required: true, description: 'The shut-off domain to copy.' }),
       name: t.arg.string({ required: true, description: 'The clone’s name.', validate: domainName }),
+      linked: t.arg.boolean({
+        defaultValue: false,
+        required: true,
+        description:
+          'Each disk becomes a qcow2 overlay on the source’s volume instead of a copy: instant and small, but the source’s volumes must then stay as they are (start the source again and the clones read changed data). @default false',
+      }),
     }),
     resolve: async (_r, { input: args }, ctx) => {
       const host = hostName(ctx, args.host);
@@ -198,7 +208,8 @@ builder.mutationFields((t) => ({
         () => false,
       );
       if (exists) throw invalidInput('name', `a domain named ${args.name} already exists on host ${host}`);
-      const { xml, copies } = await planClone(ctx, host, c, s.domain, args.name);
+      const linked = args.linked;
+      const { xml, copies } = await planClone(ctx, host, c, s.domain, args.name, linked);
       // Everything but the copies' new paths is known now: a NIC on a network the caller may not
       // use, or anything else the policy refuses, is refused before a disk is copied.
       await checkBuiltXml(ctx, host, 'domain', 'domain', cloneDomainXml(xml, { name: args.name, disks: new Map() }));
@@ -214,13 +225,19 @@ builder.mutationFields((t) => ({
             progress.currentDisk = disk.target.dev;
             const pool = await source.pool();
             const format = parseVolumeXml(await source.xml()).format;
-            const volumeXml = buildVolumeXml({
-              name: copyName(args.name, disk, source),
-              capacityBytes: (await source.info()).capacityBytes,
-              ...(format ? { format } : {}),
-            });
+            const capacityBytes = (await source.info()).capacityBytes;
+            const name = copyName(args.name, disk, source, linked);
+            // Linked: a qcow2 overlay on the source (instant, shares its data); else a full copy.
+            const volumeXml = linked
+              ? buildVolumeXml({
+                  name,
+                  capacityBytes,
+                  format: 'qcow2',
+                  backingStore: { path: source.path, format: format ?? 'raw' },
+                })
+              : buildVolumeXml({ name, capacityBytes, ...(format ? { format } : {}) });
             await checkBuiltXml(ctx, host, 'volume', 'name', volumeXml);
-            const copy = await pool.cloneVolume(volumeXml, source);
+            const copy = linked ? await pool.createVolume(volumeXml) : await pool.cloneVolume(volumeXml, source);
             made.push(copy);
             sources.set(
               disk.target.dev,
