@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { AuditLog } from '../audit/audit-log.ts';
+import type { AuditRecord } from '../audit/audit-record.ts';
 import type { IdentityKind } from '../auth/identity.ts';
 import { LibvirtError } from '../libvirt/index.ts';
 import { liftRequestDeadline } from '../request-deadline.ts';
@@ -307,15 +308,7 @@ export class VolumeTransfers {
   }
 
   /** An audit record of data that went through without a URL of this endpoint (importVolume). */
-  record(entry: {
-    identity: { name: string; kind: IdentityKind };
-    source: string | null;
-    host: string;
-    operation: string;
-    arguments: Record<string, unknown>;
-    result: string;
-    durationMs: number;
-  }): void {
+  record(entry: Omit<AuditRecord, 'time'>): void {
     void this.#options.audit.write({ time: new Date(Date.now() - entry.durationMs).toISOString(), ...entry });
   }
 
