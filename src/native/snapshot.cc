@@ -19,11 +19,14 @@ Napi::Value CreateXML(const Napi::CallbackInfo& info) {
   });
 }
 
-Napi::Value ListAll(const Napi::CallbackInfo& info) {
+// A domain's snapshots (virDomainListAllSnapshots) or a snapshot's children
+// (virDomainSnapshotListAllChildren): the same list of the same objects from a different parent.
+template <typename H, int (*List)(H, S**, unsigned int)>
+Napi::Value ListSnapshots(const Napi::CallbackInfo& info) {
   unsigned int flags = FlagsArg(info, 1);
-  return OnHandle<D>(info, [flags](D d, ConnRef conn) {
+  return OnHandle<H>(info, [flags](H h, ConnRef conn) {
     S* items = nullptr;
-    int n = virDomainListAllSnapshots(d, &items, flags);
+    int n = List(h, &items, flags);
     return DescribeAll(conn, items, n, DescribeSnapshot);
   });
 }
@@ -105,15 +108,6 @@ Napi::Value IsCurrent(const Napi::CallbackInfo& info) {
   return OnObject<S>(info, [](S s) { return Tri(virDomainSnapshotIsCurrent(s, 0)); });
 }
 
-Napi::Value ListAllChildren(const Napi::CallbackInfo& info) {
-  unsigned int flags = FlagsArg(info, 1);
-  return OnHandle<S>(info, [flags](S s, ConnRef conn) {
-    S* items = nullptr;
-    int n = virDomainSnapshotListAllChildren(s, &items, flags);
-    return DescribeAll(conn, items, n, DescribeSnapshot);
-  });
-}
-
 Napi::Value Revert(const Napi::CallbackInfo& info) {
   unsigned int flags = FlagsArg(info, 1);
   return OnObject<S>(info, [flags](S s) { return Void(virDomainRevertToSnapshot(s, flags)); });
@@ -128,7 +122,7 @@ Napi::Value Delete(const Napi::CallbackInfo& info) {
 
 void InitSnapshot(Napi::Env env, Exports e) {
   Export(env, e, "domainSnapshotCreateXML", CreateXML);
-  Export(env, e, "domainListAllSnapshots", ListAll);
+  Export(env, e, "domainListAllSnapshots", ListSnapshots<D, virDomainListAllSnapshots>);
   Export(env, e, "domainSnapshotLookupByName", LookupByName);
   Export(env, e, "domainSnapshotCurrent", Current);
   Export(env, e, "domainHasCurrentSnapshot", HasCurrent);
@@ -136,7 +130,7 @@ void InitSnapshot(Napi::Env env, Exports e) {
   Export(env, e, "domainSnapshotGetXMLDesc", GetXMLDesc);
   Export(env, e, "domainSnapshotGetParent", GetParent);
   Export(env, e, "domainSnapshotIsCurrent", IsCurrent);
-  Export(env, e, "domainSnapshotListAllChildren", ListAllChildren);
+  Export(env, e, "domainSnapshotListAllChildren", ListSnapshots<S, virDomainSnapshotListAllChildren>);
   Export(env, e, "domainRevertToSnapshot", Revert);
   Export(env, e, "domainSnapshotDelete", Delete);
 }
