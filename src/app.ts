@@ -25,6 +25,7 @@ import {
   isGraphiQLPageRequest,
   useGraphiQLAssets,
 } from './graphiql/use-graphiql-assets.ts';
+import { createReadiness } from './health/readiness.ts';
 import { createLocalLocks, createRedisLocks } from './hosts/object-locks.ts';
 import { createLimits } from './limits/create-limits.ts';
 import { createRequestLogging } from './logging/use-request-logging.ts';
@@ -75,6 +76,8 @@ export interface AppOptions {
    * @default no identities (every caller is the anonymous admin), no TLS, no cross origin, default limits
    */
   security?: SecurityConfig;
+  /** When /ready answers 200 (config ready). @default { minHosts: 1 } */
+  ready?: { minHosts: number };
 }
 
 export interface App {
@@ -230,6 +233,15 @@ export function buildApp(options: AppOptions): App {
     codeOf: clientErrorCode,
     identityOf: (context) => (context.identity instanceof Identity ? context.identity.name : undefined),
   });
+  let server: Server | undefined;
+  let stopping: Promise<void> | undefined;
+  const readiness = createReadiness({
+    checkHosts: () => registry.checkReady(),
+    minHosts: options.ready?.minHosts ?? 1,
+    ...(options.redis ? { redisUrl: options.redis.url } : {}),
+    // In-process (yoga.fetch, no port) the app serves as long as it is not stopping.
+    serving: () => stopping === undefined && (server === undefined || server.listening),
+  });
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint,
@@ -286,21 +298,16 @@ export function buildApp(options: AppOptions): App {
       useReadinessCheck({
         endpoint: '/ready',
         check: async ({ fetchAPI }) => {
-          const hosts = await registry.checkReady();
-          const down = hosts.filter((h) => !h.ok).length;
-          const ready = down === 0;
-          // Anyone may ask, so only counts: which hosts exist and why they fail is for Host.lastError.
-          return new fetchAPI.Response(JSON.stringify({ ready, hosts: hosts.length, down }), {
-            status: ready ? 200 : 503,
-            headers: { 'content-type': 'application/json' },
+          const report = await readiness.check();
+          return new fetchAPI.Response(JSON.stringify(report), {
+            status: report.ready ? 200 : 503,
+            headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
           });
         },
       }),
     ],
   });
-  let server: Server | undefined;
   let connections: ReturnType<typeof trackConnections> | undefined;
-  let stopping: Promise<void> | undefined;
   let tracing: Promise<Tracing> | undefined;
 
   return {
@@ -364,6 +371,7 @@ export function buildApp(options: AppOptions): App {
         await registry.close();
         await limits.close();
         await locks.close();
+        await readiness.close();
         await operationsClosed;
         await audit.close();
         // Last, so that the spans of what the steps above ended are sent too.

@@ -29,6 +29,7 @@ try {
     hostname: config.host,
     logger: log,
     allowUnsafeClientUris: config.allowUnsafeClientUris,
+    ready: config.ready,
     ...(process.env.REDIS_URL ? { redis: { url: process.env.REDIS_URL } } : {}),
   });
   const url = await app.start();

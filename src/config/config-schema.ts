@@ -84,6 +84,12 @@ export const configFileSchema = z.strictObject({
   images: imagesSchema,
   transfers: transfersSchema,
   xml: xmlSchema,
+  ready: z
+    .strictObject({
+      /** Hosts that must be connected for /ready to answer 200. 0: ready whatever the hypervisors do. */
+      minHosts: z.number().int({ error: 'must be an integer' }).min(0, 'must not be negative').default(1),
+    })
+    .prefault({}),
   keepAlive: z
     .strictObject({
       intervalSeconds: z.number().int({ error: 'must be an integer' }).min(1, 'must be at least 1').default(5),

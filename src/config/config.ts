@@ -53,6 +53,13 @@ export interface GatewayConfig {
   hosts: HostConfig[];
   /** Identities, grants, TLS, CORS, limits and audit. */
   security: SecurityConfig;
+  /** When /ready answers 200. @default { minHosts: 1 } */
+  ready: ReadyConfig;
+}
+
+export interface ReadyConfig {
+  /** Hosts that must be connected; never more than the hosts configured. */
+  minHosts: number;
 }
 
 export const EMBEDDED_DEFAULT_HOST = 'default';
@@ -181,6 +188,12 @@ export async function resolveConfig(raw: unknown, options: ResolveConfigOptions 
     });
   }
 
+  if (file && file.ready.minHosts > hosts.length && problems.length === 0) {
+    problems.push({
+      path: 'ready.minHosts',
+      reason: `is ${file.ready.minHosts}, but only ${hosts.length} host${hosts.length === 1 ? ' is' : 's are'} configured`,
+    });
+  }
   const host = file ? bindAddress(file.host, file.auth) : '';
   const security = file ? await resolveSecurity(file, host, baseDir, problems) : undefined;
   if (problems.length > 0 || file === undefined || security === undefined) {
@@ -196,6 +209,7 @@ export async function resolveConfig(raw: unknown, options: ResolveConfigOptions 
     keepAlive: { ...file.keepAlive },
     hosts,
     security,
+    ready: { ...file.ready },
   };
 }
 
