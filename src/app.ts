@@ -166,6 +166,11 @@ export function buildApp(options: AppOptions): App {
       result: code,
       durationMs: 0,
     });
+  const requestLogging = createRequestLogging({
+    logger: options.logger ?? pino({ level: 'info' }),
+    codeOf: clientErrorCode,
+    identityOf: (context) => (context.identity instanceof Identity ? context.identity.name : undefined),
+  });
   const gate = createGate({
     graphqlEndpoint,
     routes,
@@ -180,6 +185,11 @@ export function buildApp(options: AppOptions): App {
       }
       return refused;
     },
+    onRefused: (request, refusal, req) =>
+      requestLogging.refused(request, {
+        ...refusal,
+        ...(req?.socket.remoteAddress ? { source: req.socket.remoteAddress } : {}),
+      }),
   });
   const limits = createLimits({
     limits: security.limits,
@@ -228,11 +238,6 @@ export function buildApp(options: AppOptions): App {
     if (auth.enabled) throw gatewayError('UNAUTHENTICATED', 'authentication required', { http: { status: 401 } });
     return Identity.anonymous();
   };
-  const requestLogging = createRequestLogging({
-    logger: options.logger ?? pino({ level: 'info' }),
-    codeOf: clientErrorCode,
-    identityOf: (context) => (context.identity instanceof Identity ? context.identity.name : undefined),
-  });
   let server: Server | undefined;
   let stopping: Promise<void> | undefined;
   const readiness = createReadiness({
