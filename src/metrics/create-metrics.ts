@@ -50,7 +50,10 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
   return {
     registry,
     plugins: [
-      useOperationMetrics(registry),
+      useOperationMetrics(registry, {
+        max: config.maxOperationNames,
+        ...(config.operationNames ? { known: config.operationNames } : {}),
+      }),
       ...(config.listen === undefined ? [useMetricsEndpoint(registry, options.auth)] : []),
     ],
     url: () => server?.url,
