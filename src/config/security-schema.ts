@@ -198,6 +198,11 @@ export const metricsSchema = z
     operationNames: z.array(z.string().regex(/^[_A-Za-z][_0-9A-Za-z]{0,127}$/, 'must be a GraphQL name')).optional(),
     /** How many distinct operation names get a series of their own when `operationNames` is not given. */
     maxOperationNames: z.number().int({ error: 'must be an integer' }).min(0, 'must not be negative').default(100),
+    /**
+     * libvirt_domain_info_state's state_desc: `short` (running, shutoff…) or `exporter`, the sentences
+     * prometheus-libvirt-exporter uses ("the domain is running"), for its dashboards and alerts as they are.
+     */
+    stateDescriptions: z.enum(['short', 'exporter'], { error: 'must be short or exporter' }).default('short'),
   })
   .prefault({});
 

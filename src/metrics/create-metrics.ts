@@ -42,7 +42,7 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     maxAgeSeconds: config.maxAgeSeconds,
     hostTimeoutSeconds: config.hostTimeoutSeconds,
   });
-  collectHypervisorMetrics(registry, sampler);
+  collectHypervisorMetrics(registry, sampler, config.stateDescriptions);
   // A change libvirt reports shows in the next scrape, however young the sample.
   const offEvents = options.events.onHostEvent?.((host) => sampler.invalidate(host));
   let server: MetricsServer | undefined;
