@@ -29,6 +29,7 @@ import { createReadiness } from './health/readiness.ts';
 import { createLocalLocks, createRedisLocks } from './hosts/object-locks.ts';
 import { createLimits } from './limits/create-limits.ts';
 import { createRequestLogging } from './logging/use-request-logging.ts';
+import { collectCertificateExpiry } from './metrics/certificate-metrics.ts';
 import { createMetrics, type GatewayMetrics } from './metrics/create-metrics.ts';
 import { METRICS_PATH } from './metrics/use-metrics-endpoint.ts';
 import { OperationTracker } from './operations/operation-tracker.ts';
@@ -134,6 +135,7 @@ export function buildApp(options: AppOptions): App {
     openSockets: () => ws?.openSockets() ?? 0,
     auth,
   });
+  if (security.tls) collectCertificateExpiry(metrics.registry, security.tls.cert);
   const audit = new AuditLog({ ...security.audit, logger: options.logger ?? pino({ level: 'info' }) });
   const graphqlEndpoint = '/graphql';
   // Every path the app answers on. The GraphiQL page and its assets carry no data, the probes only counts.
