@@ -11,6 +11,7 @@ import {
 } from '../hosts/uri.ts';
 import { ConfigError, type ConfigProblem } from './config-error.ts';
 import { configFileSchema, type HostEntry, hostEntrySchema, toProblems, URI_PART_KEYS } from './config-schema.ts';
+import { checkGrants } from './grant-checks.ts';
 import { parseHostList } from './host-list.ts';
 import { bindAddress, resolveSecurity, type SecurityConfig } from './security.ts';
 
@@ -55,6 +56,8 @@ export interface GatewayConfig {
   security: SecurityConfig;
   /** When /ready answers 200. @default { minHosts: 1 } */
   ready: ReadyConfig;
+  /** Settings that work but look like mistakes (a grant's host glob matching no host), as `path: reason`. */
+  warnings: ConfigProblem[];
 }
 
 export interface ReadyConfig {
@@ -196,6 +199,13 @@ export async function resolveConfig(raw: unknown, options: ResolveConfigOptions 
   }
   const host = file ? bindAddress(file.host, file.auth) : '';
   const security = file ? await resolveSecurity(file, host, baseDir, problems) : undefined;
+  const grants = file
+    ? checkGrants(
+        file.auth,
+        hosts.map((h) => h.name),
+      )
+    : { problems: [], warnings: [] };
+  problems.push(...grants.problems);
   if (problems.length > 0 || file === undefined || security === undefined) {
     throw new ConfigError(problems, options.source);
   }
@@ -210,6 +220,7 @@ export async function resolveConfig(raw: unknown, options: ResolveConfigOptions 
     hosts,
     security,
     ready: { ...file.ready },
+    warnings: grants.warnings,
   };
 }
 
