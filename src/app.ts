@@ -291,6 +291,7 @@ export function buildApp(options: AppOptions): App {
                 isHeadersEditorEnabled: true,
               },
               graphqlEndpoint,
+              security.graphiqlCredentials ?? 'tab',
             ),
           ]
         : []),

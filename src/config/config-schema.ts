@@ -67,6 +67,11 @@ export const configFileSchema = z.strictObject({
   /** Lets the gateway listen on a non-loopback address with no identity configured. */
   insecure: z.boolean().default(false),
   graphiql: z.boolean().default(true),
+  /**
+   * Where GraphiQL keeps what is typed in its Headers tab (the bearer token): `tab`, for that browser
+   * tab only (sessionStorage, gone when it closes), or `browser`, across tabs and restarts (localStorage).
+   */
+  graphiqlCredentials: z.enum(['tab', 'browser'], { error: 'must be tab or browser' }).default('tab'),
   introspection: z.boolean().default(true),
   auth: authSchema,
   tls: tlsSchema.optional(),
