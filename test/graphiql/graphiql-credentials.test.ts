@@ -14,6 +14,9 @@ const alice = apiToken('alice');
 /** Types the bearer token into GraphiQL's Headers tab and runs the query, which needs it. */
 async function signIn(page: Page): Promise<void> {
   await page.locator('.graphiql-execute-button').waitFor({ state: 'visible', timeout: 30_000 });
+  // Once the page has settled: the query editor takes the focus when its text arrives.
+  await expect.poll(() => page.locator('.graphiql-query-editor').innerText(), { timeout: 30_000 }).toContain('hosts');
+  await page.waitForLoadState('networkidle');
   await page.getByRole('button', { name: 'Headers' }).click();
   // The visible one of the tool pane's two editors (variables, headers); typed into only once it has focus.
   const headers = page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .monaco-editor');
@@ -64,11 +67,13 @@ describe.skipIf(skipReason !== undefined)(
 
     it('by default keeps the token for the tab only: kept across a reload, never in localStorage, not in a new tab', async () => {
       const url = await open({ graphiql: true });
-      const page = await browser.newPage();
       // What an older page left in localStorage goes.
+      const before = await browser.newPage();
+      await before.goto(`${new URL(url).origin}/health`);
+      await before.evaluate(() => localStorage.setItem('graphiql:headers', '{"Authorization":"Bearer vq_old"}'));
+      await before.close();
+      const page = await browser.newPage();
       await page.goto(url);
-      await page.evaluate(() => localStorage.setItem('graphiql:headers', '{"Authorization":"Bearer vq_old"}'));
-      await page.reload();
       await signIn(page);
       // GraphiQL saves its state a moment after an edit.
       await expect.poll(() => stored(page, 'sessionStorage'), { timeout: 10_000 }).toContain(alice.secret);
