@@ -162,9 +162,10 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('checks the gateway’s health on /health', () => {
-    const test = service('gateway').healthcheck?.test;
-    expect([test ?? []].flat().join(' ')).toContain('http://localhost:4000/health');
+  it('checks the gateway’s health on /health, with the node the slim image has (no curl there)', () => {
+    const test = [service('gateway').healthcheck?.test ?? []].flat();
+    expect(test.join(' ')).toContain('http://127.0.0.1:4000/health');
+    expect(test[1]).toBe('node');
   });
 });
 
@@ -251,6 +252,34 @@ describe('docker/gateway', () => {
     expect(steps.some((s) => s.op === 'RUN' && /\bnpm ci\b/.test(s.args))).toBe(true);
     const cmd = steps.filter((s) => s.op === 'CMD').at(-1)?.args ?? '';
     expect(JSON.parse(cmd)).toEqual(['node', 'dist/index.js']);
+  });
+
+  it('builds in one stage and runs in another: no compilers, libvirt0, a non-root user and a HEALTHCHECK', () => {
+    const { steps } = image('gateway');
+    const froms = steps.flatMap((s, i) => (s.op === 'FROM' ? [i] : []));
+    expect(froms.length).toBe(2);
+    const runtime = steps.slice(froms[1]);
+    expect(runtime[0]?.args).toMatch(/^node:20-bookworm-slim\b/);
+    const installs = runtime.filter((s) => s.op === 'RUN' && /apt-get install/.test(s.args)).map((s) => s.args);
+    expect(installs.join(' ')).toMatch(/(^|\s)libvirt0(\s|$)/);
+    for (const compiler of ['g\\+\\+', 'gcc', 'make', 'libvirt-dev', 'python3']) {
+      expect(installs.join(' ')).not.toMatch(new RegExp(`(^|\\s)${compiler}(\\s|$)`));
+    }
+    // What the runtime stage takes from the build: dist, the addon and the pruned node_modules only.
+    const fromBuild = runtime
+      .filter((s) => s.op === 'COPY' && s.args.startsWith('--from=build'))
+      .map((s) => s.args.split(/\s+/)[1]);
+    expect(fromBuild.sort()).toEqual([
+      '/app/build/Release/virtql_native.node',
+      '/app/dist',
+      '/app/node_modules',
+      '/app/package.json',
+    ]);
+    const user = runtime.filter((s) => s.op === 'USER').at(-1)?.args;
+    expect(user).toBeDefined();
+    expect(['root', '0']).not.toContain(user);
+    const health = runtime.find((s) => s.op === 'HEALTHCHECK')?.args ?? '';
+    expect(health).toContain('/health');
   });
 
   it('leaves local builds and dependencies out of the build context', () => {
