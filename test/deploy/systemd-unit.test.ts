@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,10 +22,7 @@ function settings(text: string): Map<string, string[]> {
 }
 
 describe('the systemd unit', () => {
-  let unit: Map<string, string[]>;
-  beforeAll(async () => {
-    unit = settings(await readFile(unitPath, 'utf8'));
-  });
+  const unit = settings(readFileSync(unitPath, 'utf8'));
   const one = (key: string) => unit.get(key)?.join(' ');
 
   it('runs as its own user in the libvirt group, hardened, with reload and restart', () => {
