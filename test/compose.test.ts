@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
@@ -168,33 +169,50 @@ describe('docker-compose.yml', () => {
     expect(environment(gateway).PORT).toBe('4000');
   });
 
-  it('keeps libvirtd’s unauthenticated TCP port off the host', () => {
+  it('keeps libvirtd’s TCP port off the host', () => {
     const libvirtd = service('libvirtd');
     expect([...publishedPorts(libvirtd).values()]).not.toContain(16509);
     expect((libvirtd.expose ?? []).map(String)).toContain('16509');
     expect(libvirtd.privileged).toBe(true);
   });
 
-  it('points the gateway at the libvirtd service over TCP on 16509', async () => {
-    const gateway = service('gateway');
+  it('points the gateway at the libvirtd service over TCP on 16509 with the SASL password both get as a secret', async () => {
+    const gateway = service('gateway') as Service & { secrets?: string[] };
+    const libvirtd = service('libvirtd') as Service & { secrets?: string[] };
     const env = environment(gateway);
-    const [name, uri] = (env.VIRTQL_HOSTS ?? '').split(/=(.*)/s);
-    expect(name).toBe('kvm');
+    expect(env.VIRTQL_HOSTS).toBeUndefined();
     expect(env.VIRTQL_DEFAULT_HOST).toBe('kvm');
-    expect(parseHostUri(uri ?? '')).toMatchObject({
+    expect(gateway.secrets).toContain('libvirt_password');
+    expect(libvirtd.secrets).toContain('libvirt_password');
+    const secrets = (compose as unknown as { secrets?: Record<string, { file?: string }> }).secrets;
+    expect(secrets?.libvirt_password?.file).toBe('./docker/libvirt-password');
+    expect(readFileSync(join(ROOT, '.gitignore'), 'utf8')).toContain('docker/libvirt-password');
+    expect(readFileSync(join(ROOT, '.dockerignore'), 'utf8')).toContain('docker/libvirt-password');
+    expect(dependsOn(gateway)).toContain('libvirtd');
+
+    const [host] = (example() as { hosts: Array<{ name: string; uri: string; passwordFile: string }> }).hosts;
+    expect(host?.name).toBe('kvm');
+    expect(host?.passwordFile).toBe('/run/secrets/libvirt_password');
+    expect(parseHostUri(host?.uri ?? '')).toMatchObject({
       driver: 'qemu',
       transport: 'tcp',
       host: 'libvirtd',
       port: 16509,
       path: 'system',
+      username: 'virtql',
     });
-    expect(dependsOn(gateway)).toContain('libvirtd');
-    const { sha256 } = createApiToken();
-    const config = await resolveConfig(withToken(sha256), { env });
-    expect(config.port).toBe(4000);
-    expect(config.host).toBe('0.0.0.0');
-    expect(config.defaultHost).toBe('kvm');
-    expect(config.hosts.map((h) => h.name)).toEqual(['kvm']);
+    // The config resolves, the secret read from a file standing in for /run/secrets.
+    const dir = mkdtempSync(join(tmpdir(), 'virtql-compose-'));
+    try {
+      writeFileSync(join(dir, 'libvirt_password'), 'secret\n');
+      const config = await resolveConfig(withToken(createApiToken().sha256, join(dir, 'libvirt_password')), { env });
+      expect(config.port).toBe(4000);
+      expect(config.host).toBe('0.0.0.0');
+      expect(config.defaultHost).toBe('kvm');
+      expect(config.hosts.map((h) => [h.name, h.password])).toEqual([['kvm', 'secret']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('mounts the operator’s config file, and its example refuses to listen open until a token is pasted in', async () => {
@@ -222,12 +240,13 @@ function example(): Record<string, unknown> {
   return parseYaml(readFileSync(join(ROOT, 'docker/gateway/virtql.example.yaml'), 'utf8'));
 }
 
-/** The example config with a token and its admin grant pasted in, as the comments say. */
-function withToken(sha256: string): Record<string, unknown> {
-  const config = example() as { auth: Record<string, unknown> };
+/** The example config with a token and its admin grant pasted in, as the comments say; the secret at `passwordFile`. */
+function withToken(sha256: string, passwordFile?: string): Record<string, unknown> {
+  const config = example() as { auth: Record<string, unknown>; hosts: Array<Record<string, unknown>> };
   return {
     ...config,
     auth: { ...config.auth, tokens: [{ name: 'admin', sha256 }], grants: [{ identity: 'admin', role: 'admin' }] },
+    hosts: config.hosts.map((h) => (passwordFile ? { ...h, passwordFile } : h)),
   };
 }
 
@@ -246,7 +265,7 @@ describe('docker/libvirtd', () => {
     expect(installs.join(' ')).toMatch(/\bqemu-system-x86\b/);
   });
 
-  it('puts a libvirtd.conf in the image that listens on TCP 16509 without auth', () => {
+  it('puts a libvirtd.conf in the image that listens on TCP 16509 with SASL (DIGEST-MD5, encrypted)', () => {
     const { files } = image('libvirtd');
     const source = files.get('/etc/libvirt/libvirtd.conf');
     expect(source, 'a COPY to /etc/libvirt/libvirtd.conf').toBeDefined();
@@ -258,8 +277,19 @@ describe('docker/libvirtd', () => {
         .map((line) => line.split('=').map((part) => part.trim().replace(/^"|"$/g, ''))),
     );
     expect(conf.listen_tcp).toBe('1');
-    expect(conf.auth_tcp).toBe('none');
+    expect(conf.auth_tcp).toBe('sasl');
     expect(conf.tcp_port ?? '16509').toBe('16509');
+    const sasl = files.get('/etc/sasl2/libvirt.conf');
+    expect(sasl, 'a COPY to /etc/sasl2/libvirt.conf').toBeDefined();
+    expect(readFileSync(sasl as string, 'utf8')).toMatch(/^mech_list: digest-md5$/m);
+  });
+
+  it('creates the SASL user from the compose secret at start, and refuses to start without it', () => {
+    const { files } = image('libvirtd');
+    const entrypoint = readFileSync(files.get('/usr/local/bin/libvirtd-entrypoint') as string, 'utf8');
+    expect(entrypoint).toContain('/run/secrets/libvirt_password');
+    expect(entrypoint).toMatch(/saslpasswd2 [^\n]*-a libvirt/);
+    expect(entrypoint).toMatch(/exit 1/);
   });
 
   it('lets the gateway reach VNC displays over the compose network, each asking for a password', () => {
