@@ -134,6 +134,8 @@ export function buildApp(options: AppOptions): App {
     events,
     openSockets: () => ws?.openSockets() ?? 0,
     auth,
+    // Called per request, after requestLogging exists.
+    onRefused: (request, refusal, req) => logRefusal(request, refusal, req),
   });
   if (security.tls) collectCertificateExpiry(metrics.registry, security.tls.cert);
   const audit = new AuditLog({ ...security.audit, logger: options.logger ?? pino({ level: 'info' }) });
@@ -173,6 +175,16 @@ export function buildApp(options: AppOptions): App {
     codeOf: clientErrorCode,
     identityOf: (context) => (context.identity instanceof Identity ? context.identity.name : undefined),
   });
+  function logRefusal(
+    request: Request,
+    refusal: { status: number; code: string; message: string },
+    req: IncomingMessage | undefined,
+  ): void {
+    requestLogging.refused(request, {
+      ...refusal,
+      ...(req?.socket.remoteAddress ? { source: req.socket.remoteAddress } : {}),
+    });
+  }
   const gate = createGate({
     graphqlEndpoint,
     routes,
@@ -187,11 +199,7 @@ export function buildApp(options: AppOptions): App {
       }
       return refused;
     },
-    onRefused: (request, refusal, req) =>
-      requestLogging.refused(request, {
-        ...refusal,
-        ...(req?.socket.remoteAddress ? { source: req.socket.remoteAddress } : {}),
-      }),
+    onRefused: (request, refusal, req) => logRefusal(request, refusal, req),
   });
   const limits = createLimits({
     limits: security.limits,

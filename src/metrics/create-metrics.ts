@@ -8,13 +8,15 @@ import { collectHostMetrics, type HostStatusSource } from './host-metrics.ts';
 import { HostSampler, type HostSamplerOptions } from './host-sampler.ts';
 import { collectHypervisorMetrics } from './hypervisor-metrics.ts';
 import { type MetricsServer, serveMetrics } from './metrics-server.ts';
-import { useMetricsEndpoint } from './use-metrics-endpoint.ts';
+import { type MetricsRefusalListener, useMetricsEndpoint } from './use-metrics-endpoint.ts';
 import { useOperationMetrics } from './use-operation-metrics.ts';
 
 export interface MetricsOptions extends EventSources {
   config: MetricsConfig;
   hosts: HostStatusSource & HostSamplerOptions['hosts'];
   auth: AuthService;
+  /** Told of each /metrics request refused 401 or 403 on the GraphQL port (the access log's line). */
+  onRefused?: MetricsRefusalListener;
 }
 
 export interface GatewayMetrics {
@@ -54,7 +56,7 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
         max: config.maxOperationNames,
         ...(config.operationNames ? { known: config.operationNames } : {}),
       }),
-      ...(config.listen === undefined ? [useMetricsEndpoint(registry, options.auth)] : []),
+      ...(config.listen === undefined ? [useMetricsEndpoint(registry, options.auth, options.onRefused)] : []),
     ],
     url: () => server?.url,
     async start() {

@@ -87,6 +87,14 @@ describe('refused requests are logged', () => {
     expect(refusals()).toEqual([expect.objectContaining({ requestId: id, status: 403, code: 'FORBIDDEN' })]);
   });
 
+  it('a 403 for /metrics without Sys.Audit, once', async () => {
+    const res = await gw.app.yoga.fetch('http://localhost/metrics', {
+      headers: { authorization: `Bearer ${alice.secret}`, 'x-request-id': 'scrape-1' },
+    });
+    expect(res.status).toBe(403);
+    expect(refusals()).toEqual([expect.objectContaining({ requestId: 'scrape-1', status: 403, code: 'FORBIDDEN' })]);
+  });
+
   it('nothing for a request that passes', async () => {
     const { status } = await post({ authorization: `Bearer ${alice.secret}` });
     expect(status).toBe(200);
