@@ -16,7 +16,7 @@ import { createConsoleTickets, createMemoryTicketStore, createRedisTicketStore }
 import { displayRouteOf } from './console/remote-display.ts';
 import { EventHub, type EventRegistry } from './events/event-hub.ts';
 import { createMemoryTransport } from './events/event-transport.ts';
-import { type GraphQLWsServer, serveGraphQLWs } from './events/graphql-ws-server.ts';
+import { type GraphQLWsServer, serveGraphQLWs, type UpgradeGuard } from './events/graphql-ws-server.ts';
 import { createRedisTransport, type RedisTransportOptions } from './events/redis-transport.ts';
 import { useSharedEventExecution } from './events/use-shared-event-execution.ts';
 import {
@@ -175,6 +175,19 @@ export function buildApp(options: AppOptions): App {
     codeOf: clientErrorCode,
     identityOf: (context) => (context.identity instanceof Identity ? context.identity.name : undefined),
   });
+  /** A WebSocket refused for its credentials (close 4401) or its Host/Origin (403): no request id, one line. */
+  function logSocketRefusal(refusal: { status: number; code: string; message: string; source: string | null }): void {
+    (options.logger ?? pino({ level: 'info' })).warn(
+      {
+        status: refusal.status,
+        code: refusal.code,
+        reason: refusal.message.slice(0, 512),
+        source: refusal.source,
+        transport: 'websocket',
+      },
+      'request refused',
+    );
+  }
   function logRefusal(
     request: Request,
     refusal: { status: number; code: string; message: string },
@@ -357,8 +370,29 @@ export function buildApp(options: AppOptions): App {
           auth,
           maxPayload: limits.maxPayload,
           connectionInitWaitTimeout: limits.connectionInitWaitMs,
-          onUnauthenticated: recordUnauthenticated,
-          upgradeGuards: [...gate.upgradeGuards, ...limits.upgradeGuards],
+          onUnauthenticated: (refusal) => {
+            logSocketRefusal({ status: 4401, ...refusal });
+            return recordUnauthenticated(refusal);
+          },
+          // The gate's Host and Origin checks, each refusal logged as the HTTP ones are.
+          upgradeGuards: [
+            ...gate.upgradeGuards.map(
+              (guard): UpgradeGuard =>
+                (req) => {
+                  const refusal = guard(req);
+                  if (refusal) {
+                    logSocketRefusal({
+                      status: refusal.status,
+                      code: refusal.code ?? '',
+                      message: refusal.message,
+                      source: req.socket.remoteAddress ?? null,
+                    });
+                  }
+                  return refusal;
+                },
+            ),
+            ...limits.upgradeGuards,
+          ],
           connectGuards: limits.connectGuards,
           routes: { [CONSOLE_PATH]: (req, socket, head) => consoles.handleUpgrade(req, socket, head) },
         });

@@ -1,7 +1,8 @@
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { createApiToken } from '../../src/auth/authenticator.ts';
-import { apiToken } from '../auth/auth-clients.ts';
+import { apiToken, wsConnect, wsQuery } from '../auth/auth-clients.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 
 type Line = Record<string, unknown>;
@@ -99,5 +100,34 @@ describe('refused requests are logged', () => {
     const { status } = await post({ authorization: `Bearer ${alice.secret}` });
     expect(status).toBe(200);
     expect(refusals()).toEqual([]);
+  });
+});
+
+describe('refused WebSockets are logged', () => {
+  let url: string;
+  beforeAll(async () => {
+    url = (await gw.app.start()).replace('//localhost:', '//127.0.0.1:').replace(/^http/, 'ws');
+  });
+
+  it('a graphql-ws connection with a bad token (4401), once, without the token', async () => {
+    const wrong = createApiToken().secret;
+    const ws = wsConnect(url, `Bearer ${wrong}`);
+    await wsQuery(ws.client, '{ hosts { name } }').catch(() => undefined);
+    expect((await ws.closed).code).toBe(4401);
+    await ws.client.dispose();
+    expect(refusals()).toEqual([
+      expect.objectContaining({ status: 4401, code: 'INVALID_TOKEN', transport: 'websocket', source: '127.0.0.1' }),
+    ]);
+    expect(raw.join('')).not.toContain(wrong);
+  });
+
+  it('an upgrade from a foreign Origin (403), once', async () => {
+    const socket = new WebSocket(url, 'graphql-transport-ws', { headers: { origin: 'https://evil.example' } });
+    const status = await new Promise<number>((resolve) => {
+      socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      socket.on('error', () => resolve(0));
+    });
+    expect(status).toBe(403);
+    expect(refusals()).toEqual([expect.objectContaining({ status: 403, code: 'FORBIDDEN', transport: 'websocket' })]);
   });
 });
