@@ -196,6 +196,8 @@ export function buildApp(options: AppOptions): App {
     requestLogging.refused(request, {
       ...refusal,
       ...(req?.socket.remoteAddress ? { source: req.socket.remoteAddress } : {}),
+      // The HTTP method as sent: the volume data handler's Request is built from headers only.
+      ...(req?.method ? { method: req.method } : {}),
     });
   }
   const gate = createGate({
@@ -241,7 +243,14 @@ export function buildApp(options: AppOptions): App {
     hosts: registry,
     audit,
     ticketSeconds: (security.transfers ?? transfersSchema.parse({})).ticketSeconds,
-    gate: (request, req) => gate.check(request, req),
+    gate: async (request, req) => {
+      const refusal = await gate.check(request, req);
+      // Logged as the gate's plugin logs what it refuses on yoga's paths.
+      if (refusal?.code && refusal.message && (refusal.status === 401 || refusal.status === 403)) {
+        logRefusal(request, { status: refusal.status, code: refusal.code, message: refusal.message }, req);
+      }
+      return refusal;
+    },
     identityOf: (request) => requestIdentity(request) ?? (auth.enabled ? undefined : Identity.anonymous()),
     ...(options.logger ? { logger: options.logger } : {}),
   });

@@ -121,6 +121,15 @@ describe('refused WebSockets are logged', () => {
     expect(raw.join('')).not.toContain(wrong);
   });
 
+  it('a volume data request without credentials (401), once', async () => {
+    const res = await fetch(`${url.replace(/^ws/, 'http').replace(/\/graphql$/, '')}/volume-data/${'A'.repeat(43)}`, {
+      method: 'PUT',
+      body: 'x',
+    });
+    expect(res.status).toBe(401);
+    expect(refusals()).toEqual([expect.objectContaining({ status: 401, code: 'UNAUTHENTICATED', method: 'PUT' })]);
+  });
+
   it('an upgrade from a foreign Origin (403), once', async () => {
     const socket = new WebSocket(url, 'graphql-transport-ws', { headers: { origin: 'https://evil.example' } });
     const status = await new Promise<number>((resolve) => {
