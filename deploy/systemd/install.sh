@@ -16,8 +16,10 @@ id virtql >/dev/null 2>&1 || useradd --system --home-dir /var/lib/virtql --no-cr
 
 say "installing the runtime packages and building in $prefix"
 install -d -m 0755 "$prefix"
-# Sources, lock file and build inputs only: no tests, no node_modules of this checkout.
+# Sources, lock file and build inputs only: no tests, no node_modules of this checkout, and none of
+# the compose secrets a checkout may hold.
 tar --exclude=./node_modules --exclude=./build --exclude=./dist --exclude=./test --exclude=./bench --exclude=./.git \
+  --exclude=./docker/libvirt-password --exclude=./docker/gateway/virtql.yaml \
   -cf - . | tar -xf - -C "$prefix"
 (cd "$prefix" && bash scripts/setup.sh runtime)
 chown -R root:root "$prefix"

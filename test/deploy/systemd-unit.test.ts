@@ -67,6 +67,18 @@ describe('the systemd unit', () => {
   });
 });
 
+describe('deploy/systemd/install.sh', () => {
+  it('is valid bash that installs the unit, the user in the libvirt group and the runtime only', async () => {
+    const script = join(repoRoot, 'deploy', 'systemd', 'install.sh');
+    await runCommand('bash', ['-n', script]);
+    const text = readFileSync(script, 'utf8');
+    expect(text).toMatch(/useradd --system[\s\S]*?--groups libvirt virtql/);
+    expect(text).toContain('bash scripts/setup.sh runtime');
+    expect(text).toContain('/etc/systemd/system/virtql.service');
+    expect(text).toMatch(/^\[ "\$\(id -u\)" -eq 0 \]/m);
+  });
+});
+
 describe('scripts/setup.sh', () => {
   const list = async (mode: string) =>
     (await runCommand('bash', [join(repoRoot, 'scripts', 'setup.sh'), '--list', mode])).stdout.trim().split('\n');
