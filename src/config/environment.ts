@@ -10,7 +10,7 @@ export interface Environment {
   redisUrl?: string;
 }
 
-/** LOG_LEVEL, LOG_FORMAT and REDIS_URL, checked: every wrong one is a `path: reason` problem. */
+/** LOG_LEVEL, LOG_FORMAT, REDIS_URL and UV_THREADPOOL_SIZE, checked: every wrong one is a `path: reason` problem. */
 export function readEnvironment(env: NodeJS.ProcessEnv): { environment: Environment; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   const set = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
@@ -28,6 +28,14 @@ export function readEnvironment(env: NodeJS.ProcessEnv): { environment: Environm
   const redisUrl = set('REDIS_URL');
   if (redisUrl !== undefined && !isRedisUrl(redisUrl)) {
     problems.push({ path: 'REDIS_URL', reason: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379' });
+  }
+  // libuv reads it itself and silently falls back to 4 on nonsense (npm start sets 16).
+  const pool = set('UV_THREADPOOL_SIZE');
+  if (pool !== undefined && !(/^\d{1,4}$/.test(pool) && Number(pool) >= 1 && Number(pool) <= 1024)) {
+    problems.push({
+      path: 'UV_THREADPOOL_SIZE',
+      reason: `must be an integer between 1 and 1024, not ${JSON.stringify(pool)}`,
+    });
   }
   return {
     environment: {

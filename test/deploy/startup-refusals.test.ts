@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/auth/authenticator.ts';
 import { resolveConfig } from '../../src/config/config.ts';
+import { readEnvironment } from '../../src/config/environment.ts';
 import { repoRoot } from '../support/built-entry.ts';
 import { problemsOf } from '../support/config-problems.ts';
 
@@ -87,6 +88,21 @@ describe('the gateway refuses to start on a mistake, in one line per fault', () 
       `virtql: auth.grants[0].identity: no token or certificate is named "alcie" (configured: alice) (in ${file})`,
     ]);
   }, 40_000);
+});
+
+describe('the environment', () => {
+  it('accepts what is unset or valid and names every wrong value', () => {
+    expect(readEnvironment({}).problems).toEqual([]);
+    expect(readEnvironment({ LOG_LEVEL: 'debug', LOG_FORMAT: 'pretty', UV_THREADPOOL_SIZE: '16' })).toEqual({
+      environment: { logLevel: 'debug', logFormat: 'pretty' },
+      problems: [],
+    });
+    expect(
+      readEnvironment({ LOG_FORMAT: 'xml', UV_THREADPOOL_SIZE: '0', REDIS_URL: 'redis://' }).problems.map(
+        (p) => p.path,
+      ),
+    ).toEqual(['LOG_FORMAT', 'REDIS_URL', 'UV_THREADPOOL_SIZE']);
+  });
 });
 
 describe('grants checked against what exists', () => {
