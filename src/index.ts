@@ -57,7 +57,10 @@ log.info({ url, graphiql: security.graphiql }, `virtql: GraphQL${security.graphi
 // SIGHUP re-reads the configuration's identities and grants; revoked credentials lose their sessions.
 process.on('SIGHUP', () => {
   loadConfig()
-    .then((next) => app.reloadAuth(next.security.auth))
+    .then((next) => {
+      for (const warning of next.warnings) log.warn({ path: warning.path }, `${warning.path}: ${warning.reason}`);
+      return app.reloadAuth(next.security.auth);
+    })
     .then(
       () => log.info('auth configuration reloaded'),
       (e: unknown) =>
