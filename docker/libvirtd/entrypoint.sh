@@ -20,5 +20,14 @@ mkdir -p /run/libvirt /var/lib/libvirt/images /var/log/libvirt/qemu
 if ! grep -q '^vnc_password' /etc/libvirt/qemu.conf; then
   printf 'vnc_password = "%s"\n' "$(head -c 6 /dev/urandom | base64 | tr '+/' '-_')" >> /etc/libvirt/qemu.conf
 fi
+# The TCP socket asks for SASL: the gateway's user, with the password of the compose secret.
+secret=/run/secrets/libvirt_password
+if [ ! -s "$secret" ]; then
+  echo "libvirtd: no SASL password at $secret (docker-compose.yml, secrets: libvirt_password)" >&2
+  exit 1
+fi
+tr -d '\n' < "$secret" | saslpasswd2 -f /etc/libvirt/passwd.db -a libvirt -c -p "${LIBVIRT_SASL_USER:-virtql}"
+chmod 0600 /etc/libvirt/passwd.db
+
 virtlogd -d
 exec libvirtd --listen "$@"

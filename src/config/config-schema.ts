@@ -67,6 +67,11 @@ export const configFileSchema = z.strictObject({
   /** Lets the gateway listen on a non-loopback address with no identity configured. */
   insecure: z.boolean().default(false),
   graphiql: z.boolean().default(true),
+  /**
+   * Where GraphiQL keeps what is typed in its Headers tab (the bearer token): `tab`, for that browser
+   * tab only (sessionStorage, gone when it closes), or `browser`, across tabs and restarts (localStorage).
+   */
+  graphiqlCredentials: z.enum(['tab', 'browser'], { error: 'must be tab or browser' }).default('tab'),
   introspection: z.boolean().default(true),
   auth: authSchema,
   tls: tlsSchema.optional(),
@@ -84,6 +89,12 @@ export const configFileSchema = z.strictObject({
   images: imagesSchema,
   transfers: transfersSchema,
   xml: xmlSchema,
+  ready: z
+    .strictObject({
+      /** Hosts that must be connected for /ready to answer 200. 0: ready whatever the hypervisors do. */
+      minHosts: z.number().int({ error: 'must be an integer' }).min(0, 'must not be negative').default(1),
+    })
+    .prefault({}),
   keepAlive: z
     .strictObject({
       intervalSeconds: z.number().int({ error: 'must be an integer' }).min(1, 'must be at least 1').default(5),

@@ -11,6 +11,7 @@ import {
 } from '../hosts/uri.ts';
 import { ConfigError, type ConfigProblem } from './config-error.ts';
 import { configFileSchema, type HostEntry, hostEntrySchema, toProblems, URI_PART_KEYS } from './config-schema.ts';
+import { checkGrants } from './grant-checks.ts';
 import { parseHostList } from './host-list.ts';
 import { bindAddress, resolveSecurity, type SecurityConfig } from './security.ts';
 
@@ -53,6 +54,15 @@ export interface GatewayConfig {
   hosts: HostConfig[];
   /** Identities, grants, TLS, CORS, limits and audit. */
   security: SecurityConfig;
+  /** When /ready answers 200. @default { minHosts: 1 } */
+  ready: ReadyConfig;
+  /** Settings that work but look like mistakes (a grant's host glob matching no host), as `path: reason`. */
+  warnings: ConfigProblem[];
+}
+
+export interface ReadyConfig {
+  /** Hosts that must be connected; never more than the hosts configured. */
+  minHosts: number;
 }
 
 export const EMBEDDED_DEFAULT_HOST = 'default';
@@ -181,8 +191,21 @@ export async function resolveConfig(raw: unknown, options: ResolveConfigOptions 
     });
   }
 
+  if (file && file.ready.minHosts > hosts.length && problems.length === 0) {
+    problems.push({
+      path: 'ready.minHosts',
+      reason: `is ${file.ready.minHosts}, but only ${hosts.length} host${hosts.length === 1 ? ' is' : 's are'} configured`,
+    });
+  }
   const host = file ? bindAddress(file.host, file.auth) : '';
   const security = file ? await resolveSecurity(file, host, baseDir, problems) : undefined;
+  const grants = file
+    ? checkGrants(
+        file.auth,
+        hosts.map((h) => h.name),
+      )
+    : { problems: [], warnings: [] };
+  problems.push(...grants.problems);
   if (problems.length > 0 || file === undefined || security === undefined) {
     throw new ConfigError(problems, options.source);
   }
@@ -196,6 +219,8 @@ export async function resolveConfig(raw: unknown, options: ResolveConfigOptions 
     keepAlive: { ...file.keepAlive },
     hosts,
     security,
+    ready: { ...file.ready },
+    warnings: grants.warnings,
   };
 }
 

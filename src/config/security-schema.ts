@@ -191,6 +191,18 @@ export const metricsSchema = z
     hostTimeoutSeconds: z.number().positive('must be positive').default(5),
     /** A separate address serving /metrics to anyone who reaches it; the GraphQL port then serves none. */
     listen: listenSchema.optional(),
+    /**
+     * The operation names /metrics labels by name; any other is `other`. Without the list, the first
+     * `maxOperationNames` distinct names seen get their own series and the rest are `other`.
+     */
+    operationNames: z.array(z.string().regex(/^[_A-Za-z][_0-9A-Za-z]{0,127}$/, 'must be a GraphQL name')).optional(),
+    /** How many distinct operation names get a series of their own when `operationNames` is not given. */
+    maxOperationNames: z.number().int({ error: 'must be an integer' }).min(0, 'must not be negative').default(100),
+    /**
+     * libvirt_domain_info_state's state_desc: `short` (running, shutoff…) or `exporter`, the sentences
+     * prometheus-libvirt-exporter uses ("the domain is running"), for its dashboards and alerts as they are.
+     */
+    stateDescriptions: z.enum(['short', 'exporter'], { error: 'must be short or exporter' }).default('short'),
   })
   .prefault({});
 

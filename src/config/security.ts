@@ -38,6 +38,8 @@ export interface SecurityConfig {
   limits: LimitsConfig;
   audit: AuditConfig;
   graphiql: boolean;
+  /** Where GraphiQL keeps its headers (the credentials): this tab only, or the browser. @default 'tab' */
+  graphiqlCredentials?: 'tab' | 'browser';
   introspection: boolean;
   insecure: boolean;
   /** What client XML and paths may reach on the hosts (allowUnsafeXml, storage, xml). @default defaultHostSafety() */
@@ -138,6 +140,7 @@ export async function resolveSecurity(
     transfers: file.transfers,
     ...(file.tracing ? { tracing: file.tracing } : {}),
     graphiql: file.graphiql,
+    graphiqlCredentials: file.graphiqlCredentials,
     introspection: file.introspection,
     insecure: file.insecure,
     hostSafety: {

@@ -38,7 +38,7 @@ export interface GraphQLWsOptions {
   /** How long a socket may take to send connection_init before it is closed (4408). @default 3_000 */
   connectionInitWaitTimeout?: number;
   /** Told of each connection refused for its credentials (4401), with the client's address: the audit records it. @default none */
-  onUnauthenticated?: (refusal: { code: string; source: string | null }) => void | Promise<void>;
+  onUnauthenticated?: (refusal: { code: string; message: string; source: string | null }) => void | Promise<void>;
   /** Other WebSocket endpoints on the same port, by path (the consoles); the upgrade guards run for them too. @default none */
   routes?: Record<string, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>;
 }
@@ -130,7 +130,11 @@ export function serveGraphQLWs(
           identity = options.auth ? await options.auth.authenticate(credentials) : Identity.anonymous();
         } catch (e) {
           if (!(e instanceof AuthError)) throw e;
-          await options.onUnauthenticated?.({ code: e.code, source: request.socket.remoteAddress ?? null });
+          await options.onUnauthenticated?.({
+            code: e.code,
+            message: e.message,
+            source: request.socket.remoteAddress ?? null,
+          });
           socket.close(CloseCode.Unauthorized, `${e.code}: ${e.message}`.slice(0, 120));
           return false;
         }

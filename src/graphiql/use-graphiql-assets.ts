@@ -43,14 +43,32 @@ export const DEFAULT_QUERY = `# virtql: GraphQL for libvirt hosts. Run this with
 }
 `;
 
+/**
+ * The page's options. Unless the operator chose `browser`, GraphiQL's state (its Headers tab, where
+ * the bearer token goes) lives in sessionStorage: this tab only, gone when it closes, out of reach of
+ * other tabs. What an earlier page left in localStorage is removed: GraphiQL saves headers there.
+ */
+const TAB_STORAGE = `;function virtqlGraphiQLOptions() {
+  const element = document.getElementById('graphiql-options');
+  const options = JSON.parse(element.textContent);
+  if (element.dataset.credentials === 'browser') return options;
+  try {
+    for (const key of Object.keys(localStorage)) if (key.startsWith('graphiql:')) localStorage.removeItem(key);
+  } catch {}
+  return { ...options, storage: window.sessionStorage };
+}`;
+
 const workerFiles = { editorWorkerService: 'editor.worker.js', json: 'json.worker.js', graphql: 'graphql.worker.js' };
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** Where the page keeps GraphiQL's state, its Headers tab (credentials) included. */
+export type GraphiQLCredentials = 'tab' | 'browser';
+
 /** The GraphiQL page: yoga's options in a JSON block, every script and style from {@link GRAPHIQL_ASSETS_PATH}. */
-export function renderGraphiQLPage(options: GraphiQLOptions = {}): string {
+export function renderGraphiQLPage(options: GraphiQLOptions = {}, credentials: GraphiQLCredentials = 'tab'): string {
   const json = JSON.stringify(options).replace(/</g, '\\u003c');
   const base = GRAPHIQL_ASSETS_PATH;
   return `<!doctype html>
@@ -64,7 +82,7 @@ export function renderGraphiQLPage(options: GraphiQLOptions = {}): string {
   <body id="body" class="no-focus-outline">
     <noscript>GraphiQL needs JavaScript.</noscript>
     <div id="root"></div>
-    <script type="application/json" id="graphiql-options">${json}</script>
+    <script type="application/json" id="graphiql-options" data-credentials="${credentials}">${json}</script>
     <script src="${base}graphiql.js"></script>
   </body>
 </html>
@@ -80,7 +98,8 @@ async function loadAssets(): Promise<Map<string, Asset>> {
   const script = [
     `self.MonacoEnvironment = { globalAPI: false, getWorkerUrl: (_moduleId, label) => (${JSON.stringify(workers)})[label] };`,
     bundle.js,
-    `;YogaGraphiQL.renderYogaGraphiQL(document.getElementById('root'), JSON.parse(document.getElementById('graphiql-options').textContent));`,
+    TAB_STORAGE,
+    `;YogaGraphiQL.renderYogaGraphiQL(document.getElementById('root'), virtqlGraphiQLOptions());`,
   ].join('\n');
   const javascript = 'text/javascript; charset=utf-8';
   const favicon = Uint8Array.from(Buffer.from(bundle.favicon.slice(bundle.favicon.indexOf(',') + 1), 'base64'));
@@ -107,7 +126,11 @@ export function isGraphiQLPageRequest(request: Request, url: URL): boolean {
  * endpoint. They carry no data: they are public routes of the gate (no credentials), which has
  * checked Host and Origin before this runs.
  */
-export function useGraphiQLAssets(page: GraphiQLOptions, graphqlEndpoint = '/graphql'): Plugin {
+export function useGraphiQLAssets(
+  page: GraphiQLOptions,
+  graphqlEndpoint = '/graphql',
+  credentials: GraphiQLCredentials = 'tab',
+): Plugin {
   let assets: Promise<Map<string, Asset>> | undefined;
   return {
     async onRequest({ request, url, endResponse, fetchAPI }) {
@@ -118,7 +141,9 @@ export function useGraphiQLAssets(page: GraphiQLOptions, graphqlEndpoint = '/gra
       }
       if (url.pathname === graphqlEndpoint && isGraphiQLPageRequest(request, url)) {
         endResponse(
-          new fetchAPI.Response(renderGraphiQLPage(page), { headers: { 'content-type': 'text/html; charset=utf-8' } }),
+          new fetchAPI.Response(renderGraphiQLPage(page, credentials), {
+            headers: { 'content-type': 'text/html; charset=utf-8' },
+          }),
         );
         return;
       }

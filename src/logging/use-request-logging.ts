@@ -39,6 +39,11 @@ export interface RequestLoggingOptions {
 export interface RequestLogging {
   /** The request id and logger of the operation whose context this is (HTTP: the request's; graphql-ws: one per operation). */
   contextFor(context: object): RequestLog;
+  /** Logs a request refused 401 or 403, once, with its request id (also in the response) and why. */
+  refused(
+    request: Request,
+    refusal: { status: number; code: string; message: string; source?: string; method?: string },
+  ): void;
   plugin: Plugin;
   /** yoga's `logging`: its messages go to the current request's logger, else the app's. */
   yogaLogger: YogaLogger;
@@ -139,6 +144,13 @@ export function createRequestLogging({ logger, codeOf, identityOf }: RequestLogg
 
   return {
     contextFor: (context) => operationOf(context).request,
+    refused: (request, { status, code, message, source, method }) => {
+      // The reason is the gate's own wording (never the credential); an Origin in it is the client's, so bounded.
+      ofRequest(request).log.warn(
+        { status, code, reason: bounded(message, 512), source: source ?? null, method: method ?? request.method },
+        'request refused',
+      );
+    },
     yogaLogger: { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') },
     plugin: {
       ...(current && {

@@ -8,13 +8,15 @@ import { collectHostMetrics, type HostStatusSource } from './host-metrics.ts';
 import { HostSampler, type HostSamplerOptions } from './host-sampler.ts';
 import { collectHypervisorMetrics } from './hypervisor-metrics.ts';
 import { type MetricsServer, serveMetrics } from './metrics-server.ts';
-import { useMetricsEndpoint } from './use-metrics-endpoint.ts';
+import { type MetricsRefusalListener, useMetricsEndpoint } from './use-metrics-endpoint.ts';
 import { useOperationMetrics } from './use-operation-metrics.ts';
 
 export interface MetricsOptions extends EventSources {
   config: MetricsConfig;
   hosts: HostStatusSource & HostSamplerOptions['hosts'];
   auth: AuthService;
+  /** Told of each /metrics request refused 401 or 403 on the GraphQL port (the access log's line). */
+  onRefused?: MetricsRefusalListener;
 }
 
 export interface GatewayMetrics {
@@ -42,7 +44,7 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     maxAgeSeconds: config.maxAgeSeconds,
     hostTimeoutSeconds: config.hostTimeoutSeconds,
   });
-  collectHypervisorMetrics(registry, sampler);
+  collectHypervisorMetrics(registry, sampler, config.stateDescriptions);
   // A change libvirt reports shows in the next scrape, however young the sample.
   const offEvents = options.events.onHostEvent?.((host) => sampler.invalidate(host));
   let server: MetricsServer | undefined;
@@ -50,8 +52,11 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
   return {
     registry,
     plugins: [
-      useOperationMetrics(registry),
-      ...(config.listen === undefined ? [useMetricsEndpoint(registry, options.auth)] : []),
+      useOperationMetrics(registry, {
+        max: config.maxOperationNames,
+        ...(config.operationNames ? { known: config.operationNames } : {}),
+      }),
+      ...(config.listen === undefined ? [useMetricsEndpoint(registry, options.auth, options.onRefused)] : []),
     ],
     url: () => server?.url,
     async start() {

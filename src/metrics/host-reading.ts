@@ -4,11 +4,14 @@ import { type DomainStatsRecord, parseDomainStats } from '../libvirt/domain-stat
 import { StoragePoolState } from '../libvirt/enums.ts';
 import { LibvirtError } from '../libvirt/errors.ts';
 import { StoragePool } from '../libvirt/storage-pool.ts';
+import { parseDomainXml } from '../libvirt/xml/domain-xml.ts';
 
 export interface DomainReading {
   name: string;
   uuid: string;
   stats: DomainStatsRecord;
+  /** The host bridge behind each interface, by its host-side device (vnet0): prometheus-libvirt-exporter's source_bridge. */
+  bridges: ReadonlyMap<string, string>;
 }
 
 export interface PoolReading {
@@ -48,6 +51,7 @@ export async function readHost(connection: Connection): Promise<HostReading> {
     name: domain.name,
     uuid: domain.uuid,
     stats: parseDomainStats(params),
+    bridges: NO_BRIDGES as ReadonlyMap<string, string>,
   }));
   const lacking = domains.flatMap((d, i) => (lacksBasics(d) ? [i] : []));
   const [infos, poolInfos] = await Promise.all([
@@ -63,6 +67,7 @@ export async function readHost(connection: Connection): Promise<HostReading> {
     stats.balloon.maximumKiB ??= info.maxMemoryKiB;
     stats.vcpu.current ??= info.vcpus;
   });
+  await readBridges(connection, rows, domains);
   const activeNames = new Set(active.map((n) => n.name));
   return {
     domains,
@@ -81,4 +86,58 @@ export async function readHost(connection: Connection): Promise<HostReading> {
     }),
     networks: networks.map((n) => ({ name: n.name, active: activeNames.has(n.name) })),
   };
+}
+
+const NO_BRIDGES: ReadonlyMap<string, string> = new Map();
+
+/** Per connection: each domain's bridges, with the interface devices they were read for. */
+const bridgeCache = new WeakMap<Connection, Map<string, { devices: string; bridges: ReadonlyMap<string, string> }>>();
+
+/**
+ * The bridges of the domains' interfaces, from their XML (the stats do not carry them). Read again,
+ * in one batch call, only for domains whose interface devices changed since (started, hot-plugged),
+ * so a scrape does not fetch every domain's XML.
+ */
+async function readBridges(
+  connection: Connection,
+  rows: ReadonlyArray<{ domain: Domain }>,
+  domains: DomainReading[],
+): Promise<void> {
+  let cache = bridgeCache.get(connection);
+  if (cache === undefined) {
+    cache = new Map();
+    bridgeCache.set(connection, cache);
+  }
+  const stale: number[] = [];
+  const seen = new Set<string>();
+  domains.forEach((d, i) => {
+    seen.add(d.uuid);
+    const devices = d.stats.nics.flatMap((n) => (n.name === undefined ? [] : [n.name])).join(',');
+    if (devices === '') return;
+    const cached = cache.get(d.uuid);
+    if (cached?.devices === devices) d.bridges = cached.bridges;
+    else stale.push(i);
+  });
+  for (const uuid of cache.keys()) if (!seen.has(uuid)) cache.delete(uuid);
+  if (stale.length === 0) return;
+  const xmls = await Domain.xmlMany(stale.map((i) => (rows[i] as (typeof rows)[number]).domain));
+  stale.forEach((at, i) => {
+    const xml = xmls[i];
+    const d = domains[at];
+    if (d === undefined || xml === undefined || xml instanceof LibvirtError) return;
+    const bridges = new Map<string, string>();
+    try {
+      for (const nic of parseDomainXml(xml).interfaces) {
+        if (nic.targetDev !== undefined && nic.source.bridge !== undefined)
+          bridges.set(nic.targetDev, nic.source.bridge);
+      }
+    } catch {
+      return;
+    }
+    d.bridges = bridges;
+    cache.set(d.uuid, {
+      devices: d.stats.nics.flatMap((n) => (n.name === undefined ? [] : [n.name])).join(','),
+      bridges,
+    });
+  });
 }

@@ -121,8 +121,36 @@ const POOL: Spec<PoolReading>[] = [
   ['available_bytes', 'gauge', 'Bytes free in the pool.', (p) => p.availableBytes],
 ];
 
-/** libvirt_* metrics of every configured host, read through the shared sampler. */
-export function collectHypervisorMetrics(registry: Registry, sampler: HostSampler): void {
+/** prometheus-libvirt-exporter's state_desc: libvirt's own descriptions of virDomainState. */
+const EXPORTER_STATE_DESC: Record<number, string> = {
+  [DomainState.NOSTATE]: 'no state',
+  [DomainState.RUNNING]: 'the domain is running',
+  [DomainState.BLOCKED]: 'the domain is blocked on resource',
+  [DomainState.PAUSED]: 'the domain is paused by user',
+  [DomainState.SHUTDOWN]: 'the domain is being shut down',
+  [DomainState.SHUTOFF]: 'the domain is shut off',
+  [DomainState.CRASHED]: 'the domain is crashed',
+  [DomainState.PMSUSPENDED]: 'the domain is suspended by guest power management',
+};
+
+/** How libvirt_domain_info_state names states: virtql's short names, or the exporter's sentences. */
+export type StateDescriptions = 'short' | 'exporter';
+
+export function stateDescription(state: number, style: StateDescriptions): string {
+  if (style === 'exporter') return EXPORTER_STATE_DESC[state] ?? domainStateName(state).toLowerCase();
+  return domainStateName(state).toLowerCase();
+}
+
+/**
+ * libvirt_* metrics of every configured host, read through the shared sampler. Labels are those of
+ * prometheus-libvirt-exporter (domain, uuid, target_device, source_file, source_bridge, state_desc)
+ * plus `host`, so its dashboards and alerts work with a `host` filter added.
+ */
+export function collectHypervisorMetrics(
+  registry: Registry,
+  sampler: HostSampler,
+  stateDescriptions: StateDescriptions = 'short',
+): void {
   family(
     registry,
     sampler,
@@ -135,8 +163,8 @@ export function collectHypervisorMetrics(registry: Registry, sampler: HostSample
   family(registry, sampler, 'gauge', 'libvirt_domains', 'Domains defined or running on the host.', ['host'], (s, put) =>
     put({ host: s.host }, s.reading?.domains.length),
   );
-  const domainLabels = ['host', 'domain'];
-  const labelsOf = (host: string, d: DomainReading) => ({ host, domain: d.name });
+  const domainLabels = ['host', 'domain', 'uuid'];
+  const labelsOf = (host: string, d: DomainReading) => ({ host, domain: d.name, uuid: d.uuid });
   family(
     registry,
     sampler,
@@ -147,7 +175,7 @@ export function collectHypervisorMetrics(registry: Registry, sampler: HostSample
     (sample, put) => {
       for (const d of sample.reading?.domains ?? []) {
         const state = d.stats.state?.state ?? DomainState.NOSTATE;
-        put({ ...labelsOf(sample.host, d), state_desc: domainStateName(state).toLowerCase() }, state);
+        put({ ...labelsOf(sample.host, d), state_desc: stateDescription(state, stateDescriptions) }, state);
       }
     },
   );
@@ -163,23 +191,45 @@ export function collectHypervisorMetrics(registry: Registry, sampler: HostSample
       }
     });
   }
+  // The exporter's source label of each device: the block device's host path, the interface's bridge.
   const devices = <T extends { name?: string }>(
     prefix: string,
     specs: Spec<T>[],
     of: (d: DomainStatsRecord) => T[],
+    sourceLabel: string,
+    sourceOf: (item: T, d: DomainReading) => string | undefined,
   ) => {
+    const labelNames = [...domainLabels, 'target_device', sourceLabel];
     for (const [name, kind, help, value] of specs) {
-      family(registry, sampler, kind, `${prefix}${name}`, help, [...domainLabels, 'target_device'], (sample, put) => {
+      family(registry, sampler, kind, `${prefix}${name}`, help, labelNames, (sample, put) => {
         for (const d of sample.reading?.domains ?? []) {
           for (const item of of(d.stats)) {
-            if (item.name !== undefined) put({ ...labelsOf(sample.host, d), target_device: item.name }, value(item));
+            if (item.name === undefined) continue;
+            const labels = {
+              ...labelsOf(sample.host, d),
+              target_device: item.name,
+              [sourceLabel]: sourceOf(item, d) ?? '',
+            };
+            put(labels, value(item));
           }
         }
       });
     }
   };
-  devices('libvirt_domain_block_stats_', BLOCK, (d) => d.blocks);
-  devices('libvirt_domain_interface_stats_', NIC, (d) => d.nics);
+  devices(
+    'libvirt_domain_block_stats_',
+    BLOCK,
+    (d) => d.blocks,
+    'source_file',
+    (b) => b.path,
+  );
+  devices(
+    'libvirt_domain_interface_stats_',
+    NIC,
+    (d) => d.nics,
+    'source_bridge',
+    (nic, d) => (nic.name === undefined ? undefined : d.bridges.get(nic.name)),
+  );
   for (const [name, kind, help, value] of POOL) {
     family(registry, sampler, kind, `libvirt_storage_pool_${name}`, help, ['host', 'storage_pool'], (s, put) => {
       for (const p of s.reading?.pools ?? []) put({ host: s.host, storage_pool: p.name }, value(p));

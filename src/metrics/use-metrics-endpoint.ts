@@ -7,8 +7,14 @@ import { refuseMetrics } from './metrics-access.ts';
 
 export const METRICS_PATH = '/metrics';
 
+export type MetricsRefusalListener = (
+  request: Request,
+  refusal: { status: number; code: string; message: string },
+  req: IncomingMessage | undefined,
+) => void;
+
 /** GET /metrics on the GraphQL port, for callers refuseMetrics lets through. */
-export function useMetricsEndpoint(registry: Registry, auth: AuthService): Plugin {
+export function useMetricsEndpoint(registry: Registry, auth: AuthService, onRefused?: MetricsRefusalListener): Plugin {
   return {
     async onRequest({ request, url, serverContext, endResponse, fetchAPI }) {
       if (url.pathname !== METRICS_PATH) return;
@@ -19,6 +25,7 @@ export function useMetricsEndpoint(registry: Registry, auth: AuthService): Plugi
       const req = (serverContext as { req?: IncomingMessage }).req;
       const refusal = await refuseMetrics(auth, request, req);
       if (refusal) {
+        onRefused?.(request, { status: refusal.status, code: refusal.code ?? '', message: refusal.message ?? '' }, req);
         endResponse(refusalResponse(fetchAPI, refusal));
         return;
       }

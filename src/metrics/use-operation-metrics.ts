@@ -12,10 +12,41 @@ interface Operation {
   operation_type: string;
 }
 
-function operationOf(document: DocumentNode, operationName?: string | null): Operation {
+/** The label value for operations not labelled by name: the series stay bounded whatever clients send. */
+export const OTHER_OPERATION = 'other';
+
+export interface OperationNameBound {
+  /** Only these names are labelled by name. */
+  known?: readonly string[];
+  /** Without `known`: the first this many distinct names are, in the order seen. */
+  max: number;
+}
+
+/**
+ * The label an operation name gets. A client chooses its operation names, so each could be a
+ * series of its own: only the configured names, or the first `max` seen, keep theirs.
+ */
+function createOperationLabel(bound: OperationNameBound): (name: string) => string {
+  const labelled = new Set(bound.known ?? []);
+  const open = bound.known === undefined;
+  return (name) => {
+    if (name === 'anonymous' || labelled.has(name)) return name;
+    if (!open || labelled.size >= bound.max) return OTHER_OPERATION;
+    labelled.add(name);
+    return name;
+  };
+}
+
+function operationOf(
+  label: (name: string) => string,
+  document: DocumentNode,
+  operationName?: string | null,
+): Operation {
   const ast = getOperationAST(document, operationName);
+  // Only a name the document defines: an operationName naming none of its operations is the client's text.
+  const name = ast?.name?.value;
   return {
-    operation_name: ast?.name?.value ?? operationName ?? 'anonymous',
+    operation_name: name === undefined ? (operationName ? OTHER_OPERATION : 'anonymous') : label(name),
     operation_type: ast?.operation ?? 'unknown',
   };
 }
@@ -27,9 +58,10 @@ function outcomeOf(errors: readonly unknown[] | undefined): string {
 
 /**
  * HTTP requests by method, path and status, and GraphQL operations (over HTTP and graphql-ws)
- * by name, type and outcome code, each with a latency histogram.
+ * by name (bounded, see createOperationLabel), type and outcome code, each with a latency histogram.
  */
-export function useOperationMetrics(registry: Registry): Plugin {
+export function useOperationMetrics(registry: Registry, bound: OperationNameBound = { max: 100 }): Plugin {
+  const label = createOperationLabel(bound);
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
     new Counter<L>({ name, help, labelNames, registers: [registry] });
   const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
@@ -76,11 +108,11 @@ export function useOperationMetrics(registry: Registry): Plugin {
       return ({ valid, result }) => {
         if (valid) return;
         const operationName = (context as { params?: { operationName?: string | null } }).params?.operationName;
-        finish(operationOf(params.documentAST, operationName), start, outcomeOf(result));
+        finish(operationOf(label, params.documentAST, operationName), start, outcomeOf(result));
       };
     },
     onExecute({ args }) {
-      const operation = operationOf(args.document, args.operationName);
+      const operation = operationOf(label, args.document, args.operationName);
       const start = performance.now();
       return {
         onExecuteDone({ result }) {
@@ -89,7 +121,7 @@ export function useOperationMetrics(registry: Registry): Plugin {
       };
     },
     onSubscribe({ args }) {
-      const operation = operationOf(args.document, args.operationName);
+      const operation = operationOf(label, args.document, args.operationName);
       const start = performance.now();
       return {
         onSubscribeResult({ result }) {

@@ -40,6 +40,8 @@ export interface GateOptions {
     request: Request,
     req: IncomingMessage | undefined,
   ): Promise<{ code: string; message: string } | undefined>;
+  /** Told once of every request refused 401 or 403 (credentials, Host, Origin, CSRF), before the answer goes. */
+  onRefused?(request: Request, refusal: Required<Refusal>, req: IncomingMessage | undefined): void;
 }
 
 export interface Gate {
@@ -103,15 +105,17 @@ export function createGate(options: GateOptions): Gate {
   };
   const plugin: Plugin = {
     async onRequest({ request, serverContext, endResponse, fetchAPI }) {
-      const refusal = await check(request, (serverContext as { req?: IncomingMessage }).req);
+      const { req } = serverContext as { req?: IncomingMessage };
+      const refusal = await check(request, req);
       if (!refusal) return;
       if (refusal.status === 404) {
         endResponse(new fetchAPI.Response(null, { status: 404 }));
         return;
       }
+      if (refusal.status !== 400) options.onRefused?.(request, refusal as Required<Refusal>, req);
       endResponse(refusalResponse(fetchAPI, refusal));
     },
-    onRequestParse({ request, url }) {
+    onRequestParse({ request, url, serverContext }) {
       // yoga parses GraphQL on any URL that ends in /graphql (`/health?/graphql`): only the endpoint runs it.
       if (url.pathname !== options.graphqlEndpoint) {
         throw createGraphQLError('no GraphQL here', { extensions: { code: 'NOT_FOUND', http: { status: 404 } } });
@@ -119,10 +123,13 @@ export function createGate(options: GateOptions): Gate {
       const type = request.headers.get('content-type')?.toLowerCase();
       const preflighted = type !== undefined && !SIMPLE_TYPES.some((simple) => type.startsWith(simple));
       if (preflighted || request.headers.has(CSRF_HEADER)) return;
-      throw createGraphQLError(
-        `CSRF: a GET query or a form or text/plain POST needs the header ${CSRF_HEADER}: 1 (a page can send those without asking)`,
-        { extensions: { code: 'FORBIDDEN', http: { status: 403 } } },
+      const message = `CSRF: a GET query or a form or text/plain POST needs the header ${CSRF_HEADER}: 1 (a page can send those without asking)`;
+      options.onRefused?.(
+        request,
+        { status: 403, code: 'FORBIDDEN', message },
+        (serverContext as { req?: IncomingMessage } | undefined)?.req,
       );
+      throw createGraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
     },
   };
   const upgradeGuards: UpgradeGuard[] = [

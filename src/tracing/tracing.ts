@@ -16,7 +16,7 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-type SpanRunner = <T>(name: string, attributes: Attributes, fn: (span: Span) => T) => T;
+type SpanRunner = <T>(name: string, attributes: Attributes, fn: (span: Span) => T, incoming?: Headers) => T;
 
 /** Set while tracing runs (one per process: OpenTelemetry's context and binding hook are global). */
 let inSpan: SpanRunner | undefined;
@@ -28,23 +28,32 @@ export function isTracing(): boolean {
 
 /**
  * Runs `fn` in a span, a child of the active one, ended when `fn` (or the promise it returns)
- * settles. Without tracing it only calls `fn`; `attributes` is not called then.
+ * settles. Without tracing it only calls `fn`; `attributes` is not called then. With `incoming`
+ * request headers carrying a valid W3C `traceparent` (and `tracestate`), the span continues that
+ * trace instead: the caller's span becomes its parent.
  */
-export function withSpan<T>(name: string, attributes: () => Attributes, fn: (span?: Span) => T): T {
-  return inSpan === undefined ? fn() : inSpan(name, attributes(), fn);
+export function withSpan<T>(name: string, attributes: () => Attributes, fn: (span?: Span) => T, incoming?: Headers): T {
+  return inSpan === undefined ? fn() : inSpan(name, attributes(), fn, incoming);
 }
 
 /** Starts tracing with `config`; a second call while one runs fails. */
 export async function startTracing(config: TracingConfig): Promise<Tracing> {
   if (inSpan !== undefined) throw new Error('tracing already runs in this process');
-  const [api, { BasicTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }, hooks] =
-    await Promise.all([
-      import('@opentelemetry/api'),
-      import('@opentelemetry/sdk-trace-base'),
-      import('@opentelemetry/exporter-trace-otlp-http'),
-      import('@opentelemetry/resources'),
-      import('@opentelemetry/context-async-hooks'),
-    ]);
+  const [
+    api,
+    { BasicTracerProvider, BatchSpanProcessor },
+    { OTLPTraceExporter },
+    { resourceFromAttributes },
+    hooks,
+    { W3CTraceContextPropagator },
+  ] = await Promise.all([
+    import('@opentelemetry/api'),
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/context-async-hooks'),
+    import('@opentelemetry/core'),
+  ]);
   // Parents follow async calls (a DataLoader batch runs in the context of the load that queued it).
   const contextManager = new hooks.AsyncLocalStorageContextManager().enable();
   api.context.setGlobalContextManager(contextManager);
@@ -55,8 +64,17 @@ export async function startTracing(config: TracingConfig): Promise<Tracing> {
   });
   const tracer: Tracer = provider.getTracer('virtql');
 
-  const run: SpanRunner = (name, attributes, fn) =>
-    tracer.startActiveSpan(name, { attributes }, (span) => {
+  // traceparent/tracestate as the W3C Trace Context spells them; anything malformed is ignored (a new trace).
+  const propagator = new W3CTraceContextPropagator();
+  const headerGetter = {
+    keys: (carrier: Headers) => [...carrier.keys()],
+    get: (carrier: Headers, key: string) => carrier.get(key) ?? undefined,
+  };
+  const parentOf = (incoming: Headers | undefined) =>
+    incoming === undefined ? api.context.active() : propagator.extract(api.context.active(), incoming, headerGetter);
+
+  const run: SpanRunner = (name, attributes, fn, incoming) =>
+    tracer.startActiveSpan(name, { attributes }, parentOf(incoming), (span) => {
       const fail = (e: unknown) => {
         span.recordException(e instanceof Error ? e : String(e));
         span.setStatus({ code: api.SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });

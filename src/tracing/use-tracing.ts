@@ -30,6 +30,8 @@ function traced<F extends Run>(phase: 'execute' | 'subscribe', run: F): F {
         if (errors?.length) span?.setAttribute('graphql.errors', errors.length);
         return result;
       },
+      // The HTTP request (or the WebSocket's upgrade request): its traceparent continues the caller's trace.
+      (args.contextValue as { request?: Request } | undefined)?.request?.headers,
     );
   }) as F;
 }

@@ -20,7 +20,8 @@ const token = { name: 'ci', sha256: createApiToken().sha256 };
 describe('modes: where the gateway listens, and with whom', () => {
   it('without identities it listens on 127.0.0.1 only', async () => {
     expect((await loadConfig({ env: {} })).host).toBe('127.0.0.1');
-    expect((await resolveConfig({ auth: { grants: [{ identity: 'ci', role: 'admin' }] } })).host).toBe('127.0.0.1');
+    // Grants alone are no identities; one naming an identity no credential has is refused outright.
+    expect((await resolveConfig({ auth: { roles: { reader: ['Host.Audit'] } } })).host).toBe('127.0.0.1');
   });
 
   it.each([
@@ -104,6 +105,6 @@ auth:
 `,
     );
     const problems = await problemsOf(() => loadConfig({ env: {}, file: path }));
-    expect(problems.map((p) => p.path)).toEqual(['host', 'auth.grants[0].role']);
+    expect(problems.map((p) => p.path)).toEqual(['host', 'auth.grants[0].role', 'auth.grants[0].identity']);
   });
 });

@@ -55,10 +55,34 @@ describe.skipIf(skip !== undefined)('two hosts, one of which goes away', () => {
     }
   });
 
-  it('reports the down host as not ready', async () => {
+  it('stays ready with one host of two down, naming each host state but no libvirt error', async () => {
     const res = await gw.app.yoga.fetch('http://localhost/ready');
-    expect(res.status).toBe(503);
-    // Without credentials: counts only, no host names or libvirt errors.
-    expect(await res.json()).toEqual({ ready: false, hosts: 2, down: 1 });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toEqual({
+      ready: true,
+      serving: true,
+      minHosts: 1,
+      connected: 1,
+      hosts: [
+        { name: 'builtin', state: 'connected' },
+        { name: 'doomed', state: 'down' },
+      ],
+    });
+    // /health is liveness only: it says nothing of the hosts.
+    expect((await gw.app.yoga.fetch('http://localhost/health')).status).toBe(200);
+  });
+
+  it('is not ready when fewer hosts than ready.minHosts are connected', async () => {
+    const strict = await startGateway({ builtin: 'test:///default', doomed: daemon.uri }, 'builtin', {
+      config: { ready: { minHosts: 2 } },
+    });
+    try {
+      const res = await strict.app.yoga.fetch('http://localhost/ready');
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ ready: false, minHosts: 2, connected: 1 });
+    } finally {
+      await strict.close();
+    }
   });
 });

@@ -32,6 +32,8 @@ describe('loadConfig', () => {
       defaultHost: 'default',
       allowUnsafeClientUris: false,
       keepAlive: { intervalSeconds: 5, count: 3 },
+      ready: { minHosts: 1 },
+      warnings: [],
       hosts: [expect.objectContaining({ name: 'default', uri: 'test:///default' })],
       security: expect.objectContaining({ insecure: false, graphiql: true, introspection: true }),
     });

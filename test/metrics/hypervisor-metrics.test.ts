@@ -101,6 +101,22 @@ describe('libvirt metrics of the configured hosts', () => {
   });
 });
 
+describe("prometheus-libvirt-exporter's state descriptions", () => {
+  it('are used with metrics.stateDescriptions: exporter, the short names staying the default', async () => {
+    const gw = await startGateway({ fixture: fixtureUri }, 'fixture', {
+      config: { metrics: { maxAgeSeconds: 0, stateDescriptions: 'exporter' } },
+    });
+    try {
+      const s = await scrape((request) => gw.app.yoga.fetch(request));
+      const web = s.samples('libvirt_domain_info_state').find((m) => m.labels.domain === 'web');
+      expect(web?.labels.state_desc).toBe('the domain is running');
+      expect(web?.labels.uuid).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
 describe('the cost of a scrape', () => {
   let gw: TestGateway;
   beforeAll(async () => {

@@ -40,4 +40,53 @@ describe('operation metrics', () => {
     expect(s.family('process_cpu_user_seconds_total').type).toBe('COUNTER');
     expect(s.family('nodejs_eventloop_lag_seconds').type).toBe('GAUGE');
   });
+
+  it('keeps operation_name bounded: 300 random names give at most maxOperationNames series, the rest "other"', async () => {
+    const capped = await startGateway({ lab: fixtureUri }, 'lab', { config: { metrics: { maxOperationNames: 5 } } });
+    try {
+      for (let i = 0; i < 300; i++) {
+        const name = `Probe${Math.random().toString(36).slice(2)}`;
+        expect((await capped.query(`query ${name} { hosts { name } }`)).errors).toBeUndefined();
+      }
+      // An operationName the document does not define is the client's text, never a label.
+      const res = await capped.app.yoga.fetch('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ hosts { name } }', operationName: 'Injected' }),
+      });
+      expect(res.status).toBe(400);
+      const s = await scrape((request) => capped.app.yoga.fetch(request));
+      const names = new Set(
+        s.text
+          .split('\n')
+          .filter((l) => l.startsWith('virtql_graphql_operations_total{'))
+          .map((l) => /operation_name="([^"]*)"/.exec(l)?.[1]),
+      );
+      expect(names.size).toBe(6);
+      expect(names.has('other')).toBe(true);
+      expect(names.has('Injected')).toBe(false);
+      expect(
+        s.value('virtql_graphql_operations_total', { operation_name: 'other', operation_type: 'query', code: 'OK' }),
+      ).toBe(295);
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it('labels only the configured metrics.operationNames by name', async () => {
+    const listed = await startGateway({ lab: fixtureUri }, 'lab', {
+      config: { metrics: { operationNames: ['Inventory'] } },
+    });
+    try {
+      await listed.query('query Inventory { hosts { name } }');
+      await listed.query('query Elsewhere { hosts { name } }');
+      const s = await scrape((request) => listed.app.yoga.fetch(request));
+      const op = (operation_name: string) => ({ operation_name, operation_type: 'query', code: 'OK' });
+      expect(s.value('virtql_graphql_operations_total', op('Inventory'))).toBe(1);
+      expect(s.value('virtql_graphql_operations_total', op('other'))).toBe(1);
+      expect(s.text).not.toContain('Elsewhere');
+    } finally {
+      await listed.close();
+    }
+  });
 });

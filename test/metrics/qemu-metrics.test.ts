@@ -102,4 +102,24 @@ describe.skipIf(skip !== undefined)('/metrics against virsh domstats on a runnin
     between('libvirt_domain_interface_stats_transmit_packets_total', device(nic), 'net.0.tx.pkts');
     expect(s.value('libvirt_domain_info_cpu_time_seconds_total', domain)).toBeGreaterThan(0);
   });
+
+  it("carries prometheus-libvirt-exporter's labels: uuid, source_file of a disk, source_bridge of an interface", async () => {
+    const s = await scrape((request) => gw.app.yoga.fetch(request));
+    const after = await domstats(uri, 'metrics-running');
+    const nic = after.text('net.0.name') ?? '';
+    const network = await c.networkByName(NAT_NETWORK);
+    const bridge = await network.bridgeName();
+    const labels = { host: 'qemu', domain: 'metrics-running', uuid: dom.uuid };
+    expect(s.value('libvirt_domain_info_state', labels)).toBe(after.get('state.state'));
+    expect(
+      s.value('libvirt_domain_block_stats_capacity_bytes', { ...labels, target_device: 'vda', source_file: vol.path }),
+    ).toBe(after.get('block.0.capacity'));
+    expect(
+      s.value('libvirt_domain_interface_stats_receive_bytes_total', {
+        ...labels,
+        target_device: nic,
+        source_bridge: bridge,
+      }),
+    ).toBeGreaterThanOrEqual(0);
+  });
 });

@@ -52,6 +52,7 @@ export async function startGateway(
     registry,
     logger,
     security: config.security,
+    ready: config.ready,
     port: 0,
     hostname: '127.0.0.1',
     ...(options.redis ? { redis: options.redis } : {}),

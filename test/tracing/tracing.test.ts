@@ -1,12 +1,17 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.ts';
 import { defaultSecurity } from '../../src/config/security.ts';
 import { tracingSchema } from '../../src/config/security-schema.ts';
 import { isTracing } from '../../src/tracing/tracing.ts';
 import { type ListeningGateway, listen } from '../events/event-clients.ts';
+import { builtEntrySkipReason, runGateway, stopGateway } from '../support/built-entry.ts';
 import { problemsOf } from '../support/config-problems.ts';
+import { freePort } from '../support/redis-server.ts';
 import { fixtureUri } from '../support/test-host.ts';
 
 /** One span as OTLP/HTTP JSON carries it, with its attributes flattened. */
@@ -14,6 +19,7 @@ interface ExportedSpan {
   traceId: string;
   spanId: string;
   parentSpanId?: string;
+  traceState?: string;
   name: string;
   attributes: Record<string, string | number | boolean | undefined>;
   service: string | undefined;
@@ -29,6 +35,7 @@ interface OtlpExport {
         traceId: string;
         spanId: string;
         parentSpanId?: string;
+        traceState?: string;
         name: string;
         attributes: OtlpAttribute[];
       }>;
@@ -67,6 +74,7 @@ async function collector(): Promise<{
               traceId: s.traceId,
               spanId: s.spanId,
               ...(s.parentSpanId ? { parentSpanId: s.parentSpanId } : {}),
+              ...(s.traceState ? { traceState: s.traceState } : {}),
               name: s.name,
               attributes: flat(s.attributes),
               service,
@@ -87,12 +95,14 @@ async function collector(): Promise<{
   };
 }
 
+const builtSkip = builtEntrySkipReason();
+
 const QUERY = 'query Inventory { host { domains { name stats { cpu { timeNs } } } } }';
 
-async function inventory(gw: ListeningGateway): Promise<void> {
+async function inventory(gw: { url: string }, headers: Record<string, string> = {}): Promise<void> {
   const res = await fetch(gw.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ query: QUERY }),
   });
   const body = (await res.json()) as { errors?: unknown; data?: { host: { domains: unknown[] } } };
@@ -179,4 +189,55 @@ describe('tracing', () => {
       expect(parent?.name, c.name).toMatch(/^loader /);
     }
   });
+
+  it("continues the caller's W3C trace: traceparent becomes the operation span's parent, tracestate carried", async () => {
+    otlp = await collector();
+    const tracing = tracingSchema.parse({ otlpUrl: otlp.url });
+    gw = await listen({ fixture: fixtureUri }, { app: { security: { ...defaultSecurity(), tracing } } });
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const parent = '00f067aa0ba902b7';
+    await inventory(gw, { traceparent: `00-${traceId}-${parent}-01`, tracestate: 'vendor=opaque,other=1' });
+    // A malformed traceparent starts a trace of its own rather than failing the request.
+    await inventory(gw, { traceparent: '00-00000000000000000000000000000000-00f067aa0ba902b7-01' });
+    await gw.close();
+    const ops = otlp.spans.filter((s) => s.name === 'query Inventory');
+    expect(ops).toHaveLength(2);
+    const [continued, fresh] = ops as [ExportedSpan, ExportedSpan];
+    expect(continued.traceId).toBe(traceId);
+    expect(continued.parentSpanId).toBe(parent);
+    expect(continued.traceState).toBe('vendor=opaque,other=1');
+    // Its loader batches and libvirt calls stay in the caller's trace.
+    expect(otlp.spans.filter((s) => s.traceId === traceId && s.name.startsWith('loader ')).length).toBeGreaterThan(0);
+    expect(fresh.traceId).not.toBe('00000000000000000000000000000000');
+    expect(fresh.parentSpanId).toBeUndefined();
+  });
+
+  it.skipIf(builtSkip !== undefined)(
+    `names loader spans from the built code too (node dist/index.js)${builtSkip ? ` (skipped: ${builtSkip})` : ''}`,
+    async () => {
+      otlp = await collector();
+      const dir = await mkdtemp(join(tmpdir(), 'virtql-tracing-'));
+      const config = join(dir, 'virtql.yaml');
+      await writeFile(config, `tracing:\n  otlpUrl: ${otlp.url}\n  exportDelayMs: 100\n`);
+      const port = await freePort();
+      const run = runGateway(
+        { VIRTQL_CONFIG: config, PORT: String(port), VIRTQL_HOSTS: `fixture=${fixtureUri}` },
+        { until: /GraphQL and GraphiQL at/ },
+      );
+      try {
+        await run.started;
+        await inventory({ url: `http://127.0.0.1:${port}/graphql` });
+      } finally {
+        const exit = await stopGateway(run);
+        await rm(dir, { recursive: true, force: true });
+        expect(exit.code, exit.stderr).toBe(0);
+      }
+      const batches = otlp.spans.filter((s) => s.name.startsWith('loader '));
+      expect(batches.length).toBeGreaterThanOrEqual(2);
+      for (const b of batches) expect(b.name).toMatch(/^loader schema\/[a-z/-]+\.js:\d+$/);
+      expect(batches.map((b) => b.name)).toContainEqual(
+        expect.stringMatching(/^loader schema\/domain\/stats\.js:\d+$/),
+      );
+    },
+  );
 });

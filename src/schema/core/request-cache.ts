@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { type ContextCache, createContextCache } from '@pothos/core';
 import { clearAllDataLoaders } from '@pothos/plugin-dataloader';
 import DataLoader from 'dataloader';
@@ -43,9 +44,23 @@ export function splitHostKey(k: string): [host: string, key: string] {
  */
 function siteOf(made: Error, frame: number): string {
   const line = made.stack?.split('\n')[frame + 1] ?? '';
-  const at = /\/src\/(.+?):(\d+):\d+\)?\s*$/.exec(line);
-  return at ? `${at[1]}:${at[2]}` : 'unknown';
+  for (const root of CODE_ROOTS) {
+    const start = line.indexOf(root);
+    if (start === -1) continue;
+    const at = /^(.+?):(\d+):\d+\)?\s*$/.exec(line.slice(start + root.length));
+    if (at) return `${at[1]}:${at[2]}`;
+  }
+  return 'unknown';
 }
+
+/**
+ * The directory the running code sits in (src/ under tsx, dist/ when built, wherever it is installed), as
+ * stacks spell it: a path, or a file URL for ES modules. Two levels above this file.
+ */
+const CODE_ROOTS = (() => {
+  const url = new URL('../../', import.meta.url);
+  return [url.href, fileURLToPath(url)];
+})();
 
 /** The definition site of the loader whose factory calls this, as a lazy label (see siteOf). */
 function loaderSite(): () => string {
