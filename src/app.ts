@@ -78,7 +78,7 @@ export interface AppOptions {
    */
   security?: SecurityConfig;
   /** When /ready answers 200 (config ready). @default { minHosts: 1 } */
-  ready?: { minHosts: number };
+  ready?: { minHosts: number; hostNames?: boolean };
 }
 
 export interface App {
@@ -275,6 +275,7 @@ export function buildApp(options: AppOptions): App {
   const readiness = createReadiness({
     checkHosts: () => registry.checkReady(),
     minHosts: options.ready?.minHosts ?? 1,
+    hostNames: options.ready?.hostNames ?? false,
     ...(options.redis ? { redisUrl: options.redis.url } : {}),
     // In-process (yoga.fetch, no port) the app serves as long as it is not stopping.
     serving: () => stopping === undefined && (server === undefined || server.listening),

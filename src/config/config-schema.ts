@@ -93,6 +93,8 @@ export const configFileSchema = z.strictObject({
     .strictObject({
       /** Hosts that must be connected for /ready to answer 200. 0: ready whatever the hypervisors do. */
       minHosts: z.number().int({ error: 'must be an integer' }).min(0, 'must not be negative').default(1),
+      /** Name each host in the public body; off, it lists their states only (registry names can tell an outsider the topology). */
+      hostNames: z.boolean().default(false),
     })
     .prefault({}),
   keepAlive: z

@@ -54,7 +54,7 @@ export interface GatewayConfig {
   hosts: HostConfig[];
   /** Identities, grants, TLS, CORS, limits and audit. */
   security: SecurityConfig;
-  /** When /ready answers 200. @default { minHosts: 1 } */
+  /** When /ready answers 200, and what it says. @default { minHosts: 1, hostNames: false } */
   ready: ReadyConfig;
   /** Settings that work but look like mistakes (a grant's host glob matching no host), as `path: reason`. */
   warnings: ConfigProblem[];
@@ -63,6 +63,8 @@ export interface GatewayConfig {
 export interface ReadyConfig {
   /** Hosts that must be connected; never more than the hosts configured. */
   minHosts: number;
+  /** Whether the public body names the hosts. @default false */
+  hostNames: boolean;
 }
 
 export const EMBEDDED_DEFAULT_HOST = 'default';

@@ -11,6 +11,8 @@ export interface ReadinessOptions {
   checkHosts(): Promise<Array<{ host: string; ok: boolean }>>;
   /** Hosts that must answer for the gateway to be ready (config ready.minHosts). */
   minHosts: number;
+  /** Name the hosts in the report (config ready.hostNames): the route is public. @default false */
+  hostNames?: boolean;
   /** Redis shared with the other replicas: it must answer PING when configured. */
   redisUrl?: string;
   /** False once the server stopped listening or is shutting down: the load balancer should drain this replica. */
@@ -26,8 +28,11 @@ export interface ReadinessReport {
   redis?: 'up' | 'down';
   minHosts: number;
   connected: number;
-  /** Each host's state. No libvirt error text: the route is public, Host.lastError is for authenticated callers. */
-  hosts: Array<{ name: string; state: 'connected' | 'down' }>;
+  /**
+   * Each host's state, in the configured order, with its name only when ready.hostNames is on. No
+   * libvirt error text: the route is public, Host.lastError is for authenticated callers.
+   */
+  hosts: Array<{ name?: string; state: 'connected' | 'down' }>;
 }
 
 export interface Readiness {
@@ -84,7 +89,10 @@ export function createReadiness(options: ReadinessOptions): Readiness {
         ...(redisUp === undefined ? {} : { redis: redisUp ? 'up' : 'down' }),
         minHosts: options.minHosts,
         connected,
-        hosts: hosts.map((h) => ({ name: h.host, state: h.ok ? 'connected' : 'down' })),
+        hosts: hosts.map((h) => ({
+          ...(options.hostNames === true ? { name: h.host } : {}),
+          state: h.ok ? 'connected' : 'down',
+        })),
       };
     },
     async close() {

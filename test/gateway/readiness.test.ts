@@ -41,7 +41,7 @@ describe('/ready', () => {
 
   it('with ready.minHosts 0 is ready whatever the hosts do', async () => {
     const gw = await startGateway({ gone: 'qemu+tcp://127.0.0.1:1/system' }, 'gone', {
-      config: { ready: { minHosts: 0 } },
+      config: { ready: { minHosts: 0, hostNames: true } },
     });
     try {
       const res = await gw.app.yoga.fetch('http://localhost/ready');

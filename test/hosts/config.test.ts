@@ -32,7 +32,7 @@ describe('loadConfig', () => {
       defaultHost: 'default',
       allowUnsafeClientUris: false,
       keepAlive: { intervalSeconds: 5, count: 3 },
-      ready: { minHosts: 1 },
+      ready: { minHosts: 1, hostNames: false },
       warnings: [],
       hosts: [expect.objectContaining({ name: 'default', uri: 'test:///default' })],
       security: expect.objectContaining({ insecure: false, graphiql: true, introspection: true }),

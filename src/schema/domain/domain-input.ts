@@ -83,7 +83,7 @@ export const DomainDiskInput = builder.inputType('DomainDiskInput', {
     volume: t.field({ type: VolumeRef, description: 'An existing volume (Storage.Use on its pool).' }),
     newVolume: t.field({ type: NewVolumeInput, description: 'A new empty volume.' }),
     linkedClone: t.field({ type: LinkedCloneInput, description: 'A new overlay on a base volume.' }),
-    device: t.field({ type: DiskDevice, defaultValue: 'disk', description: '@default DISK' }),
+    device: t.field({ type: DiskDevice, defaultValue: 'disk', description: 'How the guest sees it. @default DISK' }),
     targetDevice: t.string({
       description: 'The guest device name (vda, sdb…); the next free vdX for a disk, sdX for a CD-ROM when omitted.',
       validate: diskTargetDevice,
@@ -108,7 +108,7 @@ const GraphicsType = lowerCaseEnum('GraphicsType', 'The protocol a display speak
 const GraphicsInput = builder.inputType('GraphicsInput', {
   description: 'A display for the guest’s screen.',
   fields: (t) => ({
-    type: t.field({ type: GraphicsType, defaultValue: 'vnc', description: '@default VNC' }),
+    type: t.field({ type: GraphicsType, defaultValue: 'vnc', description: 'The protocol it speaks. @default VNC' }),
     listen: t.string({
       description:
         'The address it listens on (0.0.0.0 for every address); the host’s default (127.0.0.1) when omitted.',
