@@ -15,7 +15,11 @@ export interface FilteredListOptions<Parent, Item, Filter> {
   /** The scope both fields require, if any (as `somewhereOnParentHost` gives it). */
   authScopes?: (parent: Parent, args: object, ctx: GatewayContext) => object;
   list: { field: string; description: string };
-  connection: { field: string; description: string; page: string; edge: string; totalCount: string };
+  /**
+   * The connection field; `one` and `many` name the objects in its page and edge descriptions
+   * ("A page of <many>.", "A <one> on a page, with the cursor of its place.").
+   */
+  connection: { field: string; description: string; one: string; many: string; totalCount: string };
   /** The objects the filter keeps, in the plain list's order. */
   read: (parent: Parent, filter: Filter | null | undefined, ctx: GatewayContext) => Promise<Item[]>;
   sortKey: (item: Item) => SortKey;
@@ -52,7 +56,7 @@ export function filteredListFields<Parent, Item, Filter>(
       },
       {
         name: `${o.kind}Connection`,
-        description: o.connection.page,
+        description: `A page of ${o.connection.many}.`,
         fields: (c) => ({
           totalCount: c.int({
             nullable: false,
@@ -61,7 +65,7 @@ export function filteredListFields<Parent, Item, Filter>(
           }),
         }),
       },
-      { name: `${o.kind}Edge`, description: o.connection.edge },
+      { name: `${o.kind}Edge`, description: `A ${o.connection.one} on a page, with the cursor of its place.` },
     ),
   }));
 }

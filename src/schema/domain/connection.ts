@@ -69,8 +69,8 @@ filteredListFields(Host, {
     field: 'domainConnection',
     description:
       'Domains of this host a page at a time (Relay cursor connection), ordered by name then UUID; filter to narrow them. A page costs libvirt the same calls as the whole `domains` list, and reads XML only for the domains on it.',
-    page: 'A page of domains.',
-    edge: 'A domain on a page, with the cursor of its place.',
+    one: 'domain',
+    many: 'domains',
     totalCount: 'How many domains match the filter, on every page (only those the caller may see).',
   },
   read: (h, filter, ctx) => filtered(ctx, h.name, filter),

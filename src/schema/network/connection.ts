@@ -41,8 +41,8 @@ filteredListFields(Host, {
     field: 'networkConnection',
     description:
       'Virtual networks of this host a page at a time (Relay cursor connection), ordered by name then UUID; filter to narrow them.',
-    page: 'A page of virtual networks.',
-    edge: 'A network on a page, with the cursor of its place.',
+    one: 'network',
+    many: 'virtual networks',
     totalCount: 'How many networks match the filter, on every page.',
   },
   read: (h, filter, ctx) => filtered(ctx, h.name, filter),

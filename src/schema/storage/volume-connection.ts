@@ -24,8 +24,8 @@ filteredListFields(StoragePoolNode, {
     field: 'volumeConnection',
     description:
       'Volumes of the pool a page at a time (Relay cursor connection), ordered by name then key; the pool must be active.',
-    page: 'A page of storage volumes.',
-    edge: 'A volume on a page, with the cursor of its place.',
+    one: 'volume',
+    many: 'storage volumes',
     totalCount: 'How many volumes of the pool match the filter, on every page.',
   },
   read: async (pool, filter, ctx) => {
