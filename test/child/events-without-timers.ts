@@ -14,6 +14,10 @@ async function expectEvent(action: () => Promise<unknown>): Promise<DomainLifecy
     waiting = resolve;
   });
   await action();
+  // One turn of the loop first: a one-off immediate has run by then (the full suite on a loaded machine
+  // showed one here, queued outside the binding: src/libvirt sets no timers), while a timer or immediate
+  // that keeps re-arming itself to poll for events — what this check is about — is still there.
+  await new Promise<void>((resolve) => setImmediate(resolve));
   for (const r of process.getActiveResourcesInfo()) if (r === 'Timeout' || r === 'Immediate') timersWhileWaiting.add(r);
   return event;
 }
