@@ -54,21 +54,15 @@ describe.skipIf(skip !== undefined)(
     let uri: string;
     const files = new Map<string, Buffer>();
 
-    async function ok<D = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<D> {
-      const res = await gw.query<D>(query, variables);
-      expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-      return res.data as D;
-    }
-
     /** importVolume of one of the served files, waited for. */
     async function imported(name: string, file: string, format: string): Promise<string> {
       const data = files.get(file) as Buffer;
-      const started = await ok<{ importVolume: Op }>(
+      const started = await gw.ok<{ importVolume: Op }>(
         `mutation ($url: String!, $sha: String!) { importVolume(input: { host: "qemu", pool: "${DIR_POOL}", name: "${name}", url: $url, format: "${format}", sha256: $sha }) { id status errorMessage } }`,
         { url: `http://127.0.0.1:${port}/images/${file}`, sha: sha256(data) },
       );
       for (;;) {
-        const { operation } = await ok<{ operation: Op }>(
+        const { operation } = await gw.ok<{ operation: Op }>(
           'query ($id: ID!) { operation(id: $id) { id status errorMessage } }',
           {
             id: started.importVolume.id,
@@ -152,7 +146,7 @@ describe.skipIf(skip !== undefined)(
           sshAuthorizedKeys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA test@virtql'],
         },
       };
-      const defined = await ok<{ defineDomain: { name: string; state: string } }>(
+      const defined = await gw.ok<{ defineDomain: { name: string; state: string } }>(
         'mutation ($d: DomainInput!) { defineDomain(input: { host: "qemu", domain: $d, start: true }) { name state } }',
         { d: domain },
       );
@@ -224,11 +218,11 @@ describe.skipIf(skip !== undefined)(
     });
 
     it('updates the running domain with its digest, and refuses a stale one', async () => {
-      const { domain } = await ok<{ domain: { xml: string; configDigest: string } }>(
+      const { domain } = await gw.ok<{ domain: { xml: string; configDigest: string } }>(
         `{ domain(host: "qemu", ref: { name: "${VM}" }) { xml(inactive: true) configDigest } }`,
       );
       const edited = domain.xml.replace('</name>', '</name>\n  <description>edited through virtql</description>');
-      const res = await ok<{ updateDomain: { pendingRestart: string[] } }>(
+      const res = await gw.ok<{ updateDomain: { pendingRestart: string[] } }>(
         'mutation ($x: String!, $d: String) { updateDomain(input: { host: "qemu", domain: { name: "prov-vm" }, xml: $x, expectedDigest: $d }) { pendingRestart } }',
         { x: edited, d: domain.configDigest },
       );

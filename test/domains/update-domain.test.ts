@@ -10,15 +10,9 @@ afterEach(async () => {
   await gw.close();
 });
 
-async function ok<D = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<D> {
-  const res = await gw.query<D>(query, variables);
-  expect(res.errors).toBeUndefined();
-  return res.data as D;
-}
-
 /** The persistent definition and its digest, as libvirt has them now. */
 async function definition(name: string): Promise<{ xml: string; configDigest: string; uuid: string }> {
-  const d = await ok<{ domain: { xml: string; configDigest: string; uuid: string } }>(
+  const d = await gw.ok<{ domain: { xml: string; configDigest: string; uuid: string } }>(
     'query($n: String!) { domain(ref: { name: $n }) { xml(inactive: true) configDigest uuid } }',
     { n: name },
   );
@@ -35,7 +29,7 @@ describe('updateDomain: a whole new definition, as virsh edit', () => {
     const edited = before.xml
       .replace(/<vcpu([^>]*)>\d+<\/vcpu>/, '<vcpu$1>2</vcpu>')
       .replace('</name>', '</name>\n  <description>edited whole</description>');
-    const res = await ok<{ updateDomain: Record<string, unknown> & { domain: Record<string, unknown> } }>(UPDATE, {
+    const res = await gw.ok<{ updateDomain: Record<string, unknown> & { domain: Record<string, unknown> } }>(UPDATE, {
       xml: edited,
       digest: before.configDigest,
       name: 'db',
@@ -57,7 +51,7 @@ describe('updateDomain: a whole new definition, as virsh edit', () => {
     const withoutUuid = before.xml
       .replace(/\s*<uuid>[^<]*<\/uuid>/, '')
       .replace(/<vcpu([^>]*)>\d+<\/vcpu>/, '<vcpu$1>3</vcpu>');
-    await ok(UPDATE, { xml: withoutUuid, name: 'db' });
+    await gw.ok(UPDATE, { xml: withoutUuid, name: 'db' });
     const after = await definition('db');
     expect(after.uuid).toBe(before.uuid);
     expect(after.xml).toMatch(/<vcpu[^>]*>3<\/vcpu>/);
@@ -65,7 +59,7 @@ describe('updateDomain: a whole new definition, as virsh edit', () => {
 
   it('refuses a stale digest with CONFLICT and changes nothing', async () => {
     const first = await definition('db');
-    await ok(UPDATE, { xml: first.xml.replace('</name>', '</name><title>moved on</title>'), name: 'db' });
+    await gw.ok(UPDATE, { xml: first.xml.replace('</name>', '</name><title>moved on</title>'), name: 'db' });
     const moved = await definition('db');
     const res = await gw.query(UPDATE, {
       xml: first.xml.replace('</name>', '</name><title>lost update</title>'),
@@ -105,7 +99,7 @@ describe('updateDomain: a whole new definition, as virsh edit', () => {
 
   it('says which changes of a running domain wait for its next boot', async () => {
     const before = await definition('web');
-    const res = await ok<{ updateDomain: { pendingRestart: string[] } }>(UPDATE, {
+    const res = await gw.ok<{ updateDomain: { pendingRestart: string[] } }>(UPDATE, {
       xml: before.xml
         .replace(/<vcpu([^>]*)>\d+<\/vcpu>/, '<vcpu$1>1</vcpu>')
         .replace('</name>', '</name><title>t</title>'),
@@ -119,7 +113,7 @@ describe('updateDomain: a whole new definition, as virsh edit', () => {
 describe('configureDomain with a digest', () => {
   it('applies with the current digest and refuses a stale one', async () => {
     const { configDigest } = await definition('db');
-    const res = await ok<{ configureDomain: { configDigest: string } }>(
+    const res = await gw.ok<{ configureDomain: { configDigest: string } }>(
       'mutation($d: String) { configureDomain(input: { domain: { name: "db" }, config: { vcpus: 2 }, expectedDigest: $d }) { configDigest } }',
       { d: configDigest },
     );

@@ -17,6 +17,12 @@ export interface TestGateway {
     variables?: Record<string, unknown>,
     headers?: Record<string, string>,
   ): Promise<GraphQLResponse<D>>;
+  /** The data of a query that must succeed: throws (failing the test) with the errors when there are any. */
+  ok<D = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<D>;
   close(): Promise<void>;
 }
 
@@ -57,16 +63,22 @@ export async function startGateway(
     hostname: '127.0.0.1',
     ...(options.redis ? { redis: options.redis } : {}),
   });
+  const query = async (text: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) => {
+    const res = await app.yoga.fetch('http://localhost/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query: text, variables }),
+    });
+    return (await res.json()) as GraphQLResponse<never>;
+  };
   return {
     app,
     registry,
-    async query(query, variables, headers = {}) {
-      const res = await app.yoga.fetch('http://localhost/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify({ query, variables }),
-      });
-      return (await res.json()) as GraphQLResponse<never>;
+    query,
+    async ok(text, variables, headers) {
+      const res = await query(text, variables, headers);
+      if (res.errors !== undefined) throw new Error(`the query failed: ${JSON.stringify(res.errors)}`);
+      return res.data as never;
     },
     close: () => app.stop(),
   };
