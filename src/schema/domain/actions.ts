@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { Privilege } from '../../auth/privileges.ts';
-import { KeycodeSet, type KeycodeSetName, LibvirtError } from '../../libvirt/index.ts';
+import { type KeycodeSetName, LibvirtError } from '../../libvirt/index.ts';
 import { domainDescription, domainName } from '../../validation/index.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { describedEnum } from '../core/enum-types.ts';
 import { invalidInput } from '../core/errors.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
 import { DeviceScope, fromInput, mutationInput, scopeFor } from '../core/mutation-support.ts';
@@ -30,12 +31,11 @@ const keycodeSetDescriptions: Record<KeycodeSetName, string> = {
   QNUM: 'QEMU’s key numbers (qnum), as QEMU’s own protocol uses them.',
 };
 
-const KeycodeSetEnum = builder.enumType('KeycodeSet', {
-  description: 'How sendKey’s key codes are numbered (virKeycodeSet).',
-  values: Object.fromEntries(
-    Object.keys(KeycodeSet).map((k) => [k, { value: k, description: keycodeSetDescriptions[k as KeycodeSetName] }]),
-  ) as Record<KeycodeSetName, { value: KeycodeSetName; description: string }>,
-});
+const KeycodeSetEnum = describedEnum(
+  'KeycodeSet',
+  'How sendKey’s key codes are numbered (virKeycodeSet).',
+  keycodeSetDescriptions,
+);
 
 /** libvirt's VIR_DOMAIN_SEND_KEY_MAX_KEYS. */
 const MAX_KEYS = 16;

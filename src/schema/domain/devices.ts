@@ -14,10 +14,10 @@ import {
 } from '../../validation/index.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { lowerCaseEnum } from '../core/enum-types.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
 import { checkBuiltXml, parsedClientXml, safeClientXml } from '../core/host-safety.ts';
 import { hostName } from '../core/hosts.ts';
-import { lowerCaseEnum } from '../core/lower-case-enum.ts';
 import { DeviceScope, fromInput, mutationInput } from '../core/mutation-support.ts';
 import { DomainNode, DomainRef, type DomainShape, onDomainArg } from './domain.ts';
 import { changeInScope, type ScopedArgs } from './lifecycle.ts';
@@ -94,11 +94,15 @@ builder.mutationFields((t) => {
     domain: t.arg({ type: DomainRef, required: true, description: 'The domain: by name, UUID or runtime id.' }),
     scope: t.arg({ type: DeviceScope, description: 'LIVE, CONFIG or BOTH; see DeviceScope.' }),
   };
+  /** A device change: VM.Config on the domain; the answer is the domain after it. */
+  const changesDomain = {
+    authScopes: fromInput(onDomainArg('VM.Config')),
+    type: DomainNode,
+    nullable: false,
+  } as const;
   return {
     attachDevice: t.field({
-      authScopes: fromInput(onDomainArg('VM.Config')),
-      type: DomainNode,
-      nullable: false,
+      ...changesDomain,
       description: 'Attaches any device given as XML (a <disk>, <interface>, <hostdev>…).',
       args: mutationInput('AttachDevice', {
         ...base,
@@ -110,9 +114,7 @@ builder.mutationFields((t) => {
       },
     }),
     detachDevice: t.field({
-      authScopes: fromInput(onDomainArg('VM.Config')),
-      type: DomainNode,
-      nullable: false,
+      ...changesDomain,
       description:
         'Detaches the one device of the domain (live or config, as scoped) that the XML identifies by <alias name>, <target dev>, <mac address> or <source>; libvirt is sent that device’s own XML.',
       args: mutationInput('DetachDevice', {
@@ -127,9 +129,7 @@ builder.mutationFields((t) => {
       },
     }),
     attachDisk: t.field({
-      authScopes: fromInput(onDomainArg('VM.Config')),
-      type: DomainNode,
-      nullable: false,
+      ...changesDomain,
       description: 'Attaches an image file or block device as a disk; the bus follows targetDevice when omitted.',
       args: mutationInput('AttachDisk', {
         ...base,
@@ -151,9 +151,7 @@ builder.mutationFields((t) => {
       },
     }),
     detachDisk: t.field({
-      authScopes: fromInput(onDomainArg('VM.Config')),
-      type: DomainNode,
-      nullable: false,
+      ...changesDomain,
       description: 'Detaches the disk whose source is sourcePath; the data stays.',
       args: mutationInput('DetachDisk', {
         ...base,
@@ -171,9 +169,7 @@ builder.mutationFields((t) => {
         }),
     }),
     attachNetwork: t.field({
-      authScopes: fromInput(onDomainArg('VM.Config')),
-      type: DomainNode,
-      nullable: false,
+      ...changesDomain,
       description: 'Adds a NIC on a virtual network or a host bridge.',
       args: mutationInput('AttachNetwork', {
         ...base,
@@ -190,9 +186,7 @@ builder.mutationFields((t) => {
       },
     }),
     detachNetwork: t.field({
-      authScopes: fromInput(onDomainArg('VM.Config')),
-      type: DomainNode,
-      nullable: false,
+      ...changesDomain,
       description: 'Removes a NIC, found by its host-side target device (vnet0…) or its MAC address.',
       args: mutationInput('DetachNetwork', {
         ...base,

@@ -24,7 +24,7 @@ import {
   volumeName,
 } from '../../validation/index.ts';
 import { builder } from '../core/builder.ts';
-import { lowerCaseEnum } from '../core/lower-case-enum.ts';
+import { lowerCaseEnum } from '../core/enum-types.ts';
 import { VolumeRef } from '../storage/volume.ts';
 import { NicInput } from './devices.ts';
 

@@ -12,6 +12,7 @@ import { type DomainXml, parseDomainXmls } from '../../libvirt/xml/domain-xml.ts
 import { somewhereOnHostArg, somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder, decodeGlobalIdOrMark } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { describedEnum } from '../core/enum-types.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
 import { connectionOf, Host, hostName } from '../core/hosts.ts';
 import { impliedHostOf } from '../core/mutation-support.ts';
@@ -264,15 +265,11 @@ const domainStateDescriptions: Record<DomainStateName, string> = {
   PMSUSPENDED: 'Suspended by the guest’s power management.',
 };
 
-export const DomainStateEnum = builder.enumType('DomainState', {
-  description: 'libvirt’s domain state (virDomainState).',
-  values: Object.fromEntries(
-    Object.keys(DomainStateValues).map((k) => [
-      k,
-      { value: k, description: domainStateDescriptions[k as DomainStateName] },
-    ]),
-  ) as Record<DomainStateName, { value: DomainStateName; description: string }>,
-});
+export const DomainStateEnum = describedEnum(
+  'DomainState',
+  'libvirt’s domain state (virDomainState).',
+  domainStateDescriptions,
+);
 
 export const DomainRef = builder.inputType('DomainRef', {
   description:

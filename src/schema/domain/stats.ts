@@ -7,13 +7,14 @@ import {
   type NicRates,
   type NicStats,
   parseDomainStats,
-  VcpuState,
+  type VcpuState,
   type VcpuStats,
   vcpuStateName,
 } from '../../libvirt/index.ts';
 import type { SampledDomain, StatsSample } from '../../stats/stats-samplers.ts';
 import { somewhereOnHostArg } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
+import { describedEnum } from '../core/enum-types.ts';
 import { invalidInput } from '../core/errors.ts';
 import { connectionOf, Host, hostName } from '../core/hosts.ts';
 import { perHost } from '../core/request-cache.ts';
@@ -41,15 +42,7 @@ const vcpuStateDescriptions: Record<keyof typeof VcpuState, string> = {
   BLOCKED: 'Waiting for a resource.',
 };
 
-const VcpuStateEnum = builder.enumType('VcpuState', {
-  description: 'What a virtual CPU is doing (virVcpuState).',
-  values: Object.fromEntries(
-    Object.keys(VcpuState).map((k) => [
-      k,
-      { value: k, description: vcpuStateDescriptions[k as keyof typeof VcpuState] },
-    ]),
-  ) as Record<keyof typeof VcpuState, { value: keyof typeof VcpuState; description: string }>,
-});
+const VcpuStateEnum = describedEnum('VcpuState', 'What a virtual CPU is doing (virVcpuState).', vcpuStateDescriptions);
 
 const CpuStats = builder.objectRef<DomainStatsRecord['cpu']>('DomainCpuStats').implement({
   description: 'CPU time the domain used since it started, in nanoseconds.',

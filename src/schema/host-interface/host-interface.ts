@@ -3,12 +3,12 @@ import { parseInterfaceXml } from '../../libvirt/xml/interface-xml.ts';
 import { onHostArg, onParentHost } from '../core/auth-scopes.ts';
 import { builder, keyOfGlobalId } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { lowerCaseEnum } from '../core/enum-types.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
 import { nameFilterFields } from '../core/filtered-list.ts';
 import { hostedObjectFields } from '../core/hosted-object.ts';
 import { Host, hostName } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
-import { lowerCaseEnum } from '../core/lower-case-enum.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';
 import { hostKey } from '../core/request-cache.ts';
 

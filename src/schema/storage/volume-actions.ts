@@ -1,9 +1,10 @@
 import type { Privilege } from '../../auth/privileges.ts';
-import { type StoragePool, StorageVolWipeAlgorithm, type Volume, type WipeAlgorithm } from '../../libvirt/index.ts';
+import type { StoragePool, Volume, WipeAlgorithm } from '../../libvirt/index.ts';
 import { buildVolumeXml, parseVolumeXml } from '../../libvirt/xml/volume-xml.ts';
 import { diskFormat, poolName, volumeName } from '../../validation/index.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { describedEnum } from '../core/enum-types.ts';
 import { gatewayError, invalidInput, refusedAs } from '../core/errors.ts';
 import { checkBuiltXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
@@ -25,15 +26,11 @@ const wipeAlgorithmDescriptions: Record<WipeAlgorithm, string> = {
   TRIM: '1 pass trimming all the volume’s data (TRIM or DISCARD).',
 };
 
-const WipeAlgorithmEnum = builder.enumType('WipeAlgorithm', {
-  description: 'How wipeVolume overwrites a volume’s data (virStorageVolWipeAlgorithm).',
-  values: Object.fromEntries(
-    Object.keys(StorageVolWipeAlgorithm).map((k) => [
-      k,
-      { value: k, description: wipeAlgorithmDescriptions[k as WipeAlgorithm] },
-    ]),
-  ) as Record<WipeAlgorithm, { value: WipeAlgorithm; description: string }>,
-});
+const WipeAlgorithmEnum = describedEnum(
+  'WipeAlgorithm',
+  'How wipeVolume overwrites a volume’s data (virStorageVolWipeAlgorithm).',
+  wipeAlgorithmDescriptions,
+);
 
 /**
  * cloneVolume's scopes: the privilege on the source volume's pool and on the target pool (the
@@ -74,6 +71,12 @@ async function formatOf(v: Volume): Promise<string | undefined> {
 builder.mutationFields((t) => {
   const host = t.arg.string({ description: 'Registry name of the host; the default host when omitted.' });
   const ref = t.arg({ type: VolumeRef, required: true, description: 'The volume, by path or key.' });
+  /** A change of one volume: Storage.Allocate on its pool; the answer is the volume after it. */
+  const changesVolume = {
+    authScopes: fromInput(onVolumeRef('Storage.Allocate')),
+    type: VolumeNode,
+    nullable: false,
+  } as const;
   return {
     cloneVolume: t.field({
       authScopes: fromInput(onBothPools('Storage.Allocate')),
@@ -117,9 +120,7 @@ builder.mutationFields((t) => {
       },
     }),
     resizeVolume: t.field({
-      authScopes: fromInput(onVolumeRef('Storage.Allocate')),
-      type: VolumeNode,
-      nullable: false,
+      ...changesVolume,
       description:
         'Changes a volume’s capacity (virStorageVolResize). Growing is safe; a smaller capacity needs shrink: true, and the data beyond it is lost.',
       args: mutationInput('ResizeVolume', {
@@ -147,9 +148,7 @@ builder.mutationFields((t) => {
       },
     }),
     wipeVolume: t.field({
-      authScopes: fromInput(onVolumeRef('Storage.Allocate')),
-      type: VolumeNode,
-      nullable: false,
+      ...changesVolume,
       description:
         'Overwrites a volume’s data (virStorageVolWipePattern); the volume stays. ZERO by default. For a file volume libvirt overwrites the file itself: a qcow2 is left as raw zeroes of its allocation, not an empty qcow2.',
       args: mutationInput('WipeVolume', {

@@ -12,3 +12,19 @@ export function lowerCaseEnum<const V extends Record<string, string>>(name: stri
     values: Object.fromEntries(entries) as { [K in keyof V & string]: { value: Lowercase<K>; description: string } },
   });
 }
+
+/**
+ * An enum whose values are the names of a libvirt table (virDomainState, virKeycodeSet…), each
+ * with its description: `descriptions` lists every name (its type is the table's names, so a name
+ * the table gains fails the type check until it is described).
+ */
+export function describedEnum<const K extends string>(
+  name: string,
+  description: string,
+  descriptions: Readonly<Record<K, string>>,
+) {
+  const values = Object.fromEntries(
+    (Object.keys(descriptions) as K[]).map((k) => [k, { value: k, description: descriptions[k] }]),
+  ) as { [P in K]: { value: P; description: string } };
+  return builder.enumType(name, { description, values });
+}
