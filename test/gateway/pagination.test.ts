@@ -175,6 +175,19 @@ describe('Host.domainConnection', () => {
         '{ host { storagePool(name: "p") { volumeConnection(first: 3) { ...V } } } } fragment V on VolumeConnection { edges { node { name } } }',
       ),
     ).toBe(10);
+    // nodes: the page's objects without edges, at the page's size too (host 1 + connection 1 + nodes (1 + 50 × name 1)).
+    expect(cost('{ host { domainConnection(first: 50) { nodes { name } } } }')).toBe(53);
+  });
+
+  it('answers nodes: the same objects as the edges, in the same order', async () => {
+    const data = await query<{
+      host: { domainConnection: { nodes: Array<{ name: string }>; edges: Array<{ node: { name: string } }> } };
+    }>(
+      '{ host { domainConnection(first: 30, filter: { nameGlob: "vm-*" }) { nodes { name } edges { node { name } } } } }',
+    );
+    const page = data.host.domainConnection;
+    expect(page.nodes).toHaveLength(30);
+    expect(page.nodes).toEqual(page.edges.map((e) => e.node));
   });
 
   it('keeps a client’s place when domains are defined and undefined between pages', async () => {

@@ -58,6 +58,12 @@ export function filteredListFields<Parent, Item, Filter>(
         name: `${o.kind}Connection`,
         description: `A page of ${o.connection.many}.`,
         fields: (c) => ({
+          nodes: c.field({
+            type: [o.node],
+            nullable: false,
+            description: `The ${o.connection.many} of this page, in order: the edges' nodes without their cursors.`,
+            resolve: (connection) => connection.edges.map((e) => e?.node).filter((n) => n != null) as never,
+          }),
           totalCount: c.int({
             nullable: false,
             description: o.connection.totalCount,
