@@ -22,6 +22,7 @@ import {
   RemovedObject,
   scopeFor,
 } from '../core/mutation-support.ts';
+import { requireOnPool } from '../storage/pool-grants.ts';
 import {
   DomainNode,
   DomainRef,
@@ -204,19 +205,6 @@ const UndefineNvram = builder.enumType('UndefineNvram', {
   } as const,
 });
 
-/** VM.Allocate on the domain; with removeStorage, Storage.Allocate on its host too. */
-function undefineScopes(
-  parent: unknown,
-  args: { host?: string | null; domain: DomainArg; removeStorage?: boolean | null },
-  ctx: GatewayContext,
-) {
-  const onDomain = onDomainArg('VM.Allocate');
-  if (!args.removeStorage) return onDomain(parent, args, ctx);
-  return onDomain(parent, args, ctx).then((scope) => ({
-    $all: { ...scope, $all: { privilege: { privilege: 'Storage.Allocate' as const, host: scope.privilege.host } } },
-  }));
-}
-
 type DomainArg = DomainRefValue;
 
 function plural(n: number, one: string): string {
@@ -272,12 +260,12 @@ async function undefineFlags(
 }
 
 /** The pool volumes behind a domain's own writable disks (what virsh --remove-all-storage would delete, less shared media). */
-async function volumesOf(ctx: GatewayContext, s: DomainShape): Promise<Volume[]> {
+async function volumesOf(ctx: GatewayContext, s: DomainShape): Promise<Array<{ volume: Volume; disk: string }>> {
   const c = await connectionOf(ctx, s.host);
   const disks = parseDomainXml(await s.domain.xml({ inactive: true })).disks.filter(
     (d) => d.device === 'disk' && !d.readonly && !d.shareable,
   );
-  const out: Volume[] = [];
+  const out: Array<{ volume: Volume; disk: string }> = [];
   for (const d of disks) {
     const volume = await volumeOfDisk(c, d).catch((e: unknown) => {
       if (e instanceof LibvirtError && ['NO_STORAGE_VOL', 'NO_STORAGE_POOL', 'INVALID_ARG'].includes(e.codeName)) {
@@ -285,7 +273,7 @@ async function volumesOf(ctx: GatewayContext, s: DomainShape): Promise<Volume[]>
       }
       throw e;
     });
-    if (volume) out.push(volume);
+    if (volume) out.push({ volume, disk: d.target.dev });
   }
   return out;
 }
@@ -409,7 +397,8 @@ builder.mutationFields((t) => {
         act(ctx, args, ['PAUSED'], 'only a paused domain can be resumed', 'RUNNING', (d) => d.resume()),
     }),
     undefineDomain: t.field({
-      authScopes: fromInput(undefineScopes),
+      // VM.Allocate on the domain; removeStorage also needs Storage.Allocate on each pool it deletes from (checked in the resolver, before anything changes).
+      authScopes: fromInput(onDomainArg('VM.Allocate')),
       type: RemovedObject,
       nullable: false,
       description:
@@ -443,20 +432,28 @@ builder.mutationFields((t) => {
           throw invalidInput('domain.runtimeId', 'undefine takes a global ID, a name or a UUID');
         const host = hostName(ctx, args.host);
         const s = await findDomain(ctx, host, args.domain);
-        const { state } = await s.domain.state();
-        if (state !== 'SHUTOFF') invalidState(s, state, 'only a shut-off domain can be undefined');
-        const flags = await undefineFlags(s, args);
-        const volumes = args.removeStorage ? await volumesOf(ctx, s) : [];
-        await s.domain.undefine(flags);
-        changed(ctx);
-        const removedVolumes: string[] = [];
-        for (const v of volumes) {
-          await v.delete().catch((e: unknown) => {
-            throw withPartialRemoval(e, s, removedVolumes);
-          });
-          removedVolumes.push(v.path);
-        }
-        return { host, name: s.domain.name, uuid: s.domain.uuid, ...(args.removeStorage ? { removedVolumes } : {}) };
+        // Under the domain's lock: a start between the state check and the undefine would leave a
+        // running guest whose disks removeStorage then deletes.
+        return exclusively(ctx, s, async () => {
+          const { state } = await s.domain.state();
+          if (state !== 'SHUTOFF') invalidState(s, state, 'only a shut-off domain can be undefined');
+          const flags = await undefineFlags(s, args);
+          const volumes = args.removeStorage ? await volumesOf(ctx, s) : [];
+          for (const { volume, disk } of volumes) {
+            const pool = (await volume.pool()).name;
+            requireOnPool(ctx, host, pool, ['Storage.Allocate'], 'Mutation.undefineDomain', `the pool of disk ${disk}`);
+          }
+          await s.domain.undefine(flags);
+          changed(ctx);
+          const removedVolumes: string[] = [];
+          for (const { volume } of volumes) {
+            await volume.delete().catch((e: unknown) => {
+              throw withPartialRemoval(e, s, removedVolumes);
+            });
+            removedVolumes.push(volume.path);
+          }
+          return { host, name: s.domain.name, uuid: s.domain.uuid, ...(args.removeStorage ? { removedVolumes } : {}) };
+        });
       },
     }),
     setDomainAutostart: t.field({
