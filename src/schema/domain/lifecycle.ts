@@ -205,8 +205,6 @@ const UndefineNvram = builder.enumType('UndefineNvram', {
   } as const,
 });
 
-type DomainArg = DomainRefValue;
-
 function plural(n: number, one: string): string {
   return `${n} ${one}${n === 1 ? '' : 's'}`;
 }
