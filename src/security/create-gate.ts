@@ -75,10 +75,25 @@ function routeOf(routes: readonly Route[], pathname: string): Route | undefined 
  * 2. with `loopbackHostOnly`, the Host must be a loopback name (DNS rebinding);
  * 3. a browser's Origin must be the gateway's own or listed in `cors.origins`;
  * 4. an `authenticated` route needs valid credentials: 401 otherwise, for POST, GET and SSE alike;
- * 5. a GraphQL request a page could send without a preflight (a GET query, a form or text/plain
- *    POST) must carry {@link CSRF_HEADER} (checked when yoga parses it, as yoga's CSRF plugin does).
+ * 5. a GraphQL request a page could send without a preflight (a form or text/plain POST, a GET
+ *    from another site) must carry {@link CSRF_HEADER} (checked when yoga parses it, as yoga's CSRF
+ *    plugin does); a same-origin GET, one with an allowed Origin and a non-browser GET need not
+ *    (see unforgedGet), so GET clients (urql's default, EventSource) work.
  * CORS preflights are answered by yoga's CORS before this, for listed origins only.
  */
+/**
+ * A GET a page of another site cannot have made: the browser says it is same-origin or typed by the
+ * user (`Sec-Fetch-Site`), or it carries an Origin (which step 3 already found to be the gateway's
+ * own or a listed one), or it comes from no browser at all (no Sec-Fetch-Site: curl, a server, a
+ * client library). A GET runs queries and subscriptions only (yoga answers a mutation 405), so an
+ * old browser without Fetch Metadata can at most start a read whose answer it cannot see.
+ */
+function unforgedGet(request: Request): boolean {
+  if (request.method !== 'GET') return false;
+  const site = request.headers.get('sec-fetch-site');
+  return site === null || site === 'same-origin' || site === 'none' || request.headers.has('origin');
+}
+
 export function createGate(options: GateOptions): Gate {
   const origins = [...options.cors.origins];
   const hostOf = (request: Request, url: URL) => request.headers.get('host') ?? url.host;
@@ -122,8 +137,8 @@ export function createGate(options: GateOptions): Gate {
       }
       const type = request.headers.get('content-type')?.toLowerCase();
       const preflighted = type !== undefined && !SIMPLE_TYPES.some((simple) => type.startsWith(simple));
-      if (preflighted || request.headers.has(CSRF_HEADER)) return;
-      const message = `CSRF: a GET query or a form or text/plain POST needs the header ${CSRF_HEADER}: 1 (a page can send those without asking)`;
+      if (preflighted || request.headers.has(CSRF_HEADER) || unforgedGet(request)) return;
+      const message = `CSRF: a cross-site GET or a form or text/plain POST needs the header ${CSRF_HEADER}: 1 (a page can send those without asking)`;
       options.onRefused?.(
         request,
         { status: 403, code: 'FORBIDDEN', message },

@@ -200,5 +200,36 @@ describe.skipIf(skipReason !== undefined)(
       );
       expect(outcome).toEqual({ data: { resumeDomain: { state: 'RUNNING' } } });
     });
+
+    it('an EventSource on its own page subscribes over GET; one on another site is refused', async () => {
+      const subscription = encodeURIComponent('subscription { domainEvents(types: [SUSPENDED]) { type domainName } }');
+      const listen = (url: string) =>
+        page.evaluate(
+          (url) =>
+            new Promise<string>((resolve) => {
+              const source = new EventSource(url);
+              // yoga names its SSE events: `next` carries each result.
+              source.addEventListener('next', (e) => {
+                source.close();
+                resolve(`next ${(e as MessageEvent).data}`);
+              });
+              source.onopen = () => ((window as unknown as { opened: boolean }).opened = true);
+              source.onerror = () => {
+                source.close();
+                resolve('error');
+              };
+            }),
+          url,
+        );
+      // Same origin (a page the gateway serves): the subscription opens without the CSRF header.
+      const same = listen(`${gatewayUrl}?query=${subscription}`);
+      await page.waitForFunction(() => (window as unknown as { opened?: boolean }).opened === true);
+      await gw.query(SUSPEND);
+      expect(await same).toBe('next {"data":{"domainEvents":{"type":"SUSPENDED","domainName":"web"}}}');
+      await gw.query('mutation { resumeDomain(input: { domain: { name: "web" } }) { state } }');
+      // The attacker's page: the browser sends its Origin, which the gate refuses before anything runs.
+      await page.goto(attackerUrl);
+      expect(await listen(`${gatewayUrl}?query=${subscription}`)).toBe('error');
+    });
   },
 );

@@ -54,23 +54,39 @@ describe('simple requests a page can send without a preflight', () => {
     expect(await webState(g)).toBe('RUNNING');
   });
 
-  it('a GET query needs the CSRF header, and a mutation never runs over GET', async () => {
+  it('a GET from another site needs the CSRF header, and a mutation never runs over GET', async () => {
     const g = await gateway();
     const url = (query: string) => `${GRAPHQL}?query=${encodeURIComponent(query)}`;
-    // What <img src> or <script src> would send.
-    const img = await fetchApp(g, { url: url(SUSPEND), headers: { accept: 'image/avif,image/webp,*/*' } });
-    expect(img.status).toBe(403);
+    const read = url('{ domain(ref: { name: "web" }) { state } }');
+    // What <img src> or <script src> on another site sends: Fetch Metadata says cross-site, no Origin.
+    const crossSite = { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors', 'sec-fetch-dest': 'image' };
+    for (const target of [url(SUSPEND), read]) {
+      const img = await fetchApp(g, { url: target, headers: { accept: 'image/avif,image/webp,*/*', ...crossSite } });
+      expect(img.status).toBe(403);
+      expect(await img.text()).toMatch(/CSRF/);
+    }
+    const sameSite = await fetchApp(g, { url: read, headers: { 'sec-fetch-site': 'same-site' } });
+    expect(sameSite.status).toBe(403);
     const withHeader = await fetchApp(g, {
       url: url(SUSPEND),
-      headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1' },
+      headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1', ...crossSite },
     });
     expect(withHeader.status).toBe(405);
     expect(await webState(g)).toBe('RUNNING');
-    const read = await fetchApp(g, {
-      url: url('{ domain(ref: { name: "web" }) { state } }'),
-      headers: { accept: 'application/json', 'x-graphql-yoga-csrf': '1' },
-    });
-    expect(await read.json()).toEqual({ data: { domain: { state: 'RUNNING' } } });
+    // What a same-origin page (urql's GET, an EventSource), a typed-in URL and a non-browser client send.
+    for (const headers of [
+      { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' } as Record<string, string>,
+      { 'sec-fetch-site': 'none', 'sec-fetch-mode': 'navigate' },
+      {},
+    ]) {
+      const res = await fetchApp(g, { url: read, headers: { accept: 'application/json', ...headers } });
+      expect(await res.json(), JSON.stringify(headers)).toEqual({ data: { domain: { state: 'RUNNING' } } });
+      // A mutation still never runs over GET, however it comes.
+      expect(
+        (await fetchApp(g, { url: url(SUSPEND), headers: { accept: 'application/json', ...headers } })).status,
+      ).toBe(405);
+    }
+    expect(await webState(g)).toBe('RUNNING');
   });
 
   it('a JSON POST from a client that sends no Origin runs', async () => {
