@@ -38,6 +38,8 @@ export interface ObjectEvent<K extends string, T extends string> {
   detail: string | null;
   /** ISO 8601, when the gateway received it. */
   timestamp: string;
+  /** Its position in the host's stream (event-history.ts), set when it is published. */
+  cursor?: string;
 }
 
 export interface HostStatusEvent {
@@ -49,6 +51,7 @@ export interface HostStatusEvent {
   /** Why the host is down, or what brought it back. */
   detail: string | null;
   timestamp: string;
+  cursor?: string;
 }
 
 export type HubEventKind = Exclude<HubEvent['kind'], 'host'>;
