@@ -14,6 +14,7 @@ import { imagesSchema, transfersSchema } from './config/transfer-schema.ts';
 import { CONSOLE_PATH, type ConsoleServer, createConsoleServer } from './console/console-server.ts';
 import { createConsoleTickets, createMemoryTicketStore, createRedisTicketStore } from './console/console-tickets.ts';
 import { displayRouteOf } from './console/remote-display.ts';
+import type { HistoryLimits } from './events/event-history.ts';
 import { EventHub, type EventRegistry } from './events/event-hub.ts';
 import { createMemoryTransport } from './events/event-transport.ts';
 import { type GraphQLWsServer, serveGraphQLWs, type UpgradeGuard } from './events/graphql-ws-server.ts';
@@ -79,6 +80,8 @@ export interface AppOptions {
   security?: SecurityConfig;
   /** When /ready answers 200 (config ready). @default { minHosts: 1 } */
   ready?: { minHosts: number; hostNames?: boolean };
+  /** What each host's event stream keeps for subscribers that resume (config events.history). @default DEFAULT_HISTORY */
+  events?: { history?: HistoryLimits };
 }
 
 export interface App {
@@ -106,8 +109,12 @@ export function buildApp(options: AppOptions): App {
   const events = new EventHub({
     registry,
     transport: options.redis
-      ? createRedisTransport({ ...options.redis, logger: options.logger ?? pino({ level: 'info' }) })
-      : createMemoryTransport(),
+      ? createRedisTransport({
+          ...options.redis,
+          logger: options.logger ?? pino({ level: 'info' }),
+          ...(options.events?.history && { history: options.events.history }),
+        })
+      : createMemoryTransport(options.events?.history),
     ...(options.logger ? { logger: options.logger } : {}),
     maxQueuedEvents: security.limits.eventQueue,
   });

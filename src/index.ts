@@ -41,6 +41,7 @@ const app = buildApp({
   logger: log,
   allowUnsafeClientUris: config.allowUnsafeClientUris,
   ready: config.ready,
+  events: config.events,
   ...(environment.redisUrl ? { redis: { url: environment.redisUrl } } : {}),
 });
 let url: string;

@@ -97,6 +97,17 @@ export const configFileSchema = z.strictObject({
       hostNames: z.boolean().default(false),
     })
     .prefault({}),
+  events: z
+    .strictObject({
+      /** What each host's stream keeps for subscribers that resume after a disconnect (`after: cursor`). */
+      history: z
+        .strictObject({
+          maxEvents: z.number().int({ error: 'must be an integer' }).min(1, 'must be at least 1').default(10_000),
+          maxAgeSeconds: z.number().int({ error: 'must be an integer' }).min(1, 'must be at least 1').default(300),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   keepAlive: z
     .strictObject({
       intervalSeconds: z.number().int({ error: 'must be an integer' }).min(1, 'must be at least 1').default(5),

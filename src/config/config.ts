@@ -56,6 +56,8 @@ export interface GatewayConfig {
   security: SecurityConfig;
   /** When /ready answers 200, and what it says. @default { minHosts: 1, hostNames: false } */
   ready: ReadyConfig;
+  /** What each host's event stream keeps for subscribers that resume. @default { history: { maxEvents: 10000, maxAgeSeconds: 300 } } */
+  events: { history: { maxEvents: number; maxAgeSeconds: number } };
   /** Settings that work but look like mistakes (a grant's host glob matching no host), as `path: reason`. */
   warnings: ConfigProblem[];
 }
@@ -222,6 +224,7 @@ export async function resolveConfig(raw: unknown, options: ResolveConfigOptions 
     hosts,
     security,
     ready: { ...file.ready },
+    events: { history: { ...file.events.history } },
     warnings: grants.warnings,
   };
 }

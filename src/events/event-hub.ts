@@ -2,6 +2,7 @@ import { createPubSub, type PubSub, type PubSubEventTarget } from 'graphql-yoga'
 import { type Logger, pino } from 'pino';
 import type { HostRegistryEvents } from '../hosts/host-registry.ts';
 import type { Connection, LibvirtEvent } from '../libvirt/index.ts';
+import { compareIds, encodeCursor, idOf, type StreamPosition } from './event-history.ts';
 import { createMemoryTransport, type EventTransport } from './event-transport.ts';
 import { type HubEvent, hostStatusEvent, toHubEvent } from './hub-event.ts';
 import { SubscriberQueue } from './subscriber-queue.ts';
@@ -37,6 +38,12 @@ export interface SubscribeOptions {
   accept?: (event: HubEvent) => boolean;
   /** Called when the subscriber fell `maxQueuedEvents` behind and its stream was dropped. */
   onOverflow?: (error: Error) => void;
+  /**
+   * Resume after this position of one of the hosts: first the events of that host it missed
+   * (those `accept` takes), then live ones, none twice; a RESYNC (detail HISTORY_EXPIRED)
+   * instead of the missed events when the history no longer has them all.
+   */
+  after?: StreamPosition;
 }
 
 export interface EventHubStats {
@@ -89,6 +96,10 @@ export class EventHub {
   >();
   readonly #maxQueued: number;
   readonly #hostEventListeners = new Set<(host: string) => void>();
+  /** Live events that came for a resuming subscriber while its missed ones are read. */
+  readonly #replaying = new Map<SubscriberQueue<HubEvent>, HubEvent[]>();
+  /** Per host, the events whose position the history has not answered yet, in order. */
+  readonly #appending = new Map<string, Promise<void>>();
   #topicListeners = 0;
   readonly #watchers = new Set<() => void>();
   readonly #offRegistry: Array<() => void>;
@@ -127,6 +138,12 @@ export class EventHub {
       return queue;
     }
     this.#streams.add(queue);
+    const { after } = options;
+    if (after !== undefined) {
+      // Live first (buffered), then what was missed: nothing falls between the two.
+      this.#replaying.set(queue, []);
+      void this.#replay(queue, options, after);
+    }
     for (const host of new Set(hosts)) this.#listen(host, queue, options);
     void Promise.all(hosts.map((host) => this.#ensure(host))).then((reasons) => {
       for (const [i, reason] of reasons.entries()) {
@@ -156,9 +173,10 @@ export class EventHub {
     };
   }
 
-  /** Resolves once the hub listens to every host asked for so far and the transport has every subscription. */
+  /** Resolves once the hub listens to every host asked for so far, has published what it received, and the transport has every subscription. */
   async settled(): Promise<void> {
     await Promise.all([...this.#ensuring.values(), ...[...this.#attached.values()].map((a) => a.ready)]);
+    await Promise.all(this.#appending.values());
     await this.#transport.flush();
   }
 
@@ -197,7 +215,46 @@ export class EventHub {
 
   #deliver(queue: SubscriberQueue<HubEvent>, options: SubscribeOptions, event: HubEvent): void {
     if (options.accept && !options.accept(event)) return;
+    const buffered = this.#replaying.get(queue);
+    if (buffered !== undefined) buffered.push(event);
+    else this.#push(queue, event);
+  }
+
+  #push(queue: SubscriberQueue<HubEvent>, event: HubEvent): void {
     if (queue.push(event)) this.#delivered += 1;
+  }
+
+  /** Sends a resuming subscriber what it missed, then the live events that came meanwhile, minus those replayed. */
+  async #replay(queue: SubscriberQueue<HubEvent>, options: SubscribeOptions, after: StreamPosition): Promise<void> {
+    let missed: HubEvent[] | undefined;
+    try {
+      await this.#transport.flush();
+      missed = await this.#transport.history.since(after.host, after.id);
+    } catch (error) {
+      this.#log.warn({ host: after.host, err: errorMessage(error) }, 'reading the event history failed');
+    }
+    const live = this.#replaying.get(queue) ?? [];
+    this.#replaying.delete(queue);
+    if (queue.ended) return;
+    const accepted = missed?.filter((e) => !options.accept || options.accept(e));
+    if (accepted === undefined || accepted.length + live.length > this.#maxQueued) {
+      this.#push(queue, hostStatusEvent(after.host, 'RESYNC', 'HISTORY_EXPIRED'));
+      for (const event of live) this.#push(queue, event);
+      return;
+    }
+    for (const event of accepted) this.#push(queue, event);
+    const through = missed?.at(-1);
+    const last = (through && idOf(through, after.host)) ?? after.id;
+    for (const event of live) {
+      const id = idOf(event, after.host);
+      if (id === undefined || compareIds(id, last) > 0) this.#push(queue, event);
+    }
+    // Published after its position was read but not yet delivered: it came with the replay.
+    const seen = options.accept;
+    options.accept = (e) => {
+      const id = idOf(e, after.host);
+      return (id === undefined || compareIds(id, last) > 0) && (!seen || seen(e));
+    };
   }
 
   #unsubscribe(queue: SubscriberQueue<HubEvent>, hosts: readonly string[]): void {
@@ -218,8 +275,50 @@ export class EventHub {
     for (const watcher of [...this.#watchers]) watcher();
   }
 
+  /** Records the event in the host's history, then publishes it with its cursor, in the order published. */
   #publish(event: HubEvent): void {
-    this.#pubsub.publish(TOPIC, event.host, event);
+    const { host } = event;
+    const pending = this.#appending.get(host);
+    if (pending !== undefined) {
+      this.#queueAppend(
+        host,
+        pending.then(async () => this.#send(event, await this.#append(host, event))),
+      );
+      return;
+    }
+    const id = this.#append(host, event);
+    if (typeof id === 'object')
+      this.#queueAppend(
+        host,
+        id.then((known) => this.#send(event, known)),
+      );
+    else this.#send(event, id);
+  }
+
+  /** The event's id in the history; undefined when recording it failed (it goes out without a cursor). */
+  #append(host: string, event: HubEvent): string | undefined | Promise<string | undefined> {
+    const failed = (error: unknown) => {
+      this.#log.warn({ host, err: errorMessage(error) }, 'recording the event in the history failed');
+      return undefined;
+    };
+    try {
+      const id = this.#transport.history.append(host, event);
+      return typeof id === 'string' ? id : id.catch(failed);
+    } catch (error) {
+      return failed(error);
+    }
+  }
+
+  #send(event: HubEvent, id: string | undefined): void {
+    const published = id === undefined ? event : { ...event, cursor: encodeCursor(event.host, id) };
+    this.#pubsub.publish(TOPIC, event.host, published);
+  }
+
+  #queueAppend(host: string, done: Promise<void>): void {
+    const tracked: Promise<void> = done.finally(() => {
+      if (this.#appending.get(host) === tracked) this.#appending.delete(host);
+    });
+    this.#appending.set(host, tracked);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { PubSubEventTarget } from 'graphql-yoga';
+import { DEFAULT_HISTORY, type EventHistory, type HistoryLimits, MemoryHistory } from './event-history.ts';
 
 /**
  * Which replica publishes a host's events. Every replica attached to a host hears the same
@@ -23,13 +24,15 @@ export interface EventTransport {
   // biome-ignore lint/suspicious/noExplicitAny: the topics' payload types are the hub's business, not the transport's
   eventTarget: PubSubEventTarget<Record<string, any>>;
   leases: PublishLeases;
+  /** The recent events of each host, for subscribers that resume. */
+  history: EventHistory;
   /** Resolves once every subscription made so far is active at the broker. */
   flush(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** One process: an in-memory event target, and this process publishes every host it is attached to. */
-export function createMemoryTransport(): EventTransport {
+/** One process: an in-memory event target and history, and this process publishes every host it is attached to. */
+export function createMemoryTransport(history: HistoryLimits = DEFAULT_HISTORY): EventTransport {
   const eventTarget = new EventTarget();
   // Every subscriber of a host listens on its topic: more than Node's default 10 is normal.
   setMaxListeners(0, eventTarget);
@@ -42,6 +45,7 @@ export function createMemoryTransport(): EventTransport {
       onTakeover: () => undefined,
       close: async () => undefined,
     },
+    history: new MemoryHistory(history),
     flush: async () => undefined,
     close: async () => undefined,
   };

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { DEFAULT_HISTORY, type HistoryLimits } from './event-history.ts';
 import type { EventTransport, PublishLeases } from './event-transport.ts';
+import { RedisHistory } from './redis-history.ts';
 
 export interface RedisTransportOptions {
   /** e.g. redis://127.0.0.1:6379/0 */
@@ -12,6 +14,8 @@ export interface RedisTransportOptions {
   leaseTtlMs?: number;
   /** @default a random UUID */
   replicaId?: string;
+  /** What each host's Redis Stream keeps for subscribers that resume. @default DEFAULT_HISTORY */
+  history?: HistoryLimits;
 }
 
 /** Takes the lease when nobody holds it, renews it when this replica does. */
@@ -141,7 +145,8 @@ function logFailures(client: Redis, log: Logger): Redis {
 
 /**
  * Events through Redis pub/sub (yoga's Redis event target over two ioredis clients), so a
- * subscriber on any replica sees the events of hosts attached through any replica.
+ * subscriber on any replica sees the events of hosts attached through any replica, and a
+ * Redis Stream per host, so it may resume on any of them.
  */
 export function createRedisTransport(options: RedisTransportOptions): EventTransport {
   const log = options.logger.child({ component: 'redis-events' });
@@ -161,6 +166,7 @@ export function createRedisTransport(options: RedisTransportOptions): EventTrans
       subscribeClient: logFailures(subscribeClient, log),
     }),
     leases,
+    history: new RedisHistory(publishClient, options.history ?? DEFAULT_HISTORY),
     // Redis answers one connection's commands in order: once PING is answered, so is every SUBSCRIBE before it.
     flush: async () => {
       await subscribeClient.ping();

@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       allowUnsafeClientUris: false,
       keepAlive: { intervalSeconds: 5, count: 3 },
       ready: { minHosts: 1, hostNames: false },
+      events: { history: { maxEvents: 10_000, maxAgeSeconds: 300 } },
       warnings: [],
       hosts: [expect.objectContaining({ name: 'default', uri: 'test:///default' })],
       security: expect.objectContaining({ insecure: false, graphiql: true, introspection: true }),
