@@ -1,4 +1,5 @@
 import type { Privilege } from '../../auth/privileges.ts';
+import { decodeCursor, type StreamPosition } from '../../events/event-history.ts';
 import type { HubDomainEventDetails, HubEvent, HubEventKind } from '../../events/hub-event.ts';
 import { somewhereOnHostArg } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
@@ -24,7 +25,7 @@ const HOST_STATUS_VALUES = {
   },
   RESYNC: {
     description:
-      'Events flow again after a gap (the host reconnected, or another gateway replica took over publishing it): events may have been missed, so refetch what you show.',
+      'Events flow again after a gap (the host reconnected, another gateway replica took over publishing it, or the events after a resume cursor are no longer kept): events may have been missed, so refetch what you show.',
   },
 } as const;
 
@@ -353,6 +354,17 @@ function hostsOf(ctx: GatewayContext, host: string | null | undefined, kind: Exc
   return ctx.hosts.names().filter((h) => ctx.identity.canSome(AUDIT[kind], h));
 }
 
+/** Where a resuming subscription starts: a cursor of the one host it listens to. */
+function resumeAfter(hosts: string[], after: string | null | undefined): StreamPosition | undefined {
+  if (after == null) return undefined;
+  const position = decodeCursor(after);
+  if (position === undefined) throw invalidInput('after', 'is not a cursor of this gateway’s events');
+  if (hosts.length !== 1) throw invalidInput('after', 'needs host: a cursor is a position in one host’s stream');
+  if (position.host !== hosts[0])
+    throw invalidInput('after', `is a cursor of host ${position.host}, not of ${hosts[0]}`);
+  return position;
+}
+
 /** The events of `kind` that pass the filters, plus every HOST_DOWN and RESYNC of those hosts. */
 function eventStream(
   ctx: GatewayContext,
@@ -360,11 +372,14 @@ function eventStream(
   kind: Exclude<HubEventKind, 'host'>,
   matches: (e: HubEvent) => boolean,
   types: readonly string[] | null | undefined,
+  after: string | null | undefined,
 ): AsyncIterable<HubEvent> {
   const wanted = types == null ? undefined : new Set<string>(types);
   // Only objects the caller may audit: a domain outside its grants sends nothing, not even its name.
   const audits = (e: HubEvent) => ctx.identity.can(AUDIT[kind], e.host, e.name ?? undefined);
+  const position = resumeAfter(hosts, after);
   return ctx.events.subscribe(hosts, {
+    ...(position && { after: position }),
     accept: (e) => e.kind === 'host' || (e.kind === kind && audits(e) && matches(e) && (wanted?.has(e.type) ?? true)),
     ...(ctx.onSlowConsumer && { onOverflow: ctx.onSlowConsumer }),
   });
@@ -420,6 +435,11 @@ const LifecycleEvent = builder.interfaceRef<HubEvent>('LifecycleEvent').implemen
       description: 'When the gateway received it.',
       resolve: (e) => new Date(e.timestamp),
     }),
+    cursor: t.string({
+      description:
+        'Its position in the host’s stream: pass the last one received as `after` to resume there. Null for a HOST_DOWN sent to one subscriber when it subscribed.',
+      resolve: (e) => e.cursor ?? null,
+    }),
   }),
 });
 
@@ -457,7 +477,7 @@ const DomainEvent = builder.objectRef<HubEvent>('DomainEvent').implement({
     }),
     detail: t.string({
       description:
-        'libvirt’s detail name for a lifecycle type, e.g. BOOTED, PAUSED, DESTROYED; for HOST_DOWN why the host is unreachable; for RESYNC what brought it back (RECONNECTED, PUBLISHER_CHANGED); null for the other types (see details).',
+        'libvirt’s detail name for a lifecycle type, e.g. BOOTED, PAUSED, DESTROYED; for HOST_DOWN why the host is unreachable; for RESYNC what brought it back (RECONNECTED, PUBLISHER_CHANGED, HISTORY_EXPIRED); null for the other types (see details).',
       resolve: (e) => e.detail,
     }),
     details: t.field({
@@ -534,6 +554,8 @@ const StoragePoolEvent = builder.objectRef<HubEvent>('StoragePoolEvent').impleme
 const HOST_ARG =
   'Registry name of the host; omit it for every configured host (each event names its host). An unreachable host sends HOST_DOWN first.';
 const TYPES_ARG = 'Only these types; all when omitted. HOST_DOWN and RESYNC come regardless.';
+const AFTER_ARG =
+  'Resume: the cursor of the last event received (needs host, the cursor’s). First come the events missed since, with the same filters and grants as live ones, then live events, none twice; a RESYNC (detail HISTORY_EXPIRED) instead of the missed events when the gateway no longer keeps them all (config events.history), or they are more than a subscriber may have waiting (limits.eventQueue). A string that is not a cursor of this host is an INVALID_INPUT error.';
 
 builder.subscriptionFields((t) => ({
   domainEvents: t.field({
@@ -549,11 +571,12 @@ builder.subscriptionFields((t) => ({
           'Only this domain. By name or UUID it may be one defined later; by runtime id it must be running now, and needs host.',
       }),
       types: t.arg({ type: [DomainEventType], description: TYPES_ARG }),
+      after: t.arg.string({ description: AFTER_ARG }),
     },
     subscribe: async (_root, args, ctx) => {
       const hosts = hostsOf(ctx, args.host, 'domain');
       const matches = await domainMatcher(ctx, args.host == null ? undefined : hosts[0], args.domain);
-      return eventStream(ctx, hosts, 'domain', matches, args.types);
+      return eventStream(ctx, hosts, 'domain', matches, args.types, args.after);
     },
     resolve: (e) => e,
   }),
@@ -566,9 +589,10 @@ builder.subscriptionFields((t) => ({
       host: t.arg.string({ description: HOST_ARG }),
       name: t.arg.string({ description: 'Only the network of this name (it may be defined later).' }),
       types: t.arg({ type: [NetworkEventType], description: TYPES_ARG }),
+      after: t.arg.string({ description: AFTER_ARG }),
     },
     subscribe: (_root, args, ctx) =>
-      eventStream(ctx, hostsOf(ctx, args.host, 'network'), 'network', byName(args.name), args.types),
+      eventStream(ctx, hostsOf(ctx, args.host, 'network'), 'network', byName(args.name), args.types, args.after),
     resolve: (e) => e,
   }),
   storagePoolEvents: t.field({
@@ -580,9 +604,17 @@ builder.subscriptionFields((t) => ({
       host: t.arg.string({ description: HOST_ARG }),
       name: t.arg.string({ description: 'Only the pool of this name (it may be defined later).' }),
       types: t.arg({ type: [StoragePoolEventType], description: TYPES_ARG }),
+      after: t.arg.string({ description: AFTER_ARG }),
     },
     subscribe: (_root, args, ctx) =>
-      eventStream(ctx, hostsOf(ctx, args.host, 'storagePool'), 'storagePool', byName(args.name), args.types),
+      eventStream(
+        ctx,
+        hostsOf(ctx, args.host, 'storagePool'),
+        'storagePool',
+        byName(args.name),
+        args.types,
+        args.after,
+      ),
     resolve: (e) => e,
   }),
 }));
