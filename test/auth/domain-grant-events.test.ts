@@ -78,4 +78,38 @@ describe('events under a domain-glob grant', () => {
     });
     expect(body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
+
+  it('a resumed subscription replays only the granted domain’s missed events', async () => {
+    const RESUMING = `subscription ($after: String) {
+      domainEvents(host: "fixture", types: [SUSPENDED, RESUMED], after: $after) { domainName type cursor }
+    }`;
+    type Resumed = { domainEvents: { domainName: string; type: string; cursor: string } };
+    const adminWs = wsConnect(gw.wsUrl, admin.bearer);
+    const first = subscribeWs<Resumed>(adminWs.client, RESUMING);
+    await adminWs.connected;
+    await listening(gw.app.events, 1);
+    await act('mutation { suspendDomain(input: { domain: { name: "web" } }) { state } }');
+    const cursor = (await first.results.next()).data?.domainEvents.cursor;
+    first.stop();
+    await listening(gw.app.events, 0);
+
+    await act('mutation { suspendDomain(input: { domain: { name: "db" } }) { state } }');
+    await act('mutation { resumeDomain(input: { domain: { name: "db" } }) { state } }');
+    await act('mutation { resumeDomain(input: { domain: { name: "web" } }) { state } }');
+    await gw.app.events.settled();
+
+    const teamWs = wsConnect(gw.wsUrl, team.bearer);
+    const resumed = subscribeWs<Resumed>(teamWs.client, RESUMING, { after: cursor });
+    await resumed.results.untilSeen(1);
+    await listening(gw.app.events, 1);
+    await act('mutation { suspendDomain(input: { domain: { name: "web" } }) { state } }');
+    await resumed.results.untilSeen(2);
+    expect(resumed.results.seen.map((r) => r.data?.domainEvents)).toMatchObject([
+      { domainName: 'web', type: 'RESUMED' },
+      { domainName: 'web', type: 'SUSPENDED' },
+    ]);
+    await act('mutation { resumeDomain(input: { domain: { name: "web" } }) { state } }');
+    await adminWs.client.dispose();
+    await teamWs.client.dispose();
+  });
 });
