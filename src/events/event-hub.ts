@@ -216,8 +216,10 @@ export class EventHub {
   #deliver(queue: SubscriberQueue<HubEvent>, options: SubscribeOptions, event: HubEvent): void {
     if (options.accept && !options.accept(event)) return;
     const buffered = this.#replaying.get(queue);
-    if (buffered !== undefined) buffered.push(event);
-    else this.#push(queue, event);
+    if (buffered === undefined) this.#push(queue, event);
+    // Held while the missed events are read: as many as its queue may hold, as if it read none.
+    else if (buffered.length < this.#maxQueued) buffered.push(event);
+    else queue.overflow();
   }
 
   #push(queue: SubscriberQueue<HubEvent>, event: HubEvent): void {

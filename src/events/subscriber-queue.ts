@@ -20,6 +20,8 @@ export class SubscriberQueue<T> implements AsyncIterableIterator<T> {
   #items: T[] = [];
   #head = 0;
   #wake: ((result: IteratorResult<T>) => void) | undefined;
+  /** Rejects the read that waits, if any. */
+  #fail: ((error: Error) => void) | undefined;
   #failure: Error | undefined;
   #ended = false;
 
@@ -44,20 +46,31 @@ export class SubscriberQueue<T> implements AsyncIterableIterator<T> {
     const wake = this.#wake;
     if (wake) {
       this.#wake = undefined;
+      this.#fail = undefined;
       wake({ done: false, value: item });
       return true;
     }
     if (this.size >= this.max) {
-      const error = slowConsumerError(this.max);
-      this.#failure = error;
-      this.#items = [];
-      this.#head = 0;
-      this.#finish();
-      this.onOverflow?.(error);
+      this.overflow();
       return false;
     }
     this.#items.push(item);
     return true;
+  }
+
+  /** Drops what waits and ends the stream as too slow: the next read throws SLOW_CONSUMER. */
+  overflow(): void {
+    if (this.#ended) return;
+    const error = slowConsumerError(this.max);
+    this.#items = [];
+    this.#head = 0;
+    const fail = this.#fail;
+    this.#wake = undefined;
+    this.#fail = undefined;
+    if (fail) fail(error);
+    else this.#failure = error;
+    this.#finish();
+    this.onOverflow?.(error);
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -78,8 +91,9 @@ export class SubscriberQueue<T> implements AsyncIterableIterator<T> {
       return Promise.reject(failure);
     }
     if (this.#ended) return Promise.resolve({ done: true, value: undefined });
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       this.#wake = resolve;
+      this.#fail = reject;
     });
   }
 
@@ -109,6 +123,7 @@ export class SubscriberQueue<T> implements AsyncIterableIterator<T> {
   #wakeDone(): void {
     const wake = this.#wake;
     this.#wake = undefined;
+    this.#fail = undefined;
     wake?.({ done: true, value: undefined });
   }
 

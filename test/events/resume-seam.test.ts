@@ -5,6 +5,7 @@ import { compareIds, decodeCursor, type EventHistory } from '../../src/events/ev
 import { EventHub } from '../../src/events/event-hub.ts';
 import { createMemoryTransport } from '../../src/events/event-transport.ts';
 import type { HubEvent } from '../../src/events/hub-event.ts';
+import { SLOW_CONSUMER } from '../../src/events/subscriber-queue.ts';
 import { HostRegistry } from '../../src/hosts/host-registry.ts';
 import { deferred, fixtureUri } from '../support/test-host.ts';
 
@@ -22,13 +23,15 @@ async function next(stream: AsyncIterableIterator<HubEvent>): Promise<HubEvent> 
   return value;
 }
 
-it('holds live events while the missed ones are read, then sends each once, in order', async () => {
+const accept = (e: HubEvent) => e.name === 'web';
+
+/** A hub whose history answers a resuming subscriber only once `gate` opens, with what it holds by then. */
+async function heldHub(maxQueuedEvents?: number) {
   const config = await loadConfig({ env: { VIRTQL_HOSTS: `lab=${fixtureUri}`, VIRTQL_DEFAULT_HOST: 'lab' } });
   const registry = new HostRegistry(config, { logger: pino({ level: 'silent' }) });
   const inner = createMemoryTransport();
   const gate = deferred<void>();
   let hold = false;
-  // The history answers only once the gate opens, and then with what it holds by then.
   const history: EventHistory = {
     append: (host, event) => inner.history.append(host, event),
     since: async (host, id) => {
@@ -37,38 +40,49 @@ it('holds live events while the missed ones are read, then sends each once, in o
     },
     close: () => inner.history.close(),
   };
-  const hub = new EventHub({ registry, transport: { ...inner, history } });
+  const hub = new EventHub({ registry, transport: { ...inner, history }, ...(maxQueuedEvents && { maxQueuedEvents }) });
   closers.push(
     () => hub.close(),
     () => registry.close(),
   );
-  const lab = await registry.connection('lab');
-  const web = await lab.domainByName('web');
-  const accept = (e: HubEvent) => e.name === 'web';
+  const web = await (await registry.connection('lab')).domainByName('web');
 
+  // A first subscriber takes the cursor of web's suspension, and goes.
   const first = hub.subscribe(['lab'], { accept });
   await hub.settled();
   await web.suspend();
   const cursor = decodeCursor((await next(first)).cursor ?? '');
   expect(cursor?.host).toBe('lab');
   await first.return?.();
-
   await web.resume(); // missed
-  hold = true;
-  const resumed = hub.subscribe(['lab'], { accept, ...(cursor && { after: cursor }) });
-  await hub.settled();
-  const heard = deferred<void>();
-  let count = 0;
-  const off = hub.onHostEvent(() => {
-    count += 1;
-    if (count === 2) heard.resolve();
-  });
-  await web.suspend(); // during the replay: live (held) and in the history
-  await web.resume();
-  await heard.promise;
-  off();
-  gate.resolve();
 
+  const resume = async () => {
+    hold = true;
+    const resumed = hub.subscribe(['lab'], { accept, ...(cursor && { after: cursor }) });
+    await hub.settled();
+    return resumed;
+  };
+  /** Suspends and resumes web, and resolves once the hub heard both. */
+  const bounce = async () => {
+    const heard = deferred<void>();
+    let count = 0;
+    const off = hub.onHostEvent(() => {
+      count += 1;
+      if (count === 2) heard.resolve();
+    });
+    await web.suspend();
+    await web.resume();
+    await heard.promise;
+    off();
+  };
+  return { web, resume, bounce, open: () => gate.resolve() };
+}
+
+it('holds live events while the missed ones are read, then sends each once, in order', async () => {
+  const { web, resume, bounce, open } = await heldHub();
+  const resumed = await resume();
+  await bounce(); // during the replay: live (held) and in the history
+  open();
   const events = [await next(resumed), await next(resumed), await next(resumed)];
   await web.suspend(); // live
   events.push(await next(resumed));
@@ -77,4 +91,12 @@ it('holds live events while the missed ones are read, then sends each once, in o
   for (let i = 1; i < ids.length; i++) expect(compareIds(ids[i - 1] as string, ids[i] as string)).toBe(-1);
   await resumed.return?.();
   await web.resume();
+});
+
+it('holds no more live events than the subscriber’s queue: past it, the subscriber is dropped as too slow', async () => {
+  const { resume, bounce } = await heldHub(1);
+  const resumed = await resume();
+  const read = resumed.next();
+  await bounce();
+  await expect(read).rejects.toMatchObject({ extensions: { code: SLOW_CONSUMER } });
 });
