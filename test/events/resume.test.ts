@@ -1,5 +1,8 @@
 import type { Client } from 'graphql-ws';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { hostStatusEvent } from '../../src/events/hub-event.ts';
+import { RedisHistory } from '../../src/events/redis-history.ts';
 import type { Connection } from '../../src/libvirt/index.ts';
 import { startRedis, stopRedis } from '../support/redis-server.ts';
 import { fixtureUri } from '../support/test-host.ts';
@@ -156,5 +159,26 @@ describe.skipIf(noRedis !== undefined)('resuming on another replica (two gateway
     await missWhileAway(a.gw, a.lab);
     // B is attached to the host too but publishes nothing: A holds the lease; the events come from A's connection.
     await expectResumed(b.connect(), b.gw, a.lab, cursor);
+  });
+
+  it('keeps each host’s Redis Stream near maxEvents, and answers RESYNC for what trimming dropped', async () => {
+    const client = new Redis('url' in redis ? redis.url : '');
+    try {
+      const history = new RedisHistory(client, { maxEvents: 10, maxAgeSeconds: 300 });
+      const ids: string[] = [];
+      for (let i = 0; i < 500; i++)
+        ids.push(await history.append('capped', hostStatusEvent('capped', 'RESYNC', `${i}`)));
+      // MAXLEN ~ trims whole stream nodes (100 entries by default), never fewer than maxEvents.
+      const length = await client.xlen('virtql:events:stream:capped');
+      expect(length).toBeGreaterThanOrEqual(10);
+      expect(length).toBeLessThanOrEqual(110);
+      expect(await history.since('capped', ids[0] as string)).toBeUndefined();
+      expect((await history.since('capped', ids[496] as string))?.map((e) => e.detail)).toEqual(['497', '498', '499']);
+      expect(await history.since('capped', ids[499] as string)).toEqual([]);
+      expect(await history.since('capped', '1-1')).toBeUndefined();
+      expect(await history.since('nowhere', ids[499] as string)).toBeUndefined();
+    } finally {
+      client.disconnect();
+    }
   });
 });
