@@ -137,6 +137,30 @@ describe('resuming a subscription after a disconnect (one gateway, in-memory his
     expect(sub.results.seen).toHaveLength(2);
   });
 
+  it('resumes networkEvents the same way', async () => {
+    const NETWORKS = `subscription ($after: String) {
+      networkEvents(host: "lab", name: "lan", after: $after) { type cursor }
+    }`;
+    type Networks = { networkEvents: { type: string; cursor: string } };
+    const { gw, connect, lab } = await gateway();
+    const lan = await lab.networkByName('lan');
+    const first = subscribeWs<Networks>(connect(), NETWORKS);
+    await listening(gw.app.events, 1);
+    await lan.stop();
+    const cursor = (await first.results.next()).data?.networkEvents.cursor;
+    first.stop();
+    await untilHub(gw.app.events, (s) => s.subscriptions === 0);
+    await lan.start();
+    await lan.stop();
+    await gw.app.events.settled();
+    const resumed = subscribeWs<Networks>(connect(), NETWORKS, { after: cursor });
+    await resumed.results.untilSeen(2);
+    await listening(gw.app.events, 1);
+    await lan.start();
+    await resumed.results.untilSeen(3);
+    expect(resumed.results.seen.map((r) => r.data?.networkEvents.type)).toEqual(['STARTED', 'STOPPED', 'STARTED']);
+  });
+
   it('refuses a string that is not a cursor of the host as INVALID_INPUT', async () => {
     const { gw, connect } = await gateway();
     for (const after of ['not-a-cursor', Buffer.from('v1:other:1-1').toString('base64url')]) {
