@@ -8,6 +8,7 @@ import {
   isDomainEvent,
   listening,
   stopAll,
+  subscribeSse,
   subscribeWs,
   wsClient,
 } from '../events/event-clients.ts';
@@ -109,5 +110,20 @@ describe('extensions.cost', () => {
     } finally {
       await client.dispose();
     }
+  });
+
+  it('is on a mutation’s answer and on the first payload of a subscription over SSE', async () => {
+    const sub = subscribeSse<DomainEventData>(url, DOMAIN_EVENTS, { domain: { name: 'web' } });
+    await listening(gw.app.events, 1);
+    const suspended = await post('mutation { suspendDomain(input: { domain: { name: "web" } }) { state } }');
+    expect(suspended.extensions?.cost).toEqual({ requested: 2, limit: LIMIT });
+    const first = (await sub.results.next(isDomainEvent('web', 'SUSPENDED'))) as { extensions?: { cost?: unknown } };
+    expect(first.extensions).toEqual({ cost: { requested: 12, limit: LIMIT } });
+    expect(
+      (await post('mutation { resumeDomain(input: { domain: { name: "web" } }) { state } }')).errors,
+    ).toBeUndefined();
+    const second = (await sub.results.next(isDomainEvent('web', 'RESUMED'))) as { extensions?: { cost?: unknown } };
+    expect(second.extensions?.cost).toBeUndefined();
+    sub.stop();
   });
 });
