@@ -5,6 +5,7 @@ import type { ConnectGuard, UpgradeGuard } from '../events/graphql-ws-server.ts'
 import { createMemorySlots, createRedisSlots } from './subscription-slots.ts';
 import { useArmor } from './use-armor.ts';
 import { useBodyLimit } from './use-body-limit.ts';
+import { useCostExtension } from './use-cost-extension.ts';
 import { useListCost } from './use-list-cost.ts';
 import { useNoIntrospection } from './use-no-introspection.ts';
 import { useNodeIdsLimit } from './use-node-ids-limit.ts';
@@ -47,6 +48,7 @@ export function createLimits({ limits, introspection, redisUrl, logger }: Limits
       useBodyLimit(limits),
       useArmor(limits),
       useListCost(limits),
+      useCostExtension(limits),
       ...(introspection ? [] : [useNoIntrospection()]),
       useRateLimit({ ...limits.rateLimit, counter, ...log }),
       useSubscriptionCap({ ...limits, slots, ...log }),

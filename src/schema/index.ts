@@ -36,6 +36,7 @@ import './events/events.ts';
 import './audit/audit.ts';
 import './operations/operations.ts';
 import './domain/clone.ts';
+import './viewer/viewer.ts';
 
 export const schema = builder.toSchema();
 

@@ -101,12 +101,18 @@ describe('credentials over HTTP, SSE and graphql-ws', () => {
   describe('a valid API token', () => {
     it('HTTP: answers the query', async () => {
       const res = await postGraphQL(gw.url, HOSTS, { authorization: alice.bearer });
-      expect(res).toEqual({ status: 200, body: { data: { hosts: [{ name: 'default' }] } } });
+      expect(res).toEqual({
+        status: 200,
+        body: { extensions: { cost: expect.any(Object) }, data: { hosts: [{ name: 'default' }] } },
+      });
     });
 
     it('graphql-ws: in connectionParams, queries and subscriptions run', async () => {
       const ws = wsConnect(gw.wsUrl, alice.bearer);
-      expect(await wsQuery(ws.client, HOSTS)).toEqual({ data: { hosts: [{ name: 'default' }] } });
+      expect(await wsQuery(ws.client, HOSTS)).toEqual({
+        extensions: { cost: expect.any(Object) },
+        data: { hosts: [{ name: 'default' }] },
+      });
       const sub = subscribeWs<DomainEventData>(ws.client, DOMAIN_EVENTS, { domain: { name: 'auth-ws' } });
       await listening(gw.app.events, 1);
       const d = await conn.defineDomain(domainXml('auth-ws'));
@@ -132,7 +138,10 @@ describe('credentials over HTTP, SSE and graphql-ws', () => {
 
     it("graphql-ws: in the upgrade request's Authorization header", async () => {
       const ws = wsConnect(gw.wsUrl, undefined, { headers: { authorization: alice.bearer } });
-      expect(await wsQuery(ws.client, HOSTS)).toEqual({ data: { hosts: [{ name: 'default' }] } });
+      expect(await wsQuery(ws.client, HOSTS)).toEqual({
+        extensions: { cost: expect.any(Object) },
+        data: { hosts: [{ name: 'default' }] },
+      });
       await ws.client.dispose();
       const bad = wsConnect(gw.wsUrl, undefined, { headers: { authorization: retired.bearer } });
       void wsQuery(bad.client, HOSTS).catch(() => undefined);

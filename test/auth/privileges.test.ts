@@ -484,6 +484,7 @@ describe('a tenant narrowed to team-a domains, pools and networks (admin role)',
     // Its own domain's NIC on a network it cannot see: the network is null, as a missing one.
     const nics = await call()('{ domain(ref: { name: "team-a-web" }) { interfaces { sourceName network { name } } } }');
     expect(nics).toEqual({
+      extensions: { cost: expect.any(Object) },
       data: {
         domain: {
           interfaces: [

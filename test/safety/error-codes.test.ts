@@ -273,7 +273,10 @@ describe('the error contract: documented codes, bounded echoes, nothing internal
     const res = await gw.query<{ removeManagedSave: { hasManagedSave: boolean } }>(
       'mutation { removeManagedSave(input: { domain: { name: "web" } }) { hasManagedSave } }',
     );
-    expect(res).toEqual({ data: { removeManagedSave: { hasManagedSave: false } } });
+    expect(res).toEqual({
+      extensions: { cost: expect.any(Object) },
+      data: { removeManagedSave: { hasManagedSave: false } },
+    });
   });
 });
 

@@ -198,7 +198,10 @@ describe.skipIf(skipReason !== undefined)(
         },
         { url: gatewayUrl },
       );
-      expect(outcome).toEqual({ data: { resumeDomain: { state: 'RUNNING' } } });
+      expect(outcome).toEqual({
+        extensions: { cost: expect.any(Object) },
+        data: { resumeDomain: { state: 'RUNNING' } },
+      });
     });
 
     it('an EventSource on its own page subscribes over GET; one on another site is refused', async () => {
@@ -225,7 +228,10 @@ describe.skipIf(skipReason !== undefined)(
       const same = listen(`${gatewayUrl}?query=${subscription}`);
       await page.waitForFunction(() => (window as unknown as { opened?: boolean }).opened === true);
       await gw.query(SUSPEND);
-      expect(await same).toBe('next {"data":{"domainEvents":{"type":"SUSPENDED","domainName":"web"}}}');
+      // The first payload tells the subscription's cost: domainEvents, type and domainName.
+      expect(await same).toBe(
+        'next {"data":{"domainEvents":{"type":"SUSPENDED","domainName":"web"}},"extensions":{"cost":{"requested":3,"limit":50000000}}}',
+      );
       await gw.query('mutation { resumeDomain(input: { domain: { name: "web" } }) { state } }');
       // The attacker's page: the browser sends its Origin, which the gate refuses before anything runs.
       await page.goto(attackerUrl);

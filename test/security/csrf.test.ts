@@ -80,7 +80,10 @@ describe('simple requests a page can send without a preflight', () => {
       {},
     ]) {
       const res = await fetchApp(g, { url: read, headers: { accept: 'application/json', ...headers } });
-      expect(await res.json(), JSON.stringify(headers)).toEqual({ data: { domain: { state: 'RUNNING' } } });
+      expect(await res.json(), JSON.stringify(headers)).toEqual({
+        extensions: { cost: expect.any(Object) },
+        data: { domain: { state: 'RUNNING' } },
+      });
       // A mutation still never runs over GET, however it comes.
       expect(
         (await fetchApp(g, { url: url(SUSPEND), headers: { accept: 'application/json', ...headers } })).status,
@@ -123,7 +126,10 @@ describe('CORS without cors.origins', () => {
     expect(cross.headers.get('access-control-allow-origin')).toBeNull();
     expect(await webState(g)).toBe('RUNNING');
     const same = await post('http://localhost');
-    expect(await same.json()).toEqual({ data: { suspendDomain: { state: 'PAUSED' } } });
+    expect(await same.json()).toEqual({
+      extensions: { cost: expect.any(Object) },
+      data: { suspendDomain: { state: 'PAUSED' } },
+    });
   });
 });
 
@@ -142,7 +148,10 @@ describe('CORS with cors.origins', () => {
       body: JSON.stringify({ query: SUSPEND }),
     });
     expect(res.headers.get('access-control-allow-origin')).toBe(app);
-    expect(await res.json()).toEqual({ data: { suspendDomain: { state: 'PAUSED' } } });
+    expect(await res.json()).toEqual({
+      extensions: { cost: expect.any(Object) },
+      data: { suspendDomain: { state: 'PAUSED' } },
+    });
   });
 
   it('still answers any other origin with nothing, and refuses its requests', async () => {

@@ -4,6 +4,7 @@ import RelayPlugin, { decodeGlobalID, resolveNodes } from '@pothos/plugin-relay'
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import type { GraphQLResolveInfo } from 'graphql';
+import type { Identity } from '../../auth/identity.ts';
 import { objectKindOf, type Privilege } from '../../auth/privileges.ts';
 import type { GatewayContext } from './context.ts';
 import { forbidden, gatewayError, invalidInput } from './errors.ts';
@@ -30,6 +31,14 @@ function objectOf(scope: PrivilegeScope): string | undefined {
       : kind === 'networks'
         ? scope.network
         : undefined;
+}
+
+/**
+ * Whether the identity holds the scope: what every `privilege` authScope checks, and what `viewer`
+ * answers, so a UI's buttons and the server agree.
+ */
+export function holdsScope(identity: Identity, scope: PrivilegeScope): boolean {
+  return identity.can(scope.privilege, scope.host, objectOf(scope));
 }
 
 /** Set once the builder exists: whether the schema has a node type of that name. */
@@ -116,7 +125,7 @@ export const builder = new SchemaBuilder<{
     authorizeOnSubscribe: true,
     cacheKey: (value) => JSON.stringify(value),
     authScopes: (ctx) => ({
-      privilege: (scope) => ctx.identity.can(scope.privilege, scope.host, objectOf(scope)),
+      privilege: (scope) => holdsScope(ctx.identity, scope),
       somewhere: ({ privilege, host }) =>
         host === undefined ? ctx.identity.canAnywhere(privilege) : ctx.identity.canSome(privilege, host),
     }),

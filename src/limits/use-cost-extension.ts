@@ -1,0 +1,66 @@
+import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
+import { handleStreamOrSingleExecutionResult, isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { costOf } from './operation-cost.ts';
+import type { ListCostOptions } from './use-list-cost.ts';
+
+/** What a response tells of its cost: `requested` as the maxCost limit counts it, and that limit. */
+export interface CostTold {
+  requested: number;
+  limit: number;
+}
+
+function withCost<R extends ExecutionResult>(result: R, cost: CostTold): R {
+  return { ...result, extensions: { ...result.extensions, cost } };
+}
+
+/**
+ * `extensions.cost { requested, limit }` on every response to an operation that parsed, as
+ * GitHub's `rateLimit` and Shopify's `cost` tell it: results over HTTP and graphql-ws, refusals
+ * (validation, the cost limit itself, the rate limit) over HTTP, and a subscription's first
+ * payload. `requested` is the cost the maxCost rule computed (or computes once, when yoga's
+ * validation cache skipped the rule). A request that did not parse has no operation to cost.
+ */
+export function useCostExtension({ maxCost, assumedListSize }: ListCostOptions): Plugin {
+  const told = (schema: GraphQLSchema, document: DocumentNode, operationName?: string | null) => {
+    const requested = costOf(schema, document, operationName, assumedListSize);
+    return requested === undefined ? undefined : { requested, limit: maxCost };
+  };
+  // HTTP refusals before execution (validation) reach only onResultProcess, which knows the request.
+  const byRequest = new WeakMap<Request, CostTold>();
+  return {
+    onValidate({ context, params }) {
+      const { request, params: graphqlParams } = context as {
+        request?: Request;
+        params?: { operationName?: string | null };
+      };
+      const cost = told(params.schema, params.documentAST, graphqlParams?.operationName);
+      if (cost && request) byRequest.set(request, cost);
+    },
+    onExecute({ args }) {
+      const cost = told(args.schema, args.document, args.operationName);
+      if (!cost) return;
+      return {
+        onExecuteDone: (payload) =>
+          handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => setResult(withCost(result, cost))),
+      };
+    },
+    onSubscribe({ args }) {
+      const cost = told(args.schema, args.document, args.operationName);
+      if (!cost) return;
+      let first = true;
+      return {
+        onSubscribeResult: (payload) =>
+          handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => {
+            if (!first) return;
+            first = false;
+            setResult(withCost(result, cost));
+          }),
+      };
+    },
+    onResultProcess({ request, result, setResult }) {
+      if (Array.isArray(result) || isAsyncIterable(result) || result.extensions?.cost) return;
+      const cost = byRequest.get(request);
+      if (cost) setResult(withCost(result, cost));
+    },
+  };
+}
