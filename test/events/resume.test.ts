@@ -176,9 +176,12 @@ describe('resuming a subscription after a disconnect (one gateway, in-memory his
 describe.skipIf(noRedis !== undefined)('resuming on another replica (two gateways, history in Redis Streams)', () => {
   it('replays on replica B the events replica A published while the subscriber was away', async () => {
     const url = 'url' in redis ? redis.url : '';
-    const a = await gateway({ app: { redis: { url, leaseTtlMs: 300 } } });
-    const b = await gateway({ app: { redis: { url, leaseTtlMs: 300 } } });
+    // Each gateway opens its own copy of the test driver's host: only A's copy is changed, so A must keep the lease
+    // all along. The default TTL (10 s) lets no stall of A's event loop hand it to B (300 ms did, now and then).
+    const a = await gateway({ app: { redis: { url } } });
     await a.gw.app.events.settled();
+    const b = await gateway({ app: { redis: { url } } });
+    await b.gw.app.events.settled();
     const cursor = await firstCursor(a.connect(), a.gw, a.lab);
     await missWhileAway(a.gw, a.lab);
     // B is attached to the host too but publishes nothing: A holds the lease; the events come from A's connection.
