@@ -1,5 +1,6 @@
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './core/builder.ts';
+import { echoClientMutationIds } from './core/client-mutation-id.ts';
 import './core/scalars.ts';
 import './host/host.ts';
 import './host/hypervisor.ts';
@@ -38,7 +39,7 @@ import './operations/operations.ts';
 import './domain/clone.ts';
 import './viewer/viewer.ts';
 
-export const schema = builder.toSchema();
+export const schema = echoClientMutationIds(builder.toSchema());
 
 /** The SDL committed in schema/schema.graphql, sorted so it diffs well. */
 export function printedSchema(): string {

@@ -137,7 +137,7 @@ function mutations(who: string): Array<{ name: string; privilege: string; query:
     q('undefineStoragePool', 'Storage.Allocate', 'name: "default-pool"'),
     q('createDomainSnapshot', 'VM.Snapshot', `${web}, snapshot: { name: "s-${who}" }`, 'name'),
     q('revertDomainSnapshot', 'VM.Snapshot', `${web}, name: "s-${who}"`, 'name'),
-    q('deleteDomainSnapshot', 'VM.Snapshot', `${web}, name: "s-${who}"`, 'name'),
+    q('deleteDomainSnapshot', 'VM.Snapshot', `${web}, name: "s-${who}"`, 'deletedId'),
     q('startDomain', 'VM.PowerMgmt', web),
     q('resetDomain', 'VM.PowerMgmt', web, 'state'),
     q('pmWakeupDomain', 'VM.PowerMgmt', web, 'state'),

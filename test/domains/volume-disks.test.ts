@@ -39,10 +39,10 @@ describe('disks backed by pool volumes (test driver)', () => {
     expect(res.errors).toBeUndefined();
     expect(res.data?.domain.disks).toEqual([
       {
-        type: 'volume',
+        type: 'VOLUME',
         sourcePath: '/default-pool/web.img',
         source: {
-          kind: 'volume',
+          kind: 'VOLUME',
           path: '/default-pool/web.img',
           pool: 'default-pool',
           volume: 'web.img',
@@ -60,7 +60,7 @@ describe('disks backed by pool volumes (test driver)', () => {
       '{ domain(ref: { name: "web" }) { disks { source { kind path pool volume } } } }',
     );
     expect(res.data?.domain.disks[0]?.source).toEqual({
-      kind: 'file',
+      kind: 'FILE',
       path: '/default-pool/web.img',
       pool: null,
       volume: null,
@@ -98,9 +98,9 @@ describe.skipIf(skip !== undefined)('disks backed by pool volumes (private libvi
     expect(res.errors).toBeUndefined();
     expect(res.data?.domain.disks).toEqual([
       {
-        type: 'volume',
+        type: 'VOLUME',
         sourcePath: vol.path,
-        source: { kind: 'volume', path: vol.path, pool: DIR_POOL, volume: 'vd-disk.qcow2', protocol: null, name: null },
+        source: { kind: 'VOLUME', path: vol.path, pool: DIR_POOL, volume: 'vd-disk.qcow2', protocol: null, name: null },
         volume: { path: vol.path, name: 'vd-disk.qcow2', pool: { name: DIR_POOL } },
         capacityBytes: String(8n << 20n),
       },

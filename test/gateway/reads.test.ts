@@ -134,8 +134,8 @@ describe('Domains', () => {
     expect(res.data?.domain).toEqual({
       disks: [
         {
-          type: 'file',
-          device: 'disk',
+          type: 'FILE',
+          device: 'DISK',
           sourcePath: '/default-pool/web.img',
           targetDevice: 'vda',
           bus: 'virtio',
@@ -152,7 +152,7 @@ describe('Domains', () => {
       ],
       interfaces: [
         {
-          type: 'network',
+          type: 'NETWORK',
           mac: '52:54:00:00:00:01',
           sourceName: 'lan',
           targetDevice: 'testnet0',

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { buildSchema, isInputObjectType, isNonNullType, isObjectType } from 'graphql';
+import { buildSchema, getNamedType, isInputObjectType, isNonNullType, isObjectType } from 'graphql';
 import { describe, expect, it } from 'vitest';
 
 const schema = buildSchema(await readFile(new URL('../../schema/schema.graphql', import.meta.url), 'utf8'));
@@ -47,5 +47,30 @@ describe('one API style (schema/schema.graphql)', () => {
     for (const name of ['domains', 'networks', 'storagePools', 'interfaces']) {
       expect(fields[name]?.args.map((a) => a.name)).toEqual(['filter']);
     }
+  });
+  it('every mutation field is nullable (partial success), and clientMutationId is taken exactly where a payload echoes it', () => {
+    const fields = Object.values(schema.getMutationType()?.getFields() ?? {});
+    expect(fields.filter((f) => isNonNullType(f.type)).map((f) => f.name)).toEqual([]);
+    const odd = fields.flatMap((field) => {
+      const input = getNamedType(field.args[0]?.type);
+      const result = getNamedType(field.type);
+      const takes = isInputObjectType(input) && 'clientMutationId' in input.getFields();
+      const echoes = isObjectType(result) && 'clientMutationId' in result.getFields();
+      return takes === echoes ? [] : [field.name];
+    });
+    expect(odd).toEqual([]);
+  });
+
+  it('every mutation that removes an object answers its deletedId', () => {
+    // deleteStoragePool deletes a pool's storage and keeps the pool defined: it answers the pool.
+    const removing = Object.values(schema.getMutationType()?.getFields() ?? {}).filter(
+      (f) => /^(undefine|delete)/.test(f.name) && f.name !== 'deleteStoragePool',
+    );
+    expect(removing.length).toBeGreaterThanOrEqual(6);
+    const without = removing.filter((f) => {
+      const result = getNamedType(f.type);
+      return !(isObjectType(result) && 'deletedId' in result.getFields());
+    });
+    expect(without.map((f) => f.name)).toEqual([]);
   });
 });

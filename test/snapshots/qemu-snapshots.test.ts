@@ -85,10 +85,10 @@ describe.skipIf(skip !== undefined)('internal snapshots of a qcow2-backed domain
     expect(reverted.revertDomainSnapshot).toEqual({ state: 'SHUTOFF', currentSnapshot: { name: 'clean' } });
     expect(await holdsOnly(disk.path, 0)).toBe(true);
 
-    const deleted = await ok<{ deleteDomainSnapshot: { snapshots: unknown[] } }>(
-      `mutation { deleteDomainSnapshot(input: { host: "qemu", domain: { name: "${VM}" }, name: "clean" }) { snapshots { name } } }`,
+    const deleted = await ok<{ deleteDomainSnapshot: { domain: { snapshots: unknown[] } } }>(
+      `mutation { deleteDomainSnapshot(input: { host: "qemu", domain: { name: "${VM}" }, name: "clean" }) { domain { snapshots { name } } } }`,
     );
-    expect(deleted.deleteDomainSnapshot.snapshots).toEqual([]);
+    expect(deleted.deleteDomainSnapshot.domain.snapshots).toEqual([]);
     expect(await internalSnapshots(disk.path)).not.toContain('clean');
   });
 });

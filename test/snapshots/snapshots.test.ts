@@ -137,22 +137,22 @@ describe('domain snapshots on the test driver', () => {
     await create('p');
     await create('c1');
     await create('c2');
-    const kept = await ok<{ deleteDomainSnapshot: { snapshots: Array<{ name: string }> } }>(
-      'mutation { deleteDomainSnapshot(input: { domain: { name: "web" }, name: "c1", childrenOnly: true }) { snapshots { name } } }',
+    const kept = await ok<{ deleteDomainSnapshot: { domain: { snapshots: Array<{ name: string }> } } }>(
+      'mutation { deleteDomainSnapshot(input: { domain: { name: "web" }, name: "c1", childrenOnly: true }) { domain { snapshots { name } } } }',
     );
-    expect(kept.deleteDomainSnapshot.snapshots.map((s) => s.name).sort()).toEqual(['c1', 'p']);
+    expect(kept.deleteDomainSnapshot.domain.snapshots.map((s) => s.name).sort()).toEqual(['c1', 'p']);
     await create('c3');
-    const gone = await ok<{ deleteDomainSnapshot: { snapshots: unknown[]; currentSnapshot: unknown } }>(
-      'mutation { deleteDomainSnapshot(input: { domain: { name: "web" }, name: "p", children: true }) { snapshots { name } currentSnapshot { name } } }',
+    const gone = await ok<{ deleteDomainSnapshot: { domain: { snapshots: unknown[]; currentSnapshot: unknown } } }>(
+      'mutation { deleteDomainSnapshot(input: { domain: { name: "web" }, name: "p", children: true }) { domain { snapshots { name } currentSnapshot { name } } } }',
     );
-    expect(gone.deleteDomainSnapshot).toEqual({ snapshots: [], currentSnapshot: null });
+    expect(gone.deleteDomainSnapshot.domain).toEqual({ snapshots: [], currentSnapshot: null });
   });
 
   it('deleting one snapshot hangs its children from its parent', async () => {
     await create('g');
     await create('m');
     await create('k');
-    await ok('mutation { deleteDomainSnapshot(input: { domain: { name: "web" }, name: "m" }) { name } }');
+    await ok('mutation { deleteDomainSnapshot(input: { domain: { name: "web" }, name: "m" }) { deletedId } }');
     const k = (await snapshotsOf()).find((s) => s.name === 'k');
     expect(k?.parent).toEqual({ name: 'g' });
   });
@@ -163,7 +163,7 @@ describe('domain snapshots on the test driver', () => {
       'revertDomainSnapshot(input: { domain: { name: "web" }, name: "missing" })',
       'deleteDomainSnapshot(input: { domain: { name: "web" }, name: "missing" })',
     ]) {
-      const res = await gw.query(`mutation { ${m} { name } }`);
+      const res = await gw.query(`mutation { ${m} { __typename } }`);
       expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
       expect(res.errors?.[0]?.message).toContain('missing');
     }
@@ -173,7 +173,7 @@ describe('domain snapshots on the test driver', () => {
   it('refuses bad input with INVALID_INPUT before libvirt sees it', async () => {
     await create('keep');
     const nul = await gw.query(
-      'mutation ($name: String!) { deleteDomainSnapshot(input: { domain: { name: "web" }, name: $name }) { name } }',
+      'mutation ($name: String!) { deleteDomainSnapshot(input: { domain: { name: "web" }, name: $name }) { deletedId } }',
       { name: 'keep\u0000x' },
     );
     expect(nul.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT' });
@@ -250,7 +250,7 @@ describe('who may snapshot', () => {
     const create =
       'mutation { createDomainSnapshot(input: { domain: { name: "web" }, snapshot: { name: "ops" } }) { name } }';
     const revert = 'mutation { revertDomainSnapshot(input: { domain: { name: "web" }, name: "ops" }) { name } }';
-    const remove = 'mutation { deleteDomainSnapshot(input: { domain: { name: "web" }, name: "ops" }) { name } }';
+    const remove = 'mutation { deleteDomainSnapshot(input: { domain: { name: "web" }, name: "ops" }) { deletedId } }';
 
     expect((await as('operator')(create)).errors).toBeUndefined();
     expect(await names()).toEqual(['ops']);

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generate } from '@graphql-codegen/cli';
 import { CriticalityLevel, diff } from '@graphql-inspector/core';
 import {
   type GraphQLSchema,
+  getNamedType,
   isEnumType,
   isInputObjectType,
   isInterfaceType,
@@ -172,4 +173,64 @@ export async function undocumentedBreakingChanges(released: GraphQLSchema, curre
       return !covering.some((p) => named.has(p));
     })
     .map((change) => ({ path: change.path ?? '', message: change.message }));
+}
+
+/** Whether the schema element at an inspector path (`Type`, `Type.field`, `Type.field.arg`, `Enum.VALUE`) is deprecated. */
+function deprecatedIn(schema: GraphQLSchema, path: string): boolean {
+  const [typeName, member, argName] = path.split('.');
+  const type = schema.getType(typeName ?? '');
+  if (!type) return false;
+  if (member === undefined) return typeRetired(schema, typeName as string);
+  if (isEnumType(type)) return type.getValue(member)?.deprecationReason != null;
+  if (isInputObjectType(type)) return type.getFields()[member]?.deprecationReason != null;
+  if (isObjectType(type) || isInterfaceType(type)) {
+    const field = type.getFields()[member];
+    if (argName === undefined) return field?.deprecationReason != null;
+    // A field deprecated as a whole takes its arguments with it.
+    return field?.deprecationReason != null || field?.args.find((a) => a.name === argName)?.deprecationReason != null;
+  }
+  return false;
+}
+
+/** A type may go once every field, argument and input field of the schema using it was deprecated. */
+function typeRetired(schema: GraphQLSchema, typeName: string): boolean {
+  const uses: Array<string | null | undefined> = [];
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (isObjectType(type) || isInterfaceType(type)) {
+      for (const field of Object.values(type.getFields())) {
+        if (getNamedType(field.type).name === typeName) uses.push(field.deprecationReason);
+        for (const arg of field.args)
+          if (getNamedType(arg.type).name === typeName) uses.push(field.deprecationReason ?? arg.deprecationReason);
+      }
+    } else if (isInputObjectType(type)) {
+      for (const field of Object.values(type.getFields()))
+        if (getNamedType(field.type).name === typeName) uses.push(field.deprecationReason);
+    }
+  }
+  return uses.every((reason) => reason != null);
+}
+
+/**
+ * The breaking changes from `released` to `current` that no `@deprecated` in `released` announced:
+ * from 0.2.0 on, a field, argument, input field or enum value goes (or changes incompatibly) only
+ * after a release marked it deprecated, and a type only once everything using it was.
+ */
+export async function breakingWithoutDeprecation(released: GraphQLSchema, current: GraphQLSchema) {
+  const changes = await diff(released, current);
+  return changes
+    .filter((change) => change.criticality.level === CriticalityLevel.Breaking)
+    .filter((change) => !deprecatedIn(released, change.path ?? ''))
+    .map((change) => ({ path: change.path ?? '', message: change.message }));
+}
+
+/** The newest SDL in schema/released/ (vX.Y.Z.graphql, by version). */
+export async function newestReleased(): Promise<{ version: string; sdl: string }> {
+  const dir = join(repoRoot, 'schema', 'released');
+  const versions = (await readdir(dir))
+    .map((f) => /^v(\d+)\.(\d+)\.(\d+)\.graphql$/.exec(f))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .sort((a, b) => Number(a[1]) - Number(b[1]) || Number(a[2]) - Number(b[2]) || Number(a[3]) - Number(b[3]));
+  const newest = versions.at(-1);
+  if (!newest) throw new Error(`no vX.Y.Z.graphql in ${dir}`);
+  return { version: newest[0].slice(1, -'.graphql'.length), sdl: await readFile(join(dir, newest[0]), 'utf8') };
 }

@@ -2,7 +2,16 @@ import type { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { type Existing, refuseUsedUuid, withoutOtherNames } from './define-conflicts.ts';
 import { invalidInput } from './errors.ts';
-import { actOn, allOrNothing, changed, fromInput, mutationInput, RemovedObject } from './mutation-support.ts';
+import {
+  actOn,
+  allOrNothing,
+  changed,
+  fromInput,
+  globalIdOf,
+  mutationInput,
+  payloadInput,
+  RemovedObject,
+} from './mutation-support.ts';
 
 /**
  * What networks and storage pools have in common: defined or transient, started and stopped,
@@ -121,12 +130,26 @@ export function actionFields<S extends Shape>(
     t.field({
       authScopes: fromInput(spec.authScopes) as never,
       type: a.removes ? RemovedObject : spec.node,
-      nullable: false,
       description: a.description,
-      args: mutationInput(`${a.verb.charAt(0).toUpperCase()}${a.verb.slice(1)}${spec.typeName}`, { host, name }),
+      args: (a.removes ? payloadInput : mutationInput)(
+        `${a.verb.charAt(0).toUpperCase()}${a.verb.slice(1)}${spec.typeName}`,
+        {
+          host,
+          name,
+        },
+      ),
       resolve: async (_r, { input: args }, ctx) => {
         const s = await actOnNamed(ctx, spec, args, a.mustBeActive, a.run);
-        return (a.removes ? { host: s.host, name: s.object.name, uuid: s.object.uuid } : s) as never;
+        return (
+          a.removes
+            ? {
+                host: s.host,
+                name: s.object.name,
+                uuid: s.object.uuid,
+                deletedId: globalIdOf(spec.typeName, s.host, s.object.name),
+              }
+            : s
+        ) as never;
       },
     });
   return Object.fromEntries(actions.map((a) => [`${a.verb}${spec.typeName}`, field(a)]));

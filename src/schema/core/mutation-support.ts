@@ -1,11 +1,12 @@
 import { type ArgumentRef, InputFieldRef, type SchemaTypes } from '@pothos/core';
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { z } from 'zod';
 import type { Scope } from '../../libvirt/index.ts';
 import { builder, decodeGlobalIdOrMark } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { gatewayError } from './errors.ts';
 import { Host } from './hosts.ts';
-import { forgetReads, splitHostKey } from './request-cache.ts';
+import { forgetReads, hostKey, splitHostKey } from './request-cache.ts';
 
 export const DeviceScope = builder.enumType('DeviceScope', {
   description:
@@ -30,14 +31,33 @@ export function scopeFor(scope: DeviceScopeValue | null | undefined, active: boo
 export interface RemovedShape {
   host: string;
   name: string;
+  /** The global ID the object had: what a client cache evicts. */
+  deletedId: string;
   uuid?: string;
   /** Paths of the storage volumes removed with it (undefineDomain with removeStorage). */
   removedVolumes?: string[];
+  /** For a deleted snapshot: the domain it belonged to (host key of the domain's UUID). */
+  domainKey?: string;
 }
 
+/** The global ID of an object of node type `type` keyed `key` on `host`, as its `id` field gives it. */
+export function globalIdOf(type: string, host: string, key: string): string {
+  return encodeGlobalID(type, hostKey(host, key));
+}
+
+/** The payload's `clientMutationId` (`t.string(clientMutationId)`): Relay's echo of the input's string. */
+export const clientMutationId = {
+  description: 'The input’s clientMutationId, unchanged (Relay); null when none was sent.',
+  resolve: (payload: unknown) => (payload as { clientMutationId?: string | null }).clientMutationId ?? null,
+};
+
 export const RemovedObject = builder.objectRef<RemovedShape>('RemovedObject').implement({
-  description: 'What an undefine or delete removed.',
+  description: 'What an undefine or delete removed: its global ID, for a client cache to evict.',
   fields: (t) => ({
+    deletedId: t.exposeID('deletedId', {
+      nullable: false,
+      description: 'The global ID the object had (its `id`): evict it from a client cache.',
+    }),
     host: t.field({
       type: Host,
       nullable: false,
@@ -50,6 +70,7 @@ export const RemovedObject = builder.objectRef<RemovedShape>('RemovedObject').im
       description: 'For undefineDomain with removeStorage: the paths of the storage volumes deleted with it.',
       resolve: (r) => r.removedVolumes ?? null,
     }),
+    clientMutationId: t.string(clientMutationId),
   }),
 });
 
@@ -144,13 +165,32 @@ const impliedHost = z.custom<Record<string, unknown>>().transform((input) => {
   return host === undefined ? input : { ...input, host };
 });
 
-export function mutationInput<A extends ArgumentSpec>(name: string, spec: A) {
+/**
+ * The input of a mutation answering a payload (more than one thing): the spec's arguments and Relay's
+ * `clientMutationId`, which the payload echoes (see echoClientMutationIds).
+ */
+export function payloadInput<A extends ArgumentSpec>(name: string, spec: A) {
+  return mutationInput(name, spec, true);
+}
+
+export function mutationInput<A extends ArgumentSpec>(name: string, spec: A, echoes = false) {
   const type = builder.inputRef<InputOf<A>>(`${name}Input`).implement({
     validate: impliedHost as never,
     description: `Everything ${name.charAt(0).toLowerCase()}${name.slice(1)} acts on and how: its host, the object and the options.`,
     // The spec's refs are arguments; the same configs serve as input fields (typed by InputOf above).
-    fields: () =>
-      Object.fromEntries(Object.entries(spec).map(([key, argument]) => [key, asInputField(argument)])) as never,
+    fields: (t) =>
+      ({
+        ...(Object.fromEntries(Object.entries(spec).map(([key, argument]) => [key, asInputField(argument)])) as object),
+        ...(echoes
+          ? {
+              clientMutationId: t.string({
+                description:
+                  'Any string (Relay): the payload’s clientMutationId echoes it, to match answers to requests.',
+                validate: z.string().max(256, 'at most 256 characters'),
+              }),
+            }
+          : {}),
+      }) as never,
   });
   return builder.args((t) => ({
     input: t.field({ type, required: true, description: 'The host, the object and the options of this mutation.' }),

@@ -7,7 +7,7 @@ import type { GatewayContext } from '../core/context.ts';
 import { describedEnum } from '../core/enum-types.ts';
 import { invalidInput } from '../core/errors.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
-import { DeviceScope, fromInput, mutationInput, scopeFor } from '../core/mutation-support.ts';
+import { DeviceScope, fromInput, mutationInput, payloadInput, scopeFor } from '../core/mutation-support.ts';
 import { DomainNode, DomainRef, domainDefinition, findDomain, onDomainArg } from './domain.ts';
 import { act, DomainStateChange, invalidState, reread } from './lifecycle.ts';
 
@@ -79,10 +79,9 @@ builder.mutationFields((t) => {
     resetDomain: t.field({
       authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
-      nullable: false,
       description:
         'Resets the domain like its reset button (virDomainReset): at once, without asking the guest; disks are not flushed.',
-      args: mutationInput('ResetDomain', domainArgs),
+      args: payloadInput('ResetDomain', domainArgs),
       resolve: (_r, { input: args }, ctx) =>
         act(ctx, args, ['RUNNING', 'PAUSED'], 'only a running or paused domain can be reset', undefined, (d) =>
           d.reset(),
@@ -91,16 +90,14 @@ builder.mutationFields((t) => {
     pmWakeupDomain: t.field({
       authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
-      nullable: false,
       description: 'Wakes a guest that suspended itself to RAM (PMSUSPENDED) (virDomainPMWakeup).',
-      args: mutationInput('PmWakeupDomain', domainArgs),
+      args: payloadInput('PmWakeupDomain', domainArgs),
       resolve: (_r, { input: args }, ctx) =>
         act(ctx, args, ['PMSUSPENDED'], 'only a PM-suspended domain can be woken', 'RUNNING', (d) => d.pmWakeup()),
     }),
     renameDomain: t.field({
       authScopes: fromInput(onDomainAndNewName('VM.Config')),
       type: DomainNode,
-      nullable: false,
       description:
         'Gives a shut-off domain a new name (virDomainRename); its UUID stays. Needs VM.Config on both names.',
       args: mutationInput('RenameDomain', {
@@ -128,7 +125,6 @@ builder.mutationFields((t) => {
     sendKey: t.field({
       authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
-      nullable: false,
       description:
         'Presses keys on the running domain’s keyboard together, holds them, then releases them (virDomainSendKey), e.g. [29, 56, 111] for Ctrl+Alt+Delete in LINUX codes.',
       args: mutationInput('SendKey', {
@@ -161,7 +157,6 @@ builder.mutationFields((t) => {
     setDomainDescription: t.field({
       authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
-      nullable: false,
       description:
         'Sets the domain’s free-text description (virDomainSetMetadata), live and/or in its configuration; null removes it.',
       args: mutationInput('SetDomainDescription', {
@@ -186,7 +181,6 @@ builder.mutationFields((t) => {
     setDomainTitle: t.field({
       authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
-      nullable: false,
       description:
         'Sets the domain’s one-line title (virDomainSetMetadata), live and/or in its configuration; null removes it.',
       args: mutationInput('SetDomainTitle', {

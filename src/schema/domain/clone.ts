@@ -174,7 +174,6 @@ builder.mutationFields((t) => ({
   cloneDomain: t.field({
     authScopes: fromInput(onDomainArg('VM.Allocate')),
     type: OperationRef,
-    nullable: false,
     description:
       'Defines a copy of a shut-off domain as a tracked operation (follow operationUpdated(id)): each writable disk backed by a pool volume is copied into the same pool (as <name>-<target>), the copy gets a new UUID and new NIC MAC addresses. If a step fails, what was done is undone (copies deleted, definition removed) and the operation FAILS; cancelOperation stops it the same way between steps. The clone is not started.',
     args: mutationInput('CloneDomain', {

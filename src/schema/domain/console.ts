@@ -5,7 +5,7 @@ import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { gatewayError, invalidInput } from '../core/errors.ts';
 import { hostName } from '../core/hosts.ts';
-import { fromInput, mutationInput } from '../core/mutation-support.ts';
+import { clientMutationId, fromInput, payloadInput } from '../core/mutation-support.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
 
 /** What yoga adds to the context: the Fetch request (HTTP) or Node's request (HTTP and graphql-ws). */
@@ -39,6 +39,7 @@ const ConsoleTicket = builder.objectRef<TicketShape>('ConsoleTicket').implement(
   description:
     'A single-use pass to one console of one domain, for the identity that asked. Open a WebSocket to url before expiresAt; the gateway then needs no other credentials (browsers cannot set headers on WebSockets). A WebSocket that does present credentials must present the same identity’s.',
   fields: (t) => ({
+    clientMutationId: t.string(clientMutationId),
     url: t.exposeString('url', {
       nullable: false,
       description: 'The WebSocket URL, ticket included (ws:// or wss://, as the request came in).',
@@ -79,10 +80,9 @@ builder.mutationFields((t) => ({
   openConsole: t.field({
     authScopes: fromInput(onDomainArg('VM.Console')),
     type: ConsoleTicket,
-    nullable: false,
     description:
       'A ticket for a WebSocket to a running domain’s serial console or VNC display (README, Consoles). Needs VM.Console on the domain.',
-    args: mutationInput('OpenConsole', {
+    args: payloadInput('OpenConsole', {
       host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
       domain: t.arg({ type: DomainRef, required: true, description: 'The domain: by name, UUID or runtime id.' }),
       kind: t.arg({ type: ConsoleKind, required: true, description: 'The serial console or the VNC display.' }),

@@ -115,7 +115,6 @@ builder.mutationFields((t) => {
     createDomain: t.field({
       authScopes: fromInput(onNewDomain('VM.Allocate')),
       type: DomainNode,
-      nullable: false,
       description:
         'Creates a transient domain from parameters, with the volumes it asks for, and starts it at once (the volumes stay when it stops).',
       args: mutationInput('CreateDomain', {
@@ -131,7 +130,6 @@ builder.mutationFields((t) => {
     createDomainFromXml: t.field({
       authScopes: fromInput(onNewDomain('VM.Allocate')),
       type: DomainNode,
-      nullable: false,
       description: 'Creates a transient domain from XML and starts it at once.',
       args: mutationInput('CreateDomainFromXml', { host, xml }),
       resolve: async (_r, { input: args }, ctx) => {
@@ -143,7 +141,6 @@ builder.mutationFields((t) => {
     defineDomain: t.field({
       authScopes: fromInput(onNewDomain('VM.Allocate')),
       type: DomainNode,
-      nullable: false,
       description:
         'Defines a persistent domain from parameters, with the volumes it asks for; autostart and start optional. If a step fails, every step before it is undone (new volumes deleted, definition removed).',
       args: mutationInput('DefineDomain', {
@@ -165,7 +162,6 @@ builder.mutationFields((t) => {
     defineDomainFromXml: t.field({
       authScopes: fromInput(onNewDomain('VM.Allocate')),
       type: DomainNode,
-      nullable: false,
       description:
         'Defines a persistent domain from XML, not started; autostart optional. The name must be new on the host.',
       args: mutationInput('DefineDomainFromXml', {

@@ -98,7 +98,6 @@ builder.mutationFields((t) => {
   const changesDomain = {
     authScopes: fromInput(onDomainArg('VM.Config')),
     type: DomainNode,
-    nullable: false,
   } as const;
   return {
     attachDevice: t.field({

@@ -2,6 +2,7 @@ import { LibvirtError, type Volume } from '../../libvirt/index.ts';
 import type { DomainDisk } from '../../libvirt/xml/domain-xml.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { lowerCaseEnum } from '../core/enum-types.ts';
 import { connectionOf } from '../core/hosts.ts';
 import { VolumeNode, type VolumeShape, visibleVolume, volumeAtPath, volumeInfo } from '../storage/volume.ts';
 import { DomainNode, type DomainShape, domainDefinition } from './domain.ts';
@@ -40,14 +41,59 @@ async function volumeOf(s: DiskShape, ctx: GatewayContext): Promise<VolumeShape 
   return s.disk.sourcePath ? volumeAtPath(ctx, s.domain.host, s.disk.sourcePath) : null;
 }
 
+/** libvirt's `<disk type>` values (domaincommon.rng). */
+const DISK_TYPES = {
+  FILE: 'An image file on the host.',
+  BLOCK: 'A host block device.',
+  DIR: 'A host directory presented as a virtual FAT disk.',
+  NETWORK: 'A network block device (NBD, iSCSI, RBD, Gluster…).',
+  VOLUME: 'A storage pool volume named by pool and volume.',
+  NVME: 'An NVMe device of the host, driven by QEMU.',
+  VHOSTUSER: 'A vhost-user block device served by another process.',
+} as const;
+const DiskType = lowerCaseEnum('DiskType', 'What backs a domain’s disk (libvirt’s `<disk type>`).', DISK_TYPES);
+
+/** libvirt's `<disk device>` values. */
+const DISK_DEVICES = {
+  DISK: 'A hard disk.',
+  CDROM: 'A CD-ROM drive.',
+  FLOPPY: 'A floppy drive.',
+  LUN: 'A SCSI LUN passed through to the guest.',
+} as const;
+const DiskDeviceType = lowerCaseEnum('DomainDiskDevice', 'How the guest sees a domain’s disk.', DISK_DEVICES);
+
+/** libvirt's `<source protocol>` values of a network disk. */
+const DISK_PROTOCOLS = {
+  NBD: 'A Network Block Device export.',
+  ISCSI: 'An iSCSI LUN.',
+  RBD: 'A Ceph RBD image.',
+  SHEEPDOG: 'A Sheepdog image.',
+  GLUSTER: 'A file on a Gluster volume.',
+  VXHS: 'A Veritas HyperScale image.',
+  NFS: 'A file on an NFS export (QEMU’s own client).',
+  HTTP: 'An image read over HTTP.',
+  HTTPS: 'An image read over HTTPS.',
+  FTP: 'An image read over FTP.',
+  FTPS: 'An image read over FTPS.',
+  TFTP: 'An image read over TFTP.',
+  SSH: 'An image read over SSH (sftp).',
+} as const;
+const DiskProtocol = lowerCaseEnum('DiskProtocol', 'How QEMU reaches a network disk’s image.', DISK_PROTOCOLS);
+
+/** The enum value of a libvirt attribute value among `values`; null for one the gateway does not know. */
+function known<V extends Record<string, string>>(values: V, value: string | undefined) {
+  const key = value?.toUpperCase();
+  return key !== undefined && key in values ? (value as never) : null;
+}
+
 const DomainDiskSource = builder.objectRef<DiskShape>('DomainDiskSource').implement({
   description:
     'What backs a disk, as its <source> says: a file, block device or directory, a pool volume, or a network image.',
   fields: (t) => ({
-    kind: t.string({
-      nullable: false,
-      description: 'The disk type: file, block, dir, volume, network, nvme…',
-      resolve: (s) => s.disk.type,
+    kind: t.field({
+      type: DiskType,
+      description: 'The disk type, as the disk’s `type`; null for one the gateway does not know.',
+      resolve: (s) => known(DISK_TYPES, s.disk.type),
     }),
     path: t.string({
       description: 'The host path: the file, device or directory, or the pool volume’s path.',
@@ -61,9 +107,11 @@ const DomainDiskSource = builder.objectRef<DiskShape>('DomainDiskSource').implem
       description: 'For a volume: the volume name in that pool.',
       resolve: (s) => s.disk.source.volume ?? null,
     }),
-    protocol: t.string({
-      description: 'For a network disk: rbd, iscsi, nbd, gluster, http…',
-      resolve: (s) => s.disk.source.protocol ?? null,
+    protocol: t.field({
+      type: DiskProtocol,
+      description:
+        'For a network disk: how QEMU reaches it; null otherwise, or for a protocol the gateway does not know.',
+      resolve: (s) => known(DISK_PROTOCOLS, s.disk.source.protocol),
     }),
     name: t.string({
       description: 'For a network disk: the image name (pool/image for rbd, the iSCSI target…).',
@@ -76,12 +124,16 @@ const DomainDiskRef = builder.objectRef<DiskShape>('DomainDisk').implement({
   description:
     'A disk (or CD-ROM, floppy, LUN) attached to a domain, with the storage volume behind it when a pool holds it.',
   fields: (t) => ({
-    type: t.string({
-      nullable: false,
-      description: 'file, block, network, volume or dir.',
-      resolve: (s) => s.disk.type,
+    type: t.field({
+      type: DiskType,
+      description: 'What backs it; null for a type the gateway does not know.',
+      resolve: (s) => known(DISK_TYPES, s.disk.type),
     }),
-    device: t.string({ nullable: false, description: 'disk, cdrom, floppy or lun.', resolve: (s) => s.disk.device }),
+    device: t.field({
+      type: DiskDeviceType,
+      description: 'How the guest sees it; null for a device kind the gateway does not know.',
+      resolve: (s) => known(DISK_DEVICES, s.disk.device),
+    }),
     format: t.string({
       description: 'Image format from the driver: raw, qcow2…',
       resolve: (s) => s.disk.driverType ?? null,

@@ -16,9 +16,12 @@ import { codeOf, gatewayError, invalidInput } from '../core/errors.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
 import {
   changed,
+  clientMutationId,
   type DeviceScopeValue,
   fromInput,
+  globalIdOf,
   mutationInput,
+  payloadInput,
   RemovedObject,
   scopeFor,
 } from '../core/mutation-support.ts';
@@ -51,6 +54,7 @@ function knownState(state: StateName): DomainStateName {
 export const DomainStateChange = builder.objectRef<StateChange>('DomainStateChange').implement({
   description: 'A domain after a lifecycle action, with the state before and after it.',
   fields: (t) => ({
+    clientMutationId: t.string(clientMutationId),
     domain: t.field({ type: DomainNode, nullable: false, description: 'The domain now.', resolve: (c) => c.domain }),
     previousState: t.field({
       type: DomainStateEnum,
@@ -309,10 +313,9 @@ builder.mutationFields((t) => {
     startDomain: t.field({
       authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
-      nullable: false,
       description:
         'Starts a defined domain that is shut off. A domain with a managed save image resumes from it (as libvirt does), unless forceBoot.',
-      args: mutationInput('StartDomain', {
+      args: payloadInput('StartDomain', {
         ...domainArgs,
         forceBoot: t.arg.boolean({
           defaultValue: false,
@@ -328,10 +331,9 @@ builder.mutationFields((t) => {
     shutdownDomain: t.field({
       authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
-      nullable: false,
       description:
         'Asks the guest to shut down (ACPI). With timeoutSeconds, waits that long and then destroys the domain if it still runs (forced: true).',
-      args: mutationInput('ShutdownDomain', {
+      args: payloadInput('ShutdownDomain', {
         ...domainArgs,
         timeoutSeconds: t.arg.int({
           description: 'Seconds (1–3600) to wait before forcing; omitted: ask and return at once.',
@@ -361,36 +363,32 @@ builder.mutationFields((t) => {
     destroyDomain: t.field({
       authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
-      nullable: false,
       description: 'Stops a domain at once, like pulling the power (a transient domain then disappears).',
-      args: mutationInput('DestroyDomain', domainArgs),
+      args: payloadInput('DestroyDomain', domainArgs),
       resolve: (_r, { input: args }, ctx) =>
         act(ctx, args, ACTIVE_STATES, 'only an active domain can be destroyed', 'SHUTOFF', (d) => d.destroy()),
     }),
     rebootDomain: t.field({
       authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
-      nullable: false,
       description: 'Asks the guest to reboot; the guest may ignore it.',
-      args: mutationInput('RebootDomain', domainArgs),
+      args: payloadInput('RebootDomain', domainArgs),
       resolve: (_r, { input: args }, ctx) =>
         act(ctx, args, ['RUNNING'], 'only a running domain can be rebooted', 'RUNNING', (d) => d.reboot()),
     }),
     suspendDomain: t.field({
       authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
-      nullable: false,
       description: 'Pauses a running domain; returns the old and the new state.',
-      args: mutationInput('SuspendDomain', domainArgs),
+      args: payloadInput('SuspendDomain', domainArgs),
       resolve: (_r, { input: args }, ctx) =>
         act(ctx, args, ['RUNNING'], 'only a running domain can be suspended', 'PAUSED', (d) => d.suspend()),
     }),
     resumeDomain: t.field({
       authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
-      nullable: false,
       description: 'Resumes a paused domain; returns the old and the new state.',
-      args: mutationInput('ResumeDomain', domainArgs),
+      args: payloadInput('ResumeDomain', domainArgs),
       resolve: (_r, { input: args }, ctx) =>
         act(ctx, args, ['PAUSED'], 'only a paused domain can be resumed', 'RUNNING', (d) => d.resume()),
     }),
@@ -398,10 +396,9 @@ builder.mutationFields((t) => {
       // VM.Allocate on the domain; removeStorage also needs Storage.Allocate on each pool it deletes from (checked in the resolver, before anything changes).
       authScopes: fromInput(onDomainArg('VM.Allocate')),
       type: RemovedObject,
-      nullable: false,
       description:
         'Removes the persistent definition of a shut-off domain (by name or UUID). What would go with it must be named, as virsh asks: its snapshots’ metadata, its managed save image, its UEFI variables (NVRAM); otherwise it is refused (INVALID_STATE) saying which option it needs. Its disks stay unless removeStorage.',
-      args: mutationInput('UndefineDomain', {
+      args: payloadInput('UndefineDomain', {
         ...domainArgs,
         snapshotsMetadata: t.arg.boolean({
           defaultValue: false,
@@ -450,14 +447,19 @@ builder.mutationFields((t) => {
             });
             removedVolumes.push(volume.path);
           }
-          return { host, name: s.domain.name, uuid: s.domain.uuid, ...(args.removeStorage ? { removedVolumes } : {}) };
+          return {
+            host,
+            name: s.domain.name,
+            uuid: s.domain.uuid,
+            deletedId: globalIdOf('Domain', host, s.domain.uuid),
+            ...(args.removeStorage ? { removedVolumes } : {}),
+          };
         });
       },
     }),
     setDomainAutostart: t.field({
       authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
-      nullable: false,
       description: 'Whether the host starts the domain at boot (persistent domains only).',
       args: mutationInput('SetDomainAutostart', {
         ...domainArgs,

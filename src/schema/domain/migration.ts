@@ -4,8 +4,8 @@ import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { invalidInput } from '../core/errors.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
-import { changed, fromInput, mutationInput } from '../core/mutation-support.ts';
-import { DomainNode, DomainRef, type DomainRefValue, type DomainShape, findDomain } from './domain.ts';
+import { changed, clientMutationId, fromInput, payloadInput } from '../core/mutation-support.ts';
+import { DomainNode, DomainRef, type DomainRefValue, type DomainShape, DomainStateEnum, findDomain } from './domain.ts';
 
 const UriParamInput = builder.inputType('UriParamInput', {
   description: 'One extra libvirt URI parameter, e.g. no_verify=1.',
@@ -53,10 +53,16 @@ export interface Migrated {
 export const MigrationResult = builder.objectRef<Migrated>('MigrationResult').implement({
   description: 'A migrated domain: its identity and state on the destination, and both ends.',
   fields: (t) => ({
+    clientMutationId: t.string(clientMutationId),
     oldName: t.exposeString('oldName', { nullable: false, description: 'Its name on the source.' }),
     newName: t.exposeString('newName', { nullable: false, description: 'Its name on the destination.' }),
     uuid: t.exposeString('uuid', { nullable: false, description: 'Unchanged by migration.' }),
-    state: t.exposeString('state', { nullable: false, description: 'Its state on the destination.' }),
+    state: t.field({
+      type: DomainStateEnum,
+      nullable: false,
+      description: 'Its state on the destination.',
+      resolve: (m) => m.state as never,
+    }),
     sourceUri: t.exposeString('sourceUri', { nullable: false, description: 'The source connection URI.' }),
     destinationUri: t.exposeString('destinationUri', {
       nullable: false,
@@ -225,10 +231,9 @@ export async function prepareMigration(
 builder.mutationFields((t) => ({
   migrateDomain: t.field({
     type: MigrationResult,
-    nullable: false,
     description:
       'Migrates a domain to another host and answers when it is done. Client-managed by default (the gateway drives both connections); with peer2peer the source daemon connects to the destination itself. startMigration does the same as a tracked operation.',
-    args: mutationInput('MigrateDomain', migrationArgs),
+    args: payloadInput('MigrateDomain', migrationArgs),
     authScopes: fromInput(onMigration),
     resolve: async (_r, { input: args }, ctx) => (await prepareMigration(ctx, args)).run(),
   }),

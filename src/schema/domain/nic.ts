@@ -1,5 +1,6 @@
 import { type DomainInterface, deviceXmlOfInterface } from '../../libvirt/xml/domain-xml.ts';
 import { builder } from '../core/builder.ts';
+import { lowerCaseEnum } from '../core/enum-types.ts';
 import { notFound } from '../core/errors.ts';
 import { NetworkNode, networks } from '../network/network.ts';
 import { DomainNode, type DomainShape, domainDefinition, domainXml } from './domain.ts';
@@ -9,13 +10,33 @@ export interface NicShape {
   nic: DomainInterface;
 }
 
+/** libvirt's `<interface type>` values (domaincommon.rng). */
+const NIC_TYPES = {
+  NETWORK: 'On a libvirt virtual network.',
+  BRIDGE: 'On a host bridge.',
+  DIRECT: 'macvtap on a host device (direct).',
+  USER: 'User-mode networking (SLIRP or passt), no host device.',
+  ETHERNET: 'A tap device the host configures itself.',
+  HOSTDEV: 'A host PCI network device (SR-IOV VF) passed through.',
+  VHOSTUSER: 'A vhost-user socket served by another process.',
+  VDPA: 'A vDPA device of the host.',
+  SERVER: 'A TCP socket the guest listens on (QEMU socket backend).',
+  CLIENT: 'A TCP socket the guest connects to (QEMU socket backend).',
+  MCAST: 'A multicast socket shared by guests.',
+  UDP: 'A UDP socket tunnel.',
+  INTERNAL: 'Internal to the hypervisor (VirtualBox).',
+  NULL: 'Not connected (bhyve, VMware).',
+  VDS: 'A Virtuozzo distributed switch port.',
+} as const;
+const NicType = lowerCaseEnum('NicType', 'What a domain’s NIC connects to (libvirt’s `<interface type>`).', NIC_TYPES);
+
 export const DomainInterfaceRef = builder.objectRef<NicShape>('DomainInterface').implement({
   description: 'A network interface (NIC) of a domain, with the virtual network it is on when it uses one.',
   fields: (t) => ({
-    type: t.string({
-      nullable: false,
-      description: 'network, bridge, direct, user or ethernet.',
-      resolve: (s) => s.nic.type,
+    type: t.field({
+      type: NicType,
+      description: 'What it connects to; null for a type the gateway does not know.',
+      resolve: (s) => (s.nic.type.toUpperCase() in NIC_TYPES ? (s.nic.type as never) : null),
     }),
     mac: t.string({ description: 'Its MAC address, e.g. 52:54:00:12:34:56.', resolve: (s) => s.nic.mac ?? null }),
     sourceName: t.string({

@@ -4,7 +4,7 @@ import { configureDomainInput, domainDescription, memoryKiB, vcpuCount } from '.
 import { builder } from '../core/builder.ts';
 import { refusedAs } from '../core/errors.ts';
 import { hostName } from '../core/hosts.ts';
-import { DeviceScope, fromInput, mutationInput } from '../core/mutation-support.ts';
+import { DeviceScope, fromInput, mutationInput, payloadInput } from '../core/mutation-support.ts';
 import { DomainNode, DomainRef, findDomain, onDomainArg } from './domain.ts';
 import { changeInScope } from './lifecycle.ts';
 import { ConfigChangeResult, changeDefinition } from './update.ts';
@@ -36,7 +36,6 @@ builder.mutationFields((t) => {
     setDomainMaxMemory: t.field({
       authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
-      nullable: false,
       description: 'Sets the maximum memory in KiB (QEMU refuses a live change on a running domain; use CONFIG).',
       args: mutationInput('SetDomainMaxMemory', {
         ...scoped,
@@ -48,7 +47,6 @@ builder.mutationFields((t) => {
     setDomainMemory: t.field({
       authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
-      nullable: false,
       description:
         'Sets the memory target in KiB (the balloon, for a running domain); read memoryKiB for what is used.',
       args: mutationInput('SetDomainMemory', {
@@ -61,7 +59,6 @@ builder.mutationFields((t) => {
     setDomainVcpus: t.field({
       authScopes: fromInput(onDomainArg('VM.Config')),
       type: DomainNode,
-      nullable: false,
       description: 'Sets the number of virtual CPUs, within the domain’s maximum.',
       args: mutationInput('SetDomainVcpus', {
         ...scoped,
@@ -73,10 +70,9 @@ builder.mutationFields((t) => {
     configureDomain: t.field({
       authScopes: fromInput(onDomainArg('VM.Config')),
       type: ConfigChangeResult,
-      nullable: false,
       description:
         'Writes vCPUs, maximum memory and description into the persistent definition only, keeping every other part of it; a transient domain becomes persistent.',
-      args: mutationInput('ConfigureDomain', {
+      args: payloadInput('ConfigureDomain', {
         ...base,
         config: t.arg({
           type: DomainConfigInput,

@@ -10,7 +10,7 @@ import type { GatewayContext } from '../core/context.ts';
 import { gatewayError, invalidInput } from '../core/errors.ts';
 import { checkHostSafety, isLocalHost, safeClientPath } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
-import { fromInput, mutationInput } from '../core/mutation-support.ts';
+import { fromInput, mutationInput, payloadInput } from '../core/mutation-support.ts';
 import { DomainNode, DomainRef, findDomain, onDomainArg } from './domain.ts';
 import { ACTIVE_STATES, act, DomainStateChange, reread } from './lifecycle.ts';
 
@@ -145,10 +145,9 @@ builder.mutationFields((t) => {
     managedSaveDomain: t.field({
       authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
-      nullable: false,
       description:
         'Saves an active domain’s memory and device state to a file libvirt manages and stops it (virDomainManagedSave). startDomain resumes it from there; hasManagedSave tells whether one exists.',
-      args: mutationInput('ManagedSaveDomain', { ...domainArgs, bypassCache, running, paused }),
+      args: payloadInput('ManagedSaveDomain', { ...domainArgs, bypassCache, running, paused }),
       resolve: (_r, { input: args }, ctx) => {
         const flags = saveFlags(args);
         return act(ctx, args, ACTIVE_STATES, 'only an active domain can be saved', 'SHUTOFF', (d) =>
@@ -159,7 +158,6 @@ builder.mutationFields((t) => {
     removeManagedSave: t.field({
       authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainNode,
-      nullable: false,
       description:
         'Discards a domain’s managed save image: its next start boots afresh. NOT_FOUND-free: no image is success.',
       args: mutationInput('RemoveManagedSave', domainArgs),
@@ -174,10 +172,9 @@ builder.mutationFields((t) => {
     saveDomain: t.field({
       authScopes: fromInput(onDomainArg('VM.PowerMgmt')),
       type: DomainStateChange,
-      nullable: false,
       description:
         'Saves an active domain’s memory and device state to a file on its host and stops it (virDomainSaveFlags); restoreDomain brings it back. The path must lie in a storage pool the caller holds Storage.Use on (the image becomes a volume of it) or, on a local host, under storage.allowedPaths with Storage.Use on the whole host; it never overwrites a file unless that file is a save image of the same domain.',
-      args: mutationInput('SaveDomain', {
+      args: payloadInput('SaveDomain', {
         ...domainArgs,
         ...imageArgs,
       }),
@@ -198,10 +195,9 @@ builder.mutationFields((t) => {
       // VM.PowerMgmt on some domain of the host; the resolver checks it on the domain the file holds.
       authScopes: fromInput(somewhereOnHostArg('VM.PowerMgmt')),
       type: DomainStateChange,
-      nullable: false,
       description:
         'Starts the domain a save file holds (virDomainRestoreFlags), in the state it was saved in unless running or paused. The path is checked like saveDomain’s, and the domain definition inside the file passes the host-safety policy like a client’s XML.',
-      args: mutationInput('RestoreDomain', {
+      args: payloadInput('RestoreDomain', {
         host: domainArgs.host,
         ...imageArgs,
       }),

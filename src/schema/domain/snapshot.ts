@@ -1,3 +1,4 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { Domain, LibvirtError, type SnapshotCreateFlag } from '../../libvirt/index.ts';
 import {
   buildSnapshotXml,
@@ -12,8 +13,8 @@ import type { GatewayContext } from '../core/context.ts';
 import { invalidInput, notFound, parsedArgument } from '../core/errors.ts';
 import { checkBuiltXml, safeClientXml } from '../core/host-safety.ts';
 import { hostName } from '../core/hosts.ts';
-import { changed, fromInput, mutationInput } from '../core/mutation-support.ts';
-import { hostKey, perObject } from '../core/request-cache.ts';
+import { changed, clientMutationId, fromInput, mutationInput, payloadInput } from '../core/mutation-support.ts';
+import { hostKey, perObject, splitHostKey } from '../core/request-cache.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
 import { reread } from './lifecycle.ts';
 
@@ -92,7 +93,25 @@ const DomainSnapshotState = builder.enumType('DomainSnapshotState', {
   ) as Record<string, { value: SnapshotState; description: string }>,
 });
 
-const DomainSnapshot = builder.objectRef<SnapshotShape>('DomainSnapshot');
+/** A snapshot's key within its host: its domain's UUID (36 characters), a slash, its name. */
+const snapshotKey = (s: SnapshotShape) => `${s.owner.domain.uuid}/${s.parsed.name}`;
+
+const DomainSnapshot = builder.loadableNodeRef('DomainSnapshot', {
+  id: { resolve: (s: SnapshotShape) => hostKey(s.owner.host, snapshotKey(s)) },
+  // Through the domain's loader: a domain the caller may not audit has no snapshots to find.
+  load: (keys: string[], ctx: GatewayContext) =>
+    Promise.all(
+      keys.map(async (key) => {
+        const [host, rest] = splitHostKey(key);
+        try {
+          const owner = await DomainNode.getDataloader(ctx).load(hostKey(host, rest.slice(0, 36)));
+          return await snapshotIn(ctx, owner, rest.slice(37));
+        } catch (e) {
+          return e as Error;
+        }
+      }),
+    ),
+});
 
 DomainSnapshot.implement({
   description: 'A snapshot of a domain (virDomainSnapshotPtr), named uniquely within its domain.',
@@ -193,6 +212,34 @@ const DomainSnapshotInput = builder.inputType('DomainSnapshotInput', {
   }),
 });
 
+function descendants(s: SnapshotShape): SnapshotShape[] {
+  return s.children.flatMap((c) => [c, ...descendants(c)]);
+}
+
+const DeletedSnapshots = builder
+  .objectRef<{ deletedId: string | null; deletedIds: string[]; domain: DomainShape }>('DeletedDomainSnapshots')
+  .implement({
+    description: 'What deleteDomainSnapshot removed: global IDs for a client cache to evict, and the domain after it.',
+    fields: (t) => ({
+      deletedId: t.id({
+        description: 'The global ID the named snapshot had; null with childrenOnly (it stays).',
+        resolve: (p) => p.deletedId,
+      }),
+      deletedIds: t.idList({
+        nullable: false,
+        description: 'The global IDs of every snapshot deleted, descendants included.',
+        resolve: (p) => p.deletedIds,
+      }),
+      domain: t.field({
+        type: DomainNode,
+        nullable: false,
+        description: 'The domain afterwards.',
+        resolve: (p) => p.domain,
+      }),
+      clientMutationId: t.string(clientMutationId),
+    }),
+  });
+
 /** The snapshot again after a change, read afresh. */
 async function reloaded(ctx: GatewayContext, owner: DomainShape, name: string): Promise<SnapshotShape> {
   changed(ctx);
@@ -218,7 +265,6 @@ builder.mutationFields((t) => {
     createDomainSnapshot: t.field({
       authScopes: fromInput(onDomainArg('VM.Snapshot')),
       type: DomainSnapshot,
-      nullable: false,
       description:
         'Takes a snapshot from parameters (snapshot) or from a snapshot document (xml, checked by the host-safety policy); give exactly one. It becomes the current snapshot.',
       args: mutationInput('CreateDomainSnapshot', {
@@ -256,7 +302,6 @@ builder.mutationFields((t) => {
     revertDomainSnapshot: t.field({
       authScopes: fromInput(onDomainArg('VM.Snapshot')),
       type: DomainNode,
-      nullable: false,
       description:
         'Returns the domain to a snapshot; the snapshot becomes current. running or paused choose the state after revert (default: the state the snapshot holds); force allows reverts libvirt deems risky.',
       args: mutationInput('RevertDomainSnapshot', {
@@ -293,11 +338,10 @@ builder.mutationFields((t) => {
     }),
     deleteDomainSnapshot: t.field({
       authScopes: fromInput(onDomainArg('VM.Snapshot')),
-      type: DomainNode,
-      nullable: false,
+      type: DeletedSnapshots,
       description:
-        'Deletes a snapshot (its children then hang from its parent); with children, its descendants too; with childrenOnly, only its descendants. Returns the domain.',
-      args: mutationInput('DeleteDomainSnapshot', {
+        'Deletes a snapshot (its children then hang from its parent); with children, its descendants too; with childrenOnly, only its descendants. Answers the global IDs deleted and the domain.',
+      args: payloadInput('DeleteDomainSnapshot', {
         host,
         domain,
         name,
@@ -318,11 +362,21 @@ builder.mutationFields((t) => {
         }
         const owner = await findDomain(ctx, hostName(ctx, args.host), args.domain);
         const snapshot = await lookup(owner, args.name);
+        const named = await snapshotIn(ctx, owner, args.name);
+        const gone = [
+          ...(args.childrenOnly ? [] : [named]),
+          ...(args.children || args.childrenOnly ? descendants(named) : []),
+        ];
         await snapshot.delete([
           ...(args.children ? (['CHILDREN'] as const) : []),
           ...(args.childrenOnly ? (['CHILDREN_ONLY'] as const) : []),
         ]);
-        return reread(ctx, owner.host, owner.domain);
+        const ids = gone.map((s) => encodeGlobalID('DomainSnapshot', hostKey(owner.host, snapshotKey(s))));
+        return {
+          deletedId: args.childrenOnly ? null : (ids[0] as string),
+          deletedIds: ids,
+          domain: await reread(ctx, owner.host, owner.domain),
+        };
       },
     }),
   };

@@ -5,7 +5,7 @@ import type { GatewayContext } from '../core/context.ts';
 import { gatewayError, invalidInput } from '../core/errors.ts';
 import { checkHostSafety, parsedClientXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
-import { fromInput, mutationInput } from '../core/mutation-support.ts';
+import { clientMutationId, fromInput, payloadInput } from '../core/mutation-support.ts';
 import { DomainNode, DomainRef, type DomainShape, domainXml, findDomain, onDomainArg } from './domain.ts';
 import { exclusively, reread } from './lifecycle.ts';
 
@@ -21,6 +21,7 @@ export interface ConfigChange {
 export const ConfigChangeResult = builder.objectRef<ConfigChange>('ConfigureDomainResult').implement({
   description: 'The persistent definition before and after configureDomain or updateDomain.',
   fields: (t) => ({
+    clientMutationId: t.string(clientMutationId),
     domain: t.field({ type: DomainNode, nullable: false, resolve: (r) => r.domain, description: 'The domain now.' }),
     previousXml: t.exposeString('previousXml', { nullable: false, description: 'The definition before the change.' }),
     xml: t.exposeString('xml', { nullable: false, description: 'The persistent definition now.' }),
@@ -98,10 +99,9 @@ builder.mutationFields((t) => ({
   updateDomain: t.field({
     authScopes: fromInput(onDomainArg('VM.Config')),
     type: ConfigChangeResult,
-    nullable: false,
     description:
       'Replaces a domain’s persistent definition with a whole new one of the same name and UUID, as `virsh edit` does (snapshots and their metadata stay). With expectedDigest (from Domain.configDigest) the change is refused with CONFLICT when the definition changed since it was read. A running domain keeps its old definition until its next boot: pendingRestart says what waits. The new definition passes libvirt’s schema and the host-safety policy (what it adds to the current one).',
-    args: mutationInput('UpdateDomain', {
+    args: payloadInput('UpdateDomain', {
       host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
       domain: t.arg({ type: DomainRef, required: true, description: 'The domain: by name, UUID or runtime id.' }),
       xml: t.arg.string({ required: true, description: 'The complete new domain XML document.' }),

@@ -7,7 +7,14 @@ import type { GatewayContext } from '../core/context.ts';
 import { parsedArgument } from '../core/errors.ts';
 import { safeClientXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
-import { changed, fromInput, mutationInput, RemovedObject } from '../core/mutation-support.ts';
+import {
+  changed,
+  fromInput,
+  globalIdOf,
+  mutationInput,
+  payloadInput,
+  RemovedObject,
+} from '../core/mutation-support.ts';
 import { HostInterfaceNode, type InterfaceShape, interfaces, StartMode } from './host-interface.ts';
 
 const Ipv4Input = builder.inputType('InterfaceIpv4Input', {
@@ -56,7 +63,6 @@ builder.mutationFields((t) => {
     startInterface: t.field({
       authScopes: fromInput(onHostArg('Interface.Modify')),
       type: HostInterfaceNode,
-      nullable: false,
       description: 'Brings a defined interface up; already up is success.',
       args: mutationInput('StartInterface', { host, name }),
       resolve: (_r, { input: args }, ctx) => setActive(ctx, args, true),
@@ -64,7 +70,6 @@ builder.mutationFields((t) => {
     stopInterface: t.field({
       authScopes: fromInput(onHostArg('Interface.Modify')),
       type: HostInterfaceNode,
-      nullable: false,
       description: 'Takes an interface down, keeping its definition; already down is success.',
       args: mutationInput('StopInterface', { host, name }),
       resolve: (_r, { input: args }, ctx) => setActive(ctx, args, false),
@@ -72,7 +77,6 @@ builder.mutationFields((t) => {
     defineInterface: t.field({
       authScopes: fromInput(onHostArg('Interface.Modify')),
       type: HostInterfaceNode,
-      nullable: false,
       description: 'Defines a host interface from netcf-style XML.',
       args: mutationInput('DefineInterface', {
         host,
@@ -88,7 +92,6 @@ builder.mutationFields((t) => {
     defineEthernetInterface: t.field({
       authScopes: fromInput(onHostArg('Interface.Modify')),
       type: HostInterfaceNode,
-      nullable: false,
       description: 'Defines an ethernet interface from parameters.',
       args: mutationInput('DefineEthernetInterface', {
         host,
@@ -112,15 +115,14 @@ builder.mutationFields((t) => {
     undefineInterface: t.field({
       authScopes: fromInput(onHostArg('Interface.Modify')),
       type: RemovedObject,
-      nullable: false,
       description: 'Removes a host interface’s definition.',
-      args: mutationInput('UndefineInterface', { host, name }),
+      args: payloadInput('UndefineInterface', { host, name }),
       resolve: async (_r, { input: args }, ctx) => {
         const s = await interfaces.find(ctx, hostName(ctx, args.host), args.name);
         const iface: HostInterface = s.object;
         await iface.undefine();
         changed(ctx);
-        return { host: s.host, name: iface.name };
+        return { host: s.host, name: iface.name, deletedId: globalIdOf('HostInterface', s.host, iface.name) };
       },
     }),
   };

@@ -91,7 +91,6 @@ builder.mutationFields((t) => {
         ),
       ),
       type: NetworkNode,
-      nullable: false,
       description:
         'Creates a network from XML: persistent (defined, started, autostart as asked) or transient (started, gone when stopped).',
       args: mutationInput('CreateNetwork', {
@@ -110,7 +109,6 @@ builder.mutationFields((t) => {
         ),
       ),
       type: NetworkNode,
-      nullable: false,
       description: 'Creates a network from parameters, checked before libvirt is asked (see SimpleNetworkInput).',
       args: mutationInput('CreateSimpleNetwork', {
         host,
@@ -148,7 +146,6 @@ builder.mutationFields((t) => {
     setNetworkAutostart: t.field({
       authScopes: fromInput(onNetworkArg('Network.Modify')),
       type: NetworkNode,
-      nullable: false,
       description: 'Whether the host starts the network at boot.',
       args: mutationInput('SetNetworkAutostart', {
         host,

@@ -1,10 +1,18 @@
 import { GraphQLError } from 'graphql';
-import { type Domain, DomainJobField, type DomainJobStats, LibvirtError } from '../../libvirt/index.ts';
+import {
+  type Domain,
+  DomainJobField,
+  type DomainJobStats,
+  type DomainJobTypeName,
+  LibvirtError,
+} from '../../libvirt/index.ts';
 import type { Operation } from '../../operations/operation-tracker.ts';
-import { builder } from '../core/builder.ts';
+import { builder, decodeGlobalIdOrMark } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { describedEnum } from '../core/enum-types.ts';
 import { gatewayError, libvirtExtensions, notFound } from '../core/errors.ts';
 import { fromInput, mutationInput } from '../core/mutation-support.ts';
+import { hostKey, splitHostKey } from '../core/request-cache.ts';
 import { findDomain } from '../domain/domain.ts';
 import { type Migrated, MigrationResult, migrationArgs, onMigration, prepareMigration } from '../domain/migration.ts';
 
@@ -20,6 +28,15 @@ const OperationStatus = builder.enumType('OperationStatus', {
   } as const,
 });
 
+const JobTypeEnum = describedEnum('DomainJobType', 'The kind of a domain job (virDomainJobType).', {
+  NONE: 'No job.',
+  BOUNDED: 'A job with a known end (its remaining amount is known).',
+  UNBOUNDED: 'A job without a known end (a live migration while memory keeps changing).',
+  COMPLETED: 'The job finished.',
+  FAILED: 'The job failed.',
+  CANCELLED: 'The job was cancelled.',
+} satisfies Record<DomainJobTypeName, string>);
+
 const big = (v: unknown) => (typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : null);
 
 const MigrationProgress = builder.objectRef<DomainJobStats>('MigrationProgress').implement({
@@ -28,10 +45,10 @@ const MigrationProgress = builder.objectRef<DomainJobStats>('MigrationProgress')
     const field = (name: string, description: string) =>
       t.field({ type: 'BigInt', description, resolve: (j: DomainJobStats) => big(j.fields[name]) });
     return {
-      jobType: t.string({
-        nullable: false,
-        description: 'NONE, BOUNDED, UNBOUNDED, COMPLETED…',
-        resolve: (j) => j.type,
+      jobType: t.field({
+        type: JobTypeEnum,
+        description: 'What kind of job libvirt runs (virDomainJobType); null for a kind the gateway does not know.',
+        resolve: (j) => (j.type === 'UNKNOWN' ? null : j.type),
       }),
       timeElapsedMs: field(DomainJobField.TIME_ELAPSED, 'Time since the job started.'),
       timeRemainingMs: field(DomainJobField.TIME_REMAINING, 'Estimated time left, when known.'),
@@ -54,12 +71,52 @@ const MigrationProgress = builder.objectRef<DomainJobStats>('MigrationProgress')
   },
 });
 
-export const OperationRef = builder.objectRef<MigrationOperation>('Operation').implement({
+/** What a tracked operation does: the kinds the gateway starts. */
+const OperationKind = builder.enumType('OperationKind', {
+  description: 'What a tracked operation does.',
+  values: {
+    MIGRATION: { description: 'startMigration: a live or offline migration to another host.' },
+    CLONE: { description: 'cloneDomain: a copy of a shut-off domain and its disks.' },
+    VOLUME_UPLOAD: { description: 'uploadVolume: bytes sent to a volume through its transfer URL.' },
+    VOLUME_DOWNLOAD: { description: 'downloadVolume: bytes read from a volume through its transfer URL.' },
+    VOLUME_IMPORT: { description: 'importVolume: an image fetched from a URL into a new volume.' },
+  } as const,
+});
+
+/** The operation a global ID (or, as before 0.2, a bare operation id) names: its tracker id. */
+export function operationIdOf(id: string | number): string {
+  const decoded = decodeGlobalIdOrMark(String(id));
+  return decoded.typename === 'Operation' ? splitHostKey(decoded.id)[1] : String(id);
+}
+
+/** Whether the caller may see an operation: the identity that started it, or one holding Sys.Audit. */
+function mayFollow(ctx: GatewayContext, op: Operation): boolean {
+  return op.owner === ctx.identity.key || ctx.identity.canAnywhere('Sys.Audit');
+}
+
+export const OperationRef = builder.loadableNodeRef('Operation', {
+  id: { resolve: (o: MigrationOperation) => hostKey(o.host ?? '', o.id) },
+  // node(id) runs no field's authScopes: an operation the caller may not follow is not found.
+  load: (keys: string[], ctx: GatewayContext) =>
+    Promise.all(
+      keys.map(async (key) => {
+        const id = splitHostKey(key)[1];
+        const op = await ctx.operations.get(id);
+        return op && mayFollow(ctx, op) ? (op as MigrationOperation) : notFound('operation', id, { field: 'id' });
+      }),
+    ),
+});
+
+OperationRef.implement({
   description:
-    'A long action run in the background (a migration, a clone): poll it with operation(id) or follow operationUpdated(id).',
+    'A long action run in the background (a migration, a clone, a volume transfer): poll it with operation(id) or node(id), follow operationUpdated(id).',
   fields: (t) => ({
-    id: t.exposeID('id', { nullable: false, description: 'The operation id (not a global node ID).' }),
-    kind: t.exposeString('kind', { nullable: false, description: 'MIGRATION or CLONE.' }),
+    kind: t.field({
+      type: OperationKind,
+      nullable: false,
+      description: 'What it does.',
+      resolve: (o) => o.kind as never,
+    }),
     status: t.field({
       type: OperationStatus,
       nullable: false,
@@ -123,7 +180,11 @@ async function abortWhenStarted(domain: Domain, running: () => boolean): Promise
   }
 }
 
-async function find(ops: { get(id: string): Promise<Operation | undefined> }, id: string): Promise<MigrationOperation> {
+async function find(
+  ops: { get(id: string): Promise<Operation | undefined> },
+  ref: string,
+): Promise<MigrationOperation> {
+  const id = operationIdOf(ref);
   const op = await ops.get(id);
   if (!op) throw notFound('operation', id, { field: 'id' });
   return op as MigrationOperation;
@@ -162,7 +223,12 @@ builder.queryField('operation', (t) =>
     description:
       'A tracked operation by id (kept an hour after it ends): to the identity that started it, or with Sys.Audit.',
     authScopes: onOperation,
-    args: { id: t.arg.id({ required: true, description: 'The operation id startMigration returned.' }) },
+    args: {
+      id: t.arg.id({
+        required: true,
+        description: 'The operation’s global ID (its `id`), or the bare operation id of 0.1.',
+      }),
+    },
     resolve: (_r, args, ctx) => find(ctx.operations, String(args.id)),
   }),
 );
@@ -170,7 +236,6 @@ builder.queryField('operation', (t) =>
 builder.mutationFields((t) => ({
   startMigration: t.field({
     type: OperationRef,
-    nullable: false,
     description:
       'Starts migrateDomain as a tracked operation and answers at once: follow operationUpdated(id) for job statistics until it ends, cancelOperation(id) to abort it.',
     args: mutationInput('StartMigration', migrationArgs),
@@ -190,15 +255,17 @@ builder.mutationFields((t) => ({
   }),
   cancelOperation: t.field({
     type: OperationRef,
-    nullable: false,
     description: 'Aborts a running operation (virDomainAbortJob); it then ends as CANCELLED.',
     args: mutationInput('CancelOperation', {
-      id: t.arg.id({ required: true, description: 'The operation id startMigration returned.' }),
+      id: t.arg.id({
+        required: true,
+        description: 'The operation’s global ID (its `id`), or the bare operation id of 0.1.',
+      }),
     }),
     authScopes: fromInput(onOperation),
     resolve: async (_r, { input: args }, ctx) => {
-      const id = String(args.id);
-      const op = await find(ctx.operations, id);
+      const op = await find(ctx.operations, String(args.id));
+      const id = op.id;
       if (!(await ctx.operations.cancel(id))) {
         throw gatewayError('INVALID_STATE', `operation ${id} is ${op.status}; only a running one can be cancelled`);
       }
@@ -212,11 +279,16 @@ builder.subscriptionField('operationUpdated', (t) =>
     type: OperationRef,
     nullable: false,
     description: 'The operation now, then on every progress reading or change of status, ending when it finishes.',
-    args: { id: t.arg.id({ required: true, description: 'The operation id startMigration returned.' }) },
+    args: {
+      id: t.arg.id({
+        required: true,
+        description: 'The operation’s global ID (its `id`), or the bare operation id of 0.1.',
+      }),
+    },
     authScopes: onOperation,
     subscribe: async (_r, args, ctx) => {
-      await find(ctx.operations, String(args.id));
-      return ctx.operations.updates(String(args.id)) as AsyncGenerator<MigrationOperation>;
+      const op = await find(ctx.operations, String(args.id));
+      return ctx.operations.updates(op.id) as AsyncGenerator<MigrationOperation>;
     },
     resolve: (op) => op,
   }),

@@ -8,7 +8,15 @@ import { actionFields, createDefined } from '../core/defined-objects.ts';
 import { gatewayError, invalidInput, parsedArgument } from '../core/errors.ts';
 import { safeClientXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
-import { changed, createFromXmlArgs, fromInput, mutationInput, RemovedObject } from '../core/mutation-support.ts';
+import {
+  changed,
+  createFromXmlArgs,
+  fromInput,
+  globalIdOf,
+  mutationInput,
+  payloadInput,
+  RemovedObject,
+} from '../core/mutation-support.ts';
 import { checkXmlSize } from '../core/xml-size.ts';
 import { onPoolArg, type PoolShape, pools, StoragePoolNode } from './pool.ts';
 import { findVolume, onVolumeRef, VolumeNode, VolumeRef } from './volume.ts';
@@ -83,7 +91,6 @@ builder.mutationFields((t) => {
         ),
       ),
       type: StoragePoolNode,
-      nullable: false,
       description:
         'Creates a pool from XML: persistent (defined, built when needed, started, autostart as asked; undone on failure) or transient.',
       args: mutationInput('CreateStoragePool', {
@@ -125,7 +132,6 @@ builder.mutationFields((t) => {
     createVolume: t.field({
       authScopes: fromInput(onPoolArg('Storage.Allocate', 'pool')),
       type: VolumeNode,
-      nullable: false,
       description: 'Creates a volume in an active pool from volume XML (name, capacity, format…).',
       args: mutationInput('CreateVolume', {
         host,
@@ -148,9 +154,8 @@ builder.mutationFields((t) => {
     deleteVolume: t.field({
       authScopes: fromInput(onVolumeRef('Storage.Allocate')),
       type: RemovedObject,
-      nullable: false,
       description: 'Deletes a volume, found by path or key, and its data.',
-      args: mutationInput('DeleteVolume', {
+      args: payloadInput('DeleteVolume', {
         host,
         ref: t.arg({ type: VolumeRef, required: true, description: 'The volume: by path or key.' }),
       }),
@@ -159,7 +164,7 @@ builder.mutationFields((t) => {
         const vol = (await findVolume(ctx, h, args.ref)).object;
         await vol.delete();
         changed(ctx);
-        return { host: h, name: vol.path };
+        return { host: h, name: vol.path, deletedId: globalIdOf('Volume', h, vol.key) };
       },
     }),
   };

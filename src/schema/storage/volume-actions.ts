@@ -75,13 +75,11 @@ builder.mutationFields((t) => {
   const changesVolume = {
     authScopes: fromInput(onVolumeRef('Storage.Allocate')),
     type: VolumeNode,
-    nullable: false,
   } as const;
   return {
     cloneVolume: t.field({
       authScopes: fromInput(onBothPools('Storage.Allocate')),
       type: VolumeNode,
-      nullable: false,
       description:
         'Copies a volume’s contents into a new volume (virStorageVolCreateXMLFrom), in the same pool or another active one of the host. The copy has the source’s capacity and, unless format says otherwise, its format.',
       args: mutationInput('CloneVolume', {
@@ -170,7 +168,6 @@ builder.mutationFields((t) => {
     deleteStoragePool: t.field({
       authScopes: fromInput(onPoolArg('Storage.Allocate')),
       type: StoragePoolNode,
-      nullable: false,
       description:
         'Deletes an inactive pool’s storage (virStoragePoolDelete: its directory, its volume group…), with every volume in it. The definition stays; buildStoragePool makes the storage again. confirm must repeat the pool’s name.',
       args: mutationInput('DeleteStoragePool', {

@@ -46,7 +46,6 @@ builder.mutationField('importVolume', (t) =>
   t.field({
     authScopes: fromInput(onImportPool()),
     type: OperationRef,
-    nullable: false,
     description:
       'Fetches an http(s) image into a new volume of its size, as a tracked operation (transfer { bytesDone bytesTotal } on operationUpdated). Only URLs under the configuration’s images.allowedUrls, and their public addresses, are fetched, redirects included. A sha256 mismatch fails it; a failure or cancelOperation deletes the volume.',
     args: mutationInput('ImportVolume', {

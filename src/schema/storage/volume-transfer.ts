@@ -7,7 +7,7 @@ import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { gatewayError, invalidInput } from '../core/errors.ts';
 import { hostName } from '../core/hosts.ts';
-import { fromInput, impliedHostOf, mutationInput } from '../core/mutation-support.ts';
+import { clientMutationId, fromInput, impliedHostOf, payloadInput } from '../core/mutation-support.ts';
 import { OperationRef } from '../operations/operations.ts';
 import { findVolume, poolOf, VolumeNode, VolumeRef, type VolumeShape } from './volume.ts';
 
@@ -117,6 +117,7 @@ const VolumeTransferRef = builder.objectRef<IssuedShape>('VolumeTransfer').imple
   description:
     'A single-use URL for a volume’s data, for the identity that asked: send the same credentials with the request. Follow the operation for bytes and the outcome.',
   fields: (t) => ({
+    clientMutationId: t.string(clientMutationId),
     url: t.exposeString('url', {
       nullable: false,
       description: 'Where to send the request (the gateway’s address as this request reached it).',
@@ -225,10 +226,9 @@ builder.mutationFields((t) => {
     uploadVolume: t.field({
       authScopes: fromInput(onVolumePool(['Storage.Allocate', 'Storage.Use'])),
       type: VolumeTransferRef,
-      nullable: false,
       description:
         'A single-use URL to PUT a volume’s data to (virStorageVolUpload), from offset on: the body is streamed into libvirt as it arrives, with backpressure. A cut connection keeps what arrived and the operation fails INTERRUPTED with resumeOffset.',
-      args: mutationInput('UploadVolume', {
+      args: payloadInput('UploadVolume', {
         host,
         volume,
         offset,
@@ -247,10 +247,9 @@ builder.mutationFields((t) => {
     downloadVolume: t.field({
       authScopes: fromInput(onVolumePool(['Storage.Allocate', 'Storage.Use', 'Storage.Audit'])),
       type: VolumeTransferRef,
-      nullable: false,
       description:
         'A single-use URL to GET a volume’s data from (virStorageVolDownload, sparse): holes are not read from the disk, and leave as zeros. A Range header is answered with 206 and Content-Range.',
-      args: mutationInput('DownloadVolume', { host, volume, offset, length }),
+      args: payloadInput('DownloadVolume', { host, volume, offset, length }),
       resolve: async (_r, { input: args }, ctx) => {
         const h = hostName(ctx, impliedHostOf(args.host, args.volume));
         return startTransfer(ctx, await findVolume(ctx, h, args.volume), 'DOWNLOAD', args);
