@@ -15,7 +15,7 @@ beforeEach(async () => {
     cache: new InMemoryCache(),
     link: new HttpLink({
       uri: 'http://localhost/graphql',
-      fetch: (url, init) => gw.app.yoga.fetch(String(url), init as RequestInit),
+      fetch: async (url, init) => gw.app.yoga.fetch(String(url), init as RequestInit),
     }),
   });
 });
