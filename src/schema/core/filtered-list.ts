@@ -23,6 +23,49 @@ export interface FilteredListOptions<Parent, Item, Filter> {
   /** The objects the filter keeps, in the plain list's order. */
   read: (parent: Parent, filter: Filter | null | undefined, ctx: GatewayContext) => Promise<Item[]>;
   sortKey: (item: Item) => SortKey;
+  /**
+   * The connection's `orderBy` fields beyond NAME (the default): each reads the value objects are
+   * ordered by (ties then go by name and identity).
+   */
+  orders?: Record<
+    string,
+    { description: string; value: (item: Item, ctx: GatewayContext) => Promise<string | number> }
+  >;
+}
+
+export const OrderDirection = builder.enumType('OrderDirection', {
+  description: 'Which way a connection’s orderBy runs.',
+  values: {
+    ASC: { description: 'Smallest first (A to Z, lowest state number, least memory).' },
+    DESC: { description: 'Largest first.' },
+  } as const,
+});
+
+interface OrderValue {
+  field: string;
+  direction?: 'ASC' | 'DESC' | null;
+}
+
+/** The `<kind>Order` input of a connection with `orders`: a field (NAME and the listed ones) and a direction. */
+function orderInput(kind: string, orders: NonNullable<FilteredListOptions<unknown, unknown, unknown>['orders']>) {
+  const field = builder.enumType(`${kind}OrderField`, {
+    description: `What a ${kind} connection can be ordered by.`,
+    values: {
+      NAME: { description: 'The name (by code unit, as cursors compare).' },
+      ...Object.fromEntries(Object.entries(orders).map(([name, o]) => [name, { description: o.description }])),
+    },
+  });
+  return builder.inputRef<OrderValue>(`${kind}Order`).implement({
+    description: `How a ${kind} connection is ordered; ties go by name, then identity.`,
+    fields: (t) => ({
+      field: t.field({ type: field, required: true, description: 'What to order by.' }),
+      direction: t.field({
+        type: OrderDirection,
+        defaultValue: 'ASC',
+        description: 'Ascending (the default) or descending. @default ASC',
+      }),
+    }),
+  });
 }
 
 /**
@@ -37,6 +80,22 @@ export function filteredListFields<Parent, Item, Filter>(
   const scopes = o.authScopes ? { authScopes: o.authScopes as never } : {};
   // Pothos cannot narrow its mapped argument type while `Filter` is still generic.
   const filterOf = (args: object) => (args as { filter?: Filter | null }).filter;
+  const order = o.orders ? orderInput(o.kind, o.orders as never) : undefined;
+  /** The page of the filtered list, in the order asked (by name when none). */
+  const page = async (p: Parent, args: object, ctx: GatewayContext) => {
+    const items = await o.read(p, filterOf(args), ctx);
+    const asked = (args as { orderBy?: OrderValue | null }).orderBy;
+    const by = asked && asked.field !== 'NAME' ? o.orders?.[asked.field] : undefined;
+    const descending = asked?.direction === 'DESC';
+    if (!asked || (!by && !descending)) return keysetConnection(o.kind, args, items, o.sortKey);
+    const values = new Map<Item, string | number>();
+    if (by) await Promise.all(items.map(async (item) => values.set(item, await by.value(item, ctx))));
+    const keyOf = (item: Item) => [by ? (values.get(item) as string | number) : '', ...o.sortKey(item)];
+    return keysetConnection(o.kind, args, items, keyOf, {
+      tag: `${asked.field}_${asked.direction ?? 'ASC'}`,
+      descending,
+    });
+  };
   builder.objectFields(parent, (t) => ({
     [o.list.field]: t.field({
       ...scopes,
@@ -50,9 +109,13 @@ export function filteredListFields<Parent, Item, Filter>(
         ...scopes,
         type: o.node,
         description: o.connection.description,
-        args: { filter: t.arg({ type: o.filter, description: o.filterDescription }) },
-        resolve: async (p, args, ctx) =>
-          keysetConnection(o.kind, args, await o.read(p, filterOf(args), ctx), o.sortKey),
+        args: {
+          filter: t.arg({ type: o.filter, description: o.filterDescription }),
+          ...(order
+            ? { orderBy: t.arg({ type: order, description: 'The order of the pages; by name when omitted.' }) }
+            : {}),
+        },
+        resolve: (p, args, ctx) => page(p, args, ctx),
       },
       {
         name: `${o.kind}Connection`,

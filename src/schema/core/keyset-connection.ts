@@ -5,16 +5,25 @@ import { invalidInput } from './errors.ts';
 /** Where an object sits in a connection: its name, then an identity (UUID, volume key) for ties. */
 export type SortKey = readonly [name: string, identity: string];
 
+/** A sort key with the ordering value first (a state's number, a size): `orderBy` connections. */
+type AnyKey = readonly (string | number)[];
+
+/** An `orderBy` a connection was asked for: its tag (`MEMORY_DESC`) names it in the cursors. */
+export interface KeyOrder {
+  tag: string;
+  descending: boolean;
+}
+
 /** The largest page a connection serves; the list-cost rule assumes it when `first`/`last` is a variable. */
 export const MAX_PAGE_SIZE = 100;
 /** The page size when neither `first` nor `last` is given. */
 export const DEFAULT_PAGE_SIZE = 20;
 
 /** Code-unit order (not locale order): the same on every replica and for every client. */
-function compareKeys(a: SortKey, b: SortKey): number {
-  for (let i = 0; i < 2; i++) {
-    const x = a[i] as string;
-    const y = b[i] as string;
+function compareKeys(a: AnyKey, b: AnyKey): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as string | number;
+    const y = b[i] as string | number;
     if (x !== y) return x < y ? -1 : 1;
   }
   return 0;
@@ -24,11 +33,12 @@ function compareKeys(a: SortKey, b: SortKey): number {
  * A cursor names the position by the sort key itself, never by an offset: objects defined or
  * removed between two page reads do not shift a client's place.
  */
-function encodeCursor(kind: string, key: SortKey): string {
+function encodeCursor(kind: string, key: AnyKey): string {
   return encodeBase64(`${kind}:${JSON.stringify(key)}`);
 }
 
-function decodeCursor(kind: string, cursor: string, field: string): SortKey {
+/** A cursor's key, refused unless it is of this kind and order (`length` parts, strings and numbers). */
+function decodeCursor(kind: string, cursor: string, field: string, length: number): AnyKey {
   const refuse = () => invalidInput(field, `is not a cursor of a ${kind} connection`);
   let text: string;
   try {
@@ -43,17 +53,23 @@ function decodeCursor(kind: string, cursor: string, field: string): SortKey {
   } catch {
     throw refuse();
   }
-  if (!Array.isArray(key) || key.length !== 2 || !key.every((k) => typeof k === 'string')) throw refuse();
-  return key as unknown as SortKey;
+  if (!Array.isArray(key) || key.length !== length || !key.every((k) => typeof k === 'string' || typeof k === 'number'))
+    throw refuse();
+  return key as AnyKey;
 }
 
 /** The index of the first key after `key` (or at it, with `inclusive`) in keys sorted ascending. */
-function indexAfter(keys: readonly SortKey[], key: SortKey, inclusive: boolean): number {
+function indexAfter(
+  keys: readonly AnyKey[],
+  key: AnyKey,
+  inclusive: boolean,
+  compare: (a: AnyKey, b: AnyKey) => number,
+): number {
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const c = compareKeys(keys[mid] as SortKey, key);
+    const c = compare(keys[mid] as AnyKey, key);
     if (c < 0 || (c === 0 && !inclusive)) lo = mid + 1;
     else hi = mid;
   }
@@ -118,26 +134,32 @@ export function keysetConnection<T>(
   kind: string,
   args: DefaultConnectionArguments,
   items: readonly T[],
-  keyOf: (item: T) => SortKey,
+  keyOf: (item: T) => AnyKey,
+  order?: KeyOrder,
 ) {
   for (const field of ['first', 'last'] as const) {
     const size = args[field];
     if (size != null && size > MAX_PAGE_SIZE) throw invalidInput(field, `must be at most ${MAX_PAGE_SIZE}`);
     if (size != null && size < 0) throw invalidInput(field, 'must not be negative');
   }
-  const sorted = items.map((item) => ({ item, key: keyOf(item) })).sort((a, b) => compareKeys(a.key, b.key));
+  // An order's cursors name it (`Domain/MEMORY_DESC:`): a cursor of another order is refused.
+  const tag = order ? `${kind}/${order.tag}` : kind;
+  const compare = order?.descending ? (a: AnyKey, b: AnyKey) => compareKeys(b, a) : compareKeys;
+  const sorted = items.map((item) => ({ item, key: keyOf(item) })).sort((a, b) => compare(a.key, b.key));
   const keys = sorted.map((s) => s.key);
+  const length = keys[0]?.length ?? (order ? 3 : 2);
   const keyByItem = new Map(sorted.map((s) => [s.item, s.key]));
+  const at = (cursor: string, field: string) => decodeCursor(tag, cursor, field, length);
   return resolveCursorConnection<T[]>(
     {
       args,
       defaultSize: DEFAULT_PAGE_SIZE,
       maxSize: MAX_PAGE_SIZE,
-      toCursor: (item: T) => encodeCursor(kind, keyByItem.get(item) ?? keyOf(item)),
+      toCursor: (item: T) => encodeCursor(tag, keyByItem.get(item) ?? keyOf(item)),
     },
     ({ before, after, limit, inverted }): T[] => {
-      const start = after === undefined ? 0 : indexAfter(keys, decodeCursor(kind, after, 'after'), false);
-      const end = before === undefined ? keys.length : indexAfter(keys, decodeCursor(kind, before, 'before'), true);
+      const start = after === undefined ? 0 : indexAfter(keys, at(after, 'after'), false, compare);
+      const end = before === undefined ? keys.length : indexAfter(keys, at(before, 'before'), true, compare);
       const window = sorted.slice(start, Math.max(start, end)).map((s) => s.item);
       return inverted ? window.slice(Math.max(0, window.length - limit)).reverse() : window.slice(0, limit);
     },

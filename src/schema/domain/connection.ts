@@ -1,3 +1,4 @@
+import { DomainState as DomainStateTable } from '../../libvirt/index.ts';
 import { somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
@@ -75,4 +76,24 @@ filteredListFields(Host, {
   },
   read: (h, filter, ctx) => filtered(ctx, h.name, filter),
   sortKey: (s) => [s.domain.name, s.domain.uuid],
+  orders: {
+    STATE: {
+      description: 'The state, in libvirt’s order (virDomainState: RUNNING, BLOCKED, PAUSED, SHUTDOWN, SHUTOFF…).',
+      value: async (s, ctx) => stateNumber((await runtimeOf(ctx, s)).state),
+    },
+    MEMORY: {
+      description: 'The memory it has now (KiB; the maximum for a shut-off domain).',
+      value: async (s, ctx) => Number((await runtimeOf(ctx, s)).memoryKiB),
+    },
+    MAX_MEMORY: {
+      description: 'Its maximum memory (KiB).',
+      value: async (s, ctx) => Number((await runtimeOf(ctx, s)).maxMemoryKiB),
+    },
+    VCPUS: { description: 'Its vCPU count.', value: async (s, ctx) => (await runtimeOf(ctx, s)).vcpus },
+  },
 });
+
+/** libvirt's number of a state (virDomainState); a state it does not name sorts last. */
+function stateNumber(state: string): number {
+  return (DomainStateTable as Record<string, number>)[state] ?? Number.MAX_SAFE_INTEGER;
+}
