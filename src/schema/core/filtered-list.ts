@@ -14,7 +14,8 @@ export interface FilteredListOptions<Parent, Item, Filter> {
   filterDescription: string;
   /** The scope both fields require, if any (as `somewhereOnParentHost` gives it). */
   authScopes?: (parent: Parent, args: object, ctx: GatewayContext) => object;
-  list: { field: string; description: string };
+  /** The plain list field, when the parent has none of its own (Domain.snapshots keeps its rootsOnly). */
+  list?: { field: string; description: string };
   /**
    * The connection field; `one` and `many` name the objects in its page and edge descriptions
    * ("A page of <many>.", "A <one> on a page, with the cursor of its place.").
@@ -97,13 +98,17 @@ export function filteredListFields<Parent, Item, Filter>(
     });
   };
   builder.objectFields(parent, (t) => ({
-    [o.list.field]: t.field({
-      ...scopes,
-      type: [o.node],
-      description: o.list.description,
-      args: { filter: t.arg({ type: o.filter, description: o.filterDescription }) },
-      resolve: (p, args, ctx) => o.read(p, filterOf(args), ctx),
-    }),
+    ...(o.list
+      ? {
+          [o.list.field]: t.field({
+            ...scopes,
+            type: [o.node],
+            description: o.list.description,
+            args: { filter: t.arg({ type: o.filter, description: o.filterDescription }) },
+            resolve: (p, args, ctx) => o.read(p, filterOf(args), ctx),
+          }),
+        }
+      : {}),
     [o.connection.field]: t.connection(
       {
         ...scopes,
@@ -158,3 +163,24 @@ export const definitionFilterFields = (t: InputFields, plural: string) => ({
     description: `Only ${plural} with a persistent definition when true, only transient ones when false.`,
   }),
 });
+
+/**
+ * The objects of `list` whose libvirt flags are what the filter asks (`active`, `autostart`,
+ * `persistent`): one read of each flag asked about, through the object cache's `is`.
+ */
+export async function keepFlagged<S, F extends string>(
+  ctx: GatewayContext,
+  list: S[],
+  filter: Partial<Record<F, boolean | null>> | null | undefined,
+  flags: readonly F[],
+  is: (flag: F) => (s: S, args: object, ctx: GatewayContext) => Promise<boolean>,
+): Promise<S[]> {
+  let kept = list;
+  for (const flag of flags) {
+    const wanted = filter?.[flag];
+    if (wanted == null) continue;
+    const has = await Promise.all(kept.map((s) => is(flag)(s, {}, ctx)));
+    kept = kept.filter((_s, i) => has[i] === wanted);
+  }
+  return kept;
+}

@@ -11,8 +11,10 @@ import { domainDescription, snapshotName } from '../../validation/index.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { invalidInput, notFound, parsedArgument } from '../core/errors.ts';
+import { filteredListFields, nameFilterFields } from '../core/filtered-list.ts';
 import { checkBuiltXml, safeClientXml } from '../core/host-safety.ts';
 import { hostName } from '../core/hosts.ts';
+import { nameMatcher } from '../core/keyset-connection.ts';
 import { changed, clientMutationId, fromInput, mutationInput, payloadInput } from '../core/mutation-support.ts';
 import { hostKey, perObject, splitHostKey } from '../core/request-cache.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
@@ -191,6 +193,36 @@ builder.objectFields(DomainNode, (t) => ({
     resolve: async (s, _a, ctx) => [...(await snapshotTree(ctx, s)).values()].find((x) => x.current) ?? null,
   }),
 }));
+
+const SnapshotFilter = builder.inputType('DomainSnapshotFilter', {
+  description: 'Which snapshots a connection returns: every condition given must hold.',
+  fields: (t) => ({
+    ...nameFilterFields(t),
+    rootsOnly: t.boolean({ description: 'Only the snapshots without a parent (the roots of the tree) when true.' }),
+  }),
+});
+
+filteredListFields(DomainNode, {
+  kind: 'DomainSnapshot',
+  node: DomainSnapshot,
+  filter: SnapshotFilter,
+  filterDescription: 'Conditions the snapshots must meet.',
+  connection: {
+    field: 'snapshotConnection',
+    description:
+      'The domain’s snapshots a page at a time (Relay cursor connection), ordered by name; filter to narrow them.',
+    one: 'snapshot',
+    many: 'snapshots',
+    totalCount: 'How many snapshots match the filter, on every page.',
+  },
+  read: async (s, filter, ctx) => {
+    const named = nameMatcher(filter);
+    return [...(await snapshotTree(ctx, s)).values()].filter(
+      (x) => named(x.parsed.name) && (!filter?.rootsOnly || x.parent === undefined),
+    );
+  },
+  sortKey: (s) => [s.parsed.name, s.owner.domain.uuid],
+});
 
 const DomainSnapshotInput = builder.inputType('DomainSnapshotInput', {
   description: 'A snapshot described by parameters; the gateway writes its XML.',

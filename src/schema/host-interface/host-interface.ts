@@ -5,7 +5,7 @@ import { builder, keyOfGlobalId } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { lowerCaseEnum } from '../core/enum-types.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
-import { nameFilterFields } from '../core/filtered-list.ts';
+import { filteredListFields, keepFlagged, nameFilterFields } from '../core/filtered-list.ts';
 import { hostedObjectFields } from '../core/hosted-object.ts';
 import { Host, hostName } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
@@ -113,21 +113,30 @@ const InterfaceFilter = builder.inputType('InterfaceFilter', {
   }),
 });
 
+filteredListFields(Host, {
+  kind: 'HostInterface',
+  node: HostInterfaceNode,
+  filter: InterfaceFilter,
+  filterDescription: 'Conditions the interfaces must meet.',
+  authScopes: onParentHost('Host.Audit'),
+  list: { field: 'interfaces', description: 'Host interfaces, every one or those the filter keeps.' },
+  connection: {
+    field: 'interfaceConnection',
+    description:
+      'Host interfaces a page at a time (Relay cursor connection), ordered by name then MAC address; filter to narrow them.',
+    one: 'host interface',
+    many: 'host interfaces',
+    totalCount: 'How many interfaces match the filter, on every page.',
+  },
+  read: async (h, filter, ctx) => {
+    const named = nameMatcher(filter);
+    const list = (await interfaces.all(ctx, h.name)).filter((s) => named(s.object.name));
+    return keepFlagged(ctx, list, filter, ['active'] as const, interfaces.is);
+  },
+  sortKey: (s) => [s.object.name, s.object.mac],
+});
+
 builder.objectFields(Host, (t) => ({
-  interfaces: t.field({
-    authScopes: onParentHost('Host.Audit'),
-    type: [HostInterfaceNode],
-    description: 'Host interfaces, every one or those the filter keeps.',
-    args: { filter: t.arg({ type: InterfaceFilter, description: 'Conditions the interfaces must meet.' }) },
-    resolve: async (h, args, ctx) => {
-      const named = nameMatcher(args.filter);
-      const list = (await interfaces.all(ctx, h.name)).filter((s) => named(s.object.name));
-      const wanted = args.filter?.active;
-      if (wanted == null) return list;
-      const active = await Promise.all(list.map((s) => interfaces.is('active')(s, {}, ctx)));
-      return list.filter((_s, i) => active[i] === wanted);
-    },
-  }),
   interface: t.field({
     authScopes: onParentHost('Host.Audit'),
     type: HostInterfaceNode,

@@ -1,7 +1,7 @@
 import { somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import { definitionFilterFields, filteredListFields, nameFilterFields } from '../core/filtered-list.ts';
+import { definitionFilterFields, filteredListFields, keepFlagged, nameFilterFields } from '../core/filtered-list.ts';
 import { Host } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import { NetworkNode, type NetworkShape, networks } from './network.ts';
@@ -20,14 +20,8 @@ type Filter = typeof NetworkFilter.$inferInput;
 /** The networks matching the filter: the host's list, and one list call per flag asked about. */
 async function filtered(ctx: GatewayContext, host: string, filter: Filter | null | undefined): Promise<NetworkShape[]> {
   const named = nameMatcher(filter);
-  let list = (await networks.all(ctx, host)).filter((s) => named(s.object.name));
-  for (const flag of ['active', 'autostart', 'persistent'] as const) {
-    const wanted = filter?.[flag];
-    if (wanted == null) continue;
-    const has = await Promise.all(list.map((s) => networks.is(flag)(s, {}, ctx)));
-    list = list.filter((_s, i) => has[i] === wanted);
-  }
-  return list;
+  const list = (await networks.all(ctx, host)).filter((s) => named(s.object.name));
+  return keepFlagged(ctx, list, filter, ['active', 'autostart', 'persistent'] as const, networks.is);
 }
 
 filteredListFields(Host, {

@@ -4,7 +4,7 @@ import { parseStoragePoolXml } from '../../libvirt/xml/storage-pool-xml.ts';
 import { onObject, somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import { definitionFilterFields, nameFilterFields } from '../core/filtered-list.ts';
+import { definitionFilterFields, filteredListFields, keepFlagged, nameFilterFields } from '../core/filtered-list.ts';
 import { byNameFields, hostedObjectFields, uuidField } from '../core/hosted-object.ts';
 import { Host } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
@@ -118,25 +118,28 @@ const StoragePoolFilter = builder.inputType('StoragePoolFilter', {
   }),
 });
 
-builder.objectFields(Host, (t) => ({
-  storagePools: t.field({
-    authScopes: somewhereOnParentHost('Storage.Audit'),
-    type: [StoragePoolNode],
-    description: 'Storage pools of this host, every one or those the filter keeps.',
-    args: { filter: t.arg({ type: StoragePoolFilter, description: 'Conditions the pools must meet.' }) },
-    resolve: async (h, args, ctx) => {
-      const named = nameMatcher(args.filter);
-      let list = (await pools.all(ctx, h.name)).filter((s) => named(s.object.name));
-      for (const flag of ['active', 'autostart', 'persistent'] as const) {
-        const wanted = args.filter?.[flag];
-        if (wanted == null) continue;
-        const has = await Promise.all(list.map((s) => pools.is(flag)(s, {}, ctx)));
-        list = list.filter((_s, i) => has[i] === wanted);
-      }
-      return list;
-    },
-  }),
-}));
+filteredListFields(Host, {
+  kind: 'StoragePool',
+  node: StoragePoolNode,
+  filter: StoragePoolFilter,
+  filterDescription: 'Conditions the pools must meet.',
+  authScopes: somewhereOnParentHost('Storage.Audit'),
+  list: { field: 'storagePools', description: 'Storage pools of this host, every one or those the filter keeps.' },
+  connection: {
+    field: 'storagePoolConnection',
+    description:
+      'Storage pools of this host a page at a time (Relay cursor connection), ordered by name then UUID; filter to narrow them.',
+    one: 'storage pool',
+    many: 'storage pools',
+    totalCount: 'How many pools match the filter, on every page.',
+  },
+  read: async (h, filter, ctx) => {
+    const named = nameMatcher(filter);
+    const list = (await pools.all(ctx, h.name)).filter((s) => named(s.object.name));
+    return keepFlagged(ctx, list, filter, ['active', 'autostart', 'persistent'] as const, pools.is);
+  },
+  sortKey: (s) => [s.object.name, s.object.uuid],
+});
 
 byNameFields({
   field: 'storagePool',
