@@ -49,8 +49,8 @@ describe('guest addresses, guest info and graphics on the test driver', () => {
       '{ domain(ref: { name: "gfx" }) { graphics { type listen port autoport socket } } }',
     );
     expect(res.data?.domain.graphics).toEqual([
-      { type: 'vnc', listen: '127.0.0.1', port: 5907, autoport: false, socket: null },
-      { type: 'spice', listen: null, port: null, autoport: true, socket: null },
+      { type: 'VNC', listen: '127.0.0.1', port: 5907, autoport: false, socket: null },
+      { type: 'SPICE', listen: null, port: null, autoport: true, socket: null },
     ]);
   });
 });
@@ -104,7 +104,7 @@ describe.skipIf(skip !== undefined)('guest agent and graphics on a private libvi
     }>(`{ domain(host: "qemu", ref: { name: "${NAME}" }) { graphics { type port autoport listen } } }`);
     expect(res.errors).toBeUndefined();
     const [vnc] = res.data?.domain.graphics ?? [];
-    expect(vnc).toMatchObject({ type: 'vnc', autoport: true, listen: '127.0.0.1' });
+    expect(vnc).toMatchObject({ type: 'VNC', autoport: true, listen: '127.0.0.1' });
     expect(vnc?.port).toBeGreaterThanOrEqual(5900);
   });
 });

@@ -141,12 +141,12 @@ describe.skipIf(skip !== undefined)('mutations on a private libvirtd with QEMU',
         attachDisk: { disks: unknown[] };
       }>(`mutation { attachDisk(input: { host: "qemu", domain: { name: "mut-vm" },
         disk: { kind: FILE, sourcePath: "${vol.path}", targetDevice: "sdb", bus: "usb" } }) { ${disks} } }`);
-      expect(attached.attachDisk.disks).toContainEqual({ sourcePath: vol.path, bus: 'usb' });
+      expect(attached.attachDisk.disks).toContainEqual({ sourcePath: vol.path, bus: 'USB' });
       const detached = await ok<{
         detachDisk: { disks: unknown[] };
       }>(`mutation { detachDisk(input: { host: "qemu", domain: { name: "mut-vm" },
         sourcePath: "${vol.path}" }) { ${disks} } }`);
-      expect(detached.detachDisk.disks).not.toContainEqual({ sourcePath: vol.path, bus: 'usb' });
+      expect(detached.detachDisk.disks).not.toContainEqual({ sourcePath: vol.path, bus: 'USB' });
       await ok(`mutation { attachDisk(input: { host: "qemu", domain: { name: "mut-vm" }, scope: CONFIG,
         disk: { kind: FILE, sourcePath: "${vol.path}", targetDevice: "sdb", bus: "usb" } }) { name } }`);
       expect(await (await c.domainByName('mut-vm')).xml({ inactive: true })).toContain(vol.path);

@@ -68,9 +68,9 @@ describe.skipIf(skip !== undefined)('the gateway on a private libvirtd with QEMU
           sourcePath: vol.path,
           format: 'qcow2',
           targetDevice: 'vda',
-          bus: 'virtio',
+          bus: 'VIRTIO',
           capacityBytes: String(64n << 20n),
-          volume: { name: 'gw-disk.qcow2', format: 'qcow2', pool: { name: DIR_POOL, type: 'dir', active: true } },
+          volume: { name: 'gw-disk.qcow2', format: 'qcow2', pool: { name: DIR_POOL, type: 'DIR', active: true } },
         },
       ],
       interfaces: [

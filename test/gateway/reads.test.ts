@@ -81,7 +81,7 @@ describe('Domains', () => {
       maxVcpus: 2,
       memoryKiB: '524288',
       maxMemoryKiB: '1048576',
-      osType: 'hvm',
+      osType: 'HVM',
       description: 'front end',
       persistent: true,
       autostart: false,
@@ -138,7 +138,7 @@ describe('Domains', () => {
           device: 'DISK',
           sourcePath: '/default-pool/web.img',
           targetDevice: 'vda',
-          bus: 'virtio',
+          bus: 'VIRTIO',
           capacityBytes: String(10n * 2n ** 30n),
           allocationBytes: String(2n ** 30n),
           volume: {
@@ -184,7 +184,7 @@ describe('Networks, pools, volumes and host interfaces', () => {
           forwardMode: 'NAT',
           ips: [
             {
-              family: 'ipv4',
+              family: 'IPV4',
               address: '192.168.150.1',
               netmask: '255.255.255.0',
               dhcpRanges: [{ start: '192.168.150.2', end: '192.168.150.254' }],
@@ -226,7 +226,7 @@ describe('Networks, pools, volumes and host interfaces', () => {
           capacityBytes: String(100n * 2n ** 30n),
           persistent: true,
           autostart: false,
-          type: 'dir',
+          type: 'DIR',
           targetPath: '/default-pool',
           volumes: [
             { name: 'web.img', path: '/default-pool/web.img', type: 'FILE', capacityBytes: String(10n * 2n ** 30n) },
@@ -249,7 +249,7 @@ describe('Networks, pools, volumes and host interfaces', () => {
           name: 'eth1',
           mac: 'aa:bb:cc:dd:ee:ff',
           active: true,
-          type: 'ethernet',
+          type: 'ETHERNET',
           startMode: 'ONBOOT',
           mtu: 1492,
           addresses: [{ address: '192.168.0.5', prefix: 24 }],

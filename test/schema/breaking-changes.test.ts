@@ -1,7 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { buildSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { breakingWithoutDeprecation, newestReleased, undocumentedBreakingChanges } from '../support/schema-gates.ts';
+import {
+  breakingWithoutDeprecation,
+  newestReleased,
+  releaseSection,
+  undocumentedBreakingChanges,
+} from '../support/schema-gates.ts';
 
 const read = (path: string) => readFile(new URL(path, import.meta.url), 'utf8');
 
@@ -13,6 +18,15 @@ describe('breaking changes against the last released SDL', () => {
     const current = buildSchema(await read('../../schema/schema.graphql'));
     expect(await breakingWithoutDeprecation(released, current)).toEqual([]);
     expect(await undocumentedBreakingChanges(released, current, await read('../../CHANGELOG.md'))).toEqual([]);
+  });
+
+  it('the 0.2.0 section of CHANGELOG.md names every breaking change from v0.1.0 to v0.2.0 (its migration note)', async () => {
+    const changelog = await read('../../CHANGELOG.md');
+    const before = buildSchema(await read('../../schema/released/v0.1.0.graphql'));
+    const after = buildSchema(await read('../../schema/released/v0.2.0.graphql'));
+    const section = releaseSection(changelog, '0.2.0');
+    expect(section).toContain('Migrating a client from 0.1');
+    expect(await undocumentedBreakingChanges(before, after, changelog, section)).toEqual([]);
   });
 
   it('the deprecation gate lets go what a release deprecated, and refuses every other breaking change', async () => {

@@ -147,7 +147,13 @@ export async function typecheck(outDir: string, files: Record<string, string>) {
 
 /** The text of the changelog's "Unreleased" section (empty when it has none). */
 export function unreleasedSection(changelog: string): string {
-  const match = /^## \[?Unreleased\]?[^\n]*\n([\s\S]*?)(?=^## |(?![\s\S]))/im.exec(changelog);
+  return releaseSection(changelog, 'Unreleased');
+}
+
+/** The text of the changelog's section of a release (`0.2.0`, or `Unreleased`); empty when it has none. */
+export function releaseSection(changelog: string, version: string): string {
+  const name = version.replaceAll('.', '\\.');
+  const match = new RegExp(`^## \\[?${name}\\]?[^\\n]*\\n([\\s\\S]*?)(?=^## |(?![\\s\\S]))`, 'im').exec(changelog);
   return match?.[1] ?? '';
 }
 
@@ -157,8 +163,12 @@ export function unreleasedSection(changelog: string): string {
  * `DomainRef`), or the field or type it belongs to (two segments at least: `Host.domains`), appears
  * in backticks there.
  */
-export async function undocumentedBreakingChanges(released: GraphQLSchema, current: GraphQLSchema, changelog: string) {
-  const section = unreleasedSection(changelog);
+export async function undocumentedBreakingChanges(
+  released: GraphQLSchema,
+  current: GraphQLSchema,
+  changelog: string,
+  section = unreleasedSection(changelog),
+) {
   // `Type.field(arg:)` names the argument as inspector's path does: Type.field.arg.
   const named = new Set(
     [...section.matchAll(/`([^`\s]+)`/g)].map((m) => (m[1] as string).replace(/\((\w+):?\)$/, '.$1')),

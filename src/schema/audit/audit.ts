@@ -2,14 +2,17 @@ import type { AuditRecord } from '../../audit/audit-record.ts';
 import type { AuditContext } from '../../audit/use-audit.ts';
 import { builder } from '../core/builder.ts';
 import { gatewayError } from '../core/errors.ts';
+import { IdentityKindEnum } from '../viewer/identity-kind.ts';
 
 const AuditIdentity = builder.objectRef<AuditRecord['identity']>('AuditIdentity').implement({
   description: 'Who called.',
   fields: (t) => ({
     name: t.exposeString('name', { nullable: false, description: 'The token, certificate or JWT subject name.' }),
-    kind: t.exposeString('kind', {
+    kind: t.field({
+      type: IdentityKindEnum,
       nullable: false,
-      description: 'token, jwt, certificate, or anonymous (no identities configured).',
+      description: 'How it authenticated; ANONYMOUS when no identities are configured.',
+      resolve: (i) => i.kind,
     }),
   }),
 });

@@ -6,6 +6,7 @@ import type { Operation } from '../../operations/operation-tracker.ts';
 import { domainName } from '../../validation/index.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { describedEnum } from '../core/enum-types.ts';
 import { gatewayError, invalidInput } from '../core/errors.ts';
 import { checkBuiltXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
@@ -17,7 +18,7 @@ import { invalidState } from './lifecycle.ts';
 
 export interface CloneProgressShape {
   /** COPYING_DISKS, DEFINING, DONE, or UNDOING after a failure. */
-  step: string;
+  step: 'COPYING_DISKS' | 'DEFINING' | 'DONE' | 'UNDOING';
   disksDone: number;
   disksTotal: number;
   /** The guest target of the disk being copied. */
@@ -39,12 +40,21 @@ type CloneFailure = Error & { cloneProgress?: CloneProgressShape };
 
 type CloneOperation = Operation<CloneProgressShape, ClonedShape>;
 
+const CloneStep = describedEnum('CloneStep', 'The steps of a cloneDomain operation.', {
+  COPYING_DISKS: 'Copying the writable disks into new volumes.',
+  DEFINING: 'Defining the copy.',
+  DONE: 'Finished.',
+  UNDOING: 'A step failed or it was cancelled: deleting what was made.',
+});
+
 const CloneProgress = builder.objectRef<CloneProgressShape>('CloneProgress').implement({
   description: 'Where a cloneDomain operation is.',
   fields: (t) => ({
-    step: t.exposeString('step', {
+    step: t.field({
+      type: CloneStep,
       nullable: false,
-      description: 'COPYING_DISKS, DEFINING, DONE, or UNDOING after a failed step.',
+      description: 'The step it is at.',
+      resolve: (p) => p.step,
     }),
     disksDone: t.exposeInt('disksDone', { nullable: false, description: 'Disks copied so far.' }),
     disksTotal: t.exposeInt('disksTotal', { nullable: false, description: 'Disks to copy.' }),

@@ -2,7 +2,7 @@ import { LibvirtError, type Volume } from '../../libvirt/index.ts';
 import type { DomainDisk } from '../../libvirt/xml/domain-xml.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import { lowerCaseEnum } from '../core/enum-types.ts';
+import { knownAttribute, lowerCaseEnum } from '../core/enum-types.ts';
 import { connectionOf } from '../core/hosts.ts';
 import { VolumeNode, type VolumeShape, visibleVolume, volumeAtPath, volumeInfo } from '../storage/volume.ts';
 import { DomainNode, type DomainShape, domainDefinition } from './domain.ts';
@@ -80,12 +80,6 @@ const DISK_PROTOCOLS = {
 } as const;
 const DiskProtocol = lowerCaseEnum('DiskProtocol', 'How QEMU reaches a network disk’s image.', DISK_PROTOCOLS);
 
-/** The enum value of a libvirt attribute value among `values`; null for one the gateway does not know. */
-function known<V extends Record<string, string>>(values: V, value: string | undefined) {
-  const key = value?.toUpperCase();
-  return key !== undefined && key in values ? (value as never) : null;
-}
-
 const DomainDiskSource = builder.objectRef<DiskShape>('DomainDiskSource').implement({
   description:
     'What backs a disk, as its <source> says: a file, block device or directory, a pool volume, or a network image.',
@@ -93,7 +87,7 @@ const DomainDiskSource = builder.objectRef<DiskShape>('DomainDiskSource').implem
     kind: t.field({
       type: DiskType,
       description: 'The disk type, as the disk’s `type`; null for one the gateway does not know.',
-      resolve: (s) => known(DISK_TYPES, s.disk.type),
+      resolve: (s) => knownAttribute(DISK_TYPES, s.disk.type),
     }),
     path: t.string({
       description: 'The host path: the file, device or directory, or the pool volume’s path.',
@@ -111,7 +105,7 @@ const DomainDiskSource = builder.objectRef<DiskShape>('DomainDiskSource').implem
       type: DiskProtocol,
       description:
         'For a network disk: how QEMU reaches it; null otherwise, or for a protocol the gateway does not know.',
-      resolve: (s) => known(DISK_PROTOCOLS, s.disk.source.protocol),
+      resolve: (s) => knownAttribute(DISK_PROTOCOLS, s.disk.source.protocol),
     }),
     name: t.string({
       description: 'For a network disk: the image name (pool/image for rbd, the iSCSI target…).',
@@ -120,6 +114,24 @@ const DomainDiskSource = builder.objectRef<DiskShape>('DomainDiskSource').implem
   }),
 });
 
+/** libvirt's `<target bus>` values of a disk. */
+const DISK_BUSES = {
+  VIRTIO: 'virtio-blk, the paravirtual disk.',
+  SCSI: 'A SCSI controller (virtio-scsi unless the controller says otherwise).',
+  SATA: 'An AHCI (SATA) controller.',
+  IDE: 'An IDE controller.',
+  USB: 'A USB mass-storage device.',
+  FDC: 'The floppy controller.',
+  SD: 'An SD card.',
+  XEN: 'Xen’s paravirtual disk.',
+  UML: 'User-mode Linux’s disk.',
+} as const;
+const DiskBus = lowerCaseEnum(
+  'DiskBus',
+  'The bus a domain’s disk is attached to (libvirt’s `<target bus>`).',
+  DISK_BUSES,
+);
+
 const DomainDiskRef = builder.objectRef<DiskShape>('DomainDisk').implement({
   description:
     'A disk (or CD-ROM, floppy, LUN) attached to a domain, with the storage volume behind it when a pool holds it.',
@@ -127,12 +139,12 @@ const DomainDiskRef = builder.objectRef<DiskShape>('DomainDisk').implement({
     type: t.field({
       type: DiskType,
       description: 'What backs it; null for a type the gateway does not know.',
-      resolve: (s) => known(DISK_TYPES, s.disk.type),
+      resolve: (s) => knownAttribute(DISK_TYPES, s.disk.type),
     }),
     device: t.field({
       type: DiskDeviceType,
       description: 'How the guest sees it; null for a device kind the gateway does not know.',
-      resolve: (s) => known(DISK_DEVICES, s.disk.device),
+      resolve: (s) => knownAttribute(DISK_DEVICES, s.disk.device),
     }),
     format: t.string({
       description: 'Image format from the driver: raw, qcow2…',
@@ -154,7 +166,11 @@ const DomainDiskRef = builder.objectRef<DiskShape>('DomainDisk').implement({
       description: 'The guest device name, e.g. vda.',
       resolve: (s) => s.disk.target.dev,
     }),
-    bus: t.string({ description: 'virtio, scsi, sata, ide, usb…', resolve: (s) => s.disk.target.bus ?? null }),
+    bus: t.field({
+      type: DiskBus,
+      description: 'The bus it is on; null when the definition names none, or one the gateway does not know.',
+      resolve: (s) => knownAttribute(DISK_BUSES, s.disk.target.bus),
+    }),
     readonly: t.boolean({
       nullable: false,
       description: 'Whether the guest sees it read-only.',

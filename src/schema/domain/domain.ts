@@ -12,7 +12,7 @@ import { type DomainXml, parseDomainXmls } from '../../libvirt/xml/domain-xml.ts
 import { somewhereOnHostArg, somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder, decodeGlobalIdOrMark } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import { describedEnum } from '../core/enum-types.ts';
+import { describedEnum, knownAttribute, OS_TYPES, OsType } from '../core/enum-types.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
 import { connectionOf, Host, hostName } from '../core/hosts.ts';
 import { impliedHostOf } from '../core/mutation-support.ts';
@@ -400,9 +400,10 @@ DomainNode.implement({
       memoryKiB: 'Memory in use (the balloon’s current size), in KiB.',
       maxMemoryKiB: 'Maximum memory, in KiB.',
     }),
-    osType: t.string({
-      description: 'The guest OS type of its definition, e.g. hvm.',
-      resolve: async (s, _a, ctx) => (await domainDefinition(ctx, s)).os.type,
+    osType: t.field({
+      type: OsType,
+      description: 'The guest OS type of its definition; null for one the gateway does not know.',
+      resolve: async (s, _a, ctx) => knownAttribute(OS_TYPES, (await domainDefinition(ctx, s)).os.type),
     }),
     description: t.string({
       description: 'The free-text description in its definition.',

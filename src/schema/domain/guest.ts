@@ -3,6 +3,7 @@ import { type AddressSource, type Domain, type GuestInterfaceAddresses, LibvirtE
 import type { DomainGraphics } from '../../libvirt/xml/domain-xml.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { IP_FAMILIES, IpFamily, knownAttribute, lowerCaseEnum } from '../core/enum-types.ts';
 import { gatewayError, libvirtExtensions } from '../core/errors.ts';
 import { DomainNode, type DomainShape, domainDefinition } from './domain.ts';
 import { DomainInterfaceRef } from './nic.ts';
@@ -28,7 +29,11 @@ interface AddressShape {
 const GuestAddress = builder.objectRef<AddressShape>('GuestAddress').implement({
   description: 'An IP address of a guest interface.',
   fields: (t) => ({
-    type: t.string({ nullable: false, description: 'IPV4 or IPV6.', resolve: (a) => a.type }),
+    type: t.field({
+      type: IpFamily,
+      description: 'Its family; null for one the gateway does not know.',
+      resolve: (a) => knownAttribute(IP_FAMILIES, a.type.toLowerCase()),
+    }),
     address: t.exposeString('address', { nullable: false, description: 'The address, e.g. 192.168.122.15.' }),
     prefix: t.exposeInt('prefix', { nullable: false, description: 'The prefix length, e.g. 24.' }),
   }),
@@ -188,13 +193,29 @@ const GuestInfo = builder.objectRef<GuestInfoShape>('GuestInfo').implement({
   }),
 });
 
+/** libvirt's `<graphics type>` values. */
+const DISPLAY_TYPES = {
+  VNC: 'A VNC server (RFB).',
+  SPICE: 'A SPICE server.',
+  RDP: 'An RDP server (VirtualBox, QEMU with qemu-rdp).',
+  SDL: 'An SDL window on the host.',
+  DESKTOP: 'A window on the host’s desktop (VirtualBox).',
+  EGL_HEADLESS: 'OpenGL rendering without a display, for another display to show.',
+  DBUS: 'A D-Bus display served to other processes.',
+} as const;
+const DisplayType = lowerCaseEnum(
+  'DomainGraphicsType',
+  'How a domain’s display is served (libvirt’s `<graphics type>`).',
+  DISPLAY_TYPES,
+);
+
 const GraphicsRef = builder.objectRef<DomainGraphics>('DomainGraphics').implement({
   description: 'A graphical console of the domain (<graphics>): how its display is served.',
   fields: (t) => ({
-    type: t.string({
-      nullable: false,
-      description: 'vnc, spice, rdp, sdl, egl-headless, dbus…',
-      resolve: (g) => g.type,
+    type: t.field({
+      type: DisplayType,
+      description: 'How it is served; null for a type the gateway does not know.',
+      resolve: (g) => knownAttribute(DISPLAY_TYPES, g.type),
     }),
     listen: t.string({
       description: 'The address it listens on, when it listens on one.',

@@ -1,6 +1,6 @@
 import { type DomainInterface, deviceXmlOfInterface } from '../../libvirt/xml/domain-xml.ts';
 import { builder } from '../core/builder.ts';
-import { lowerCaseEnum } from '../core/enum-types.ts';
+import { knownAttribute, lowerCaseEnum } from '../core/enum-types.ts';
 import { notFound } from '../core/errors.ts';
 import { NetworkNode, networks } from '../network/network.ts';
 import { DomainNode, type DomainShape, domainDefinition, domainXml } from './domain.ts';
@@ -36,7 +36,7 @@ export const DomainInterfaceRef = builder.objectRef<NicShape>('DomainInterface')
     type: t.field({
       type: NicType,
       description: 'What it connects to; null for a type the gateway does not know.',
-      resolve: (s) => (s.nic.type.toUpperCase() in NIC_TYPES ? (s.nic.type as never) : null),
+      resolve: (s) => knownAttribute(NIC_TYPES, s.nic.type),
     }),
     mac: t.string({ description: 'Its MAC address, e.g. 52:54:00:12:34:56.', resolve: (s) => s.nic.mac ?? null }),
     sourceName: t.string({

@@ -3,7 +3,7 @@ import { parseInterfaceXml } from '../../libvirt/xml/interface-xml.ts';
 import { onHostArg, onParentHost } from '../core/auth-scopes.ts';
 import { builder, keyOfGlobalId } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import { lowerCaseEnum } from '../core/enum-types.ts';
+import { knownAttribute, lowerCaseEnum } from '../core/enum-types.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
 import { filteredListFields, keepFlagged, nameFilterFields } from '../core/filtered-list.ts';
 import { hostedObjectFields } from '../core/hosted-object.ts';
@@ -15,6 +15,19 @@ import { hostKey } from '../core/request-cache.ts';
 export type InterfaceShape = Shaped<HostInterface>;
 
 const START_MODES = ['none', 'onboot', 'hotplug'] as const;
+
+/** libvirt's `<interface type>` values of a host interface. */
+const INTERFACE_TYPES = {
+  ETHERNET: 'A physical or virtual ethernet device.',
+  BRIDGE: 'A bridge of other interfaces.',
+  BOND: 'A bond of other interfaces.',
+  VLAN: 'A VLAN on another interface.',
+} as const;
+const HostInterfaceType = lowerCaseEnum(
+  'HostInterfaceType',
+  'What kind of host interface (netcf’s `<interface type>`).',
+  INTERFACE_TYPES,
+);
 
 export const StartMode = lowerCaseEnum('InterfaceStartMode', 'When the host brings an interface up.', {
   NONE: 'Not started by the host.',
@@ -52,9 +65,10 @@ HostInterfaceNode.implement({
   fields: (t) => ({
     mac: t.string({ description: 'MAC address.', resolve: (s) => s.object.mac || null }),
     active: t.boolean({ description: 'Whether it is up.', resolve: interfaces.is('active') }),
-    type: t.string({
-      description: 'ethernet, bridge, bond or vlan.',
-      resolve: async (s, _a, ctx) => (await definition(ctx, s)).type,
+    type: t.field({
+      type: HostInterfaceType,
+      description: 'What kind of interface; null for a type the gateway does not know.',
+      resolve: async (s, _a, ctx) => knownAttribute(INTERFACE_TYPES, (await definition(ctx, s)).type),
     }),
     startMode: t.field({
       type: StartMode,

@@ -3,6 +3,7 @@ import { parseCapabilitiesXml } from '../../libvirt/xml/capabilities-xml.ts';
 import { onParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { knownAttribute, OS_TYPES, OsType } from '../core/enum-types.ts';
 import { connectionOf, Host, type HostShape } from '../core/hosts.ts';
 import { perHost } from '../core/request-cache.ts';
 
@@ -54,7 +55,11 @@ const GuestMachine = builder.objectRef<Guest['machines'][number]>('GuestMachine'
 const GuestCapability = builder.objectRef<Guest>('GuestCapability').implement({
   description: 'One kind of guest the host can run: OS type on an architecture, with its machines and domain types.',
   fields: (t) => ({
-    osType: t.exposeString('osType', { nullable: false, description: 'hvm, xen, exe…' }),
+    osType: t.field({
+      type: OsType,
+      description: 'The kind of guest; null for one the gateway does not know.',
+      resolve: (g) => knownAttribute(OS_TYPES, g.osType),
+    }),
     arch: t.exposeString('arch', { nullable: false, description: 'Guest architecture, e.g. x86_64.' }),
     wordSize: t.exposeInt('wordSize', { description: 'Bits per word.' }),
     emulator: t.exposeString('emulator', { description: 'Path of the emulator binary.' }),

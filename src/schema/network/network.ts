@@ -4,6 +4,7 @@ import { parseNetworkXml } from '../../libvirt/xml/network-xml.ts';
 import { onObject } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { IP_FAMILIES, IpFamily, knownAttribute } from '../core/enum-types.ts';
 import { byNameFields, hostedObjectFields, uuidField } from '../core/hosted-object.ts';
 import { objectCache, type Shaped } from '../core/object-cache.ts';
 import { hostKey } from '../core/request-cache.ts';
@@ -58,7 +59,11 @@ const DhcpRange = builder.objectRef<{ start: string; end: string }>('DhcpRange')
 const NetworkIp = builder.objectRef<NetworkIpShape>('NetworkIp').implement({
   description: 'An address of the network on the host side, with its DHCP ranges.',
   fields: (t) => ({
-    family: t.exposeString('family', { nullable: false, description: 'ipv4 or ipv6.' }),
+    family: t.field({
+      type: IpFamily,
+      description: 'Its family; null for one the gateway does not know.',
+      resolve: (ip) => knownAttribute(IP_FAMILIES, ip.family),
+    }),
     address: t.exposeString('address', { description: 'The host’s address on the network.' }),
     netmask: t.exposeString('netmask', { description: 'Dotted netmask (IPv4), when given that way.' }),
     prefix: t.exposeInt('prefix', { description: 'Prefix length, when given that way.' }),

@@ -4,6 +4,7 @@ import { parseStoragePoolXml } from '../../libvirt/xml/storage-pool-xml.ts';
 import { onObject, somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { knownAttribute, lowerCaseEnum } from '../core/enum-types.ts';
 import { definitionFilterFields, filteredListFields, keepFlagged, nameFilterFields } from '../core/filtered-list.ts';
 import { byNameFields, hostedObjectFields, uuidField } from '../core/hosted-object.ts';
 import { Host } from '../core/hosts.ts';
@@ -77,13 +78,37 @@ export const StoragePoolNode = builder.loadableNodeRef('StoragePool', {
 });
 
 hostedObjectFields(StoragePoolNode, 'Its name, unique on the host.');
+/** libvirt's `<pool type>` values. */
+const POOL_TYPES = {
+  DIR: 'A directory of image files.',
+  FS: 'A block device with a filesystem, mounted.',
+  NETFS: 'A network filesystem (NFS, CIFS, GlusterFS), mounted.',
+  LOGICAL: 'An LVM volume group.',
+  DISK: 'A disk’s partitions.',
+  ISCSI: 'An iSCSI target’s LUNs, through the host’s initiator.',
+  ISCSI_DIRECT: 'An iSCSI target’s LUNs, through QEMU’s own initiator.',
+  SCSI: 'A SCSI host adapter’s LUNs.',
+  MPATH: 'Multipath devices.',
+  RBD: 'A Ceph RBD pool.',
+  SHEEPDOG: 'A Sheepdog cluster.',
+  GLUSTER: 'A Gluster volume, through libgfapi.',
+  ZFS: 'A ZFS pool.',
+  VSTORAGE: 'A Virtuozzo storage cluster.',
+} as const;
+const StoragePoolType = lowerCaseEnum(
+  'StoragePoolType',
+  'What backs a storage pool (libvirt’s `<pool type>`).',
+  POOL_TYPES,
+);
+
 uuidField(StoragePoolNode);
 StoragePoolNode.implement({
   description: 'A libvirt storage pool. Sizes are in bytes.',
   fields: (t) => ({
-    type: t.string({
-      description: 'dir, fs, netfs, logical, disk, iscsi, rbd…',
-      resolve: async (s, _a, ctx) => (await definition(ctx, s)).type,
+    type: t.field({
+      type: StoragePoolType,
+      description: 'What backs it; null for a type the gateway does not know.',
+      resolve: async (s, _a, ctx) => knownAttribute(POOL_TYPES, (await definition(ctx, s)).type),
     }),
     targetPath: t.string({
       description: 'Where its volumes appear on the host.',

@@ -5,6 +5,7 @@ import type { Operation } from '../../operations/operation-tracker.ts';
 import type { TransferDirection, TransferProgress, TransferResult } from '../../transfer/volume-transfers.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { describedEnum } from '../core/enum-types.ts';
 import { gatewayError, invalidInput } from '../core/errors.ts';
 import { hostName } from '../core/hosts.ts';
 import { clientMutationId, fromInput, impliedHostOf, payloadInput } from '../core/mutation-support.ts';
@@ -113,6 +114,11 @@ interface IssuedShape {
   operation: TransferOperation;
 }
 
+const TransferMethod = describedEnum('TransferMethod', 'The HTTP method a volume transfer URL takes.', {
+  PUT: 'Upload: send the bytes as the request body.',
+  GET: 'Download: read the bytes from the response (Range for a part).',
+});
+
 const VolumeTransferRef = builder.objectRef<IssuedShape>('VolumeTransfer').implement({
   description:
     'A single-use URL for a volume’s data, for the identity that asked: send the same credentials with the request. Follow the operation for bytes and the outcome.',
@@ -123,7 +129,12 @@ const VolumeTransferRef = builder.objectRef<IssuedShape>('VolumeTransfer').imple
       description: 'Where to send the request (the gateway’s address as this request reached it).',
     }),
     path: t.exposeString('path', { nullable: false, description: 'The URL’s path, for clients behind a proxy.' }),
-    method: t.exposeString('method', { nullable: false, description: 'PUT (upload) or GET (download).' }),
+    method: t.field({
+      type: TransferMethod,
+      nullable: false,
+      description: 'The HTTP method to send: PUT to upload, GET to download.',
+      resolve: (i) => i.method,
+    }),
     expiresAt: t.field({
       type: 'DateTime',
       nullable: false,

@@ -1,9 +1,10 @@
 import type { Privilege } from '../../auth/privileges.ts';
-import { LibvirtError, Volume, type VolumeInfo } from '../../libvirt/index.ts';
+import { LibvirtError, type StorageVolTypeName, Volume, type VolumeInfo } from '../../libvirt/index.ts';
 import { parseVolumeXml } from '../../libvirt/xml/volume-xml.ts';
 import { onObject, somewhereOnHostNamed, somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder, keyOfGlobalId } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
+import { describedEnum, knownName } from '../core/enum-types.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
 import { hostedObjectFields } from '../core/hosted-object.ts';
 import { connectionOf, Host, hostName } from '../core/hosts.ts';
@@ -115,6 +116,17 @@ export const VolumeNode = builder.loadableNodeRef('Volume', {
 });
 
 hostedObjectFields(VolumeNode, 'Its name, unique within its pool.');
+/** virStorageVolType, described. */
+const VOLUME_TYPES = {
+  FILE: 'A regular file.',
+  BLOCK: 'A block device.',
+  DIR: 'A directory.',
+  NETWORK: 'A network volume (RBD, Gluster, Sheepdog…).',
+  NETDIR: 'A network-accessible directory.',
+  PLOOP: 'A Virtuozzo ploop image.',
+} as const satisfies Record<StorageVolTypeName, string>;
+const VolumeType = describedEnum('VolumeType', 'What a volume is on the host (virStorageVolType).', VOLUME_TYPES);
+
 VolumeNode.implement({
   description: 'A storage volume. Identity is its key; sizes are in bytes.',
   fields: (t) => ({
@@ -124,9 +136,10 @@ VolumeNode.implement({
       resolve: (s) => s.object.key,
     }),
     path: t.string({ nullable: false, description: 'Where the volume is on the host.', resolve: (s) => s.object.path }),
-    type: t.string({
-      description: 'FILE, BLOCK, DIR, NETWORK, NETDIR or PLOOP.',
-      resolve: async (s, _a, ctx) => (await info(ctx, s)).type,
+    type: t.field({
+      type: VolumeType,
+      description: 'What it is on the host (virStorageVolType); null for a type the gateway does not know.',
+      resolve: async (s, _a, ctx) => knownName(VOLUME_TYPES, (await info(ctx, s)).type),
     }),
     ...bigIntFields(t, info, {
       capacityBytes: 'Size the guest sees, in bytes.',

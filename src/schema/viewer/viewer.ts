@@ -2,11 +2,11 @@ import type { Identity } from '../../auth/identity.ts';
 import { PRIVILEGES } from '../../auth/privileges.ts';
 import { builder, holdsScope, type PrivilegeScope } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import { lowerCaseEnum } from '../core/enum-types.ts';
 import { hostName } from '../core/hosts.ts';
 import { findDomain } from '../domain/domain.ts';
 import { networks } from '../network/network.ts';
 import { pools } from '../storage/pool.ts';
+import { IdentityKindEnum } from './identity-kind.ts';
 import { PrivilegeEnum } from './privilege-enum.ts';
 
 // `viewer`: who is calling and what they may do where, answered by the check every resolver's
@@ -56,13 +56,6 @@ async function scopeOf(ctx: GatewayContext, args: WhereArgs): Promise<Omit<Privi
     ...(network == null ? {} : { network }),
   };
 }
-
-const IdentityKindEnum = lowerCaseEnum('IdentityKind', 'How the caller authenticated.', {
-  TOKEN: 'An API token of the config.',
-  JWT: 'A JSON Web Token from the configured issuer.',
-  CERTIFICATE: 'A TLS client certificate.',
-  ANONYMOUS: 'No authentication is configured (development on loopback): the caller holds every privilege.',
-});
 
 const ViewerIdentity = builder.objectRef<Identity>('ViewerIdentity').implement({
   description: 'Who the caller is, as the gateway authenticated them.',
