@@ -40,6 +40,7 @@ import type { GatewayContext, HostSource } from './schema/core/context.ts';
 import { clientErrorCode, gatewayError, maskError } from './schema/core/errors.ts';
 import { schema } from './schema/index.ts';
 import { CSRF_HEADER, createGate, type Route } from './security/create-gate.ts';
+import { trustedQuery, useTrustedDocuments } from './security/trusted-documents.ts';
 import { trackConnections } from './server-shutdown.ts';
 import { StatsSamplers } from './stats/stats-samplers.ts';
 import { startTracing, type Tracing } from './tracing/tracing.ts';
@@ -105,6 +106,7 @@ export interface App {
 export function buildApp(options: AppOptions): App {
   const { registry } = options;
   const security = options.security ?? defaultSecurity();
+  const trusted = security.persistedDocuments;
   const auth = new AuthService(security.auth);
   const events = new EventHub({
     registry,
@@ -312,6 +314,8 @@ export function buildApp(options: AppOptions): App {
     landingPage: false,
     cors: gate.cors,
     maxRequestBodySize: limits.maxRequestBodySize,
+    // The GraphQL over HTTP proposal's way to name a trusted document in a POST body.
+    ...(trusted ? { extraParamNames: ['documentId'] } : {}),
     logging: requestLogging.yogaLogger,
     plugins: [
       ...(security.tracing ? [useTracing()] : []),
@@ -334,6 +338,7 @@ export function buildApp(options: AppOptions): App {
           ]
         : []),
       useAuthentication(auth),
+      ...(trusted ? [useTrustedDocuments(trusted)] : []),
       useAudit(audit),
       // Before every plugin that walks the variables (shared subscriptions key on them): too deep is refused here.
       useNulFreeArguments(),
@@ -412,6 +417,7 @@ export function buildApp(options: AppOptions): App {
           ],
           connectGuards: limits.connectGuards,
           routes: { [CONSOLE_PATH]: (req, socket, head) => consoles.handleUpgrade(req, socket, head) },
+          ...(trusted ? { documentOf: (params) => trustedQuery(trusted, params) } : {}),
         });
         connections = trackConnections(server);
         server.once('error', reject);
