@@ -22,9 +22,12 @@ const HOSTS = 'query Hosts {\n  hosts {\n    name\n  }\n}';
 const TEST_DOMAIN = 'query TestDomain {\n  domain(ref: {name: "test"}) {\n    name\n    state\n  }\n}';
 const EVENTS = 'subscription Events {\n  domainEvents(types: [SUSPENDED]) {\n    type\n    domainName\n  }\n}';
 const UNLISTED = '{ hosts { name uri } }';
+const ISSUE = 'mutation Ticket($query: String!) {\n  createStreamTicket(input: {query: $query}) {\n    url\n  }\n}';
 
 /** graphql-codegen's client-preset `persistedDocuments` output: `{ "<sha256>": "<document>" }`. */
-const codegenOutput = JSON.stringify(Object.fromEntries([HOSTS, TEST_DOMAIN, EVENTS].map((d) => [sha256(d), d])));
+const codegenOutput = JSON.stringify(
+  Object.fromEntries([HOSTS, TEST_DOMAIN, EVENTS, ISSUE].map((d) => [sha256(d), d])),
+);
 const persisted = (document: string) => ({ persistedQuery: { version: 1, sha256Hash: sha256(document) } });
 
 let dir: string;
@@ -176,6 +179,33 @@ describe('with persistedDocuments enforced, only listed documents run', () => {
     }
     await reader.cancel();
     expect(text).toContain('"domainEvents":{"type":"SUSPENDED","domainName":"test"}');
+  });
+
+  it("a stream ticket's URL names a trusted document by documentId, and the ticket binds it", async () => {
+    const issued = await post(gw, { extensions: persisted(ISSUE), variables: { query: EVENTS } });
+    const { url } = (issued.data as { createStreamTicket: { url: string } }).createStreamTicket;
+    expect(new URL(url).searchParams.get('documentId')).toBe(`sha256:${sha256(EVENTS)}`);
+    expect(new URL(url).searchParams.has('query')).toBe(false);
+    const res = await fetch(url, { headers: { accept: 'text/event-stream' } });
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    await listening(gw.app.events, 1);
+    await suspendAndResumeTest(gw);
+    let text = '';
+    while (!text.includes('"SUSPENDED"')) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += new TextDecoder().decode(chunk.value);
+    }
+    await reader.cancel();
+    expect(text).toContain('"domainEvents":{"type":"SUSPENDED","domainName":"test"}');
+    // Another trusted document under the same (used) ticket: refused.
+    const other = await post(gw, { extensions: persisted(ISSUE), variables: { query: EVENTS } });
+    const otherUrl = new URL((other.data as { createStreamTicket: { url: string } }).createStreamTicket.url);
+    otherUrl.searchParams.set('documentId', sha256(HOSTS));
+    const refused = await fetch(otherUrl);
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as GraphQLResult).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
   it('graphql-ws: the same rule in its subscribe path', async () => {
