@@ -1,10 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, buildApp } from '../../src/app.ts';
 import { AuthService } from '../../src/auth/auth-service.ts';
 import { createApiToken } from '../../src/auth/authenticator.ts';
 import { requestIdentity } from '../../src/auth/use-authentication.ts';
+import { resolveConfig } from '../../src/config/config.ts';
 import { authSchema } from '../../src/config/security-schema.ts';
+import { HostRegistry } from '../../src/hosts/host-registry.ts';
 import { createStreamTickets, type StreamGrant } from '../../src/security/stream-tickets.ts';
 import { createMemoryTicketStore, type TicketStore } from '../../src/security/ticket-store.ts';
+import { startRedis, stopRedis } from '../support/redis-server.ts';
 
 const QUERY = 'subscription { domainEvents { type } }';
 const token = createApiToken();
@@ -80,5 +85,44 @@ describe('stream tickets', () => {
     expect(stored).toHaveLength(1);
     expect(JSON.stringify(stored)).not.toContain(token.secret);
     expect(JSON.stringify(stored)).not.toContain('Bearer');
+  });
+});
+
+const redis = await startRedis();
+if ('unavailable' in redis) console.warn(`skipping the stream tickets across replicas: ${redis.unavailable}`);
+
+describe.skipIf('unavailable' in redis)('stream tickets across replicas (Redis)', () => {
+  const replicas: App[] = [];
+  beforeAll(async () => {
+    for (let i = 0; i < 2; i++) {
+      const config = await resolveConfig(
+        { auth: { tokens: [{ name: 'web', sha256: token.sha256 }], grants: [{ identity: 'web', role: 'operator' }] } },
+        { env: { VIRTQL_HOSTS: 'default=test:///default' } },
+      );
+      const logger = pino({ level: 'silent' });
+      const registry = new HostRegistry(config, { logger, readyTimeoutMs: 2_000 });
+      const url = 'unavailable' in redis ? '' : redis.url;
+      replicas.push(buildApp({ registry, logger, security: config.security, redis: { url } }));
+    }
+  });
+  afterAll(async () => {
+    for (const app of replicas) await app.stop();
+    if (!('unavailable' in redis)) await stopRedis(redis.process);
+  });
+
+  it('a ticket issued by one replica is taken by the other, once', async () => {
+    const [a, b] = replicas as [App, App];
+    const res = await a.yoga.fetch('http://localhost/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token.secret}` },
+      body: JSON.stringify({
+        query: 'mutation ($q: String!) { createStreamTicket(input: { query: $q }) { url } }',
+        variables: { q: '{ hosts { name } }' },
+      }),
+    });
+    const { url } = ((await res.json()) as { data: { createStreamTicket: { url: string } } }).data.createStreamTicket;
+    const taken = await b.yoga.fetch(url);
+    expect(await taken.json()).toMatchObject({ data: { hosts: [{ name: 'default' }] } });
+    expect((await a.yoga.fetch(url)).status).toBe(401);
   });
 });
