@@ -2,7 +2,7 @@ import { type GraphQLSchema, Kind, parse, validate } from 'graphql';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { gatewayError, invalidInput } from '../core/errors.ts';
-import { mutationInput } from '../core/mutation-support.ts';
+import { clientMutationId, payloadInput } from '../core/mutation-support.ts';
 
 // createStreamTicket: how a browser's EventSource, which cannot send Authorization, subscribes
 // with an identity (README, Browsers and cross-site requests).
@@ -20,6 +20,7 @@ const StreamTicket = builder.objectRef<StreamTicketShape>('StreamTicket').implem
   description:
     'A single-use pass for one EventSource: GET url (same origin, or an origin in cors.origins) before expiresAt runs the document it was issued for, as the identity that asked, and no other.',
   fields: (t) => ({
+    clientMutationId: t.string(clientMutationId),
     url: t.exposeString('url', {
       nullable: false,
       description:
@@ -75,10 +76,9 @@ builder.mutationFields((t) => ({
     // fields check when it runs, exactly as over POST. A ticket grants nothing the caller lacks.
     authScopes: () => true,
     type: StreamTicket,
-    nullable: false,
     description:
       'A ticket for a browser EventSource, which cannot send Authorization: bound to this query or subscription, its variables and the caller; single use, 60 s to take, on GET only (README, Browsers and cross-site requests). Any identity may ask; the document’s fields are checked when it runs.',
-    args: mutationInput('CreateStreamTicket', {
+    args: payloadInput('CreateStreamTicket', {
       query: t.arg.string({
         required: true,
         description: 'The query or subscription the EventSource will run, exactly as it will be sent.',
