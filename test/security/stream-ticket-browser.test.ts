@@ -234,7 +234,13 @@ describe.skipIf(chromiumSkipReason !== undefined)(
       const viaImage = await issue(EVENTS);
       await page.goto(attackerUrl);
       try {
+        // The gate refuses its Origin before the ticket is looked at (CORS hides the 403 from the page: its log says it).
+        const before = logged.length;
         expect(await eventSource(stolen.url)).toBe('error');
+        const refusals = logged.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>);
+        expect(refusals.filter((r) => r.msg === 'request refused')).toEqual([
+          expect.objectContaining({ status: 403, code: 'FORBIDDEN', reason: expect.stringMatching(/origin/i) }),
+        ]);
         let settle: (outcome: string) => void = () => {};
         const outcome = new Promise<string>((resolve) => {
           settle = resolve;
