@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generate } from '@graphql-codegen/cli';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.ts';
 import { listenSecured, type SecuredGateway } from '../auth/auth-clients.ts';
@@ -14,6 +15,7 @@ import {
   wsClient,
 } from '../events/event-clients.ts';
 import { problemsOf } from '../support/config-problems.ts';
+import { repoRoot } from '../support/schema-gates.ts';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -250,5 +252,46 @@ describe('with persistedDocuments not enforced', () => {
     await suspendAndResumeTest(gw);
     expect(await free.results.next()).toEqual({ data: { domainEvents: { type: 'SUSPENDED', domainName: 'test' } } });
     await free.stop();
+  });
+});
+
+describe("graphql-codegen's client preset output, as generated", () => {
+  let gw: SecuredGateway;
+  let list: Record<string, string>;
+  beforeAll(async () => {
+    const out = join(dir, 'codegen');
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, 'hosts.graphql'), 'query Hosts { hosts { name } }\n');
+    await generate(
+      {
+        cwd: repoRoot,
+        schema: join(repoRoot, 'schema/schema.graphql'),
+        documents: join(out, '*.graphql'),
+        silent: true,
+        errorsOnly: true,
+        generates: {
+          [`${join(out, 'gql')}/`]: {
+            preset: 'client',
+            presetConfig: { persistedDocuments: { hashAlgorithm: 'sha256' } },
+          },
+        },
+      },
+      true,
+    );
+    const generated = join(out, 'gql', 'persisted-documents.json');
+    list = JSON.parse(await readFile(generated, 'utf8')) as Record<string, string>;
+    gw = await listenSecured({ default: 'test:///default' }, { persistedDocuments: { file: generated } });
+  }, 60_000);
+  afterAll(async () => {
+    await gw?.close();
+  });
+
+  it('is accepted as the list, and its hashes run', async () => {
+    const [hash, document] = Object.entries(list)[0] ?? [];
+    expect(document).toContain('hosts');
+    expect(await post(gw, { extensions: { persistedQuery: { version: 1, sha256Hash: hash } } })).toMatchObject({
+      data: { hosts: [{ name: 'default' }] },
+    });
+    expect((await post(gw, { query: document })).errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_ONLY');
   });
 });
