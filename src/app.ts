@@ -7,7 +7,12 @@ import { AuditLog, UNAUTHENTICATED_OPERATION } from './audit/audit-log.ts';
 import { useAudit } from './audit/use-audit.ts';
 import { AuthService } from './auth/auth-service.ts';
 import { Identity } from './auth/identity.ts';
-import { authenticateRequest, requestIdentity, useAuthentication } from './auth/use-authentication.ts';
+import {
+  authenticateRequest,
+  requestCredentials,
+  requestIdentity,
+  useAuthentication,
+} from './auth/use-authentication.ts';
 import { defaultSecurity, hasIdentities, type SecurityConfig } from './config/security.ts';
 import { type AuthConfig, consolesSchema, metricsSchema } from './config/security-schema.ts';
 import { imagesSchema, transfersSchema } from './config/transfer-schema.ts';
@@ -40,6 +45,12 @@ import type { GatewayContext, HostSource } from './schema/core/context.ts';
 import { clientErrorCode, gatewayError, maskError } from './schema/core/errors.ts';
 import { schema } from './schema/index.ts';
 import { CSRF_HEADER, createGate, type Route } from './security/create-gate.ts';
+import { createStreamTickets, STREAM_TICKET_PARAM, type StreamGrant } from './security/stream-tickets.ts';
+import {
+  createMemoryTicketStore as createMemoryStore,
+  createRedisTicketStore as createRedisStore,
+} from './security/ticket-store.ts';
+import { trustedIdOf, trustedQuery, useTrustedDocuments } from './security/trusted-documents.ts';
 import { trackConnections } from './server-shutdown.ts';
 import { StatsSamplers } from './stats/stats-samplers.ts';
 import { startTracing, type Tracing } from './tracing/tracing.ts';
@@ -105,6 +116,7 @@ export interface App {
 export function buildApp(options: AppOptions): App {
   const { registry } = options;
   const security = options.security ?? defaultSecurity();
+  const trusted = security.persistedDocuments;
   const auth = new AuthService(security.auth);
   const events = new EventHub({
     registry,
@@ -207,13 +219,23 @@ export function buildApp(options: AppOptions): App {
       ...(req?.method ? { method: req.method } : {}),
     });
   }
+  // EventSource tickets (createStreamTicket), in Redis when replicas share one, as console tickets are.
+  const streamTicketStore = options.redis
+    ? createRedisStore<StreamGrant>(options.redis.url, 'stream-ticket')
+    : createMemoryStore<StreamGrant>();
+  const streamTickets = createStreamTickets({ store: streamTicketStore, auth });
   const gate = createGate({
     graphqlEndpoint,
     routes,
     cors: security.cors,
     loopbackHostOnly: !hasIdentities(security.auth) && !security.insecure,
     authenticate: async (request, req) => {
-      const refused = await authenticateRequest(auth, request, req);
+      // A ticket is the credential of the one request it was issued for; nothing else authenticates it.
+      const url = new URL(request.url);
+      const refused =
+        url.pathname === graphqlEndpoint && url.searchParams.has(STREAM_TICKET_PARAM)
+          ? await streamTickets.admit(request, req)
+          : await authenticateRequest(auth, request, req);
       // Refused before parsing, so the operation is unknown: every refused POST is recorded (mutations
       // come only by POST), within the audit's per-address bound, before the 401 is sent.
       if (refused && request.method === 'POST') {
@@ -277,6 +299,19 @@ export function buildApp(options: AppOptions): App {
     if (auth.enabled) throw gatewayError('UNAUTHENTICATED', 'authentication required', { http: { status: 401 } });
     return Identity.anonymous();
   };
+  /** A stream ticket for the caller of `request`, and the EventSource URL that carries it (documentId when the document is trusted). */
+  const issueStreamTicket = async (request: Request, query: string, variables: Record<string, unknown> | null) => {
+    const identity = requestIdentity(request) ?? Identity.anonymous();
+    const credentials = requestCredentials(request) ?? {};
+    const { ticket, expiresAt } = await streamTickets.issue({ identity, credentials, query, variables });
+    const url = new URL(graphqlEndpoint, request.url);
+    const id = trustedIdOf(trusted, query);
+    if (id) url.searchParams.set('documentId', `sha256:${id}`);
+    else url.searchParams.set('query', query);
+    if (variables && Object.keys(variables).length > 0) url.searchParams.set('variables', JSON.stringify(variables));
+    url.searchParams.set(STREAM_TICKET_PARAM, ticket);
+    return { ticket, url: url.href, expiresAt };
+  };
   let server: Server | undefined;
   let stopping: Promise<void> | undefined;
   const readiness = createReadiness({
@@ -300,6 +335,7 @@ export function buildApp(options: AppOptions): App {
       stats,
       locks,
       consoles: { tickets: consoleTickets, path: CONSOLE_PATH },
+      streamTickets: { issue: issueStreamTicket },
       transfers,
       images,
       allowUnsafeClientUris: options.allowUnsafeClientUris ?? false,
@@ -312,6 +348,8 @@ export function buildApp(options: AppOptions): App {
     landingPage: false,
     cors: gate.cors,
     maxRequestBodySize: limits.maxRequestBodySize,
+    // The GraphQL over HTTP proposal's way to name a trusted document in a POST body.
+    ...(trusted ? { extraParamNames: ['documentId'] } : {}),
     logging: requestLogging.yogaLogger,
     plugins: [
       ...(security.tracing ? [useTracing()] : []),
@@ -334,6 +372,9 @@ export function buildApp(options: AppOptions): App {
           ]
         : []),
       useAuthentication(auth),
+      ...(trusted ? [useTrustedDocuments(trusted)] : []),
+      // After the trusted documents: a ticket binds the document that runs, however the URL names it.
+      streamTickets.plugin,
       useAudit(audit),
       // Before every plugin that walks the variables (shared subscriptions key on them): too deep is refused here.
       useNulFreeArguments(),
@@ -412,6 +453,7 @@ export function buildApp(options: AppOptions): App {
           ],
           connectGuards: limits.connectGuards,
           routes: { [CONSOLE_PATH]: (req, socket, head) => consoles.handleUpgrade(req, socket, head) },
+          ...(trusted ? { documentOf: (params) => trustedQuery(trusted, params) } : {}),
         });
         connections = trackConnections(server);
         server.once('error', reject);
@@ -433,6 +475,7 @@ export function buildApp(options: AppOptions): App {
         await ws?.close();
         await consoles.close();
         await transfers.close();
+        await streamTicketStore.close();
         await connections?.close();
         await metrics.close();
         await registry.close();

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { createGraphQLError, isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { AuthService } from './auth-service.ts';
-import { AuthError } from './authenticator.ts';
+import { AuthError, type Credentials } from './authenticator.ts';
 import { credentialsOf } from './credentials.ts';
 import type { Identity } from './identity.ts';
 
@@ -72,7 +72,29 @@ export function endable<T>(
   };
 }
 
-const identities = new WeakMap<Request, { identity: Identity; authorization: string | null; req?: IncomingMessage }>();
+const identities = new WeakMap<
+  Request,
+  { identity: Identity; authorization: string | null; req?: IncomingMessage; credentials?: Credentials }
+>();
+
+/**
+ * Keeps an identity resolved from credentials the request did not carry itself (a stream ticket's),
+ * so its subscription ends when those credentials are revoked, as one sent in the header does.
+ */
+export function adoptIdentity(
+  request: Request,
+  identity: Identity,
+  credentials: Credentials,
+  req: IncomingMessage | undefined,
+): void {
+  identities.set(request, { identity, authorization: null, credentials, ...(req ? { req } : {}) });
+}
+
+/** The credentials the request's identity was resolved from, if it has one. */
+export function requestCredentials(request: Request | undefined): Credentials | undefined {
+  const found = request ? identities.get(request) : undefined;
+  return found && (found.credentials ?? credentialsOf(found.authorization, found.req));
+}
 
 /** The identity useAuthentication resolved for this HTTP request, if any. */
 export function requestIdentity(request: Request | undefined): Identity | undefined {
@@ -121,8 +143,10 @@ export function useAuthentication(auth: AuthService): Plugin<AuthContext> {
           let untrack = () => {};
           const subscription = endable(result, () => untrack());
           // The last event says why the stream ends, as graphql-ws says it in its close reason.
-          untrack = auth.track(credentialsOf(found.authorization, found.req), found.identity, (e) =>
-            subscription.end({ errors: [createGraphQLError(e.message, { extensions: { code: e.code } })] }),
+          untrack = auth.track(
+            found.credentials ?? credentialsOf(found.authorization, found.req),
+            found.identity,
+            (e) => subscription.end({ errors: [createGraphQLError(e.message, { extensions: { code: e.code } })] }),
           );
           setResult(subscription.iterator);
         },

@@ -73,6 +73,13 @@ export const configFileSchema = z.strictObject({
    */
   graphiqlCredentials: z.enum(['tab', 'browser'], { error: 'must be tab or browser' }).default('tab'),
   introspection: z.boolean().default(true),
+  /** Trusted documents: graphql-codegen's persisted-documents JSON; with `enforce`, only those run. */
+  persistedDocuments: z
+    .strictObject({
+      file: z.string().min(1, 'must not be empty'),
+      enforce: z.boolean().default(true),
+    })
+    .optional(),
   auth: authSchema,
   tls: tlsSchema.optional(),
   cors: corsSchema,

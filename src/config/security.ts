@@ -5,6 +5,7 @@ import { resolveRoles } from '../auth/privileges.ts';
 import { defaultHostSafety, type HostSafetyConfig } from '../libvirt/xml/host-safety.ts';
 import type { ConfigProblem } from './config-error.ts';
 import type { ConfigFile } from './config-schema.ts';
+import { type PersistedDocuments, readPersistedDocuments } from './persisted-documents.ts';
 import {
   type AuditConfig,
   type AuthConfig,
@@ -41,6 +42,8 @@ export interface SecurityConfig {
   /** Where GraphiQL keeps its headers (the credentials): this tab only, or the browser. @default 'tab' */
   graphiqlCredentials?: 'tab' | 'browser';
   introspection: boolean;
+  /** Trusted documents (persistedDocuments). @default none: every valid document runs */
+  persistedDocuments?: PersistedDocuments;
   insecure: boolean;
   /** What client XML and paths may reach on the hosts (allowUnsafeXml, storage, xml). @default defaultHostSafety() */
   hostSafety?: HostSafetyConfig;
@@ -128,6 +131,9 @@ export async function resolveSecurity(
     const [cert, key, clientCa] = await Promise.all([read('cert'), read('key'), read('clientCa')]);
     if (cert && key) tls = { cert, key, ...(clientCa ? { clientCa } : {}) };
   }
+  const persistedDocuments = file.persistedDocuments
+    ? await readPersistedDocuments(file.persistedDocuments, baseDir, problems)
+    : undefined;
   return {
     auth,
     ...(tls ? { tls } : {}),
@@ -142,6 +148,7 @@ export async function resolveSecurity(
     graphiql: file.graphiql,
     graphiqlCredentials: file.graphiqlCredentials,
     introspection: file.introspection,
+    ...(persistedDocuments ? { persistedDocuments } : {}),
     insecure: file.insecure,
     hostSafety: {
       allowUnsafeXml: file.allowUnsafeXml,

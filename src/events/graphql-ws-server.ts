@@ -41,6 +41,11 @@ export interface GraphQLWsOptions {
   onUnauthenticated?: (refusal: { code: string; message: string; source: string | null }) => void | Promise<void>;
   /** Other WebSocket endpoints on the same port, by path (the consoles); the upgrade guards run for them too. @default none */
   routes?: Record<string, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>;
+  /**
+   * The document an operation runs, from its `query` and `extensions` (the trusted-documents rule
+   * HTTP requests meet too); throws the GraphQLError that refuses it. @default the operation's `query`
+   */
+  documentOf?: (params: { query: string; extensions?: unknown }) => string | undefined;
 }
 
 /** graphql-ws keeps what onConnect learns about a socket here. */
@@ -163,9 +168,9 @@ export function serveGraphQLWs(
         });
         let document: DocumentNode;
         try {
-          document = parse(params.query);
+          document = parse(options.documentOf?.(params) ?? params.query);
         } catch (e) {
-          // A syntax error or the token limit: an error message for this operation, not a 4500 close.
+          // A syntax error, the token limit or an untrusted document: an error message for this operation, not a 4500 close.
           if (e instanceof Error && e.name === 'GraphQLError') return [e as GraphQLError];
           throw e;
         }

@@ -38,6 +38,7 @@ import './audit/audit.ts';
 import './operations/operations.ts';
 import './domain/clone.ts';
 import './viewer/viewer.ts';
+import './stream-ticket/stream-ticket.ts';
 
 export const schema = echoClientMutationIds(builder.toSchema());
 

@@ -39,7 +39,7 @@ export interface GateOptions {
   authenticate(
     request: Request,
     req: IncomingMessage | undefined,
-  ): Promise<{ code: string; message: string } | undefined>;
+  ): Promise<{ status?: 401 | 403; code: string; message: string } | undefined>;
   /** Told once of every request refused 401 or 403 (credentials, Host, Origin, CSRF), before the answer goes. */
   onRefused?(request: Request, refusal: Required<Refusal>, req: IncomingMessage | undefined): void;
 }
@@ -88,7 +88,7 @@ function routeOf(routes: readonly Route[], pathname: string): Route | undefined 
  * client library). A GET runs queries and subscriptions only (yoga answers a mutation 405), so an
  * old browser without Fetch Metadata can at most start a read whose answer it cannot see.
  */
-function unforgedGet(request: Request): boolean {
+export function unforgedGet(request: Request): boolean {
   if (request.method !== 'GET') return false;
   const site = request.headers.get('sec-fetch-site');
   return site === null || site === 'same-origin' || site === 'none' || request.headers.has('origin');
@@ -116,7 +116,7 @@ export function createGate(options: GateOptions): Gate {
     const access = typeof route.access === 'function' ? route.access(request, url) : route.access;
     if (access === 'public') return undefined;
     const refused = await options.authenticate(request, req);
-    return refused && { status: 401, code: refused.code, message: refused.message };
+    return refused && { status: refused.status ?? 401, code: refused.code, message: refused.message };
   };
   const plugin: Plugin = {
     async onRequest({ request, serverContext, endResponse, fetchAPI }) {

@@ -40,6 +40,14 @@ export interface GatewayContext {
   log: Logger;
   /** Where openConsole's tickets are kept, and the WebSocket path that takes them. */
   consoles?: { tickets: ConsoleTickets; path: string };
+  /** Where createStreamTicket issues an EventSource's ticket and URL (HTTP requests only: the ticket seals their credentials). */
+  streamTickets?: {
+    issue(
+      request: Request,
+      query: string,
+      variables: Record<string, unknown> | null,
+    ): Promise<{ ticket: string; url: string; expiresAt: Date }>;
+  };
   /** Where uploadVolume and downloadVolume issue their URLs (and importVolume records its audit). */
   transfers?: VolumeTransfers;
   /** Where importVolume may fetch from. @default nowhere */

@@ -20,7 +20,9 @@ export type ErrorCode =
   | 'LIMIT_EXCEEDED'
   | 'RATE_LIMITED'
   | 'UNSAFE_INPUT'
-  | 'CONFLICT';
+  | 'CONFLICT'
+  | 'PERSISTED_QUERY_ONLY'
+  | 'PERSISTED_QUERY_NOT_FOUND';
 
 const BY_LIBVIRT_CODE: Partial<Record<ErrorNumberName, ErrorCode>> = {
   NO_DOMAIN: 'NOT_FOUND',
