@@ -199,3 +199,73 @@ describe('closed sets are enums', () => {
     expect(domain.interfaces[0]?.type).toBe(nic?.[1]?.toUpperCase());
   });
 });
+
+describe('global IDs wherever a reference is taken', () => {
+  it('network and pool actions take the object’s id instead of its name, with the same privilege check', async () => {
+    const { network } = await admin<{ network: { id: string } }>('{ network(name: "lan") { id } }');
+    const stopped = await admin<{ stopNetwork: { name: string; active: boolean } }>(
+      'mutation ($id: ID!) { stopNetwork(input: { id: $id }) { name active } }',
+      { id: network.id },
+    );
+    expect(stopped.stopNetwork).toEqual({ name: 'lan', active: false });
+    const c = await gw.registry.connection('fixture');
+    expect(await (await c.networkByName('lan')).isActive()).toBe(false);
+
+    // webOnly holds no Network privilege: by id as by name, refused, and nothing changes.
+    const refused = await gw.query(
+      'mutation ($id: ID!) { startNetwork(input: { id: $id }) { name } }',
+      { id: network.id },
+      as('webOnly'),
+    );
+    expect(refused.data?.startNetwork).toBeNull();
+    expect(['FORBIDDEN', 'NOT_FOUND']).toContain(refused.errors?.[0]?.extensions?.code);
+    expect(await (await c.networkByName('lan')).isActive()).toBe(false);
+
+    const both = await gw.query(
+      'mutation ($id: ID!) { startNetwork(input: { id: $id, name: "lan" }) { name } }',
+      { id: network.id },
+      as('admin'),
+    );
+    expect(both.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'name' });
+    const { storagePool } = await admin<{ storagePool: { id: string } }>(
+      '{ storagePool(name: "default-pool") { id } }',
+    );
+    const wrongKind = await gw.query(
+      'mutation ($id: ID!) { startNetwork(input: { id: $id }) { name } }',
+      { id: storagePool.id },
+      as('admin'),
+    );
+    expect(wrongKind.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'id' });
+    expect(await (await c.networkByName('lan')).isActive()).toBe(false);
+  });
+
+  it('revertDomainSnapshot and deleteDomainSnapshot take the snapshot’s id alone', async () => {
+    const { createDomainSnapshot: snap } = await admin<{ createDomainSnapshot: { id: string } }>(
+      'mutation { createDomainSnapshot(input: { domain: { name: "db" }, snapshot: { name: "by-id" } }) { id } }',
+    );
+    const reverted = await admin<{ revertDomainSnapshot: { name: string } }>(
+      'mutation ($id: ID!) { revertDomainSnapshot(input: { id: $id }) { name } }',
+      { id: snap.id },
+    );
+    expect(reverted.revertDomainSnapshot.name).toBe('db');
+    const mixed = await gw.query(
+      'mutation ($id: ID!) { deleteDomainSnapshot(input: { id: $id, name: "by-id" }) { deletedId } }',
+      { id: snap.id },
+      as('admin'),
+    );
+    expect(mixed.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT', field: 'id' });
+    const hidden = await gw.query(
+      'mutation ($id: ID!) { deleteDomainSnapshot(input: { id: $id }) { deletedId } }',
+      { id: snap.id },
+      as('webOnly'),
+    );
+    expect(hidden.data?.deleteDomainSnapshot).toBeNull();
+    const deleted = await admin<{ deleteDomainSnapshot: { deletedId: string } }>(
+      'mutation ($id: ID!) { deleteDomainSnapshot(input: { id: $id }) { deletedId } }',
+      { id: snap.id },
+    );
+    expect(deleted.deleteDomainSnapshot.deletedId).toBe(snap.id);
+    const c = await gw.registry.connection('fixture');
+    expect(await (await c.domainByName('db')).snapshots()).toEqual([]);
+  });
+});

@@ -1,12 +1,12 @@
-import type { builder } from './builder.ts';
+import { type builder, hostOfGlobalId, keyOfGlobalId } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { type Existing, refuseUsedUuid, withoutOtherNames } from './define-conflicts.ts';
 import { invalidInput } from './errors.ts';
+import { hostName } from './hosts.ts';
 import {
   actOn,
   allOrNothing,
   changed,
-  fromInput,
   globalIdOf,
   mutationInput,
   payloadInput,
@@ -118,28 +118,46 @@ export function actOnNamed<S extends Shape>(
   return actOn(ctx, spec.find(ctx, args), `${spec.kind} ${args.name}`, mustBeActive, action);
 }
 
-/** The mutations of `actions`, in their order, each taking the host and the object's name. */
+/**
+ * The host and name an action's input names: `name` (on `host`, the default host when omitted),
+ * or the object's global ID `id`, whose host it is; exactly one of them.
+ */
+export function namedBy(
+  ctx: GatewayContext,
+  typeName: string,
+  input: { host?: string | null; name?: string | null; id?: string | number | null },
+): ByName {
+  if ((input.id == null) === (input.name == null)) throw invalidInput('name', 'give exactly one of name or id');
+  if (input.id == null) return { host: input.host, name: input.name as string };
+  const id = String(input.id);
+  const host = hostName(ctx, input.host ?? hostOfGlobalId(id));
+  return { host, name: keyOfGlobalId(id, typeName, host, 'id') };
+}
+
+/** The mutations of `actions`, in their order, each taking the host and the object's name, or its global ID. */
 export function actionFields<S extends Shape>(
   t: MutationFieldBuilder,
   spec: ObjectActions<S>,
   actions: ObjectAction<S['object']>[],
 ) {
   const host = t.arg.string({ description: 'Registry name of the host; the default host when omitted.' });
-  const name = t.arg.string({ required: true, description: spec.nameDescription });
+  const name = t.arg.string({ description: `${spec.nameDescription} Give this or id.` });
+  const id = t.arg.id({
+    description: `The ${spec.kind}’s global ID (its \`id\`), instead of name; its host is implied.`,
+  });
+  // The same normalisation for the privilege check and the action: both see the name the ID stands for.
   const field = (a: ObjectAction<S['object']>) =>
     t.field({
-      authScopes: fromInput(spec.authScopes) as never,
+      authScopes: ((parent: unknown, args: { input: Parameters<typeof namedBy>[2] }, ctx: GatewayContext) =>
+        spec.authScopes(parent, namedBy(ctx, spec.typeName, args.input), ctx)) as never,
       type: a.removes ? RemovedObject : spec.node,
       description: a.description,
       args: (a.removes ? payloadInput : mutationInput)(
         `${a.verb.charAt(0).toUpperCase()}${a.verb.slice(1)}${spec.typeName}`,
-        {
-          host,
-          name,
-        },
+        { host, name, id },
       ),
-      resolve: async (_r, { input: args }, ctx) => {
-        const s = await actOnNamed(ctx, spec, args, a.mustBeActive, a.run);
+      resolve: async (_r, { input }, ctx) => {
+        const s = await actOnNamed(ctx, spec, namedBy(ctx, spec.typeName, input), a.mustBeActive, a.run);
         return (
           a.removes
             ? {

@@ -8,7 +8,7 @@ import {
   type SnapshotXml,
 } from '../../libvirt/xml/snapshot-xml.ts';
 import { domainDescription, snapshotName } from '../../validation/index.ts';
-import { builder } from '../core/builder.ts';
+import { builder, hostOfGlobalId, keyOfGlobalId } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { invalidInput, notFound, parsedArgument } from '../core/errors.ts';
 import { filteredListFields, nameFilterFields } from '../core/filtered-list.ts';
@@ -17,7 +17,7 @@ import { hostName } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import { changed, clientMutationId, fromInput, mutationInput, payloadInput } from '../core/mutation-support.ts';
 import { hostKey, perObject, splitHostKey } from '../core/request-cache.ts';
-import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
+import { DomainNode, DomainRef, type DomainRefValue, type DomainShape, findDomain, onDomainArg } from './domain.ts';
 import { reread } from './lifecycle.ts';
 
 interface SnapshotShape {
@@ -279,6 +279,33 @@ async function reloaded(ctx: GatewayContext, owner: DomainShape, name: string): 
   return snapshotIn(ctx, fresh, name);
 }
 
+interface SnapshotArgs {
+  host?: string | null;
+  domain?: DomainRefValue | null;
+  name?: string | null;
+  id?: string | number | null;
+}
+
+/** The domain and name a revert or delete names: domain and name (on host), or the snapshot's global ID alone. */
+function snapshotRef(ctx: GatewayContext, args: SnapshotArgs): { host: string; domain: DomainRefValue; name: string } {
+  if (args.id != null) {
+    if (args.domain != null || args.name != null) throw invalidInput('id', 'give id alone, or domain and name');
+    const id = String(args.id);
+    const host = hostName(ctx, args.host ?? hostOfGlobalId(id));
+    const key = keyOfGlobalId(id, 'DomainSnapshot', host, 'id');
+    return { host, domain: { uuid: key.slice(0, 36) }, name: key.slice(37) };
+  }
+  if (args.domain == null) throw invalidInput('domain', 'give domain and name, or id');
+  if (args.name == null) throw invalidInput('name', 'give domain and name, or id');
+  return { host: hostName(ctx, args.host), domain: args.domain, name: args.name };
+}
+
+/** VM.Snapshot on the domain the snapshot belongs to, however the input names it. */
+const onSnapshotArg = (parent: unknown, args: { input: SnapshotArgs }, ctx: GatewayContext) => {
+  const ref = snapshotRef(ctx, args.input);
+  return onDomainArg('VM.Snapshot')(parent, { host: ref.host, domain: ref.domain }, ctx);
+};
+
 /** The named snapshot's libvirt handle; NOT_FOUND when the domain has none by that name. */
 async function lookup(owner: DomainShape, name: string) {
   try {
@@ -292,7 +319,13 @@ async function lookup(owner: DomainShape, name: string) {
 builder.mutationFields((t) => {
   const host = t.arg.string({ description: 'Registry name of the host; the default host when omitted.' });
   const domain = t.arg({ type: DomainRef, required: true, description: 'The domain: by name, UUID or runtime id.' });
-  const name = t.arg.string({ required: true, description: 'The snapshot’s name.' });
+  // revert and delete take the snapshot by domain and name, or by its global ID alone.
+  const ofDomain = t.arg({
+    type: DomainRef,
+    description: 'The domain: by name, UUID or runtime id. Give it with name.',
+  });
+  const name = t.arg.string({ description: 'The snapshot’s name, in domain. Give these or id.' });
+  const id = t.arg.id({ description: 'The snapshot’s global ID (its `id`), instead of domain and name.' });
   return {
     createDomainSnapshot: t.field({
       authScopes: fromInput(onDomainArg('VM.Snapshot')),
@@ -332,14 +365,15 @@ builder.mutationFields((t) => {
       },
     }),
     revertDomainSnapshot: t.field({
-      authScopes: fromInput(onDomainArg('VM.Snapshot')),
+      authScopes: onSnapshotArg,
       type: DomainNode,
       description:
         'Returns the domain to a snapshot; the snapshot becomes current. running or paused choose the state after revert (default: the state the snapshot holds); force allows reverts libvirt deems risky.',
       args: mutationInput('RevertDomainSnapshot', {
         host,
-        domain,
+        domain: ofDomain,
         name,
+        id,
         running: t.arg.boolean({
           defaultValue: false,
           required: true,
@@ -358,8 +392,9 @@ builder.mutationFields((t) => {
       }),
       resolve: async (_r, { input: args }, ctx) => {
         if (args.running && args.paused) throw invalidInput('paused', 'give at most one of running or paused');
-        const owner = await findDomain(ctx, hostName(ctx, args.host), args.domain);
-        const snapshot = await lookup(owner, args.name);
+        const ref = snapshotRef(ctx, args);
+        const owner = await findDomain(ctx, ref.host, ref.domain);
+        const snapshot = await lookup(owner, ref.name);
         await snapshot.revert([
           ...(args.running ? (['RUNNING'] as const) : []),
           ...(args.paused ? (['PAUSED'] as const) : []),
@@ -369,14 +404,15 @@ builder.mutationFields((t) => {
       },
     }),
     deleteDomainSnapshot: t.field({
-      authScopes: fromInput(onDomainArg('VM.Snapshot')),
+      authScopes: onSnapshotArg,
       type: DeletedSnapshots,
       description:
         'Deletes a snapshot (its children then hang from its parent); with children, its descendants too; with childrenOnly, only its descendants. Answers the global IDs deleted and the domain.',
       args: payloadInput('DeleteDomainSnapshot', {
         host,
-        domain,
+        domain: ofDomain,
         name,
+        id,
         children: t.arg.boolean({
           defaultValue: false,
           required: true,
@@ -392,9 +428,10 @@ builder.mutationFields((t) => {
         if (args.children && args.childrenOnly) {
           throw invalidInput('childrenOnly', 'give at most one of children or childrenOnly');
         }
-        const owner = await findDomain(ctx, hostName(ctx, args.host), args.domain);
-        const snapshot = await lookup(owner, args.name);
-        const named = await snapshotIn(ctx, owner, args.name);
+        const ref = snapshotRef(ctx, args);
+        const owner = await findDomain(ctx, ref.host, ref.domain);
+        const snapshot = await lookup(owner, ref.name);
+        const named = await snapshotIn(ctx, owner, ref.name);
         const gone = [
           ...(args.childrenOnly ? [] : [named]),
           ...(args.children || args.childrenOnly ? descendants(named) : []),
