@@ -33,6 +33,8 @@ interface UsedVolume {
   path: string;
   kind: 'file' | 'block';
   format?: string;
+  /** The pool it is in, as the grant check found it: where a linked clone or a seed goes by default. */
+  pool: string;
 }
 
 /** A disk: its place in the guest, and a volume that exists or one to create. */
@@ -96,6 +98,7 @@ async function usableVolume(
     path: s.object.path,
     kind: info.type === 'FILE' ? 'file' : 'block',
     ...(format !== undefined ? { format } : {}),
+    pool: pool.object.name,
     capacity: info.capacityBytes,
   };
 }
@@ -158,7 +161,7 @@ async function seedDisk(
     (first === undefined
       ? undefined
       : 'path' in first
-        ? (await (await p.c.volumeByPath(first.path)).pool()).name
+        ? first.pool
         : first.pool.name);
   if (poolName === undefined) {
     throw invalidInput(`${field}.pool`, 'name a pool for the seed volume: the domain has no disk to put it beside');
@@ -200,7 +203,7 @@ async function diskSource(p: Planner, disk: DomainDiskValue, field: string): Pro
   if (capacity < base.capacity) {
     throw invalidInput(`${field}.linkedClone.capacityBytes`, `must be at least the base’s ${base.capacity} bytes`);
   }
-  const poolName = l.pool ?? (await (await p.c.volumeByPath(base.path)).pool()).name;
+  const poolName = l.pool ?? base.pool;
   const pool = await poolForNew(p, poolName, l.name, `${field}.linkedClone`);
   const volumeXml = buildVolumeXml({
     name: l.name,
