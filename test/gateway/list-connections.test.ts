@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEthernetInterfaceXml } from '../../src/libvirt/xml/interface-xml.ts';
 import { buildStoragePoolXml } from '../../src/libvirt/xml/storage-pool-xml.ts';
+import { buildVolumeXml } from '../../src/libvirt/xml/volume-xml.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import { fixtureUri } from '../support/test-host.ts';
 
@@ -13,6 +14,14 @@ beforeAll(async () => {
   const c = await gw.registry.connection('fixture');
   for (const name of ['p-c', 'p-a', 'p-b'])
     await c.defineStoragePool(buildStoragePoolXml({ type: 'dir', name, targetPath: `/${name}` }));
+  const pool = await c.storagePoolByName('default-pool');
+  for (const [name, mib] of [
+    ['v-small', 1n],
+    ['v-big', 64n],
+    ['v-mid', 8n],
+    ['v-mid2', 8n],
+  ] as const)
+    await pool.createVolume(buildVolumeXml({ name, capacityBytes: mib << 20n }));
   for (const name of ['eth9', 'eth3'])
     await c.defineInterface(buildEthernetInterfaceXml({ name, startMode: 'none', ipv4: { dhcp: true } }));
   const db = await c.domainByName('db');
@@ -83,5 +92,33 @@ describe('connections for every listed kind', () => {
     );
     // Each snapshot was taken on top of the one before: s-b is the only root.
     expect(roots.domain.snapshotConnection.nodes.map((n) => n.name)).toEqual(['s-b']);
+  });
+
+  it('volumeConnection(orderBy: CAPACITY DESC) pages the pool’s volumes by libvirt’s capacities, ties by name', async () => {
+    const walked = await walk(
+      (a) =>
+        `{ storagePool(name: "default-pool") { volumeConnection(first: 2, orderBy: { field: CAPACITY, direction: DESC }${cursor(a)}) { ${fields} } } }`,
+      (d: { storagePool: { volumeConnection: Connection } }) => d.storagePool.volumeConnection,
+    );
+    const c = await gw.registry.connection('fixture');
+    const volumes = await (await c.storagePoolByName('default-pool')).volumes();
+    const rows = await Promise.all(
+      volumes.map(async (v) => ({ name: v.name, key: v.key, size: (await v.info()).capacityBytes })),
+    );
+    // Descending over (capacity, name, key), as the connection promises.
+    rows.sort((a, b) =>
+      a.size !== b.size
+        ? a.size > b.size
+          ? -1
+          : 1
+        : a.name !== b.name
+          ? a.name > b.name
+            ? -1
+            : 1
+          : a.key > b.key
+            ? -1
+            : 1,
+    );
+    expect(walked).toEqual(rows.map((r) => r.name));
   });
 });

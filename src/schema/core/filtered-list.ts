@@ -57,7 +57,7 @@ function orderInput(kind: string, orders: NonNullable<FilteredListOptions<unknow
     },
   });
   return builder.inputRef<OrderValue>(`${kind}Order`).implement({
-    description: `How a ${kind} connection is ordered; ties go by name, then identity.`,
+    description: `How a ${kind} connection is ordered; ties go by name, then identity (both reversed with DESC).`,
     fields: (t) => ({
       field: t.field({ type: field, required: true, description: 'What to order by.' }),
       direction: t.field({

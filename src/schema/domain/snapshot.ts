@@ -222,6 +222,12 @@ filteredListFields(DomainNode, {
     );
   },
   sortKey: (s) => [s.parsed.name, s.owner.domain.uuid],
+  orders: {
+    CREATION_TIME: {
+      description: 'When libvirt took it (seconds since the epoch).',
+      value: async (s) => s.parsed.creationTime?.getTime() ?? 0,
+    },
+  },
 });
 
 const DomainSnapshotInput = builder.inputType('DomainSnapshotInput', {

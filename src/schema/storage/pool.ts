@@ -39,7 +39,7 @@ export function onPoolArg(privilege: Privilege, field: 'name' | 'pool' = 'name')
 
 const poolKey = (s: PoolShape) => hostKey(s.host, s.object.name);
 
-const info = perObject<PoolShape, StoragePoolInfo>(poolKey, (shapes: readonly PoolShape[]) =>
+const poolInfo = perObject<PoolShape, StoragePoolInfo>(poolKey, (shapes: readonly PoolShape[]) =>
   StoragePool.infoMany(shapes.map((s) => s.object)),
 );
 
@@ -118,11 +118,11 @@ StoragePoolNode.implement({
       type: PoolState,
       description: 'Whether it is running, and if not, why.',
       resolve: async (s, _a, ctx) => {
-        const { state } = await info(ctx, s);
+        const { state } = await poolInfo(ctx, s);
         return state === 'UNKNOWN' ? null : state;
       },
     }),
-    ...bigIntFields(t, info, {
+    ...bigIntFields(t, poolInfo, {
       capacityBytes: 'Total size in bytes.',
       allocationBytes: 'Bytes allocated to volumes.',
       availableBytes: 'Free bytes for new volumes.',
@@ -164,6 +164,16 @@ filteredListFields(Host, {
     return keepFlagged(ctx, list, filter, ['active', 'autostart', 'persistent'] as const, pools.is);
   },
   sortKey: (s) => [s.object.name, s.object.uuid],
+  orders: {
+    CAPACITY: {
+      description: 'Its total size.',
+      value: async (s, ctx) => Number((await poolInfo(ctx, s)).capacityBytes),
+    },
+    AVAILABLE: {
+      description: 'Its free bytes for new volumes (an inactive pool’s as libvirt last knew them).',
+      value: async (s, ctx) => Number((await poolInfo(ctx, s)).availableBytes),
+    },
+  },
 });
 
 byNameFields({

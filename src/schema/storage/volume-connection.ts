@@ -2,7 +2,7 @@ import { builder } from '../core/builder.ts';
 import { filteredListFields, nameFilterFields } from '../core/filtered-list.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import { StoragePoolNode, volumesOf } from './pool.ts';
-import { unhidden, VolumeNode } from './volume.ts';
+import { unhidden, VolumeNode, volumeInfo } from './volume.ts';
 
 const VolumeFilter = builder.inputType('VolumeFilter', {
   description: 'Which volumes a connection returns: every condition given must hold.',
@@ -36,4 +36,14 @@ filteredListFields(StoragePoolNode, {
     );
   },
   sortKey: (s) => [s.object.name, s.object.key],
+  orders: {
+    CAPACITY: {
+      description: 'Its capacity: the size the guest sees.',
+      value: async (s, ctx) => Number((await volumeInfo(ctx, s)).capacityBytes),
+    },
+    ALLOCATION: {
+      description: 'The bytes it takes on the host.',
+      value: async (s, ctx) => Number((await volumeInfo(ctx, s)).allocationBytes),
+    },
+  },
 });
