@@ -1,5 +1,13 @@
 import type { IncomingMessage } from 'node:http';
-import { defaultFieldResolver, type GraphQLField, type GraphQLSchema } from 'graphql';
+import {
+  defaultFieldResolver,
+  type GraphQLArgument,
+  type GraphQLField,
+  type GraphQLInputField,
+  type GraphQLSchema,
+  getNamedType,
+  isInputObjectType,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Identity } from '../auth/identity.ts';
@@ -50,6 +58,27 @@ export async function actedOnHost(asked: Record<string, unknown>, context: Audit
   return context.hosts?.defaultName ?? '';
 }
 
+/** Whether an argument's or input field's type is a scalar marked `secret` (a secret's value). */
+function isSecret(f: GraphQLArgument | GraphQLInputField): boolean {
+  return getNamedType(f.type).extensions?.secret === true;
+}
+
+/**
+ * The arguments of a mutation (the fields of its one `input`, as argumentsOf reads them) whose type
+ * carries a secret: the audit record names them, never their value, digest or size.
+ */
+function secretArguments(field: GraphQLField<unknown, AuditContext>): ReadonlySet<string> {
+  const keys = new Set<string>();
+  for (const arg of field.args) {
+    if (isSecret(arg)) keys.add(arg.name);
+    const type = getNamedType(arg.type);
+    if (arg.name === 'input' && isInputObjectType(type)) {
+      for (const f of Object.values(type.getFields())) if (isSecret(f)) keys.add(f.name);
+    }
+  }
+  return keys;
+}
+
 // The schema object is shared by every app of the process: its mutation fields are wrapped once,
 // and each call finds its own app's log in the context.
 const wrapped = new WeakSet<GraphQLField<unknown, AuditContext>>();
@@ -58,6 +87,7 @@ function audit(field: GraphQLField<unknown, AuditContext>): void {
   if (wrapped.has(field)) return;
   wrapped.add(field);
   const resolve = field.resolve ?? defaultFieldResolver;
+  const secrets = secretArguments(field);
   field.resolve = (source, args: Record<string, unknown>, context, info) => {
     const log = context.audit;
     if (log === undefined) return resolve(source, args, context, info);
@@ -74,7 +104,7 @@ function audit(field: GraphQLField<unknown, AuditContext>): void {
           source: context.req?.socket?.remoteAddress ?? null,
           host: await host,
           operation: field.name,
-          arguments: redactArguments(asked),
+          arguments: redactArguments(asked, secrets),
           result,
           durationMs: Math.round((performance.now() - started) * 1000) / 1000,
         },
