@@ -19,6 +19,8 @@ function notAString(): GraphQLError {
 export const SecretValueScalar = builder.scalarType('SecretValue', {
   description:
     'A secret’s value, input only: UTF-8 text, or base64 of the bytes (see SecretValueEncoding). Never returned, logged, audited or repeated in an error.',
+  // On the wire it is a GraphQL String; what makes it a scalar of its own is that it is never repeated.
+  specifiedByURL: 'https://spec.graphql.org/October2021/#sec-String',
   extensions: { secret: true },
   serialize: () => {
     throw new GraphQLError('a SecretValue is never returned');
