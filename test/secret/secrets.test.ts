@@ -160,8 +160,10 @@ describe.skipIf(skip !== undefined)('secrets on a private libvirtd', () => {
   });
 
   it('keeps the value out of errors, logs and audit records', async () => {
-    const s = await define({ usage: { type: 'VTPM', name: 'virtql-vtpm-c' } });
+    // Not private, so the daemon's own virsh can show the refusals below changed nothing.
+    const s = await define({ usage: { type: 'VTPM', name: 'virtql-vtpm-c' }, private: false });
     await ok(keeper, SET, { input: { secret: { uuid: s.uuid }, value: VALUE } });
+    const stored = (await virsh(uri(), 'secret-get-value', s.uuid)).trim();
     // Refusals graphql-js itself would echo the variable for: an unknown field, a wrong type.
     const extra = await call(keeper, SET, { input: { secret: { uuid: s.uuid }, value: VALUE, bogus: 1 } });
     expect(extra.errors?.[0]?.extensions).toMatchObject({ code: 'INVALID_INPUT' });
@@ -196,6 +198,8 @@ describe.skipIf(skip !== undefined)('secrets on a private libvirtd', () => {
       input: { secret: { uuid: '00000000-0000-4000-8000-00000000dead' }, value: VALUE },
     });
     expect(gone.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
+
+    expect((await virsh(uri(), 'secret-get-value', s.uuid)).trim()).toBe(stored);
 
     const audit = await readFile(auditFile, 'utf8');
     const sets = audit
