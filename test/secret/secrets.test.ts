@@ -30,7 +30,7 @@ const DEFINE = `mutation ($input: DefineSecretInput!) {
   defineSecret(input: $input) { id uuid usageType usageId description ephemeral private }
 }`;
 const SET = `mutation ($input: SetSecretValueInput!) { setSecretValue(input: $input) { uuid usageId } }`;
-const UNDEFINE = `mutation ($input: UndefineSecretInput!) { undefineSecret(input: $input) { uuid name } }`;
+const UNDEFINE = `mutation ($input: UndefineSecretInput!) { undefineSecret(input: $input) { uuid name deletedId } }`;
 const LIST = '{ host { secrets { uuid usageType usageId } } }';
 
 interface SecretFields {
@@ -261,8 +261,10 @@ describe.skipIf(skip !== undefined)('secrets on a private libvirtd', () => {
 
   it('undefines a secret', async () => {
     const s = await define({ usage: { type: 'NONE' } });
-    const res = await ok<{ undefineSecret: { uuid: string } }>(keeper, UNDEFINE, { input: { secret: { id: s.id } } });
-    expect(res.undefineSecret.uuid).toBe(s.uuid);
+    const res = await ok<{ undefineSecret: { uuid: string; deletedId: string } }>(keeper, UNDEFINE, {
+      input: { secret: { id: s.id } },
+    });
+    expect(res.undefineSecret).toMatchObject({ uuid: s.uuid, deletedId: s.id });
     const list = await ok<{ host: { secrets: Array<{ uuid: string }> } }>(keeper, LIST);
     expect(list.host.secrets.map((x) => x.uuid)).not.toContain(s.uuid);
   });

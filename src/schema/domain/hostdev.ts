@@ -40,7 +40,6 @@ builder.mutationFields((t) => ({
       },
     ),
     type: DomainNode,
-    nullable: false,
     description:
       'Gives the domain a host PCI function or USB device (Host.devices) as a managed <hostdev>: libvirt detaches it from its host driver while the guest holds it. Needs VM.Config on the domain, Sys.Unsafe on the host and `xml.allow.hostdev` in the config (else UNSAFE_INPUT).',
     args: mutationInput('AttachDomainHostDevice', {

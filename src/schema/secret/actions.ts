@@ -6,7 +6,14 @@ import { builder } from '../core/builder.ts';
 import { holdsSecret, refusedAs } from '../core/errors.ts';
 import { safeClientPath } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
-import { changed, fromInput, mutationInput, RemovedObject } from '../core/mutation-support.ts';
+import {
+  changed,
+  fromInput,
+  globalIdOf,
+  mutationInput,
+  payloadInput,
+  RemovedObject,
+} from '../core/mutation-support.ts';
 import { findSecret, SecretNode, SecretRef, SecretUsageType, secrets } from './secret.ts';
 import { SecretValueEncoding, SecretValueScalar, secretBytes } from './secret-value.ts';
 
@@ -34,7 +41,6 @@ builder.mutationFields((t) => {
     defineSecret: t.field({
       authScopes: fromInput(onHostArg('Sys.Secrets')),
       type: SecretNode,
-      nullable: false,
       description:
         'Defines a secret (virSecretDefineXML) without a value; libvirt picks its UUID, so no existing secret is redefined. Set its value with setSecretValue.',
       args: mutationInput('DefineSecret', {
@@ -72,7 +78,6 @@ builder.mutationFields((t) => {
     setSecretValue: t.field({
       authScopes: fromInput(onHostArg('Sys.Secrets')),
       type: SecretNode,
-      nullable: false,
       description:
         'Sets a secret’s value (virSecretSetValue). The value can never be read back through the gateway; it is not logged, audited or repeated in any error.',
       args: mutationInput('SetSecretValue', {
@@ -102,15 +107,19 @@ builder.mutationFields((t) => {
     undefineSecret: t.field({
       authScopes: fromInput(onHostArg('Sys.Secrets')),
       type: RemovedObject,
-      nullable: false,
       description: 'Removes a secret and its value (virSecretUndefine).',
-      args: mutationInput('UndefineSecret', { host, secret: secretArg() }),
+      args: payloadInput('UndefineSecret', { host, secret: secretArg() }),
       resolve: async (_r, { input: args }, ctx) => {
         const h = hostName(ctx, args.host);
         const s = await findSecret(ctx, h, args.secret);
         await s.object.undefine();
         changed(ctx);
-        return { host: h, name: s.object.usageId || s.object.uuid, uuid: s.object.uuid };
+        return {
+          host: h,
+          name: s.object.usageId || s.object.uuid,
+          uuid: s.object.uuid,
+          deletedId: globalIdOf('Secret', h, s.object.uuid),
+        };
       },
     }),
   };
