@@ -53,13 +53,14 @@ function redact(value: unknown, name: string): unknown {
  */
 export function redactArguments(
   args: Record<string, unknown>,
-  secrets: ReadonlySet<string> = new Set(),
+  marks: { secret?: ReadonlySet<string>; plain?: ReadonlySet<string> } = {},
 ): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(args).map(([k, v]) => {
       // A secret's value: not even a digest, which would let a short one be guessed offline.
-      if (secrets.has(k)) return [k, SECRET_REDACTED];
-      const kept = redact(v, k);
+      if (marks.secret?.has(k)) return [k, SECRET_REDACTED];
+      // A ref whose argument is named like a secret but holds only an id (`secret: { uuid }`).
+      const kept = redact(v, marks.plain?.has(k) ? '' : k);
       return [
         k,
         typeof kept === 'object' && Buffer.byteLength(json(kept)) > MAX_ARGUMENT_BYTES ? digestOf(json(v)) : kept,

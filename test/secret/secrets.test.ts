@@ -210,6 +210,8 @@ describe.skipIf(skip !== undefined)('secrets on a private libvirtd', () => {
     expect(sets.some((r) => r.result === 'ok')).toBe(true);
     for (const r of sets.filter((r) => 'value' in r.arguments))
       expect(r.arguments.value).toBe('(secret value, not recorded)');
+    // Which secret was set stays readable.
+    expect(sets.filter((r) => r.result === 'ok').map((r) => r.arguments.secret)).toContainEqual({ uuid: s.uuid });
     for (const text of [audit, logLines.join(''), responses.join('\n')]) {
       expect(text).not.toContain(VALUE);
       expect(text).not.toContain(BINARY.toString('base64'));

@@ -84,6 +84,8 @@ SecretNode.implement({
 export const SecretRef = builder.inputType('SecretRef', {
   description: 'One secret by exactly one of its global ID or UUID.',
   isOneOf: true,
+  // Only an id: the audit record keeps it readable, although the argument is named `secret`.
+  extensions: { auditPlain: true },
   fields: (t) => ({
     id: t.id({ description: 'The global ID, as `Secret.id` gives it; of this host.' }),
     uuid: t.string({ description: 'Its UUID.' }),
