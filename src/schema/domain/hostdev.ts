@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import { UNSAFE_PRIVILEGE } from '../../libvirt/xml/host-safety.ts';
 import { buildHostdevXml, hostdevSourceOf } from '../../libvirt/xml/node-device-xml.ts';
 import { builder } from '../core/builder.ts';
@@ -54,7 +55,9 @@ builder.mutationFields((t) => ({
     resolve: async (_r, { input: args }, ctx) => {
       const host = hostName(ctx, args.host);
       requireHostdevAllowed(ctx, args.device);
-      const found = await nodeDevices.find(ctx, host, args.device).catch(() => {
+      const found = await nodeDevices.find(ctx, host, args.device).catch((e: unknown) => {
+        // Only a device the host lacks is this field's NOT_FOUND; a host that is down stays CONNECTION_FAILED.
+        if (!(e instanceof GraphQLError) || e.extensions.code !== 'NOT_FOUND') throw e;
         throw gatewayError('NOT_FOUND', `device: host device ${echoed(args.device)} not found`, {
           field: 'device',
           host,
