@@ -156,13 +156,7 @@ async function seedDisk(
     throw e;
   }
   const first = disks[0]?.source;
-  const poolName =
-    ci.pool ??
-    (first === undefined
-      ? undefined
-      : 'path' in first
-        ? first.pool
-        : first.pool.name);
+  const poolName = ci.pool ?? (first === undefined ? undefined : 'path' in first ? first.pool : first.pool.name);
   if (poolName === undefined) {
     throw invalidInput(`${field}.pool`, 'name a pool for the seed volume: the domain has no disk to put it beside');
   }
