@@ -14,6 +14,8 @@
         "src/native/snapshot.cc",
         "src/native/stream.cc",
         "src/native/volume-stream.cc",
+        "src/native/node-device.cc",
+        "src/native/secret.cc",
         "src/native/events.cc",
         "src/native/xml-tree.cc",
         "src/native/xml-schema.cc"

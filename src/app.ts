@@ -42,7 +42,7 @@ import { OperationTracker } from './operations/operation-tracker.ts';
 import { createRedisOperations } from './operations/redis-operations.ts';
 import { startRequestDeadline } from './request-deadline.ts';
 import type { GatewayContext, HostSource } from './schema/core/context.ts';
-import { clientErrorCode, gatewayError, maskError } from './schema/core/errors.ts';
+import { clientErrorCode, clientErrorMessage, gatewayError, maskError } from './schema/core/errors.ts';
 import { schema } from './schema/index.ts';
 import { CSRF_HEADER, createGate, type Route } from './security/create-gate.ts';
 import { createStreamTickets, STREAM_TICKET_PARAM, type StreamGrant } from './security/stream-tickets.ts';
@@ -192,6 +192,7 @@ export function buildApp(options: AppOptions): App {
   const requestLogging = createRequestLogging({
     logger: options.logger ?? pino({ level: 'info' }),
     codeOf: clientErrorCode,
+    messageOf: clientErrorMessage,
     identityOf: (context) => (context.identity instanceof Identity ? context.identity.name : undefined),
   });
   /** A WebSocket refused for its credentials (close 4401) or its Host/Origin (403): no request id, one line. */

@@ -9,6 +9,9 @@ export interface Digest {
 /** The largest argument (a string, or a whole input value as JSON) an audit record keeps as it is. */
 export const MAX_ARGUMENT_BYTES = 1024;
 
+/** What an audit record keeps of a secret's value (an argument whose type is marked `secret`). */
+export const SECRET_REDACTED = '(secret value, not recorded)';
+
 const SECRET_NAME = /pass(word|phrase)|secret|token|credential|authorization|private/i;
 const XML_NAME = /xml/i;
 // A string starting with an XML declaration or element is a document, whatever its argument's name.
@@ -48,10 +51,16 @@ function redact(value: unknown, name: string): unknown {
  * larger than MAX_ARGUMENT_BYTES (a string, or a list or input object as JSON) become {@link Digest}s,
  * so a record stays small whatever a caller sends.
  */
-export function redactArguments(args: Record<string, unknown>): Record<string, unknown> {
+export function redactArguments(
+  args: Record<string, unknown>,
+  marks: { secret?: ReadonlySet<string>; plain?: ReadonlySet<string> } = {},
+): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(args).map(([k, v]) => {
-      const kept = redact(v, k);
+      // A secret's value: not even a digest, which would let a short one be guessed offline.
+      if (marks.secret?.has(k)) return [k, SECRET_REDACTED];
+      // A ref whose argument is named like a secret but holds only an id (`secret: { uuid }`).
+      const kept = redact(v, marks.plain?.has(k) ? '' : k);
       return [
         k,
         typeof kept === 'object' && Buffer.byteLength(json(kept)) > MAX_ARGUMENT_BYTES ? digestOf(json(v)) : kept,

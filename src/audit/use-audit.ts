@@ -1,5 +1,13 @@
 import type { IncomingMessage } from 'node:http';
-import { defaultFieldResolver, type GraphQLField, type GraphQLSchema } from 'graphql';
+import {
+  defaultFieldResolver,
+  type GraphQLArgument,
+  type GraphQLField,
+  type GraphQLInputField,
+  type GraphQLSchema,
+  getNamedType,
+  isInputObjectType,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import type { Identity } from '../auth/identity.ts';
@@ -50,6 +58,32 @@ export async function actedOnHost(asked: Record<string, unknown>, context: Audit
   return context.hosts?.defaultName ?? '';
 }
 
+/** Whether an argument's or input field's type is marked with the extension `key` (see secretArguments). */
+function marked(f: GraphQLArgument | GraphQLInputField, key: 'secret' | 'auditPlain'): boolean {
+  return getNamedType(f.type).extensions?.[key] === true;
+}
+
+/**
+ * The arguments of a mutation (the fields of its one `input`, as argumentsOf reads them) by what the
+ * audit record does with them: `secret`, those whose type is a scalar marked `secret` (a secret's
+ * value: named, never its value, digest or size); `plain`, those whose type is marked `auditPlain`
+ * (a ref to a secret: its id or UUID, kept readable although its name says "secret").
+ */
+function markedArguments(field: GraphQLField<unknown, AuditContext>) {
+  const secret = new Set<string>();
+  const plain = new Set<string>();
+  const sort = (f: GraphQLArgument | GraphQLInputField) => {
+    if (marked(f, 'secret')) secret.add(f.name);
+    else if (marked(f, 'auditPlain')) plain.add(f.name);
+  };
+  for (const arg of field.args) {
+    sort(arg);
+    const type = getNamedType(arg.type);
+    if (arg.name === 'input' && isInputObjectType(type)) for (const f of Object.values(type.getFields())) sort(f);
+  }
+  return { secret, plain };
+}
+
 // The schema object is shared by every app of the process: its mutation fields are wrapped once,
 // and each call finds its own app's log in the context.
 const wrapped = new WeakSet<GraphQLField<unknown, AuditContext>>();
@@ -58,6 +92,7 @@ function audit(field: GraphQLField<unknown, AuditContext>): void {
   if (wrapped.has(field)) return;
   wrapped.add(field);
   const resolve = field.resolve ?? defaultFieldResolver;
+  const marks = markedArguments(field);
   field.resolve = (source, args: Record<string, unknown>, context, info) => {
     const log = context.audit;
     if (log === undefined) return resolve(source, args, context, info);
@@ -74,7 +109,7 @@ function audit(field: GraphQLField<unknown, AuditContext>): void {
           source: context.req?.socket?.remoteAddress ?? null,
           host: await host,
           operation: field.name,
-          arguments: redactArguments(asked),
+          arguments: redactArguments(asked, marks),
           result,
           durationMs: Math.round((performance.now() - started) * 1000) / 1000,
         },

@@ -16,6 +16,7 @@ export const PRIVILEGES = [
   'Storage.Use',
   'Interface.Modify',
   'Sys.Audit',
+  'Sys.Secrets',
   'Sys.Unsafe',
 ] as const;
 

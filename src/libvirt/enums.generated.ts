@@ -1989,3 +1989,11 @@ export const StorageVolDownloadFlags = members(virStorageVolDownloadFlags, 'VIR_
 
 // virStorageVolWipeAlgorithm — libvirt-libvirt-storage.html#virStorageVolWipeAlgorithm
 export const StorageVolWipeAlgorithm = members(virStorageVolWipeAlgorithm, 'VIR_STORAGE_VOL_WIPE_ALG_');
+
+// virConnectListAllNodeDeviceFlags — libvirt-libvirt-nodedev.html#virConnectListAllNodeDeviceFlags
+export const ConnectListAllNodeDeviceFlags = members(virConnectListAllNodeDeviceFlags, 'VIR_CONNECT_LIST_NODE_DEVICES_');
+
+// virSecretUsageType — libvirt-libvirt-secret.html#virSecretUsageType
+export const SecretUsageType = members(virSecretUsageType, 'VIR_SECRET_USAGE_TYPE_');
+export type SecretUsageTypeName = keyof typeof SecretUsageType;
+export const secretUsageTypeName = nameOf(SecretUsageType);

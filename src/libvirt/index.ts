@@ -9,6 +9,8 @@ export * from './events.ts';
 export * from './flags.ts';
 export * from './host-interface.ts';
 export * from './network.ts';
+export * from './node-device.ts';
+export * from './secret.ts';
 export * from './snapshot.ts';
 export * from './storage-pool.ts';
 export * from './version.ts';

@@ -11,6 +11,8 @@ export type InterfaceHandle = Handle<'interface'>;
 export type PoolHandle = Handle<'storage pool'>;
 export type VolumeHandle = Handle<'storage volume'>;
 export type SnapshotHandle = Handle<'domain snapshot'>;
+export type NodeDeviceHandle = Handle<'node device'>;
+export type SecretHandle = Handle<'secret'>;
 export type StreamHandle = Handle<'stream'>;
 export type TransferHandle = Handle<'transfer'>;
 
@@ -44,6 +46,19 @@ export interface RawVolume {
 export interface RawSnapshot {
   handle: SnapshotHandle;
   name: string;
+}
+export interface RawNodeDevice {
+  handle: NodeDeviceHandle;
+  name: string;
+}
+/** A secret's identity, kept in its handle (no call reads it). */
+export interface RawSecret {
+  handle: SecretHandle;
+  uuid: string;
+  /** virSecretUsageType. */
+  usageType: number;
+  /** The usage's id: a volume path, a Ceph or iSCSI name, a TLS name or a vTPM name; empty for none. */
+  usageId: string;
 }
 /** A snapshot as listed with its document, without a handle (reads need none). */
 export interface RawSnapshotDetail {
@@ -282,6 +297,21 @@ export interface Native {
   storageVolCreateXMLFrom(p: PoolHandle, xml: string, from: VolumeHandle, flags: number): P<RawVolume>;
   storageVolResize(v: VolumeHandle, capacityBytes: bigint, flags: number): P<void>;
   storageVolWipe(v: VolumeHandle, algorithm: number, flags: number): P<void>;
+
+  connectListAllNodeDevices(c: ConnHandle, flags: number): P<RawNodeDevice[]>;
+  nodeDeviceLookupByName(c: ConnHandle, name: string): P<RawNodeDevice>;
+  nodeDeviceGetXMLDesc(d: NodeDeviceHandle, flags: number): P<string>;
+  nodeDeviceGetXMLDescMany(d: NodeDeviceHandle[], flags: number): Slots<string>;
+
+  connectListAllSecrets(c: ConnHandle, flags: number): P<RawSecret[]>;
+  secretLookupByUUID(c: ConnHandle, uuid: string): P<RawSecret>;
+  secretLookupByUsage(c: ConnHandle, usageType: number, usageId: string): P<RawSecret>;
+  secretDefineXML(c: ConnHandle, xml: string, flags: number): P<RawSecret>;
+  secretGetXMLDesc(s: SecretHandle, flags: number): P<string>;
+  secretGetXMLDescMany(s: SecretHandle[], flags: number): Slots<string>;
+  /** The binding copies the bytes and wipes its copy after the call; there is no way to read a value back. */
+  secretSetValue(s: SecretHandle, value: Buffer, flags: number): P<void>;
+  secretUndefine(s: SecretHandle): P<void>;
 
   domainSnapshotCreateXML(d: DomainHandle, xml: string, flags: number): P<RawSnapshot>;
   domainListAllSnapshots(d: DomainHandle, flags: number): P<RawSnapshot[]>;

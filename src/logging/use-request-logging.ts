@@ -32,6 +32,8 @@ export interface RequestLoggingOptions {
   logger: Logger;
   /** The code a client sees for an error (its extensions.code once masked). */
   codeOf: (error: unknown) => string;
+  /** The message a client sees for an error (masked: a secret's value it sent is not in it). @default its own message */
+  messageOf?: (error: unknown) => string;
   /** Who runs the operation, when known at its end. */
   identityOf: (context: Record<string, unknown>) => string | undefined;
 }
@@ -64,7 +66,12 @@ interface OperationLog {
  * logged while the request runs (the context's `log`, yoga's own messages) carries it, and each
  * operation ends with one `operation` line: name, type, duration, error codes, identity.
  */
-export function createRequestLogging({ logger, codeOf, identityOf }: RequestLoggingOptions): RequestLogging {
+export function createRequestLogging({
+  logger,
+  codeOf,
+  messageOf = (error) => (error instanceof Error ? error.message : ''),
+  identityOf,
+}: RequestLoggingOptions): RequestLogging {
   // Knowing the current request inside yoga's own log calls takes AsyncLocalStorage, whose
   // promise hooks cost Node 20 about a tenth of the CPU of a large query. yoga speaks mostly at
   // debug level, so the hooks are on only when debug lines are logged; above that, yoga's rare
@@ -135,7 +142,7 @@ export function createRequestLogging({ logger, codeOf, identityOf }: RequestLogg
       // the host lacks): those are the client's, logged at info with their code and no stack.
       const code = level === 'error' && first instanceof Error ? codeOf(first) : undefined;
       if (code !== undefined && code !== 'INTERNAL') {
-        log.info({ code, ...details }, bounded(first instanceof Error ? first.message : ''));
+        log.info({ code, ...details }, bounded(messageOf(first)));
       } else if (first instanceof Error) {
         log[level]({ err: boundedErrorSerializer(first), ...details }, bounded(first.message));
       } else if (typeof first === 'string') log[level](details, first);

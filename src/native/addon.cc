@@ -11,6 +11,8 @@ void InitStorage(Napi::Env env, Exports exports);
 void InitSnapshot(Napi::Env env, Exports exports);
 void InitStream(Napi::Env env, Exports exports);
 void InitVolumeStream(Napi::Env env, Exports exports);
+void InitNodeDevice(Napi::Env env, Exports exports);
+void InitSecret(Napi::Env env, Exports exports);
 void InitXmlTree(Napi::Env env, Exports exports);
 void InitXmlSchema(Napi::Env env, Exports exports);
 
@@ -33,6 +35,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSnapshot(env, exports);
   InitStream(env, exports);
   InitVolumeStream(env, exports);
+  InitNodeDevice(env, exports);
+  InitSecret(env, exports);
   InitXmlTree(env, exports);
   InitXmlSchema(env, exports);
   InitEvents(env, exports);

@@ -32,6 +32,8 @@ const napi_type_tag kTags[] = {
     {0x7669727471000005ULL, 0x706f6f6c30303031ULL},  // storage pool
     {0x7669727471000006ULL, 0x766f6c756d653031ULL},  // storage volume
     {0x7669727471000007ULL, 0x736e617073686f74ULL},  // domain snapshot
+    {0x7669727471000008ULL, 0x6e6f646564657631ULL},  // node device
+    {0x7669727471000009ULL, 0x7365637265743031ULL},  // secret
 };
 
 }  // namespace
@@ -72,6 +74,8 @@ const napi_type_tag& TagOf(const char* kind) {
   if (std::strcmp(kind, "storage pool") == 0) return kTags[4];
   if (std::strcmp(kind, "storage volume") == 0) return kTags[5];
   if (std::strcmp(kind, "domain snapshot") == 0) return kTags[6];
+  if (std::strcmp(kind, "node device") == 0) return kTags[7];
+  if (std::strcmp(kind, "secret") == 0) return kTags[8];
   return kTags[0];
 }
 
@@ -163,6 +167,22 @@ Build DescribeVolume(const ConnRef& conn, virStorageVolPtr v) {
 Build DescribeSnapshot(const ConnRef& conn, virDomainSnapshotPtr s) {
   if (s == nullptr) return nullptr;
   return Described(conn, s, {{"name", virDomainSnapshotGetName(s)}});
+}
+
+Build DescribeNodeDevice(const ConnRef& conn, virNodeDevicePtr d) {
+  if (d == nullptr) return nullptr;
+  const char* name = virNodeDeviceGetName(d);
+  return Described(conn, d, {{"name", name ? name : ""}});
+}
+
+// The usage type and id are kept in the handle: no call to the daemon.
+Build DescribeSecret(const ConnRef& conn, virSecretPtr s) {
+  if (s == nullptr) return nullptr;
+  char uuid[VIR_UUID_STRING_BUFLEN];
+  const char* usage = virSecretGetUsageID(s);
+  int type = virSecretGetUsageType(s);
+  return Described(conn, s, {{"uuid", UuidOf(virSecretGetUUIDString(s, uuid), uuid)}, {"usageId", usage ? usage : ""}},
+                   [type](Napi::Env env, Napi::Object& o) { o.Set("usageType", Napi::Number::New(env, type)); });
 }
 
 void Export(Napi::Env env, Exports exports, const char* name, Fn fn) {

@@ -69,6 +69,20 @@ struct Traits<virDomainSnapshotPtr> {
   static int Free(virDomainSnapshotPtr p) { return virDomainSnapshotFree(p); }
 };
 
+template <>
+struct Traits<virNodeDevicePtr> {
+  static constexpr const char* kind = "node device";
+  static int Ref(virNodeDevicePtr p) { return virNodeDeviceRef(p); }
+  static int Free(virNodeDevicePtr p) { return virNodeDeviceFree(p); }
+};
+
+template <>
+struct Traits<virSecretPtr> {
+  static constexpr const char* kind = "secret";
+  static int Ref(virSecretPtr p) { return virSecretRef(p); }
+  static int Free(virSecretPtr p) { return virSecretFree(p); }
+};
+
 template <typename P>
 struct Handle {
   ConnRef conn;
@@ -176,6 +190,8 @@ Build DescribeInterface(const ConnRef& conn, virInterfacePtr i);
 Build DescribePool(const ConnRef& conn, virStoragePoolPtr p);
 Build DescribeVolume(const ConnRef& conn, virStorageVolPtr v);  // also reads the path (a call)
 Build DescribeSnapshot(const ConnRef& conn, virDomainSnapshotPtr s);
+Build DescribeNodeDevice(const ConnRef& conn, virNodeDevicePtr d);
+Build DescribeSecret(const ConnRef& conn, virSecretPtr s);
 
 // Takes ownership of a libvirt-allocated array of handles and describes each one.
 template <typename P>

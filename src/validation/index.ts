@@ -6,3 +6,4 @@ export * from './mac.ts';
 export * from './names.ts';
 export * from './network-inputs.ts';
 export * from './provision-inputs.ts';
+export * from './secret-inputs.ts';

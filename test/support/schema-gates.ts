@@ -71,12 +71,13 @@ export function unspecifiedScalars(schema: GraphQLSchema): string[] {
 }
 
 /**
- * The scalar mapping the README recommends to graphql-codegen users: both scalars travel as JSON
- * strings, and BigInt input also takes a JSON integer (up to 2^53).
+ * The scalar mapping the README recommends to graphql-codegen users: the scalars travel as JSON
+ * strings, BigInt input also takes a JSON integer (up to 2^53), and SecretValue is input only.
  */
 export const recommendedScalars = {
   BigInt: { input: 'string | number', output: 'string' },
   DateTime: { input: 'string', output: 'string' },
+  SecretValue: { input: 'string', output: 'never' },
 } as const;
 
 /**

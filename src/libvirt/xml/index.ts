@@ -5,6 +5,8 @@ export * from './domain-xml.ts';
 export * from './graphics-xml.ts';
 export * from './interface-xml.ts';
 export * from './network-xml.ts';
+export * from './node-device-xml.ts';
+export * from './secret-xml.ts';
 export * from './storage-pool-xml.ts';
 export * from './volume-xml.ts';
 export { toBytes, toKiB, XmlError } from './xml-codec.ts';

@@ -118,6 +118,8 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     BigInt: { Input: bigint; Output: bigint };
     DateTime: { Input: Date; Output: Date };
+    /** Input only (schema/secret/secret-value.ts): nothing ever returns one. */
+    SecretValue: { Input: string; Output: never };
   };
 }>({
   plugins: [ScopeAuthPlugin, RelayPlugin, DataloaderPlugin, ValidationPlugin],

@@ -1,5 +1,11 @@
 import type { AuthFailure } from '@pothos/plugin-scope-auth';
-import { GraphQLError, type GraphQLFormattedError, type GraphQLResolveInfo } from 'graphql';
+import {
+  GraphQLError,
+  type GraphQLFormattedError,
+  type GraphQLResolveInfo,
+  Kind,
+  type VariableDefinitionNode,
+} from 'graphql';
 import { HostRegistryClosedError, HostTimeoutError, UnknownHostError } from '../../hosts/errors.ts';
 import { type ErrorNumberName, LibvirtError, NulByteError } from '../../libvirt/index.ts';
 import { XmlError } from '../../libvirt/xml/xml-codec.ts';
@@ -32,6 +38,7 @@ const BY_LIBVIRT_CODE: Partial<Record<ErrorNumberName, ErrorCode>> = {
   NO_INTERFACE: 'NOT_FOUND',
   NO_NODE_DEVICE: 'NOT_FOUND',
   NO_DOMAIN_SNAPSHOT: 'NOT_FOUND',
+  NO_SECRET: 'NOT_FOUND',
   XML_ERROR: 'INVALID_INPUT',
   XML_DETAIL: 'INVALID_INPUT',
   XML_INVALID_SCHEMA: 'INVALID_INPUT',
@@ -349,6 +356,44 @@ export function clientErrorCode(error: unknown): string {
   return typeof code === 'string' ? code : 'INTERNAL';
 }
 
+/** The message a client sees for `error` once masked (what logs repeat of a client's error: never a secret it sent). */
+export function clientErrorMessage(error: unknown): string {
+  return maskError(error, 'Unexpected error.').message;
+}
+
+/** Input types (and scalars) whose values may hold a secret: a coercion error never repeats their variable's value. */
+const SECRET_INPUT_TYPES = new Set<string>();
+
+/** Marks an input type or scalar as carrying a secret (a secret's value): see {@link withGatewayCode}. */
+export function holdsSecret(typeName: string): void {
+  SECRET_INPUT_TYPES.add(typeName);
+}
+
+/** Whether an input type or scalar was marked as carrying a secret. */
+export function isSecretHolding(typeName: string): boolean {
+  return SECRET_INPUT_TYPES.has(typeName);
+}
+
+/** The named type of a variable definition (`$input: SetSecretValueInput!` → SetSecretValueInput). */
+function variableTypeName(node: unknown): string | undefined {
+  if ((node as { kind?: unknown } | undefined)?.kind !== Kind.VARIABLE_DEFINITION) return undefined;
+  let type = (node as VariableDefinitionNode).type;
+  while (type.kind !== Kind.NAMED_TYPE) type = type.type;
+  return type.name.value;
+}
+
+/**
+ * graphql-js writes a variable's value into its coercion errors (`got invalid value {…}`): for a
+ * variable that may hold a secret, the message keeps the variable, the path and the reason only.
+ */
+function withoutSecretValue(error: GraphQLError, field: string, reason: string): string {
+  const typeName = variableTypeName(error.nodes?.[0]);
+  if (typeName === undefined || !SECRET_INPUT_TYPES.has(typeName)) return error.message;
+  const variable = /^Variable "\$(\w+)" got invalid value/.exec(error.message)?.[1];
+  if (variable === undefined) return error.message;
+  return `Variable "$${variable}" got an invalid value (not repeated: it may hold a secret) at "${field.slice(1)}"; ${reason}`;
+}
+
 /**
  * A GraphQLError as clients see it: request errors from graphql-js and yoga (parse, validation,
  * variable coercion) become INVALID_INPUT naming the variable or `query`; every message is bounded.
@@ -356,12 +401,14 @@ export function clientErrorCode(error: unknown): string {
 export function withGatewayCode(error: GraphQLError): GraphQLError {
   const code = error.extensions?.code;
   if (!FOREIGN_INPUT_CODES.has(code)) return bounded(error);
+  const field = code === 'OPERATION_RESOLUTION_FAILURE' ? 'operationName' : inputFieldOf(error.message);
+  const reason = reasonOf(error.message);
   return bounded(
-    withFields(error, error.message, {
+    withFields(error, withoutSecretValue(error, field, reason), {
       ...error.extensions,
       code: 'INVALID_INPUT',
-      field: code === 'OPERATION_RESOLUTION_FAILURE' ? 'operationName' : inputFieldOf(error.message),
-      reason: reasonOf(error.message),
+      field,
+      reason,
     }),
   );
 }

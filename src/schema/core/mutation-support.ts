@@ -145,7 +145,7 @@ function asInputField(argument: ArgumentRef<Types, unknown>): InputFieldRef<Type
  * `id`): `host` omitted becomes the ID's host (the ref's lookup refuses an ID of another host than a
  * given one).
  */
-const REF_KINDS = new Set(['Domain', 'Volume', 'HostInterface']);
+const REF_KINDS = new Set(['Domain', 'Volume', 'HostInterface', 'Secret']);
 
 /** `host`, or else the host named by the global ID of a ref among `refs` (undefined: the default host). */
 export function impliedHostOf(host: string | null | undefined, ...refs: unknown[]): string | undefined {
