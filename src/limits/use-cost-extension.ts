@@ -16,10 +16,8 @@ function withCost<R extends ExecutionResult>(result: R, cost: CostTold): R {
 /**
  * `extensions.cost { requested, limit }` on every response to an operation that parsed, as
  * GitHub's `rateLimit` and Shopify's `cost` tell it: results over HTTP and graphql-ws, refusals
- * (validation, the cost limit itself, the rate limit) over HTTP. Not a subscription's payloads:
- * wrapping the subscription's stream stalled delivery under the Redis shared execution of several
- * replicas (test/events/resume.test.ts); a subscriber gets the cost limit's refusal, which names
- * its cost, when over it. `requested` is the cost the maxCost rule computed (or computes once, when yoga's
+ * (validation, the cost limit itself, the rate limit) over HTTP, and a subscription's first
+ * payload. `requested` is the cost the maxCost rule computed (or computes once, when yoga's
  * validation cache skipped the rule). A request that did not parse has no operation to cost.
  */
 export function useCostExtension({ maxCost, assumedListSize }: ListCostOptions): Plugin {
@@ -44,6 +42,19 @@ export function useCostExtension({ maxCost, assumedListSize }: ListCostOptions):
       return {
         onExecuteDone: (payload) =>
           handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => setResult(withCost(result, cost))),
+      };
+    },
+    onSubscribe({ args }) {
+      const cost = told(args.schema, args.document, args.operationName);
+      if (!cost) return;
+      let first = true;
+      return {
+        onSubscribeResult: (payload) =>
+          handleStreamOrSingleExecutionResult(payload, ({ result, setResult }) => {
+            if (!first) return;
+            first = false;
+            setResult(withCost(result, cost));
+          }),
       };
     },
     onResultProcess({ request, result, setResult }) {

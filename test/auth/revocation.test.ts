@@ -136,6 +136,7 @@ describe('revocation and expiry end open sessions', () => {
     expect(await sse.results.ended).toBeUndefined();
     expect(sse.results.seen).toEqual([
       {
+        extensions: { cost: expect.any(Object) },
         errors: [{ message: 'token: the JWT has expired', extensions: { code: 'TOKEN_EXPIRED' } }],
       },
     ]);

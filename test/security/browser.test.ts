@@ -229,7 +229,9 @@ describe.skipIf(skipReason !== undefined)(
       await page.waitForFunction(() => (window as unknown as { opened?: boolean }).opened === true);
       await gw.query(SUSPEND);
       // The first payload tells the subscription's cost: domainEvents, type and domainName.
-      expect(await same).toBe('next {"data":{"domainEvents":{"type":"SUSPENDED","domainName":"web"}}}');
+      expect(await same).toBe(
+        'next {"data":{"domainEvents":{"type":"SUSPENDED","domainName":"web"}},"extensions":{"cost":{"requested":3,"limit":50000000}}}',
+      );
       await gw.query('mutation { resumeDomain(input: { domain: { name: "web" } }) { state } }');
       // The attacker's page: the browser sends its Origin, which the gate refuses before anything runs.
       await page.goto(attackerUrl);

@@ -86,7 +86,7 @@ describe('extensions.cost', () => {
     expect(missing.extensions?.cost).toEqual({ requested: 2, limit: LIMIT });
   });
 
-  it('is on graphql-ws results, not on subscription payloads', async () => {
+  it('is on graphql-ws results and on a subscription’s first payload', async () => {
     const client = wsClient(url.replace(/^http/, 'ws'));
     try {
       const result = await new Promise<{ extensions?: unknown }>((resolve, reject) => {
@@ -98,9 +98,9 @@ describe('extensions.cost', () => {
       expect(
         (await post('mutation { suspendDomain(input: { domain: { name: "web" } }) { state } }')).errors,
       ).toBeUndefined();
-      // Subscription payloads carry no cost: wrapping the stream stalled delivery with several replicas.
       const first = (await sub.results.next(isDomainEvent('web', 'SUSPENDED'))) as { extensions?: { cost?: unknown } };
-      expect(first.extensions?.cost).toBeUndefined();
+      // domainEvents 1 + host { name } 2 + five scalars + domain { name state active } 4
+      expect(first.extensions).toEqual({ cost: { requested: 1 + 2 + 5 + 4, limit: LIMIT } });
       expect(
         (await post('mutation { resumeDomain(input: { domain: { name: "web" } }) { state } }')).errors,
       ).toBeUndefined();
@@ -112,13 +112,13 @@ describe('extensions.cost', () => {
     }
   });
 
-  it('is on a mutation’s answer, not on an SSE subscription’s payloads', async () => {
+  it('is on a mutation’s answer and on the first payload of a subscription over SSE', async () => {
     const sub = subscribeSse<DomainEventData>(url, DOMAIN_EVENTS, { domain: { name: 'web' } });
     await listening(gw.app.events, 1);
     const suspended = await post('mutation { suspendDomain(input: { domain: { name: "web" } }) { state } }');
     expect(suspended.extensions?.cost).toEqual({ requested: 2, limit: LIMIT });
     const first = (await sub.results.next(isDomainEvent('web', 'SUSPENDED'))) as { extensions?: { cost?: unknown } };
-    expect(first.extensions?.cost).toBeUndefined();
+    expect(first.extensions).toEqual({ cost: { requested: 12, limit: LIMIT } });
     expect(
       (await post('mutation { resumeDomain(input: { domain: { name: "web" } }) { state } }')).errors,
     ).toBeUndefined();
