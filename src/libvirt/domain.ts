@@ -1,5 +1,10 @@
 import type { Connection } from './connection.ts';
 import {
+  DomainBlockCommitFlags,
+  DomainBlockCopyFlags,
+  DomainBlockJobAbortFlags,
+  type DomainBlockJobTypeName,
+  DomainBlockResizeFlags,
   DomainCreateFlags,
   DomainDestroyFlagsValues,
   DomainGuestInfoTypes,
@@ -15,6 +20,7 @@ import {
   DomainUndefineFlagsValues,
   DomainVcpuFlags,
   DomainXMLFlags,
+  domainBlockJobTypeName,
   domainJobTypeName,
   domainStateName,
   domainStateReasonName,
@@ -50,6 +56,16 @@ export interface GuestInterfaceAddresses {
   /** The MAC address; empty when the source does not report it. */
   mac: string;
   addresses: Array<{ type: IPAddrTypeName | 'UNKNOWN'; address: string; prefix: number }>;
+}
+
+export type BlockCopyFlag = keyof typeof DomainBlockCopyFlags;
+export type BlockCommitFlag = keyof typeof DomainBlockCommitFlags;
+
+/** A disk's running block job (virDomainGetBlockJobInfo): progress as cur of end. */
+export interface BlockJobInfo {
+  type: DomainBlockJobTypeName;
+  curBytes: bigint;
+  endBytes: bigint;
 }
 
 export type SnapshotCreateFlag = 'DISK_ONLY' | 'QUIESCE' | 'ATOMIC' | 'LIVE' | 'HALT' | 'VALIDATE';
@@ -271,6 +287,44 @@ export class Domain {
 
   abortJob(): Promise<void> {
     return invoke(() => native.domainAbortJob(this.#handle, 0));
+  }
+
+  /** virDomainBlockResize in bytes: the guest sees the new size at once. */
+  blockResize(disk: string, bytes: bigint): Promise<void> {
+    return invoke(() => native.domainBlockResize(this.#handle, disk, bytes, DomainBlockResizeFlags.BYTES));
+  }
+
+  /** virDomainBlockCopy: mirrors the disk into the image `destinationXml` describes, until pivot or abort. */
+  blockCopy(disk: string, destinationXml: string, flags: readonly BlockCopyFlag[] = []): Promise<void> {
+    return invoke(() =>
+      native.domainBlockCopy(this.#handle, disk, destinationXml, flagsOf(DomainBlockCopyFlags, flags)),
+    );
+  }
+
+  /** virDomainBlockCommit: merges `top` (the active layer when null) down into `base` (the chain's bottom when null). */
+  blockCommit(
+    disk: string,
+    options: { base?: string | null; top?: string | null; flags?: readonly BlockCommitFlag[] } = {},
+  ): Promise<void> {
+    const flags = flagsOf(DomainBlockCommitFlags, options.flags);
+    return invoke(() => native.domainBlockCommit(this.#handle, disk, options.base ?? null, options.top ?? null, flags));
+  }
+
+  /** virDomainBlockPull: copies the backing chain into the active layer, which then stands alone. */
+  blockPull(disk: string): Promise<void> {
+    return invoke(() => native.domainBlockPull(this.#handle, disk, 0));
+  }
+
+  /** The disk's block job, or null when it has none. */
+  async blockJob(disk: string): Promise<BlockJobInfo | null> {
+    const raw = await invoke(() => native.domainGetBlockJobInfo(this.#handle, disk, 0));
+    return raw === null ? null : { type: domainBlockJobTypeName(raw.type), curBytes: raw.cur, endBytes: raw.end };
+  }
+
+  /** virDomainBlockJobAbort: ends the disk's job; with pivot, a ready copy or active commit switches over to its result. */
+  blockJobAbort(disk: string, options: { pivot?: boolean } = {}): Promise<void> {
+    const flags = options.pivot ? DomainBlockJobAbortFlags.PIVOT : 0;
+    return invoke(() => native.domainBlockJobAbort(this.#handle, disk, flags));
   }
 
   /** virDomainMigrateToURI3: the source daemon connects to `destinationUri` itself (peer-to-peer). */

@@ -22,6 +22,10 @@ import {
   domainRunningReasonName,
   domainShutdownReasonName,
   domainShutoffReasonName,
+  virDomainBlockCommitFlags,
+  virDomainBlockCopyFlags,
+  virDomainBlockJobAbortFlags,
+  virDomainBlockResizeFlags,
   virDomainEventID,
   virStringMacros,
 } from './enums.generated.ts';
@@ -139,3 +143,9 @@ export const DomainJobField = pick(members(virStringMacros, 'VIR_DOMAIN_JOB_'), 
   'DISK_TEMP_USED',
   'DISK_TEMP_TOTAL',
 ]);
+
+// Block job flags — libvirt-libvirt-domain.html#virDomainBlockCopyFlags
+export const DomainBlockCopyFlags = members(virDomainBlockCopyFlags, 'VIR_DOMAIN_BLOCK_COPY_');
+export const DomainBlockCommitFlags = members(virDomainBlockCommitFlags, 'VIR_DOMAIN_BLOCK_COMMIT_');
+export const DomainBlockJobAbortFlags = members(virDomainBlockJobAbortFlags, 'VIR_DOMAIN_BLOCK_JOB_ABORT_');
+export const DomainBlockResizeFlags = members(virDomainBlockResizeFlags, 'VIR_DOMAIN_BLOCK_RESIZE_');
