@@ -295,10 +295,14 @@ export class Domain {
   }
 
   /** virDomainBlockCopy: mirrors the disk into the image `destinationXml` describes, until pivot or abort. */
-  blockCopy(disk: string, destinationXml: string, flags: readonly BlockCopyFlag[] = []): Promise<void> {
-    return invoke(() =>
-      native.domainBlockCopy(this.#handle, disk, destinationXml, flagsOf(DomainBlockCopyFlags, flags)),
-    );
+  blockCopy(
+    disk: string,
+    destinationXml: string,
+    options: { flags?: readonly BlockCopyFlag[]; bandwidthBytesPerSecond?: bigint } = {},
+  ): Promise<void> {
+    const flags = flagsOf(DomainBlockCopyFlags, options.flags);
+    const bandwidth = options.bandwidthBytesPerSecond ?? 0n;
+    return invoke(() => native.domainBlockCopy(this.#handle, disk, destinationXml, bandwidth, flags));
   }
 
   /** virDomainBlockCommit: merges `top` (the active layer when null) down into `base` (the chain's bottom when null). */

@@ -333,7 +333,8 @@ export interface Native {
   domainSnapshotDelete(s: SnapshotHandle, flags: number): P<void>;
 
   domainBlockResize(d: DomainHandle, disk: string, size: bigint, flags: number): P<void>;
-  domainBlockCopy(d: DomainHandle, disk: string, destXml: string, flags: number): P<void>;
+  /** bandwidth in bytes/s; 0 for no limit. */
+  domainBlockCopy(d: DomainHandle, disk: string, destXml: string, bandwidth: bigint, flags: number): P<void>;
   /** base and top: null (or empty) for libvirt's defaults (the whole chain below, the active layer). */
   domainBlockCommit(d: DomainHandle, disk: string, base: string | null, top: string | null, flags: number): P<void>;
   domainBlockPull(d: DomainHandle, disk: string, flags: number): P<void>;

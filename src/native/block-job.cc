@@ -18,13 +18,25 @@ Napi::Value Resize(const Napi::CallbackInfo& info) {
   return OnObject<D>(info, [disk, size, flags](D d) { return Void(virDomainBlockResize(d, disk.c_str(), size, flags)); });
 }
 
-// virDomainBlockCopy without tunables: the destination is described by a <disk> XML.
+// virDomainBlockCopy into the image a <disk> XML describes, with an optional bandwidth limit in
+// bytes/s (0: none).
 Napi::Value Copy(const Napi::CallbackInfo& info) {
   std::string disk = StrArg(info, 1, "disk");
   std::string xml = StrArg(info, 2, "destXml");
-  unsigned int flags = FlagsArg(info, 3);
-  return OnObject<D>(info, [disk, xml, flags](D d) {
-    return Void(virDomainBlockCopy(d, disk.c_str(), xml.c_str(), nullptr, 0, flags));
+  unsigned long long bandwidth = U64Arg(info, 3, "bandwidth");
+  unsigned int flags = FlagsArg(info, 4);
+  return OnObject<D>(info, [disk, xml, bandwidth, flags](D d) -> Build {
+    virTypedParameterPtr params = nullptr;
+    int n = 0;
+    int max = 0;
+    if (bandwidth > 0 && virTypedParamsAddULLong(&params, &n, &max, VIR_DOMAIN_BLOCK_COPY_BANDWIDTH, bandwidth) < 0) {
+      return nullptr;
+    }
+    int rc = virDomainBlockCopy(d, disk.c_str(), xml.c_str(), params, n, flags);
+    // A failure's error is captured before the free, which may reset it.
+    Build result = rc < 0 ? Fail(VirError::Capture()) : Void(rc);
+    virTypedParamsFree(params, n);
+    return result;
   });
 }
 
