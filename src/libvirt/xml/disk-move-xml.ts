@@ -31,7 +31,7 @@ export function retargetDiskXml(xml: string, target: string, source: DiskImageSo
     .find((d) => d.attrAt(['target'], 'dev') === target);
   if (disk === undefined) throw new XmlError(`<domain> has no disk with target ${target}`);
   const src = disk.child('source') ?? disk.insert(element('source'), ['driver']);
-  for (const attr of ['file', 'dev', 'dir', 'pool', 'volume', 'mode']) src.setAttr(attr, undefined);
+  for (const attr of ['file', 'dev', 'dir', 'pool', 'volume', 'mode', 'index']) src.setAttr(attr, undefined);
   if ('file' in source) {
     disk.setAttr('type', 'file');
     src.setAttr('file', source.file);
