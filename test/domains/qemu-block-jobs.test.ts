@@ -10,6 +10,7 @@ import { consoleCollector } from '../support/console-collector.ts';
 import { startGateway, type TestGateway } from '../support/gateway.ts';
 import {
   buildGuestImage,
+  countMarker,
   GUEST_READY_MARKER,
   guestDomainXml,
   guestImageUnavailableReason,
@@ -189,6 +190,7 @@ describe.skipIf(skip !== undefined)('block jobs on a running tiny guest', { time
 
   it('moves the running disk to another pool and back while the guest writes; the guest’s data is intact', async () => {
     const regionA = await guestSum(0, 8);
+    const regionBBefore = await guestSum(8, 8);
     // Region B (8–16 MiB) is rewritten in a loop during both moves.
     await stream.write(
       Buffer.from(
@@ -216,7 +218,9 @@ describe.skipIf(skip !== undefined)('block jobs on a running tiny guest', { time
     await guest('kill $!; wait; echo stopped', 'STOP');
     expect(await guestSum(0, 8)).toBe(regionA);
     // What the guest wrote during the moves is in the file the disk uses now.
-    expect(await guestSum(8, 8)).toBe(await hostSum(home, 8, 8));
+    const regionB = await guestSum(8, 8);
+    expect(regionB).not.toBe(regionBBefore);
+    expect(regionB).toBe(await hostSum(home, 8, 8));
   });
 
   it('grows the running disk: the guest sees the new size', async () => {
@@ -320,5 +324,25 @@ describe.skipIf(skip !== undefined)('block jobs on a running tiny guest', { time
     expect(standalone.sourcePath).toBe(join(dirname(base), `${NAME}-vda.bj-s3.qcow2`));
     expect(standalone.backingChain).toEqual([]);
     expect(await guestSum(0, 8)).toBe(regionA);
+  });
+
+  it('moves and grows a stopped domain’s disk (a volume copy and a definition change); it boots with its data', async () => {
+    const regionA = await guestSum(0, 8);
+    await stream.close();
+    await dom.destroy();
+    const op = await operation(await move(POOL_B, 'RAW'));
+    expect(op.errorMessage).toBeNull();
+    expect(op).toMatchObject({ status: 'COMPLETED', diskJob: { path: join(poolBDir, `${NAME}-vda.bj-s3.img`) } });
+    await gw.ok(
+      `mutation { resizeDomainDisk(input: { domain: { name: "${NAME}" }, disk: "vda", capacityBytes: "${64n * MiB}" }) { name } }`,
+    );
+    expect(await vda()).toMatchObject({ sourcePath: join(poolBDir, `${NAME}-vda.bj-s3.img`), format: 'raw' });
+    await dom.start({ paused: true });
+    stream = await ConsoleStream.open(dom, out.listener);
+    const booted = countMarker(out.text);
+    await dom.resume();
+    while (countMarker(out.text) === booted) await new Promise((r) => setTimeout(r, 200));
+    expect(await guestSum(0, 8)).toBe(regionA);
+    expect(await guest('cat /sys/block/vda/size', 'SIZE')).toBe(String((64n * MiB) / 512n));
   });
 });
