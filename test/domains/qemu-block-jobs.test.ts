@@ -326,6 +326,38 @@ describe.skipIf(skip !== undefined)('block jobs on a running tiny guest', { time
     expect(await guestSum(0, 8)).toBe(regionA);
   });
 
+  it('refuses to commit into an image another volume is layered on, and commits once it is gone', async () => {
+    const top = (await vda()).sourcePath;
+    await gw.ok(
+      `mutation { createDomainSnapshot(input: { domain: { name: "${NAME}" }, snapshot: { name: "bj-s4", diskOnly: true } }) { name } }`,
+    );
+    const before = await vda();
+    expect(before.backingChain.map((b) => b.path)).toEqual([top]);
+    // Another disk's overlay on the same image (a linked clone's), which a commit would corrupt.
+    const linked = await poolA.createVolume(
+      buildVolumeXml({
+        name: `${NAME}-linked.qcow2`,
+        capacityBytes: 64n * MiB,
+        format: 'qcow2',
+        backingStore: { path: top, format: 'qcow2' },
+      }),
+    );
+    const refused = await gw.query(
+      `mutation { commitDomainDisk(input: { domain: { name: "${NAME}" }, disk: "vda" }) { id } }`,
+    );
+    expect(refused.errors?.[0]?.extensions?.code).toBe('INVALID_STATE');
+    expect(refused.errors?.[0]?.message).not.toContain(linked.path);
+    expect(await vda()).toEqual(before);
+    await linked.delete();
+    const { commitDomainDisk } = await gw.ok<{ commitDomainDisk: { id: string } }>(
+      `mutation { commitDomainDisk(input: { domain: { name: "${NAME}" }, disk: "vda" }) { id } }`,
+    );
+    expect(await operation(commitDomainDisk.id)).toMatchObject({ status: 'COMPLETED', errorMessage: null });
+    expect(await vda()).toMatchObject({ sourcePath: top, backingChain: [] });
+    // The merged overlay is stale now: deleted, so that nothing is layered on the image any more.
+    await (await poolA.volumeByName(`${NAME}-vda.bj-s4.qcow2`)).delete();
+  });
+
   it('moves and grows a stopped domain’s disk (a volume copy and a definition change); it boots with its data', async () => {
     const regionA = await guestSum(0, 8);
     await stream.close();

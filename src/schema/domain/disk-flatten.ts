@@ -4,8 +4,9 @@ import { gatewayError, invalidInput } from '../core/errors.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
 import { changed, fromInput, mutationInput } from '../core/mutation-support.ts';
 import { OperationRef } from '../operations/operations.ts';
+import { requireOnPool } from '../storage/pool-grants.ts';
 import { BlockJobWatch, type DiskJobKind, type DiskJobProgressShape, startDiskJob } from './block-job.ts';
-import { diskOf, diskVolume } from './disk-volume.ts';
+import { diskOf, diskVolume, otherUsersOf } from './disk-volume.ts';
 import { DomainRef, type DomainRefValue, type DomainShape, findDomain, onDomainArg } from './domain.ts';
 import { exclusively, invalidState } from './lifecycle.ts';
 
@@ -73,6 +74,36 @@ async function startFlatten(
   }
   const kind: DiskJobKind = how === 'pull' ? 'PULL_DISK' : 'COMMIT_DISK';
   const shallow = args.shallow ?? false;
+  // A commit writes into the images below the active layer (the base, and what the intermediate ones
+  // show through it): each must be a volume the caller may use, and nobody else's.
+  if (how === 'commit') {
+    const c = await connectionOf(ctx, host);
+    const touched = shallow ? disk.backingChain.slice(0, 1) : disk.backingChain;
+    const own = [disk.sourcePath, ...disk.backingChain.map((b) => b.path)].filter((p): p is string => p !== undefined);
+    for (const [i, image] of touched.entries()) {
+      const path = image.path;
+      const volume = path === undefined ? undefined : await c.volumeByPath(path).catch(() => undefined);
+      if (path === undefined || volume === undefined) {
+        throw invalidInput('disk', `image ${i + 1} below ${disk.target.dev} is not a storage volume of a pool`);
+      }
+      const pool = await volume.pool();
+      requireOnPool(
+        ctx,
+        host,
+        pool.name,
+        ['Storage.Use'],
+        field,
+        `the pool of image ${i + 1} below ${disk.target.dev}`,
+      );
+      if ((await otherUsersOf(c, s.domain, path, own)).length > 0) {
+        throw gatewayError(
+          'INVALID_STATE',
+          `image ${i + 1} below ${disk.target.dev} is also used by another domain or volume; committing into it would change their data`,
+          { host, field: 'disk' },
+        );
+      }
+    }
+  }
   return startDiskJob(ctx, kind, s, disk.target.dev, (progress, cancelled) =>
     flatten(ctx, s, disk.target.dev, how, shallow, progress, cancelled),
   );

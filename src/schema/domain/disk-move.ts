@@ -13,7 +13,7 @@ import { changed, fromInput, mutationInput } from '../core/mutation-support.ts';
 import { OperationRef } from '../operations/operations.ts';
 import { requireOnPool } from '../storage/pool-grants.ts';
 import { BlockJobWatch, type DiskJobProgressShape, startDiskJob } from './block-job.ts';
-import { diskOf, diskVolume } from './disk-volume.ts';
+import { diskOf, diskVolume, otherUsersOf } from './disk-volume.ts';
 import { DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
 import { exclusively, invalidState } from './lifecycle.ts';
 
@@ -200,7 +200,11 @@ builder.mutationFields((t) => ({
       const c = await connectionOf(ctx, host);
       const disk = await diskOf(host, s.domain, args.disk);
       const target = await visiblePool(ctx, host, args.pool);
-      const { volume: source } = await diskVolume(ctx, host, c, disk, ['Storage.Use'], FIELD);
+      // Deleting the old volume is a change to its pool: Storage.Allocate there too.
+      const sourcePrivileges = args.deleteSource
+        ? (['Storage.Use', 'Storage.Allocate'] as const)
+        : (['Storage.Use'] as const);
+      const { volume: source } = await diskVolume(ctx, host, c, disk, sourcePrivileges, FIELD);
       requireOnPool(ctx, host, target.name, ['Storage.Use', 'Storage.Allocate'], FIELD, `pool ${args.pool}`);
       if (!(await target.isActive())) throw invalidInput('pool', `pool ${target.name} is not active`);
       const sourceFormat = parseVolumeXml(await source.xml()).format ?? disk.driverType ?? 'raw';
@@ -214,6 +218,16 @@ builder.mutationFields((t) => ({
       }
       if (args.bandwidthBytesPerSecond != null && args.bandwidthBytesPerSecond <= 0n) {
         throw invalidInput('bandwidthBytesPerSecond', 'must be positive');
+      }
+      if (args.deleteSource) {
+        const own = [disk.sourcePath, ...disk.backingChain.map((b) => b.path)].filter((p): p is string => !!p);
+        if ((await otherUsersOf(c, s.domain, source.path, own)).length > 0) {
+          throw gatewayError(
+            'INVALID_STATE',
+            `the volume of ${disk.target.dev} is also used by another domain or volume; it cannot be deleted (move without deleteSource)`,
+            { host, field: 'deleteSource' },
+          );
+        }
       }
       const capacityBytes = (await source.info()).capacityBytes;
       const plan: MovePlan = {

@@ -1,5 +1,6 @@
-import { type Connection, type Domain, LibvirtError, type StoragePool, type Volume } from '../../libvirt/index.ts';
+import { type Connection, Domain, LibvirtError, type StoragePool, Volume } from '../../libvirt/index.ts';
 import { type DomainDisk, parseDomainXml } from '../../libvirt/xml/domain-xml.ts';
+import { parseVolumeXml } from '../../libvirt/xml/volume-xml.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { invalidInput, notFound } from '../core/errors.ts';
 import { requireOnPool } from '../storage/pool-grants.ts';
@@ -51,4 +52,38 @@ export async function diskVolume(
   const pool = await volume.pool();
   requireOnPool(ctx, host, pool.name, privileges, field, `the pool of disk ${disk.target.dev}`);
   return { volume, pool };
+}
+
+/**
+ * Who else reads the image at `path`: other domains whose disks use it (as their source or in
+ * their backing chain, live or as defined), and volumes of active pools layered on it, apart from
+ * the layers of `self`'s own disk (`ownChain`). Changing or deleting it would change their data.
+ */
+export async function otherUsersOf(
+  c: Connection,
+  self: Domain,
+  path: string,
+  ownChain: readonly string[],
+): Promise<string[]> {
+  const users = new Set<string>();
+  const others = (await c.domains()).filter((d) => d.uuid !== self.uuid);
+  const [live, defined] = await Promise.all([Domain.xmlMany(others), Domain.xmlMany(others, { inactive: true })]);
+  others.forEach((d, i) => {
+    for (const xml of [live[i], defined[i]]) {
+      if (typeof xml !== 'string') continue;
+      for (const disk of parseDomainXml(xml).disks) {
+        const paths = [disk.sourcePath, ...disk.backingChain.map((b) => b.path)];
+        if (paths.includes(path)) users.add(`domain ${d.name}`);
+      }
+    }
+  });
+  const pools = await c.storagePools('active');
+  const volumes = (await Promise.all(pools.map((p) => p.volumes().catch(() => [])))).flat();
+  const xmls = await Volume.xmlMany(volumes);
+  volumes.forEach((v, i) => {
+    const xml = xmls[i];
+    if (typeof xml !== 'string' || ownChain.includes(v.path)) return;
+    if (parseVolumeXml(xml).backingStore?.path === path) users.add(`volume ${v.path}`);
+  });
+  return [...users];
 }
