@@ -117,7 +117,6 @@ builder.mutationFields((t) => {
     commitDomainDisk: t.field({
       authScopes: fromInput(onDomainArg('VM.Config')),
       type: OperationRef,
-      nullable: false,
       description:
         'Flattens a running disk’s backing chain downwards as a tracked operation (kind COMMIT_DISK): the active layer (an external snapshot’s overlay) is merged into the image at the bottom of the chain, or only into the one below with shallow, and the disk then uses that image (virDomainBlockCommit with ACTIVE, then pivot). The merged overlays stay as files. cancelOperation aborts it; the disk keeps its overlay.',
       args: mutationInput('CommitDomainDisk', {
@@ -135,7 +134,6 @@ builder.mutationFields((t) => {
     pullDomainDisk: t.field({
       authScopes: fromInput(onDomainArg('VM.Config')),
       type: OperationRef,
-      nullable: false,
       description:
         'Flattens a running disk’s backing chain upwards as a tracked operation (kind PULL_DISK): everything below the active layer is copied into it (virDomainBlockPull), which then stands alone. The images below stay as files. cancelOperation aborts it; the chain stays as it was.',
       args: mutationInput('PullDomainDisk', { host, domain, disk }),

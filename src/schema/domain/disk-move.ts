@@ -168,7 +168,6 @@ builder.mutationFields((t) => ({
   moveDomainDisk: t.field({
     authScopes: fromInput(onDomainArg('VM.Config')),
     type: OperationRef,
-    nullable: false,
     description:
       'Moves a disk’s data to a new volume in a pool (another pool and/or format) as a tracked operation (kind MOVE_DISK; follow operationUpdated(id)). A running domain keeps running: its disk is mirrored (virDomainBlockCopy) while the guest writes, then switched over (pivot). A stopped domain’s volume is copied and its definition changed. The old volume is kept unless deleteSource. cancelOperation aborts the copy and deletes the new volume. Needs VM.Config, Storage.Use on both pools and Storage.Allocate on the target pool.',
     args: mutationInput('MoveDomainDisk', {

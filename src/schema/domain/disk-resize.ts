@@ -10,7 +10,6 @@ builder.mutationFields((t) => ({
   resizeDomainDisk: t.field({
     authScopes: fromInput(onDomainArg('VM.Config')),
     type: DomainNode,
-    nullable: false,
     description:
       'Grows a disk to capacityBytes. A running domain’s guest sees the new size at once (virDomainBlockResize); a stopped domain’s volume is resized (virStorageVolResize). Shrinking is refused. Returns the domain.',
     args: mutationInput('ResizeDomainDisk', {
