@@ -1,5 +1,6 @@
 import type { Connection } from './connection.ts';
 import {
+  DomainBackupBeginFlags,
   DomainBlockCommitFlags,
   DomainBlockCopyFlags,
   DomainBlockJobAbortFlags,
@@ -7,6 +8,7 @@ import {
   DomainBlockResizeFlags,
   DomainCreateFlags,
   DomainDestroyFlagsValues,
+  DomainGetJobStatsFlags,
   DomainGuestInfoTypes,
   DomainInterfaceAddressesSource,
   type DomainJobTypeName,
@@ -280,8 +282,10 @@ export class Domain {
     return invoke(() => native.domainGetVcpus(this.#handle, flags));
   }
 
-  async jobStats(): Promise<DomainJobStats> {
-    const s = await invoke(() => native.domainGetJobStats(this.#handle, 0));
+  /** The running job's statistics, or with `completed` those of the job that ended last. */
+  async jobStats(options: { completed?: boolean } = {}): Promise<DomainJobStats> {
+    const flags = options.completed ? DomainGetJobStatsFlags.COMPLETED : 0;
+    const s = await invoke(() => native.domainGetJobStats(this.#handle, flags));
     return { type: domainJobTypeName(s.type), fields: s.fields };
   }
 
@@ -329,6 +333,29 @@ export class Domain {
   blockJobAbort(disk: string, options: { pivot?: boolean } = {}): Promise<void> {
     const flags = options.pivot ? DomainBlockJobAbortFlags.PIVOT : 0;
     return invoke(() => native.domainBlockJobAbort(this.#handle, disk, flags));
+  }
+
+  /**
+   * virDomainBackupBegin in push mode: libvirt copies the disks into the targets the backup document
+   * names (existing images with `reuseExternal`), optionally starting the checkpoint `checkpointXml`.
+   */
+  backupBegin(
+    backupXml: string,
+    checkpointXml: string | null,
+    options: { reuseExternal?: boolean } = {},
+  ): Promise<void> {
+    const flags = options.reuseExternal ? DomainBackupBeginFlags.REUSE_EXTERNAL : 0;
+    return invoke(() => native.domainBackupBegin(this.#handle, backupXml, checkpointXml, flags));
+  }
+
+  /** The domain's checkpoints (virDomainListAllCheckpoints) with their XML. */
+  checkpoints(): Promise<Array<{ name: string; xml: string }>> {
+    return invoke(() => native.domainCheckpointDetails(this.#handle, 0));
+  }
+
+  /** virDomainCheckpointDelete of the named checkpoint (its bitmaps go; its children hang from its parent). */
+  deleteCheckpoint(name: string): Promise<void> {
+    return invoke(() => native.domainCheckpointDelete(this.#handle, name, 0));
   }
 
   /** virDomainMigrateToURI3: the source daemon connects to `destinationUri` itself (peer-to-peer). */

@@ -342,6 +342,12 @@ export interface Native {
   domainGetBlockJobInfo(d: DomainHandle, disk: string, flags: number): P<RawBlockJobInfo | null>;
   domainBlockJobAbort(d: DomainHandle, disk: string, flags: number): P<void>;
 
+  /** checkpointXml null for a backup that starts no checkpoint. */
+  domainBackupBegin(d: DomainHandle, backupXml: string, checkpointXml: string | null, flags: number): P<void>;
+  domainBackupGetXMLDesc(d: DomainHandle, flags: number): P<string>;
+  domainCheckpointDetails(d: DomainHandle, flags: number): P<Array<{ name: string; xml: string }>>;
+  domainCheckpointDelete(d: DomainHandle, name: string, flags: number): P<void>;
+
   domainOpenConsole(
     d: DomainHandle,
     device: string | null,
