@@ -45,6 +45,7 @@ import './domain/block-job.ts';
 import './domain/disk-move.ts';
 import './domain/disk-flatten.ts';
 import './domain/disk-resize.ts';
+import './domain/backup.ts';
 import './viewer/viewer.ts';
 import './stream-ticket/stream-ticket.ts';
 

@@ -84,6 +84,7 @@ const OperationKind = builder.enumType('OperationKind', {
       description: 'moveDomainDisk: a disk’s data moved to a new volume (mirrored and pivoted while it runs).',
     },
     COMMIT_DISK: { description: 'commitDomainDisk: a running disk’s overlays merged down into their base.' },
+    BACKUP: { description: 'backupDomain: a running domain’s disks copied into backup volumes (push mode).' },
     PULL_DISK: { description: 'pullDomainDisk: a running disk’s backing chain copied into its active layer.' },
   } as const,
 });
