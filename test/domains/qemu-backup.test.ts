@@ -140,15 +140,12 @@ describe.skipIf(skip !== undefined)('backupDomain on a running tiny guest', { ti
     ]);
   });
 
-  it('an unknown checkpoint is NOT_FOUND and a deleted one is gone', async () => {
+  it('an unknown checkpoint is NOT_FOUND and nothing is made', async () => {
+    const before = (await pool.volumes()).map((v) => v.name).sort();
     const res = await gw.query(
       `mutation { backupDomain(input: { domain: { name: "${NAME}" }, pool: "${DIR_POOL}", incrementalFrom: "nope" }) { id } }`,
     );
     expect(res.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-    await gw.ok(`mutation { deleteDomainCheckpoint(input: { domain: { name: "${NAME}" }, name: "cp2" }) { name } }`);
-    const { domain } = await gw.ok<{ domain: { checkpoints: Array<{ name: string }> } }>(
-      `{ domain(ref: { name: "${NAME}" }) { checkpoints { name } } }`,
-    );
-    expect(domain.checkpoints.map((x) => x.name)).toEqual(['cp1']);
+    expect((await pool.volumes()).map((v) => v.name).sort()).toEqual(before);
   });
 });

@@ -19,7 +19,7 @@ import { OperationRef } from '../operations/operations.ts';
 import { requireOnPool } from '../storage/pool-grants.ts';
 import { diskVolume } from './disk-volume.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
-import { exclusively, invalidState, reread } from './lifecycle.ts';
+import { exclusively, invalidState } from './lifecycle.ts';
 
 interface CheckpointShape {
   owner: DomainShape;
@@ -52,6 +52,25 @@ const DomainCheckpoint = builder.objectRef<CheckpointShape>('DomainCheckpoint').
   }),
 });
 
+/**
+ * Each checkpoint after its parent (libvirt lists them in no order, and creation times have
+ * one-second steps): the roots, then their children, by creation time within a level.
+ */
+function oldestFirst(all: CheckpointShape[]): CheckpointShape[] {
+  const byTime = [...all].sort(
+    (a, b) => (a.parsed.creationTime?.getTime() ?? 0) - (b.parsed.creationTime?.getTime() ?? 0),
+  );
+  const names = new Set(all.map((c) => c.parsed.name));
+  const out: CheckpointShape[] = [];
+  let level = byTime.filter((c) => c.parsed.parent === undefined || !names.has(c.parsed.parent));
+  while (level.length > 0 && out.length < all.length) {
+    out.push(...level);
+    const done = new Set(level.map((c) => c.parsed.name));
+    level = byTime.filter((c) => c.parsed.parent !== undefined && done.has(c.parsed.parent));
+  }
+  return out;
+}
+
 builder.objectFields(DomainNode, (t) => ({
   checkpoints: t.field({
     type: [DomainCheckpoint],
@@ -59,7 +78,7 @@ builder.objectFields(DomainNode, (t) => ({
     description: 'The domain’s checkpoints, oldest first (backupDomain makes them).',
     resolve: async (s) => {
       const all = (await s.domain.checkpoints()).map(({ xml }) => ({ owner: s, parsed: parseCheckpointXml(xml) }));
-      return all.sort((a, b) => (a.parsed.creationTime?.getTime() ?? 0) - (b.parsed.creationTime?.getTime() ?? 0));
+      return oldestFirst(all);
     },
   }),
 }));
@@ -284,27 +303,6 @@ builder.mutationFields((t) => ({
         poll: async () => ({ ...progress }),
         cancel: () => s.domain.abortJob().catch(() => undefined),
       })) as never;
-    },
-  }),
-  deleteDomainCheckpoint: t.field({
-    authScopes: fromInput(onDomainArg('VM.Snapshot')),
-    type: DomainNode,
-    description: 'Deletes a checkpoint (its disks stop tracking changes from it). Returns the domain.',
-    args: mutationInput('DeleteDomainCheckpoint', {
-      host: t.arg.string({ description: 'Registry name of the host; the default host when omitted.' }),
-      domain: t.arg({ type: DomainRef, required: true, description: 'The domain: by name, UUID or runtime id.' }),
-      name: t.arg.string({ required: true, description: 'The checkpoint’s name.' }),
-    }),
-    resolve: async (_r, { input: args }, ctx) => {
-      const host = hostName(ctx, args.host);
-      const s = await findDomain(ctx, host, args.domain);
-      await s.domain.deleteCheckpoint(args.name).catch((e: unknown) => {
-        if (e instanceof LibvirtError && e.codeName === 'NO_DOMAIN_CHECKPOINT') {
-          throw notFound('checkpoint', args.name, { host, domain: s.domain.name, field: 'name' }, e);
-        }
-        throw e;
-      });
-      return reread(ctx, host, s.domain);
     },
   }),
 }));
