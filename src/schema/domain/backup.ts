@@ -99,13 +99,20 @@ interface BackupResultShape {
 
 type BackupOperation = Operation<BackupProgressShape, BackupResultShape>;
 
+const BackupPhase = builder.enumType('BackupPhase', {
+  description: 'Where a backupDomain operation is.',
+  values: {
+    PREPARING: { description: 'Making the target volumes.' },
+    RUNNING: { description: 'libvirt’s backup job copies the disks.' },
+    DONE: { description: 'Finished.' },
+    UNDOING: { description: 'It failed or was cancelled: deleting the volumes it made.' },
+  } as const,
+});
+
 const BackupProgress = builder.objectRef<BackupProgressShape>('BackupProgress').implement({
   description: 'Where a backupDomain operation is: its phase and libvirt’s job statistics.',
   fields: (t) => ({
-    phase: t.exposeString('phase', {
-      nullable: false,
-      description: 'PREPARING (making the target volumes), RUNNING, DONE, or UNDOING after a failure.',
-    }),
+    phase: t.field({ type: BackupPhase, nullable: false, description: 'Where it is.', resolve: (p) => p.phase }),
     processedBytes: t.field({ type: 'BigInt', description: 'Bytes copied.', resolve: (p) => p.processedBytes ?? null }),
     totalBytes: t.field({ type: 'BigInt', description: 'Bytes to copy.', resolve: (p) => p.totalBytes ?? null }),
   }),
