@@ -116,10 +116,12 @@ async function moveLive(plan: MovePlan, copy: Volume, progress: DiskJobProgressS
 }
 
 /** A stopped domain: copy the volume through its pool (qemu-img convert), then point the definition at it. */
-async function moveInactive(plan: MovePlan, volumeXml: string): Promise<Volume> {
+async function moveInactive(plan: MovePlan, volumeXml: string, cancelled: () => boolean): Promise<Volume> {
   const { ctx, s } = plan;
   const copy = await plan.target.cloneVolume(volumeXml, plan.source);
   try {
+    // libvirt's volume copy cannot be interrupted: a cancel during it takes effect here.
+    if (cancelled()) throw gatewayError('INVALID_STATE', `moving ${plan.disk.target.dev} was cancelled`);
     await exclusively(ctx, s, async () => {
       const { state } = await s.domain.state();
       if (state !== 'SHUTOFF') invalidState(s, state, 'it started while its disk was copied');
@@ -151,7 +153,7 @@ async function runMove(plan: MovePlan, progress: DiskJobProgressShape, cancelled
     await exclusively(ctx, s, () => redefine(plan, copy));
   } else {
     progress.phase = 'RUNNING';
-    copy = await moveInactive(plan, volumeXml);
+    copy = await moveInactive(plan, volumeXml, cancelled);
     progress.phase = 'FINISHING';
   }
   const deleted: string[] = [];
