@@ -131,6 +131,13 @@ describe.skipIf(skip !== undefined)('backupDomain on a running tiny guest', { ti
     };
     expect(info['backing-filename']).toBe(fullPath);
 
+    // A restore of the disk: a copy of the newest backup volume reads the whole chain into one image.
+    await gw.ok(
+      `mutation { cloneVolume(input: { ref: { path: "${incrPath}" }, name: "${NAME}-restored.raw", format: "raw" }) { name } }`,
+    );
+    const restored = (await pool.volumeByName(`${NAME}-restored.raw`)).path;
+    expect(await compare(restored, diskPath)).toContain('Images are identical');
+
     const { domain } = await gw.ok<{
       domain: { checkpoints: Array<{ name: string; parent: string | null; disks: string[] }> };
     }>(`{ domain(ref: { name: "${NAME}" }) { checkpoints { name parent disks } } }`);
