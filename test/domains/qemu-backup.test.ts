@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiToken } from '../../src/auth/authenticator.ts';
 import { type Connection, ConsoleStream, type Domain, type StoragePool } from '../../src/libvirt/index.ts';
 import { buildVolumeXml } from '../../src/libvirt/xml/volume-xml.ts';
 import { consoleCollector } from '../support/console-collector.ts';
@@ -21,6 +22,7 @@ if (skip) console.warn(`skipping the backup cases: ${skip}`);
 
 const run = promisify(execFile);
 const NAME = 'bk-guest';
+const operator = createApiToken();
 
 interface OperationView {
   status: string;
@@ -30,6 +32,7 @@ interface OperationView {
 
 describe.skipIf(skip !== undefined)('backupDomain on a running tiny guest', { timeout: 300_000 }, () => {
   let gw: TestGateway;
+  let operatorGw: TestGateway;
   let c: Connection;
   let dom: Domain;
   let pool: StoragePool;
@@ -79,6 +82,11 @@ describe.skipIf(skip !== undefined)('backupDomain on a running tiny guest', { ti
         storage: { allowedPaths: [image.kernel.replace(/\/[^/]*$/, ''), image.initrd.replace(/\/[^/]*$/, '')] },
       },
     });
+    operatorGw = await startGateway({ qemu: daemon.uri }, undefined, {
+      config: {
+        auth: { tokens: [{ name: 'op', sha256: operator.sha256 }], grants: [{ identity: 'op', role: 'operator' }] },
+      },
+    });
     const xml = guestDomainXml({
       name: NAME,
       image,
@@ -103,6 +111,7 @@ describe.skipIf(skip !== undefined)('backupDomain on a running tiny guest', { ti
     }
     await pool?.refresh().catch(() => undefined);
     for (const v of (await pool?.volumes().catch(() => [])) ?? []) if (v.name.startsWith(NAME)) await v.delete();
+    await operatorGw?.close();
     await gw?.close();
     await c?.close();
   });
@@ -153,6 +162,17 @@ describe.skipIf(skip !== undefined)('backupDomain on a running tiny guest', { ti
       `mutation { backupDomain(input: { domain: { name: "${NAME}" }, pool: "${DIR_POOL}", incrementalFrom: "nope" }) { id } }`,
     );
     expect(res.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await pool.volumes()).map((v) => v.name).sort()).toEqual(before);
+  });
+
+  it('an operator (VM.Snapshot, no Storage.Allocate) is FORBIDDEN and nothing is made', async () => {
+    const before = (await pool.volumes()).map((v) => v.name).sort();
+    const res = await operatorGw.query(
+      `mutation { backupDomain(input: { domain: { name: "${NAME}" }, pool: "${DIR_POOL}" }) { id } }`,
+      undefined,
+      { authorization: `Bearer ${operator.secret}` },
+    );
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', privilege: 'Storage.Allocate' });
     expect((await pool.volumes()).map((v) => v.name).sort()).toEqual(before);
   });
 });
