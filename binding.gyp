@@ -12,6 +12,8 @@
         "src/native/interface.cc",
         "src/native/storage.cc",
         "src/native/snapshot.cc",
+        "src/native/block-job.cc",
+        "src/native/backup.cc",
         "src/native/stream.cc",
         "src/native/volume-stream.cc",
         "src/native/node-device.cc",

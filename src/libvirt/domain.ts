@@ -1,7 +1,14 @@
 import type { Connection } from './connection.ts';
 import {
+  DomainBackupBeginFlags,
+  DomainBlockCommitFlags,
+  DomainBlockCopyFlags,
+  DomainBlockJobAbortFlags,
+  type DomainBlockJobTypeName,
+  DomainBlockResizeFlags,
   DomainCreateFlags,
   DomainDestroyFlagsValues,
+  DomainGetJobStatsFlags,
   DomainGuestInfoTypes,
   DomainInterfaceAddressesSource,
   type DomainJobTypeName,
@@ -15,6 +22,7 @@ import {
   DomainUndefineFlagsValues,
   DomainVcpuFlags,
   DomainXMLFlags,
+  domainBlockJobTypeName,
   domainJobTypeName,
   domainStateName,
   domainStateReasonName,
@@ -50,6 +58,16 @@ export interface GuestInterfaceAddresses {
   /** The MAC address; empty when the source does not report it. */
   mac: string;
   addresses: Array<{ type: IPAddrTypeName | 'UNKNOWN'; address: string; prefix: number }>;
+}
+
+export type BlockCopyFlag = keyof typeof DomainBlockCopyFlags;
+export type BlockCommitFlag = keyof typeof DomainBlockCommitFlags;
+
+/** A disk's running block job (virDomainGetBlockJobInfo): progress as cur of end. */
+export interface BlockJobInfo {
+  type: DomainBlockJobTypeName;
+  curBytes: bigint;
+  endBytes: bigint;
 }
 
 export type SnapshotCreateFlag = 'DISK_ONLY' | 'QUIESCE' | 'ATOMIC' | 'LIVE' | 'HALT' | 'VALIDATE';
@@ -264,13 +282,80 @@ export class Domain {
     return invoke(() => native.domainGetVcpus(this.#handle, flags));
   }
 
-  async jobStats(): Promise<DomainJobStats> {
-    const s = await invoke(() => native.domainGetJobStats(this.#handle, 0));
+  /** The running job's statistics, or with `completed` those of the job that ended last. */
+  async jobStats(options: { completed?: boolean } = {}): Promise<DomainJobStats> {
+    const flags = options.completed ? DomainGetJobStatsFlags.COMPLETED : 0;
+    const s = await invoke(() => native.domainGetJobStats(this.#handle, flags));
     return { type: domainJobTypeName(s.type), fields: s.fields };
   }
 
   abortJob(): Promise<void> {
     return invoke(() => native.domainAbortJob(this.#handle, 0));
+  }
+
+  /** virDomainBlockResize in bytes: the guest sees the new size at once. */
+  blockResize(disk: string, bytes: bigint): Promise<void> {
+    return invoke(() => native.domainBlockResize(this.#handle, disk, bytes, DomainBlockResizeFlags.BYTES));
+  }
+
+  /** virDomainBlockCopy: mirrors the disk into the image `destinationXml` describes, until pivot or abort. */
+  blockCopy(
+    disk: string,
+    destinationXml: string,
+    options: { flags?: readonly BlockCopyFlag[]; bandwidthBytesPerSecond?: bigint } = {},
+  ): Promise<void> {
+    const flags = flagsOf(DomainBlockCopyFlags, options.flags);
+    const bandwidth = options.bandwidthBytesPerSecond ?? 0n;
+    return invoke(() => native.domainBlockCopy(this.#handle, disk, destinationXml, bandwidth, flags));
+  }
+
+  /** virDomainBlockCommit: merges `top` (the active layer when null) down into `base` (the chain's bottom when null). */
+  blockCommit(
+    disk: string,
+    options: { base?: string | null; top?: string | null; flags?: readonly BlockCommitFlag[] } = {},
+  ): Promise<void> {
+    const flags = flagsOf(DomainBlockCommitFlags, options.flags);
+    return invoke(() => native.domainBlockCommit(this.#handle, disk, options.base ?? null, options.top ?? null, flags));
+  }
+
+  /** virDomainBlockPull: copies the backing chain into the active layer, which then stands alone. */
+  blockPull(disk: string): Promise<void> {
+    return invoke(() => native.domainBlockPull(this.#handle, disk, 0));
+  }
+
+  /** The disk's block job, or null when it has none. */
+  async blockJob(disk: string): Promise<BlockJobInfo | null> {
+    const raw = await invoke(() => native.domainGetBlockJobInfo(this.#handle, disk, 0));
+    return raw === null ? null : { type: domainBlockJobTypeName(raw.type), curBytes: raw.cur, endBytes: raw.end };
+  }
+
+  /** virDomainBlockJobAbort: ends the disk's job; with pivot, a ready copy or active commit switches over to its result. */
+  blockJobAbort(disk: string, options: { pivot?: boolean } = {}): Promise<void> {
+    const flags = options.pivot ? DomainBlockJobAbortFlags.PIVOT : 0;
+    return invoke(() => native.domainBlockJobAbort(this.#handle, disk, flags));
+  }
+
+  /**
+   * virDomainBackupBegin in push mode: libvirt copies the disks into the targets the backup document
+   * names (existing images with `reuseExternal`), optionally starting the checkpoint `checkpointXml`.
+   */
+  backupBegin(
+    backupXml: string,
+    checkpointXml: string | null,
+    options: { reuseExternal?: boolean } = {},
+  ): Promise<void> {
+    const flags = options.reuseExternal ? DomainBackupBeginFlags.REUSE_EXTERNAL : 0;
+    return invoke(() => native.domainBackupBegin(this.#handle, backupXml, checkpointXml, flags));
+  }
+
+  /** The domain's checkpoints (virDomainListAllCheckpoints) with their XML. */
+  checkpoints(): Promise<Array<{ name: string; xml: string }>> {
+    return invoke(() => native.domainCheckpointDetails(this.#handle, 0));
+  }
+
+  /** virDomainCheckpointDelete of the named checkpoint (its bitmaps go; its children hang from its parent). */
+  deleteCheckpoint(name: string): Promise<void> {
+    return invoke(() => native.domainCheckpointDelete(this.#handle, name, 0));
   }
 
   /** virDomainMigrateToURI3: the source daemon connects to `destinationUri` itself (peer-to-peer). */

@@ -22,7 +22,13 @@ import {
   domainRunningReasonName,
   domainShutdownReasonName,
   domainShutoffReasonName,
+  virDomainBackupBeginFlags,
+  virDomainBlockCommitFlags,
+  virDomainBlockCopyFlags,
+  virDomainBlockJobAbortFlags,
+  virDomainBlockResizeFlags,
   virDomainEventID,
+  virDomainGetJobStatsFlags,
   virStringMacros,
 } from './enums.generated.ts';
 import { members, nameOf, pick } from './name-lookup.ts';
@@ -139,3 +145,11 @@ export const DomainJobField = pick(members(virStringMacros, 'VIR_DOMAIN_JOB_'), 
   'DISK_TEMP_USED',
   'DISK_TEMP_TOTAL',
 ]);
+
+// Block job flags — libvirt-libvirt-domain.html#virDomainBlockCopyFlags
+export const DomainBlockCopyFlags = members(virDomainBlockCopyFlags, 'VIR_DOMAIN_BLOCK_COPY_');
+export const DomainBlockCommitFlags = members(virDomainBlockCommitFlags, 'VIR_DOMAIN_BLOCK_COMMIT_');
+export const DomainBlockJobAbortFlags = members(virDomainBlockJobAbortFlags, 'VIR_DOMAIN_BLOCK_JOB_ABORT_');
+export const DomainBlockResizeFlags = members(virDomainBlockResizeFlags, 'VIR_DOMAIN_BLOCK_RESIZE_');
+export const DomainBackupBeginFlags = members(virDomainBackupBeginFlags, 'VIR_DOMAIN_BACKUP_BEGIN_');
+export const DomainGetJobStatsFlags = members(virDomainGetJobStatsFlags, 'VIR_DOMAIN_JOB_STATS_');

@@ -72,6 +72,12 @@ export interface RawInterfaceAddresses {
   hwaddr: string;
   addrs: Array<{ type: number; addr: string; prefix: number }>;
 }
+export interface RawBlockJobInfo {
+  type: number;
+  bandwidth: bigint;
+  cur: bigint;
+  end: bigint;
+}
 export type TypedParams = Record<string, number | bigint | boolean | string>;
 export interface RawNodeInfo {
   model: string;
@@ -325,6 +331,22 @@ export interface Native {
   domainSnapshotListAllChildren(s: SnapshotHandle, flags: number): P<RawSnapshot[]>;
   domainRevertToSnapshot(s: SnapshotHandle, flags: number): P<void>;
   domainSnapshotDelete(s: SnapshotHandle, flags: number): P<void>;
+
+  domainBlockResize(d: DomainHandle, disk: string, size: bigint, flags: number): P<void>;
+  /** bandwidth in bytes/s; 0 for no limit. */
+  domainBlockCopy(d: DomainHandle, disk: string, destXml: string, bandwidth: bigint, flags: number): P<void>;
+  /** base and top: null (or empty) for libvirt's defaults (the whole chain below, the active layer). */
+  domainBlockCommit(d: DomainHandle, disk: string, base: string | null, top: string | null, flags: number): P<void>;
+  domainBlockPull(d: DomainHandle, disk: string, flags: number): P<void>;
+  /** null when the disk has no block job. */
+  domainGetBlockJobInfo(d: DomainHandle, disk: string, flags: number): P<RawBlockJobInfo | null>;
+  domainBlockJobAbort(d: DomainHandle, disk: string, flags: number): P<void>;
+
+  /** checkpointXml null for a backup that starts no checkpoint. */
+  domainBackupBegin(d: DomainHandle, backupXml: string, checkpointXml: string | null, flags: number): P<void>;
+  domainBackupGetXMLDesc(d: DomainHandle, flags: number): P<string>;
+  domainCheckpointDetails(d: DomainHandle, flags: number): P<Array<{ name: string; xml: string }>>;
+  domainCheckpointDelete(d: DomainHandle, name: string, flags: number): P<void>;
 
   domainOpenConsole(
     d: DomainHandle,

@@ -9,6 +9,8 @@ void InitNetwork(Napi::Env env, Exports exports);
 void InitInterface(Napi::Env env, Exports exports);
 void InitStorage(Napi::Env env, Exports exports);
 void InitSnapshot(Napi::Env env, Exports exports);
+void InitBlockJob(Napi::Env env, Exports exports);
+void InitBackup(Napi::Env env, Exports exports);
 void InitStream(Napi::Env env, Exports exports);
 void InitVolumeStream(Napi::Env env, Exports exports);
 void InitNodeDevice(Napi::Env env, Exports exports);
@@ -33,6 +35,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitInterface(env, exports);
   InitStorage(env, exports);
   InitSnapshot(env, exports);
+  InitBlockJob(env, exports);
+  InitBackup(env, exports);
   InitStream(env, exports);
   InitVolumeStream(env, exports);
   InitNodeDevice(env, exports);

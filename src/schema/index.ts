@@ -41,6 +41,11 @@ import './operations/operations.ts';
 import './domain/clone.ts';
 import './secret/secret.ts';
 import './secret/actions.ts';
+import './domain/block-job.ts';
+import './domain/disk-move.ts';
+import './domain/disk-flatten.ts';
+import './domain/disk-resize.ts';
+import './domain/backup.ts';
 import './viewer/viewer.ts';
 import './stream-ticket/stream-ticket.ts';
 

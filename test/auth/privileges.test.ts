@@ -101,6 +101,10 @@ function mutations(who: string): Array<{ name: string; privilege: string; query:
     q('createDomainFromXml', 'VM.Allocate', 'xml: $xml'),
     q('defineDomainFromXml', 'VM.Allocate', 'xml: $xml'),
     q('cloneDomain', 'VM.Allocate', `${web}, name: "cl-${who}"`, 'id'),
+    q('resizeDomainDisk', 'VM.Config', `${web}, disk: "vda", capacityBytes: "1099511627776"`, 'name'),
+    q('moveDomainDisk', 'VM.Config', `${web}, disk: "vda", pool: "default-pool", name: "mv-${who}.img"`, 'id'),
+    q('commitDomainDisk', 'VM.Config', `${web}, disk: "vda"`, 'id'),
+    q('pullDomainDisk', 'VM.Config', `${web}, disk: "vda"`, 'id'),
     q('migrateDomain', 'VM.Migrate', `${web}, destination: { host: "fixture" }`),
     q('startMigration', 'VM.Migrate', `${web}, destination: { host: "fixture" }`, 'id'),
     q('createNetwork', 'Network.Modify', 'xml: $xml'),
@@ -178,6 +182,10 @@ const DRIVER_REFUSES: Record<string, string> = {
   migrateDomain: 'UNSUPPORTED',
   resizeVolume: 'UNSUPPORTED',
   wipeVolume: 'UNSUPPORTED',
+  resizeDomainDisk: 'UNSUPPORTED',
+  // web's disk is a plain image: no backing chain to flatten.
+  commitDomainDisk: 'INVALID_INPUT',
+  pullDomainDisk: 'INVALID_INPUT',
 };
 
 const HOST_STATE = `{ host { domains { name state autostart vcpus maxMemoryKiB memoryKiB description xml snapshots { name } }

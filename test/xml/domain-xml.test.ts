@@ -287,6 +287,8 @@ describe('QEMU domain documents', () => {
         shareable: false,
         serial: 'disk-0001',
         alias: 'virtio-disk0',
+        // Each ends at libvirt's empty <backingStore/>: no chain.
+        backingChain: [],
       },
       {
         type: 'volume',
@@ -298,6 +300,7 @@ describe('QEMU domain documents', () => {
         readonly: false,
         shareable: true,
         alias: 'virtio-disk1',
+        backingChain: [],
       },
       {
         type: 'file',
@@ -310,6 +313,7 @@ describe('QEMU domain documents', () => {
         readonly: true,
         shareable: false,
         alias: 'ide0-1-0',
+        backingChain: [],
       },
     ]);
     expect(d.interfaces).toEqual([

@@ -30,6 +30,16 @@ export interface DomainDiskSource {
   name?: string;
 }
 
+/** One image below a disk's active layer (`<backingStore>`), top first. */
+export interface DiskBackingStore {
+  /** file, block, network… */
+  type: string;
+  /** raw, qcow2… */
+  format?: string;
+  /** The file or device; undefined for a network image. */
+  path?: string;
+}
+
 export interface DomainDisk {
   /** file, block, network, volume, dir... */
   type: string;
@@ -47,6 +57,8 @@ export interface DomainDisk {
   serial?: string;
   /** The device alias of a running domain, e.g. virtio-disk0. */
   alias?: string;
+  /** The images below the active layer, as libvirt reports them (`<backingStore>`), top first. */
+  backingChain: DiskBackingStore[];
 }
 
 export interface DomainInterface {
@@ -140,7 +152,23 @@ function readDisk(el: XmlElement): DomainDisk {
     shareable: el.child('shareable') !== undefined,
     serial: optionalText(el, 'serial'),
     alias: el.attrAt(['alias'], 'name'),
+    backingChain: backingChainOf(el),
   };
+}
+
+/** The nested `<backingStore>` elements; an empty one (or none) ends the chain. */
+function backingChainOf(disk: XmlElement): DiskBackingStore[] {
+  const chain: DiskBackingStore[] = [];
+  for (let b = disk.child('backingStore'); b?.child('source') !== undefined; b = b.child('backingStore')) {
+    const source = b.child('source');
+    chain.push({
+      type: b.attr('type') ?? 'file',
+      format: b.attrAt(['format'], 'type'),
+      path: source?.attr('file') ?? source?.attr('dev'),
+    });
+    if (chain.length > 64) break;
+  }
+  return chain;
 }
 
 function readInterface(el: XmlElement): DomainInterface {

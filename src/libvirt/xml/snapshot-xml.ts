@@ -69,11 +69,16 @@ export function parseSnapshotXml(xml: string): SnapshotXml {
   };
 }
 
+/** How one disk is captured: an external overlay at `file` (qcow2), or not at all. */
+export type SnapshotDiskSpec = { name: string; snapshot: 'external'; file: string } | { name: string; snapshot: 'no' };
+
 export interface SnapshotSpec {
   name: string;
   description?: string;
   /** Disks only, without memory (libvirt then also needs the DISK_ONLY flag). */
   diskOnly?: boolean;
+  /** Per disk (by target), where its overlay goes; disks not named get libvirt's default. */
+  disks?: readonly SnapshotDiskSpec[];
 }
 
 /** A snapshot document for virDomainSnapshotCreateXML; libvirt fills in the rest. */
@@ -83,6 +88,20 @@ export function buildSnapshotXml(spec: SnapshotSpec): string {
       element('name', {}, spec.name),
       spec.description !== undefined && element('description', {}, spec.description),
       spec.diskOnly === true && element('memory', { snapshot: 'no' }),
+      spec.disks !== undefined &&
+        spec.disks.length > 0 &&
+        element(
+          'disks',
+          {},
+          spec.disks.map((d) =>
+            d.snapshot === 'external'
+              ? element('disk', { name: d.name, snapshot: 'external', type: 'file' }, [
+                  element('driver', { type: 'qcow2' }),
+                  element('source', { file: d.file }),
+                ])
+              : element('disk', { name: d.name, snapshot: 'no' }),
+          ),
+        ),
     ]),
   );
 }

@@ -1,4 +1,4 @@
-import { type Connection, type Domain, LibvirtError, type Volume } from '../../libvirt/index.ts';
+import type { Connection, Domain, Volume } from '../../libvirt/index.ts';
 import { type ClonedSource, cloneDomainXml } from '../../libvirt/xml/domain-clone-xml.ts';
 import { type DomainDisk, parseDomainXml } from '../../libvirt/xml/domain-xml.ts';
 import { buildVolumeXml, parseVolumeXml } from '../../libvirt/xml/volume-xml.ts';
@@ -13,6 +13,7 @@ import { connectionOf, hostName } from '../core/hosts.ts';
 import { changed, fromInput, mutationInput } from '../core/mutation-support.ts';
 import { OperationRef } from '../operations/operations.ts';
 import { requireOnPool } from '../storage/pool-grants.ts';
+import { volumeBehind } from './disk-volume.ts';
 import { DomainNode, DomainRef, findDomain, onDomainArg } from './domain.ts';
 import { invalidState } from './lifecycle.ts';
 
@@ -101,20 +102,6 @@ builder.objectFields(OperationRef, (t) => ({
 interface DiskCopy {
   disk: DomainDisk;
   source: Volume;
-}
-
-async function volumeBehind(c: Connection, d: DomainDisk): Promise<Volume | undefined> {
-  try {
-    if (d.type === 'volume' && d.source.pool !== undefined && d.source.volume !== undefined) {
-      return await (await c.storagePoolByName(d.source.pool)).volumeByName(d.source.volume);
-    }
-    return d.sourcePath === undefined ? undefined : await c.volumeByPath(d.sourcePath);
-  } catch (e) {
-    if (e instanceof LibvirtError && ['NO_STORAGE_VOL', 'NO_STORAGE_POOL', 'INVALID_ARG'].includes(e.codeName)) {
-      return undefined;
-    }
-    throw e;
-  }
 }
 
 /**

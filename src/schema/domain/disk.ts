@@ -1,5 +1,5 @@
 import { LibvirtError, type Volume } from '../../libvirt/index.ts';
-import type { DomainDisk } from '../../libvirt/xml/domain-xml.ts';
+import type { DiskBackingStore, DomainDisk } from '../../libvirt/xml/domain-xml.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { knownAttribute, lowerCaseEnum } from '../core/enum-types.ts';
@@ -132,6 +132,33 @@ const DiskBus = lowerCaseEnum(
   DISK_BUSES,
 );
 
+interface BackingShape {
+  domain: DomainShape;
+  store: DiskBackingStore;
+}
+
+const DiskBackingStoreRef = builder.objectRef<BackingShape>('DiskBackingStore').implement({
+  description:
+    'One image below a disk’s active layer (libvirt’s <backingStore>): an external snapshot’s base, a linked clone’s source…',
+  fields: (t) => ({
+    type: t.field({
+      type: DiskType,
+      description: 'What the image is; null for a type the gateway does not know.',
+      resolve: (b) => knownAttribute(DISK_TYPES, b.store.type),
+    }),
+    format: t.string({ description: 'raw, qcow2…', resolve: (b) => b.store.format ?? null }),
+    path: t.string({
+      description: 'The file or device; null for a network image.',
+      resolve: (b) => b.store.path ?? null,
+    }),
+    volume: t.field({
+      type: VolumeNode,
+      description: 'The storage volume at that path, when a pool of this host holds it.',
+      resolve: (b, _a, ctx) => (b.store.path ? volumeAtPath(ctx, b.domain.host, b.store.path) : null),
+    }),
+  }),
+});
+
 const DomainDiskRef = builder.objectRef<DiskShape>('DomainDisk').implement({
   description:
     'A disk (or CD-ROM, floppy, LUN) attached to a domain, with the storage volume behind it when a pool holds it.',
@@ -186,6 +213,13 @@ const DomainDiskRef = builder.objectRef<DiskShape>('DomainDisk').implement({
       resolve: (s) => s.disk.serial ?? null,
     }),
     alias: t.string({ description: 'The device alias of a running domain.', resolve: (s) => s.disk.alias ?? null }),
+    backingChain: t.field({
+      type: [DiskBackingStoreRef],
+      nullable: false,
+      description:
+        'The images below the active layer, top first, as libvirt reports them (external snapshots, linked clones); empty for a standalone image.',
+      resolve: (s) => s.disk.backingChain.map((store) => ({ domain: s.domain, store })),
+    }),
     volume: t.field({
       type: VolumeNode,
       description:

@@ -1,9 +1,12 @@
+import { dirname, join } from 'node:path';
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { Domain, LibvirtError, type SnapshotCreateFlag } from '../../libvirt/index.ts';
+import { Domain, LibvirtError, type SnapshotCreateFlag, type StoragePool } from '../../libvirt/index.ts';
+import { parseDomainXml } from '../../libvirt/xml/domain-xml.ts';
 import {
   buildSnapshotXml,
   parseSnapshotXml,
   SNAPSHOT_STATES,
+  type SnapshotDiskSpec,
   type SnapshotState,
   type SnapshotXml,
 } from '../../libvirt/xml/snapshot-xml.ts';
@@ -13,10 +16,11 @@ import type { GatewayContext } from '../core/context.ts';
 import { invalidInput, notFound, parsedArgument } from '../core/errors.ts';
 import { filteredListFields, nameFilterFields } from '../core/filtered-list.ts';
 import { checkBuiltXml, safeClientXml } from '../core/host-safety.ts';
-import { hostName } from '../core/hosts.ts';
+import { connectionOf, hostName } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import { changed, clientMutationId, fromInput, mutationInput, payloadInput } from '../core/mutation-support.ts';
 import { hostKey, perObject, splitHostKey } from '../core/request-cache.ts';
+import { volumeBehind } from './disk-volume.ts';
 import { DomainNode, DomainRef, type DomainRefValue, type DomainShape, findDomain, onDomainArg } from './domain.ts';
 import { reread } from './lifecycle.ts';
 
@@ -278,6 +282,30 @@ const DeletedSnapshots = builder
     }),
   });
 
+/**
+ * Where a disk-only snapshot puts each disk's overlay: a writable disk backed by a pool volume
+ * gets `<domain>-<target>.<snapshot>.qcow2` beside its volume, in its pool's directory, so the
+ * overlay is a volume of the same pool (and the same grants cover it). CD-ROMs, read-only and
+ * shared disks are left out of the snapshot; other disks get libvirt's default place.
+ */
+async function overlaysOf(ctx: GatewayContext, owner: DomainShape, snapshot: string) {
+  const c = await connectionOf(ctx, owner.host);
+  const disks: SnapshotDiskSpec[] = [];
+  const pools: StoragePool[] = [];
+  for (const disk of parseDomainXml(await owner.domain.xml()).disks) {
+    if (disk.device !== 'disk' || disk.readonly || disk.shareable || disk.sourcePath === undefined) {
+      disks.push({ name: disk.target.dev, snapshot: 'no' });
+      continue;
+    }
+    const volume = await volumeBehind(c, disk);
+    if (!volume) continue;
+    const file = join(dirname(volume.path), `${owner.domain.name}-${disk.target.dev}.${snapshot}.qcow2`);
+    disks.push({ name: disk.target.dev, snapshot: 'external', file });
+    pools.push(await volume.pool());
+  }
+  return { disks, pools };
+}
+
 /** The snapshot again after a change, read afresh. */
 async function reloaded(ctx: GatewayContext, owner: DomainShape, name: string): Promise<SnapshotShape> {
   changed(ctx);
@@ -350,6 +378,7 @@ builder.mutationFields((t) => {
         const h = hostName(ctx, args.host);
         const owner = await findDomain(ctx, h, args.domain);
         let xml: string;
+        let overlayPools: StoragePool[] = [];
         const flags: SnapshotCreateFlag[] = [];
         if (args.xml != null) {
           await safeClientXml(ctx, h, 'snapshot', 'xml', args.xml);
@@ -357,16 +386,21 @@ builder.mutationFields((t) => {
           xml = args.xml;
         } else {
           const input = args.snapshot as NonNullable<typeof args.snapshot>;
+          const overlays = input.diskOnly ? await overlaysOf(ctx, owner, input.name) : undefined;
+          overlayPools = overlays?.pools ?? [];
           xml = buildSnapshotXml({
             name: input.name,
             description: input.description ?? undefined,
             diskOnly: input.diskOnly ?? false,
+            ...(overlays ? { disks: overlays.disks } : {}),
           });
           await checkBuiltXml(ctx, h, 'snapshot', 'snapshot', xml);
           if (input.diskOnly) flags.push('DISK_ONLY');
           if (input.quiesce) flags.push('QUIESCE');
         }
         const created = await owner.domain.createSnapshot(xml, flags);
+        // The overlays are new files in their pools' directories: listed as volumes from now on.
+        for (const pool of overlayPools) await pool.refresh().catch(() => undefined);
         return reloaded(ctx, owner, created.name);
       },
     }),

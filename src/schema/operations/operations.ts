@@ -80,6 +80,12 @@ const OperationKind = builder.enumType('OperationKind', {
     VOLUME_UPLOAD: { description: 'uploadVolume: bytes sent to a volume through its transfer URL.' },
     VOLUME_DOWNLOAD: { description: 'downloadVolume: bytes read from a volume through its transfer URL.' },
     VOLUME_IMPORT: { description: 'importVolume: an image fetched from a URL into a new volume.' },
+    MOVE_DISK: {
+      description: 'moveDomainDisk: a disk’s data moved to a new volume (mirrored and pivoted while it runs).',
+    },
+    COMMIT_DISK: { description: 'commitDomainDisk: a running disk’s overlays merged down into their base.' },
+    BACKUP: { description: 'backupDomain: a running domain’s disks copied into backup volumes (push mode).' },
+    PULL_DISK: { description: 'pullDomainDisk: a running disk’s backing chain copied into its active layer.' },
   } as const,
 });
 
