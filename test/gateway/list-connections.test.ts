@@ -121,4 +121,18 @@ describe('connections for every listed kind', () => {
     );
     expect(walked).toEqual(rows.map((r) => r.name));
   });
+
+  it('interfaceConnection(orderBy: NAME DESC) is the name order reversed', async () => {
+    const asc = await walk(
+      (a) => `{ host { interfaceConnection(first: 1${cursor(a)}) { ${fields} } } }`,
+      (d: { host: { interfaceConnection: Connection } }) => d.host.interfaceConnection,
+    );
+    const desc = await walk(
+      (a) =>
+        `{ host { interfaceConnection(first: 1, orderBy: { field: NAME, direction: DESC }${cursor(a)}) { ${fields} } } }`,
+      (d: { host: { interfaceConnection: Connection } }) => d.host.interfaceConnection,
+    );
+    expect(asc.length).toBeGreaterThan(2);
+    expect(desc).toEqual([...asc].reverse());
+  });
 });

@@ -148,6 +148,7 @@ filteredListFields(Host, {
     return keepFlagged(ctx, list, filter, ['active'] as const, interfaces.is);
   },
   sortKey: (s) => [s.object.name, s.object.mac],
+  orders: {},
 });
 
 builder.objectFields(Host, (t) => ({

@@ -41,4 +41,6 @@ filteredListFields(Host, {
   },
   read: (h, filter, ctx) => filtered(ctx, h.name, filter),
   sortKey: (s) => [s.object.name, s.object.uuid],
+  // By name only, either way: what else libvirt knows of a network is not an order.
+  orders: {},
 });
