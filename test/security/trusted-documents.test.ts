@@ -224,7 +224,7 @@ describe('with persistedDocuments enforced, only listed documents run', () => {
     const listed = subscribeWsById(gw, EVENTS);
     await listening(gw.app.events, 1);
     await suspendAndResumeTest(gw);
-    expect(await listed.results.next()).toEqual({ data: { domainEvents: { type: 'SUSPENDED', domainName: 'test' } } });
+    expect((await listed.results.next()).data).toEqual({ domainEvents: { type: 'SUSPENDED', domainName: 'test' } });
     await listed.stop();
   });
 });
@@ -250,7 +250,7 @@ describe('with persistedDocuments not enforced', () => {
     const free = subscribeWsById(gw, undefined, EVENTS);
     await listening(gw.app.events, 1);
     await suspendAndResumeTest(gw);
-    expect(await free.results.next()).toEqual({ data: { domainEvents: { type: 'SUSPENDED', domainName: 'test' } } });
+    expect((await free.results.next()).data).toEqual({ domainEvents: { type: 'SUSPENDED', domainName: 'test' } });
     await free.stop();
   });
 });
