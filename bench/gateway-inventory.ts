@@ -3,6 +3,7 @@ import { Connection } from '../src/libvirt/index.ts';
 import { bindingCalls } from '../src/libvirt/native.ts';
 import { buildBenchGateway } from './bench-gateway.ts';
 import { count } from './format.ts';
+import { gcShare, withGcTime } from './gc-time.ts';
 import { handInventory, type InventoryDomain } from './hand-inventory.ts';
 import { writeInventoryNode } from './inventory-node.ts';
 import { percentile } from './percentile.ts';
@@ -16,6 +17,8 @@ const INVENTORY_QUERY =
   '{ host { domains { name uuid state vcpus memoryKiB maxMemoryKiB disks { sourcePath volume { name capacityBytes pool { name } } } interfaces { mac network { name active } } } } }';
 
 export interface InventoryRun {
+  /** Garbage collection during each repeat. */
+  gcMs: number[];
   label: string;
   repeatsMs: number[];
   callsPerRun: number[];
@@ -32,6 +35,8 @@ export interface InventoryResult {
 
 interface Counted<T> {
   ms: number;
+  /** Garbage collection during the run. */
+  gcMs: number;
   calls: number;
   byName: Map<string, number>;
   value: T;
@@ -42,18 +47,19 @@ async function counted<T>(run: () => Promise<T>): Promise<Counted<T>> {
   const before = bindingCalls.total;
   const beforeByName = new Map(bindingCalls.byName);
   const start = performance.now();
-  const value = await run();
+  const { value, gcMs } = await withGcTime(run);
   const ms = performance.now() - start;
   const byName = new Map<string, number>();
   for (const [name, n] of bindingCalls.byName) {
     const delta = n - (beforeByName.get(name) ?? 0);
     if (delta > 0) byName.set(name, delta);
   }
-  return { ms, calls: bindingCalls.total - before, byName, value };
+  return { ms, gcMs, calls: bindingCalls.total - before, byName, value };
 }
 
 function record(run: InventoryRun, r: Counted<InventoryDomain[]>): void {
   run.repeatsMs.push(r.ms);
+  run.gcMs.push(r.gcMs);
   run.callsPerRun.push(r.calls);
   run.lastRunByName = r.byName;
   run.domains = r.value;
@@ -74,6 +80,7 @@ export async function measureGatewayInventory(): Promise<InventoryResult> {
   const empty = (label: string): InventoryRun => ({
     label,
     repeatsMs: [],
+    gcMs: [],
     callsPerRun: [],
     lastRunByName: new Map(),
     domains: [],
@@ -99,6 +106,7 @@ export async function measureGatewayInventory(): Promise<InventoryResult> {
   return result;
 }
 
+const sum = (samples: readonly number[]) => samples.reduce((a, b) => a + b, 0);
 const medianMs = (run: InventoryRun) => percentile(run.repeatsMs, 50);
 const ms = (n: number) => `${count(n)} ms`;
 
@@ -152,6 +160,7 @@ export function reportGatewayInventory(r: InventoryResult): string[] {
     row(r.gateway),
     row(r.hand),
     `   gateway / hand-written: ${ratio.toFixed(2)}×   target ≤ ${TARGET_RATIO}×: ${verdict}`,
+    `   garbage collection: ${gcShare(sum(r.gateway.gcMs), sum(r.gateway.repeatsMs))} of the gateway's runs (target ≤ 15%), ${gcShare(sum(r.hand.gcMs), sum(r.hand.repeatsMs))} of the hand-written loop's`,
     `   gateway calls: ${callsByName(r.gateway)}`,
     `   hand-written calls: ${callsByName(r.hand)}`,
     `   same data: ${comparison(r)}`,

@@ -10,6 +10,7 @@ import { libvirtdUnavailableReason, type PrivateLibvirtd, startLibvirtd } from '
 import { NETWORK_NAME, POOL_NAME } from '../test/support/libvirtd-files.ts';
 import { buildBenchGateway } from './bench-gateway.ts';
 import { count } from './format.ts';
+import { gcShare, withGcTime } from './gc-time.ts';
 import { percentile } from './percentile.ts';
 
 const DOMAINS = 1_000;
@@ -60,6 +61,8 @@ export type LibvirtdInventoryResult =
       setupMs: number;
       repeatsMs: Record<Figure, number[]>;
       callsPerRun: number[];
+      /** Garbage collection during each virtql run. */
+      virtqlGcMs: number[];
       lastCallsByName: Map<string, number>;
       xmlBytes: number;
       checks: string[];
@@ -295,12 +298,14 @@ export async function measureLibvirtdInventory(): Promise<LibvirtdInventoryResul
     };
     const repeatsMs: Record<Figure, number[]> = { loop: [], parse: [], bulk: [], virtql: [] };
     const callsPerRun: number[] = [];
+    const virtqlGcMs: number[] = [];
     let lastCallsByName = new Map<string, number>();
     const measure = async (figure: Figure): Promise<number> => {
       if (figure !== 'virtql') return viaPython(figure);
       const before = bindingCalls.total;
       const beforeByName = new Map(bindingCalls.byName);
-      const ms = await viaVirtql();
+      const { value: ms, gcMs } = await withGcTime(viaVirtql);
+      virtqlGcMs.push(gcMs);
       callsPerRun.push(bindingCalls.total - before);
       lastCallsByName = new Map();
       for (const [name, n] of bindingCalls.byName) {
@@ -312,6 +317,7 @@ export async function measureLibvirtdInventory(): Promise<LibvirtdInventoryResul
     // Warm-up: the daemon's caches, Python's imports, the gateway's schema and JIT.
     for (const figure of ORDER) await measure(figure);
     callsPerRun.length = 0;
+    virtqlGcMs.length = 0;
     // The four alternate, starting one further each round, so noise from elsewhere hits all alike.
     for (let round = 0; round < REPEATS; round++) {
       for (let k = 0; k < ORDER.length; k++) {
@@ -334,6 +340,7 @@ export async function measureLibvirtdInventory(): Promise<LibvirtdInventoryResul
       setupMs,
       repeatsMs,
       callsPerRun,
+      virtqlGcMs,
       lastCallsByName,
       xmlBytes,
       checks,
@@ -354,6 +361,9 @@ export async function measureLibvirtdInventory(): Promise<LibvirtdInventoryResul
 }
 
 const median = (samples: readonly number[]) => percentile(samples, 50);
+/** The plain loop's calls: listAllDomains, then info, autostart and XMLDesc per domain. */
+const RPCS_PER_LOOP = 1 + 3 * DOMAINS;
+const perRpcMicros = (loopMs: number) => (loopMs * 1000) / RPCS_PER_LOOP;
 const ms = (n: number) => `${count(n)} ms`;
 
 function row(label: string, samples: readonly number[], extra = ''): string {
@@ -388,6 +398,12 @@ export function reportLibvirtdInventory(r: LibvirtdInventoryResult): string[] {
     ratioLine('virtql / parsing loop (b)', virtql / median(r.repeatsMs.parse), TARGET_VS_PARSING),
     ratioLine('virtql / bulk loop (c)', virtql / median(r.repeatsMs.bulk), TARGET_VS_BULK),
     `   virtql / plain loop (a): ${(virtql / median(r.repeatsMs.loop)).toFixed(2)}× (no target)`,
+    // What one RPC costs on this machine and daemon: compares figures taken on two machines.
+    `   the daemon's cost per RPC: ${perRpcMicros(median(r.repeatsMs.loop)).toFixed(0)} µs (the plain loop: ${count(RPCS_PER_LOOP)} sequential calls)`,
+    `   garbage collection: ${gcShare(
+      r.virtqlGcMs.reduce((a, b) => a + b, 0),
+      r.repeatsMs.virtql.reduce((a, b) => a + b, 0),
+    )} of virtql's runs (the process: gateway and its HTTP client)`,
     `   virtql calls: ${byName}`,
     ...r.checks.map((c) => `   same data: ${c}`),
     ...(r.problems.length > 0 ? [`   problems: ${r.problems.join(' | ')}`] : []),
