@@ -175,4 +175,35 @@ describe.skipIf(skip !== undefined)('backupDomain on a running tiny guest', { ti
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', privilege: 'Storage.Allocate' });
     expect((await pool.volumes()).map((v) => v.name).sort()).toEqual(before);
   });
+
+  it('a checkpoint is a Node; deleteDomainCheckpoint takes its id or domain and name, and libvirt drops it', async () => {
+    const { domain } = await gw.ok<{ domain: { checkpoints: Array<{ id: string; name: string }> } }>(
+      `{ domain(ref: { name: "${NAME}" }) { checkpoints { id name } } }`,
+    );
+    const cp2 = domain.checkpoints.find((cp) => cp.name === 'cp2');
+    expect(cp2).toBeDefined();
+    const found = await gw.ok<{ node: { __typename: string; name: string; domain: { name: string } } }>(
+      'query ($id: ID!) { node(id: $id) { __typename ... on DomainCheckpoint { name domain { name } } } }',
+      { id: cp2?.id },
+    );
+    expect(found.node).toEqual({ __typename: 'DomainCheckpoint', name: 'cp2', domain: { name: NAME } });
+
+    const byId = await gw.ok<{ deleteDomainCheckpoint: { deletedId: string; clientMutationId: string } }>(
+      'mutation ($id: ID!) { deleteDomainCheckpoint(input: { id: $id, clientMutationId: "d1" }) { deletedId clientMutationId } }',
+      { id: cp2?.id },
+    );
+    expect(byId.deleteDomainCheckpoint).toEqual({ deletedId: cp2?.id, clientMutationId: 'd1' });
+    expect((await dom.checkpoints()).map((cp) => cp.name)).toEqual(['cp1']);
+
+    const missing = await gw.query(
+      `mutation { deleteDomainCheckpoint(input: { domain: { name: "${NAME}" }, name: "cp2" }) { deletedId } }`,
+    );
+    expect(missing.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    await gw.ok(
+      `mutation { deleteDomainCheckpoint(input: { domain: { name: "${NAME}" }, name: "cp1" }) { deletedId } }`,
+    );
+    expect(await dom.checkpoints()).toEqual([]);
+    const gone = await gw.query<{ node: unknown }>('query ($id: ID!) { node(id: $id) { id } }', { id: cp2?.id });
+    expect(gone.data?.node).toBeNull();
+  });
 });

@@ -3,7 +3,6 @@ import {
   type BackupDiskSpec,
   buildBackupXml,
   buildCheckpointXml,
-  type CheckpointXml,
   parseCheckpointXml,
 } from '../../libvirt/xml/backup-xml.ts';
 import { parseDomainXml } from '../../libvirt/xml/domain-xml.ts';
@@ -20,68 +19,6 @@ import { requireOnPool } from '../storage/pool-grants.ts';
 import { diskVolume } from './disk-volume.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
 import { exclusively, invalidState } from './lifecycle.ts';
-
-interface CheckpointShape {
-  owner: DomainShape;
-  parsed: CheckpointXml;
-}
-
-const DomainCheckpoint = builder.objectRef<CheckpointShape>('DomainCheckpoint').implement({
-  description:
-    'A point an incremental backup starts from (virDomainCheckpointPtr): its disks track what changes from then on.',
-  fields: (t) => ({
-    name: t.string({
-      nullable: false,
-      description: 'Its name, unique within its domain.',
-      resolve: (c) => c.parsed.name,
-    }),
-    parent: t.string({
-      description: 'The name of the checkpoint before it; null for the first.',
-      resolve: (c) => c.parsed.parent ?? null,
-    }),
-    creationTime: t.field({
-      type: 'DateTime',
-      description: 'When libvirt made it.',
-      resolve: (c) => c.parsed.creationTime ?? null,
-    }),
-    disks: t.stringList({
-      nullable: false,
-      description: 'The guest targets (vda…) that track changes since it (a qcow2 bitmap each).',
-      resolve: (c) => c.parsed.disks,
-    }),
-  }),
-});
-
-/**
- * Each checkpoint after its parent (libvirt lists them in no order, and creation times have
- * one-second steps): the roots, then their children, by creation time within a level.
- */
-function oldestFirst(all: CheckpointShape[]): CheckpointShape[] {
-  const byTime = [...all].sort(
-    (a, b) => (a.parsed.creationTime?.getTime() ?? 0) - (b.parsed.creationTime?.getTime() ?? 0),
-  );
-  const names = new Set(all.map((c) => c.parsed.name));
-  const out: CheckpointShape[] = [];
-  let level = byTime.filter((c) => c.parsed.parent === undefined || !names.has(c.parsed.parent));
-  while (level.length > 0 && out.length < all.length) {
-    out.push(...level);
-    const done = new Set(level.map((c) => c.parsed.name));
-    level = byTime.filter((c) => c.parsed.parent !== undefined && done.has(c.parsed.parent));
-  }
-  return out;
-}
-
-builder.objectFields(DomainNode, (t) => ({
-  checkpoints: t.field({
-    type: [DomainCheckpoint],
-    nullable: false,
-    description: 'The domain’s checkpoints, oldest first (backupDomain makes them).',
-    resolve: async (s) => {
-      const all = (await s.domain.checkpoints()).map(({ xml }) => ({ owner: s, parsed: parseCheckpointXml(xml) }));
-      return oldestFirst(all);
-    },
-  }),
-}));
 
 export interface BackupProgressShape {
   phase: 'PREPARING' | 'RUNNING' | 'DONE' | 'UNDOING';

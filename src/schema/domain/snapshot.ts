@@ -11,7 +11,7 @@ import {
   type SnapshotXml,
 } from '../../libvirt/xml/snapshot-xml.ts';
 import { domainDescription, snapshotName } from '../../validation/index.ts';
-import { builder, hostOfGlobalId, keyOfGlobalId } from '../core/builder.ts';
+import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { invalidInput, notFound, parsedArgument } from '../core/errors.ts';
 import { filteredListFields, nameFilterFields } from '../core/filtered-list.ts';
@@ -21,7 +21,8 @@ import { nameMatcher } from '../core/keyset-connection.ts';
 import { changed, clientMutationId, fromInput, mutationInput, payloadInput } from '../core/mutation-support.ts';
 import { hostKey, perObject, splitHostKey } from '../core/request-cache.ts';
 import { volumeBehind } from './disk-volume.ts';
-import { DomainNode, DomainRef, type DomainRefValue, type DomainShape, findDomain, onDomainArg } from './domain.ts';
+import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
+import { type DomainChildArgs, domainChildKey, domainChildRef, splitDomainChildKey } from './domain-child-ref.ts';
 import { reread } from './lifecycle.ts';
 
 interface SnapshotShape {
@@ -100,18 +101,17 @@ const DomainSnapshotState = builder.enumType('DomainSnapshotState', {
 });
 
 /** A snapshot's key within its host: its domain's UUID (36 characters), a slash, its name. */
-const snapshotKey = (s: SnapshotShape) => `${s.owner.domain.uuid}/${s.parsed.name}`;
-
 const DomainSnapshot = builder.loadableNodeRef('DomainSnapshot', {
-  id: { resolve: (s: SnapshotShape) => hostKey(s.owner.host, snapshotKey(s)) },
+  id: { resolve: (s: SnapshotShape) => domainChildKey(s.owner.host, s.owner.domain.uuid, s.parsed.name) },
   // Through the domain's loader: a domain the caller may not audit has no snapshots to find.
   load: (keys: string[], ctx: GatewayContext) =>
     Promise.all(
       keys.map(async (key) => {
         const [host, rest] = splitHostKey(key);
+        const { uuid, name } = splitDomainChildKey(rest);
         try {
-          const owner = await DomainNode.getDataloader(ctx).load(hostKey(host, rest.slice(0, 36)));
-          return await snapshotIn(ctx, owner, rest.slice(37));
+          const owner = await DomainNode.getDataloader(ctx).load(hostKey(host, uuid));
+          return await snapshotIn(ctx, owner, name);
         } catch (e) {
           return e as Error;
         }
@@ -313,29 +313,11 @@ async function reloaded(ctx: GatewayContext, owner: DomainShape, name: string): 
   return snapshotIn(ctx, fresh, name);
 }
 
-interface SnapshotArgs {
-  host?: string | null;
-  domain?: DomainRefValue | null;
-  name?: string | null;
-  id?: string | number | null;
-}
-
 /** The domain and name a revert or delete names: domain and name (on host), or the snapshot's global ID alone. */
-function snapshotRef(ctx: GatewayContext, args: SnapshotArgs): { host: string; domain: DomainRefValue; name: string } {
-  if (args.id != null) {
-    if (args.domain != null || args.name != null) throw invalidInput('id', 'give id alone, or domain and name');
-    const id = String(args.id);
-    const host = hostName(ctx, args.host ?? hostOfGlobalId(id));
-    const key = keyOfGlobalId(id, 'DomainSnapshot', host, 'id');
-    return { host, domain: { uuid: key.slice(0, 36) }, name: key.slice(37) };
-  }
-  if (args.domain == null) throw invalidInput('domain', 'give domain and name, or id');
-  if (args.name == null) throw invalidInput('name', 'give domain and name, or id');
-  return { host: hostName(ctx, args.host), domain: args.domain, name: args.name };
-}
+const snapshotRef = (ctx: GatewayContext, args: DomainChildArgs) => domainChildRef(ctx, 'DomainSnapshot', args);
 
 /** VM.Snapshot on the domain the snapshot belongs to, however the input names it. */
-const onSnapshotArg = (parent: unknown, args: { input: SnapshotArgs }, ctx: GatewayContext) => {
+const onSnapshotArg = (parent: unknown, args: { input: DomainChildArgs }, ctx: GatewayContext) => {
   const ref = snapshotRef(ctx, args.input);
   return onDomainArg('VM.Snapshot')(parent, { host: ref.host, domain: ref.domain }, ctx);
 };
@@ -480,7 +462,9 @@ builder.mutationFields((t) => {
           ...(args.children ? (['CHILDREN'] as const) : []),
           ...(args.childrenOnly ? (['CHILDREN_ONLY'] as const) : []),
         ]);
-        const ids = gone.map((s) => encodeGlobalID('DomainSnapshot', hostKey(owner.host, snapshotKey(s))));
+        const ids = gone.map((s) =>
+          encodeGlobalID('DomainSnapshot', domainChildKey(owner.host, owner.domain.uuid, s.parsed.name)),
+        );
         return {
           deletedId: args.childrenOnly ? null : (ids[0] as string),
           deletedIds: ids,

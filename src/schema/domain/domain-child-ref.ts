@@ -1,0 +1,43 @@
+import { hostOfGlobalId, keyOfGlobalId } from '../core/builder.ts';
+import type { GatewayContext } from '../core/context.ts';
+import { invalidInput } from '../core/errors.ts';
+import { hostName } from '../core/hosts.ts';
+import { hostKey } from '../core/request-cache.ts';
+import type { DomainRefValue } from './domain.ts';
+
+/** How a mutation names an object that lives in a domain (a snapshot, a checkpoint): domain and name, or its global ID. */
+export interface DomainChildArgs {
+  host?: string | null;
+  domain?: DomainRefValue | null;
+  name?: string | null;
+  id?: string | number | null;
+}
+
+/** The key of a domain's child within its host: the domain's UUID (36 characters), a slash, its name. */
+export const domainChildKey = (host: string, uuid: string, name: string) => hostKey(host, `${uuid}/${name}`);
+
+/** The domain and name a domain child's key holds (the key as domainChildKey writes it, without its host). */
+export function splitDomainChildKey(key: string): { uuid: string; name: string } {
+  return { uuid: key.slice(0, 36), name: key.slice(37) };
+}
+
+/**
+ * The host, domain and name a mutation's input names: `domain` and `name` (on `host`), or the
+ * child's global ID `id` (of node type `typeName`) alone, whose host it is.
+ */
+export function domainChildRef(
+  ctx: GatewayContext,
+  typeName: string,
+  args: DomainChildArgs,
+): { host: string; domain: DomainRefValue; name: string } {
+  if (args.id != null) {
+    if (args.domain != null || args.name != null) throw invalidInput('id', 'give id alone, or domain and name');
+    const id = String(args.id);
+    const host = hostName(ctx, args.host ?? hostOfGlobalId(id));
+    const { uuid, name } = splitDomainChildKey(keyOfGlobalId(id, typeName, host, 'id'));
+    return { host, domain: { uuid }, name };
+  }
+  if (args.domain == null) throw invalidInput('domain', 'give domain and name, or id');
+  if (args.name == null) throw invalidInput('name', 'give domain and name, or id');
+  return { host: hostName(ctx, args.host), domain: args.domain, name: args.name };
+}
