@@ -59,6 +59,9 @@ const MigrationProgress = builder.objectRef<DomainJobStats>('MigrationProgress')
       memoryProcessedBytes: field(DomainJobField.MEMORY_PROCESSED, 'Guest memory transferred.'),
       memoryRemainingBytes: field(DomainJobField.MEMORY_REMAINING, 'Guest memory left.'),
       downtimeMs: field(DomainJobField.DOWNTIME, 'Expected or actual time the guest is paused for the switch-over.'),
+      diskTotalBytes: field(DomainJobField.DISK_TOTAL, 'Disk data to copy (copyStorage).'),
+      diskProcessedBytes: field(DomainJobField.DISK_PROCESSED, 'Disk data copied (copyStorage).'),
+      diskRemainingBytes: field(DomainJobField.DISK_REMAINING, 'Disk data left to copy (copyStorage).'),
       percent: t.float({
         description: 'dataProcessed / dataTotal, in percent.',
         resolve: (j) => {
