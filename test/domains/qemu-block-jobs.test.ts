@@ -15,6 +15,7 @@ import {
   guestDomainXml,
   guestImageUnavailableReason,
 } from '../support/guest-image.ts';
+import { guestShell } from '../support/guest-shell.ts';
 import { DIR_POOL, openPrivateDaemon, privateDaemon, privateDaemonSkipReason } from '../support/private-daemon.ts';
 
 // Issue 24 items 1 and 2 on the private libvirtd with the tiny guest: a running disk moves between
@@ -52,23 +53,10 @@ describe.skipIf(skip !== undefined)('block jobs on a running tiny guest', { time
   let poolADir: string;
   let poolBDir: string;
   const out = consoleCollector();
-  let marks = 0;
+  const shell = guestShell(out);
 
-  /** Runs a guest shell command and returns what it printed as KEY=value (the value only, not its echo). */
-  async function guest(command: string, key: string): Promise<string> {
-    marks += 1;
-    const tag = `${key}${marks}`;
-    await stream.write(Buffer.from(`echo ${tag}=$(${command}) ${tag}-END\n`));
-    const re = new RegExp(`${tag}=([^\\r\\n]*?) ${tag}-END`);
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      // The echo of the typed line holds "$(": only the output matches the pattern.
-      const found = re.exec(out.text.replaceAll(`${tag}=$(`, ''));
-      if (found?.[1] !== undefined) return found[1].trim();
-      if (Date.now() > deadline) throw new Error(`no ${tag} from the guest: ${out.text.slice(-500)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  /** Runs a guest shell command and returns what it printed (the value only, not its echo). */
+  const guest = (command: string, key: string) => shell(stream, command, key);
 
   /** md5 of `count` MiB of /dev/vda from `skip` MiB, as the guest reads it (page cache dropped first). */
   const guestSum = (skipMiB: number, countMiB: number) =>

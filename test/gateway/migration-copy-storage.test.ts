@@ -11,6 +11,7 @@ import {
   guestDomainXml,
   guestImageUnavailableReason,
 } from '../support/guest-image.ts';
+import { guestShell } from '../support/guest-shell.ts';
 import { type PrivateLibvirtd, startLibvirtd } from '../support/libvirtd.ts';
 import { privateDaemonSkipReason } from '../support/private-daemon.ts';
 
@@ -39,22 +40,8 @@ describe.skipIf(skip !== undefined)(
     let dom: Domain;
     let diskPath: string;
     const out = consoleCollector();
-    let marks = 0;
-
-    /** Runs a guest shell command over `stream` and returns what it printed (the value only, not its echo). */
-    async function guest(stream: ConsoleStream, command: string): Promise<string> {
-      marks += 1;
-      const tag = `CS${marks}`;
-      await stream.write(Buffer.from(`echo ${tag}=$(${command}) ${tag}-END\n`));
-      const re = new RegExp(`${tag}=([^\\r\\n]*?) ${tag}-END`);
-      const deadline = Date.now() + 60_000;
-      for (;;) {
-        const found = re.exec(out.text.replaceAll(`${tag}=$(`, ''));
-        if (found?.[1] !== undefined) return found[1].trim();
-        if (Date.now() > deadline) throw new Error(`no ${tag} from the guest: ${out.text.slice(-500)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    /** Runs a guest shell command over a console stream and returns what it printed. */
+    const guest = guestShell(out);
     const sum =
       'sync; echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/vda bs=1M count=8 2>/dev/null | md5sum | cut -c1-32';
 

@@ -4,9 +4,8 @@ import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { notFound } from '../core/errors.ts';
 import { changed, globalIdOf, payloadInput, RemovedObject } from '../core/mutation-support.ts';
-import { hostKey, splitHostKey } from '../core/request-cache.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
-import { type DomainChildArgs, domainChildKey, domainChildRef, splitDomainChildKey } from './domain-child-ref.ts';
+import { type DomainChildArgs, domainChildKey, domainChildRef, loadDomainChildren } from './domain-child-ref.ts';
 import { exclusively } from './lifecycle.ts';
 
 // A domain's checkpoints (virDomainCheckpointPtr): what backupDomain starts an incremental backup
@@ -23,21 +22,11 @@ async function checkpointsOf(s: DomainShape): Promise<CheckpointShape[]> {
 
 const DomainCheckpoint = builder.loadableNodeRef('DomainCheckpoint', {
   id: { resolve: (c: CheckpointShape) => domainChildKey(c.owner.host, c.owner.domain.uuid, c.parsed.name) },
-  // Through the domain's loader: a domain the caller may not audit has no checkpoints to find.
-  load: (keys: string[], ctx: GatewayContext) =>
-    Promise.all(
-      keys.map(async (key) => {
-        const [host, rest] = splitHostKey(key);
-        const { uuid, name } = splitDomainChildKey(rest);
-        try {
-          const owner = await DomainNode.getDataloader(ctx).load(hostKey(host, uuid));
-          const found = (await checkpointsOf(owner)).find((c) => c.parsed.name === name);
-          return found ?? notFound('checkpoint', name, { host, domain: owner.domain.name });
-        } catch (e) {
-          return e as Error;
-        }
-      }),
-    ),
+  load: loadDomainChildren(async (_ctx, owner, name) => {
+    const found = (await checkpointsOf(owner)).find((c) => c.parsed.name === name);
+    if (!found) throw notFound('checkpoint', name, { host: owner.host, domain: owner.domain.name });
+    return found;
+  }),
 });
 
 DomainCheckpoint.implement({

@@ -2,8 +2,8 @@ import { hostOfGlobalId, keyOfGlobalId } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { invalidInput } from '../core/errors.ts';
 import { hostName } from '../core/hosts.ts';
-import { hostKey } from '../core/request-cache.ts';
-import type { DomainRefValue } from './domain.ts';
+import { hostKey, splitHostKey } from '../core/request-cache.ts';
+import { DomainNode, type DomainRefValue, type DomainShape } from './domain.ts';
 
 /** How a mutation names an object that lives in a domain (a snapshot, a checkpoint): domain and name, or its global ID. */
 export interface DomainChildArgs {
@@ -40,4 +40,24 @@ export function domainChildRef(
   if (args.domain == null) throw invalidInput('domain', 'give domain and name, or id');
   if (args.name == null) throw invalidInput('name', 'give domain and name, or id');
   return { host: hostName(ctx, args.host), domain: args.domain, name: args.name };
+}
+
+/**
+ * A loadable node's `load` for a domain's children: each key's domain through the domain loader
+ * (so a domain the caller may not audit has no children to find), then `find` in it; an error in
+ * its own slot for a child, or a domain, that is not there.
+ */
+export function loadDomainChildren<C>(find: (ctx: GatewayContext, owner: DomainShape, name: string) => Promise<C>) {
+  return (keys: string[], ctx: GatewayContext): Promise<Array<C | Error>> =>
+    Promise.all(
+      keys.map(async (key) => {
+        const [host, rest] = splitHostKey(key);
+        const { uuid, name } = splitDomainChildKey(rest);
+        try {
+          return await find(ctx, await DomainNode.getDataloader(ctx).load(hostKey(host, uuid)), name);
+        } catch (e) {
+          return e as Error;
+        }
+      }),
+    );
 }

@@ -19,10 +19,10 @@ import { checkBuiltXml, safeClientXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
 import { nameMatcher } from '../core/keyset-connection.ts';
 import { changed, clientMutationId, fromInput, mutationInput, payloadInput } from '../core/mutation-support.ts';
-import { hostKey, perObject, splitHostKey } from '../core/request-cache.ts';
+import { hostKey, perObject } from '../core/request-cache.ts';
 import { volumeBehind } from './disk-volume.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
-import { type DomainChildArgs, domainChildKey, domainChildRef, splitDomainChildKey } from './domain-child-ref.ts';
+import { type DomainChildArgs, domainChildKey, domainChildRef, loadDomainChildren } from './domain-child-ref.ts';
 import { reread } from './lifecycle.ts';
 
 interface SnapshotShape {
@@ -100,23 +100,9 @@ const DomainSnapshotState = builder.enumType('DomainSnapshotState', {
   ) as Record<string, { value: SnapshotState; description: string }>,
 });
 
-/** A snapshot's key within its host: its domain's UUID (36 characters), a slash, its name. */
 const DomainSnapshot = builder.loadableNodeRef('DomainSnapshot', {
   id: { resolve: (s: SnapshotShape) => domainChildKey(s.owner.host, s.owner.domain.uuid, s.parsed.name) },
-  // Through the domain's loader: a domain the caller may not audit has no snapshots to find.
-  load: (keys: string[], ctx: GatewayContext) =>
-    Promise.all(
-      keys.map(async (key) => {
-        const [host, rest] = splitHostKey(key);
-        const { uuid, name } = splitDomainChildKey(rest);
-        try {
-          const owner = await DomainNode.getDataloader(ctx).load(hostKey(host, uuid));
-          return await snapshotIn(ctx, owner, name);
-        } catch (e) {
-          return e as Error;
-        }
-      }),
-    ),
+  load: loadDomainChildren(snapshotIn),
 });
 
 DomainSnapshot.implement({
