@@ -12,6 +12,7 @@ import { describedEnum } from '../core/enum-types.ts';
 import { gatewayError } from '../core/errors.ts';
 import { OperationRef } from '../operations/operations.ts';
 import { DomainNode, type DomainShape, findDomain } from './domain.ts';
+import { exclusively, invalidState } from './lifecycle.ts';
 
 /** Where a disk operation is. */
 export type DiskJobPhase = 'PREPARING' | 'RUNNING' | 'PIVOTING' | 'FINISHING' | 'DONE' | 'UNDOING';
@@ -245,4 +246,43 @@ export async function startDiskJob(
     },
   };
   return ctx.operations.start(task);
+}
+
+/**
+ * Runs a block job on a running disk and follows it through its events: `begin` starts it under
+ * the domain's lock (refused with `notRunning` unless the domain runs); a job that reaches READY
+ * (a copy, an active commit) is pivoted under the lock, one that COMPLETES (a pull) is done. A
+ * failure or a cancel aborts the job; `what` names it in the cancel's refusal.
+ */
+export async function followBlockJob(
+  ctx: GatewayContext,
+  s: DomainShape,
+  dev: string,
+  job: { begin: () => Promise<unknown>; notRunning: string; until: 'READY' | 'COMPLETED'; what: string },
+  progress: DiskJobProgressShape,
+  cancelled: () => boolean,
+): Promise<void> {
+  const watch = await BlockJobWatch.start(s.domain, dev);
+  try {
+    await exclusively(ctx, s, async () => {
+      const { state } = await s.domain.state();
+      if (state !== 'RUNNING' && state !== 'PAUSED') invalidState(s, state, job.notRunning);
+      await job.begin();
+    });
+    progress.phase = 'RUNNING';
+    if (cancelled()) await s.domain.blockJobAbort(dev).catch(() => undefined);
+    await watch.until(job.until, cancelled);
+    if (job.until === 'READY') {
+      progress.phase = 'PIVOTING';
+      await exclusively(ctx, s, async () => {
+        if (cancelled()) throw gatewayError('INVALID_STATE', `${job.what} was cancelled`);
+        await s.domain.blockJobAbort(dev, { pivot: true });
+      });
+    }
+  } catch (e) {
+    await s.domain.blockJobAbort(dev).catch(() => undefined);
+    throw e;
+  } finally {
+    watch.close();
+  }
 }

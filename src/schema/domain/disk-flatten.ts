@@ -5,10 +5,10 @@ import { connectionOf, hostName } from '../core/hosts.ts';
 import { changed, fromInput, mutationInput } from '../core/mutation-support.ts';
 import { OperationRef } from '../operations/operations.ts';
 import { requireOnPool } from '../storage/pool-grants.ts';
-import { BlockJobWatch, type DiskJobKind, type DiskJobProgressShape, startDiskJob } from './block-job.ts';
+import { type DiskJobKind, type DiskJobProgressShape, followBlockJob, startDiskJob } from './block-job.ts';
 import { diskOf, diskVolume, otherUsersOf } from './disk-volume.ts';
 import { DomainRef, type DomainRefValue, type DomainShape, findDomain, onDomainArg } from './domain.ts';
-import { exclusively, invalidState } from './lifecycle.ts';
+import { invalidState } from './lifecycle.ts';
 
 type Flatten = 'commit' | 'pull';
 
@@ -25,32 +25,22 @@ async function flatten(
   progress: DiskJobProgressShape,
   cancelled: () => boolean,
 ) {
-  const watch = await BlockJobWatch.start(s.domain, dev);
-  try {
-    await exclusively(ctx, s, async () => {
-      const { state } = await s.domain.state();
-      if (state !== 'RUNNING' && state !== 'PAUSED') invalidState(s, state, 'block jobs run on a running domain only');
-      if (how === 'pull') await s.domain.blockPull(dev);
-      else await s.domain.blockCommit(dev, { flags: shallow ? ['ACTIVE', 'SHALLOW'] : ['ACTIVE'] });
-    });
-    progress.phase = 'RUNNING';
-    if (cancelled()) await s.domain.blockJobAbort(dev).catch(() => undefined);
-    if (how === 'pull') {
-      await watch.until('COMPLETED', cancelled);
-    } else {
-      await watch.until('READY', cancelled);
-      progress.phase = 'PIVOTING';
-      await exclusively(ctx, s, async () => {
-        if (cancelled()) throw gatewayError('INVALID_STATE', `committing ${dev} was cancelled`);
-        await s.domain.blockJobAbort(dev, { pivot: true });
-      });
-    }
-  } catch (e) {
-    await s.domain.blockJobAbort(dev).catch(() => undefined);
-    throw e;
-  } finally {
-    watch.close();
-  }
+  await followBlockJob(
+    ctx,
+    s,
+    dev,
+    {
+      begin: () =>
+        how === 'pull'
+          ? s.domain.blockPull(dev)
+          : s.domain.blockCommit(dev, { flags: shallow ? ['ACTIVE', 'SHALLOW'] : ['ACTIVE'] }),
+      notRunning: 'block jobs run on a running domain only',
+      until: how === 'pull' ? 'COMPLETED' : 'READY',
+      what: `committing ${dev}`,
+    },
+    progress,
+    cancelled,
+  );
   progress.phase = 'FINISHING';
   changed(ctx);
   const after = await diskOf(s.host, s.domain, dev);

@@ -12,7 +12,7 @@ import { connectionOf, hostName } from '../core/hosts.ts';
 import { changed, fromInput, mutationInput } from '../core/mutation-support.ts';
 import { OperationRef } from '../operations/operations.ts';
 import { requireOnPool } from '../storage/pool-grants.ts';
-import { BlockJobWatch, type DiskJobProgressShape, startDiskJob } from './block-job.ts';
+import { type DiskJobProgressShape, followBlockJob, startDiskJob } from './block-job.ts';
 import { diskOf, diskVolume, otherUsersOf } from './disk-volume.ts';
 import { DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
 import { exclusively, invalidState } from './lifecycle.ts';
@@ -85,34 +85,27 @@ async function moveLive(plan: MovePlan, copy: Volume, progress: DiskJobProgressS
   const dev = disk.target.dev;
   const destination = buildCopyDestinationXml(dev, copy.path, plan.format);
   await checkBuiltXml(ctx, s.host, 'device', 'disk', destination);
-  const watch = await BlockJobWatch.start(s.domain, dev);
-  try {
-    await exclusively(ctx, s, async () => {
-      const { state } = await s.domain.state();
-      if (state !== 'RUNNING' && state !== 'PAUSED')
-        invalidState(s, state, 'the disk can only be mirrored while it runs');
-      // The volume exists (made through its pool, so its grants and format hold): libvirt reuses it.
-      // libvirt mirrors a persistent domain's disk only as a job a daemon restart does not resume.
-      const persistent = await s.domain.isPersistent();
-      await s.domain.blockCopy(dev, destination, {
-        flags: persistent ? ['REUSE_EXT', 'TRANSIENT_JOB'] : ['REUSE_EXT'],
-        ...(plan.bandwidth ? { bandwidthBytesPerSecond: plan.bandwidth } : {}),
-      });
-    });
-    progress.phase = 'RUNNING';
-    if (cancelled()) await s.domain.blockJobAbort(dev).catch(() => undefined);
-    await watch.until('READY', cancelled);
-    progress.phase = 'PIVOTING';
-    await exclusively(ctx, s, async () => {
-      if (cancelled()) throw gatewayError('INVALID_STATE', `moving ${dev} was cancelled`);
-      await s.domain.blockJobAbort(dev, { pivot: true });
-    });
-  } catch (e) {
-    await s.domain.blockJobAbort(dev).catch(() => undefined);
-    throw e;
-  } finally {
-    watch.close();
-  }
+  await followBlockJob(
+    ctx,
+    s,
+    dev,
+    {
+      begin: async () => {
+        // The volume exists (made through its pool, so its grants and format hold): libvirt reuses it.
+        // libvirt mirrors a persistent domain's disk only as a job a daemon restart does not resume.
+        const persistent = await s.domain.isPersistent();
+        await s.domain.blockCopy(dev, destination, {
+          flags: persistent ? ['REUSE_EXT', 'TRANSIENT_JOB'] : ['REUSE_EXT'],
+          ...(plan.bandwidth ? { bandwidthBytesPerSecond: plan.bandwidth } : {}),
+        });
+      },
+      notRunning: 'the disk can only be mirrored while it runs',
+      until: 'READY',
+      what: `moving ${dev}`,
+    },
+    progress,
+    cancelled,
+  );
 }
 
 /** A stopped domain: copy the volume through its pool (qemu-img convert), then point the definition at it. */
