@@ -7,15 +7,17 @@ import { fixtureUri } from '../support/test-host.ts';
 // default-pool with web.img, host interface eth1). libvirt is the oracle: what the answer says was
 // deleted or changed is read back from the host.
 
-const tokens = { admin: createApiToken(), webOnly: createApiToken() };
+const tokens = { admin: createApiToken(), webOnly: createApiToken(), auditor: createApiToken() };
 const config = {
   auth: {
     tokens: Object.entries(tokens).map(([name, t]) => ({ name, sha256: t.sha256 })),
-    roles: { 'web-power': ['VM.Audit', 'VM.PowerMgmt', 'VM.Snapshot'] },
+    roles: { 'web-power': ['VM.Audit', 'VM.PowerMgmt', 'VM.Snapshot'], 'vm-audit': ['VM.Audit'] },
     grants: [
       { identity: 'admin', role: 'admin' },
       // No Sys.Audit, and only the domain web.
       { identity: 'webOnly', role: 'web-power', domains: ['web'] },
+      // Sees every domain, may change none, and sees no pool or host interface.
+      { identity: 'auditor', role: 'vm-audit' },
     ],
   },
 };
@@ -267,5 +269,37 @@ describe('global IDs wherever a reference is taken', () => {
     expect(deleted.deleteDomainSnapshot.deletedId).toBe(snap.id);
     const c = await gw.registry.connection('fixture');
     expect(await (await c.domainByName('db')).snapshots()).toEqual([]);
+  });
+});
+
+describe('what a role without the privilege gets', () => {
+  it('deleteDomainCheckpoint needs VM.Snapshot: FORBIDDEN naming it, before libvirt is asked', async () => {
+    const res = await gw.query(
+      'mutation { deleteDomainCheckpoint(input: { domain: { name: "web" }, name: "cp" }) { deletedId } }',
+      {},
+      as('auditor'),
+    );
+    expect(res.data?.deleteDomainCheckpoint).toBeNull();
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', privilege: 'VM.Snapshot' });
+  });
+
+  it('the new connections need what their lists need: Storage.Audit for pools, Host.Audit for interfaces', async () => {
+    const pools = await gw.query('{ host { storagePoolConnection { totalCount } } }', {}, as('auditor'));
+    expect(pools.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
+    const ifaces = await gw.query('{ host { interfaceConnection { totalCount } } }', {}, as('auditor'));
+    expect(ifaces.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', privilege: 'Host.Audit' });
+    // A domain it cannot see has no snapshots to page: the domain is NOT_FOUND.
+    const hidden = await gw.query(
+      '{ domain(ref: { name: "db" }) { snapshotConnection { totalCount } } }',
+      {},
+      as('webOnly'),
+    );
+    expect(hidden.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
+    const seen = await gw.ok<{ domain: { snapshotConnection: { totalCount: number } } }>(
+      '{ domain(ref: { name: "web" }) { snapshotConnection { totalCount } } }',
+      {},
+      as('webOnly'),
+    );
+    expect(seen.domain.snapshotConnection.totalCount).toBe(0);
   });
 });

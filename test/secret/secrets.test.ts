@@ -6,10 +6,11 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../../src/auth/authenticator.ts';
 import { Secret } from '../../src/libvirt/index.ts';
+import { parseStoragePoolXml } from '../../src/libvirt/xml/storage-pool-xml.ts';
 import { isSecretHolding } from '../../src/schema/core/errors.ts';
 import { printedSchema, schema } from '../../src/schema/index.ts';
 import { type GraphQLResponse, startGateway, type TestGateway } from '../support/gateway.ts';
-import { openPrivateDaemon, privateDaemon, privateDaemonSkipReason } from '../support/private-daemon.ts';
+import { DIR_POOL, openPrivateDaemon, privateDaemon, privateDaemonSkipReason } from '../support/private-daemon.ts';
 import { virsh } from '../support/run-command.ts';
 
 // libvirt's secrets through the gateway, on the private libvirtd (the test driver has no secret
@@ -232,6 +233,22 @@ describe.skipIf(skip !== undefined)('secrets on a private libvirtd', () => {
     // A volume's passphrase names storage: a path outside every pool is the host-safety policy's refusal.
     const outside = await call(keeper, DEFINE, { input: { usage: { type: 'VOLUME', volume: '/etc/shadow' } } });
     expect(outside.errors?.[0]?.extensions).toMatchObject({ code: 'UNSAFE_INPUT', field: 'usage.volume' });
+    // Odd spellings that leave the pool, or are not absolute, are refused the same way.
+    const c = await openPrivateDaemon();
+    const poolDir = parseStoragePoolXml(await (await c.storagePoolByName(DIR_POOL)).xml()).targetPath as string;
+    await c.close();
+    for (const volume of [
+      `${poolDir}/../../../etc/shadow`,
+      `${poolDir}/./../../../etc/shadow`,
+      `${poolDir}//..//..//..//etc/shadow`,
+      `${poolDir}/x/../../../../etc/shadow`,
+      './x.img',
+      'x.img',
+    ]) {
+      const odd = await call(keeper, DEFINE, { input: { usage: { type: 'VOLUME', volume } } });
+      expect(['UNSAFE_INPUT', 'INVALID_INPUT'], volume).toContain(odd.errors?.[0]?.extensions?.code);
+      expect(odd.errors?.[0]?.extensions?.field, volume).toBe('usage.volume');
+    }
     // The same usage twice: libvirt's refusal, as INVALID_INPUT.
     await define({ usage: { type: 'CEPH', name: 'client.virtql-dup' } });
     const dup = await call(keeper, DEFINE, { input: { usage: { type: 'CEPH', name: 'client.virtql-dup' } } });
