@@ -20,6 +20,7 @@
         "src/native/secret.cc",
         "src/native/events.cc",
         "src/native/xml-tree.cc",
+        "src/native/definition-cache.cc",
         "src/native/xml-schema.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -38,6 +38,7 @@ import {
 import { invoke, invokeMany, type LibvirtError } from './errors.ts';
 import { flagsOf, type Scope, scopeFlags } from './flags.ts';
 import {
+  type DefinitionSlot,
   type DomainHandle,
   type MigrateParams,
   native,
@@ -179,6 +180,26 @@ export class Domain {
           xmlFlags(options),
         ),
       String,
+    );
+  }
+
+  /**
+   * The documents of many domains through the connection's definition cache: `known` holds, per
+   * domain, the generation of the document the caller has parsed (0 for none). See DefinitionSlot.
+   */
+  static definitionsMany(
+    domains: readonly Domain[],
+    known: number[],
+    options: XmlOptions = {},
+  ): Promise<Array<DefinitionSlot | LibvirtError>> {
+    return invokeMany(
+      () =>
+        native.domainDefinitionsMany(
+          domains.map((d) => d.#handle),
+          known,
+          xmlFlags(options),
+        ),
+      (slot) => slot,
     );
   }
 

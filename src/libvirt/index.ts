@@ -1,6 +1,7 @@
 export * from './connection.ts';
 export * from './console.ts';
 export * from './domain.ts';
+export * from './domain-definitions.ts';
 export * from './domain-stats.ts';
 export * from './enums.ts';
 export * from './error-codes.ts';

@@ -153,6 +153,13 @@ type P<T> = Promise<T>;
 /** One slot of a batch call: the result, or that object's own libvirt error. */
 export type Slots<T> = P<Array<T | RawLibvirtError>>;
 
+/**
+ * One document of a definitions batch (src/native/definitions.h): its generation when the
+ * caller's parse of it is current; `[generation, tree JSON]` after a parse; `[0, null, why]` when
+ * it is malformed.
+ */
+export type DefinitionSlot = number | [number, string] | [0, null, string];
+
 export interface Native {
   readonly libraryVersion: number;
   connectOpen(uri: string, username?: string | null, password?: string | null, readonly?: boolean): P<ConnHandle>;
@@ -195,6 +202,7 @@ export interface Native {
   domainGetXMLDesc(d: DomainHandle, flags: number): P<string>;
   domainGetInfoMany(d: DomainHandle[]): Slots<RawDomainInfo>;
   domainGetXMLDescMany(d: DomainHandle[], flags: number): Slots<string>;
+  domainDefinitionsMany(d: DomainHandle[], known: number[], flags: number): Slots<DefinitionSlot>;
   domainGetOSType(d: DomainHandle): P<string>;
   domainIsActive(d: DomainHandle): P<boolean>;
   domainIsPersistent(d: DomainHandle): P<boolean>;

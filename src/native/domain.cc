@@ -1,6 +1,7 @@
 // virDomain*: state, XML, lifecycle, devices, memory and vCPUs, migration and jobs.
 #include <vector>
 
+#include "definitions.h"
 #include "handles.h"
 
 namespace virtql {
@@ -56,6 +57,19 @@ Napi::Value GetID(const Napi::CallbackInfo& info) {
 Napi::Value GetXMLDesc(const Napi::CallbackInfo& info) {
   unsigned int flags = FlagsArg(info, 1);
   return OnObject<D>(info, [flags](D d) { return Owned(virDomainGetXMLDesc(d, flags)); });
+}
+
+// domainDefinitionsMany(handles, known, flags): see DefinitionsMany.
+Napi::Value DefinitionsOf(const Napi::CallbackInfo& info) {
+  unsigned int flags = FlagsArg(info, 2);
+  return DefinitionsMany<D>(
+      info, "/" + std::to_string(flags), [flags](D d) { return virDomainGetXMLDesc(d, flags); },
+      [](D d, std::string& key) {
+        char uuid[VIR_UUID_STRING_BUFLEN];
+        if (virDomainGetUUIDString(d, uuid) < 0) return false;
+        key.assign(uuid);
+        return true;
+      });
 }
 
 Napi::Value GetXMLDescMany(const Napi::CallbackInfo& info) {
@@ -405,6 +419,7 @@ void InitDomain(Napi::Env env, Exports e) {
   Export(env, e, "domainGetInfo", GetInfo);
   Export(env, e, "domainGetInfoMany", GetInfoMany);
   Export(env, e, "domainGetXMLDescMany", GetXMLDescMany);
+  Export(env, e, "domainDefinitionsMany", DefinitionsOf);
   Export(env, e, "domainGetState", GetState);
   Export(env, e, "domainGetID", GetID);
   Export(env, e, "domainGetXMLDesc", GetXMLDesc);

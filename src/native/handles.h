@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "call.h"
+#include "definition-cache.h"
 
 namespace virtql {
 
@@ -21,6 +22,7 @@ struct ConnState {
   std::shared_ptr<Lane> lane = NewLane(kLaneThreads);
   std::atomic<bool> closed{false};
   EventSink* events = nullptr;  // owned through its thread-safe function, see events.cc
+  DefinitionCache definitions;  // dropped with the connection: a reconnect starts afresh
 };
 using ConnRef = std::shared_ptr<ConnState>;
 

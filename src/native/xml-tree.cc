@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "call.h"
+#include "xml-tree.h"
 
 namespace virtql {
 namespace {
@@ -123,18 +124,18 @@ std::string LastXmlError() {
          message;
 }
 
-// One document to the JSON of its root element, or why not (`ok` false).
-struct Parsed {
-  bool ok = false;
-  std::string text;
-};
+}  // namespace
 
-Parsed ParseOne(const std::string& xml) {
-  Parsed result;
+ParsedTree ParseXmlTree(const char* data, size_t size) {
+  ParsedTree result;
   xmlResetLastError();
   // No network, no entity substitution, no DTD loading: libvirt's documents carry no DTD, and one
   // that does is refused below before anything reads it.
-  xmlDocPtr doc = xmlReadMemory(xml.data(), static_cast<int>(xml.size()), nullptr, "UTF-8",
+  if (size > static_cast<size_t>(INT32_MAX)) {
+    result.text = "malformed XML: the document is larger than 2 GiB";
+    return result;
+  }
+  xmlDocPtr doc = xmlReadMemory(data, static_cast<int>(size), nullptr, "UTF-8",
                                 XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
   if (doc == nullptr) {
     result.text = LastXmlError();
@@ -150,7 +151,7 @@ Parsed ParseOne(const std::string& xml) {
     result.text = "malformed XML: no root element";
     return result;
   }
-  result.text.reserve(xml.size());
+  result.text.reserve(size);
   try {
     AppendElement(result.text, root, 0);
   } catch (const std::runtime_error& e) {
@@ -160,6 +161,8 @@ Parsed ParseOne(const std::string& xml) {
   result.ok = true;
   return result;
 }
+
+namespace {
 
 // xmlParseTrees(documents: string[]) → Promise<Array<string | Error>>: per document, the JSON of
 // its root element, or an Error naming the syntax problem. Not a libvirt call.
@@ -175,14 +178,14 @@ Napi::Value ParseTrees(const Napi::CallbackInfo& info) {
     documents->push_back(v.As<Napi::String>().Utf8Value());
   }
   return Run(env, [documents]() -> Build {
-    auto parsed = std::make_shared<std::vector<Parsed>>();
+    auto parsed = std::make_shared<std::vector<ParsedTree>>();
     parsed->reserve(documents->size());
-    for (const std::string& xml : *documents) parsed->push_back(ParseOne(xml));
+    for (const std::string& xml : *documents) parsed->push_back(ParseXmlTree(xml.data(), xml.size()));
     documents->clear();
     return [parsed](Napi::Env env) -> Napi::Value {
       Napi::Array out = Napi::Array::New(env, parsed->size());
       for (size_t i = 0; i < parsed->size(); i++) {
-        const Parsed& p = (*parsed)[i];
+        const ParsedTree& p = (*parsed)[i];
         out.Set(static_cast<uint32_t>(i), p.ok ? Napi::String::New(env, p.text)
                                                 : Napi::Error::New(env, p.text).Value());
       }

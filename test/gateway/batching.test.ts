@@ -11,7 +11,7 @@ const inventory = `{ host { domains { name uuid state stateReason vcpus maxVcpus
   interfaces { mac sourceName network { name active bridge } } } } }`;
 
 /** The batches split into parallel chunks on a large host. */
-const CHUNKED = ['domainGetXMLDescMany', 'domainGetInfoMany'];
+const CHUNKED = ['domainDefinitionsMany', 'domainGetInfoMany'];
 
 /** Binding calls one inventory query makes on a fresh fixture host grown to `count` domains. */
 async function callsForInventory(count: number): Promise<{ calls: number; chunkedCalls: number[]; domains: number }> {

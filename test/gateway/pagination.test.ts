@@ -141,20 +141,20 @@ describe('Host.domainConnection', () => {
     const listBefore = bindingCalls.total;
     await query(`{ host { domains { ${selection} } } }`);
     const listCalls = bindingCalls.total - listBefore;
-    const xmlMany = vi.spyOn(Domain, 'xmlMany');
+    const definitions = vi.spyOn(Domain, 'definitionsMany');
     try {
       const before = bindingCalls.total;
       const data = await query<{ host: { domainConnection: { edges: Array<{ node: { name: string } }> } } }>(
         `{ host { domainConnection(first: 50, filter: { nameGlob: "vm-*" }) { edges { node { ${selection} } } } } }`,
       );
       const calls = bindingCalls.total - before;
-      const asked = xmlMany.mock.calls.flatMap(([domains]) => domains.map((d) => d.name));
+      const asked = definitions.mock.calls.flatMap(([domains]) => domains.map((d) => d.name));
       const onPage = data.host.domainConnection.edges.map((e) => e.node.name);
       expect(onPage).toHaveLength(50);
       expect(asked.sort()).toEqual(onPage.sort());
       expect(calls).toBeLessThanOrEqual(listCalls);
     } finally {
-      xmlMany.mockRestore();
+      definitions.mockRestore();
     }
   });
 

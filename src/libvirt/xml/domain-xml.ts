@@ -200,7 +200,8 @@ function readGraphics(el: XmlElement): DomainGraphics {
   };
 }
 
-function readDomain(root: XmlElement): DomainXml {
+/** The read model of a parsed `<domain>` root. */
+export function readDomain(root: XmlElement): DomainXml {
   const vcpu = root.child('vcpu');
   // libvirt's default is one vCPU.
   const max = vcpu === undefined ? 1 : parseCount(vcpu.text(), '<vcpu>');

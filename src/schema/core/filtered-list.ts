@@ -1,7 +1,9 @@
 import type { InputObjectRef, ObjectRef } from '@pothos/core';
+import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from './builder.ts';
 import type { GatewayContext } from './context.ts';
 import { keysetConnection, type SortKey } from './keyset-connection.ts';
+import { selectedFields } from './selection.ts';
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 
@@ -24,6 +26,11 @@ export interface FilteredListOptions<Parent, Item, Filter> {
   /** The objects the filter keeps, in the plain list's order. */
   read: (parent: Parent, filter: Filter | null | undefined, ctx: GatewayContext) => Promise<Item[]>;
   sortKey: (item: Item) => SortKey;
+  /**
+   * Loads ahead, in one batch, what `fields` (the names asked of each item) will read of the
+   * items a list or a page returns, so that those fields resolve at once.
+   */
+  prefetch?: (items: readonly Item[], fields: Set<string>, ctx: GatewayContext) => Promise<void>;
   /**
    * The connection's `orderBy` fields beyond NAME (the default): each reads the value objects are
    * ordered by (ties then go by name and identity).
@@ -82,8 +89,17 @@ export function filteredListFields<Parent, Item, Filter>(
   // Pothos cannot narrow its mapped argument type while `Filter` is still generic.
   const filterOf = (args: object) => (args as { filter?: Filter | null }).filter;
   const order = o.orders ? orderInput(o.kind, o.orders as never) : undefined;
+  const prefetched = async <T>(items: readonly Item[], fields: Set<string>, ctx: GatewayContext, value: T) => {
+    if (o.prefetch && items.length > 0) await o.prefetch(items, fields, ctx);
+    return value;
+  };
   /** The page of the filtered list, in the order asked (by name when none). */
-  const page = async (p: Parent, args: object, ctx: GatewayContext) => {
+  const page = async (p: Parent, args: object, ctx: GatewayContext, info: GraphQLResolveInfo) => {
+    const connection = await ordered(p, args, ctx);
+    const onPage = connection.edges.flatMap((e) => (e?.node == null ? [] : [e.node as Item]));
+    return prefetched(onPage, selectedFields(info, ['nodes'], ['edges', 'node']), ctx, connection);
+  };
+  const ordered = async (p: Parent, args: object, ctx: GatewayContext) => {
     const items = await o.read(p, filterOf(args), ctx);
     const asked = (args as { orderBy?: OrderValue | null }).orderBy;
     const by = asked && asked.field !== 'NAME' ? o.orders?.[asked.field] : undefined;
@@ -105,7 +121,10 @@ export function filteredListFields<Parent, Item, Filter>(
             type: [o.node],
             description: o.list.description,
             args: { filter: t.arg({ type: o.filter, description: o.filterDescription }) },
-            resolve: (p, args, ctx) => o.read(p, filterOf(args), ctx),
+            resolve: async (p, args, ctx, info) => {
+              const items = await o.read(p, filterOf(args), ctx);
+              return prefetched(items, selectedFields(info), ctx, items);
+            },
           }),
         }
       : {}),
@@ -120,7 +139,7 @@ export function filteredListFields<Parent, Item, Filter>(
             ? { orderBy: t.arg({ type: order, description: 'The order of the pages; by name when omitted.' }) }
             : {}),
         },
-        resolve: (p, args, ctx) => page(p, args, ctx),
+        resolve: (p, args, ctx, info) => page(p, args, ctx, info),
       },
       {
         name: `${o.kind}Connection`,

@@ -99,8 +99,10 @@ export async function loadByHost<V>(
   const label = () => name ?? site ?? 'unknown';
   const groups = new Map<string, number[]>();
   hostKeys.forEach((k, i) => {
-    const [host] = splitHostKey(k);
-    groups.set(host, [...(groups.get(host) ?? []), i]);
+    const host = k.slice(0, k.indexOf(SEP));
+    const indexes = groups.get(host);
+    if (indexes === undefined) groups.set(host, [i]);
+    else indexes.push(i);
   });
   const out: Array<V | Error> = new Array(hostKeys.length);
   await Promise.all(

@@ -8,13 +8,14 @@ import { describedEnum } from '../core/enum-types.ts';
 import { invalidInput } from '../core/errors.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
 import { DeviceScope, fromInput, mutationInput, payloadInput, scopeFor } from '../core/mutation-support.ts';
+import { whenLoaded } from '../core/read-fields.ts';
 import { DomainNode, DomainRef, domainDefinition, findDomain, onDomainArg } from './domain.ts';
 import { act, DomainStateChange, invalidState, reread } from './lifecycle.ts';
 
 builder.objectFields(DomainNode, (t) => ({
   title: t.string({
     description: 'The short title in its definition (virsh desc --title).',
-    resolve: async (s, _a, ctx) => (await domainDefinition(ctx, s)).title ?? null,
+    resolve: (s, _a, ctx) => whenLoaded(domainDefinition(ctx, s), (d) => d.title ?? null),
   }),
 }));
 

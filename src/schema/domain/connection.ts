@@ -12,6 +12,7 @@ import {
   DomainStateEnum,
   domainList,
   persistentSet,
+  prefetchDomains,
   runtimeOf,
 } from './domain.ts';
 
@@ -75,6 +76,11 @@ filteredListFields(Host, {
     totalCount: 'How many domains match the filter, on every page (only those the caller may see).',
   },
   read: (h, filter, ctx) => filtered(ctx, h.name, filter),
+  prefetch: (list, fields, ctx) =>
+    prefetchDomains(ctx, list, {
+      runtime: RUNTIME_FIELDS.some((f) => fields.has(f)),
+      definition: DEFINITION_FIELDS.some((f) => fields.has(f)),
+    }),
   sortKey: (s) => [s.domain.name, s.domain.uuid],
   orders: {
     STATE: {
@@ -92,6 +98,20 @@ filteredListFields(Host, {
     VCPUS: { description: 'Its vCPU count.', value: async (s, ctx) => (await runtimeOf(ctx, s)).vcpus },
   },
 });
+
+/** Domain fields that read the runtime snapshot (runtimeOf). */
+const RUNTIME_FIELDS = ['state', 'stateReason', 'cpuTimeNs', 'cpuTimeSeconds', 'vcpus', 'memoryKiB', 'maxMemoryKiB'];
+/** Domain fields that read the live definition (domainDefinition). */
+const DEFINITION_FIELDS = [
+  'maxVcpus',
+  'osType',
+  'description',
+  'title',
+  'disks',
+  'interfaces',
+  'interface',
+  'graphics',
+];
 
 /** libvirt's number of a state (virDomainState); a state it does not name sorts last. */
 function stateNumber(state: string): number {

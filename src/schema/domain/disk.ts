@@ -4,6 +4,7 @@ import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { knownAttribute, lowerCaseEnum } from '../core/enum-types.ts';
 import { connectionOf } from '../core/hosts.ts';
+import { whenLoaded } from '../core/read-fields.ts';
 import { VolumeNode, type VolumeShape, visibleVolume, volumeAtPath, volumeInfo } from '../storage/volume.ts';
 import { DomainNode, type DomainShape, domainDefinition } from './domain.ts';
 
@@ -249,6 +250,6 @@ builder.objectFields(DomainNode, (t) => ({
   disks: t.field({
     type: [DomainDiskRef],
     description: 'The domain’s disks, in definition order.',
-    resolve: async (s, _a, ctx) => (await domainDefinition(ctx, s)).disks.map((disk) => ({ domain: s, disk })),
+    resolve: (s, _a, ctx) => whenLoaded(domainDefinition(ctx, s), (d) => d.disks.map((disk) => ({ domain: s, disk }))),
   }),
 }));

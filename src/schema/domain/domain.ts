@@ -3,12 +3,13 @@ import {
   Domain,
   type DomainStateName,
   DomainState as DomainStateValues,
+  domainDefinitions,
   domainStateName,
   domainStateReasonName,
   LibvirtError,
 } from '../../libvirt/index.ts';
 import { inParallelChunks } from '../../libvirt/parallel-chunks.ts';
-import { type DomainXml, parseDomainXmls } from '../../libvirt/xml/domain-xml.ts';
+import type { DomainXml } from '../../libvirt/xml/domain-xml.ts';
 import { somewhereOnHostArg, somewhereOnParentHost } from '../core/auth-scopes.ts';
 import { builder, decodeGlobalIdOrMark } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
@@ -16,7 +17,7 @@ import { describedEnum, knownAttribute, OS_TYPES, OsType } from '../core/enum-ty
 import { invalidInput, notFound } from '../core/errors.ts';
 import { connectionOf, Host, hostName } from '../core/hosts.ts';
 import { impliedHostOf } from '../core/mutation-support.ts';
-import { bigIntFields } from '../core/read-fields.ts';
+import { bigIntFields, whenLoaded } from '../core/read-fields.ts';
 import { hostKey, hostLoader, loadByHost, perHost, perRequest, splitHostKey } from '../core/request-cache.ts';
 
 export interface DomainShape {
@@ -180,8 +181,17 @@ const runtimeSnapshot = perHost(async (ctx, host): Promise<Map<string, Runtime>>
       out.set(domain.uuid, { ...info, reason: state < 0 ? undefined : domainStateReasonName(state, reason) });
     }
   });
+  loadedRuntimes(ctx).set(host, out);
   return out;
 });
+
+/**
+ * What this request has loaded already, readable without a promise: a field whose data is here
+ * resolves synchronously (graphql-js then builds no promise for it or its parent object).
+ * Cleared with the loaders by forgetReads.
+ */
+const loadedRuntimes = perRequest(() => new Map<string, Map<string, Runtime>>());
+const loadedDefinitions = perRequest(() => new Map<string, DomainXml>());
 
 /** States a mutation of this request just produced (libvirt's call returned once it held): read without asking again. */
 const producedStates = perRequest(() => new Map<string, DomainStateName | 'UNKNOWN'>());
@@ -191,7 +201,12 @@ export function rememberState(ctx: GatewayContext, s: DomainShape, state: Domain
   producedStates(ctx).set(keyOf(s), state);
 }
 
-export async function runtimeOf(ctx: GatewayContext, s: DomainShape): Promise<Runtime> {
+/** The domain's runtime figures: at once when this request's snapshot holds them. */
+export function runtimeOf(ctx: GatewayContext, s: DomainShape): Runtime | Promise<Runtime> {
+  return loadedRuntimes(ctx).get(s.host)?.get(s.domain.uuid) ?? runtimeFetched(ctx, s);
+}
+
+async function runtimeFetched(ctx: GatewayContext, s: DomainShape): Promise<Runtime> {
   const known = (await runtimeSnapshot(ctx, s.host)).get(s.domain.uuid);
   if (known) return known;
   // Defined after this request took its snapshot.
@@ -234,23 +249,61 @@ export function domainXml(ctx: GatewayContext, s: DomainShape, inactive = false)
   return xmlLoader(ctx).load(hostKey(s.host, `${s.domain.uuid}/${inactive ? 'inactive' : 'live'}`));
 }
 
-/** The live definitions a request reads, parsed together off Node's loop: one batch per host. */
+/**
+ * The live definitions a request reads: one batch per host, each document asked of libvirt and
+ * parsed off Node's loop only when it changed since the last request (domainDefinitions).
+ */
 const definitionLoader = hostLoader<DomainXml>(async (ctx, host, uuids) => {
-  const xmls = await xmlLoader(ctx).loadMany(uuids.map((u) => hostKey(host, `${u}/live`)));
-  const texts = xmls.filter((x): x is string => typeof x === 'string');
-  const parsed = await parseDomainXmls(texts);
+  const shapes = await DomainNode.getDataloader(ctx).loadMany(uuids.map((u) => hostKey(host, u)));
+  const found = shapes.filter((s): s is DomainShape => !(s instanceof Error));
+  const definitions = await inParallelChunks(
+    found.map((s) => s.domain),
+    (chunk) => domainDefinitions(chunk),
+  );
+  const loaded = loadedDefinitions(ctx);
   let next = 0;
-  return xmls.map((x) => (typeof x === 'string' ? (parsed[next++] as DomainXml | Error) : x));
+  return shapes.map((s) => {
+    if (s instanceof Error) return s;
+    const definition = definitions[next++] as DomainXml | Error;
+    if (!(definition instanceof Error)) loaded.set(keyOf(s), definition);
+    return definition;
+  });
 });
 
 /** Domains whose definition this request reads: the runtime snapshot takes shut-off domains' figures from it. */
 const definitionsAsked = perRequest(() => new Set<string>());
 
-/** The live definition, parsed once per request; concurrent fields and domains share one batch. */
-export function domainDefinition(ctx: GatewayContext, s: DomainShape): Promise<DomainXml> {
-  const key = hostKey(s.host, s.domain.uuid);
+/**
+ * The live definition, read once per request (concurrent fields and domains share one batch): at
+ * once when this request has it already.
+ */
+export function domainDefinition(ctx: GatewayContext, s: DomainShape): DomainXml | Promise<DomainXml> {
+  const key = keyOf(s);
+  const loaded = loadedDefinitions(ctx).get(key);
+  if (loaded !== undefined) return loaded;
   definitionsAsked(ctx).add(key);
   return definitionLoader(ctx).load(key);
+}
+
+/**
+ * Loads what the fields asked of these domains read (their runtime figures, their definitions)
+ * in one batch before the list resolves, so that every one of those fields resolves at once.
+ */
+export async function prefetchDomains(
+  ctx: GatewayContext,
+  list: readonly DomainShape[],
+  wants: { runtime: boolean; definition: boolean },
+): Promise<void> {
+  const waits: Array<Promise<unknown>> = [];
+  if (wants.definition) {
+    const asked = definitionsAsked(ctx);
+    const keys = list.map(keyOf);
+    for (const key of keys) asked.add(key);
+    waits.push(definitionLoader(ctx).loadMany(keys));
+  }
+  if (wants.runtime) for (const host of new Set(list.map((s) => s.host))) waits.push(runtimeSnapshot(ctx, host));
+  // A failure here is the fields' to report, each at its own path, as without the prefetch.
+  await Promise.allSettled(waits);
 }
 
 /** What each libvirt domain state means to a user (virDomainState). */
@@ -370,9 +423,10 @@ DomainNode.implement({
     state: t.field({
       type: DomainStateEnum,
       description: 'The current state.',
-      resolve: async (s, _a, ctx) => {
-        const state = producedStates(ctx).get(keyOf(s)) ?? (await runtimeOf(ctx, s)).state;
-        return state === 'UNKNOWN' ? null : state;
+      resolve: (s, _a, ctx) => {
+        const produced = producedStates(ctx).get(keyOf(s));
+        const state = produced ?? whenLoaded(runtimeOf(ctx, s), (r) => r.state);
+        return whenLoaded(state, (known) => (known === 'UNKNOWN' ? null : known));
       },
     }),
     stateReason: t.string({
@@ -382,19 +436,19 @@ DomainNode.implement({
     cpuTimeNs: t.field({
       type: 'BigInt',
       description: 'CPU time used, in nanoseconds.',
-      resolve: async (s, _a, ctx) => (await runtimeOf(ctx, s)).cpuTimeNs,
+      resolve: (s, _a, ctx) => whenLoaded(runtimeOf(ctx, s), (r) => r.cpuTimeNs),
     }),
     cpuTimeSeconds: t.float({
       description: 'CPU time used, in seconds.',
-      resolve: async (s, _a, ctx) => Number((await runtimeOf(ctx, s)).cpuTimeNs) / 1e9,
+      resolve: (s, _a, ctx) => whenLoaded(runtimeOf(ctx, s), (r) => Number(r.cpuTimeNs) / 1e9),
     }),
     vcpus: t.int({
       description: 'Virtual CPUs in use now.',
-      resolve: async (s, _a, ctx) => (await runtimeOf(ctx, s)).vcpus,
+      resolve: (s, _a, ctx) => whenLoaded(runtimeOf(ctx, s), (r) => r.vcpus),
     }),
     maxVcpus: t.int({
       description: 'The most virtual CPUs it may have (from its definition).',
-      resolve: async (s, _a, ctx) => (await domainDefinition(ctx, s)).vcpus.max,
+      resolve: (s, _a, ctx) => whenLoaded(domainDefinition(ctx, s), (d) => d.vcpus.max),
     }),
     ...bigIntFields(t, runtimeOf, {
       memoryKiB: 'Memory in use (the balloon’s current size), in KiB.',
@@ -403,11 +457,11 @@ DomainNode.implement({
     osType: t.field({
       type: OsType,
       description: 'The guest OS type of its definition; null for one the gateway does not know.',
-      resolve: async (s, _a, ctx) => knownAttribute(OS_TYPES, (await domainDefinition(ctx, s)).os.type),
+      resolve: (s, _a, ctx) => whenLoaded(domainDefinition(ctx, s), (d) => knownAttribute(OS_TYPES, d.os.type)),
     }),
     description: t.string({
       description: 'The free-text description in its definition.',
-      resolve: async (s, _a, ctx) => (await domainDefinition(ctx, s)).description ?? null,
+      resolve: (s, _a, ctx) => whenLoaded(domainDefinition(ctx, s), (d) => d.description ?? null),
     }),
     persistent: t.boolean({
       description: 'Whether it has a persistent definition (false for transient domains).',

@@ -5,6 +5,7 @@ import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { IP_FAMILIES, IpFamily, knownAttribute, lowerCaseEnum } from '../core/enum-types.ts';
 import { gatewayError, libvirtExtensions } from '../core/errors.ts';
+import { whenLoaded } from '../core/read-fields.ts';
 import { DomainNode, type DomainShape, domainDefinition } from './domain.ts';
 import { DomainInterfaceRef } from './nic.ts';
 
@@ -258,6 +259,6 @@ builder.objectFields(DomainNode, (t) => ({
     type: [GraphicsRef],
     nullable: false,
     description: 'Its graphical consoles (VNC, SPICE…), from its live definition.',
-    resolve: async (s, _a, ctx) => (await domainDefinition(ctx, s)).graphics,
+    resolve: (s, _a, ctx) => whenLoaded(domainDefinition(ctx, s), (d) => d.graphics),
   }),
 }));

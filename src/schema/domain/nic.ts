@@ -2,6 +2,7 @@ import { type DomainInterface, deviceXmlOfInterface } from '../../libvirt/xml/do
 import { builder } from '../core/builder.ts';
 import { knownAttribute, lowerCaseEnum } from '../core/enum-types.ts';
 import { notFound } from '../core/errors.ts';
+import { whenLoaded } from '../core/read-fields.ts';
 import { NetworkNode, networks } from '../network/network.ts';
 import { DomainNode, type DomainShape, domainDefinition, domainXml } from './domain.ts';
 
@@ -74,7 +75,8 @@ builder.objectFields(DomainNode, (t) => ({
   interfaces: t.field({
     type: [DomainInterfaceRef],
     description: 'The domain’s network interfaces, in definition order.',
-    resolve: async (s, _a, ctx) => (await domainDefinition(ctx, s)).interfaces.map((nic) => ({ domain: s, nic })),
+    resolve: (s, _a, ctx) =>
+      whenLoaded(domainDefinition(ctx, s), (d) => d.interfaces.map((nic) => ({ domain: s, nic }))),
   }),
   interface: t.field({
     type: DomainInterfaceRef,
