@@ -25,6 +25,7 @@ import { createMemoryTransport } from './events/event-transport.ts';
 import { type GraphQLWsServer, serveGraphQLWs, type UpgradeGuard } from './events/graphql-ws-server.ts';
 import { createRedisTransport, type RedisTransportOptions } from './events/redis-transport.ts';
 import { useSharedEventExecution } from './events/use-shared-event-execution.ts';
+import { useCompiledQueries } from './execution/use-compiled-queries.ts';
 import {
   DEFAULT_QUERY,
   GRAPHIQL_ASSETS_PATH,
@@ -353,6 +354,8 @@ export function buildApp(options: AppOptions): App {
     ...(trusted ? { extraParamNames: ['documentId'] } : {}),
     logging: requestLogging.yogaLogger,
     plugins: [
+      // First: it replaces the executor of the queries it compiles, and the plugins after it wrap that.
+      useCompiledQueries(),
       ...(security.tracing ? [useTracing()] : []),
       gate.plugin,
       ...metrics.plugins,
