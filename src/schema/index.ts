@@ -38,6 +38,7 @@ import './domain/migration.ts';
 import './events/events.ts';
 import './audit/audit.ts';
 import './operations/operations.ts';
+import './operations/post-copy.ts';
 import './domain/clone.ts';
 import './secret/secret.ts';
 import './secret/actions.ts';
