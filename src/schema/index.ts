@@ -47,6 +47,7 @@ import './domain/disk-move.ts';
 import './domain/disk-flatten.ts';
 import './domain/disk-resize.ts';
 import './domain/backup.ts';
+import './domain/backup-restore.ts';
 import './domain/checkpoint.ts';
 import './viewer/viewer.ts';
 import './stream-ticket/stream-ticket.ts';

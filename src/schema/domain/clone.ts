@@ -7,7 +7,7 @@ import { domainName } from '../../validation/index.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { describedEnum } from '../core/enum-types.ts';
-import { gatewayError, invalidInput } from '../core/errors.ts';
+import { invalidInput } from '../core/errors.ts';
 import { checkBuiltXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
 import { fromInput, mutationInput } from '../core/mutation-support.ts';
@@ -18,6 +18,7 @@ import {
   type CloneProgressShape,
   copyDisksThenDefine,
   type PlannedCopy,
+  refuseUefiVariables,
   requireNewDomainName,
 } from './disk-copies.ts';
 import { volumeBehind } from './disk-volume.ts';
@@ -125,12 +126,7 @@ async function planClone(
 ): Promise<{ xml: string; copies: DiskCopy[] }> {
   const xml = await source.xml({ inactive: true });
   const parsed = parseDomainXml(xml);
-  if (parsed.os.nvram !== undefined || parsed.os.loaderType === 'pflash') {
-    throw gatewayError(
-      'UNSUPPORTED',
-      `domain ${source.name} keeps UEFI variables (NVRAM); cloneDomain does not copy them`,
-    );
-  }
+  refuseUefiVariables(parsed, source.name, 'cloneDomain');
   const copies: DiskCopy[] = [];
   for (const disk of parsed.disks) {
     if (disk.device !== 'disk' || disk.readonly || disk.shareable) continue;

@@ -1,5 +1,6 @@
 import type { Connection, Domain, StoragePool, Volume } from '../../libvirt/index.ts';
 import { type ClonedSource, cloneDomainXml } from '../../libvirt/xml/domain-clone-xml.ts';
+import type { DomainXml } from '../../libvirt/xml/domain-xml.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { gatewayError, invalidInput } from '../core/errors.ts';
 import { checkBuiltXml } from '../core/host-safety.ts';
@@ -115,4 +116,11 @@ export async function requireNewDomainName(
     () => false,
   );
   if (exists) throw invalidInput(field, `a domain named ${name} already exists on host ${host}`);
+}
+
+/** UNSUPPORTED for a domain that keeps UEFI variables (NVRAM): a copy would share its file with the source. */
+export function refuseUefiVariables(parsed: DomainXml, domain: string, mutation: string): void {
+  if (parsed.os.nvram !== undefined || parsed.os.loaderType === 'pflash') {
+    throw gatewayError('UNSUPPORTED', `domain ${domain} keeps UEFI variables (NVRAM); ${mutation} does not copy them`);
+  }
 }

@@ -103,6 +103,9 @@ const OperationKind = builder.enumType('OperationKind', {
     COMMIT_DISK: { description: 'commitDomainDisk: a running disk’s overlays merged down into their base.' },
     BACKUP: { description: 'backupDomain: a running domain’s disks copied into backup volumes (push mode).' },
     PULL_DISK: { description: 'pullDomainDisk: a running disk’s backing chain copied into its active layer.' },
+    RESTORE_BACKUP: {
+      description: 'restoreDomainBackup: backup volumes copied into new volumes, and a new domain defined on them.',
+    },
   } as const,
 });
 
