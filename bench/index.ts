@@ -36,6 +36,7 @@ const { measureMetricsScrape, reportMetricsScrape } = await import('./metrics-sc
 const { measureLibvirtdInventory, reportLibvirtdInventory } = await import('./libvirtd-inventory.ts');
 const { measureHostSafetyCost, reportHostSafetyCost } = await import('./host-safety-cost.ts');
 const { measureVolumeTransfer, reportVolumeTransfer } = await import('./volume-transfer.ts');
+const { measureStorageThroughput, reportStorageThroughput } = await import('./storage-throughput.ts');
 print(reportGatewayInventory(await measureGatewayInventory()));
 // Starts the test harness's private libvirtd and stops it again; prints why when it cannot run here.
 print(reportLibvirtdInventory(await measureLibvirtdInventory()));
@@ -46,4 +47,6 @@ print(reportMetricsScrape(await measureMetricsScrape()));
 print(reportHostSafetyCost(await measureHostSafetyCost()));
 // Last: 2 GiB through a private libvirtd, against virsh on the same daemon in the same run.
 print(reportVolumeTransfer(await measureVolumeTransfer()));
+// A running guest's disk moved and backed up through a private libvirtd, against virsh on the same daemon.
+print(reportStorageThroughput(await measureStorageThroughput()));
 console.log(`Figures only: no target here fails the run. Total ${seconds(performance.now() - started)}.`);

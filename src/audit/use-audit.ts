@@ -41,7 +41,7 @@ export interface AuditContext {
 /**
  * The host a call acts on: its `host` argument; else the host of the object it names by global ID
  * (a DomainRef, VolumeRef or InterfaceRef `id`, which the mutation itself follows); else, for an
- * operation id (cancelOperation), the host that operation runs on; else the default host.
+ * operation id (cancelOperation, switchMigrationToPostCopy), the host that operation runs on; else the default host.
  */
 export async function actedOnHost(asked: Record<string, unknown>, context: AuditContext): Promise<string> {
   if (typeof asked.host === 'string') return asked.host;
@@ -51,8 +51,14 @@ export async function actedOnHost(asked: Record<string, unknown>, context: Audit
     const host = typeof id === 'string' ? hostOfGlobalId(id) : undefined;
     if (host !== undefined) return host;
   }
-  if (typeof asked.id === 'string' && context.operations) {
-    const operation = await context.operations.get(asked.id).catch(() => undefined);
+  // switchMigrationToPostCopy names its operation `operation`.
+  const operationId = typeof asked.operation === 'string' ? asked.operation : asked.id;
+  if (typeof operationId === 'string') {
+    const host = hostOfGlobalId(operationId);
+    if (host !== undefined) return host;
+  }
+  if (typeof operationId === 'string' && context.operations) {
+    const operation = await context.operations.get(operationId).catch(() => undefined);
     if (operation?.host) return operation.host;
   }
   return context.hosts?.defaultName ?? '';

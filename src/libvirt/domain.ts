@@ -30,6 +30,7 @@ import {
   ipAddrTypeName,
   KeycodeSet,
   VIR_MIGRATE_PARAM_BANDWIDTH,
+  VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY,
   VIR_MIGRATE_PARAM_DEST_NAME,
   VIR_MIGRATE_PARAM_DEST_XML,
   VIR_MIGRATE_PARAM_PERSIST_XML,
@@ -103,6 +104,8 @@ export interface MigrateOptions {
   destinationName?: string;
   /** Bandwidth limit in MiB/s. */
   bandwidthMiBs?: bigint;
+  /** Bandwidth limit in MiB/s once switched to post-copy (VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY). */
+  postcopyBandwidthMiBs?: bigint;
   destinationXml?: string;
   persistentXml?: string;
 }
@@ -139,6 +142,7 @@ function migrateParams(o: MigrateOptions): MigrateParams {
     [VIR_MIGRATE_PARAM_URI]: o.migrateUri,
     [VIR_MIGRATE_PARAM_DEST_NAME]: o.destinationName,
     [VIR_MIGRATE_PARAM_BANDWIDTH]: o.bandwidthMiBs,
+    [VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY]: o.postcopyBandwidthMiBs,
     [VIR_MIGRATE_PARAM_DEST_XML]: o.destinationXml,
     [VIR_MIGRATE_PARAM_PERSIST_XML]: o.persistentXml,
   };
@@ -312,6 +316,11 @@ export class Domain {
 
   abortJob(): Promise<void> {
     return invoke(() => native.domainAbortJob(this.#handle, 0));
+  }
+
+  /** virDomainMigrateStartPostCopy: an outgoing migration started with POSTCOPY switches to post-copy. */
+  startPostCopy(): Promise<void> {
+    return invoke(() => native.domainMigrateStartPostCopy(this.#handle, 0));
   }
 
   /** virDomainBlockResize in bytes: the guest sees the new size at once. */

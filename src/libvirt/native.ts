@@ -224,6 +224,7 @@ export interface Native {
   domainGetVcpus(d: DomainHandle, flags: number): P<number>;
   domainGetJobStats(d: DomainHandle, flags: number): P<{ type: number; fields: TypedParams }>;
   domainAbortJob(d: DomainHandle, flags: number): P<void>;
+  domainMigrateStartPostCopy(d: DomainHandle, flags: number): P<void>;
   domainMigrateToURI(d: DomainHandle, dconnuri: string, params: MigrateParams, flags: number): P<void>;
   domainMigrate(d: DomainHandle, dest: ConnHandle, params: MigrateParams, flags: number): P<RawDomain>;
   domainManagedSave(d: DomainHandle, flags: number): P<void>;

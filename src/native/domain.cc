@@ -114,6 +114,8 @@ VIRTQL_FLAGS_ACTION(Reboot, virDomainReboot)
 VIRTQL_FLAGS_ACTION(Destroy, virDomainDestroyFlags)
 VIRTQL_FLAGS_ACTION(Undefine, virDomainUndefineFlags)
 VIRTQL_FLAGS_ACTION(AbortJob, virDomainAbortJobFlags)
+// https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainMigrateStartPostCopy
+VIRTQL_FLAGS_ACTION(MigrateStartPostCopy, virDomainMigrateStartPostCopy)
 
 Napi::Value Suspend(const Napi::CallbackInfo& info) {
   return OnObject<D>(info, [](D d) { return Void(virDomainSuspend(d)); });
@@ -445,6 +447,7 @@ void InitDomain(Napi::Env env, Exports e) {
   Export(env, e, "domainGetJobStats", GetJobStats);
   Export(env, e, "domainAbortJob", AbortJob);
   Export(env, e, "domainMigrateToURI", MigrateToURI);
+  Export(env, e, "domainMigrateStartPostCopy", MigrateStartPostCopy);
   Export(env, e, "domainMigrate", Migrate);
   Export(env, e, "domainManagedSave", ManagedSave);
   Export(env, e, "domainManagedSaveRemove", ManagedSaveRemove);

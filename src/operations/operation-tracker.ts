@@ -10,6 +10,8 @@ export interface Operation<P = unknown, R = unknown> {
   owner?: string;
   /** The host it acts on (what cancelOperation's audit record names). */
   host?: string;
+  /** What it acts on and how it was started, as plain data every replica reads (a migration's domain, postcopy). */
+  details?: Readonly<Record<string, string | boolean>>;
   status: OperationStatus;
   /** The latest progress reading while it runs (and the last one after). */
   progress?: P;
@@ -23,6 +25,7 @@ export interface OperationTask<P, R> {
   kind: string;
   owner?: string;
   host?: string;
+  details?: Readonly<Record<string, string | boolean>>;
   run: () => Promise<R>;
   /** Reads progress while the task runs; undefined when there is nothing to report. */
   poll: () => Promise<P | undefined>;
@@ -95,6 +98,7 @@ export class OperationTracker {
       kind: task.kind,
       ...(task.owner === undefined ? {} : { owner: task.owner }),
       ...(task.host === undefined ? {} : { host: task.host }),
+      ...(task.details === undefined ? {} : { details: task.details }),
       status: 'RUNNING',
       startedAt: now,
       updatedAt: now,

@@ -1,5 +1,5 @@
 import type { Connection, Domain, Volume } from '../../libvirt/index.ts';
-import { type ClonedSource, cloneDomainXml } from '../../libvirt/xml/domain-clone-xml.ts';
+import { cloneDomainXml } from '../../libvirt/xml/domain-clone-xml.ts';
 import { type DomainDisk, parseDomainXml } from '../../libvirt/xml/domain-xml.ts';
 import { buildVolumeXml, parseVolumeXml } from '../../libvirt/xml/volume-xml.ts';
 import type { Operation } from '../../operations/operation-tracker.ts';
@@ -7,24 +7,25 @@ import { domainName } from '../../validation/index.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
 import { describedEnum } from '../core/enum-types.ts';
-import { gatewayError, invalidInput } from '../core/errors.ts';
+import { invalidInput } from '../core/errors.ts';
 import { checkBuiltXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
-import { changed, fromInput, mutationInput } from '../core/mutation-support.ts';
+import { fromInput, mutationInput } from '../core/mutation-support.ts';
 import { OperationRef } from '../operations/operations.ts';
 import { requireOnPool } from '../storage/pool-grants.ts';
+import {
+  type CloneFailure,
+  type CloneProgressShape,
+  copyDisksThenDefine,
+  type PlannedCopy,
+  refuseUefiVariables,
+  requireNewDomainName,
+} from './disk-copies.ts';
 import { volumeBehind } from './disk-volume.ts';
 import { DomainNode, DomainRef, findDomain, onDomainArg } from './domain.ts';
 import { invalidState } from './lifecycle.ts';
 
-export interface CloneProgressShape {
-  /** COPYING_DISKS, DEFINING, DONE, or UNDOING after a failure. */
-  step: 'COPYING_DISKS' | 'DEFINING' | 'DONE' | 'UNDOING';
-  disksDone: number;
-  disksTotal: number;
-  /** The guest target of the disk being copied. */
-  currentDisk?: string;
-}
+export type { CloneProgressShape } from './disk-copies.ts';
 
 /** What other replicas read of a finished clone. */
 export interface ClonedShape {
@@ -36,20 +37,17 @@ export interface ClonedShape {
   progress: CloneProgressShape;
 }
 
-/** A failed clone's error, with where it stopped. */
-type CloneFailure = Error & { cloneProgress?: CloneProgressShape };
-
 type CloneOperation = Operation<CloneProgressShape, ClonedShape>;
 
-const CloneStep = describedEnum('CloneStep', 'The steps of a cloneDomain operation.', {
-  COPYING_DISKS: 'Copying the writable disks into new volumes.',
+const CloneStep = describedEnum('CloneStep', 'The steps of a cloneDomain or restoreDomainBackup operation.', {
+  COPYING_DISKS: 'Copying the writable disks (or the backup volumes) into new volumes.',
   DEFINING: 'Defining the copy.',
   DONE: 'Finished.',
   UNDOING: 'A step failed or it was cancelled: deleting what was made.',
 });
 
-const CloneProgress = builder.objectRef<CloneProgressShape>('CloneProgress').implement({
-  description: 'Where a cloneDomain operation is.',
+export const CloneProgress = builder.objectRef<CloneProgressShape>('CloneProgress').implement({
+  description: 'Where a cloneDomain or restoreDomainBackup operation is.',
   fields: (t) => ({
     step: t.field({
       type: CloneStep,
@@ -128,12 +126,7 @@ async function planClone(
 ): Promise<{ xml: string; copies: DiskCopy[] }> {
   const xml = await source.xml({ inactive: true });
   const parsed = parseDomainXml(xml);
-  if (parsed.os.nvram !== undefined || parsed.os.loaderType === 'pflash') {
-    throw gatewayError(
-      'UNSUPPORTED',
-      `domain ${source.name} keeps UEFI variables (NVRAM); cloneDomain does not copy them`,
-    );
-  }
+  refuseUefiVariables(parsed, source.name, 'cloneDomain');
   const copies: DiskCopy[] = [];
   for (const disk of parsed.disks) {
     if (disk.device !== 'disk' || disk.readonly || disk.shareable) continue;
@@ -187,23 +180,10 @@ builder.mutationFields((t) => ({
     resolve: async (_r, { input: args }, ctx) => {
       const host = hostName(ctx, args.host);
       const s = await findDomain(ctx, host, args.domain);
-      // A grant limited to name globs must cover the new name too.
-      if (!ctx.identity.can('VM.Allocate', host, args.name)) {
-        throw gatewayError('FORBIDDEN', `${ctx.identity.name} lacks VM.Allocate on domain ${args.name}`, {
-          privilege: 'VM.Allocate',
-          host,
-          domain: args.name,
-          field: 'Mutation.cloneDomain',
-        });
-      }
+      const c = await connectionOf(ctx, host);
+      await requireNewDomainName(ctx, host, c, args.name, 'Mutation.cloneDomain', 'name');
       const { state } = await s.domain.state();
       if (state !== 'SHUTOFF') invalidState(s, state, 'only a shut-off domain can be cloned');
-      const c = await connectionOf(ctx, host);
-      const exists = await c.domainByName(args.name).then(
-        () => true,
-        () => false,
-      );
-      if (exists) throw invalidInput('name', `a domain named ${args.name} already exists on host ${host}`);
       const linked = args.linked;
       const { xml, copies } = await planClone(ctx, host, c, s.domain, args.name, linked);
       // Everything but the copies' new paths is known now: a NIC on a network the caller may not
@@ -212,57 +192,47 @@ builder.mutationFields((t) => ({
       const progress: CloneProgressShape = { step: 'COPYING_DISKS', disksDone: 0, disksTotal: copies.length };
       let cancelled = false;
       const run = async (): Promise<ClonedShape> => {
-        const made: Volume[] = [];
-        let defined: Domain | undefined;
-        try {
-          const sources = new Map<string, ClonedSource>();
-          for (const { disk, source } of copies) {
-            if (cancelled) throw gatewayError('INVALID_STATE', 'cloneDomain was cancelled');
-            progress.currentDisk = disk.target.dev;
-            const pool = await source.pool();
-            const format = parseVolumeXml(await source.xml()).format;
-            const capacityBytes = (await source.info()).capacityBytes;
-            const name = copyName(args.name, disk, source, linked);
-            // Linked: a qcow2 overlay on the source (instant, shares its data); else a full copy.
-            const volumeXml = linked
-              ? buildVolumeXml({
-                  name,
-                  capacityBytes,
-                  format: 'qcow2',
-                  backingStore: { path: source.path, format: format ?? 'raw' },
-                })
-              : buildVolumeXml({ name, capacityBytes, ...(format ? { format } : {}) });
-            await checkBuiltXml(ctx, host, 'volume', 'name', volumeXml);
-            const copy = linked ? await pool.createVolume(volumeXml) : await pool.cloneVolume(volumeXml, source);
-            made.push(copy);
-            sources.set(
-              disk.target.dev,
-              disk.type === 'volume' ? { pool: pool.name, volume: copy.name } : { file: copy.path },
-            );
-            progress.disksDone += 1;
-          }
-          if (cancelled) throw gatewayError('INVALID_STATE', 'cloneDomain was cancelled');
-          progress.step = 'DEFINING';
-          progress.currentDisk = undefined;
-          const cloneXml = cloneDomainXml(xml, { name: args.name, disks: sources });
-          await checkBuiltXml(ctx, host, 'domain', 'domain', cloneXml);
-          defined = await c.defineDomain(cloneXml);
-          progress.step = 'DONE';
-          changed(ctx);
-          return {
-            host,
-            uuid: defined.uuid,
-            name: defined.name,
-            volumes: made.map((v) => v.path),
-            progress: { ...progress },
-          };
-        } catch (e) {
-          progress.step = 'UNDOING';
-          await defined?.undefine().catch(() => undefined);
-          for (const v of made.reverse()) await v.delete().catch(() => undefined);
-          if (e instanceof Error) (e as CloneFailure).cloneProgress = { ...progress };
-          throw e;
+        const planned: PlannedCopy[] = [];
+        for (const { disk, source } of copies) {
+          const format = parseVolumeXml(await source.xml()).format;
+          const capacityBytes = (await source.info()).capacityBytes;
+          const name = copyName(args.name, disk, source, linked);
+          // Linked: a qcow2 overlay on the source (instant, shares its data); else a full copy.
+          const volumeXml = linked
+            ? buildVolumeXml({
+                name,
+                capacityBytes,
+                format: 'qcow2',
+                backingStore: { path: source.path, format: format ?? 'raw' },
+              })
+            : buildVolumeXml({ name, capacityBytes, ...(format ? { format } : {}) });
+          planned.push({
+            disk: disk.target.dev,
+            source,
+            pool: await source.pool(),
+            volumeXml,
+            linked,
+            asVolume: disk.type === 'volume',
+          });
         }
+        const made = await copyDisksThenDefine(
+          ctx,
+          host,
+          c,
+          planned,
+          { xml, name: args.name },
+          progress,
+          () => cancelled,
+          'cloneDomain',
+        );
+        const defined = made.domain as Domain;
+        return {
+          host,
+          uuid: defined.uuid,
+          name: defined.name,
+          volumes: made.volumes.map((v) => v.path),
+          progress: { ...progress },
+        };
       };
       return (await ctx.operations.start({
         kind: 'CLONE',

@@ -131,6 +131,8 @@ export interface MigrateArgs {
   bandwidthMiBs?: bigint | null;
   copyStorage?: 'ALL' | 'INCREMENTAL' | null;
   autoConverge: boolean;
+  postcopy: boolean;
+  postcopyBandwidthMiBs?: bigint | null;
 }
 
 const StorageCopy = builder.enumType('MigrationStorageCopy', {
@@ -177,6 +179,16 @@ export const migrationArgs = builder.args((t) => ({
     required: true,
     description:
       'Slow the guest’s vCPUs down when memory changes faster than it is copied (VIR_MIGRATE_AUTO_CONVERGE). @default false',
+  }),
+  postcopy: t.boolean({
+    defaultValue: false,
+    required: true,
+    description:
+      'Allow switching to post-copy (VIR_MIGRATE_POSTCOPY): switchMigrationToPostCopy then moves the guest to the destination at once and fetches its remaining memory from the source. After the switch a failure loses the guest: libvirt leaves it paused on the destination (POSTCOPY_FAILED). Live migrations only. @default false',
+  }),
+  postcopyBandwidthMiBs: t.field({
+    type: 'BigInt',
+    description: 'Bandwidth limit in MiB/s once switched to post-copy (needs postcopy); unlimited when omitted.',
   }),
 }));
 
@@ -238,6 +250,9 @@ export async function prepareMigration(
   args: MigrateArgs,
 ): Promise<{ source: DomainShape; run: () => Promise<Migrated> }> {
   if (args.tunneled && !args.peer2peer) throw invalidInput('tunneled', 'needs peer2peer');
+  if (args.postcopy && !args.live) throw invalidInput('postcopy', 'needs a live migration');
+  if (args.postcopyBandwidthMiBs != null && !args.postcopy)
+    throw invalidInput('postcopyBandwidthMiBs', 'needs postcopy');
   const host = hostName(ctx, args.host);
   const source = await findDomain(ctx, host, args.domain);
   // A destination given as URI parts took Sys.Unsafe, which the grants do not narrow.
@@ -258,11 +273,13 @@ export async function prepareMigration(
       if (args.copyStorage === 'ALL') flags.push('NON_SHARED_DISK');
       if (args.copyStorage === 'INCREMENTAL') flags.push('NON_SHARED_INC');
       if (args.autoConverge) flags.push('AUTO_CONVERGE');
+      if (args.postcopy) flags.push('POSTCOPY');
       const options = {
         flags,
         migrateUri: args.migrateUri ?? undefined,
         destinationName: args.newName ?? undefined,
         bandwidthMiBs: args.bandwidthMiBs ?? undefined,
+        postcopyBandwidthMiBs: args.postcopyBandwidthMiBs ?? undefined,
       };
       const src = source.domain;
       let moved: Domain;

@@ -16,7 +16,12 @@ import { hostKey, splitHostKey } from '../core/request-cache.ts';
 import { findDomain } from '../domain/domain.ts';
 import { type Migrated, MigrationResult, migrationArgs, onMigration, prepareMigration } from '../domain/migration.ts';
 
-type MigrationOperation = Operation<DomainJobStats, Migrated>;
+/** A migration's progress: libvirt's job statistics, and whether the source has switched to post-copy. */
+export interface MigrationProgressShape extends DomainJobStats {
+  postCopy?: boolean;
+}
+
+export type MigrationOperation = Operation<MigrationProgressShape, Migrated>;
 
 const OperationStatus = builder.enumType('OperationStatus', {
   description: 'Where a tracked operation is.',
@@ -39,11 +44,11 @@ const JobTypeEnum = describedEnum('DomainJobType', 'The kind of a domain job (vi
 
 const big = (v: unknown) => (typeof v === 'bigint' ? v : typeof v === 'number' ? BigInt(v) : null);
 
-const MigrationProgress = builder.objectRef<DomainJobStats>('MigrationProgress').implement({
+const MigrationProgress = builder.objectRef<MigrationProgressShape>('MigrationProgress').implement({
   description: 'libvirt’s job statistics of a running migration (virDomainGetJobStats). Sizes in bytes, times in ms.',
   fields: (t) => {
     const field = (name: string, description: string) =>
-      t.field({ type: 'BigInt', description, resolve: (j: DomainJobStats) => big(j.fields[name]) });
+      t.field({ type: 'BigInt', description, resolve: (j: MigrationProgressShape) => big(j.fields[name]) });
     return {
       jobType: t.field({
         type: JobTypeEnum,
@@ -62,6 +67,15 @@ const MigrationProgress = builder.objectRef<DomainJobStats>('MigrationProgress')
       diskTotalBytes: field(DomainJobField.DISK_TOTAL, 'Disk data to copy (copyStorage).'),
       diskProcessedBytes: field(DomainJobField.DISK_PROCESSED, 'Disk data copied (copyStorage).'),
       diskRemainingBytes: field(DomainJobField.DISK_REMAINING, 'Disk data left to copy (copyStorage).'),
+      postCopy: t.boolean({
+        description:
+          'Whether the migration has switched to post-copy: the guest runs on the destination and fetches the memory it still lacks from the source, which libvirt shows paused for POSTCOPY. False before the switch and for migrations without postcopy.',
+        resolve: (j) => j.postCopy ?? false,
+      }),
+      postCopyRequestCount: field(
+        DomainJobField.MEMORY_POSTCOPY_REQS,
+        'Pages the destination asked the source for since the switch to post-copy.',
+      ),
       percent: t.float({
         description: 'dataProcessed / dataTotal, in percent.',
         resolve: (j) => {
@@ -89,6 +103,9 @@ const OperationKind = builder.enumType('OperationKind', {
     COMMIT_DISK: { description: 'commitDomainDisk: a running disk’s overlays merged down into their base.' },
     BACKUP: { description: 'backupDomain: a running domain’s disks copied into backup volumes (push mode).' },
     PULL_DISK: { description: 'pullDomainDisk: a running disk’s backing chain copied into its active layer.' },
+    RESTORE_BACKUP: {
+      description: 'restoreDomainBackup: backup volumes copied into new volumes, and a new domain defined on them.',
+    },
   } as const,
 });
 
@@ -172,24 +189,37 @@ OperationRef.implement({
 });
 
 /**
- * virDomainAbortJob, once libvirt has a job to abort: right after startMigration the
- * migration job may not have begun yet (OPERATION_INVALID "no job is active").
+ * A call on a migration's job (virDomainAbortJob, virDomainMigrateStartPostCopy), once libvirt has
+ * the job: right after startMigration it may not have begun yet (OPERATION_INVALID "no job is active").
  */
-async function abortWhenStarted(domain: Domain, running: () => boolean): Promise<void> {
+export async function whenJobStarted(call: () => Promise<void>, running: () => boolean | Promise<boolean>) {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
-      await domain.abortJob();
+      await call();
       return;
     } catch (e) {
       const notYet = e instanceof LibvirtError && e.codeName === 'OPERATION_INVALID';
-      if (!notYet || !running() || Date.now() > deadline) throw e;
+      if (!notYet || !(await running()) || Date.now() > deadline) throw e;
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
-async function find(
+/** Job statistics, and post-copy once the source shows it (sticky: the last reading keeps it). */
+function migrationPoll(domain: Domain): () => Promise<MigrationProgressShape | undefined> {
+  let postCopy = false;
+  return async () => {
+    const [stats, state] = await Promise.all([
+      domain.jobStats().catch(() => undefined),
+      domain.state().catch(() => undefined),
+    ]);
+    if (state?.state === 'PAUSED' && state.reason.startsWith('POSTCOPY')) postCopy = true;
+    return stats && { ...stats, postCopy };
+  };
+}
+
+export async function find(
   ops: { get(id: string): Promise<Operation | undefined> },
   ref: string,
 ): Promise<MigrationOperation> {
@@ -200,7 +230,7 @@ async function find(
 }
 
 /** The operation's owner, or Sys.Audit (on whichever replica started it). */
-async function onOperation(_parent: unknown, args: { id: string | number }, ctx: GatewayContext) {
+export async function onOperation(_parent: unknown, args: { id: string | number }, ctx: GatewayContext) {
   const op = await find(ctx.operations, String(args.id));
   return op.owner === ctx.identity.key || { somewhere: { privilege: 'Sys.Audit' as const } };
 }
@@ -255,9 +285,10 @@ builder.mutationFields((t) => ({
         kind: 'MIGRATION',
         owner: ctx.identity.key,
         host: source.host,
+        details: { domain: source.domain.name, uuid: source.domain.uuid, postcopy: args.postcopy },
         run,
-        poll: () => source.domain.jobStats().catch(() => undefined),
-        cancel: (running) => abortWhenStarted(source.domain, running),
+        poll: migrationPoll(source.domain),
+        cancel: (running) => whenJobStarted(() => source.domain.abortJob(), running),
         shareable,
       })) as MigrationOperation;
     },
