@@ -1,6 +1,6 @@
-import { Domain, LibvirtError } from '../../libvirt/index.ts';
+import { domainDefinitions, LibvirtError } from '../../libvirt/index.ts';
 import { inParallelChunks } from '../../libvirt/parallel-chunks.ts';
-import { type DomainXml, parseDomainXmls } from '../../libvirt/xml/domain-xml.ts';
+import type { DomainXml } from '../../libvirt/xml/domain-xml.ts';
 import { normalPath } from '../../libvirt/xml/host-safety.ts';
 import type { GatewayContext } from './context.ts';
 import { connectionOf } from './hosts.ts';
@@ -19,22 +19,19 @@ const hiddenDiskPaths = perHost(async (ctx, host): Promise<Set<string>> => {
     ...hidden.map((d) => ({ d, inactive: false })),
     ...hidden.filter((d) => d.id !== -1).map((d) => ({ d, inactive: true })),
   ];
-  const xmls = await Promise.all(
+  // Through the connection's definition cache: libvirt is asked every time, a document is parsed once per change.
+  const read = await Promise.all(
     [false, true].map((inactive) => {
       const list = reads.filter((r) => r.inactive === inactive).map((r) => r.d);
-      return inParallelChunks(list, (chunk) => Domain.xmlMany(chunk, { inactive }));
+      return inParallelChunks(list, (chunk) => domainDefinitions(chunk, { inactive }));
     }),
   );
   // A domain undefined since the list has no definition left: it uses nothing. Any other failure
   // fails the read, rather than showing volumes that might be in use.
-  const texts = xmls.flat().filter((x): x is string => {
-    if (typeof x === 'string') return true;
-    if (x.codeName === 'NO_DOMAIN') return false;
-    throw x;
-  });
-  const definitions = (await parseDomainXmls(texts)).map((x): DomainXml => {
+  const definitions = read.flat().filter((x): x is DomainXml => {
+    if (x instanceof LibvirtError && x.codeName === 'NO_DOMAIN') return false;
     if (x instanceof Error) throw x;
-    return x;
+    return true;
   });
   const paths = new Set<string>();
   const named: Array<{ pool: string; volume: string }> = [];
