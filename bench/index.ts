@@ -28,18 +28,24 @@ print(reportBindingMemory(await withConnection(measureBindingMemory)));
 print(reportBindingCalls(await withConnection(measureBindingCalls)));
 print(reportEventLatency(await withConnection(measureEventLatency)));
 // Loaded only now: the schema, yoga and their caches would otherwise sit in the heap the binding benchmarks measure.
-const { measureGatewayInventory, reportGatewayInventory } = await import('./gateway-inventory.ts');
+const { measureGatewayInventory, measureLargeGatewayInventory, reportGatewayInventory, reportLargeGatewayInventory } =
+  await import('./gateway-inventory.ts');
 const { measureGatewayHttp, reportGatewayHttp } = await import('./gateway-http.ts');
 const { measureAuthCost, reportAuthCost } = await import('./gateway-auth.ts');
 const { measureGatewaySubscriptions, reportGatewaySubscriptions } = await import('./gateway-subscriptions.ts');
 const { measureMetricsScrape, reportMetricsScrape } = await import('./metrics-scrape.ts');
-const { measureLibvirtdInventory, reportLibvirtdInventory } = await import('./libvirtd-inventory.ts');
+const { LIBVIRTD_INVENTORIES, measureLibvirtdInventory, reportLibvirtdInventory } = await import(
+  './libvirtd-inventory.ts'
+);
 const { measureHostSafetyCost, reportHostSafetyCost } = await import('./host-safety-cost.ts');
 const { measureVolumeTransfer, reportVolumeTransfer } = await import('./volume-transfer.ts');
 const { measureStorageThroughput, reportStorageThroughput } = await import('./storage-throughput.ts');
 print(reportGatewayInventory(await measureGatewayInventory()));
+print(reportLargeGatewayInventory(await measureLargeGatewayInventory()));
 // Starts the test harness's private libvirtd and stops it again; prints why when it cannot run here.
-print(reportLibvirtdInventory(await measureLibvirtdInventory()));
+for (const { domains, repeats } of LIBVIRTD_INVENTORIES) {
+  print(reportLibvirtdInventory(await measureLibvirtdInventory(domains, repeats), domains));
+}
 print(reportGatewayHttp(await measureGatewayHttp()));
 print(reportAuthCost(await measureAuthCost()));
 print(reportGatewaySubscriptions(await measureGatewaySubscriptions()));
