@@ -42,6 +42,8 @@ const { measureVolumeTransfer, reportVolumeTransfer } = await import('./volume-t
 const { measureStorageThroughput, reportStorageThroughput } = await import('./storage-throughput.ts');
 print(reportGatewayInventory(await measureGatewayInventory()));
 print(reportLargeGatewayInventory(await measureLargeGatewayInventory()));
+const { measureFieldCost, reportFieldCost } = await import('./field-cost.ts');
+print(reportFieldCost(await measureFieldCost()));
 // Starts the test harness's private libvirtd and stops it again; prints why when it cannot run here.
 for (const { domains, repeats } of LIBVIRTD_INVENTORIES) {
   print(reportLibvirtdInventory(await measureLibvirtdInventory(domains, repeats), domains));
