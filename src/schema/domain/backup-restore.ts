@@ -14,9 +14,8 @@ import { OperationRef } from '../operations/operations.ts';
 import { onPoolArg } from '../storage/pool.ts';
 import { requireOnPool } from '../storage/pool-grants.ts';
 import { findVolume, poolOf, VolumeRef } from '../storage/volume.ts';
-import { CloneProgress } from './clone.ts';
+import { CloneProgress, copyProgressOf } from './clone.ts';
 import {
-  type CloneFailure,
   type CloneProgressShape,
   copyDisksThenDefine,
   type PlannedCopy,
@@ -55,12 +54,7 @@ builder.objectFields(OperationRef, (t) => ({
   restoreProgress: t.field({
     type: CloneProgress,
     description: 'Where a restore (kind RESTORE_BACKUP) is.',
-    resolve: (o) => {
-      if (o.kind !== 'RESTORE_BACKUP') return null;
-      const op = o as unknown as RestoreOperation;
-      if (op.status === 'RUNNING') return op.progress ?? null;
-      return op.result?.progress ?? (op.error as CloneFailure | undefined)?.cloneProgress ?? op.progress ?? null;
-    },
+    resolve: (o) => copyProgressOf(o, 'RESTORE_BACKUP'),
   }),
   restore: t.field({
     type: RestoreResult,

@@ -78,16 +78,22 @@ const CloneResult = builder.objectRef<ClonedShape>('CloneResult').implement({
   }),
 });
 
+/**
+ * Where an operation of `kind` that copies disks (CLONE, RESTORE_BACKUP) is: its live progress while
+ * it runs, then the final one (a failure's, when it failed); null for an operation of another kind.
+ */
+export function copyProgressOf(o: Operation, kind: string): CloneProgressShape | null {
+  if (o.kind !== kind) return null;
+  const op = o as Operation<CloneProgressShape, { progress: CloneProgressShape }>;
+  if (op.status === 'RUNNING') return op.progress ?? null;
+  return op.result?.progress ?? (op.error as CloneFailure | undefined)?.cloneProgress ?? op.progress ?? null;
+}
+
 builder.objectFields(OperationRef, (t) => ({
   cloneProgress: t.field({
     type: CloneProgress,
     description: 'Where a clone is.',
-    resolve: (o) => {
-      if (o.kind !== 'CLONE') return null;
-      const op = o as unknown as CloneOperation;
-      if (op.status === 'RUNNING') return op.progress ?? null;
-      return op.result?.progress ?? (op.error as CloneFailure | undefined)?.cloneProgress ?? op.progress ?? null;
-    },
+    resolve: (o) => copyProgressOf(o, 'CLONE'),
   }),
   clone: t.field({
     type: CloneResult,
