@@ -382,7 +382,7 @@ function row(label: string, samples: readonly number[], extra = ''): string {
 }
 
 function ratioLine(label: string, ratio: number, target: number): string {
-  return `   ${label}: ${ratio.toFixed(2)}×   target ≤ ${target.toFixed(1)}×: ${ratio <= target ? 'PASS' : 'OVER'}`;
+  return `   ${label}: ${ratio.toFixed(2)}×   target ≤ ${target.toFixed(2)}×: ${ratio <= target ? 'PASS' : 'OVER'}`;
 }
 
 export function reportLibvirtdInventory(r: LibvirtdInventoryResult, total: number): string[] {
