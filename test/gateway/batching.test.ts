@@ -54,7 +54,7 @@ describe('Batching', () => {
     const many = await callsForInventory(600);
     expect([one.domains, twenty.domains, many.domains]).toEqual([1, 20, 600]);
     // Per-domain batches of a large host (definitions, and info where the bulk stats lack it) run in
-    // up to MAX_PARALLEL_CHUNKS concurrent calls (libvirtd serves five requests of a client at once);
+    // up to MAX_PARALLEL_CHUNKS concurrent calls (one per thread of the connection);
     // every other kind stays one call.
     const sum = (n: number[]) => n.reduce((a, b) => a + b, 0);
     expect(twenty.chunkedCalls.every((n) => n <= 1)).toBe(true);
