@@ -2,13 +2,14 @@ import { type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import type { YogaServerInstance } from 'graphql-yoga';
+import { isAsyncIterable, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AuthService } from '../auth/auth-service.ts';
 import { AuthError } from '../auth/authenticator.ts';
 import { credentialsOf } from '../auth/credentials.ts';
 import { Identity } from '../auth/identity.ts';
 import { formattedForWire } from '../schema/core/errors.ts';
+import { sendText, sentDirectly } from './ws-next-messages.ts';
 
 /** Why an upgrade request is refused before the WebSocket handshake: an HTTP status and a message. */
 export interface UpgradeRefusal {
@@ -102,6 +103,8 @@ export function serveGraphQLWs(
   options: GraphQLWsOptions = {},
 ): GraphQLWsServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayload ?? 4 * 1024 * 1024 });
+  // Each WebSocket's TCP socket, which sendText corks while one event's messages are written.
+  const rawSockets = new WeakMap<WebSocket, Duplex>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? '/', 'http://virtql').pathname;
     const route = Object.hasOwn(options.routes ?? {}, path) ? options.routes?.[path] : undefined;
@@ -114,7 +117,10 @@ export function serveGraphQLWs(
       if (refusal) return refuseUpgrade(socket, refusal);
     }
     if (route) return route(req, socket, head);
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      rawSockets.set(ws, socket);
+      wss.emit('connection', ws, req);
+    });
   });
   // Operations under way, so close() lets each send its complete message before the sockets close.
   let operations = 0;
@@ -157,7 +163,7 @@ export function serveGraphQLWs(
         socket.once('close', () => extra.untrack?.());
         return true;
       },
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
@@ -180,14 +186,24 @@ export function serveGraphQLWs(
           document,
           variableValues: params.variables,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe } satisfies EnvelopedRoot,
+          rootValue: {
+            execute,
+            // Events go to the socket as pre-serialised messages, shared by the subscribers of a group (ws-next-messages.ts).
+            subscribe: async (args) => {
+              const result = await subscribe(args);
+              if (!isAsyncIterable(result)) return result;
+              const { socket } = ctx.extra;
+              const raw = rawSockets.get(socket);
+              return sentDirectly(result as AsyncIterable<ExecutionResult>, id, (data) => sendText(socket, raw, data));
+            },
+          } satisfies EnvelopedRoot,
         };
         const errors = validate(args.schema, args.document);
         if (errors.length > 0) return errors;
         operations += 1;
         return args;
       },
-      // yoga's extensions.http (an HTTP status) is for HTTP responses only.
+      // yoga's extensions.http (an HTTP status) is for HTTP responses only; subscription events get the same in nextMessage.
       onError: (_ctx, _id, _payload, errors) => errors.map(formattedForWire),
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map(formattedForWire) } : undefined,
