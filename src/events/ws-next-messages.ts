@@ -37,23 +37,29 @@ export function nextMessage(head: Buffer, result: ExecutionResult): Buffer {
   return Buffer.concat([head, payload, CLOSE], head.length + payload.length + 1);
 }
 
-/** Sockets corked for the rest of this turn. */
-const corked = new WeakSet<Duplex>();
+/** Sockets written to in this turn: true once corked. */
+const thisTurn = new WeakMap<Duplex, boolean>();
 
 /**
  * Sends `data` as a text message once the socket took it (resolves at once when it is not open).
- * The TCP socket stays corked until the microtasks of this turn ran, so the messages of one event
- * to the many subscriptions of a socket leave in one write instead of one each.
+ * The first message of a turn leaves at once; the socket is then corked until the microtasks of
+ * this turn ran, so the other messages of one event to the many subscriptions of a socket leave
+ * in one write instead of one each, and a socket with one subscription waits for nothing.
  */
 export function sendText(ws: WebSocket, raw: Duplex | undefined, data: Buffer): Promise<void> {
   if (ws.readyState !== WebSocket.OPEN) return Promise.resolve();
-  if (raw && !corked.has(raw)) {
-    corked.add(raw);
-    raw.cork();
-    process.nextTick(() => {
-      corked.delete(raw);
-      raw.uncork();
-    });
+  if (raw) {
+    const corked = thisTurn.get(raw);
+    if (corked === undefined) {
+      thisTurn.set(raw, false);
+      process.nextTick(() => {
+        if (thisTurn.get(raw)) raw.uncork();
+        thisTurn.delete(raw);
+      });
+    } else if (!corked) {
+      thisTurn.set(raw, true);
+      raw.cork();
+    }
   }
   return new Promise((resolve, reject) => ws.send(data, { binary: false }, (e) => (e ? reject(e) : resolve())));
 }
