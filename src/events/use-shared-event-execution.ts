@@ -63,7 +63,7 @@ export function useSharedEventExecution(): Plugin {
         contextValue = fresh();
         shared.contexts.set(scope, contextValue);
       }
-      result = Promise.resolve(execute({ ...args, rootValue: payload, contextValue }));
+      result = Promise.resolve(execute({ ...args, rootValue: payload, contextValue })).then(stringifiedOnce);
       shared.results.set(group, result);
     }
     return result;
@@ -80,6 +80,22 @@ export function useSharedEventExecution(): Plugin {
       });
     },
   };
+}
+
+/**
+ * The result, whose JSON yoga's result processors (SSE, multipart) then make once for all the
+ * subscribers of its group: they stringify a result with its own `stringify` when it has one.
+ * Non-enumerable, so JSON and spreads ignore it; a copy (the cost extension's first payload, a
+ * result with its errors sanitised) is stringified anew, as the text is only ever this object's.
+ */
+export function stringifiedOnce(result: ExecutionResult): ExecutionResult {
+  let text: string | undefined;
+  const stringify = (value: unknown) => {
+    if (value !== result) return JSON.stringify(value);
+    text ??= JSON.stringify(result);
+    return text;
+  };
+  return Object.defineProperty(result, 'stringify', { value: stringify });
 }
 
 /**

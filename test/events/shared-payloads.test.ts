@@ -1,8 +1,9 @@
 import type { ExecutionResult } from 'graphql';
 import { stringifyMessage } from 'graphql-ws';
 import { createGraphQLError } from 'graphql-yoga';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
+import { stringifiedOnce } from '../../src/events/use-shared-event-execution.ts';
 import { nextHead, nextMessage, payloadOf } from '../../src/events/ws-next-messages.ts';
 import { formattedForWire } from '../../src/schema/core/errors.ts';
 import { apiToken, listenSecured, postGraphQL, type SecuredGateway } from '../auth/auth-clients.ts';
@@ -33,6 +34,24 @@ describe('a next message', () => {
     const twin = { data: { n: 1 } };
     expect(payloadOf(result)).toBe(payloadOf(result));
     expect(payloadOf(twin)).not.toBe(payloadOf(result));
+  });
+});
+
+describe('a shared result over SSE', () => {
+  it('is stringified once for every subscriber of its group, and a copy of it on its own', () => {
+    const result = stringifiedOnce({ data: { n: 1 } }) as { data: unknown; stringify: (v: unknown) => string };
+    const spy = vi.spyOn(JSON, 'stringify');
+    try {
+      expect(result.stringify(result)).toBe('{"data":{"n":1}}');
+      expect(result.stringify(result)).toBe('{"data":{"n":1}}');
+      expect(spy).toHaveBeenCalledTimes(1);
+      // A copy (yoga's with sanitised errors, the cost extension's first payload) is its own text.
+      const copy = { ...result, extensions: { cost: 1 } };
+      expect('stringify' in copy).toBe(false);
+      expect(result.stringify(copy)).toBe('{"data":{"n":1},"extensions":{"cost":1}}');
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 
@@ -92,6 +111,40 @@ async function rawSubscriber(authorization: string, id: string) {
   };
 }
 
+/** An SSE subscription to EVENTS: the data text of every `next` event, as it came. */
+function rawSseSubscriber(authorization: string) {
+  const texts: string[] = [];
+  const waiters: Array<{ n: number; resolve: () => void }> = [];
+  const abort = new AbortController();
+  void (async () => {
+    const res = await fetch(gw.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization },
+      body: JSON.stringify({ query: EVENTS }),
+      signal: abort.signal,
+    });
+    const decoder = new TextDecoder();
+    let buffer = '';
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      buffer += decoder.decode(chunk.value, { stream: true });
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const lines = buffer.slice(0, end).split('\n');
+        buffer = buffer.slice(end + 2);
+        const data = lines.find((line) => line.startsWith('data: '));
+        if (lines[0] === 'event: next' && data) texts.push(data.slice('data: '.length));
+        for (const w of waiters.filter((w) => texts.length >= w.n)) w.resolve();
+      }
+    }
+  })().catch(() => undefined);
+  return {
+    texts,
+    until: (n: number) =>
+      texts.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve })),
+    close: () => abort.abort(),
+  };
+}
+
 const payloadText = (message: string, id: string) => {
   const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
   expect(message.startsWith(head)).toBe(true);
@@ -128,6 +181,24 @@ describe('payloads of one event to several groups', () => {
     }
     expect(JSON.parse(one.messages[0] as string).payload.extensions.cost).toBeDefined();
     expect(JSON.parse(one.messages[1] as string).payload.extensions).toBeUndefined();
+    for (const s of [one, two, teamSub]) s.close();
+    await listening(gw.app.events, 0);
+  });
+
+  it('are the same text within a group over SSE too, and computed for its grants in each group', async () => {
+    const one = rawSseSubscriber(admin.bearer);
+    const two = rawSseSubscriber(otherAdmin.bearer);
+    const teamSub = rawSseSubscriber(team.bearer);
+    await listening(gw.app.events, 3);
+    await act('mutation { suspendDomain(input: { domain: { name: "web" } }) { state } }');
+    await act('mutation { resumeDomain(input: { domain: { name: "web" } }) { state } }');
+    await Promise.all([one.until(2), two.until(2), teamSub.until(2)]);
+    for (const i of [0, 1]) {
+      expect(two.texts[i]).toBe(one.texts[i]);
+      expect(teamSub.texts[i]).not.toBe(one.texts[i]);
+      expect(teamSub.texts[i]).not.toContain('"db"');
+      expect(one.texts[i]).toContain('"db"');
+    }
     for (const s of [one, two, teamSub]) s.close();
     await listening(gw.app.events, 0);
   });
