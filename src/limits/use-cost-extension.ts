@@ -43,9 +43,23 @@ function firstWithCost<R extends ExecutionResult>(stream: AsyncIterable<R>, cost
  * validation cache skipped the rule). A request that did not parse has no operation to cost.
  */
 export function useCostExtension({ maxCost, assumedListSize }: ListCostOptions): Plugin {
+  // By document and operation name: the cost depends on nothing else (a variable page size counts as the largest page).
+  const byDocument = new WeakMap<DocumentNode, Map<string | null, CostTold>>();
   const told = (schema: GraphQLSchema, document: DocumentNode, operationName?: string | null) => {
+    let costs = byDocument.get(document);
+    if (costs === undefined) {
+      costs = new Map();
+      byDocument.set(document, costs);
+    }
+    const key = operationName ?? null;
+    const known = costs.get(key);
+    if (known !== undefined) return known;
     const requested = costOf(schema, document, operationName, assumedListSize);
-    return requested === undefined ? undefined : { requested, limit: maxCost };
+    if (requested === undefined) return undefined;
+    // Kept only for a name the document defines: the client's other names cannot grow the map.
+    const cost = Object.freeze({ requested, limit: maxCost });
+    costs.set(key, cost);
+    return cost;
   };
   // HTTP refusals before execution (validation) reach only onResultProcess, which knows the request.
   const byRequest = new WeakMap<Request, CostTold>();

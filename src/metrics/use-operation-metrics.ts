@@ -88,7 +88,7 @@ export function useOperationMetrics(registry: Registry, bound: OperationNameBoun
   );
   const started = new WeakMap<Request, number>();
   const finish = (operation: Operation, start: number, code: string) => {
-    operations.inc({ ...operation, code });
+    operations.inc({ operation_name: operation.operation_name, operation_type: operation.operation_type, code });
     operationDuration.observe(operation, (performance.now() - start) / 1000);
   };
   return {

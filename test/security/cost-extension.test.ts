@@ -62,6 +62,38 @@ describe('extensions.cost', () => {
     expect((await post(fragment)).extensions?.cost).toEqual({ requested: 1 + S, limit: LIMIT });
   });
 
+  it('is kept per document and operation name, while each request’s variables are still checked', async () => {
+    const named = async (operationName: string) => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+        body: JSON.stringify({
+          query: 'query A { hosts { name } } query B { hosts { name domains { name } } }',
+          operationName,
+        }),
+      });
+      return (await res.json()) as { errors?: unknown[]; extensions?: { cost?: unknown } };
+    };
+    for (const round of [1, 2]) {
+      expect((await named('A')).extensions?.cost, `round ${round}`).toEqual({ requested: 1 + S, limit: LIMIT });
+      expect((await named('B')).extensions?.cost).toEqual({ requested: 1 + S * (1 + (1 + S)), limit: LIMIT });
+      const unknown = await named('C');
+      expect(unknown.errors).toHaveLength(1);
+      expect(unknown.extensions?.cost).toBeUndefined();
+    }
+    // One document, the page size a variable: the cost counts the largest page, the variables are checked every time.
+    const page = 'query ($n: Int) { host { domainConnection(first: $n) { totalCount } } }';
+    const small = await post(page, { n: 1 });
+    expect(small.errors).toBeUndefined();
+    const bad = await post(page, { n: 'many' });
+    expect(bad.errors?.[0]?.extensions?.code).toBe('INVALID_INPUT');
+    expect(bad.extensions?.cost).toEqual(small.extensions?.cost);
+    const nul = await post('query ($r: DomainRef!) { domain(ref: $r) { name } }', { r: { name: 'web\u0000x' } });
+    expect(nul.errors?.[0]?.extensions?.code).toBe('INVALID_INPUT');
+    const fine = await post('query ($r: DomainRef!) { domain(ref: $r) { name } }', { r: { name: 'web' } });
+    expect(fine.errors).toBeUndefined();
+  });
+
   it('is the number the maxCost rule refuses with, on the refusal itself', async () => {
     const query = '{ hosts { domains { host { domains { host { domains { name } } } } } } }';
     const refused = await post(query);
