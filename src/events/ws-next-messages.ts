@@ -37,8 +37,18 @@ export function nextMessage(head: Buffer, result: ExecutionResult): Buffer {
   return Buffer.concat([head, payload, CLOSE], head.length + payload.length + 1);
 }
 
-/** Sockets written to in this turn: true once corked. */
-const thisTurn = new WeakMap<Duplex, boolean>();
+/** Counts turns of the event loop in which messages were sent (see sendText). */
+let turn = 0;
+let turnEnding = false;
+/** The turn of each socket's last message: `turn` once written to, `turn + 0.5` once corked. */
+const lastTurn = new WeakMap<Duplex, number>();
+const corked: Duplex[] = [];
+
+function endTurn(): void {
+  turnEnding = false;
+  turn += 1;
+  for (const raw of corked.splice(0)) raw.uncork();
+}
 
 /**
  * Sends `data` as a text message once the socket took it (resolves at once when it is not open).
@@ -49,16 +59,17 @@ const thisTurn = new WeakMap<Duplex, boolean>();
 export function sendText(ws: WebSocket, raw: Duplex | undefined, data: Buffer): Promise<void> {
   if (ws.readyState !== WebSocket.OPEN) return Promise.resolve();
   if (raw) {
-    const corked = thisTurn.get(raw);
-    if (corked === undefined) {
-      thisTurn.set(raw, false);
-      process.nextTick(() => {
-        if (thisTurn.get(raw)) raw.uncork();
-        thisTurn.delete(raw);
-      });
-    } else if (!corked) {
-      thisTurn.set(raw, true);
+    const last = lastTurn.get(raw);
+    if (last === turn) {
+      lastTurn.set(raw, turn + 0.5);
       raw.cork();
+      corked.push(raw);
+    } else if (last !== turn + 0.5) {
+      lastTurn.set(raw, turn);
+      if (!turnEnding) {
+        turnEnding = true;
+        process.nextTick(endTurn);
+      }
     }
   }
   return new Promise((resolve, reject) => ws.send(data, { binary: false }, (e) => (e ? reject(e) : resolve())));
