@@ -1,9 +1,10 @@
 /**
  * libvirtd serves a client's requests five at a time (`max_client_requests`), and one batch call
- * runs its items one after another on one of its connection's threads, of which there are four
- * (src/native/handles.h, kLaneThreads). A large batch is therefore split into up to four chunks,
- * called at once: a fifth would only wait for a thread and double the batch's time. Each chunk
- * is one binding call, so calls per batch stay bounded whatever the number of objects.
+ * runs its items one after another on one of its connection's five threads (src/native/handles.h,
+ * kLaneThreads). A large batch is therefore split into up to four chunks, called at once, which
+ * leaves a thread for the calls running beside it (an inventory's bulk stats): with a chunk on
+ * every thread, the stats waited for one, or a chunk for the stats. Each chunk is one binding call,
+ * so calls per batch stay bounded whatever the number of objects.
  */
 export const MAX_PARALLEL_CHUNKS = 4;
 /** Below this many items per chunk, another round trip costs more than it saves. */

@@ -12,8 +12,9 @@ namespace virtql {
 
 struct EventSink;
 
-// Calls of one connection at once on its lane (libvirtd's max_client_requests is 5).
-constexpr int kLaneThreads = 4;
+// Calls of one connection at once on its lane: libvirtd's max_client_requests (5), so a batch's
+// four chunks and the request's other calls (bulk stats, lists) all run at once.
+constexpr int kLaneThreads = 5;
 
 struct ConnState {
   explicit ConnState(virConnectPtr p) : ptr(p) {}
