@@ -32,6 +32,8 @@ export interface InventoryResult {
   domains: number;
   gateway: InventoryRun;
   hand: InventoryRun;
+  /** The same alternation without a full collection forced before each run: a server's steady state. */
+  steady: { gatewayMs: number[]; handMs: number[] };
   errors: string[];
 }
 
@@ -44,8 +46,8 @@ interface Counted<T> {
   value: T;
 }
 
-async function counted<T>(run: () => Promise<T>): Promise<Counted<T>> {
-  globalThis.gc?.();
+async function counted<T>(run: () => Promise<T>, forceGc = true): Promise<Counted<T>> {
+  if (forceGc) globalThis.gc?.();
   const before = bindingCalls.total;
   const beforeByName = new Map(bindingCalls.byName);
   const start = performance.now();
@@ -91,6 +93,7 @@ export async function measureGatewayInventory(): Promise<InventoryResult> {
     domains: DOMAINS,
     gateway: empty('gateway (yoga.fetch, in-process)'),
     hand: empty('hand-written loop over the port'),
+    steady: { gatewayMs: [], handMs: [] },
     errors,
   };
   try {
@@ -99,6 +102,10 @@ export async function measureGatewayInventory(): Promise<InventoryResult> {
     for (let i = 0; i < REPEATS; i++) {
       record(result.gateway, await counted(viaGateway));
       record(result.hand, await counted(() => handInventory(connection)));
+    }
+    for (let i = 0; i < REPEATS; i++) {
+      result.steady.gatewayMs.push((await counted(viaGateway, false)).ms);
+      result.steady.handMs.push((await counted(() => handInventory(connection), false)).ms);
     }
   } finally {
     await connection.close();
@@ -162,6 +169,7 @@ export function reportGatewayInventory(r: InventoryResult): string[] {
     row(r.gateway),
     row(r.hand),
     `   gateway / hand-written: ${ratio.toFixed(2)}×   target ≤ ${TARGET_RATIO}×: ${verdict}`,
+    `   without a full collection forced before each run (steady state): gateway ${ms(percentile(r.steady.gatewayMs, 50))}, hand-written ${ms(percentile(r.steady.handMs, 50))}: ${(percentile(r.steady.gatewayMs, 50) / percentile(r.steady.handMs, 50)).toFixed(2)}× (information; the target is on the line above)`,
     `   garbage collection: ${gcShare(sum(r.gateway.gcMs), sum(r.gateway.repeatsMs))} of the gateway's runs (target ≤ 15%), ${gcShare(sum(r.hand.gcMs), sum(r.hand.repeatsMs))} of the hand-written loop's`,
     `   gateway calls: ${callsByName(r.gateway)}`,
     `   hand-written calls: ${callsByName(r.hand)}`,
