@@ -9,9 +9,8 @@ namespace {
 constexpr auto kIdle = std::chrono::minutes(10);
 }  // namespace
 
-DefinitionCache::Seen DefinitionCache::Record(const std::string& key, const char* xml, uint64_t known) {
+DefinitionCache::Seen DefinitionCache::Record(const std::string& key, const char* xml, size_t size, uint64_t known) {
   const auto now = Clock::now();
-  const size_t size = std::strlen(xml);
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = entries_.find(key);
   if (it != entries_.end() && it->second.xml.size() == size && std::memcmp(it->second.xml.data(), xml, size) == 0) {

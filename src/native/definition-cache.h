@@ -21,7 +21,7 @@ class DefinitionCache {
   };
 
   // Records the document libvirt just gave for `key`; a new generation when it differs from the last.
-  Seen Record(const std::string& key, const char* xml, uint64_t known);
+  Seen Record(const std::string& key, const char* xml, size_t size, uint64_t known);
 
  private:
   using Clock = std::chrono::steady_clock;

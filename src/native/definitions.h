@@ -74,13 +74,14 @@ Napi::Value DefinitionsMany(const Napi::CallbackInfo& info, const std::string& f
             continue;
           }
           key += flavour;
-          DefinitionCache::Seen seen = conn->definitions.Record(key, xml, it.known);
+          const size_t size = std::strlen(xml);
+          DefinitionCache::Seen seen = conn->definitions.Record(key, xml, size, it.known);
           if (seen.unchanged) {
             std::free(xml);
             slots->push_back({Slot::kCurrent, seen.generation, {}, {}});
             continue;
           }
-          ParsedTree tree = ParseXmlTree(xml, std::strlen(xml));
+          ParsedTree tree = ParseXmlTree(xml, size);
           std::free(xml);
           slots->push_back(
               {tree.ok ? Slot::kParsed : Slot::kMalformed, tree.ok ? seen.generation : 0, std::move(tree.text), {}});
