@@ -1,4 +1,3 @@
-import { LibvirtError, type StoragePool } from '../../libvirt/index.ts';
 import { cloneDomainXml } from '../../libvirt/xml/domain-clone-xml.ts';
 import { parseDomainXml } from '../../libvirt/xml/domain-xml.ts';
 import { buildVolumeXml } from '../../libvirt/xml/volume-xml.ts';
@@ -6,13 +5,13 @@ import type { Operation } from '../../operations/operation-tracker.ts';
 import { diskFormat, diskTargetDevice, domainName, volumeName } from '../../validation/index.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import { invalidInput, notFound } from '../core/errors.ts';
+import { invalidInput } from '../core/errors.ts';
 import { checkBuiltXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
 import { fromInput, mutationInput } from '../core/mutation-support.ts';
 import { OperationRef } from '../operations/operations.ts';
 import { onPoolArg } from '../storage/pool.ts';
-import { requireOnPool } from '../storage/pool-grants.ts';
+import { requireOnPool, visiblePool } from '../storage/pool-grants.ts';
 import { findVolume, poolOf, VolumeRef } from '../storage/volume.ts';
 import { CloneProgress, copyProgressOf } from './clone.ts';
 import {
@@ -112,18 +111,6 @@ async function onRestore(parent: unknown, args: RestoreArgs, ctx: GatewayContext
 
 const FIELD = 'Mutation.restoreDomainBackup';
 
-/** The target pool, NOT_FOUND when the caller may not see it or the host has none of that name. */
-async function targetPool(ctx: GatewayContext, host: string, name: string): Promise<StoragePool> {
-  if (!ctx.identity.can('Storage.Audit', host, name)) throw notFound('storage pool', name, { host, field: 'pool' });
-  const c = await connectionOf(ctx, host);
-  return c.storagePoolByName(name).catch((e: unknown) => {
-    if (e instanceof LibvirtError && e.codeName === 'NO_STORAGE_POOL') {
-      throw notFound('storage pool', name, { host, field: 'pool' }, e);
-    }
-    throw e;
-  });
-}
-
 builder.mutationFields((t) => ({
   restoreDomainBackup: t.field({
     authScopes: fromInput(onRestore),
@@ -155,7 +142,7 @@ builder.mutationFields((t) => ({
       const twice = targets.find((d, i) => targets.indexOf(d) !== i);
       if (twice !== undefined) throw invalidInput('disks', `disk ${twice} is named twice`);
 
-      const pool = await targetPool(ctx, host, args.pool);
+      const pool = await visiblePool(ctx, host, args.pool);
       requireOnPool(
         ctx,
         host,

@@ -1,4 +1,4 @@
-import { DomainJobField, LibvirtError, type Volume } from '../../libvirt/index.ts';
+import { DomainJobField, type Volume } from '../../libvirt/index.ts';
 import {
   type BackupDiskSpec,
   buildBackupXml,
@@ -15,7 +15,7 @@ import { checkBuiltXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
 import { changed, fromInput, mutationInput } from '../core/mutation-support.ts';
 import { OperationRef } from '../operations/operations.ts';
-import { requireOnPool } from '../storage/pool-grants.ts';
+import { requireOnPool, visiblePool } from '../storage/pool-grants.ts';
 import { diskVolume } from './disk-volume.ts';
 import { DomainNode, DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
 import { exclusively, invalidState } from './lifecycle.ts';
@@ -143,15 +143,7 @@ builder.mutationFields((t) => ({
       const s = await findDomain(ctx, host, args.domain);
       const c = await connectionOf(ctx, host);
       const field = 'Mutation.backupDomain';
-      if (!ctx.identity.can('Storage.Audit', host, args.pool)) {
-        throw notFound('storage pool', args.pool, { host, field: 'pool' });
-      }
-      const pool = await c.storagePoolByName(args.pool).catch((e: unknown) => {
-        if (e instanceof LibvirtError && e.codeName === 'NO_STORAGE_POOL') {
-          throw notFound('storage pool', args.pool, { host, field: 'pool' }, e);
-        }
-        throw e;
-      });
+      const pool = await visiblePool(ctx, host, args.pool);
       requireOnPool(ctx, host, pool.name, ['Storage.Use', 'Storage.Allocate'], field, `pool ${args.pool}`);
       const { state } = await s.domain.state();
       if (state !== 'RUNNING' && state !== 'PAUSED') invalidState(s, state, 'only a running domain is backed up');

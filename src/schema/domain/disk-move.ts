@@ -1,4 +1,4 @@
-import { LibvirtError, type StoragePool, type Volume } from '../../libvirt/index.ts';
+import type { StoragePool, Volume } from '../../libvirt/index.ts';
 import { buildCopyDestinationXml, type DiskImageSource, retargetDiskXml } from '../../libvirt/xml/disk-move-xml.ts';
 import type { DomainDisk } from '../../libvirt/xml/domain-xml.ts';
 import { parseDomainXml } from '../../libvirt/xml/domain-xml.ts';
@@ -6,12 +6,12 @@ import { buildVolumeXml, parseVolumeXml } from '../../libvirt/xml/volume-xml.ts'
 import { volumeName } from '../../validation/index.ts';
 import { builder } from '../core/builder.ts';
 import type { GatewayContext } from '../core/context.ts';
-import { gatewayError, invalidInput, notFound } from '../core/errors.ts';
+import { gatewayError, invalidInput } from '../core/errors.ts';
 import { checkBuiltXml } from '../core/host-safety.ts';
 import { connectionOf, hostName } from '../core/hosts.ts';
 import { changed, fromInput, mutationInput } from '../core/mutation-support.ts';
 import { OperationRef } from '../operations/operations.ts';
-import { requireOnPool } from '../storage/pool-grants.ts';
+import { requireOnPool, visiblePool } from '../storage/pool-grants.ts';
 import { type DiskJobProgressShape, followBlockJob, startDiskJob } from './block-job.ts';
 import { diskOf, diskVolume, otherUsersOf } from './disk-volume.ts';
 import { DomainRef, type DomainShape, findDomain, onDomainArg } from './domain.ts';
@@ -26,19 +26,6 @@ const DiskImageFormat = builder.enumType('DiskImageFormat', {
 });
 
 const FIELD = 'Mutation.moveDomainDisk';
-
-/** A pool by name, as the caller may see it: NOT_FOUND when it does not exist or is not the caller's to audit. */
-async function visiblePool(ctx: GatewayContext, host: string, name: string): Promise<StoragePool> {
-  if (!ctx.identity.can('Storage.Audit', host, name)) throw notFound('storage pool', name, { host, field: 'pool' });
-  try {
-    return await (await connectionOf(ctx, host)).storagePoolByName(name);
-  } catch (e) {
-    if (e instanceof LibvirtError && e.codeName === 'NO_STORAGE_POOL') {
-      throw notFound('storage pool', name, { host, field: 'pool' }, e);
-    }
-    throw e;
-  }
-}
 
 /** The new volume's name: the source's, with the format's extension. */
 function targetName(source: Volume, format: string): string {
