@@ -99,7 +99,7 @@ export async function loadByHost<V>(
   const label = () => name ?? site ?? 'unknown';
   const groups = new Map<string, number[]>();
   hostKeys.forEach((k, i) => {
-    const host = k.slice(0, k.indexOf(SEP));
+    const [host] = splitHostKey(k);
     const indexes = groups.get(host);
     if (indexes === undefined) groups.set(host, [i]);
     else indexes.push(i);
