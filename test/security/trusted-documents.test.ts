@@ -114,6 +114,21 @@ describe('persistedDocuments in the configuration', () => {
   });
 });
 
+/** The SSE text of an open event stream up to the SUSPENDED event that suspending and resuming `test` sends. */
+async function suspendedEventOn(gw: SecuredGateway, res: Response): Promise<string> {
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  await listening(gw.app.events, 1);
+  await suspendAndResumeTest(gw);
+  let text = '';
+  while (!text.includes('"SUSPENDED"')) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    text += new TextDecoder().decode(chunk.value);
+  }
+  await reader.cancel();
+  return text;
+}
+
 describe('with persistedDocuments enforced, only listed documents run', () => {
   let gw: SecuredGateway;
   beforeAll(async () => {
@@ -170,17 +185,9 @@ describe('with persistedDocuments enforced, only listed documents run', () => {
       body: JSON.stringify({ extensions: persisted(EVENTS) }),
     });
     expect(res.status).toBe(200);
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    await listening(gw.app.events, 1);
-    await suspendAndResumeTest(gw);
-    let text = '';
-    while (!text.includes('"SUSPENDED"')) {
-      const chunk = await reader.read();
-      if (chunk.done) break;
-      text += new TextDecoder().decode(chunk.value);
-    }
-    await reader.cancel();
-    expect(text).toContain('"domainEvents":{"type":"SUSPENDED","domainName":"test"}');
+    await expect(suspendedEventOn(gw, res)).resolves.toContain(
+      '"domainEvents":{"type":"SUSPENDED","domainName":"test"}',
+    );
   });
 
   it("a stream ticket's URL names a trusted document by documentId, and the ticket binds it", async () => {
@@ -190,17 +197,9 @@ describe('with persistedDocuments enforced, only listed documents run', () => {
     expect(new URL(url).searchParams.has('query')).toBe(false);
     const res = await fetch(url, { headers: { accept: 'text/event-stream' } });
     expect(res.status).toBe(200);
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    await listening(gw.app.events, 1);
-    await suspendAndResumeTest(gw);
-    let text = '';
-    while (!text.includes('"SUSPENDED"')) {
-      const chunk = await reader.read();
-      if (chunk.done) break;
-      text += new TextDecoder().decode(chunk.value);
-    }
-    await reader.cancel();
-    expect(text).toContain('"domainEvents":{"type":"SUSPENDED","domainName":"test"}');
+    await expect(suspendedEventOn(gw, res)).resolves.toContain(
+      '"domainEvents":{"type":"SUSPENDED","domainName":"test"}',
+    );
     // Another trusted document under the same (used) ticket: refused.
     const other = await post(gw, { extensions: persisted(ISSUE), variables: { query: EVENTS } });
     const otherUrl = new URL((other.data as { createStreamTicket: { url: string } }).createStreamTicket.url);
